@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# Test services for MobileForge Sync, without Docker: PostgreSQL, Kafka (KRaft), FerretDB
+# (MongoDB wire) and kube-apiserver+etcd(+kube-controller-manager), all on 127.0.0.1.
+#
+#   infra.sh up [service...]      install what is missing, start, health-check (idempotent)
+#   infra.sh down [service...]    stop and delete runtime state
+#   infra.sh status               one line per service: name, version, address, up/down
+#   infra.sh env                  print the endpoint variables tests read
+#   infra.sh install              only install/build what is missing (used by .ci/run)
+#
+# Services: postgres kafka mongo kube. Ports are overridable (see the *_PORT variables below).
+source "$(dirname "$0")/lib.sh"
+
+PG_PORT=${MF_PG_PORT:-55432}
+KAFKA_PORT=${MF_KAFKA_PORT:-59092}
+KAFKA_CTRL_PORT=${MF_KAFKA_CTRL_PORT:-59093}
+MONGO_PORT=${MF_MONGO_PORT:-57017}
+ETCD_PORT=${MF_ETCD_PORT:-52379}
+ETCD_PEER_PORT=${MF_ETCD_PEER_PORT:-52380}
+APISERVER_PORT=${MF_APISERVER_PORT:-56443}
+KCM_PORT=${MF_KCM_PORT:-56444}
+PG_USER=mobileforge
+PG_PASSWORD=mobileforge-test   # a throwaway password for a loopback-only test server
+# PostgreSQL runs as the unprivileged `postgres` user, which cannot enter /root; so its data
+# lives in a directory that user owns.
+PGDATA_DIR=${MF_PGDATA:-/var/tmp/mobileforge-sync/pg}
+PG_BIN=/usr/lib/postgresql/$POSTGRES_MAJOR/bin
+KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
+ALL_SERVICES=(postgres kafka mongo kube)
+
+# ---------------------------------------------------------------- PostgreSQL
+install_postgres() {
+  [ -x "$PG_BIN/postgres" ] && return
+  log "installing PostgreSQL $POSTGRES_MAJOR from Debian"
+  apt-get update -qq && apt-get install -y -qq "postgresql-$POSTGRES_MAJOR" >/dev/null
+}
+pg_run() { runuser -u postgres -- "$@"; }
+up_postgres() {
+  install_postgres
+  if port_open "$PG_PORT"; then return; fi
+  if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+    log "initialising PostgreSQL cluster in $PGDATA_DIR"
+    mkdir -p "$PGDATA_DIR"; chown -R postgres:postgres "$(dirname "$PGDATA_DIR")"
+    local pwfile; pwfile=$(mktemp); echo "$PG_PASSWORD" > "$pwfile"; chmod 644 "$pwfile"
+    pg_run "$PG_BIN/initdb" -D "$PGDATA_DIR" -U "$PG_USER" --pwfile="$pwfile" -A scram-sha-256 -E UTF8 --no-locale >/dev/null
+    rm -f "$pwfile"
+    cat >> "$PGDATA_DIR/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PGDATA_DIR'
+max_connections = 300
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = 256MB
+CONF
+  fi
+  log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+  pg_run "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w -t 60 start >/dev/null \
+    || die "PostgreSQL did not start; see $PGDATA_DIR/server.log"
+}
+down_postgres() {
+  if [ -f "$PGDATA_DIR/postmaster.pid" ]; then
+    pg_run "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  [ "${KEEP_DATA:-}" = 1 ] || rm -rf "$PGDATA_DIR"
+}
+version_postgres() { "$PG_BIN/postgres" --version 2>/dev/null | awk '{print $3}'; }
+
+# ---------------------------------------------------------------- Kafka
+install_kafka() { bash "$INFRA_DIR/fetch-kafka.sh"; }
+up_kafka() {
+  install_kafka
+  if port_open "$KAFKA_PORT"; then return; fi
+  local dir="$RUN/kafka"; mkdir -p "$dir"
+  cat > "$dir/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CTRL_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CTRL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=1
+# one broker: every internal topic must have replication factor 1, or group coordination
+# never becomes available (the "group coordinator not available" kafkajs reports)
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+# topics are created on purpose (admin API or Strimzi), as in production
+auto.create.topics.enable=false
+log.flush.interval.messages=9223372036854775807
+PROPS
+  cat > "$dir/log4j2.properties" <<'L4J'
+rootLogger.level = WARN
+rootLogger.appenderRef.stdout.ref = STDOUT
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+logger.kafka.name = kafka
+logger.kafka.level = WARN
+L4J
+  local java=(java -Xms256m -Xmx768m -XX:+UseG1GC -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$KAFKA_HOME/libs/*")
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    local id; id=$("${java[@]}" kafka.tools.StorageTool random-uuid)
+    "${java[@]}" kafka.tools.StorageTool format --standalone -t "$id" -c "$dir/server.properties" >/dev/null \
+      || die "kafka storage format failed"
+  fi
+  log "starting Kafka $KAFKA_VERSION (KRaft) on 127.0.0.1:$KAFKA_PORT"
+  setsid nohup "${java[@]}" kafka.Kafka "$dir/server.properties" > "$dir/server.log" 2>&1 < /dev/null &
+  echo $! > "$dir/pid"
+  wait_port "$KAFKA_PORT" 90 || die "Kafka did not open its port; see $dir/server.log"
+}
+down_kafka() {
+  local dir="$RUN/kafka"
+  stop_pid "$dir/pid" 30
+  [ "${KEEP_DATA:-}" = 1 ] || rm -rf "$dir"
+}
+version_kafka() { echo "$KAFKA_VERSION"; }
+
+# ---------------------------------------------------------------- FerretDB (MongoDB wire)
+install_mongo() { bash "$INFRA_DIR/build-go-tools.sh" ferretdb; }
+up_mongo() {
+  install_mongo
+  if port_open "$MONGO_PORT"; then return; fi
+  local dir="$RUN/ferretdb"; mkdir -p "$dir/data"
+  log "starting FerretDB $FERRETDB_VERSION (SQLite backend) on 127.0.0.1:$MONGO_PORT"
+  setsid nohup "$BIN/ferretdb" -sqlite-url="file:$dir/data/" -listen-addr="127.0.0.1:$MONGO_PORT" -log-level=warn > "$dir/server.log" 2>&1 < /dev/null &
+  echo $! > "$dir/pid"
+  wait_port "$MONGO_PORT" 30 || die "FerretDB did not open its port; see $dir/server.log"
+}
+down_mongo() {
+  stop_pid "$RUN/ferretdb/pid" 10
+  [ "${KEEP_DATA:-}" = 1 ] || rm -rf "$RUN/ferretdb"
+}
+version_mongo() { echo "FerretDB $FERRETDB_VERSION"; }
+
+# ---------------------------------------------------------------- kube-apiserver + etcd
+install_kube() { bash "$INFRA_DIR/build-go-tools.sh" etcd; bash "$INFRA_DIR/build-go-tools.sh" k8s; }
+kube_certs() {
+  local d="$RUN/kube/pki"; [ -f "$d/admin.crt" ] && return
+  mkdir -p "$d"; cd "$d"
+  log "generating test CA, serving, client and service-account keys"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mobileforge-test-ca" \
+    -keyout ca.key -out ca.crt 2>/dev/null
+  sign() { # name subject [san]
+    openssl req -newkey rsa:2048 -nodes -subj "$2" -keyout "$1.key" -out "$1.csr" 2>/dev/null
+    if [ -n "${3:-}" ]; then printf 'subjectAltName=%s\n' "$3" > "$1.ext"; else : > "$1.ext"; fi
+    openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile "$1.ext" -out "$1.crt" 2>/dev/null
+  }
+  sign apiserver "/CN=kube-apiserver" "IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc"
+  sign admin "/O=system:masters/CN=mobileforge-test-admin"
+  sign kcm "/CN=system:kube-controller-manager"
+  openssl genrsa -out sa.key 2048 2>/dev/null
+  openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+  cd - >/dev/null
+}
+kubeconfig_for() { # user cert key -> stdout
+  cat <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: mobileforge-test
+  cluster:
+    server: https://127.0.0.1:$APISERVER_PORT
+    certificate-authority: $RUN/kube/pki/ca.crt
+users:
+- name: $1
+  user:
+    client-certificate: $2
+    client-key: $3
+contexts:
+- name: mobileforge-test
+  context: {cluster: mobileforge-test, user: $1}
+current-context: mobileforge-test
+KC
+}
+up_kube() {
+  install_kube
+  local dir="$RUN/kube"; mkdir -p "$dir"
+  kube_certs
+  kubeconfig_for admin "$dir/pki/admin.crt" "$dir/pki/admin.key" > "$dir/kubeconfig"
+  kubeconfig_for kcm "$dir/pki/kcm.crt" "$dir/pki/kcm.key" > "$dir/kcm.kubeconfig"
+  if ! port_open "$ETCD_PORT"; then
+    log "starting etcd $ETCD_VERSION on 127.0.0.1:$ETCD_PORT"
+    setsid nohup "$BIN/etcd" --name mf-test --data-dir "$dir/etcd" \
+      --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+      --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+      --initial-cluster "mf-test=http://127.0.0.1:$ETCD_PEER_PORT" \
+      --unsafe-no-fsync=true --quota-backend-bytes=4294967296 --log-level=warn > "$dir/etcd.log" 2>&1 < /dev/null &
+    echo $! > "$dir/etcd.pid"
+    wait_port "$ETCD_PORT" 30 || die "etcd did not start; see $dir/etcd.log"
+  fi
+  if ! port_open "$APISERVER_PORT"; then
+    log "starting kube-apiserver $KUBERNETES_VERSION on https://127.0.0.1:$APISERVER_PORT"
+    setsid nohup "$BIN/kube-apiserver" \
+      --etcd-servers="http://127.0.0.1:$ETCD_PORT" --bind-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
+      --advertise-address=127.0.0.1 --cert-dir="$dir/pki" \
+      --tls-cert-file="$dir/pki/apiserver.crt" --tls-private-key-file="$dir/pki/apiserver.key" \
+      --client-ca-file="$dir/pki/ca.crt" --service-cluster-ip-range=10.0.0.0/24 \
+      --allow-privileged=true --disable-admission-plugins=ServiceAccount --authorization-mode=RBAC \
+      --service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$dir/pki/sa.pub" \
+      --service-account-signing-key-file="$dir/pki/sa.key" --enable-priority-and-fairness=false \
+      --endpoint-reconciler-type=none \
+      --v=0 > "$dir/apiserver.log" 2>&1 < /dev/null &
+    echo $! > "$dir/apiserver.pid"
+    local i=0
+    until "$BIN/kubectl" --kubeconfig "$dir/kubeconfig" get --raw /readyz >/dev/null 2>&1; do
+      i=$((i + 1)); [ $i -gt 120 ] && die "kube-apiserver not ready after 60 s; see $dir/apiserver.log"
+      sleep 0.5
+    done
+  fi
+  if ! port_open "$KCM_PORT"; then
+    # Only the controllers our tests rely on: real garbage collection of owned objects and
+    # namespace deletion. No kubelet exists, so Deployment status is set by tests that need it.
+    log "starting kube-controller-manager (garbagecollector, namespace)"
+    setsid nohup "$BIN/kube-controller-manager" --kubeconfig="$dir/kcm.kubeconfig" \
+      --authentication-kubeconfig="$dir/kcm.kubeconfig" --authorization-kubeconfig="$dir/kcm.kubeconfig" \
+      --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --leader-elect=false \
+      --controllers=garbagecollector,namespace --use-service-account-credentials=false \
+      --v=0 > "$dir/kcm.log" 2>&1 < /dev/null &
+    echo $! > "$dir/kcm.pid"
+    wait_port "$KCM_PORT" 30 || die "kube-controller-manager did not start; see $dir/kcm.log"
+  fi
+}
+down_kube() {
+  local dir="$RUN/kube"
+  stop_pid "$dir/kcm.pid" 10; stop_pid "$dir/apiserver.pid" 20; stop_pid "$dir/etcd.pid" 10
+  [ "${KEEP_DATA:-}" = 1 ] || rm -rf "$dir"
+}
+version_kube() { echo "$KUBERNETES_VERSION (etcd $ETCD_VERSION)"; }
+
+# ---------------------------------------------------------------- common
+stop_pid() { # pidfile timeout
+  local f=$1 t=${2:-10} pid i=0
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do
+      i=$((i + 1)); if [ $i -gt $((t * 5)) ]; then kill -KILL "$pid" 2>/dev/null || true; break; fi
+      sleep 0.2
+    done
+  fi
+  rm -f "$f"
+}
+addr_of() {
+  case $1 in
+    postgres) echo "127.0.0.1:$PG_PORT" ;;
+    kafka) echo "127.0.0.1:$KAFKA_PORT" ;;
+    mongo) echo "127.0.0.1:$MONGO_PORT" ;;
+    kube) echo "https://127.0.0.1:$APISERVER_PORT" ;;
+  esac
+}
+is_up() {
+  case $1 in
+    postgres) port_open "$PG_PORT" ;;
+    kafka) port_open "$KAFKA_PORT" ;;
+    mongo) port_open "$MONGO_PORT" ;;
+    kube) port_open "$APISERVER_PORT" && "$BIN/kubectl" --kubeconfig "$RUN/kube/kubeconfig" get --raw /readyz >/dev/null 2>&1 ;;
+  esac
+}
+write_env() {
+  cat > "$RUN/env" <<ENV
+KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+PGHOST=127.0.0.1
+PGPORT=$PG_PORT
+PGUSER=$PG_USER
+PGPASSWORD=$PG_PASSWORD
+PGDATABASE=postgres
+DATABASE_URL=postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres
+MONGODB_URI=mongodb://127.0.0.1:$MONGO_PORT/
+KUBECONFIG=$RUN/kube/kubeconfig
+KUBECTL=$BIN/kubectl
+MOBILEFORGE_BIN=$BIN
+ENV
+}
+services_from_args() { if [ $# -eq 0 ]; then echo "${ALL_SERVICES[@]}"; else echo "$@"; fi; }
+# With --skip-external, services the caller points at elsewhere are not started here
+# (the same markers as test/support/endpoints.ts).
+is_external() {
+  case $1 in
+    postgres) [ -n "${DATABASE_URL:-}" ] ;;
+    kafka) [ -n "${KAFKA_BROKERS:-}" ] ;;
+    mongo) [ -n "${MONGODB_URI:-}" ] ;;
+    kube) [ -n "${MOBILEFORGE_TEST_KUBECONFIG:-}" ] ;;
+  esac
+}
+
+cmd=${1:-status}; shift || true
+case "$cmd" in
+  install)
+    install_postgres; install_kafka; install_mongo; install_kube ;;
+  up)
+    start=$(date +%s%N)
+    skip_external=0; if [ "${1:-}" = --skip-external ]; then skip_external=1; shift; fi
+    for s in $(services_from_args "$@"); do
+      if [ $skip_external = 1 ] && is_external "$s"; then log "$s: using the external one you configured"; continue; fi
+      "up_$s"
+    done
+    write_env
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    log "services up in $((ms / 1000)).$(( (ms % 1000) / 100 )) s; endpoints in $RUN/env"
+    bash "$INFRA_DIR/infra.sh" status ;;
+  down)
+    for s in $(services_from_args "$@"); do "down_$s"; done
+    log "stopped: $(services_from_args "$@")" ;;
+  status)
+    printf '%-10s %-28s %-26s %s\n' SERVICE VERSION ADDRESS STATE
+    for s in "${ALL_SERVICES[@]}"; do
+      if is_up "$s"; then st=up; else st=down; fi
+      printf '%-10s %-28s %-26s %s\n' "$s" "$("version_$s")" "$(addr_of "$s")" "$st"
+    done ;;
+  env)
+    write_env; cat "$RUN/env" ;;
+  *) die "usage: infra.sh up|down|status|env|install [service...]" ;;
+esac

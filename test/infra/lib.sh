@@ -1,0 +1,27 @@
+# Shared helpers for the test-infrastructure scripts. Sourced, not run.
+set -euo pipefail
+INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.env
+source "$INFRA_DIR/versions.env"
+# Everything built or downloaded lives here, outside the repo, so a warm machine starts fast.
+CACHE="${MOBILEFORGE_CACHE:-$HOME/.cache/mobileforge-sync}"
+# Runtime state (data dirs, logs, pids, certs) is per machine and thrown away by infra:down.
+RUN="${MOBILEFORGE_RUN:-$CACHE/run}"
+BIN="$CACHE/bin"
+mkdir -p "$CACHE" "$RUN" "$BIN"
+
+log() { printf '\033[1;34m[infra]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[infra] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Wait until a TCP port on 127.0.0.1 accepts connections, or fail after $2 seconds.
+wait_port() {
+  local port=$1 timeout=${2:-60} name=${3:-port $1} i=0
+  while ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    i=$((i + 1)); [ "$i" -gt $((timeout * 5)) ] && return 1
+    sleep 0.2
+  done
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the system tools the test services need, if the machine lacks them:
+# PostgreSQL, OpenSSL, a JDK 17+, Maven (Debian packages) and a Go toolchain new enough
+# for Kubernetes (Debian's golang-go bootstraps; the go command then fetches the pinned
+# toolchain from the Go module proxy).
+source "$(dirname "$0")/lib.sh"
+GO_MIN_TOOLCHAIN=go1.25.0
+missing=()
+[ -x "/usr/lib/postgresql/$POSTGRES_MAJOR/bin/postgres" ] || missing+=("postgresql-$POSTGRES_MAJOR")
+command -v openssl >/dev/null || missing+=(openssl)
+command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || missing+=(maven)
+command -v go >/dev/null || missing+=(golang-go)
+command -v runuser >/dev/null || missing+=(util-linux)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing from Debian: ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's Go is older than Kubernetes needs: let the go command switch to a newer toolchain.
+gov=$(go env GOVERSION)
+if [ "$(printf '%s\n%s\n' "$gov" "$GO_MIN_TOOLCHAIN" | sort -V | head -1)" != "$GO_MIN_TOOLCHAIN" ]; then
+  log "Go $gov is too old; using GOTOOLCHAIN=$GO_MIN_TOOLCHAIN from the module proxy"
+  go env -w GOTOOLCHAIN="$GO_MIN_TOOLCHAIN"
+fi
+log "prerequisites present: postgres $POSTGRES_MAJOR, $(java -version 2>&1 | head -1), $(mvn -v 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g'), $(go version)"

@@ -1,0 +1,14 @@
+// Jest global setup for integration tests: reuse running services or start the missing ones
+// through test/infra/infra.sh. Services the caller configured as external (MONGODB_URI,
+// KAFKA_BROKERS, DATABASE_URL, MOBILEFORGE_TEST_KUBECONFIG) are left alone; each worker then
+// picks up the endpoints in test/support/load-env.ts. MOBILEFORGE_NO_START=1 starts nothing.
+// (Self-contained on purpose: Jest loads this file outside its module mapper.)
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export default function globalSetup(): void {
+  if (process.env.MOBILEFORGE_NO_START === '1') return;
+  const infra = join(dirname(fileURLToPath(import.meta.url)), '..', 'infra', 'infra.sh');
+  execFileSync('bash', [infra, 'up', '--skip-external'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
