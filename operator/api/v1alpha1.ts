@@ -1,0 +1,420 @@
+// MobileForgeSyncPipeline v1alpha1: the one source of truth for the API. The TypeScript types
+// are derived from this schema (Static<>), and crds/ is generated from it
+// (`npm run generate:crd`; a test fails when the committed YAML is stale).
+//
+// Schema defaults are deliberately absent: a default the API server writes into the spec
+// shows up as drift in Argo CD. Defaults are applied by the model (operator/model/defaults.ts)
+// and stated in each field's description; computed values go to status.
+import { Type, type Static } from '@sinclair/typebox';
+import type { V1Affinity, V1EnvVar, V1Toleration, V1TopologySpreadConstraint } from '@kubernetes/client-node';
+import { CONSUMERS, REGIONS, SOURCES, TOPICS } from '../../workloads/shared/domain.js';
+import { Opaque, OpaqueList, optionalKeys, Quantity, StringEnum, StringMap } from './schema-helpers.js';
+
+export const GROUP = 'mobileforge.credeau.com';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'MobileForgeSyncPipeline';
+export const PLURAL = 'syncpipelines';
+export const SINGULAR = 'syncpipeline';
+export const SHORT_NAMES = ['mfsp'];
+export const CATEGORIES = ['mobileforge'];
+
+export const ENVIRONMENTS = ['dev', 'uat', 'production'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+export const TOPIC_MODES = ['strimzi', 'admin', 'unmanaged'] as const;
+export const AUTOSCALING_ENGINES = ['keda', 'hpa', 'none'] as const;
+export type AutoscalingEngine = (typeof AUTOSCALING_ENGINES)[number];
+
+const DNS_NAME_MAX = 253;
+
+const SecretKeyRef = (what: string, defaultKey: string) =>
+  Type.Object(
+    {
+      name: Type.String({ description: `Name of the Secret, in the pipeline's namespace, that holds ${what}.`, minLength: 1, maxLength: DNS_NAME_MAX }),
+      key: Type.Optional(Type.String({ description: `Key within the Secret. Defaults to "${defaultKey}".`, minLength: 1, maxLength: DNS_NAME_MAX })),
+    },
+    { description: `Reference to a Secret key holding ${what}. Secrets are never written inline.` },
+  );
+
+const CredentialsSecretRef = (what: string) =>
+  Type.Object(
+    {
+      name: Type.String({ description: `Name of the Secret, in the pipeline's namespace, with the ${what} credentials.`, minLength: 1, maxLength: DNS_NAME_MAX }),
+      usernameKey: Type.Optional(Type.String({ description: 'Key holding the user name. Defaults to "username".', minLength: 1, maxLength: DNS_NAME_MAX })),
+      passwordKey: Type.Optional(Type.String({ description: 'Key holding the password. Defaults to "password".', minLength: 1, maxLength: DNS_NAME_MAX })),
+    },
+    { description: `Secret with the ${what} user name and password. Credentials are accepted only as Secret references.` },
+  );
+
+const ExtraEnv = Type.Unsafe<V1EnvVar[]>({
+  description:
+    'Extra environment variables for this component\'s containers (Kubernetes EnvVar). A variable whose name looks like a credential (PASSWORD, SECRET, TOKEN, CREDENTIAL) must come from valueFrom, never an inline value.',
+  type: 'array',
+  maxItems: 64,
+  items: {
+    type: 'object',
+    required: ['name'],
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: 256, description: 'Variable name.' },
+      value: { type: 'string', maxLength: 32768, description: 'Literal value. Not allowed for credential-like names.' },
+      valueFrom: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description: 'Source of the value: secretKeyRef, configMapKeyRef, fieldRef or resourceFieldRef.' },
+    },
+  },
+  'x-kubernetes-list-type': 'map',
+  'x-kubernetes-list-map-keys': ['name'],
+  'x-kubernetes-validations': [
+    {
+      rule: "self.all(e, !e.name.upperAscii().matches('PASSWORD|SECRET|TOKEN|CREDENTIAL') || !has(e.value))",
+      message: 'credential-like variables (PASSWORD, SECRET, TOKEN, CREDENTIAL) must use valueFrom.secretKeyRef, not an inline value',
+    },
+  ],
+});
+
+const Resources = Type.Object(
+  {
+    requests: Type.Optional(
+      Type.Object(
+        { cpu: Type.Optional(Quantity('CPU request, e.g. "500m".')), memory: Type.Optional(Quantity('Memory request, e.g. "1Gi".')) },
+        { description: 'Resources the scheduler reserves. Autoscaling utilisation targets are relative to these.' },
+      ),
+    ),
+    limits: Type.Optional(
+      Type.Object(
+        { cpu: Type.Optional(Quantity('CPU limit.')), memory: Type.Optional(Quantity('Memory limit.')) },
+        { description: 'Upper bounds enforced by the kubelet.' },
+      ),
+    ),
+  },
+  { description: 'Container resources. Defaults come from the environment profile (docs/api.md#environment-profiles); a value set here replaces that one value.' },
+);
+
+function componentOverrides(component: string) {
+  return {
+    minReplicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: `Lowest replica count for the ${component}. Defaults to the DAU ladder's minimum for this tier.` })),
+    maxReplicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Highest replica count for the ${component}. Defaults to the DAU ladder's maximum for this tier.` })),
+    resources: Type.Optional(Resources),
+    nodeSelector: Type.Optional(StringMap({ description: `Node labels the ${component} pods must run on.` })),
+    tolerations: Type.Optional(OpaqueList<V1Toleration>(`Tolerations for the ${component} pods (Kubernetes Toleration).`, 32)),
+    affinity: Type.Optional(Opaque<V1Affinity>(`Affinity rules for the ${component} pods (Kubernetes Affinity).`)),
+    topologySpreadConstraints: Type.Optional(
+      OpaqueList<V1TopologySpreadConstraint>(
+        `Topology spread constraints for the ${component} pods. Defaults to spreading across zones and nodes (ScheduleAnyway); an explicit list replaces the default.`,
+        8,
+      ),
+    ),
+    env: Type.Optional(ExtraEnv),
+    podAnnotations: Type.Optional(StringMap({ description: `Annotations added to the ${component} pods.` })),
+    podLabels: Type.Optional(StringMap({ description: `Labels added to the ${component} pods (the app.kubernetes.io labels are always set by the operator).` })),
+  };
+}
+
+const minLeMax = [
+  {
+    rule: '!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas',
+    message: 'minReplicas must be less than or equal to maxReplicas',
+  },
+];
+
+export const ComponentSchema = Type.Object(componentOverrides('component'), {
+  description: 'Optional overrides for one consumer deployment; anything unset comes from the DAU ladder and the environment profile.',
+  'x-kubernetes-validations': minLeMax,
+});
+
+const ProducerSchema = Type.Object(
+  {
+    ...componentOverrides('Producer API'),
+    service: Type.Optional(
+      Type.Object(
+        {
+          type: Type.Optional(StringEnum(['ClusterIP', 'LoadBalancer', 'NodePort'] as const, { description: 'Service type exposing the Producer API. Defaults to ClusterIP; the seed recommends a LoadBalancer in production.' })),
+          port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Service port. Defaults to 8000, the port the Producer API listens on.' })),
+          annotations: Type.Optional(StringMap({ description: 'Annotations for the Service, e.g. for a cloud load balancer.' })),
+        },
+        { description: 'How the Producer API Service is exposed.' },
+      ),
+    ),
+    ingress: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Boolean({ description: 'Create an Ingress for the Producer API.' }),
+          className: Type.Optional(Type.String({ maxLength: DNS_NAME_MAX, description: 'IngressClass name. Defaults to the cluster default class.' })),
+          host: Type.Optional(Type.String({ maxLength: DNS_NAME_MAX, description: 'Public host name of the Producer API. Required when enabled.' })),
+          tlsSecretName: Type.Optional(Type.String({ maxLength: DNS_NAME_MAX, description: 'Secret with the TLS certificate for host. The SDK requires HTTPS in production.' })),
+          annotations: Type.Optional(StringMap({ description: 'Annotations for the Ingress.' })),
+        },
+        {
+          description: 'Optional Ingress in front of the Producer API Service.',
+          'x-kubernetes-validations': [{ rule: '!self.enabled || has(self.host)', message: 'ingress.host is required when the ingress is enabled', fieldPath: '.host', reason: 'FieldValueRequired' }],
+        },
+      ),
+    ),
+  },
+  { description: 'The Producer API: the public HTTP endpoint the SDK syncs to (port 8000).', 'x-kubernetes-validations': minLeMax },
+);
+
+const TopicOverride = Type.Object(
+  {
+    partitions: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 10000, description: 'Partition count. Defaults to the larger of the seed value and the consuming deployment\'s maxReplicas. Can only grow.' }),
+    ),
+    config: Type.Optional(StringMap({ description: 'Kafka topic configuration, e.g. {"retention.ms": "604800000"}.' })),
+  },
+  {
+    description: 'Overrides for one topic.',
+    'x-kubernetes-validations': [
+      {
+        rule: '!has(oldSelf.partitions) || (has(self.partitions) && self.partitions >= oldSelf.partitions)',
+        message: 'partitions can never decrease: Kafka cannot remove partitions from a topic',
+        fieldPath: '.partitions',
+      },
+    ],
+  },
+);
+
+const topicOverrideProps = optionalKeys(TOPICS, () => TopicOverride);
+
+const KafkaSchema = Type.Object(
+  {
+    bootstrapServers: Type.Array(Type.String({ minLength: 1, maxLength: 512, description: 'host:port of a broker.' }), {
+      minItems: 1,
+      maxItems: 32,
+      description: 'Kafka bootstrap servers (host:port). Becomes DI_KAFKA_BROKER_ENDPOINT.',
+    }),
+    topicManagement: Type.Optional(
+      Type.Object(
+        {
+          mode: StringEnum(TOPIC_MODES, {
+            description:
+              'Who creates the topics: "strimzi" (KafkaTopic resources for a Strimzi-managed cluster), "admin" (the operator uses the Kafka admin API), or "unmanaged" (you create them).',
+          }),
+          strimziClusterName: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Name of the Strimzi Kafka cluster (the strimzi.io/cluster label). Required in strimzi mode.' })),
+          deleteTopicsOnDeletion: Type.Optional(
+            Type.Boolean({ description: 'admin mode only: delete the topics (and their data) when the pipeline is deleted. Defaults to false: topics and data are kept.' }),
+          ),
+        },
+        {
+          description: 'Topic management. Defaults to mode "admin".',
+          'x-kubernetes-validations': [
+            { rule: "self.mode != 'strimzi' || has(self.strimziClusterName)", message: 'strimziClusterName is required when mode is strimzi', fieldPath: '.strimziClusterName', reason: 'FieldValueRequired' },
+            { rule: "self.mode == 'admin' || !has(self.deleteTopicsOnDeletion) || !self.deleteTopicsOnDeletion", message: 'deleteTopicsOnDeletion applies only to admin mode' },
+          ],
+        },
+      ),
+    ),
+    replicationFactor: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, description: 'Replication factor of every topic. Defaults to 3, or 1 in the dev environment.' })),
+    minInSyncReplicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, description: 'min.insync.replicas of every topic. Defaults to 2 when the replication factor is 3 or more, else 1.' })),
+    topics: Type.Optional(Type.Object(topicOverrideProps, { description: 'Per-topic overrides, keyed by topic name.' })),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Boolean({ description: 'Connect to Kafka over TLS.' }),
+          caSecretRef: Type.Optional(SecretKeyRef('the CA certificate (PEM) that signed the brokers\' certificates', 'ca.crt')),
+        },
+        { description: 'TLS to the brokers.' },
+      ),
+    ),
+    sasl: Type.Optional(
+      Type.Object(
+        {
+          mechanism: StringEnum(['plain', 'scram-sha-256', 'scram-sha-512'] as const, { description: 'SASL mechanism.' }),
+          credentialsSecretRef: CredentialsSecretRef('Kafka SASL'),
+        },
+        { description: 'SASL authentication to the brokers.' },
+      ),
+    ),
+  },
+  { description: 'The Kafka cluster the pipeline uses.' },
+);
+
+const PostgresSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, maxLength: DNS_NAME_MAX, description: 'PostgreSQL host. Becomes DI_POSTGRES_HOST.' }),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'PostgreSQL port. Defaults to 5432.' })),
+    database: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Insights database (clients, usage, unauthorized_requests). Defaults to "api_insights_db".' })),
+    syncDatabase: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Sync database (sync_events_log, sync status). Defaults to "sync_db".' })),
+    credentialsSecretRef: CredentialsSecretRef('PostgreSQL'),
+    sslMode: Type.Optional(StringEnum(['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const, { description: 'libpq sslmode. Defaults to "prefer".' })),
+  },
+  { description: 'The PostgreSQL server holding the insights and sync databases.' },
+);
+
+const MongoSchema = Type.Object(
+  {
+    host: Type.Optional(Type.String({ minLength: 1, maxLength: DNS_NAME_MAX, description: 'MongoDB host. Give either host (with port) or uriSecretRef.' })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'MongoDB port. Defaults to 27017.' })),
+    uriSecretRef: Type.Optional(SecretKeyRef('a full MongoDB connection string (for replica sets, DocumentDB, SRV records)', 'uri')),
+    database: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Database. Defaults to "sync_db".' })),
+    credentialsSecretRef: Type.Optional(CredentialsSecretRef('MongoDB')),
+    enabledSources: Type.Optional(
+      Type.Array(StringEnum(['*', ...SOURCES] as const, { description: 'A source, or "*" for all.' }), {
+        maxItems: 6,
+        description: 'Sources written to MongoDB (DI_MONGODB_ENABLED_SOURCES). Defaults to ["*"]: every source the region collects.',
+      }),
+    ),
+    maxPoolSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'DI_MONGODB_MAX_POOL_SIZE. Defaults to 100.' })),
+    minPoolSize: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000, description: 'DI_MONGODB_MIN_POOL_SIZE. Defaults to 10.' })),
+    serverSelectionTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'DI_MONGODB_SERVER_SELECTION_TIMEOUT_MS. Defaults to 15000.' })),
+    connectTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'DI_MONGODB_CONNECT_TIMEOUT_MS. Defaults to 10000.' })),
+    socketTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, description: 'DI_MONGODB_SOCKET_TIMEOUT_MS. Defaults to 10000.' })),
+    retryWrites: Type.Optional(Type.Boolean({ description: 'DI_MONGODB_RETRY_WRITES. Defaults to true (set false for AWS DocumentDB).' })),
+    waitQueueTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, description: 'DI_MONGODB_WAIT_QUEUE_TIMEOUT_MS. Defaults to 2000.' })),
+  },
+  {
+    description: 'The MongoDB (or DocumentDB) server the consumers write device, SMS, contacts and call-log data to.',
+    'x-kubernetes-validations': [
+      { rule: 'has(self.host) != has(self.uriSecretRef)', message: 'give exactly one of mongodb.host or mongodb.uriSecretRef' },
+      { rule: '!has(self.minPoolSize) || !has(self.maxPoolSize) || self.minPoolSize <= self.maxPoolSize', message: 'minPoolSize must be less than or equal to maxPoolSize' },
+    ],
+  },
+);
+
+const lagProps = optionalKeys(TOPICS, (t) => Type.Integer({ minimum: 1, description: `Target lag (messages) per consumer replica on ${t}.` }));
+
+const AutoscalingSchema = Type.Object(
+  {
+    engine: Type.Optional(
+      StringEnum(AUTOSCALING_ENGINES, {
+        description:
+          'keda: HPA for the Producer API, KEDA ScaledObjects (Kafka lag + CPU) for consumers; hpa: HPAs on CPU and memory everywhere; none: fixed replicas at minReplicas. Defaults to keda; falls back to hpa when KEDA is not installed.',
+      }),
+    ),
+    cpuTargetUtilization: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Target CPU utilisation, % of the request. Defaults to 50.' })),
+    memoryTargetUtilization: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Target memory utilisation, % of the request. Defaults to 50.' })),
+    lagThresholds: Type.Optional(Type.Object(lagProps, { description: 'KEDA lag thresholds per topic. Defaults: sms_batched 100, events_log 500, the others 100.' })),
+    pollingIntervalSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'KEDA polling interval. Defaults to 30.' })),
+    cooldownPeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400, description: 'KEDA cooldown before scaling to minimum. Defaults to 300.' })),
+  },
+  { description: 'Autoscaling of the Producer API and the consumers.' },
+);
+
+const consumerProps = optionalKeys(CONSUMERS, () => ComponentSchema);
+
+export const SpecSchema = Type.Object(
+  {
+    dau: Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'Daily active users of the SDK. Sizes replicas, partitions and brokers through the DAU ladder (docs/api.md#the-dau-ladder).' }),
+    environment: StringEnum(ENVIRONMENTS, { description: 'dev, uat or production: picks pod resources (node specs) and the default replication factor.' }),
+    region: StringEnum(REGIONS, { description: 'Where the users are. "india" never collects contacts or call logs: their topics, triggers and consumers are not created.' }),
+    paused: Type.Optional(Type.Boolean({ description: 'Stop reconciling: the operator writes nothing until unpaused. The annotation mobileforge.credeau.com/paused: "true" does the same.' })),
+    image: Type.Object(
+      {
+        repository: Type.String({ minLength: 1, maxLength: 512, description: 'Workload image repository (runs producer, consumer, migrate and partitions).' }),
+        tag: Type.String({ minLength: 1, maxLength: 128, description: 'Image tag.' }),
+        pullPolicy: Type.Optional(StringEnum(['Always', 'IfNotPresent', 'Never'] as const, { description: 'Image pull policy. Defaults to IfNotPresent.' })),
+        pullSecrets: Type.Optional(
+          Type.Array(Type.String({ minLength: 1, maxLength: DNS_NAME_MAX }), { maxItems: 8, description: 'Names of image pull Secrets in the pipeline\'s namespace.' }),
+        ),
+      },
+      { description: 'The workload image.' },
+    ),
+    kafka: KafkaSchema,
+    postgres: PostgresSchema,
+    mongodb: MongoSchema,
+    producer: Type.Optional(ProducerSchema),
+    consumers: Type.Optional(Type.Object(consumerProps, { description: 'Overrides per consumer: sms (sms_batched), events (events_log), common (apps, contacts, call logs).' })),
+    autoscaling: Type.Optional(AutoscalingSchema),
+  },
+  {
+    description: 'Desired state of a MobileForge sync pipeline.',
+    'x-kubernetes-validations': [
+      {
+        rule: "self.region != 'india' || !has(self.mongodb.enabledSources) || !self.mongodb.enabledSources.exists(s, s == 'contacts' || s == 'call_logs')",
+        message: 'region india must not enable contacts or call_logs',
+        fieldPath: '.mongodb.enabledSources',
+        reason: 'FieldValueForbidden',
+      },
+      {
+        rule: "self.region != 'india' || !has(self.kafka.topics) || (!has(self.kafka.topics.contacts_batched) && !has(self.kafka.topics.call_logs_batched))",
+        message: 'region india has no contacts_batched or call_logs_batched topics to configure',
+        fieldPath: '.kafka.topics',
+        reason: 'FieldValueForbidden',
+      },
+    ],
+  },
+);
+
+const ConditionSchema = Type.Object(
+  {
+    type: Type.String({ maxLength: 316, description: 'Condition type: Ready, Reconciling, Paused, Producer, SmsConsumer, EventsConsumer, CommonConsumer, Topics, Autoscaling, Migration.' }),
+    status: StringEnum(['True', 'False', 'Unknown'] as const, { description: 'True, False or Unknown.' }),
+    observedGeneration: Type.Optional(Type.Integer({ minimum: 0, description: 'The generation this condition was computed for.' })),
+    lastTransitionTime: Type.String({ format: 'date-time', description: 'When status last changed.' }),
+    reason: Type.String({ maxLength: 1024, description: 'CamelCase reason.' }),
+    message: Type.String({ maxLength: 32768, description: 'Human-readable detail.' }),
+  },
+  { description: 'A metav1.Condition.' },
+);
+
+const ReplicaStatus = Type.Object(
+  {
+    ready: Type.Integer({ minimum: 0, description: 'Ready replicas.' }),
+    desired: Type.Integer({ minimum: 0, description: 'Replicas wanted right now (by the autoscaler or the spec).' }),
+    min: Type.Integer({ minimum: 0, description: 'Effective minimum replicas.' }),
+    max: Type.Integer({ minimum: 0, description: 'Effective maximum replicas.' }),
+  },
+  { description: 'Replica counts of one component.' },
+);
+
+export const StatusSchema = Type.Object(
+  {
+    observedGeneration: Type.Optional(Type.Integer({ minimum: 0, description: 'The spec generation the status describes.' })),
+    tier: Type.Optional(Type.String({ description: 'DAU ladder rung the pipeline is sized for, e.g. "100k" or "200k (extrapolated)".' })),
+    producers: Type.Optional(Type.String({ description: 'Producer API pods ready/desired, e.g. "3/4".' })),
+    consumers: Type.Optional(Type.String({ description: 'Consumer pods ready/desired, all groups together.' })),
+    autoscalingEngine: Type.Optional(Type.String({ description: 'Autoscaling engine in effect (keda, hpa or none), after capability fallback.' })),
+    components: Type.Optional(
+      Type.Object(
+        { producer: Type.Optional(ReplicaStatus), sms: Type.Optional(ReplicaStatus), events: Type.Optional(ReplicaStatus), common: Type.Optional(ReplicaStatus) },
+        { description: 'Replica counts per component.' },
+      ),
+    ),
+    topics: Type.Optional(
+      Type.Array(
+        Type.Object({
+          name: Type.String({ description: 'Kafka topic name.' }),
+          partitions: Type.Integer({ minimum: 0, description: 'Partitions in effect (never below what the topic already has).' }),
+          replicationFactor: Type.Integer({ minimum: 0, description: 'Replication factor.' }),
+          ready: Type.Boolean({ description: 'Whether the topic exists with the wanted partitions.' }),
+          message: Type.Optional(Type.String({ description: 'Why it is not ready.' })),
+        }),
+        { maxItems: 16, description: 'The pipeline\'s Kafka topics.' },
+      ),
+    ),
+    conditions: Type.Optional(
+      Type.Array(ConditionSchema, {
+        maxItems: 32,
+        description: 'Current state: Ready summarises; one condition per component.',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      }),
+    ),
+  },
+  { description: 'Observed state, written by the operator.' },
+);
+
+export type SyncPipelineSpec = Static<typeof SpecSchema>;
+export type SyncPipelineStatus = Static<typeof StatusSchema>;
+export type ComponentOverrides = Static<typeof ComponentSchema>;
+export type ProducerOverrides = NonNullable<SyncPipelineSpec['producer']>;
+export type Condition = Static<typeof ConditionSchema>;
+export type ReplicaCounts = Static<typeof ReplicaStatus>;
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  creationTimestamp?: string | Date;
+  resourceVersion?: string;
+  deletionTimestamp?: string | Date;
+  finalizers?: string[];
+}
+
+export interface SyncPipeline {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: ObjectMeta;
+  spec: SyncPipelineSpec;
+  status?: SyncPipelineStatus;
+}

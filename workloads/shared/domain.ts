@@ -1,0 +1,55 @@
+// Domain facts shared by the operator's model and the workloads: the data sources the SDK
+// syncs, the Kafka topic each lands on, and which consumer group reads it. The values are the
+// seed deployment document's (docs/api.md cites it); everything else derives from this table.
+
+export const SOURCES = ['sms', 'events', 'apps_and_device', 'contacts', 'call_logs'] as const;
+export type Source = (typeof SOURCES)[number];
+
+export const TOPICS = ['sms_batched', 'events_log', 'apps_and_device_batched', 'contacts_batched', 'call_logs_batched'] as const;
+export type TopicName = (typeof TOPICS)[number];
+
+export const CONSUMERS = ['sms', 'events', 'common'] as const;
+export type ConsumerName = (typeof CONSUMERS)[number];
+
+export const REGIONS = ['india', 'other'] as const;
+export type Region = (typeof REGIONS)[number];
+
+export interface TopicFacts {
+  readonly source: Source;
+  /** Partitions in the seed's topic table (sized there for 150K-200K DAU). */
+  readonly seedPartitions: number;
+  readonly consumer: ConsumerName;
+  /** Contacts and call logs are never collected in India. */
+  readonly allowedInIndia: boolean;
+}
+
+export const TOPIC_FACTS: Readonly<Record<TopicName, TopicFacts>> = {
+  sms_batched: { source: 'sms', seedPartitions: 16, consumer: 'sms', allowedInIndia: true },
+  events_log: { source: 'events', seedPartitions: 20, consumer: 'events', allowedInIndia: true },
+  apps_and_device_batched: { source: 'apps_and_device', seedPartitions: 10, consumer: 'common', allowedInIndia: true },
+  contacts_batched: { source: 'contacts', seedPartitions: 10, consumer: 'common', allowedInIndia: false },
+  call_logs_batched: { source: 'call_logs', seedPartitions: 10, consumer: 'common', allowedInIndia: false },
+};
+
+/** The seed's consumer-group names for its production split. */
+export const CONSUMER_GROUPS: Readonly<Record<ConsumerName, string>> = {
+  sms: 'sms-consumer-group',
+  events: 'events-consumer-group',
+  common: 'common-consumer-group',
+};
+
+export function topicForSource(source: Source): TopicName {
+  const found = TOPICS.find((t) => TOPIC_FACTS[t].source === source);
+  if (!found) throw new Error(`no topic for source ${source}`);
+  return found;
+}
+
+/** Sources collected in a region: India excludes contacts and call logs. */
+export function sourcesForRegion(region: Region): Source[] {
+  return SOURCES.filter((s) => region !== 'india' || TOPIC_FACTS[topicForSource(s)].allowedInIndia);
+}
+
+/** Topics a consumer reads in a region, in the seed's order. */
+export function topicsForConsumer(consumer: ConsumerName, region: Region): TopicName[] {
+  return TOPICS.filter((t) => TOPIC_FACTS[t].consumer === consumer && (region !== 'india' || TOPIC_FACTS[t].allowedInIndia));
+}
