@@ -8,5 +8,5 @@ export const CRD_FILE = join(packageRoot(), 'crds', `${CRD_NAME}.yaml`);
 
 export function crdYaml(): string {
   const header = '# Generated from operator/api/v1alpha1.ts by `npm run generate:crd`. Do not edit by hand.\n';
-  return header + stringify(buildCrd(), { lineWidth: 0 });
+  return header + stringify(buildCrd(), { lineWidth: 0, aliasDuplicateObjects: false });
 }

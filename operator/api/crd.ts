@@ -2,7 +2,8 @@
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { Type } from '@sinclair/typebox';
 import { toPlainJson } from './schema-helpers.js';
-import { CATEGORIES, GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, SpecSchema, StatusSchema, VERSION } from './v1alpha1.js';
+import { CATEGORIES, GROUP, KIND, PLURAL, RULE_MESSAGES, SHORT_NAMES, SINGULAR, SpecSchema, StatusSchema, VERSION } from './v1alpha1.js';
+import { MAX_PIPELINE_NAME } from '../model/naming.js';
 
 export const CRD_NAME = `${PLURAL}.${GROUP}`;
 
@@ -17,6 +18,7 @@ export function openApiSchema(): Record<string, unknown> {
         status: Type.Optional(StatusSchema),
       },
       {
+        'x-kubernetes-validations': [{ rule: `size(self.metadata.name) <= ${MAX_PIPELINE_NAME}`, message: RULE_MESSAGES.nameLength }],
         description:
           'MobileForgeSyncPipeline is one complete mobile-data sync pipeline: the Producer API, its Kafka topics, the sms, events and common consumers, and their autoscaling, sized from the daily active users.',
       },

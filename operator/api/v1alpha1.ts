@@ -27,6 +27,26 @@ export type AutoscalingEngine = (typeof AUTOSCALING_ENGINES)[number];
 
 const DNS_NAME_MAX = 253;
 
+/**
+ * Messages of the admission rules (CEL), shared with the offline validator
+ * (operator/api/validate.ts) so `mobileforge render` and the API server say the same thing.
+ */
+export const RULE_MESSAGES = {
+  minLeMax: 'minReplicas must be less than or equal to maxReplicas',
+  partitionsNeverDecrease: 'partitions can never decrease: Kafka cannot remove partitions from a topic',
+  indiaSources: 'region india must not enable contacts or call_logs',
+  indiaTopics: 'region india has no contacts_batched or call_logs_batched topics to configure',
+  credentialEnv: 'credential-like variables (PASSWORD, SECRET, TOKEN, CREDENTIAL) must use valueFrom.secretKeyRef, not an inline value',
+  strimziCluster: 'strimziClusterName is required when mode is strimzi',
+  deleteUnmanaged: 'deleteTopicsOnDeletion cannot apply to unmanaged topics',
+  mongoTarget: 'give exactly one of mongodb.host or mongodb.uriSecretRef',
+  mongoPool: 'minPoolSize must be less than or equal to maxPoolSize',
+  ingressHost: 'ingress.host is required when the ingress is enabled',
+  nameLength: 'metadata.name must be at most 36 characters, so that every child name fits in 63',
+} as const;
+/** Env names that look like credentials; RE2 syntax, also valid as a JavaScript RegExp. */
+export const CREDENTIAL_ENV_PATTERN = 'PASSWORD|SECRET|TOKEN|CREDENTIAL';
+
 const SecretKeyRef = (what: string, defaultKey: string) =>
   Type.Object(
     {
@@ -53,6 +73,7 @@ const ExtraEnv = Type.Unsafe<V1EnvVar[]>({
   maxItems: 64,
   items: {
     type: 'object',
+    description: 'One environment variable.',
     required: ['name'],
     properties: {
       name: { type: 'string', minLength: 1, maxLength: 256, description: 'Variable name.' },
@@ -64,8 +85,8 @@ const ExtraEnv = Type.Unsafe<V1EnvVar[]>({
   'x-kubernetes-list-map-keys': ['name'],
   'x-kubernetes-validations': [
     {
-      rule: "self.all(e, !e.name.upperAscii().matches('PASSWORD|SECRET|TOKEN|CREDENTIAL') || !has(e.value))",
-      message: 'credential-like variables (PASSWORD, SECRET, TOKEN, CREDENTIAL) must use valueFrom.secretKeyRef, not an inline value',
+      rule: `self.all(e, !e.name.upperAscii().matches('${CREDENTIAL_ENV_PATTERN}') || !has(e.value))`,
+      message: RULE_MESSAGES.credentialEnv,
     },
   ],
 });
@@ -111,7 +132,7 @@ function componentOverrides(component: string) {
 const minLeMax = [
   {
     rule: '!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas',
-    message: 'minReplicas must be less than or equal to maxReplicas',
+    message: RULE_MESSAGES.minLeMax,
   },
 ];
 
@@ -144,7 +165,7 @@ const ProducerSchema = Type.Object(
         },
         {
           description: 'Optional Ingress in front of the Producer API Service.',
-          'x-kubernetes-validations': [{ rule: '!self.enabled || has(self.host)', message: 'ingress.host is required when the ingress is enabled', fieldPath: '.host', reason: 'FieldValueRequired' }],
+          'x-kubernetes-validations': [{ rule: '!self.enabled || has(self.host)', message: RULE_MESSAGES.ingressHost, fieldPath: '.host', reason: 'FieldValueRequired' }],
         },
       ),
     ),
@@ -164,7 +185,7 @@ const TopicOverride = Type.Object(
     'x-kubernetes-validations': [
       {
         rule: '!has(oldSelf.partitions) || (has(self.partitions) && self.partitions >= oldSelf.partitions)',
-        message: 'partitions can never decrease: Kafka cannot remove partitions from a topic',
+        message: RULE_MESSAGES.partitionsNeverDecrease,
         fieldPath: '.partitions',
       },
     ],
@@ -189,14 +210,14 @@ const KafkaSchema = Type.Object(
           }),
           strimziClusterName: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Name of the Strimzi Kafka cluster (the strimzi.io/cluster label). Required in strimzi mode.' })),
           deleteTopicsOnDeletion: Type.Optional(
-            Type.Boolean({ description: 'admin mode only: delete the topics (and their data) when the pipeline is deleted. Defaults to false: topics and data are kept.' }),
+            Type.Boolean({ description: 'admin and strimzi modes: delete the topics (and their data) when the pipeline is deleted. Defaults to false: topics and data outlive the pipeline.' }),
           ),
         },
         {
           description: 'Topic management. Defaults to mode "admin".',
           'x-kubernetes-validations': [
-            { rule: "self.mode != 'strimzi' || has(self.strimziClusterName)", message: 'strimziClusterName is required when mode is strimzi', fieldPath: '.strimziClusterName', reason: 'FieldValueRequired' },
-            { rule: "self.mode == 'admin' || !has(self.deleteTopicsOnDeletion) || !self.deleteTopicsOnDeletion", message: 'deleteTopicsOnDeletion applies only to admin mode' },
+            { rule: "self.mode != 'strimzi' || has(self.strimziClusterName)", message: RULE_MESSAGES.strimziCluster, fieldPath: '.strimziClusterName', reason: 'FieldValueRequired' },
+            { rule: "self.mode != 'unmanaged' || !has(self.deleteTopicsOnDeletion) || !self.deleteTopicsOnDeletion", message: RULE_MESSAGES.deleteUnmanaged, fieldPath: '.deleteTopicsOnDeletion', reason: 'FieldValueForbidden' },
           ],
         },
       ),
@@ -262,8 +283,8 @@ const MongoSchema = Type.Object(
   {
     description: 'The MongoDB (or DocumentDB) server the consumers write device, SMS, contacts and call-log data to.',
     'x-kubernetes-validations': [
-      { rule: 'has(self.host) != has(self.uriSecretRef)', message: 'give exactly one of mongodb.host or mongodb.uriSecretRef' },
-      { rule: '!has(self.minPoolSize) || !has(self.maxPoolSize) || self.minPoolSize <= self.maxPoolSize', message: 'minPoolSize must be less than or equal to maxPoolSize' },
+      { rule: 'has(self.host) != has(self.uriSecretRef)', message: RULE_MESSAGES.mongoTarget },
+      { rule: '!has(self.minPoolSize) || !has(self.maxPoolSize) || self.minPoolSize <= self.maxPoolSize', message: RULE_MESSAGES.mongoPool },
     ],
   },
 );
@@ -318,13 +339,13 @@ export const SpecSchema = Type.Object(
     'x-kubernetes-validations': [
       {
         rule: "self.region != 'india' || !has(self.mongodb.enabledSources) || !self.mongodb.enabledSources.exists(s, s == 'contacts' || s == 'call_logs')",
-        message: 'region india must not enable contacts or call_logs',
+        message: RULE_MESSAGES.indiaSources,
         fieldPath: '.mongodb.enabledSources',
         reason: 'FieldValueForbidden',
       },
       {
         rule: "self.region != 'india' || !has(self.kafka.topics) || (!has(self.kafka.topics.contacts_batched) && !has(self.kafka.topics.call_logs_batched))",
-        message: 'region india has no contacts_batched or call_logs_batched topics to configure',
+        message: RULE_MESSAGES.indiaTopics,
         fieldPath: '.kafka.topics',
         reason: 'FieldValueForbidden',
       },

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The `mobileforge` executable (package.json "bin").
+import { main } from './mobileforge.js';
+
+process.exitCode = main(process.argv.slice(2));

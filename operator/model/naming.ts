@@ -1,0 +1,60 @@
+// Names and labels of everything a pipeline owns.
+import type { ConsumerName, TopicName } from '../../workloads/shared/domain.js';
+import type { ComponentName } from './defaults.js';
+
+export const APP_NAME = 'mobileforge-sync';
+export const MANAGED_BY = 'mobileforge-operator';
+export const FIELD_MANAGER = 'mobileforge-operator';
+export const ANNOTATION_PREFIX = 'mobileforge.credeau.com';
+export const PAUSED_ANNOTATION = `${ANNOTATION_PREFIX}/paused`;
+export const CONFIG_HASH_ANNOTATION = `${ANNOTATION_PREFIX}/config-hash`;
+/** Longest pipeline name whose child names all stay within 63 characters. */
+export const MAX_PIPELINE_NAME = 36;
+
+export function componentLabel(c: ComponentName): string {
+  return c === 'producer' ? 'producer' : `consumer-${c}`;
+}
+
+export function deploymentName(pipeline: string, c: ComponentName): string {
+  return `${pipeline}-${componentLabel(c)}`;
+}
+
+export function serviceAccountName(pipeline: string): string {
+  return `${pipeline}-workload`;
+}
+
+export function kafkaTopicObjectName(pipeline: string, topic: TopicName): string {
+  return `${pipeline}-${topic.replace(/_/g, '-')}`;
+}
+
+/** Labels on every object of a pipeline: how the operator finds what it owns. */
+export function instanceLabels(pipeline: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': APP_NAME,
+    'app.kubernetes.io/instance': pipeline,
+    'app.kubernetes.io/part-of': APP_NAME,
+    'app.kubernetes.io/managed-by': MANAGED_BY,
+  };
+}
+
+export function componentLabels(pipeline: string, c: ComponentName | 'topics'): Record<string, string> {
+  return { ...instanceLabels(pipeline), 'app.kubernetes.io/component': c === 'topics' ? 'kafka-topic' : componentLabel(c) };
+}
+
+/** The stable subset used in selectors (never changes for the life of a Deployment). */
+export function selectorLabels(pipeline: string, c: ComponentName): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': APP_NAME,
+    'app.kubernetes.io/instance': pipeline,
+    'app.kubernetes.io/component': componentLabel(c),
+  };
+}
+
+/** Label selector string matching everything this operator manages for one pipeline. */
+export function ownedSelector(pipeline: string): string {
+  return `app.kubernetes.io/managed-by=${MANAGED_BY},app.kubernetes.io/instance=${pipeline}`;
+}
+
+export function consumerConditionType(c: ConsumerName): string {
+  return `${c[0]!.toUpperCase()}${c.slice(1)}Consumer`;
+}

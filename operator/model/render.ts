@@ -1,0 +1,75 @@
+// spec -> desired objects. The one entry point of the pure model: the operator applies what
+// this returns, and `mobileforge render` prints it. No I/O; everything it needs to know about
+// the cluster (capabilities, current partition counts, the hash of referenced Secrets) is an
+// argument.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { AutoscalingEngine, SyncPipeline } from '../api/v1alpha1.js';
+import { CONSUMERS, topicsForConsumer } from '../../workloads/shared/domain.js';
+import { resolveEngine, hpa, scaledObject, type Capabilities } from './autoscaling.js';
+import { COMPONENTS, componentSettings, topicMode, type ComponentName, type ComponentSettings } from './defaults.js';
+import { sizeForDau, type Sizing } from './ladder.js';
+import { kafkaTopic } from './strimzi.js';
+import { desiredTopics, type DesiredTopic, type PartitionCounts } from './topics.js';
+import { deployment, disruptionBudget, producerIngress, producerService, workloadServiceAccount } from './workloads.js';
+
+export interface RenderInput {
+  capabilities: Capabilities;
+  /** Partitions the topics already have: the model never asks for fewer. */
+  existingPartitions?: PartitionCounts;
+  /** Hash of the Secrets and ConfigMaps the pods reference. */
+  configHash?: string;
+}
+
+export interface RenderResult {
+  sizing: Sizing;
+  components: Record<ComponentName, ComponentSettings>;
+  topics: DesiredTopic[];
+  engine: AutoscalingEngine;
+  /** Why the requested autoscaling engine was replaced, if it was. */
+  engineFallback?: string;
+  /** Set when topics are wanted from Strimzi but its KafkaTopic API is missing. */
+  topicsBlocked?: string;
+  objects: KubernetesObject[];
+}
+
+export function render(p: SyncPipeline, input: RenderInput): RenderResult {
+  const spec = p.spec;
+  const sizing = sizeForDau(spec.dau);
+  const components = Object.fromEntries(COMPONENTS.map((c) => [c, componentSettings(spec, sizing, c)])) as Record<ComponentName, ComponentSettings>;
+  const topics = desiredTopics(spec, sizing, input.existingPartitions);
+  const { engine, fallbackReason } = resolveEngine(p, input.capabilities);
+
+  const objects: KubernetesObject[] = [workloadServiceAccount(p)];
+  for (const c of COMPONENTS) {
+    const s = components[c];
+    // With an autoscaler the Deployment never states replicas: the autoscaler owns them.
+    objects.push(deployment(p, c, s, { ...(engine === 'none' ? { replicas: s.replicas.min } : {}), ...(input.configHash ? { configHash: input.configHash } : {}) }));
+    objects.push(disruptionBudget(p, c));
+  }
+  objects.push(producerService(p));
+  const ingress = producerIngress(p);
+  if (ingress) objects.push(ingress);
+
+  if (engine !== 'none') objects.push(hpa(p, 'producer', components.producer));
+  for (const c of CONSUMERS) {
+    if (engine === 'keda') objects.push(scaledObject(p, c, components[c], topicsForConsumer(c, spec.region)));
+    else if (engine === 'hpa') objects.push(hpa(p, c, components[c]));
+  }
+
+  let topicsBlocked: string | undefined;
+  if (topicMode(spec) === 'strimzi') {
+    const version = input.capabilities.kafkaTopicApiVersion;
+    if (version) objects.push(...topics.map((t) => kafkaTopic(p, t, version)));
+    else topicsBlocked = 'topic management is "strimzi" but the cluster serves no KafkaTopic API (kafka.strimzi.io/v1 or v1beta2): install Strimzi or use mode "admin"';
+  }
+
+  return {
+    sizing,
+    components,
+    topics,
+    engine,
+    ...(fallbackReason ? { engineFallback: fallbackReason } : {}),
+    ...(topicsBlocked ? { topicsBlocked } : {}),
+    objects,
+  };
+}

@@ -1,0 +1,252 @@
+// Deployments, Service, PodDisruptionBudgets, Ingress and ServiceAccount of a pipeline.
+import type {
+  V1Container,
+  V1Deployment,
+  V1EnvVar,
+  V1Ingress,
+  V1PodDisruptionBudget,
+  V1PodSpec,
+  V1Service,
+  V1ServiceAccount,
+  V1TopologySpreadConstraint,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import type { SyncPipeline, SyncPipelineSpec } from '../api/v1alpha1.js';
+import { CONSUMER_GROUPS, topicsForConsumer } from '../../workloads/shared/domain.js';
+import { ENV, WORKLOAD_HTTP_PORT } from '../../workloads/shared/env-contract.js';
+import { DEFAULTS, type ComponentName, type ComponentSettings } from './defaults.js';
+import { childMeta } from './metadata.js';
+import { CONFIG_HASH_ANNOTATION, componentLabels, deploymentName, selectorLabels, serviceAccountName } from './naming.js';
+
+/** The unprivileged user the workload image runs as (see Dockerfile.workload). */
+export const WORKLOAD_UID = 10001;
+const KAFKA_CA_DIR = '/etc/mobileforge/kafka-ca';
+
+const secretEnv = (name: string, secret: string, key: string): V1EnvVar => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
+const plainEnv = (name: string, value: string | number | boolean): V1EnvVar => ({ name, value: String(value) });
+
+function postgresEnv(spec: SyncPipelineSpec): V1EnvVar[] {
+  const pg = spec.postgres;
+  const creds = pg.credentialsSecretRef;
+  return [
+    secretEnv(ENV.postgresUsername, creds.name, creds.usernameKey ?? 'username'),
+    secretEnv(ENV.postgresPassword, creds.name, creds.passwordKey ?? 'password'),
+    plainEnv(ENV.postgresHost, pg.host),
+    plainEnv(ENV.postgresPort, pg.port ?? DEFAULTS.postgresPort),
+    plainEnv(ENV.postgresDatabase, pg.database ?? DEFAULTS.postgresDatabase),
+    plainEnv(ENV.postgresSyncDatabase, pg.syncDatabase ?? DEFAULTS.postgresSyncDatabase),
+    plainEnv(ENV.postgresSslMode, pg.sslMode ?? DEFAULTS.postgresSslMode),
+  ];
+}
+
+function kafkaEnv(spec: SyncPipelineSpec): V1EnvVar[] {
+  const k = spec.kafka;
+  const env = [plainEnv(ENV.kafkaBrokers, k.bootstrapServers.join(','))];
+  if (k.tls?.enabled) {
+    env.push(plainEnv(ENV.kafkaTls, 'true'));
+    if (k.tls.caSecretRef) env.push(plainEnv(ENV.kafkaTlsCaFile, `${KAFKA_CA_DIR}/ca.crt`));
+  }
+  if (k.sasl) {
+    const c = k.sasl.credentialsSecretRef;
+    env.push(
+      plainEnv(ENV.kafkaSaslMechanism, k.sasl.mechanism),
+      secretEnv(ENV.kafkaSaslUsername, c.name, c.usernameKey ?? 'username'),
+      secretEnv(ENV.kafkaSaslPassword, c.name, c.passwordKey ?? 'password'),
+    );
+  }
+  return env;
+}
+
+function mongoEnv(spec: SyncPipelineSpec): V1EnvVar[] {
+  const m = spec.mongodb;
+  const env: V1EnvVar[] = [];
+  if (m.uriSecretRef) env.push(secretEnv(ENV.mongoUri, m.uriSecretRef.name, m.uriSecretRef.key ?? 'uri'));
+  if (m.credentialsSecretRef) {
+    const c = m.credentialsSecretRef;
+    env.push(secretEnv(ENV.mongoUsername, c.name, c.usernameKey ?? 'username'), secretEnv(ENV.mongoPassword, c.name, c.passwordKey ?? 'password'));
+  }
+  if (m.host) env.push(plainEnv(ENV.mongoHost, m.host), plainEnv(ENV.mongoPort, m.port ?? DEFAULTS.mongoPort));
+  env.push(
+    plainEnv(ENV.mongoDatabase, m.database ?? DEFAULTS.mongoDatabase),
+    plainEnv(ENV.mongoEnabledSources, (m.enabledSources ?? ['*']).join(',')),
+    plainEnv(ENV.mongoMaxPoolSize, m.maxPoolSize ?? DEFAULTS.mongoMaxPoolSize),
+    plainEnv(ENV.mongoMinPoolSize, m.minPoolSize ?? DEFAULTS.mongoMinPoolSize),
+    plainEnv(ENV.mongoServerSelectionTimeoutMs, m.serverSelectionTimeoutMs ?? DEFAULTS.mongoServerSelectionTimeoutMs),
+    plainEnv(ENV.mongoConnectTimeoutMs, m.connectTimeoutMs ?? DEFAULTS.mongoConnectTimeoutMs),
+    plainEnv(ENV.mongoSocketTimeoutMs, m.socketTimeoutMs ?? DEFAULTS.mongoSocketTimeoutMs),
+    plainEnv(ENV.mongoRetryWrites, m.retryWrites ?? DEFAULTS.mongoRetryWrites),
+    plainEnv(ENV.mongoWaitQueueTimeoutMs, m.waitQueueTimeoutMs ?? DEFAULTS.mongoWaitQueueTimeoutMs),
+  );
+  return env;
+}
+
+/** Our variables, then the user's extra ones; a user variable replaces ours of the same name. */
+export function mergeEnv(ours: V1EnvVar[], extra: V1EnvVar[] = []): V1EnvVar[] {
+  const byName = new Map(ours.map((e) => [e.name, e]));
+  for (const e of extra) byName.set(e.name, e);
+  return [...byName.values()];
+}
+
+export function componentEnv(spec: SyncPipelineSpec, c: ComponentName): V1EnvVar[] {
+  const common = [...postgresEnv(spec), ...kafkaEnv(spec)];
+  if (c === 'producer') return common;
+  return [
+    ...common,
+    ...mongoEnv(spec),
+    plainEnv(ENV.enabledTopics, topicsForConsumer(c, spec.region).join(',')),
+    plainEnv(ENV.consumerGroup, CONSUMER_GROUPS[c]),
+  ];
+}
+
+function defaultSpread(pipeline: string, c: ComponentName): V1TopologySpreadConstraint[] {
+  const labelSelector = { matchLabels: selectorLabels(pipeline, c) };
+  return [
+    { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector },
+    { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector },
+  ];
+}
+
+function podSpec(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V1PodSpec {
+  const spec = p.spec;
+  const o = s.overrides;
+  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
+  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }];
+  const ca = spec.kafka.tls?.enabled ? spec.kafka.tls.caSecretRef : undefined;
+  if (ca) {
+    mounts.push({ name: 'kafka-ca', mountPath: KAFKA_CA_DIR, readOnly: true });
+    volumes.push({ name: 'kafka-ca', secret: { secretName: ca.name, items: [{ key: ca.key ?? 'ca.crt', path: 'ca.crt' }] } });
+  }
+  const container: V1Container = {
+    name: c === 'producer' ? 'producer' : 'consumer',
+    image: `${spec.image.repository}:${spec.image.tag}`,
+    imagePullPolicy: spec.image.pullPolicy ?? DEFAULTS.pullPolicy,
+    args: [c === 'producer' ? 'producer' : 'consumer'],
+    ports: [{ name: 'http', containerPort: WORKLOAD_HTTP_PORT, protocol: 'TCP' }],
+    env: mergeEnv(componentEnv(spec, c), o.env),
+    resources: { requests: { ...s.resources.requests }, limits: { ...s.resources.limits } },
+    livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+    readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+    startupProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 2, failureThreshold: 30 },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    },
+    volumeMounts: mounts,
+  };
+  return {
+    serviceAccountName: serviceAccountName(p.metadata.name),
+    automountServiceAccountToken: false,
+    // Consumers finish and commit their in-flight batch on SIGTERM; give them the time.
+    terminationGracePeriodSeconds: c === 'producer' ? 30 : 60,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: WORKLOAD_UID,
+      runAsGroup: WORKLOAD_UID,
+      fsGroup: WORKLOAD_UID,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    ...(spec.image.pullSecrets?.length ? { imagePullSecrets: spec.image.pullSecrets.map((name) => ({ name })) } : {}),
+    ...(o.nodeSelector ? { nodeSelector: { ...o.nodeSelector } } : {}),
+    ...(o.tolerations ? { tolerations: o.tolerations } : {}),
+    ...(o.affinity ? { affinity: o.affinity } : {}),
+    topologySpreadConstraints: o.topologySpreadConstraints ?? defaultSpread(p.metadata.name, c),
+    containers: [container],
+    volumes,
+  };
+}
+
+export interface DeploymentOptions {
+  /** Set only when no autoscaler owns the replica count (engine none). */
+  replicas?: number;
+  /** Hash of referenced Secrets and ConfigMaps: a change rolls the pods. */
+  configHash?: string;
+}
+
+export function deployment(p: SyncPipeline, c: ComponentName, s: ComponentSettings, opts: DeploymentOptions): V1Deployment {
+  const name = p.metadata.name;
+  const labels = componentLabels(name, c);
+  const annotations: Record<string, string> = { ...s.overrides.podAnnotations };
+  if (opts.configHash) annotations[CONFIG_HASH_ANNOTATION] = opts.configHash;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: childMeta(p, deploymentName(name, c), labels),
+    spec: {
+      ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: selectorLabels(name, c) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
+      template: {
+        metadata: { labels: { ...s.overrides.podLabels, ...labels }, ...(Object.keys(annotations).length ? { annotations } : {}) },
+        spec: podSpec(p, c, s),
+      },
+    },
+  };
+}
+
+export function producerService(p: SyncPipeline): V1Service {
+  const svc = p.spec.producer?.service;
+  const name = p.metadata.name;
+  const meta = childMeta(p, deploymentName(name, 'producer'), componentLabels(name, 'producer'));
+  if (svc?.annotations) meta.annotations = { ...svc.annotations };
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta,
+    spec: {
+      type: svc?.type ?? 'ClusterIP',
+      selector: selectorLabels(name, 'producer'),
+      ports: [{ name: 'http', port: svc?.port ?? DEFAULTS.servicePort, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
+
+export function producerIngress(p: SyncPipeline): V1Ingress | undefined {
+  const ing = p.spec.producer?.ingress;
+  if (!ing?.enabled || !ing.host) return undefined;
+  const name = p.metadata.name;
+  const meta = childMeta(p, deploymentName(name, 'producer'), componentLabels(name, 'producer'));
+  if (ing.annotations) meta.annotations = { ...ing.annotations };
+  const port = p.spec.producer?.service?.port ?? DEFAULTS.servicePort;
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: meta,
+    spec: {
+      ...(ing.className ? { ingressClassName: ing.className } : {}),
+      ...(ing.tlsSecretName ? { tls: [{ hosts: [ing.host], secretName: ing.tlsSecretName }] } : {}),
+      rules: [
+        {
+          host: ing.host,
+          http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: deploymentName(name, 'producer'), port: { number: port } } } }] },
+        },
+      ],
+    },
+  };
+}
+
+/** Lets a node drain evict one pod at a time, even for a component at one replica. */
+export function disruptionBudget(p: SyncPipeline, c: ComponentName): V1PodDisruptionBudget {
+  const name = p.metadata.name;
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: childMeta(p, deploymentName(name, c), componentLabels(name, c)),
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(name, c) } },
+  };
+}
+
+export function workloadServiceAccount(p: SyncPipeline): V1ServiceAccount {
+  const name = p.metadata.name;
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: childMeta(p, serviceAccountName(name), { ...componentLabels(name, 'producer'), 'app.kubernetes.io/component': 'workload' }),
+    // The workloads never call the Kubernetes API.
+    automountServiceAccountToken: false,
+  };
+}
+

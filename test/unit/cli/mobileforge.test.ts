@@ -1,0 +1,86 @@
+import { describe, expect, test } from '@jest/globals';
+import { parseAllDocuments } from 'yaml';
+import { main } from '../../../operator/cli/mobileforge.js';
+import { samplePath } from '../../support/fixtures.js';
+
+function run(args: string[], stdin = '') {
+  let out = '';
+  let err = '';
+  const code = main(args, { out: (s) => void (out += s), err: (s) => void (err += s), stdin: () => stdin });
+  return { code, out, err };
+}
+
+describe('mobileforge plan', () => {
+  test('prints a sizing table', () => {
+    const r = run(['plan', '--dau', '180000', '--environment', 'production', '--region', 'india']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Tier: 200k (extrapolated');
+    expect(r.out).toMatch(/consumer-sms\s+8-32\s+3000m\/3500m\s+6144Mi\/7168Mi\s+sms_batched/);
+    expect(r.out).toMatch(/sms_batched\s+32\s+3\s+sms-consumer-group/);
+    expect(r.out).not.toContain('contacts_batched');
+    expect(r.out).toContain('Kafka brokers (recommended): 6-10');
+  });
+
+  test('-o json gives the same plan as data', () => {
+    const plan = JSON.parse(run(['plan', '--dau', '50000', '--environment', 'uat', '--region', 'other', '-o', 'json']).out);
+    expect(plan).toMatchObject({ tier: '50k', extrapolated: false, kafkaBrokers: { min: 3, max: 3 } });
+    expect(plan.components.map((c: { name: string; replicas: unknown }) => [c.name, c.replicas])).toEqual([
+      ['producer', { min: 2, max: 5 }], ['sms', { min: 2, max: 8 }], ['events', { min: 1, max: 5 }], ['common', { min: 1, max: 5 }],
+    ]);
+  });
+
+  test('bad arguments: exit 2 with the reason and the usage', () => {
+    const r = run(['plan', '--dau', '0', '--environment', 'production', '--region', 'india']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--dau must be a positive integer');
+    expect(run(['plan', '--dau', '10', '--environment', 'prod', '--region', 'india']).err).toContain('--environment must be one of: dev, uat, production (got "prod")');
+    expect(run(['plan', '--bogus']).code).toBe(2);
+  });
+});
+
+describe('mobileforge render', () => {
+  test('prints every desired object as multi-document YAML', () => {
+    const r = run(['render', '-f', samplePath('production')]);
+    expect(r.code).toBe(0);
+    const docs = parseAllDocuments(r.out).map((d) => d.toJS() as { kind: string });
+    expect(docs.map((d) => d.kind)).toEqual(expect.arrayContaining(['Deployment', 'Service', 'Ingress', 'HorizontalPodAutoscaler', 'ScaledObject', 'KafkaTopic', 'PodDisruptionBudget', 'ServiceAccount']));
+    expect(r.out).not.toMatch(/&a\d|\*a\d/); // no YAML anchors: plain manifests for GitOps
+  });
+
+  test('--no-keda renders the HPA fallback; --kafka-topic-api v1beta2 the older KafkaTopic', () => {
+    const out = run(['render', '-f', samplePath('uat'), '--no-keda', '--kafka-topic-api', 'v1beta2']).out;
+    expect(out).not.toContain('kind: ScaledObject');
+    expect(out).toContain('apiVersion: kafka.strimzi.io/v1beta2');
+  });
+
+  test('reports input errors with the field path and the reason, exit 1', () => {
+    const bad = `apiVersion: mobileforge.credeau.com/v1alpha1
+kind: MobileForgeSyncPipeline
+metadata: {name: acme}
+spec:
+  dau: 1000
+  environment: production
+  region: india
+  image: {repository: r, tag: t}
+  kafka: {bootstrapServers: ["k:9092"]}
+  postgres: {host: pg}
+  mongodb: {host: m, enabledSources: [contacts]}
+`;
+    const r = run(['render', '-f', '-'], bad);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('<stdin> is invalid');
+    expect(r.err).toContain('spec.postgres.credentialsSecretRef: required field is missing');
+  });
+
+  test('reports YAML syntax errors with the line', () => {
+    const r = run(['render', '-f', '-'], 'apiVersion: x\nspec: [unclosed\n');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/line \d/);
+  });
+
+  test('a missing file is a clear error', () => {
+    const r = run(['render', '-f', '/nonexistent/pipeline.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('ENOENT');
+  });
+});

@@ -1,0 +1,179 @@
+import { describe, expect, test } from '@jest/globals';
+import type { KubernetesObject, V1Deployment, V1EnvVar } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { render, type RenderInput } from '../../../operator/model/render.js';
+import { ENV } from '../../../workloads/shared/env-contract.js';
+import { loadSample, pipeline, SAMPLE_NAMES } from '../../support/fixtures.js';
+import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
+
+const FULL: RenderInput = { capabilities: { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1' } };
+const kinds = (objs: KubernetesObject[]) => objs.map((o) => `${o.kind}/${o.metadata?.name}`);
+const deployments = (objs: KubernetesObject[]) => objs.filter((o): o is V1Deployment => o.kind === 'Deployment');
+const envOf = (d: V1Deployment): V1EnvVar[] => d.spec!.template.spec!.containers[0]!.env!;
+const envMap = (d: V1Deployment) => Object.fromEntries(envOf(d).map((e) => [e.name, e.value ?? e.valueFrom]));
+
+describe('render: golden output of the samples', () => {
+  test.each(SAMPLE_NAMES)('%s sample', (name) => {
+    const result = render(loadSample(name), FULL);
+    expect(result.objects.map((o) => stringify(o, { aliasDuplicateObjects: false })).join('---\n')).toMatchSnapshot();
+  });
+
+  test('the strimzi samples with KafkaTopic v1beta2', () => {
+    const topics = render(loadSample('uat'), { capabilities: { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1beta2' } }).objects.filter((o) => o.kind === 'KafkaTopic');
+    expect(topics.map((t) => t.apiVersion)).toEqual(Array(3).fill('kafka.strimzi.io/v1beta2'));
+    expect(topics).toMatchSnapshot();
+  });
+});
+
+describe('render: what every pipeline gets', () => {
+  const p = pipeline({ region: 'other', kafka: { bootstrapServers: ['k1:9092', 'k2:9092'] } });
+  const objs = render(p, FULL).objects;
+
+  test('one Deployment, PDB per component; a Service, ServiceAccount, producer HPA, consumer ScaledObjects', () => {
+    expect(kinds(objs).sort()).toEqual(
+      [
+        'ServiceAccount/test-workload',
+        'Deployment/test-producer', 'Deployment/test-consumer-sms', 'Deployment/test-consumer-events', 'Deployment/test-consumer-common',
+        'PodDisruptionBudget/test-producer', 'PodDisruptionBudget/test-consumer-sms', 'PodDisruptionBudget/test-consumer-events', 'PodDisruptionBudget/test-consumer-common',
+        'Service/test-producer',
+        'HorizontalPodAutoscaler/test-producer',
+        'ScaledObject/test-consumer-sms', 'ScaledObject/test-consumer-events', 'ScaledObject/test-consumer-common',
+      ].sort(),
+    );
+  });
+
+  test('consumers get the seed\'s production split of ENABLED_TOPICS and KAFKA_CONSUMER_GROUP', () => {
+    const split = Object.fromEntries(deployments(objs).slice(1).map((d) => [d.metadata!.name, [envMap(d)[ENV.enabledTopics], envMap(d)[ENV.consumerGroup]]]));
+    expect(split).toEqual({
+      'test-consumer-sms': ['sms_batched', 'sms-consumer-group'],
+      'test-consumer-events': ['events_log', 'events-consumer-group'],
+      'test-consumer-common': ['apps_and_device_batched,contacts_batched,call_logs_batched', 'common-consumer-group'],
+    });
+  });
+
+  test('every DI_* variable of the seed is set; passwords only through secretKeyRef', () => {
+    const seedProducer = ['DI_POSTGRES_USERNAME', 'DI_POSTGRES_PASSWORD', 'DI_POSTGRES_HOST', 'DI_POSTGRES_PORT', 'DI_POSTGRES_DATABASE', 'DI_POSTGRES_SYNC_DATABASE', 'DI_KAFKA_BROKER_ENDPOINT'];
+    const seedConsumer = [
+      ...seedProducer,
+      'DI_MONGODB_USERNAME', 'DI_MONGODB_PASSWORD', 'DI_MONGODB_HOST', 'DI_MONGODB_PORT', 'DI_MONGODB_DATABASE', 'DI_MONGODB_ENABLED_SOURCES',
+      'DI_MONGODB_MAX_POOL_SIZE', 'DI_MONGODB_MIN_POOL_SIZE', 'DI_MONGODB_SERVER_SELECTION_TIMEOUT_MS', 'DI_MONGODB_CONNECT_TIMEOUT_MS',
+      'DI_MONGODB_SOCKET_TIMEOUT_MS', 'DI_MONGODB_RETRY_WRITES', 'DI_MONGODB_WAIT_QUEUE_TIMEOUT_MS', 'ENABLED_TOPICS', 'KAFKA_CONSUMER_GROUP',
+    ];
+    const [producer, ...consumers] = deployments(objs);
+    expect(Object.keys(envMap(producer!))).toEqual(expect.arrayContaining(seedProducer));
+    for (const c of consumers) expect(Object.keys(envMap(c))).toEqual(expect.arrayContaining(seedConsumer));
+    expect(envMap(producer!)[ENV.kafkaBrokers]).toBe('k1:9092,k2:9092');
+    expect(envMap(consumers[0]!)).toMatchObject({ DI_MONGODB_MAX_POOL_SIZE: '100', DI_MONGODB_ENABLED_SOURCES: '*', DI_MONGODB_RETRY_WRITES: 'true', DI_POSTGRES_DATABASE: 'api_insights_db' });
+    for (const d of deployments(objs)) {
+      for (const e of envOf(d).filter((x) => /PASSWORD|USERNAME/.test(x.name))) {
+        expect(e.value).toBeUndefined();
+        expect(e.valueFrom?.secretKeyRef?.name).toMatch(/-creds$/);
+      }
+    }
+  });
+
+  test('pods are non-root, read-only, no privilege escalation, no capabilities, RuntimeDefault seccomp', () => {
+    for (const d of deployments(objs)) {
+      const pod = d.spec!.template.spec!;
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(pod.securityContext!.runAsUser).toBeGreaterThan(0);
+      expect(pod.automountServiceAccountToken).toBe(false);
+      expect(pod.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+      expect(pod.containers[0]!.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+    }
+  });
+
+  test('the producer listens on 8000 with /health and /ready probes', () => {
+    const c = deployments(objs)[0]!.spec!.template.spec!.containers[0]!;
+    expect(c.ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }]);
+    expect(c.livenessProbe?.httpGet).toEqual({ path: '/health', port: 'http' });
+    expect(c.readinessProbe?.httpGet).toEqual({ path: '/ready', port: 'http' });
+  });
+
+  test('Deployments leave replicas to the autoscaler', () => {
+    for (const d of deployments(objs)) expect(d.spec).not.toHaveProperty('replicas');
+  });
+
+  test('KEDA triggers: one kafka trigger per topic with group and lag threshold, plus CPU and memory', () => {
+    const so = objs.find((o) => o.kind === 'ScaledObject' && o.metadata?.name === 'test-consumer-common') as KubernetesObject & { spec: { triggers: { type: string; metadata: Record<string, string> }[]; minReplicaCount: number; maxReplicaCount: number } };
+    expect(so.spec.triggers.map((t) => [t.type, t.metadata.topic ?? t.metadata.value])).toEqual([
+      ['kafka', 'apps_and_device_batched'], ['kafka', 'contacts_batched'], ['kafka', 'call_logs_batched'], ['cpu', '50'], ['memory', '50'],
+    ]);
+    expect(so.spec.triggers[0]!.metadata).toMatchObject({ consumerGroup: 'common-consumer-group', lagThreshold: '100', bootstrapServers: 'k1:9092,k2:9092' });
+    expect([so.spec.minReplicaCount, so.spec.maxReplicaCount]).toEqual([3, 10]);
+  });
+
+  test('children carry the app.kubernetes.io labels and an owner reference, never the pipeline\'s own labels', () => {
+    const tagged: SyncPipeline = { ...p, metadata: { ...p.metadata, labels: { 'argocd.argoproj.io/instance': 'acme' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' } } };
+    for (const o of render(tagged, FULL).objects) {
+      expect(o.metadata?.labels).toMatchObject({ 'app.kubernetes.io/name': 'mobileforge-sync', 'app.kubernetes.io/instance': 'test', 'app.kubernetes.io/part-of': 'mobileforge-sync', 'app.kubernetes.io/managed-by': 'mobileforge-operator' });
+      expect(o.metadata?.labels?.['app.kubernetes.io/component']).toBeTruthy();
+      expect(JSON.stringify(o)).not.toContain('argocd.argoproj.io');
+      expect(JSON.stringify(o)).not.toContain('last-applied-configuration');
+      expect(o.metadata?.ownerReferences).toEqual([expect.objectContaining({ kind: 'MobileForgeSyncPipeline', name: 'test', uid: p.metadata.uid, controller: true })]);
+    }
+  });
+});
+
+describe('render: decisions', () => {
+  test('engine hpa: HPAs for every component, no ScaledObject; never two autoscalers on one Deployment', () => {
+    const objs = render(pipeline({ autoscaling: { engine: 'hpa' } }), FULL).objects;
+    const scalers = objs.filter((o) => o.kind === 'HorizontalPodAutoscaler' || o.kind === 'ScaledObject');
+    expect(scalers.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['HorizontalPodAutoscaler/test-producer', 'HorizontalPodAutoscaler/test-consumer-sms', 'HorizontalPodAutoscaler/test-consumer-events', 'HorizontalPodAutoscaler/test-consumer-common']);
+  });
+
+  test('KEDA missing: falls back to HPAs and says why', () => {
+    const r = render(pipeline(), { capabilities: { keda: false } });
+    expect(r.engine).toBe('hpa');
+    expect(r.engineFallback).toMatch(/KEDA is not installed/);
+    expect(r.objects.some((o) => o.kind === 'ScaledObject')).toBe(false);
+  });
+
+  test('engine none: fixed replicas at the minimum, no autoscalers', () => {
+    const objs = render(pipeline({ autoscaling: { engine: 'none' }, producer: { minReplicas: 2 } }), FULL).objects;
+    expect(objs.some((o) => o.kind === 'HorizontalPodAutoscaler' || o.kind === 'ScaledObject')).toBe(false);
+    expect(deployments(objs).map((d) => d.spec!.replicas)).toEqual([2, 4, 3, 3]);
+  });
+
+  test('India: common consumer reads only apps_and_device_batched; no contacts or call-logs objects', () => {
+    const r = render(pipeline({ region: 'india', kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'kc' } } }), FULL);
+    const text = JSON.stringify(r.objects);
+    expect(text).not.toMatch(/contacts|call_logs|call-logs/);
+    expect(envMap(deployments(r.objects)[3]!)[ENV.enabledTopics]).toBe('apps_and_device_batched');
+  });
+
+  test('strimzi mode: KafkaTopics labelled for the cluster, owned only when deletion was asked for', () => {
+    const kafka = { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi' as const, strimziClusterName: 'prod' } };
+    const kept = render(pipeline({ kafka }), FULL).objects.filter((o) => o.kind === 'KafkaTopic');
+    expect(kept).toHaveLength(5);
+    expect(kept[0]).toMatchObject({ metadata: { name: 'test-sms-batched', labels: { 'strimzi.io/cluster': 'prod' } }, spec: { topicName: 'sms_batched', partitions: 16, replicas: 3 } });
+    expect(kept[0]!.metadata!.ownerReferences).toBeUndefined();
+    const owned = render(pipeline({ kafka: { ...kafka, topicManagement: { ...kafka.topicManagement, deleteTopicsOnDeletion: true } } }), FULL).objects.filter((o) => o.kind === 'KafkaTopic');
+    expect(owned[0]!.metadata!.ownerReferences).toHaveLength(1);
+  });
+
+  test('strimzi mode without a KafkaTopic API: no topics, a reason instead', () => {
+    const r = render(pipeline({ kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'x' } } }), { capabilities: { keda: true } });
+    expect(r.objects.some((o) => o.kind === 'KafkaTopic')).toBe(false);
+    expect(r.topicsBlocked).toMatch(/no KafkaTopic API/);
+  });
+
+  test('admin mode renders no KafkaTopic objects (the operator uses the admin API)', () => {
+    expect(render(pipeline(), FULL).objects.some((o) => o.kind === 'KafkaTopic')).toBe(false);
+  });
+
+  test('config hash lands on every pod template; user env replaces ours by name', () => {
+    const r = render(pipeline({ producer: { env: [{ name: 'LOG_LEVEL', value: 'debug' }, { name: 'DI_POSTGRES_PORT', value: '6432' }] } }), { ...FULL, configHash: 'abc123' });
+    for (const d of deployments(r.objects)) expect(d.spec!.template.metadata!.annotations).toEqual({ 'mobileforge.credeau.com/config-hash': 'abc123' });
+    const env = envOf(deployments(r.objects)[0]!);
+    expect(env.filter((e) => e.name === 'DI_POSTGRES_PORT')).toEqual([{ name: 'DI_POSTGRES_PORT', value: '6432' }]);
+    expect(env.at(-1)).toEqual({ name: 'LOG_LEVEL', value: 'debug' });
+  });
+
+  test('resources come from the environment profile, overridable per value', () => {
+    const r = render(pipeline({ environment: 'uat', consumers: { sms: { resources: { limits: { memory: '3Gi' } } } } }), FULL);
+    const [producer, sms] = deployments(r.objects);
+    expect(producer!.spec!.template.spec!.containers[0]!.resources).toEqual({ requests: { cpu: '1500m', memory: '1536Mi' }, limits: { cpu: '1750m', memory: '1792Mi' } });
+    expect(sms!.spec!.template.spec!.containers[0]!.resources!.limits).toEqual({ cpu: '1750m', memory: '3Gi' });
+  });
+});

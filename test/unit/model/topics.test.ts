@@ -1,0 +1,52 @@
+import { describe, expect, test } from '@jest/globals';
+import { sizeForDau } from '../../../operator/model/ladder.js';
+import { desiredTopics } from '../../../operator/model/topics.js';
+import { pipeline } from '../../support/fixtures.js';
+
+// The seed's topic table: name, partitions, replication factor, and India's exclusions.
+const SEED_TOPICS = [
+  ['sms_batched', 16, 3, true],
+  ['events_log', 20, 3, true],
+  ['apps_and_device_batched', 10, 3, true],
+  ['contacts_batched', 10, 3, false],
+  ['call_logs_batched', 10, 3, false],
+] as const;
+
+const topicsFor = (spec: Parameters<typeof pipeline>[0], existing = {}) => {
+  const p = pipeline(spec);
+  return desiredTopics(p.spec, sizeForDau(p.spec.dau), existing);
+};
+
+describe('topics', () => {
+  test.each(SEED_TOPICS)('%s: %i partitions, RF %i in production up to 100K DAU', (name, partitions, rf, _inIndia) => {
+    const t = topicsFor({ dau: 100_000 }).find((x) => x.name === name);
+    expect(t).toMatchObject({ partitions, replicationFactor: rf });
+  });
+
+  test('India has no contacts or call-logs topics', () => {
+    const india = topicsFor({ region: 'india' }).map((t) => t.name);
+    expect(india).toEqual(SEED_TOPICS.filter(([, , , inIndia]) => inIndia).map(([n]) => n));
+  });
+
+  test('replication factor is 1 in dev unless set, min.insync.replicas follows it', () => {
+    expect(topicsFor({ environment: 'dev' }).map((t) => [t.replicationFactor, t.config['min.insync.replicas']])).toEqual(Array(5).fill([1, '1']));
+    expect(topicsFor({ environment: 'uat' })[0]).toMatchObject({ replicationFactor: 3, config: { 'min.insync.replicas': '2' } });
+    expect(topicsFor({ environment: 'dev', kafka: { bootstrapServers: ['k:9092'], replicationFactor: 2 } })[0]!.replicationFactor).toBe(2);
+  });
+
+  test('partitions grow to the consuming deployment\'s max replicas', () => {
+    // 200K: sms max 32 > 16; common max 20 > 10; events max 20 = 20
+    const t = Object.fromEntries(topicsFor({ dau: 200_000 }).map((x) => [x.name, x.partitions]));
+    expect(t).toEqual({ sms_batched: 32, events_log: 20, apps_and_device_batched: 20, contacts_batched: 20, call_logs_batched: 20 });
+    // an override of the consumer's max replicas counts too
+    const o = topicsFor({ consumers: { sms: { maxReplicas: 48 } } }).find((x) => x.name === 'sms_batched');
+    expect(o?.partitions).toBe(48);
+  });
+
+  test('per-topic overrides apply, but never below what the topic already has', () => {
+    const spec = { kafka: { bootstrapServers: ['k:9092'], topics: { events_log: { partitions: 24, config: { 'retention.ms': '1000' } } } } };
+    const events = topicsFor(spec).find((x) => x.name === 'events_log');
+    expect(events).toMatchObject({ partitions: 24, config: { 'retention.ms': '1000', 'min.insync.replicas': '2' } });
+    expect(topicsFor(spec, { events_log: 30, sms_batched: 64 }).filter((x) => x.name === 'events_log' || x.name === 'sms_batched').map((x) => x.partitions)).toEqual([64, 30]);
+  });
+});
