@@ -2,12 +2,17 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { CRD_FILE, crdYaml } from '../../../operator/api/crd-yaml.js';
 import { buildCrd } from '../../../operator/api/crd.js';
+import { referenceMarkdown, REFERENCE_FILE } from '../../../operator/api/reference.js';
 
 type Schema = { description?: string; properties?: Record<string, Schema>; items?: Schema; additionalProperties?: Schema | boolean; default?: unknown };
 
 describe('the CRD', () => {
   test('the committed crds/ YAML is what the TypeScript schema generates (run `npm run generate:crd`)', () => {
     expect(readFileSync(CRD_FILE, 'utf8')).toBe(crdYaml());
+  });
+
+  test('the committed docs/api-reference.md is what the schema generates', () => {
+    expect(readFileSync(REFERENCE_FILE, 'utf8')).toBe(referenceMarkdown());
   });
 
   test('names, scope, short name, category and status subresource', () => {
