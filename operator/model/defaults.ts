@@ -5,6 +5,7 @@ import type { ComponentOverrides, Environment, SyncPipelineSpec, AutoscalingEngi
 import { CONSUMERS, type ConsumerName, type TopicName } from '../../workloads/shared/domain.js';
 import { sizeForDau, type Range, type Sizing } from './ladder.js';
 import { podResourcesFor, type PodResources } from './profile.js';
+import { canonicalQuantity } from './quantity.js';
 
 export type ComponentName = 'producer' | ConsumerName;
 export const COMPONENTS: readonly ComponentName[] = ['producer', ...CONSUMERS];
@@ -66,7 +67,8 @@ export function effectiveReplicas(ladder: Range, o: ComponentOverrides): Range {
 
 export function effectiveResources(environment: Environment, o: ComponentOverrides): PodResources {
   const base = podResourcesFor(environment);
-  const str = (v: string | number | undefined, d: string): string => (v === undefined ? d : String(v));
+  // Canonical form, as the API server stores it, so live and desired compare equal.
+  const str = (v: string | number | undefined, d: string): string => canonicalQuantity(v ?? d);
   return {
     requests: { cpu: str(o.resources?.requests?.cpu, base.requests.cpu), memory: str(o.resources?.requests?.memory, base.requests.memory) },
     limits: { cpu: str(o.resources?.limits?.cpu, base.limits.cpu), memory: str(o.resources?.limits?.memory, base.limits.memory) },
