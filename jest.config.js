@@ -9,6 +9,8 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
+  // Integration tests wait for real services; unit tests finish long before this.
+  testTimeout: 120000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
@@ -18,7 +20,6 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       setupFiles: ['<rootDir>/test/support/load-env.ts'],
-      testTimeout: 120000,
     },
   ],
 };

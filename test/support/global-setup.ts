@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 export default function globalSetup(): void {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  // Integration tests run the real operator and workloads from dist/, as production does.
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
   if (process.env.MOBILEFORGE_NO_START === '1') return;
-  const infra = join(dirname(fileURLToPath(import.meta.url)), '..', 'infra', 'infra.sh');
-  execFileSync('bash', [infra, 'up', '--skip-external'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('bash', [join(root, 'test', 'infra', 'infra.sh'), 'up', '--skip-external'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }

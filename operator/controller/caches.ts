@@ -1,0 +1,138 @@
+// Watch-backed caches (client-node ListWatch informers) of the pipelines, of every kind of
+// object the operator owns (selected by its managed-by label), and of Secrets (for the
+// rolling-restart hash). Reads during reconciles come from here, never from the API server.
+import * as k8s from '@kubernetes/client-node';
+import { API_VERSION, KIND, PLURAL, type SyncPipeline } from '../api/v1alpha1.js';
+import { MANAGED_BY } from '../model/naming.js';
+import type { Capabilities } from '../model/autoscaling.js';
+
+export interface KindInfo {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+}
+
+/** Every kind of child object, in apply order (dependencies first). */
+export function ownedKinds(caps: Capabilities): KindInfo[] {
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts' },
+    ...(caps.kafkaTopicApiVersion ? [{ apiVersion: caps.kafkaTopicApiVersion, kind: 'KafkaTopic', plural: 'kafkatopics' }] : []),
+    { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' },
+    { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
+    { apiVersion: 'v1', kind: 'Service', plural: 'services' },
+    { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses' },
+    { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers' },
+    ...(caps.keda ? [{ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', plural: 'scaledobjects' }] : []),
+  ];
+}
+
+export const PIPELINE_KIND: KindInfo = { apiVersion: API_VERSION, kind: KIND, plural: PLURAL };
+export const SECRET_KIND: KindInfo = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' };
+const MANAGED_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
+
+function basePath(apiVersion: string): string {
+  return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+}
+
+export type ChangeHandler = (obj: k8s.KubernetesObject, kind: KindInfo) => void;
+
+interface Watched {
+  info: KindInfo;
+  informers: k8s.Informer<k8s.KubernetesObject>[];
+  caches: k8s.ObjectCache<k8s.KubernetesObject>[];
+}
+
+export interface ClusterCacheOptions {
+  /** Namespaces to watch; empty = all namespaces. */
+  namespaces: string[];
+  onChange: ChangeHandler;
+  onError?: (kind: KindInfo, err: unknown) => void;
+  restartDelayMs?: number;
+}
+
+export class ClusterCache {
+  private readonly watched = new Map<string, Watched>();
+  private readonly objects: k8s.KubernetesObjectApi;
+  private stopped = false;
+
+  constructor(
+    private readonly kc: k8s.KubeConfig,
+    private readonly opts: ClusterCacheOptions,
+  ) {
+    this.objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  private key(apiVersion: string, kind: string): string {
+    return `${apiVersion}/${kind}`;
+  }
+
+  /** Starts watching a kind (idempotent); resolves when its first list has arrived. */
+  async watch(info: KindInfo, labelSelector?: string): Promise<void> {
+    const key = this.key(info.apiVersion, info.kind);
+    if (this.watched.has(key)) return;
+    const scopes = this.opts.namespaces.length ? this.opts.namespaces : [undefined];
+    const entry: Watched = { info, informers: [], caches: [] };
+    this.watched.set(key, entry);
+    await Promise.all(
+      scopes.map(async (ns) => {
+        const path = `${basePath(info.apiVersion)}${ns ? `/namespaces/${ns}` : ''}/${info.plural}`;
+        const list = () => this.objects.list(info.apiVersion, info.kind, ns, undefined, undefined, undefined, undefined, labelSelector);
+        const informer = k8s.makeInformer<k8s.KubernetesObject>(this.kc, path, list, labelSelector);
+        for (const verb of [k8s.ADD, k8s.UPDATE, k8s.DELETE] as const) informer.on(verb, (obj) => this.opts.onChange(obj, info));
+        // A ListWatch stops on error (expired resourceVersion, network); start it again.
+        informer.on(k8s.ERROR, (err) => {
+          this.opts.onError?.(info, err);
+          if (!this.stopped) setTimeout(() => void informer.start().catch((e: unknown) => this.opts.onError?.(info, e)), this.opts.restartDelayMs ?? 1000).unref();
+        });
+        entry.informers.push(informer);
+        entry.caches.push(informer);
+        await informer.start();
+      }),
+    );
+  }
+
+  async watchPipelines(): Promise<void> {
+    await this.watch(PIPELINE_KIND);
+  }
+
+  async watchOwned(kinds: KindInfo[]): Promise<void> {
+    await Promise.all(kinds.map((k) => this.watch(k, MANAGED_SELECTOR)));
+  }
+
+  async watchSecrets(): Promise<void> {
+    await this.watch(SECRET_KIND);
+  }
+
+  isWatching(info: KindInfo): boolean {
+    return this.watched.has(this.key(info.apiVersion, info.kind));
+  }
+
+  get<T extends k8s.KubernetesObject>(apiVersion: string, kind: string, name: string, namespace?: string): T | undefined {
+    for (const c of this.watched.get(this.key(apiVersion, kind))?.caches ?? []) {
+      const o = c.get(name, namespace);
+      if (o) return o as T;
+    }
+    return undefined;
+  }
+
+  list<T extends k8s.KubernetesObject>(apiVersion: string, kind: string, namespace?: string): T[] {
+    return (this.watched.get(this.key(apiVersion, kind))?.caches ?? []).flatMap((c) => c.list(namespace) as T[]);
+  }
+
+  pipeline(namespace: string, name: string): SyncPipeline | undefined {
+    return this.get<k8s.KubernetesObject>(API_VERSION, KIND, name, namespace) as SyncPipeline | undefined;
+  }
+
+  pipelines(): SyncPipeline[] {
+    return this.list<k8s.KubernetesObject>(API_VERSION, KIND) as unknown as SyncPipeline[];
+  }
+
+  secret(namespace: string, name: string): k8s.V1Secret | undefined {
+    return this.get<k8s.V1Secret>('v1', 'Secret', name, namespace);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.watched.values()].flatMap((w) => w.informers.map((i) => i.stop())));
+  }
+}

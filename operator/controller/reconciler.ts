@@ -1,0 +1,275 @@
+// One reconcile of one pipeline: gather (caches, Kafka), decide (the pure model and status),
+// act (apply what differs, prune what is no longer wanted, write status only if it changed).
+import { createHash } from 'node:crypto';
+import type * as k8s from '@kubernetes/client-node';
+import type { SyncPipeline, SyncPipelineStatus } from '../api/v1alpha1.js';
+import type { Capabilities } from '../model/autoscaling.js';
+import { COMPONENTS, topicMode, type ComponentName } from '../model/defaults.js';
+import { deploymentName, PAUSED_ANNOTATION, kafkaTopicObjectName } from '../model/naming.js';
+import { render, type RenderResult } from '../model/render.js';
+import type { PartitionCounts } from '../model/topics.js';
+import { TOPICS, type TopicName } from '../../workloads/shared/domain.js';
+import type { ClusterCache, KindInfo } from './caches.js';
+import { ownedKinds } from './caches.js';
+import { apiErrorMessage, describeRef, refOf, type ClusterClient, type PipelineEvent } from './cluster.js';
+import { contentHash, needsApply, withAppliedHash } from './diff.js';
+import { buildStatus, type DeploymentObservation, type Observation, type TopicObservation } from './status.js';
+import { KafkaCredentialsError, kafkaConfigFor, type TopicAdminPool } from './topic-admin.js';
+import type { WorkResult } from './work-queue.js';
+
+/** Admin-mode topics whose deletion the user asked for are cleaned up through this finalizer. */
+export const TOPICS_FINALIZER = 'mobileforge.credeau.com/delete-topics';
+
+export interface ReconcilerDeps {
+  cache: ClusterCache;
+  client: ClusterClient;
+  topics: TopicAdminPool;
+  capabilities: () => Capabilities;
+  now?: () => Date;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** How soon to look again while topics or pods are not ready. */
+  pendingRequeueMs?: number;
+}
+
+export function isPaused(p: SyncPipeline): boolean {
+  return p.spec.paused === true || p.metadata.annotations?.[PAUSED_ANNOTATION] === 'true';
+}
+
+/** Secrets the pods reference: a change in any of them rolls the pods. */
+export function referencedSecrets(p: SyncPipeline): { name: string; keys: string[] }[] {
+  const s = p.spec;
+  const refs: { name: string; keys: string[] }[] = [
+    { name: s.postgres.credentialsSecretRef.name, keys: [s.postgres.credentialsSecretRef.usernameKey ?? 'username', s.postgres.credentialsSecretRef.passwordKey ?? 'password'] },
+  ];
+  const m = s.mongodb;
+  if (m.credentialsSecretRef) refs.push({ name: m.credentialsSecretRef.name, keys: [m.credentialsSecretRef.usernameKey ?? 'username', m.credentialsSecretRef.passwordKey ?? 'password'] });
+  if (m.uriSecretRef) refs.push({ name: m.uriSecretRef.name, keys: [m.uriSecretRef.key ?? 'uri'] });
+  const k = s.kafka;
+  if (k.sasl) refs.push({ name: k.sasl.credentialsSecretRef.name, keys: [k.sasl.credentialsSecretRef.usernameKey ?? 'username', k.sasl.credentialsSecretRef.passwordKey ?? 'password'] });
+  if (k.tls?.enabled && k.tls.caSecretRef) refs.push({ name: k.tls.caSecretRef.name, keys: [k.tls.caSecretRef.key ?? 'ca.crt'] });
+  for (const c of [s.producer, ...Object.values(s.consumers ?? {})]) {
+    for (const e of c?.env ?? []) {
+      const ref = (e.valueFrom as { secretKeyRef?: { name?: string; key?: string } } | undefined)?.secretKeyRef;
+      if (ref?.name && ref.key) refs.push({ name: ref.name, keys: [ref.key] });
+    }
+  }
+  return refs;
+}
+
+function deploymentObservation(d: k8s.V1Deployment | undefined): DeploymentObservation | undefined {
+  if (!d) return undefined;
+  const desired = d.spec?.replicas ?? 1;
+  return {
+    exists: true,
+    desired,
+    ready: d.status?.readyReplicas ?? 0,
+    updated: d.status?.updatedReplicas ?? 0,
+    observedCurrent: (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
+  };
+}
+
+interface KafkaTopicObject extends k8s.KubernetesObject {
+  spec?: { partitions?: number; replicas?: number; topicName?: string };
+  status?: { conditions?: { type: string; status: string; message?: string; reason?: string }[]; topicName?: string };
+}
+
+export class Reconciler {
+  private readonly now: () => Date;
+  private readonly log: (msg: string, fields?: Record<string, unknown>) => void;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.log = deps.log ?? (() => undefined);
+  }
+
+  async reconcile(namespace: string, name: string): Promise<WorkResult> {
+    const p = this.deps.cache.pipeline(namespace, name);
+    if (!p) return {}; // deleted: children go with it through their owner references
+    if (p.metadata.deletionTimestamp) return this.finalize(p);
+
+    const caps = this.deps.capabilities();
+    const secretValue = (secretName: string, key: string) => this.secretValue(namespace, secretName, key);
+
+    if (isPaused(p)) {
+      // Paused means no writes at all: only the first reconcile after pausing records it.
+      if (p.status?.conditions?.some((c) => c.type === 'Paused' && c.status === 'True')) return {};
+      const result = render(p, { capabilities: caps });
+      await this.writeStatusIfChanged(p, buildStatus({ generation: p.metadata.generation ?? 0, paused: true, render: result, deployments: {}, topics: [], topicMode: topicMode(p.spec), changed: false }, p.status, this.now().toISOString()));
+      return {};
+    }
+    await this.ensureFinalizer(p);
+
+    const mode = topicMode(p.spec);
+    let error: Observation['error'];
+    const events: PipelineEvent[] = [];
+
+    // Gather: partitions the topics already have (never ask for fewer).
+    let existing: PartitionCounts = this.partitionsFromStatus(p);
+    let kafkaConfig: ReturnType<typeof kafkaConfigFor> | undefined;
+    if (mode === 'admin') {
+      try {
+        kafkaConfig = kafkaConfigFor(p.spec, secretValue);
+        existing = { ...existing, ...(await this.deps.topics.for(kafkaConfig).partitions(TOPICS.slice())) };
+      } catch (err) {
+        if (kafkaConfig) await this.deps.topics.evict(kafkaConfig);
+        error = { reason: err instanceof KafkaCredentialsError ? 'KafkaCredentialsMissing' : 'KafkaUnreachable', message: `cannot read topics: ${err instanceof Error ? err.message : String(err)}` };
+      }
+    } else if (mode === 'strimzi' && caps.kafkaTopicApiVersion) {
+      for (const t of TOPICS) {
+        const kt = this.deps.cache.get<KafkaTopicObject>(caps.kafkaTopicApiVersion, 'KafkaTopic', kafkaTopicObjectName(name, t), namespace);
+        if (kt?.spec?.partitions) existing[t] = Math.max(existing[t] ?? 0, kt.spec.partitions);
+      }
+    }
+
+    const result = render(p, { capabilities: caps, existingPartitions: existing, configHash: this.configHash(p) });
+
+    // Act: apply what differs from the cache.
+    let changed = false;
+    const wanted = new Set<string>();
+    for (const obj of result.objects) {
+      const desired = withAppliedHash(obj);
+      const ref = refOf(desired);
+      wanted.add(`${ref.kind}/${ref.name}`);
+      const live = this.deps.cache.get(ref.apiVersion, ref.kind, ref.name, ref.namespace);
+      if (!needsApply(desired, live)) continue;
+      try {
+        await this.deps.client.apply(desired);
+        changed = true;
+        events.push({ type: 'Normal', reason: live ? 'Updated' : 'Created', message: `${live ? 'updated' : 'created'} ${describeRef(ref)}` });
+      } catch (err) {
+        const message = `${describeRef(ref)}: ${apiErrorMessage(err)}`;
+        error ??= { reason: 'ApplyFailed', message };
+        events.push({ type: 'Warning', reason: 'ApplyFailed', message });
+      }
+    }
+
+    // Prune: objects of ours this pipeline no longer wants (e.g. India drops contacts/call logs).
+    for (const kind of ownedKinds(caps)) {
+      for (const o of this.ownedBy(p, kind)) {
+        const ref = refOf({ ...o, apiVersion: kind.apiVersion, kind: kind.kind });
+        if (wanted.has(`${ref.kind}/${ref.name}`)) continue;
+        try {
+          await this.deps.client.delete(ref);
+          changed = true;
+          events.push({ type: 'Normal', reason: 'Pruned', message: `deleted ${describeRef(ref)}, no longer wanted` });
+        } catch (err) {
+          events.push({ type: 'Warning', reason: 'PruneFailed', message: `${describeRef(ref)}: ${apiErrorMessage(err)}` });
+        }
+      }
+    }
+
+    // Topics: admin mode through Kafka, strimzi mode from KafkaTopic status.
+    let topics: TopicObservation[] = [];
+    if (mode === 'admin' && kafkaConfig && !error) {
+      try {
+        topics = await this.deps.topics.for(kafkaConfig).ensure(result.topics);
+        const before = this.partitionsFromStatus(p);
+        for (const t of topics) {
+          if (before[t.name as TopicName] === undefined && t.partitions > 0 && !p.status?.topics?.some((s) => s.name === t.name)) events.push({ type: 'Normal', reason: 'TopicReady', message: `topic ${t.name} has ${t.partitions} partitions` });
+          else if ((before[t.name as TopicName] ?? 0) < t.partitions) events.push({ type: 'Normal', reason: 'PartitionsRaised', message: `topic ${t.name} raised to ${t.partitions} partitions` });
+        }
+      } catch (err) {
+        await this.deps.topics.evict(kafkaConfig);
+        error = { reason: 'TopicsFailed', message: `Kafka admin: ${err instanceof Error ? err.message : String(err)}` };
+        events.push({ type: 'Warning', reason: 'TopicsFailed', message: error.message });
+      }
+    } else if (mode === 'strimzi') {
+      topics = this.strimziTopics(p, result, caps);
+    } else if (mode === 'unmanaged') {
+      topics = result.topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, ready: true }));
+    }
+    if (result.topicsBlocked && !p.status?.conditions?.some((c) => c.type === 'Topics' && c.reason === 'StrimziNotInstalled')) {
+      events.push({ type: 'Warning', reason: 'StrimziNotInstalled', message: result.topicsBlocked });
+    }
+    if (result.engineFallback && p.status?.autoscalingEngine !== 'hpa') events.push({ type: 'Warning', reason: 'FallbackToHPA', message: result.engineFallback });
+
+    const deployments = Object.fromEntries(
+      COMPONENTS.map((c) => [c, deploymentObservation(this.deps.cache.get<k8s.V1Deployment>('apps/v1', 'Deployment', deploymentName(name, c), namespace))]),
+    ) as Partial<Record<ComponentName, DeploymentObservation>>;
+
+    const status = buildStatus({ generation: p.metadata.generation ?? 0, paused: false, render: result, deployments, topics, topicMode: mode, changed, ...(error ? { error } : {}) }, p.status, this.now().toISOString());
+    await this.writeStatusIfChanged(p, status);
+    for (const e of events) await this.deps.client.recordEvent(p, e).catch((err: unknown) => this.log('event not recorded', { error: apiErrorMessage(err) }));
+
+    if (error) throw new ReconcileError(error.message);
+    const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    return ready ? {} : { requeueAfterMs: this.deps.pendingRequeueMs ?? 10_000 };
+  }
+
+  private partitionsFromStatus(p: SyncPipeline): PartitionCounts {
+    return Object.fromEntries((p.status?.topics ?? []).filter((t) => t.partitions > 0).map((t) => [t.name, t.partitions]));
+  }
+
+  private secretValue(namespace: string, name: string, key: string): string | undefined {
+    const data = this.deps.cache.secret(namespace, name)?.data?.[key];
+    return data === undefined ? undefined : Buffer.from(data, 'base64').toString('utf8');
+  }
+
+  /** Hash of the referenced Secret keys' contents (or their absence). */
+  configHash(p: SyncPipeline): string {
+    const h = createHash('sha256');
+    for (const ref of referencedSecrets(p).sort((a, b) => a.name.localeCompare(b.name))) {
+      const secret = this.deps.cache.secret(p.metadata.namespace!, ref.name);
+      for (const key of [...ref.keys].sort()) h.update(`${ref.name}/${key}=${secret?.data?.[key] ?? '<missing>'}\n`);
+    }
+    return h.digest('hex').slice(0, 16);
+  }
+
+  /** Children of a kind that this pipeline owns (label-selected, then owner-checked). */
+  private ownedBy(p: SyncPipeline, kind: KindInfo): k8s.KubernetesObject[] {
+    return this.deps.cache.list(kind.apiVersion, kind.kind, p.metadata.namespace).filter((o) => {
+      if (o.metadata?.labels?.['app.kubernetes.io/instance'] !== p.metadata.name) return false;
+      const owners = o.metadata?.ownerReferences ?? [];
+      // KafkaTopics kept on deletion carry no owner reference; the labels identify them.
+      return owners.some((r) => r.uid === p.metadata.uid) || (kind.kind === 'KafkaTopic' && owners.length === 0);
+    });
+  }
+
+  private strimziTopics(p: SyncPipeline, result: RenderResult, caps: Capabilities): TopicObservation[] {
+    if (!caps.kafkaTopicApiVersion) return [];
+    return result.topics.map((t) => {
+      const kt = this.deps.cache.get<KafkaTopicObject>(caps.kafkaTopicApiVersion!, 'KafkaTopic', kafkaTopicObjectName(p.metadata.name, t.name), p.metadata.namespace);
+      const ready = kt?.status?.conditions?.find((c) => c.type === 'Ready');
+      return {
+        name: t.name,
+        partitions: kt?.spec?.partitions ?? 0,
+        replicationFactor: kt?.spec?.replicas ?? t.replicationFactor,
+        ready: ready?.status === 'True',
+        ...(ready?.status === 'True' ? {} : { message: ready?.message ?? (kt ? 'the Strimzi topic operator has not reported it Ready' : 'KafkaTopic not created yet') }),
+      };
+    });
+  }
+
+  private async writeStatusIfChanged(p: SyncPipeline, status: SyncPipelineStatus): Promise<void> {
+    // Key order differs between what we build and what the API server returns: compare content.
+    if (contentHash(status) === contentHash(p.status ?? {})) return;
+    await this.deps.client.writeStatus(p, status);
+  }
+
+  private wantsTopicFinalizer(p: SyncPipeline): boolean {
+    return topicMode(p.spec) === 'admin' && p.spec.kafka.topicManagement?.deleteTopicsOnDeletion === true;
+  }
+
+  private async ensureFinalizer(p: SyncPipeline): Promise<void> {
+    const has = p.metadata.finalizers?.includes(TOPICS_FINALIZER) ?? false;
+    const wants = this.wantsTopicFinalizer(p);
+    if (has === wants) return;
+    const others = (p.metadata.finalizers ?? []).filter((f) => f !== TOPICS_FINALIZER);
+    await this.deps.client.setFinalizers(p, wants ? [...others, TOPICS_FINALIZER] : others);
+  }
+
+  /** The pipeline is being deleted: delete its admin-mode topics if asked, then let it go. */
+  private async finalize(p: SyncPipeline): Promise<WorkResult> {
+    if (!p.metadata.finalizers?.includes(TOPICS_FINALIZER)) return {};
+    const config = kafkaConfigFor(p.spec, (n, k) => this.secretValue(p.metadata.namespace!, n, k));
+    const names = render(p, { capabilities: this.deps.capabilities() }).topics.map((t) => t.name);
+    await this.deps.topics.for(config).delete(names);
+    await this.deps.client.recordEvent(p, { type: 'Normal', reason: 'TopicsDeleted', message: `deleted topics ${names.join(', ')} as deleteTopicsOnDeletion asked` }).catch(() => undefined);
+    await this.deps.client.setFinalizers(p, (p.metadata.finalizers ?? []).filter((f) => f !== TOPICS_FINALIZER));
+    return {};
+  }
+}
+
+export class ReconcileError extends Error {
+  override name = 'ReconcileError';
+}

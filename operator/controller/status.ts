@@ -1,0 +1,136 @@
+// Status as a pure function of what the reconciler observed: conditions in the
+// metav1.Condition shape, per-component replica counts, topics, the ladder tier. Conditions
+// keep their lastTransitionTime unless their status changes, so an unchanged pipeline gets a
+// byte-identical status and the operator writes nothing.
+import type { Condition, ReplicaCounts, SyncPipelineStatus } from '../api/v1alpha1.js';
+import type { ComponentName } from '../model/defaults.js';
+import { consumerConditionType } from '../model/naming.js';
+import type { RenderResult } from '../model/render.js';
+import { CONSUMERS } from '../../workloads/shared/domain.js';
+
+export interface DeploymentObservation {
+  exists: boolean;
+  /** Replicas the Deployment wants now (set by the autoscaler, or by us with engine none). */
+  desired: number;
+  ready: number;
+  updated: number;
+  /** The Deployment controller has seen the latest spec. */
+  observedCurrent: boolean;
+}
+
+export interface TopicObservation {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  ready: boolean;
+  message?: string;
+}
+
+export interface Observation {
+  generation: number;
+  paused: boolean;
+  render: RenderResult;
+  deployments: Partial<Record<ComponentName, DeploymentObservation>>;
+  topics: TopicObservation[];
+  topicMode: 'strimzi' | 'admin' | 'unmanaged';
+  /** The reconcile wrote something this time (objects still converging). */
+  changed: boolean;
+  /** A failure that stopped this reconcile (apply rejected, Kafka unreachable...). */
+  error?: { reason: string; message: string };
+}
+
+type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+
+const COMPONENT_CONDITION: Record<ComponentName, string> = {
+  producer: 'Producer',
+  ...(Object.fromEntries(CONSUMERS.map((c) => [c, consumerConditionType(c)])) as Record<(typeof CONSUMERS)[number], string>),
+};
+
+function componentCondition(c: ComponentName, d: DeploymentObservation | undefined): ConditionInput {
+  const type = COMPONENT_CONDITION[c];
+  if (!d?.exists) return { type, status: 'False', reason: 'NotCreated', message: 'the Deployment does not exist yet' };
+  const counts = `${d.ready}/${d.desired} replicas ready`;
+  if (!d.observedCurrent || d.updated < d.desired) return { type, status: 'False', reason: 'RollingOut', message: `rolling out: ${d.updated}/${d.desired} updated, ${counts}` };
+  if (d.desired === 0) return { type, status: 'False', reason: 'ScaledToZero', message: 'no replicas wanted' };
+  if (d.ready < d.desired) return { type, status: 'False', reason: 'Unavailable', message: counts };
+  return { type, status: 'True', reason: 'Available', message: counts };
+}
+
+function topicsCondition(o: Observation): ConditionInput {
+  const type = 'Topics';
+  if (o.render.topicsBlocked) return { type, status: 'False', reason: 'StrimziNotInstalled', message: o.render.topicsBlocked };
+  if (o.topicMode === 'unmanaged') return { type, status: 'True', reason: 'Unmanaged', message: `topics are created outside the operator: ${o.render.topics.map((t) => t.name).join(', ')}` };
+  const waiting = o.topics.filter((t) => !t.ready);
+  if (waiting.length > 0) return { type, status: 'False', reason: 'TopicsNotReady', message: waiting.map((t) => `${t.name}: ${t.message ?? 'not ready'}`).join('; ') };
+  return { type, status: 'True', reason: 'TopicsReady', message: `${o.topics.length} topics ready (${o.topicMode} mode)` };
+}
+
+function autoscalingCondition(o: Observation): ConditionInput {
+  const type = 'Autoscaling';
+  const r = o.render;
+  if (r.engineFallback) return { type, status: 'True', reason: 'FallbackToHPA', message: r.engineFallback };
+  switch (r.engine) {
+    case 'keda':
+      return { type, status: 'True', reason: 'KEDA', message: 'Producer API on an HPA (CPU, memory); consumers on KEDA ScaledObjects (Kafka lag, CPU, memory)' };
+    case 'hpa':
+      return { type, status: 'True', reason: 'HPA', message: 'every component on an HPA (CPU, memory)' };
+    default:
+      return { type, status: 'True', reason: 'Disabled', message: 'fixed replicas at each component\'s minimum' };
+  }
+}
+
+/** Merges new condition values into the previous list, keeping transition times of unchanged statuses. */
+export function mergeConditions(previous: Condition[] | undefined, next: ConditionInput[], generation: number, now: string): Condition[] {
+  return next.map((c) => {
+    const old = previous?.find((p) => p.type === c.type);
+    const lastTransitionTime = old && old.status === c.status ? old.lastTransitionTime : now;
+    return { ...c, observedGeneration: generation, lastTransitionTime };
+  });
+}
+
+function replicaCounts(o: Observation, c: ComponentName): ReplicaCounts {
+  const range = o.render.components[c].replicas;
+  const d = o.deployments[c];
+  return { ready: d?.ready ?? 0, desired: d?.desired ?? 0, min: range.min, max: range.max };
+}
+
+export function buildStatus(o: Observation, previous: SyncPipelineStatus | undefined, now: string): SyncPipelineStatus {
+  const components = Object.keys(COMPONENT_CONDITION) as ComponentName[];
+  const counts = Object.fromEntries(components.map((c) => [c, replicaCounts(o, c)])) as Record<ComponentName, ReplicaCounts>;
+  const sum = (cs: readonly ComponentName[], k: 'ready' | 'desired') => cs.reduce((n, c) => n + counts[c][k], 0);
+
+  let conditions: ConditionInput[];
+  if (o.paused) {
+    conditions = [
+      { type: 'Ready', status: (previous?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown') as Condition['status'], reason: 'Paused', message: 'reconciliation is paused; children are left as they are' },
+      { type: 'Paused', status: 'True', reason: 'Paused', message: 'spec.paused or the mobileforge.credeau.com/paused annotation is set' },
+    ];
+  } else {
+    const parts = [...components.map((c) => componentCondition(c, o.deployments[c])), topicsCondition(o), autoscalingCondition(o)];
+    const failing = parts.find((p) => p.status !== 'True');
+    const ready: ConditionInput = o.error
+      ? { type: 'Ready', status: 'False', reason: o.error.reason, message: o.error.message }
+      : failing
+        ? { type: 'Ready', status: 'False', reason: failing.reason, message: `${failing.type}: ${failing.message}` }
+        : { type: 'Ready', status: 'True', reason: 'PipelineReady', message: 'every component is available and every topic is ready' };
+    const converging = o.changed || Boolean(failing) || Boolean(o.error);
+    conditions = [
+      ready,
+      { type: 'Reconciling', status: converging ? 'True' : 'False', reason: converging ? 'Converging' : 'Converged', message: converging ? 'waiting for children to match the spec' : 'children match the spec' },
+      { type: 'Paused', status: 'False', reason: 'Active', message: 'reconciling' },
+      ...parts,
+    ];
+  }
+
+  const previousWithoutPause = o.paused ? previous : undefined;
+  return {
+    observedGeneration: o.paused ? (previous?.observedGeneration ?? o.generation) : o.generation,
+    tier: o.render.sizing.extrapolated ? `${o.render.sizing.tier} (extrapolated)` : o.render.sizing.tier,
+    producers: previousWithoutPause?.producers ?? `${counts.producer.ready}/${counts.producer.desired}`,
+    consumers: previousWithoutPause?.consumers ?? `${sum(CONSUMERS, 'ready')}/${sum(CONSUMERS, 'desired')}`,
+    autoscalingEngine: o.render.engine,
+    components: previousWithoutPause?.components ?? counts,
+    topics: previousWithoutPause?.topics ?? o.topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, ready: t.ready, ...(t.message ? { message: t.message } : {}) })),
+    conditions: mergeConditions(previous?.conditions, conditions, o.generation, now),
+  };
+}

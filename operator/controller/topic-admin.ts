@@ -1,0 +1,147 @@
+// Admin-API topic mode: the operator creates missing topics and raises partition counts with
+// the Kafka admin API (kafkajs). It never decreases partitions (Kafka cannot) and never
+// changes the replication factor of an existing topic (that needs a reassignment); both are
+// reported in status instead.
+import { Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import type { SyncPipelineSpec } from '../api/v1alpha1.js';
+import type { DesiredTopic, PartitionCounts } from '../model/topics.js';
+import type { TopicName } from '../../workloads/shared/domain.js';
+import type { TopicObservation } from './status.js';
+
+export type SecretValue = (name: string, key: string) => string | undefined;
+
+export class KafkaCredentialsError extends Error {
+  override name = 'KafkaCredentialsError';
+}
+
+/** kafkajs settings for a pipeline's cluster; secrets are read through `secret`. */
+export function kafkaConfigFor(spec: SyncPipelineSpec, secret: SecretValue, clientId = 'mobileforge-operator'): KafkaConfig {
+  const k = spec.kafka;
+  const cfg: KafkaConfig = {
+    clientId,
+    brokers: k.bootstrapServers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    requestTimeout: 10000,
+    retry: { retries: 1, initialRetryTime: 200 },
+  };
+  if (k.tls?.enabled) {
+    const ca = k.tls.caSecretRef ? secret(k.tls.caSecretRef.name, k.tls.caSecretRef.key ?? 'ca.crt') : undefined;
+    if (k.tls.caSecretRef && !ca) throw new KafkaCredentialsError(`Secret ${k.tls.caSecretRef.name} has no key ${k.tls.caSecretRef.key ?? 'ca.crt'}`);
+    cfg.ssl = ca ? { ca: [ca] } : true;
+  }
+  if (k.sasl) {
+    const ref = k.sasl.credentialsSecretRef;
+    const username = secret(ref.name, ref.usernameKey ?? 'username');
+    const password = secret(ref.name, ref.passwordKey ?? 'password');
+    if (!username || !password) throw new KafkaCredentialsError(`Secret ${ref.name} lacks the Kafka SASL username or password`);
+    cfg.sasl = { mechanism: k.sasl.mechanism, username, password } as SASLOptions;
+  }
+  return cfg;
+}
+
+export interface TopicAdmin {
+  /** Partition counts of the topics that exist. */
+  partitions(names: TopicName[]): Promise<PartitionCounts>;
+  ensure(topics: DesiredTopic[]): Promise<TopicObservation[]>;
+  delete(names: TopicName[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class KafkaTopicAdmin implements TopicAdmin {
+  private admin: Admin | undefined;
+  constructor(private readonly config: KafkaConfig) {}
+
+  private async connected(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = new Kafka(this.config).admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    return this.admin;
+  }
+
+  async partitions(names: TopicName[]): Promise<PartitionCounts> {
+    const admin = await this.connected();
+    const existing = new Set(await admin.listTopics());
+    const present = names.filter((n) => existing.has(n));
+    if (present.length === 0) return {};
+    const meta = await admin.fetchTopicMetadata({ topics: present });
+    return Object.fromEntries(meta.topics.map((t) => [t.name, t.partitions.length]));
+  }
+
+  async ensure(topics: DesiredTopic[]): Promise<TopicObservation[]> {
+    const admin = await this.connected();
+    const existing = await this.partitions(topics.map((t) => t.name));
+    const missing = topics.filter((t) => existing[t.name] === undefined);
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor,
+          configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+    const grow = topics.filter((t) => existing[t.name] !== undefined && existing[t.name]! < t.partitions);
+    if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })) });
+
+    const after = await this.partitions(topics.map((t) => t.name));
+    const meta = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name).filter((n) => after[n] !== undefined) });
+    return topics.map((t) => {
+      const m = meta.topics.find((x) => x.name === t.name);
+      const partitions = after[t.name] ?? 0;
+      const rf = m?.partitions[0]?.replicas.length ?? 0;
+      const leaderless = m?.partitions.filter((p) => p.leader < 0).length ?? 0;
+      const problems = [
+        partitions < t.partitions ? `${partitions}/${t.partitions} partitions` : '',
+        leaderless > 0 ? `${leaderless} partitions without a leader` : '',
+        rf !== t.replicationFactor && partitions > 0 ? `replication factor ${rf}, wanted ${t.replicationFactor} (not changed automatically)` : '',
+      ].filter(Boolean);
+      const ready = partitions >= t.partitions && leaderless === 0;
+      return { name: t.name, partitions, replicationFactor: rf, ready, ...(problems.length ? { message: problems.join(', ') } : {}) };
+    });
+  }
+
+  async delete(names: TopicName[]): Promise<void> {
+    const admin = await this.connected();
+    const existing = new Set(await admin.listTopics());
+    const present = names.filter((n) => existing.has(n));
+    if (present.length > 0) await admin.deleteTopics({ topics: present });
+  }
+
+  async close(): Promise<void> {
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = undefined;
+  }
+}
+
+/** One admin client per distinct cluster configuration, reused across reconciles. */
+export class TopicAdminPool {
+  private readonly admins = new Map<string, TopicAdmin>();
+  constructor(private readonly factory: (config: KafkaConfig) => TopicAdmin = (c) => new KafkaTopicAdmin(c)) {}
+
+  for(config: KafkaConfig): TopicAdmin {
+    const key = JSON.stringify([config.brokers, config.ssl, config.sasl]);
+    let admin = this.admins.get(key);
+    if (!admin) {
+      admin = this.factory(config);
+      this.admins.set(key, admin);
+    }
+    return admin;
+  }
+
+  /** Drops a client after a failure, so the next reconcile reconnects. */
+  async evict(config: KafkaConfig): Promise<void> {
+    const key = JSON.stringify([config.brokers, config.ssl, config.sasl]);
+    await this.admins.get(key)?.close();
+    this.admins.delete(key);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.admins.values()].map((a) => a.close()));
+    this.admins.clear();
+  }
+}

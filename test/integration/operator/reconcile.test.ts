@@ -1,0 +1,213 @@
+// The operator against a real kube-apiserver, running as a separate process under the RBAC of
+// config/rbac (impersonating its ServiceAccount). No kubelet runs here: where a test needs pods
+// ready or topics ready, it writes the Deployment or KafkaTopic status the way the kubelet /
+// Deployment controller or the Strimzi topic operator would (simulateDeploymentsReady,
+// simulateKafkaTopicsReady).
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import * as k8s from '@kubernetes/client-node';
+import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
+import { render } from '../../../operator/model/render.js';
+import { isSubset } from '../../../operator/controller/diff.js';
+import { pipeline } from '../../support/fixtures.js';
+import { createNamespace, deleteNamespace, installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
+import { OperatorProcess } from '../../support/operator-process.js';
+import {
+  apiServerWrites,
+  createSecret,
+  deleteClusterBinding,
+  kubectlApply,
+  kubectlRun,
+  operatorIdentity,
+  simulateDeploymentsReady,
+  simulateKafkaTopicsReady,
+} from '../../support/operator-env.js';
+import { requireKube, testKubeConfig } from '../../support/services.js';
+import { sleep, waitFor } from '../../support/wait.js';
+
+let kc: k8s.KubeConfig;
+let objects: k8s.KubernetesObjectApi;
+let ns: string;
+let operator: OperatorProcess;
+const NAME = 'acme';
+const CAPS = { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1' as const };
+const WRITE_RESOURCES = ['deployments', 'services', 'serviceaccounts', 'poddisruptionbudgets', 'horizontalpodautoscalers', 'ingresses', 'scaledobjects', 'kafkatopics', 'syncpipelines', 'events'];
+
+function spec(overrides: Partial<SyncPipeline['spec']> = {}): SyncPipeline {
+  const p = pipeline(
+    {
+      dau: 60_000,
+      region: 'other',
+      kafka: { bootstrapServers: ['kafka-bootstrap:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'test-kafka' } },
+      ...overrides,
+    },
+    NAME,
+  );
+  return { ...p, metadata: { name: NAME, namespace: ns } };
+}
+
+async function live(): Promise<SyncPipeline> {
+  return (await objects.read({ apiVersion: 'mobileforge.credeau.com/v1alpha1', kind: 'MobileForgeSyncPipeline', metadata: { name: NAME, namespace: ns } })) as unknown as SyncPipeline;
+}
+
+async function read<T extends k8s.KubernetesObject>(apiVersion: string, kind: string, name: string): Promise<T | undefined> {
+  try {
+    return (await objects.read({ apiVersion, kind, metadata: { name, namespace: ns } })) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+const condition = (p: SyncPipeline, type: string) => p.status?.conditions?.find((c) => c.type === type);
+
+/** Every object the model wants exists with every field the model sets. */
+async function childrenMatch(p: SyncPipeline): Promise<string[]> {
+  const mismatched: string[] = [];
+  for (const o of render(p, { capabilities: CAPS }).objects) {
+    const got = await read(o.apiVersion!, o.kind!, o.metadata!.name!);
+    // The pod-template hash annotation depends on Secret contents; compared in its own test.
+    const want = structuredClone(o) as k8s.KubernetesObject & { spec?: { template?: { metadata?: { annotations?: unknown } } } };
+    if (want.spec?.template?.metadata) delete want.spec.template.metadata.annotations;
+    if (!got || !isSubset(JSON.parse(JSON.stringify(want)), JSON.parse(JSON.stringify(got)))) mismatched.push(`${o.kind}/${o.metadata!.name}`);
+  }
+  return mismatched;
+}
+
+beforeAll(async () => {
+  kc = await requireKube(testKubeConfig());
+  objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  await installPipelineCrd(kc);
+  await installUpstreamCrds(kc);
+  ns = await createNamespace(kc, 'operator');
+  createSecret(ns, 'pg-creds', { username: 'mobileforge', password: 'first' });
+  createSecret(ns, 'mongo-creds', { username: 'mobileforge', password: 'first' });
+  operator = await OperatorProcess.start({ namespace: ns, kubeconfig: operatorIdentity(ns) });
+}, 60000);
+
+afterAll(async () => {
+  await operator?.stop();
+  if (ns) {
+    deleteClusterBinding(ns);
+    await deleteNamespace(kc, ns);
+  }
+});
+
+describe('the operator', () => {
+  test('create: every child appears with the right spec, and `kubectl get syncpipelines` shows it healthy', async () => {
+    kubectlApply(spec());
+    const p = await waitFor('the pipeline to have a uid and children', async () => {
+      const got = await live();
+      return (await childrenMatch(got)).length === 0 ? got : undefined;
+    });
+    expect(await childrenMatch(p)).toEqual([]);
+    expect(condition(await live(), 'Ready')?.status).toBe('False');
+
+    simulateDeploymentsReady(ns, NAME);
+    simulateKafkaTopicsReady(ns, NAME);
+    const ready = await waitFor('Ready=True', async () => {
+      const got = await live();
+      return condition(got, 'Ready')?.status === 'True' ? got : undefined;
+    });
+    expect(ready.status).toMatchObject({ observedGeneration: ready.metadata.generation, tier: '75k', producers: '1/1', consumers: '3/3', autoscalingEngine: 'keda' });
+    expect(ready.status?.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual([
+      'Ready=True', 'Reconciling=False', 'Paused=False', 'Producer=True', 'SmsConsumer=True', 'EventsConsumer=True', 'CommonConsumer=True', 'Topics=True', 'Autoscaling=True',
+    ]);
+    const table = kubectlRun(['get', 'syncpipelines', '-n', ns]);
+    expect(table).toMatch(/^NAME\s+DAU\s+TIER\s+ENV\s+READY\s+PRODUCERS\s+CONSUMERS\s+AGE\n/);
+    expect(table).toMatch(/acme\s+60000\s+75k\s+production\s+True\s+1\/1\s+3\/3\s+\d+s/);
+    const events = kubectlRun(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${NAME}`, '-o', 'jsonpath={.items[*].reason}']);
+    expect(events).toContain('Created');
+  });
+
+  test('change dau: replica ranges and partitions follow; an autoscaler-set replica count survives', async () => {
+    kubectlRun(['scale', 'deployment', `${NAME}-consumer-sms`, '-n', ns, '--replicas=7']);
+    kubectlApply(spec({ dau: 180_000 }));
+    await waitFor('ranges for 200k', async () => {
+      const hpa = await read<k8s.V2HorizontalPodAutoscaler>('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-producer`);
+      const so = await read<k8s.KubernetesObject & { spec: { minReplicaCount: number; maxReplicaCount: number } }>('keda.sh/v1alpha1', 'ScaledObject', `${NAME}-consumer-sms`);
+      const kt = await read<k8s.KubernetesObject & { spec: { partitions: number } }>('kafka.strimzi.io/v1', 'KafkaTopic', `${NAME}-sms-batched`);
+      return hpa?.spec?.minReplicas === 8 && hpa.spec.maxReplicas === 20 && so?.spec.minReplicaCount === 8 && so.spec.maxReplicaCount === 32 && kt?.spec.partitions === 32;
+    });
+    await sleep(5000); // two resyncs
+    const sms = await read<k8s.V1Deployment>('apps/v1', 'Deployment', `${NAME}-consumer-sms`);
+    expect(sms?.spec?.replicas).toBe(7);
+    expect((await live()).status?.tier).toBe('200k (extrapolated)');
+  });
+
+  test('a child deleted or edited by hand is restored; a field someone else manages survives', async () => {
+    kubectlRun(['delete', 'service', `${NAME}-producer`, '-n', ns]);
+    kubectlRun(['set', 'image', `deployment/${NAME}-producer`, '-n', ns, 'producer=evil/image:latest']);
+    kubectlRun(['annotate', `deployment/${NAME}-producer`, '-n', ns, 'team.example.com/owner=data-platform']);
+    await waitFor('service and image restored', async () => {
+      const svc = await read('v1', 'Service', `${NAME}-producer`);
+      const d = await read<k8s.V1Deployment>('apps/v1', 'Deployment', `${NAME}-producer`);
+      return svc && d?.spec?.template.spec?.containers[0]?.image === 'registry.example.com/mobileforge/sync-workload:0.1.0' ? d : undefined;
+    });
+    await sleep(3000);
+    const d = await read<k8s.V1Deployment>('apps/v1', 'Deployment', `${NAME}-producer`);
+    expect(d?.metadata?.annotations?.['team.example.com/owner']).toBe('data-platform');
+  });
+
+  test('region → india prunes the contacts and call-logs topics and triggers', async () => {
+    kubectlApply(spec({ dau: 180_000, region: 'india' }));
+    await waitFor('contacts/call-logs KafkaTopics gone', async () => !(await read('kafka.strimzi.io/v1', 'KafkaTopic', `${NAME}-contacts-batched`)) && !(await read('kafka.strimzi.io/v1', 'KafkaTopic', `${NAME}-call-logs-batched`)));
+    const so = await read<k8s.KubernetesObject & { spec: { triggers: { metadata: { topic?: string } }[] } }>('keda.sh/v1alpha1', 'ScaledObject', `${NAME}-consumer-common`);
+    expect(so?.spec.triggers.map((t) => t.metadata.topic).filter(Boolean)).toEqual(['apps_and_device_batched']);
+    const common = await read<k8s.V1Deployment>('apps/v1', 'Deployment', `${NAME}-consumer-common`);
+    expect(common?.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'ENABLED_TOPICS')?.value).toBe('apps_and_device_batched');
+    expect(await read('kafka.strimzi.io/v1', 'KafkaTopic', `${NAME}-sms-batched`)).toBeDefined();
+  });
+
+  test('a referenced Secret changing rolls the pods (pod-template hash)', async () => {
+    const hashOf = async () => (await read<k8s.V1Deployment>('apps/v1', 'Deployment', `${NAME}-consumer-sms`))?.spec?.template.metadata?.annotations?.['mobileforge.credeau.com/config-hash'];
+    const before = await hashOf();
+    expect(before).toMatch(/^[0-9a-f]{16}$/);
+    createSecret(ns, 'mongo-creds', { username: 'mobileforge', password: 'rotated' });
+    const after = await waitFor('a new config hash', async () => {
+      const h = await hashOf();
+      return h !== before ? h : undefined;
+    });
+    expect(after).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  test('pause stops all writes; unpause resumes', async () => {
+    kubectlApply(spec({ dau: 180_000, region: 'india', paused: true }));
+    await waitFor('Paused=True', async () => condition(await live(), 'Paused')?.status === 'True');
+    const writes = await operator.metric('mobileforge_api_write_requests_total');
+    kubectlApply(spec({ dau: 40_000, region: 'india', paused: true }));
+    await sleep(5000);
+    expect((await read<k8s.V2HorizontalPodAutoscaler>('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-producer`))?.spec?.minReplicas).toBe(8);
+    expect(await operator.metric('mobileforge_api_write_requests_total')).toBe(writes);
+
+    kubectlApply(spec({ dau: 40_000, region: 'india' }));
+    await waitFor('HPA at the 50k rung', async () => (await read<k8s.V2HorizontalPodAutoscaler>('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-producer`))?.spec?.minReplicas === 2);
+    await waitFor('Paused=False', async () => condition(await live(), 'Paused')?.status === 'False');
+  });
+
+  test('idle for 30 s with resyncs every 2 s: zero write requests', async () => {
+    simulateDeploymentsReady(ns, NAME);
+    simulateKafkaTopicsReady(ns, NAME);
+    await waitFor('converged', async () => {
+      const p = await live();
+      return condition(p, 'Ready')?.status === 'True' && condition(p, 'Reconciling')?.status === 'False';
+    }).catch(async (err: unknown) => {
+      throw new Error(`${String(err)}\nstatus: ${JSON.stringify((await live()).status?.conditions, null, 1)}`);
+    });
+    await sleep(3000);
+    const reconcilesBefore = await operator.metric('mobileforge_reconcile_total');
+    const operatorWritesBefore = await operator.metric('mobileforge_api_write_requests_total');
+    const serverWritesBefore = apiServerWrites(WRITE_RESOURCES);
+    await sleep(30000);
+    expect(apiServerWrites(WRITE_RESOURCES) - serverWritesBefore).toBe(0);
+    expect((await operator.metric('mobileforge_api_write_requests_total')) - operatorWritesBefore).toBe(0);
+    expect((await operator.metric('mobileforge_reconcile_total')) - reconcilesBefore).toBeGreaterThanOrEqual(10);
+  }, 60000);
+
+  test('/metrics reports reconciles, durations, queue depth, pipelines by Ready and API errors', async () => {
+    const text = await operator.metrics();
+    for (const name of ['mobileforge_reconcile_total', 'mobileforge_reconcile_duration_seconds_bucket', 'mobileforge_workqueue_depth', 'mobileforge_pipelines', 'mobileforge_api_errors_total', 'mobileforge_leader']) {
+      expect(text).toContain(name);
+    }
+    expect(await operator.metric('mobileforge_pipelines', 'ready="True"')).toBe(1);
+    expect(await operator.metric('mobileforge_leader')).toBe(1);
+  });
+});

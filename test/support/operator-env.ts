@@ -1,0 +1,92 @@
+// Sets up what an operator under test needs in its namespace: the RBAC of config/rbac bound
+// to a ServiceAccount, a kubeconfig that impersonates that ServiceAccount (so the suite
+// proves the role is enough), and the Secrets pipelines reference.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { packageRoot } from '../../operator/util/repo-root.js';
+import { kubectl } from './kube.js';
+
+export function kubectlRun(args: string[], input?: string): string {
+  return execFileSync(kubectl(), args, { env: process.env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...(input !== undefined ? { input } : {}), stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+export function kubectlApply(obj: unknown, namespace?: string): void {
+  kubectlRun(['apply', '--server-side', '--force-conflicts', '--field-manager=tests', ...(namespace ? ['-n', namespace] : []), '-f', '-'], JSON.stringify(obj));
+}
+
+/** Installs config/rbac for a ServiceAccount in `ns` and returns a kubeconfig impersonating it. */
+export function operatorIdentity(ns: string): string {
+  const dir = join(packageRoot(), 'config', 'rbac');
+  const sa = 'mobileforge-operator';
+  kubectlApply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: ns } });
+  kubectlApply(parse(readFileSync(join(dir, 'role.yaml'), 'utf8')));
+  kubectlApply({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: `mobileforge-operator-${ns}`, labels: { 'mobileforge.credeau.com/test': 'true' } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'mobileforge-operator' },
+    subjects: [{ kind: 'ServiceAccount', name: sa, namespace: ns }],
+  });
+  const leRole = parseAllDocuments(readFileSync(join(dir, 'leader_election_role.yaml'), 'utf8'))[0]!.toJS() as { metadata: Record<string, unknown> };
+  kubectlApply({ ...leRole, metadata: { ...leRole.metadata, namespace: ns } });
+  kubectlApply({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'mobileforge-operator-leader-election', namespace: ns },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'mobileforge-operator-leader-election' },
+    subjects: [{ kind: 'ServiceAccount', name: sa, namespace: ns }],
+  });
+  const kc = parse(readFileSync(process.env.KUBECONFIG!, 'utf8')) as { users: { user: Record<string, unknown> }[] };
+  for (const u of kc.users) u.user.as = `system:serviceaccount:${ns}:${sa}`;
+  const path = join(tmpdir(), `kubeconfig-${ns}`);
+  writeFileSync(path, stringify(kc));
+  return path;
+}
+
+export function deleteClusterBinding(ns: string): void {
+  try {
+    kubectlRun(['delete', 'clusterrolebinding', `mobileforge-operator-${ns}`, '--ignore-not-found']);
+  } catch {
+    // best effort
+  }
+}
+
+export function createSecret(ns: string, name: string, data: Record<string, string>): void {
+  kubectlApply({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, stringData: data });
+}
+
+/** What a kubelet would report: every Deployment of the pipeline fully rolled out and ready. */
+export function simulateDeploymentsReady(ns: string, pipeline: string): void {
+  const list = JSON.parse(kubectlRun(['get', 'deployments', '-n', ns, '-l', `app.kubernetes.io/instance=${pipeline}`, '-o', 'json'])) as {
+    items: { metadata: { name: string; generation: number }; spec: { replicas?: number } }[];
+  };
+  for (const d of list.items) {
+    const r = d.spec.replicas ?? 1;
+    kubectlRun(['patch', 'deployment', d.metadata.name, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { observedGeneration: d.metadata.generation, replicas: r, readyReplicas: r, updatedReplicas: r, availableReplicas: r } })]);
+  }
+}
+
+/** What the Strimzi topic operator would report: every KafkaTopic of the pipeline Ready. */
+export function simulateKafkaTopicsReady(ns: string, pipeline: string): void {
+  const names = kubectlRun(['get', 'kafkatopics', '-n', ns, '-l', `app.kubernetes.io/instance=${pipeline}`, '-o', 'name']).trim().split('\n').filter(Boolean);
+  for (const n of names) {
+    kubectlRun(['patch', n, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString() }] } })]);
+  }
+}
+
+/** Write requests the API server counted (apiserver_request_total), by resource, excluding leases. */
+export function apiServerWrites(resources: string[]): number {
+  const text = kubectlRun(['get', '--raw', '/metrics']);
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const verb = /verb="([A-Z]+)"/.exec(line)?.[1];
+    const resource = /resource="([a-z0-9]+)"/.exec(line)?.[1];
+    if (!verb || !resource || !['POST', 'PUT', 'PATCH', 'APPLY', 'DELETE', 'DELETECOLLECTION'].includes(verb)) continue;
+    if (resources.includes(resource)) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
