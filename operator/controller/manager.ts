@@ -1,7 +1,7 @@
 // Wires the operator together: leader election, watches, the work queue, periodic resync
 // and capability discovery, the reconciler, and the HTTP endpoints.
 import type { Server } from 'node:http';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { Capabilities } from '../model/autoscaling.js';
 import type { Logger } from '../../workloads/shared/log.js';
 import { ClusterCache, ownedKinds, PIPELINE_KIND, type KindInfo } from './caches.js';
