@@ -1,0 +1,85 @@
+// Admin-API topic mode against a real Kafka broker: the operator creates the topics, raises
+// partitions when the ladder wants more, never lowers them, reports them in status, and
+// deletes them on pipeline deletion only when asked (through a finalizer).
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import * as k8s from '@kubernetes/client-node';
+import type { Admin } from 'kafkajs';
+import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
+import { pipeline } from '../../support/fixtures.js';
+import { createNamespace, deleteNamespace, installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
+import { OperatorProcess } from '../../support/operator-process.js';
+import { createSecret, deleteClusterBinding, kubectlApply, kubectlRun, operatorIdentity } from '../../support/operator-env.js';
+import { connectKafkaAdmin, kafkaBrokers, requireKube, testKubeConfig } from '../../support/services.js';
+import { waitFor } from '../../support/wait.js';
+
+const TOPICS = ['sms_batched', 'events_log', 'apps_and_device_batched', 'contacts_batched', 'call_logs_batched'];
+let kc: k8s.KubeConfig;
+let ns: string;
+let operator: OperatorProcess;
+let admin: Admin;
+
+const get = () => JSON.parse(kubectlRun(['get', 'syncpipeline', 'topics', '-n', ns, '-o', 'json'])) as SyncPipeline;
+async function partitions(): Promise<Record<string, number>> {
+  const existing = new Set(await admin.listTopics());
+  const present = TOPICS.filter((t) => existing.has(t));
+  if (!present.length) return {};
+  const meta = await admin.fetchTopicMetadata({ topics: present });
+  return Object.fromEntries(meta.topics.map((t) => [t.name, t.partitions.length]));
+}
+function apply(dau: number, extra: Partial<SyncPipeline['spec']['kafka']> = {}): void {
+  const p = pipeline({ dau, environment: 'dev', kafka: { bootstrapServers: kafkaBrokers(), topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true }, ...extra } }, 'topics');
+  kubectlApply({ ...p, metadata: { name: 'topics', namespace: ns } });
+}
+
+beforeAll(async () => {
+  kc = await requireKube(testKubeConfig());
+  admin = await connectKafkaAdmin();
+  // These are the seed's fixed topic names: start from a broker without them.
+  const existing = new Set(await admin.listTopics());
+  const stale = TOPICS.filter((t) => existing.has(t));
+  if (stale.length) await admin.deleteTopics({ topics: stale });
+  await installPipelineCrd(kc);
+  await installUpstreamCrds(kc);
+  ns = await createNamespace(kc, 'topics');
+  createSecret(ns, 'pg-creds', { username: 'u', password: 'p' });
+  createSecret(ns, 'mongo-creds', { username: 'u', password: 'p' });
+  operator = await OperatorProcess.start({ namespace: ns, kubeconfig: operatorIdentity(ns) });
+}, 60000);
+
+afterAll(async () => {
+  await operator?.stop();
+  if (ns) {
+    deleteClusterBinding(ns);
+    await deleteNamespace(kc, ns);
+  }
+  await admin?.disconnect();
+});
+
+test('creates every topic with the ladder\'s partitions and reports them in status', async () => {
+  apply(25_000);
+  await waitFor('five topics', async () => Object.keys(await partitions()).length === 5);
+  expect(await partitions()).toEqual({ sms_batched: 16, events_log: 20, apps_and_device_batched: 10, contacts_batched: 10, call_logs_batched: 10 });
+  const status = await waitFor('topics in status', () => {
+    const s = get().status;
+    return s?.topics?.length === 5 && s.topics.every((t) => t.ready) ? s : undefined;
+  });
+  expect(status.topics?.find((t) => t.name === 'sms_batched')).toEqual({ name: 'sms_batched', partitions: 16, replicationFactor: 1, ready: true });
+  expect(status.conditions?.find((c) => c.type === 'Topics')).toMatchObject({ status: 'True', reason: 'TopicsReady' });
+  expect(get().metadata.finalizers).toContain('mobileforge.credeau.com/delete-topics');
+});
+
+test('raises partitions when DAU grows, and never lowers them when it shrinks', async () => {
+  apply(300_000); // x3: sms max 48, common max 30
+  await waitFor('raised partitions', async () => (await partitions()).sms_batched === 48);
+  expect(await partitions()).toMatchObject({ sms_batched: 48, events_log: 30, apps_and_device_batched: 30 });
+  apply(25_000);
+  await waitFor('status reconciled at 25k', () => get().status?.tier === '25k');
+  await new Promise((r) => setTimeout(r, 3000));
+  expect((await partitions()).sms_batched).toBe(48);
+  expect(get().status?.topics?.find((t) => t.name === 'sms_batched')?.partitions).toBe(48);
+});
+
+test('deleting the pipeline deletes its topics when deleteTopicsOnDeletion is set', async () => {
+  kubectlRun(['delete', 'syncpipeline', 'topics', '-n', ns, '--wait=true', '--timeout=60s']);
+  await waitFor('topics deleted', async () => Object.keys(await partitions()).length === 0, 30000);
+});
