@@ -2,7 +2,7 @@
 // partitions when the ladder wants more, never lowers them, reports them in status, and
 // deletes them on pipeline deletion only when asked (through a finalizer).
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { Admin } from 'kafkajs';
 import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
 import { pipeline } from '../../support/fixtures.js';

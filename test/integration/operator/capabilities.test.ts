@@ -1,7 +1,7 @@
 // Capability discovery against a cluster without KEDA and without Strimzi (their CRDs are
 // removed for this suite and installed again afterwards).
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
 import { pipeline } from '../../support/fixtures.js';
 import { createNamespace, deleteNamespace, installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
