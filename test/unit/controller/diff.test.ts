@@ -31,7 +31,7 @@ describe('change detection', () => {
     expect(needsApply(want, edited)).toBe(true);
     // Removing an env var leaves the desired object a subset of the stored one; the hash catches it.
     const fewer = withAppliedHash({ ...deployment, spec: { template: { spec: { containers: [{ name: 'c', image: 'i:1', env: [] }] } } } });
-    const hashOf = (o: { metadata?: { annotations?: Record<string, string> } }) => o.metadata?.annotations?.[APPLIED_HASH_ANNOTATION];
+    const hashOf = (o: object) => (o as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations?.[APPLIED_HASH_ANNOTATION];
     expect(hashOf(fewer)).not.toBe(hashOf(want));
     expect(needsApply(fewer, stored(want))).toBe(true);
   });
