@@ -136,12 +136,99 @@ build_helm() {
   stamp helm "$v"
 }
 
+build_lua_runner() {
+  # Our own small test tool: runs an Argo CD health script under gopher-lua, Argo CD's Lua VM,
+  # with the object converted the way argo-cd's util/lua does (JSON -> Lua tables).
+  local v=$GOPHER_LUA_VERSION
+  stamp_ok argocd-lua-health "$v-2" && return
+  local dir="$SRC/lua-runner-$v"; mkdir -p "$dir"; cd "$dir"
+  log "building the Argo CD health-script runner (gopher-lua $v)"
+  printf 'module mobileforge.local/lua-runner\ngo 1.22\nrequire github.com/yuin/gopher-lua %s\n' "$v" > go.mod
+  cat > main.go <<'GO'
+// argocd-lua-health SCRIPT < object.json: prints {"status": ..., "message": ...}.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+func toLua(L *lua.LState, v interface{}) lua.LValue {
+	switch t := v.(type) {
+	case map[string]interface{}:
+		tbl := L.NewTable()
+		for k, x := range t {
+			tbl.RawSetString(k, toLua(L, x))
+		}
+		return tbl
+	case []interface{}:
+		tbl := L.NewTable()
+		for _, x := range t {
+			tbl.Append(toLua(L, x))
+		}
+		return tbl
+	case string:
+		return lua.LString(t)
+	case float64:
+		return lua.LNumber(t)
+	case bool:
+		return lua.LBool(t)
+	default:
+		return lua.LNil
+	}
+}
+
+func main() {
+	script, err := os.ReadFile(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	var obj map[string]interface{}
+	if err := json.NewDecoder(os.Stdin).Decode(&obj); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	defer L.Close()
+	for _, lib := range []struct {
+		name string
+		fn   lua.LGFunction
+	}{{lua.BaseLibName, lua.OpenBase}, {lua.TabLibName, lua.OpenTable}, {lua.StringLibName, lua.OpenString}, {lua.MathLibName, lua.OpenMath}} {
+		L.Push(L.NewFunction(lib.fn))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	L.SetGlobal("obj", toLua(L, obj))
+	if err := L.DoString(string(script)); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	ret, ok := L.Get(-1).(*lua.LTable)
+	if !ok {
+		fmt.Fprintln(os.Stderr, "the script did not return a table")
+		os.Exit(1)
+	}
+	out, _ := json.Marshal(map[string]string{"status": ret.RawGetString("status").String(), "message": ret.RawGetString("message").String()})
+	fmt.Println(string(out))
+}
+GO
+  go mod tidy >/dev/null
+  go build -ldflags "-s -w" -o "$BIN/argocd-lua-health" .
+  stamp argocd-lua-health "$v-2"
+}
+
 what=${1:-all}
 case "$what" in
   k8s) build_k8s ;;
   etcd) build_etcd ;;
   ferretdb) build_ferretdb ;;
   helm) build_helm ;;
-  services|all) build_etcd; build_ferretdb; build_k8s ;;
+  lua) build_lua_runner ;;
+  services) build_etcd; build_ferretdb; build_k8s ;;
+  all) build_etcd; build_ferretdb; build_k8s; build_lua_runner ;;
   *) die "unknown target $what" ;;
 esac

@@ -143,7 +143,12 @@ down_mongo() {
 version_mongo() { echo "FerretDB $FERRETDB_VERSION"; }
 
 # ---------------------------------------------------------------- kube-apiserver + etcd
-install_kube() { bash "$INFRA_DIR/build-go-tools.sh" etcd; bash "$INFRA_DIR/build-go-tools.sh" k8s; }
+install_kube() {
+  bash "$INFRA_DIR/build-go-tools.sh" etcd
+  bash "$INFRA_DIR/build-go-tools.sh" k8s
+  # the Argo CD health-script runner rides along with the cluster tools
+  bash "$INFRA_DIR/build-go-tools.sh" lua
+}
 kube_certs() {
   local d="$RUN/kube/pki"; [ -f "$d/admin.crt" ] && return
   mkdir -p "$d"; cd "$d"
@@ -298,7 +303,8 @@ is_external() {
 cmd=${1:-status}; shift || true
 case "$cmd" in
   install)
-    install_postgres; install_kafka; install_mongo; install_kube ;;
+    install_postgres; install_kafka; install_mongo; install_kube
+    bash "$INFRA_DIR/build-go-tools.sh" lua ;;
   up)
     start=$(date +%s%N)
     skip_external=0; if [ "${1:-}" = --skip-external ]; then skip_external=1; shift; fi
