@@ -78,7 +78,14 @@ export class ClusterCache {
         const path = `${basePath(info.apiVersion)}${ns ? `/namespaces/${ns}` : ''}/${info.plural}`;
         const list = () => this.objects.list(info.apiVersion, info.kind, ns, undefined, undefined, undefined, undefined, labelSelector);
         const informer = k8s.makeInformer<k8s.KubernetesObject>(this.kc, path, list, labelSelector);
-        for (const verb of [k8s.ADD, k8s.UPDATE, k8s.DELETE] as const) informer.on(verb, (obj) => this.opts.onChange(obj, info));
+        for (const verb of [k8s.ADD, k8s.UPDATE, k8s.DELETE] as const) {
+          informer.on(verb, (obj) => {
+            // The cache keeps this very object: managedFields are never read and are often the
+            // largest part of it, so drop them to keep the operator's memory small.
+            if (obj.metadata) delete obj.metadata.managedFields;
+            this.opts.onChange(obj, info);
+          });
+        }
         // A ListWatch stops on error (expired resourceVersion, network); start it again.
         informer.on(k8s.ERROR, (err) => {
           this.opts.onError?.(info, err);

@@ -123,27 +123,35 @@ export class Reconciler {
 
     const result = render(p, { capabilities: caps, existingPartitions: existing, configHash: this.configHash(p) });
 
-    // Act: apply what differs from the cache.
-    let changed = false;
+    // Act: apply what differs from the cache, in parallel (the objects do not depend on each
+    // other at admission: an HPA may name a Deployment that does not exist yet).
     const wanted = new Set<string>();
-    for (const obj of result.objects) {
+    const applies = result.objects.map((obj) => {
       const desired = withAppliedHash(obj);
       const ref = refOf(desired);
       wanted.add(`${ref.kind}/${ref.name}`);
       const live = this.deps.cache.get(ref.apiVersion, ref.kind, ref.name, ref.namespace);
-      if (!needsApply(desired, live)) continue;
-      try {
-        await this.deps.client.apply(desired);
-        changed = true;
-        events.push({ type: 'Normal', reason: live ? 'Updated' : 'Created', message: `${live ? 'updated' : 'created'} ${describeRef(ref)}` });
-      } catch (err) {
-        const message = `${describeRef(ref)}: ${apiErrorMessage(err)}`;
+      return { desired, ref, live };
+    }).filter((a) => needsApply(a.desired, a.live));
+    const outcomes = await Promise.allSettled(applies.map((a) => this.deps.client.apply(a.desired)));
+    const created: string[] = [];
+    const updated: string[] = [];
+    outcomes.forEach((o, i) => {
+      const a = applies[i]!;
+      if (o.status === 'fulfilled') (a.live ? updated : created).push(`${a.ref.kind}/${a.ref.name}`);
+      else {
+        const message = `${describeRef(a.ref)}: ${apiErrorMessage(o.reason)}`;
         error ??= { reason: 'ApplyFailed', message };
         events.push({ type: 'Warning', reason: 'ApplyFailed', message });
       }
-    }
+    });
+    let changed = created.length + updated.length > 0;
+    // One event per reconcile, not one per object: Events are writes too.
+    if (created.length) events.push({ type: 'Normal', reason: 'Created', message: `created ${created.join(', ')}` });
+    if (updated.length) events.push({ type: 'Normal', reason: 'Updated', message: `updated ${updated.join(', ')}` });
 
     // Prune: objects of ours this pipeline no longer wants (e.g. India drops contacts/call logs).
+    const pruned: string[] = [];
     for (const kind of ownedKinds(caps)) {
       for (const o of this.ownedBy(p, kind)) {
         const ref = refOf({ ...o, apiVersion: kind.apiVersion, kind: kind.kind });
@@ -151,12 +159,13 @@ export class Reconciler {
         try {
           await this.deps.client.delete(ref);
           changed = true;
-          events.push({ type: 'Normal', reason: 'Pruned', message: `deleted ${describeRef(ref)}, no longer wanted` });
+          pruned.push(`${ref.kind}/${ref.name}`);
         } catch (err) {
           events.push({ type: 'Warning', reason: 'PruneFailed', message: `${describeRef(ref)}: ${apiErrorMessage(err)}` });
         }
       }
     }
+    if (pruned.length) events.push({ type: 'Normal', reason: 'Pruned', message: `deleted ${pruned.join(', ')}: no longer wanted` });
 
     // Topics: admin mode through Kafka, strimzi mode from KafkaTopic status.
     let topics: TopicObservation[] = [];

@@ -210,7 +210,7 @@ up_kube() {
       --etcd-servers="http://127.0.0.1:$ETCD_PORT" --bind-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
       --advertise-address=127.0.0.1 --cert-dir="$dir/pki" \
       --tls-cert-file="$dir/pki/apiserver.crt" --tls-private-key-file="$dir/pki/apiserver.key" \
-      --client-ca-file="$dir/pki/ca.crt" --service-cluster-ip-range=10.0.0.0/24 \
+      --client-ca-file="$dir/pki/ca.crt" --service-cluster-ip-range=10.0.0.0/16 \
       --allow-privileged=true --disable-admission-plugins=ServiceAccount --authorization-mode=RBAC \
       --service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$dir/pki/sa.pub" \
       --service-account-signing-key-file="$dir/pki/sa.key" --enable-priority-and-fairness=false \
