@@ -119,7 +119,6 @@ try {
   await until(() => names.every((n) => readyAt.has(n)), 300000);
   const allReadyMs = Math.max(...names.map((n) => readyAt.get(n)!)) - t0;
   const manyLatencies = names.map((n) => readyAt.get(n)! - t0);
-  const writesTotal = await metric('mobileforge_api_write_requests_total');
 
   // Let the tail of the burst finish (events, last status writes) before the idle window.
   await until(() => true, 0);
