@@ -63,7 +63,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    void manager.stop().then(() => log.info('stopped'));
+    void manager.stop().then(() => {
+      log.info('stopped');
+      // Watches and HTTP agents would keep the process alive; everything is flushed by now.
+      process.exit(process.exitCode ?? 0);
+    });
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

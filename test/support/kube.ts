@@ -1,7 +1,7 @@
 // Kubernetes helpers for integration tests: install CRDs (ours, and the upstream Strimzi and
 // KEDA ones from ../shared/crds), namespaces per suite, server-side dry runs.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
@@ -16,8 +16,11 @@ export const UPSTREAM_CRDS = {
   kedaScaledObject: 'keda-scaledobject.yaml',
 } as const;
 
+/** The workplace's shared/ folder sits beside the repository (MOBILEFORGE_SHARED overrides). */
 export function sharedCrdPath(file: string): string {
-  return join(packageRoot(), '..', 'shared', 'crds', file);
+  const path = join(process.env.MOBILEFORGE_SHARED ?? join(packageRoot(), '..', 'shared'), 'crds', file);
+  if (!existsSync(path)) throw new Error(`upstream CRD ${path} not found: the suite expects ../shared/crds beside the repository (or set MOBILEFORGE_SHARED)`);
+  return path;
 }
 
 function docs(text: string): k8s.KubernetesObject[] {

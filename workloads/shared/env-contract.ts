@@ -32,7 +32,6 @@ export const ENV = {
   mongoWaitQueueTimeoutMs: 'DI_MONGODB_WAIT_QUEUE_TIMEOUT_MS',
   enabledTopics: 'ENABLED_TOPICS',
   consumerGroup: 'KAFKA_CONSUMER_GROUP',
-  geography: 'DI_GEOGRAPHY',
   port: 'PORT',
   logLevel: 'LOG_LEVEL',
 } as const;

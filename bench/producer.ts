@@ -1,0 +1,143 @@
+// npm run bench:producer [-- --duration 20 --concurrency 32]
+// Load on the real Producer API process: real encrypted tokens, gzip'd 100-record SMS
+// batches, fixed concurrency; then, in the same run against the same broker, a raw kafkajs
+// producer sending the same messages (same settings: idempotent, acks=all, gzip), as the
+// client ceiling. Prints throughput, latency, the producer's CPU and RSS, the ratio, and what
+// that means in DAU (docs/workload-model.md). Ends with one line of JSON.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { parseArgs } from 'node:util';
+import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { packageRoot } from '../operator/util/repo-root.js';
+import { WORKLOAD_MODEL } from '../operator/model/plan.js';
+import { readEnvFile } from '../test/support/endpoints.js';
+import { SyncClient, type SyncBatch } from '../workloads/client/sync-client.js';
+import { migrateInsights } from '../workloads/shared/insights-schema.js';
+import { messageKey, splitIntoMessages, MESSAGE_VERSION } from '../workloads/shared/message.js';
+
+const { values } = parseArgs({ options: { duration: { type: 'string', default: '20' }, concurrency: { type: 'string', default: '32' }, records: { type: 'string', default: '100' } } });
+const DURATION_MS = Number(values.duration) * 1000;
+const CONCURRENCY = Number(values.concurrency);
+const RECORDS = Number(values.records);
+const root = packageRoot();
+const log = (m: string) => process.stderr.write(`[bench:producer] ${m}\n`);
+
+execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', 'postgres', 'kafka'], { stdio: ['ignore', 'ignore', 'inherit'] });
+const env = { ...readEnvFile(), ...process.env } as Record<string, string>;
+const brokers = env.KAFKA_BROKERS!.split(',');
+const db = `bench_${Date.now().toString(36)}`;
+const admin0 = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD, database: 'postgres' });
+await admin0.connect();
+await admin0.query(`CREATE DATABASE ${db}`);
+await admin0.end();
+const pgc = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD, database: db });
+await pgc.connect();
+await migrateInsights(pgc);
+const client = { id: `bench-${Date.now().toString(36)}`, token: randomUUID() };
+await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'india')`, [client.id, client.token]);
+
+const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
+const kadmin = kafka.admin();
+await kadmin.connect();
+if (!(await kadmin.listTopics()).includes('sms_batched')) await kadmin.createTopics({ topics: [{ topic: 'sms_batched', numPartitions: 16, replicationFactor: 1 }], waitForLeaders: true });
+
+const port = await new Promise<number>((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const p = (s.address() as { port: number }).port;
+    s.close(() => resolve(p));
+  });
+});
+const producer = spawn(process.execPath, [`${root}/dist/workloads/producer/main.js`], {
+  env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: 'warn', DI_POSTGRES_HOST: env.PGHOST, DI_POSTGRES_PORT: env.PGPORT, DI_POSTGRES_USERNAME: env.PGUSER, DI_POSTGRES_PASSWORD: env.PGPASSWORD, DI_POSTGRES_DATABASE: db, DI_POSTGRES_SYNC_DATABASE: db, DI_KAFKA_BROKER_ENDPOINT: brokers.join(',') },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+for (let i = 0; i < 100; i++) {
+  try {
+    if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) break;
+  } catch { /* starting */ }
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+const smsRecord = (u: number, i: number) => ({ id: `${u}-${i}`, sender: 'AX-HDFCBK', body: `Rs.${(i * 37) % 9000}.00 debited from a/c XXXX${u % 10000} on 26-11-26 to VPA XXXXXXXX@ybl (UPI Ref No XXXXXXXX${i}). Not you? Call 1800XXXXXXX`, timestamp: 1764000000000 + i * 1000, type: 'inbox' });
+const makeBatch = (n: number): SyncBatch => ({ request_id: randomUUID(), user_id: `user-${n % 5000}`, sdk_version: '2.4.0', device: { device_id: `d-${n}`, android_id: `a-${n}` }, records: Array.from({ length: RECORDS }, (_, i) => smsRecord(n, i)) });
+
+const cpuSeconds = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+};
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? 0;
+};
+
+// Phase 1: through the Producer API.
+log(`Producer API: ${CONCURRENCY} concurrent clients, ${RECORDS}-record SMS batches, ${DURATION_MS / 1000} s`);
+const sdk = new SyncClient({ baseUrl: `http://127.0.0.1:${port}`, clientId: client.id, authToken: client.token });
+await sdk.send('sms', makeBatch(0)); // warm-up: connections, caches
+const latencies: number[] = [];
+let ok = 0;
+let failed = 0;
+let n = 1;
+const cpu0 = cpuSeconds(producer.pid!);
+const t0 = performance.now();
+await Promise.all(
+  Array.from({ length: CONCURRENCY }, async () => {
+    while (performance.now() - t0 < DURATION_MS) {
+      const b = makeBatch(n++);
+      const s = performance.now();
+      const r = await sdk.send('sms', b);
+      latencies.push(performance.now() - s);
+      if (r.status === 202) ok++;
+      else failed++;
+    }
+  }),
+);
+const elapsed = (performance.now() - t0) / 1000;
+const producerCpu = (cpuSeconds(producer.pid!) - cpu0) / elapsed;
+const producerRss = rssMb(producer.pid!);
+sdk.close();
+const ours = { requestsPerSec: ok / elapsed, recordsPerSec: (ok * RECORDS) / elapsed, p50Ms: pct(latencies, 50), p99Ms: pct(latencies, 99), failed, producerCpuCores: producerCpu, producerRssMb: producerRss };
+
+// Phase 2: the same messages straight from kafkajs, same settings, coalesced the same way.
+log('raw kafkajs ceiling: the same messages, idempotent, acks=all, gzip');
+const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+await raw.connect();
+let sent = 0;
+const t1 = performance.now();
+while (performance.now() - t1 < DURATION_MS) {
+  const batches = Array.from({ length: CONCURRENCY }, () => makeBatch(n++));
+  const messages = batches.map((b) => ({
+    key: messageKey(client.id, b.user_id),
+    value: splitIntoMessages({ v: MESSAGE_VERSION, request_id: b.request_id, client_id: client.id, user_id: b.user_id, source: 'sms', sdk_version: b.sdk_version, device: b.device, received_at: new Date().toISOString() }, b.records, 900_000)[0]!,
+  }));
+  await raw.sendBatch({ topicMessages: [{ topic: 'sms_batched', messages }], acks: -1, compression: CompressionTypes.GZIP });
+  sent += batches.length;
+}
+const elapsed2 = (performance.now() - t1) / 1000;
+await raw.disconnect();
+const ceiling = { requestsPerSec: sent / elapsed2, recordsPerSec: (sent * RECORDS) / elapsed2 };
+
+producer.kill('SIGTERM');
+await kadmin.disconnect();
+await pgc.end();
+
+const perDauPeak = (perDay: number) => (perDay / 86_400) * WORKLOAD_MODEL.peakFactor;
+const dauByRequests = Math.floor(ours.requestsPerSec / perDauPeak(WORKLOAD_MODEL.india.requestsPerDauDay));
+const dauByRecords = Math.floor(ours.recordsPerSec / perDauPeak(WORKLOAD_MODEL.india.recordsPerDauDay));
+const round = (x: number) => Math.round(x * 10) / 10;
+const result = {
+  bench: 'producer',
+  durationS: DURATION_MS / 1000,
+  concurrency: CONCURRENCY,
+  recordsPerRequest: RECORDS,
+  ours: { requestsPerSec: round(ours.requestsPerSec), recordsPerSec: Math.round(ours.recordsPerSec), p50Ms: round(ours.p50Ms), p99Ms: round(ours.p99Ms), failed, producerCpuCores: round(ours.producerCpuCores), producerRssMb: Math.round(ours.producerRssMb) },
+  ceiling: { requestsPerSec: round(ceiling.requestsPerSec), recordsPerSec: Math.round(ceiling.recordsPerSec) },
+  ratio: round((ours.recordsPerSec / ceiling.recordsPerSec) * 100) / 100,
+  dau: { model: 'docs/workload-model.md, India profile, peak = 3x average', byRequests: dauByRequests, byRecords: dauByRecords },
+  targets: { requestsPerSec: 460, recordsPerSec: 21000, p99Ms: 50, ratio: 0.7 },
+};
+process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,0 +1,255 @@
+// The Producer API as a real process against the test PostgreSQL and Kafka.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import type pg from 'pg';
+import type { Admin } from 'kafkajs';
+import { Ajv } from 'ajv';
+import { encryptAuthToken } from '../../../workloads/shared/auth-token.js';
+import { TOPICS, type Source } from '../../../workloads/shared/domain.js';
+import { migrateInsights } from '../../../workloads/shared/insights-schema.js';
+import { SyncClient, type SyncBatch, type SyncResponse } from '../../../workloads/client/sync-client.js';
+import { ProducerProcess, TopicRecorder } from '../../support/producer-process.js';
+import { connectKafkaAdmin, connectPg, createTestDatabase, dropTestDatabase, uniqueName } from '../../support/services.js';
+import { packageRoot } from '../../../operator/util/repo-root.js';
+import { sleep, waitFor } from '../../support/wait.js';
+
+let db: string;
+let pgc: pg.Client;
+let admin: Admin;
+let producer: ProducerProcess;
+let recorder: TopicRecorder;
+const other = { id: uniqueName('acme'), token: randomUUID() };
+const india = { id: uniqueName('desi'), token: randomUUID() };
+let client: SyncClient;
+let indiaClient: SyncClient;
+/** Every response seen, to check against the OpenAPI document at the end. */
+const seen: { status: number; body: unknown }[] = [];
+
+const RECORDS: Record<Source, Record<string, unknown>[]> = {
+  sms: [{ id: 1, sender: 'AX-BANK', body: 'Your a/c XXXX12 debited INR 500', timestamp: 1764000000000, type: 'inbox' }, { id: 2, sender: 'VM-SHOP', body: 'OTP XXXXXX', timestamp: 1764000001000, type: 'inbox' }],
+  events: [{ event_type: 'app_open', event_value: 'home', timestamp: 1764000000000 }],
+  apps_and_device: [{ kind: 'device', model: 'Pixel 8', os: 'Android 15' }, { kind: 'app', package_name: 'com.example.pay', app_name: 'Pay' }],
+  contacts: [{ contact_id: 'c1', name: 'XXXX', phones: ['+91XXXXXX1234'] }],
+  call_logs: [{ number: '+91XXXXXX1234', type: 'incoming', duration: 42, timestamp: 1764000000000 }],
+};
+
+function batch(records: Record<string, unknown>[], over: Partial<SyncBatch> = {}): SyncBatch {
+  return { request_id: uniqueName('req'), user_id: 'user-1', sdk_version: '2.4.0', device: { device_id: 'd-1', android_id: 'a-1' }, records, ...over };
+}
+
+async function send(c: SyncClient, source: string, b: SyncBatch | undefined, extra?: Parameters<SyncClient['send']>[2]): Promise<SyncResponse> {
+  const r = await c.send(source, b, extra);
+  seen.push({ status: r.status, body: r.body });
+  return r;
+}
+
+async function auditRows(table: 'usage' | 'unauthorized_requests', clientId: string): Promise<Record<string, unknown>[]> {
+  return (await pgc.query(`SELECT * FROM ${table} WHERE client_id = $1 ORDER BY created_at`, [clientId])).rows as Record<string, unknown>[];
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('producer');
+  pgc = await connectPg(db);
+  await migrateInsights(pgc);
+  await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'other'), ($3, $4, 'india')`, [other.id, other.token, india.id, india.token]);
+  admin = await connectKafkaAdmin();
+  const existing = new Set(await admin.listTopics());
+  const missing = TOPICS.filter((t) => !existing.has(t));
+  if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true });
+  recorder = await TopicRecorder.start();
+  producer = await ProducerProcess.start(db, { MAX_BODY_BYTES: String(256 * 1024), MAX_DECOMPRESSED_BYTES: String(2 * 1024 * 1024), MAX_RECORDS_PER_REQUEST: '1000', KAFKA_MAX_MESSAGE_BYTES: '20000', KAFKA_SEND_TIMEOUT_MS: '3000' });
+  client = new SyncClient({ baseUrl: producer.url, clientId: other.id, authToken: other.token });
+  indiaClient = new SyncClient({ baseUrl: producer.url, clientId: india.id, authToken: india.token });
+}, 60000);
+
+afterAll(async () => {
+  client?.close();
+  indiaClient?.close();
+  await producer?.stop();
+  await recorder?.stop();
+  await admin?.disconnect();
+  await pgc?.end();
+  if (db) await dropTestDatabase(db);
+});
+
+describe('happy path', () => {
+  test.each(Object.keys(RECORDS) as Source[])('%s: 202 only once Kafka has it; the messages read back carry every record', async (source) => {
+    const b = batch(RECORDS[source]);
+    const r = await send(client, source, b);
+    expect(r).toMatchObject({ status: 202, body: { request_id: b.request_id, accepted: b.records.length } });
+    const msgs = await waitFor('the messages', () => (recorder.forRequest(b.request_id).length ? recorder.forRequest(b.request_id) : undefined), 20000);
+    const topic = { sms: 'sms_batched', events: 'events_log', apps_and_device: 'apps_and_device_batched', contacts: 'contacts_batched', call_logs: 'call_logs_batched' }[source];
+    expect(msgs.map((m) => m.topic)).toEqual([topic]);
+    expect(msgs[0]!.key).toBe(`${other.id}:user-1`);
+    expect(msgs[0]!.headers['request-id']).toBe(b.request_id);
+    expect(msgs[0]!.message).toMatchObject({ v: 1, client_id: other.id, user_id: 'user-1', source, sdk_version: '2.4.0', device: b.device, chunk: { index: 0, count: 1 }, records: b.records });
+  });
+
+  test('plain (not gzip) JSON is accepted too', async () => {
+    const plain = new SyncClient({ baseUrl: producer.url, clientId: other.id, authToken: other.token, gzip: false });
+    const r = await send(plain, 'events', batch(RECORDS.events));
+    plain.close();
+    expect(r.status).toBe(202);
+  });
+
+  test('a request larger than a Kafka message is split into ordered chunks, all acknowledged', async () => {
+    const records = Array.from({ length: 200 }, (_, i) => ({ id: i, sender: 'AX-BANK', body: `message ${i} ${'x'.repeat(200)}`, timestamp: 1764000000000 + i, type: 'inbox' }));
+    const b = batch(records);
+    const r = await send(client, 'sms', b);
+    expect(r).toMatchObject({ status: 202, body: { accepted: 200 } });
+    const msgs = await waitFor('every chunk', () => {
+      const m = recorder.forRequest(b.request_id);
+      return m.length && m.length === m[0]!.message.chunk.count ? m : undefined;
+    });
+    expect(msgs.length).toBeGreaterThan(1);
+    expect(msgs.flatMap((m) => m.message.records)).toEqual(records);
+    expect(new Set(msgs.map((m) => m.key)).size).toBe(1);
+  });
+
+  test('india clients: contacts and call_logs refused with SOURCE_NOT_ALLOWED, sms accepted', async () => {
+    const c = batch(RECORDS.contacts);
+    expect(await send(indiaClient, 'contacts', c)).toMatchObject({ status: 403, body: { error: { code: 'SOURCE_NOT_ALLOWED' } } });
+    expect((await send(indiaClient, 'call_logs', batch(RECORDS.call_logs))).status).toBe(403);
+    expect((await send(indiaClient, 'sms', batch(RECORDS.sms))).status).toBe(202);
+    await sleep(1000);
+    expect(recorder.forRequest(c.request_id)).toEqual([]);
+  });
+});
+
+describe('authentication', () => {
+  const cases: [string, string, () => Promise<SyncResponse>][] = [
+    ['no headers', 'AUTH_MISSING', () => send(client, 'sms', batch(RECORDS.sms), { headers: { 'x-client-id': '', 'x-auth-token': '' } })],
+    ['unknown client', 'AUTH_UNKNOWN_CLIENT', () => send(new SyncClient({ baseUrl: producer.url, clientId: `${other.id}-nope`, authToken: other.token }), 'sms', batch(RECORDS.sms))],
+    ['malformed token', 'AUTH_MALFORMED', () => send(client, 'sms', batch(RECORDS.sms), { token: 'not-a-token' })],
+    ['token made with another auth_token', 'AUTH_INVALID', () => send(client, 'sms', batch(RECORDS.sms), { token: encryptAuthToken(randomUUID()) })],
+    ['stale token (10 minutes old)', 'AUTH_EXPIRED', () => send(client, 'sms', batch(RECORDS.sms), { token: encryptAuthToken(other.token, Date.now() - 600_000) })],
+    ['replayed token', 'AUTH_REPLAYED', async () => {
+      const token = encryptAuthToken(other.token);
+      expect((await send(client, 'events', batch(RECORDS.events), { token })).status).toBe(202);
+      return send(client, 'events', batch(RECORDS.events), { token });
+    }],
+  ];
+
+  test.each(cases)('%s -> 401 %s, recorded in unauthorized_requests, nothing produced', async (_name, code, call) => {
+    const r = await call();
+    expect(r).toMatchObject({ status: 401, body: { error: { code } } });
+    if (code !== 'AUTH_MISSING') {
+      const clientId = code === 'AUTH_UNKNOWN_CLIENT' ? `${other.id}-nope` : other.id;
+      const row = await waitFor('the audit row', async () => (await auditRows('unauthorized_requests', clientId)).find((x) => (x.req_body as { reason: string }).reason === code));
+      expect(row).toMatchObject({ client_id: clientId, req_body: { reason: code, source: expect.any(String) } });
+      // The token as received is kept for audit; the request's records are not.
+      expect(JSON.stringify(row.req_body)).not.toContain('debited');
+    }
+  });
+
+  test('every call is counted in usage, off the request path', async () => {
+    const rows = await waitFor('usage rows', async () => {
+      const r = await auditRows('usage', other.id);
+      return r.length >= 10 ? r : undefined;
+    });
+    expect(rows.filter((r) => r.response_code === 202).length).toBeGreaterThanOrEqual(7);
+    expect(rows.some((r) => r.response_code === 401)).toBe(true);
+    expect(rows[0]).toMatchObject({ client_id: other.id, api_name: expect.stringMatching(/^sync\//) });
+  });
+});
+
+describe('bad input: the right 4xx, nothing produced, no crash', () => {
+  const gz = (s: string | Buffer) => gzipSync(s);
+  const sms = () => batch(RECORDS.sms);
+  const cases: [string, number, string, () => Promise<SyncResponse>][] = [
+    ['invalid JSON', 400, 'INVALID_JSON', () => send(client, 'sms', undefined, { raw: gz('{"request_id": "x", '), headers: { 'content-encoding': 'gzip' } })],
+    ['corrupt gzip', 400, 'INVALID_GZIP', () => send(client, 'sms', undefined, { raw: Buffer.from('definitely not gzip'), headers: { 'content-encoding': 'gzip' } })],
+    ['gzip bomb (50 MB of zeros in ~50 KB)', 413, 'DECOMPRESSED_TOO_LARGE', () => send(client, 'sms', undefined, { raw: gz(Buffer.alloc(50 * 1024 * 1024)), headers: { 'content-encoding': 'gzip' } })],
+    ['body over the wire limit', 413, 'PAYLOAD_TOO_LARGE', () => send(client, 'sms', undefined, { raw: Buffer.alloc(300 * 1024, 0x20), headers: { 'content-encoding': 'identity' } })],
+    ['schema violation: no user_id', 400, 'SCHEMA_VIOLATION', () => { const b = sms() as Partial<SyncBatch>; delete b.user_id; return send(client, 'sms', b as SyncBatch); }],
+    ['wrong type: timestamp as a string', 400, 'SCHEMA_VIOLATION', () => send(client, 'sms', batch([{ ...RECORDS.sms[0], timestamp: 'yesterday' }]))],
+    ['unknown field at the top level', 400, 'SCHEMA_VIOLATION', () => send(client, 'sms', { ...sms(), extra: 1 } as SyncBatch)],
+    ['empty records', 400, 'SCHEMA_VIOLATION', () => send(client, 'events', batch([]))],
+    ['too many records', 413, 'TOO_MANY_RECORDS', () => send(client, 'events', batch(Array.from({ length: 1001 }, () => RECORDS.events[0]!)))],
+    ['one record larger than a Kafka message', 413, 'RECORD_TOO_LARGE', () => send(client, 'apps_and_device', batch([{ kind: 'device', blob: 'x'.repeat(30000) }]))],
+    ['unknown source', 404, 'UNKNOWN_SOURCE', () => send(client, 'photos', sms())],
+    ['unsupported content type', 415, 'UNSUPPORTED_CONTENT_TYPE', () => send(client, 'sms', sms(), { headers: { 'content-type': 'text/plain' } })],
+    ['unsupported encoding', 415, 'UNSUPPORTED_ENCODING', () => send(client, 'sms', undefined, { raw: Buffer.from('{}'), headers: { 'content-encoding': 'br' } })],
+  ];
+
+  test.each(cases)('%s -> %i %s', async (_name, status, code, call) => {
+    const fromThisClient = () => recorder.messages.filter((m) => m.message.client_id === other.id).length;
+    await sleep(300); // earlier tests' messages have all arrived
+    const before = fromThisClient();
+    const r = await call();
+    expect(r).toMatchObject({ status, body: { error: { code } } });
+    await sleep(500);
+    expect(fromThisClient()).toBe(before);
+  });
+
+  test('schema errors say where', async () => {
+    const r = await send(client, 'sms', batch([{ ...RECORDS.sms[0], type: 'carrier-pigeon' }]));
+    expect(r.body.error).toMatchObject({ code: 'SCHEMA_VIOLATION' });
+    expect(JSON.stringify(r.body)).toContain('body.records[0].type');
+  });
+
+  test('still alive, memory bounded after the corpus', async () => {
+    expect((await fetch(`${producer.url}/health`)).status).toBe(200);
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${producer.pid}/status`, 'utf8'))?.[1]);
+    expect(rssKb / 1024).toBeLessThan(400);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  test('is OpenAPI 3.1 and describes every status and body the implementation returned', async () => {
+    const doc = (await (await fetch(`${producer.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, object> } };
+    expect(doc.openapi).toBe('3.1.0');
+    const documented = Object.keys(doc.paths['/v1/sync/{source}']!.post!.responses).map(Number);
+    const ajv = new Ajv({ strict: false });
+    const validateError = ajv.compile(doc.components.schemas.Error!);
+    const validateAccepted = ajv.compile(doc.components.schemas.Accepted!);
+    expect(seen.length).toBeGreaterThan(20);
+    for (const r of seen) {
+      expect(documented).toContain(r.status);
+      const ok = r.status === 202 ? validateAccepted(r.body) : validateError(r.body);
+      if (!ok) throw new Error(`response ${r.status} ${JSON.stringify(r.body)} does not match the document`);
+    }
+    for (const path of ['/health', '/ready', '/metrics', '/openapi.json']) {
+      expect(doc.paths[path]).toBeDefined();
+      expect((await fetch(`${producer.url}${path}`)).status).toBe(200);
+    }
+  });
+});
+
+describe('Kafka outages and shutdown', () => {
+  const infra = (args: string[]) => execFileSync('bash', [`${packageRoot()}/test/infra/infra.sh`, ...args], { env: { ...process.env, KEEP_DATA: '1' }, stdio: 'ignore' });
+
+  test('Kafka stopped -> 503 with Retry-After and no 202; Kafka back -> accepted again', async () => {
+    infra(['down', 'kafka']);
+    try {
+      const results = await Promise.all(Array.from({ length: 5 }, () => send(client, 'sms', batch(RECORDS.sms))));
+      expect(results.map((r) => r.status)).toEqual(Array(5).fill(503));
+      expect(results[0]).toMatchObject({ body: { error: { code: 'KAFKA_UNAVAILABLE' } }, retryAfter: '5' });
+      expect((await fetch(`${producer.url}/ready`)).status).toBe(503);
+    } finally {
+      infra(['up', 'kafka']);
+    }
+    const r = await waitFor('a 202 again', async () => {
+      const x = await send(client, 'sms', batch(RECORDS.sms));
+      return x.status === 202 ? x : undefined;
+    }, 60000, 1000);
+    expect(r.body.accepted).toBe(2);
+  }, 120000);
+
+  test('SIGTERM during load: every 202 is on the topic', async () => {
+    const requests = Array.from({ length: 300 }, () => batch(RECORDS.sms));
+    const pending = requests.map((b, i) => sleep(i * 3).then(() => send(client, 'sms', b).catch(() => ({ status: 0, body: {} }) as SyncResponse)));
+    await sleep(300);
+    producer.signal('SIGTERM');
+    const results = await Promise.all(pending);
+    expect(await producer.exited).toBe(0);
+    const accepted = requests.filter((_, i) => results[i]!.status === 202);
+    expect(accepted.length).toBeGreaterThan(20);
+    expect(results.filter((r) => r.status !== 202 && r.status !== 0 && r.status !== 503)).toEqual([]);
+    await waitFor('every acknowledged request on the topic', () => accepted.every((b) => recorder.forRequest(b.request_id).length > 0), 30000);
+    expect(producer.log()).toContain('"msg":"stopped"');
+  }, 60000);
+});

@@ -1,0 +1,146 @@
+// The Producer API process: `npm run producer` locally, `producer` in the workload image.
+// Configuration: the seed's DI_* variables plus the optional ones in docs/producer.md.
+import type { Server } from 'node:http';
+import pg from 'pg';
+import { Kafka, logLevel } from 'kafkajs';
+import { ENV } from '../shared/env-contract.js';
+import { ConfigError, EnvReader, kafkaConfig, postgresConfig } from '../shared/config.js';
+import { createLogger, parseLogLevel } from '../shared/log.js';
+import { Authenticator, ClientDirectory, ReplayGuard } from './auth.js';
+import { BatchWriter } from './audit.js';
+import { createProducerApp } from './app.js';
+import { KafkaSink } from './kafka-sink.js';
+import { ProducerMetrics } from './metrics.js';
+import { PayloadValidator, type Limits } from './payload.js';
+
+export interface ProducerSettings {
+  port: number;
+  limits: Limits;
+  maxMessageBytes: number;
+  authMaxSkewMs: number;
+  clientCacheTtlMs: number;
+  sendTimeoutMs: number;
+  auditFlushMs: number;
+}
+
+export function producerSettings(r: EnvReader): ProducerSettings {
+  return {
+    port: r.int(ENV.port, 8000, 0, 65535),
+    limits: {
+      maxBodyBytes: r.int('MAX_BODY_BYTES', 5 * 1024 * 1024, 1024),
+      maxDecompressedBytes: r.int('MAX_DECOMPRESSED_BYTES', 20 * 1024 * 1024, 1024),
+      maxRecords: r.int('MAX_RECORDS_PER_REQUEST', 5000, 1),
+    },
+    // Below the broker's default message.max.bytes (1 MiB), leaving room for headers.
+    maxMessageBytes: r.int('KAFKA_MAX_MESSAGE_BYTES', 900_000, 10_000),
+    authMaxSkewMs: r.int('AUTH_MAX_SKEW_SECONDS', 300, 1) * 1000,
+    clientCacheTtlMs: r.int('CLIENT_CACHE_TTL_SECONDS', 60, 0) * 1000,
+    sendTimeoutMs: r.int('KAFKA_SEND_TIMEOUT_MS', 5000, 100),
+    auditFlushMs: r.int('AUDIT_FLUSH_MS', 1000, 10),
+  };
+}
+
+async function main(): Promise<void> {
+  const log = createLogger('producer', parseLogLevel(process.env[ENV.logLevel]));
+  if (process.argv.includes('--help')) {
+    process.stdout.write('producer: the MobileForge Sync Producer API (port 8000). Configured by environment; see docs/producer.md.\n');
+    return;
+  }
+  const r = new EnvReader();
+  let settings: ProducerSettings;
+  let pgConfig: pg.PoolConfig;
+  let kConfig: ReturnType<typeof kafkaConfig>;
+  try {
+    settings = producerSettings(r);
+    pgConfig = postgresConfig(r);
+    kConfig = kafkaConfig(r, 'mobileforge-producer');
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      log.error('invalid configuration', { error: err.message });
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+
+  const metrics = new ProducerMetrics();
+  const pool = new pg.Pool({ ...pgConfig, max: 10, connectionTimeoutMillis: 3000 });
+  pool.on('error', (err) => log.warn('postgres pool error', { error: err.message }));
+  const writer = (table: string, columns: string[]) =>
+    new BatchWriter(pool, {
+      table,
+      columns,
+      flushIntervalMs: settings.auditFlushMs,
+      maxBatch: 1000,
+      maxQueued: 100_000,
+      onDropped: (n) => metrics.auditDropped.inc({ table }, n),
+      onWritten: (n) => metrics.auditWritten.inc({ table }, n),
+      onError: (err) => log.warn('audit write failed; will retry', { table, error: err instanceof Error ? err.message : String(err) }),
+    });
+  const usage = writer('usage', ['request_id', 'client_id', 'api_name', 'response_code', 'created_at']);
+  const unauthorized = writer('unauthorized_requests', ['client_id', 'request_id', 'auth_token', 'req_body', 'created_at']);
+  usage.start();
+  unauthorized.start();
+
+  const sink = new KafkaSink(kConfig, { sendTimeoutMs: settings.sendTimeoutMs, maxBatchBytes: 4 * 1024 * 1024, compression: 'gzip' });
+  // Start even if Kafka is down: requests get 503 and /ready says why, until it is back.
+  await sink.connect().catch((err: unknown) => log.warn('Kafka not reachable at start-up', { error: err instanceof Error ? err.message : String(err) }));
+  const admin = new Kafka({ ...kConfig, logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 3000, retry: { retries: 0 } }).admin();
+
+  const check = async <T>(f: () => Promise<T>): Promise<string> => f().then(() => 'ok', (err: unknown) => (err instanceof Error ? err.message : String(err)));
+  const app = createProducerApp({
+    auth: new Authenticator(new ClientDirectory(pool, settings.clientCacheTtlMs), new ReplayGuard(settings.authMaxSkewMs), settings.authMaxSkewMs),
+    sink,
+    validator: new PayloadValidator(settings.limits),
+    usage,
+    unauthorized,
+    limits: settings.limits,
+    maxMessageBytes: settings.maxMessageBytes,
+    metrics,
+    registry: metrics.registry,
+    log,
+    ready: async () => {
+      const [postgres, kafka] = await Promise.all([
+        check(() => pool.query('SELECT 1')),
+        check(async () => {
+          await admin.connect();
+          await admin.describeCluster();
+        }),
+      ]);
+      return { ok: postgres === 'ok' && kafka === 'ok', checks: { postgres, kafka } };
+    },
+  });
+
+  let inFlight = 0;
+  const server: Server = app.listen(settings.port, () => log.info('listening', { port: settings.port }));
+  server.on('request', (_req, res) => {
+    inFlight++;
+    res.on('close', () => inFlight--);
+  });
+  server.keepAliveTimeout = 65_000;
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down: no new connections, finishing in-flight requests', { signal, inFlight });
+    server.close();
+    server.closeIdleConnections();
+    while (inFlight > 0) await new Promise((res) => setTimeout(res, 20));
+    server.closeAllConnections();
+    await sink.close();
+    await Promise.all([usage.stop(), unauthorized.stop()]);
+    await admin.disconnect().catch(() => undefined);
+    await pool.end();
+    log.info('stopped');
+    // Client libraries keep timers (kafkajs, pg) that would hold the process open.
+    process.exit(process.exitCode ?? 0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+void main().catch((err: unknown) => {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'producer', msg: 'fatal', error: err instanceof Error ? err.message : String(err) })}\n`);
+  process.exit(1);
+});

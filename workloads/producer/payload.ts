@@ -1,0 +1,161 @@
+// Reading and validating a sync request body: size limits before and after decompression
+// (a gzip bomb stops at the limit, memory stays bounded), JSON parsing, and a JSON Schema per
+// source (Ajv). Each failure is a typed error with a stable code and an HTTP status.
+import { gunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import type { Readable } from 'node:stream';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Source } from '../shared/domain.js';
+import type { DeviceIds } from '../shared/message.js';
+
+const gunzipAsync = promisify(gunzip);
+
+export class RequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: { path: string; message: string }[],
+  ) {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
+export interface Limits {
+  /** Bytes on the wire (compressed or not). */
+  maxBodyBytes: number;
+  /** Bytes after decompression. */
+  maxDecompressedBytes: number;
+  maxRecords: number;
+}
+
+export interface SyncRequestBody {
+  request_id: string;
+  user_id: string;
+  sdk_version: string;
+  device: DeviceIds;
+  records: Record<string, unknown>[];
+}
+
+/** Reads the raw body, refusing it as soon as it passes the limit. */
+export async function readBody(req: Readable & { headers: Record<string, string | string[] | undefined> }, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new RequestError(413, 'PAYLOAD_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > limit) {
+      req.destroy();
+      throw new RequestError(413, 'PAYLOAD_TOO_LARGE', `the body exceeds ${limit} bytes`);
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+export async function decodeBody(raw: Buffer, contentType: string | undefined, contentEncoding: string | undefined, limits: Limits): Promise<unknown> {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') throw new RequestError(415, 'UNSUPPORTED_CONTENT_TYPE', `Content-Type must be application/json (got "${type || 'none'}")`);
+  const encoding = (contentEncoding ?? 'identity').trim().toLowerCase();
+  let json: Buffer;
+  if (encoding === 'gzip') {
+    try {
+      json = await gunzipAsync(raw, { maxOutputLength: limits.maxDecompressedBytes });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new RequestError(413, 'DECOMPRESSED_TOO_LARGE', `the body decompresses to more than ${limits.maxDecompressedBytes} bytes`);
+      throw new RequestError(400, 'INVALID_GZIP', 'the body is not valid gzip');
+    }
+  } else if (encoding === 'identity') {
+    json = raw;
+  } else {
+    throw new RequestError(415, 'UNSUPPORTED_ENCODING', `Content-Encoding must be gzip or identity (got "${encoding}")`);
+  }
+  try {
+    return JSON.parse(json.toString('utf8'));
+  } catch (err) {
+    throw new RequestError(400, 'INVALID_JSON', `the body is not valid JSON: ${err instanceof Error ? err.message : 'parse error'}`);
+  }
+}
+
+const str = (max: number) => ({ type: 'string', minLength: 1, maxLength: max });
+const timestamp = { type: 'integer', minimum: 0, maximum: 32503680000000 };
+
+/** Record schemas per source. Extra fields are allowed (newer SDKs); the ones named are typed. */
+export const RECORD_SCHEMAS: Record<Source, object> = {
+  sms: {
+    type: 'object',
+    required: ['sender', 'body', 'timestamp', 'type'],
+    properties: { id: { type: ['string', 'integer'] }, sender: str(128), body: { type: 'string', maxLength: 8192 }, timestamp, type: { enum: ['inbox', 'sent', 'draft', 'outbox', 'failed', 'queued', 'other'] } },
+  },
+  events: {
+    type: 'object',
+    required: ['event_type', 'timestamp'],
+    properties: { event_type: str(128), event_value: { type: 'string', maxLength: 4096 }, timestamp },
+  },
+  apps_and_device: {
+    type: 'object',
+    required: ['kind'],
+    properties: { kind: { enum: ['app', 'device', 'ios_device'] }, package_name: str(256), app_name: { type: 'string', maxLength: 256 } },
+    if: { properties: { kind: { const: 'app' } } },
+    then: { required: ['package_name'] },
+  },
+  contacts: {
+    type: 'object',
+    required: ['contact_id', 'phones'],
+    properties: { contact_id: str(128), name: { type: 'string', maxLength: 256 }, phones: { type: 'array', maxItems: 32, items: str(64) }, updated_at: timestamp },
+  },
+  call_logs: {
+    type: 'object',
+    required: ['number', 'type', 'duration', 'timestamp'],
+    properties: { number: str(64), type: { enum: ['incoming', 'outgoing', 'missed', 'rejected', 'blocked', 'other'] }, duration: { type: 'integer', minimum: 0 }, timestamp },
+  },
+};
+
+export function requestSchema(source: Source, maxRecords: number): object {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['request_id', 'user_id', 'sdk_version', 'device', 'records'],
+    properties: {
+      request_id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' },
+      user_id: str(128),
+      sdk_version: str(32),
+      device: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { device_id: str(128), android_id: str(128), app_device_id: str(128), google_adv_id: str(128), idfv: str(128) },
+      },
+      records: { type: 'array', minItems: 1, maxItems: maxRecords, items: RECORD_SCHEMAS[source] },
+    },
+  };
+}
+
+export class PayloadValidator {
+  private readonly validators = new Map<Source, ValidateFunction>();
+
+  constructor(private readonly limits: Limits) {
+    // strictRequired off: the app records schema requires package_name in an if/then branch.
+    const ajv = new Ajv({ allErrors: false, strict: true, strictTypes: false, strictRequired: false });
+    for (const source of Object.keys(RECORD_SCHEMAS) as Source[]) this.validators.set(source, ajv.compile(requestSchema(source, limits.maxRecords)));
+  }
+
+  validate(source: Source, body: unknown): SyncRequestBody {
+    const records = (body as { records?: unknown } | null)?.records;
+    if (Array.isArray(records) && records.length > this.limits.maxRecords) {
+      throw new RequestError(413, 'TOO_MANY_RECORDS', `a request may carry at most ${this.limits.maxRecords} records (got ${records.length})`);
+    }
+    const v = this.validators.get(source)!;
+    if (!v(body)) throw new RequestError(400, 'SCHEMA_VIOLATION', 'the body does not match the schema for this source', (v.errors ?? []).slice(0, 10).map(issue));
+    return body as SyncRequestBody;
+  }
+}
+
+function issue(e: ErrorObject): { path: string; message: string } {
+  const path = `body${e.instancePath.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.')}`;
+  if (e.keyword === 'required') return { path: `${path}.${String(e.params.missingProperty)}`, message: 'is required' };
+  if (e.keyword === 'additionalProperties') return { path: `${path}.${String(e.params.additionalProperty)}`, message: 'is not allowed' };
+  return { path, message: e.message ?? e.keyword };
+}

@@ -1,0 +1,75 @@
+// Reading workload configuration from the environment: every error names the variable.
+import { readFileSync } from 'node:fs';
+import type { KafkaConfig, SASLOptions } from 'kafkajs';
+import type pg from 'pg';
+import { ENV } from './env-contract.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export class EnvReader {
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  required(name: string): string {
+    const v = this.env[name];
+    if (v === undefined || v.trim() === '') throw new ConfigError(`${name} is required`);
+    return v.trim();
+  }
+
+  optional(name: string, fallback: string): string {
+    const v = this.env[name];
+    return v === undefined || v.trim() === '' ? fallback : v.trim();
+  }
+
+  int(name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+    if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+    throw new ConfigError(`${name} must be true or false (got "${raw}")`);
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const v = this.optional(name, fallback);
+    if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${v}")`);
+    return v as T;
+  }
+}
+
+export function postgresConfig(r: EnvReader, databaseVar: string = ENV.postgresDatabase): pg.PoolConfig {
+  const sslmode = r.oneOf(ENV.postgresSslMode, ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const, 'prefer');
+  return {
+    host: r.required(ENV.postgresHost),
+    port: r.int(ENV.postgresPort, 5432, 1, 65535),
+    user: r.required(ENV.postgresUsername),
+    password: r.required(ENV.postgresPassword),
+    database: r.required(databaseVar),
+    // prefer: try without TLS requirements (node-postgres has no opportunistic mode)
+    ...(sslmode === 'disable' || sslmode === 'prefer' ? {} : { ssl: { rejectUnauthorized: sslmode !== 'require' } }),
+  };
+}
+
+export function kafkaConfig(r: EnvReader, clientId: string): KafkaConfig {
+  const brokers = r.required(ENV.kafkaBrokers).split(',').map((b) => b.trim()).filter(Boolean);
+  if (brokers.some((b) => !/^[^:\s]+:\d+$/.test(b))) throw new ConfigError(`${ENV.kafkaBrokers} must be host:port[,host:port...] (got "${brokers.join(',')}")`);
+  const cfg: KafkaConfig = { clientId, brokers };
+  if (r.bool(ENV.kafkaTls, false)) {
+    const caFile = r.optional(ENV.kafkaTlsCaFile, '');
+    cfg.ssl = caFile ? { ca: [readFileSync(caFile, 'utf8')] } : true;
+  }
+  const mechanism = r.optional(ENV.kafkaSaslMechanism, '');
+  if (mechanism) {
+    if (!['plain', 'scram-sha-256', 'scram-sha-512'].includes(mechanism)) throw new ConfigError(`${ENV.kafkaSaslMechanism} must be plain, scram-sha-256 or scram-sha-512`);
+    cfg.sasl = { mechanism, username: r.required(ENV.kafkaSaslUsername), password: r.required(ENV.kafkaSaslPassword) } as SASLOptions;
+  }
+  return cfg;
+}
