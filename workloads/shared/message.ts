@@ -37,6 +37,9 @@ export function messageKey(clientId: string, userId: string): string {
  * A single record larger than the limit is an error the caller reports as 413.
  */
 export function splitIntoMessages(base: Omit<SyncMessage, 'chunk' | 'records'>, records: Record<string, unknown>[], maxBytes: number): string[] {
+  // The common case, one message, costs one serialisation.
+  const whole = JSON.stringify({ ...base, chunk: { index: 0, count: 1 }, records } satisfies SyncMessage);
+  if (whole.length <= maxBytes / 4 || Buffer.byteLength(whole) <= maxBytes) return [whole];
   const envelope = Buffer.byteLength(JSON.stringify({ ...base, chunk: { index: 99999, count: 99999 }, records: [] }));
   const chunks: Record<string, unknown>[][] = [];
   let current: Record<string, unknown>[] = [];
