@@ -88,6 +88,7 @@ export class ClusterCache {
         }
         // A ListWatch stops on error (expired resourceVersion, network); start it again.
         informer.on(k8s.ERROR, (err) => {
+          if (this.stopped) return; // our own stop() aborts the watches
           this.opts.onError?.(info, err);
           if (!this.stopped) setTimeout(() => void informer.start().catch((e: unknown) => this.opts.onError?.(info, e)), this.opts.restartDelayMs ?? 1000).unref();
         });

@@ -9,10 +9,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
-import { crdYaml } from '../operator/api/crd-yaml.js';
-import { API_VERSION, KIND, type SyncPipeline } from '../operator/api/v1alpha1.js';
-import { packageRoot } from '../operator/util/repo-root.js';
-import { readEnvFile } from '../test/support/endpoints.js';
+import { crdYaml } from '../../operator/api/crd-yaml.js';
+import { API_VERSION, KIND, type SyncPipeline } from '../../operator/api/v1alpha1.js';
+import { packageRoot } from '../../operator/util/repo-root.js';
+import { readEnvFile } from '../support/endpoints.js';
 
 const { values } = parseArgs({ options: { samples: { type: 'string', default: '20' }, size: { type: 'string', default: '300' }, port: { type: 'string', default: '18181' } } });
 const SAMPLES = Number(values.samples);

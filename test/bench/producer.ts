@@ -11,12 +11,12 @@ import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { packageRoot } from '../operator/util/repo-root.js';
-import { WORKLOAD_MODEL } from '../operator/model/plan.js';
-import { readEnvFile } from '../test/support/endpoints.js';
-import { SyncClient, type SyncBatch } from '../workloads/client/sync-client.js';
-import { migrateInsights } from '../workloads/shared/insights-schema.js';
-import { messageKey, splitIntoMessages, MESSAGE_VERSION } from '../workloads/shared/message.js';
+import { packageRoot } from '../../operator/util/repo-root.js';
+import { WORKLOAD_MODEL } from '../../operator/model/plan.js';
+import { readEnvFile } from '../support/endpoints.js';
+import { SyncClient, type SyncBatch } from '../../workloads/client/sync-client.js';
+import { migrateInsights } from '../../workloads/shared/insights-schema.js';
+import { messageKey, splitIntoMessages, MESSAGE_VERSION } from '../../workloads/shared/message.js';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '20' }, concurrency: { type: 'string', default: '32' }, records: { type: 'string', default: '100' } } });
 const DURATION_MS = Number(values.duration) * 1000;
