@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { packageRoot } from '../../operator/util/repo-root.js';
-import { kubectl } from './kube.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createNamespace, deleteNamespace, kubectl } from './kube.js';
 
 export function kubectlRun(args: string[], input?: string): string {
   return execFileSync(kubectl(), args, { env: process.env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...(input !== undefined ? { input } : {}), stdio: ['pipe', 'pipe', 'pipe'] });
@@ -89,4 +90,24 @@ export function apiServerWrites(resources: string[]): number {
     if (resources.includes(resource)) total += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return total;
+}
+
+/**
+ * A namespace ready for an operator under test: the Secrets the test pipelines reference
+ * (pg-creds, mongo-creds) and the RBAC identity. Returns the namespace and the kubeconfig
+ * impersonating the operator's ServiceAccount.
+ */
+export async function prepareOperatorNamespace(kc: KubeConfig, prefix: string): Promise<{ ns: string; kubeconfig: string }> {
+  const ns = await createNamespace(kc, prefix);
+  createSecret(ns, 'pg-creds', { username: 'mobileforge', password: 'first' });
+  createSecret(ns, 'mongo-creds', { username: 'mobileforge', password: 'first' });
+  return { ns, kubeconfig: operatorIdentity(ns) };
+}
+
+/** Stops the operators and removes the namespace and the suite's cluster-wide binding. */
+export async function teardownOperatorNamespace(kc: KubeConfig, ns: string | undefined, operators: ({ stop(): Promise<void> } | undefined)[]): Promise<void> {
+  await Promise.all(operators.map((o) => o?.stop()));
+  if (!ns) return;
+  deleteClusterBinding(ns);
+  await deleteNamespace(kc, ns);
 }

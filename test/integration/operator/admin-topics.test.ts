@@ -6,9 +6,9 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Admin } from 'kafkajs';
 import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
 import { pipeline } from '../../support/fixtures.js';
-import { createNamespace, deleteNamespace, installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
+import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
 import { OperatorProcess } from '../../support/operator-process.js';
-import { createSecret, deleteClusterBinding, kubectlApply, kubectlRun, operatorIdentity } from '../../support/operator-env.js';
+import { kubectlApply, kubectlRun, prepareOperatorNamespace, teardownOperatorNamespace } from '../../support/operator-env.js';
 import { connectKafkaAdmin, kafkaBrokers, requireKube, testKubeConfig } from '../../support/services.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -40,18 +40,13 @@ beforeAll(async () => {
   if (stale.length) await admin.deleteTopics({ topics: stale });
   await installPipelineCrd(kc);
   await installUpstreamCrds(kc);
-  ns = await createNamespace(kc, 'topics');
-  createSecret(ns, 'pg-creds', { username: 'u', password: 'p' });
-  createSecret(ns, 'mongo-creds', { username: 'u', password: 'p' });
-  operator = await OperatorProcess.start({ namespace: ns, kubeconfig: operatorIdentity(ns) });
+  const prepared = await prepareOperatorNamespace(kc, 'topics');
+  ns = prepared.ns;
+  operator = await OperatorProcess.start({ namespace: ns, kubeconfig: prepared.kubeconfig });
 }, 60000);
 
 afterAll(async () => {
-  await operator?.stop();
-  if (ns) {
-    deleteClusterBinding(ns);
-    await deleteNamespace(kc, ns);
-  }
+  await teardownOperatorNamespace(kc, ns, [operator]);
   await admin?.disconnect();
 });
 

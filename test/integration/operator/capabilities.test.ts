@@ -4,9 +4,9 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
 import { pipeline } from '../../support/fixtures.js';
-import { createNamespace, deleteNamespace, installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
+import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
 import { OperatorProcess } from '../../support/operator-process.js';
-import { createSecret, deleteClusterBinding, kubectlApply, kubectlRun, operatorIdentity, simulateDeploymentsReady } from '../../support/operator-env.js';
+import { kubectlApply, kubectlRun, prepareOperatorNamespace, simulateDeploymentsReady, teardownOperatorNamespace } from '../../support/operator-env.js';
 import { requireKube, testKubeConfig } from '../../support/services.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -22,18 +22,13 @@ beforeAll(async () => {
   await installPipelineCrd(kc);
   kubectlRun(['delete', 'crd', 'scaledobjects.keda.sh', 'kafkatopics.kafka.strimzi.io', '--ignore-not-found', '--wait=true']);
   await waitFor('KEDA and Strimzi APIs gone from discovery', () => !/keda\.sh|kafka\.strimzi\.io/.test(kubectlRun(['api-versions'])));
-  ns = await createNamespace(kc, 'caps');
-  createSecret(ns, 'pg-creds', { username: 'u', password: 'p' });
-  createSecret(ns, 'mongo-creds', { username: 'u', password: 'p' });
-  operator = await OperatorProcess.start({ namespace: ns, kubeconfig: operatorIdentity(ns) });
+  const prepared = await prepareOperatorNamespace(kc, 'caps');
+  ns = prepared.ns;
+  operator = await OperatorProcess.start({ namespace: ns, kubeconfig: prepared.kubeconfig });
 }, 60000);
 
 afterAll(async () => {
-  await operator?.stop();
-  if (ns) {
-    deleteClusterBinding(ns);
-    await deleteNamespace(kc, ns);
-  }
+  await teardownOperatorNamespace(kc, ns, [operator]);
   await installUpstreamCrds(kc);
 });
 

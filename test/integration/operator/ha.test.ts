@@ -5,9 +5,9 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type * as k8s from '@kubernetes/client-node';
 import { pipeline } from '../../support/fixtures.js';
 import { render } from '../../../operator/model/render.js';
-import { createNamespace, deleteNamespace, installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
+import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
 import { OperatorProcess } from '../../support/operator-process.js';
-import { createSecret, deleteClusterBinding, kubectlApply, kubectlRun, operatorIdentity } from '../../support/operator-env.js';
+import { kubectlApply, kubectlRun, prepareOperatorNamespace, teardownOperatorNamespace } from '../../support/operator-env.js';
 import { requireKube, testKubeConfig } from '../../support/services.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
@@ -31,19 +31,10 @@ beforeAll(async () => {
   kc = await requireKube(testKubeConfig());
   await installPipelineCrd(kc);
   await installUpstreamCrds(kc);
-  ns = await createNamespace(kc, 'ha');
-  kubeconfig = operatorIdentity(ns);
-  createSecret(ns, 'pg-creds', { username: 'u', password: 'p' });
-  createSecret(ns, 'mongo-creds', { username: 'u', password: 'p' });
+  ({ ns, kubeconfig } = await prepareOperatorNamespace(kc, 'ha'));
 }, 60000);
 
-afterAll(async () => {
-  await Promise.all(operators.map((o) => o.stop()));
-  if (ns) {
-    deleteClusterBinding(ns);
-    await deleteNamespace(kc, ns);
-  }
-});
+afterAll(() => teardownOperatorNamespace(kc, ns, operators));
 
 test('operator killed mid-reconcile and restarted: converges, no duplicates', async () => {
   for (let i = 0; i < 5; i++) apply(`mid-${i}`, 25_000 * (i + 1));

@@ -9,16 +9,16 @@ import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
 import { render } from '../../../operator/model/render.js';
 import { isSubset } from '../../../operator/controller/diff.js';
 import { pipeline } from '../../support/fixtures.js';
-import { createNamespace, deleteNamespace, installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
+import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
 import { OperatorProcess } from '../../support/operator-process.js';
 import {
   apiServerWrites,
   createSecret,
-  deleteClusterBinding,
   kubectlApply,
   kubectlRun,
-  operatorIdentity,
+  prepareOperatorNamespace,
   simulateDeploymentsReady,
+  teardownOperatorNamespace,
   simulateKafkaTopicsReady,
 } from '../../support/operator-env.js';
 import { requireKube, testKubeConfig } from '../../support/services.js';
@@ -77,19 +77,12 @@ beforeAll(async () => {
   objects = k8s.KubernetesObjectApi.makeApiClient(kc);
   await installPipelineCrd(kc);
   await installUpstreamCrds(kc);
-  ns = await createNamespace(kc, 'operator');
-  createSecret(ns, 'pg-creds', { username: 'mobileforge', password: 'first' });
-  createSecret(ns, 'mongo-creds', { username: 'mobileforge', password: 'first' });
-  operator = await OperatorProcess.start({ namespace: ns, kubeconfig: operatorIdentity(ns) });
+  const prepared = await prepareOperatorNamespace(kc, 'operator');
+  ns = prepared.ns;
+  operator = await OperatorProcess.start({ namespace: ns, kubeconfig: prepared.kubeconfig });
 }, 60000);
 
-afterAll(async () => {
-  await operator?.stop();
-  if (ns) {
-    deleteClusterBinding(ns);
-    await deleteNamespace(kc, ns);
-  }
-});
+afterAll(() => teardownOperatorNamespace(kc, ns, [operator]));
 
 describe('the operator', () => {
   test('create: every child appears with the right spec, and `kubectl get syncpipelines` shows it healthy', async () => {
