@@ -51,7 +51,8 @@ const port = await new Promise<number>((resolve) => {
   });
 });
 const producer = spawn(process.execPath, [`${root}/dist/workloads/producer/main.js`], {
-  env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: 'warn', DI_POSTGRES_HOST: env.PGHOST, DI_POSTGRES_PORT: env.PGPORT, DI_POSTGRES_USERNAME: env.PGUSER, DI_POSTGRES_PASSWORD: env.PGPASSWORD, DI_POSTGRES_DATABASE: db, DI_POSTGRES_SYNC_DATABASE: db, DI_KAFKA_BROKER_ENDPOINT: brokers.join(',') },
+  // PRODUCER_NODE_OPTIONS passes e.g. --cpu-prof to the producer process for profiling.
+  env: { PATH: process.env.PATH, NODE_OPTIONS: process.env.PRODUCER_NODE_OPTIONS ?? '', PORT: String(port), LOG_LEVEL: 'warn', DI_POSTGRES_HOST: env.PGHOST, DI_POSTGRES_PORT: env.PGPORT, DI_POSTGRES_USERNAME: env.PGUSER, DI_POSTGRES_PASSWORD: env.PGPASSWORD, DI_POSTGRES_DATABASE: db, DI_POSTGRES_SYNC_DATABASE: db, DI_KAFKA_BROKER_ENDPOINT: brokers.join(',') },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 for (let i = 0; i < 100; i++) {
