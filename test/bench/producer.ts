@@ -50,9 +50,10 @@ const port = await new Promise<number>((resolve) => {
     s.close(() => resolve(p));
   });
 });
-const producer = spawn(process.execPath, [`${root}/dist/workloads/producer/main.js`], {
-  // PRODUCER_NODE_OPTIONS passes e.g. --cpu-prof to the producer process for profiling.
-  env: { PATH: process.env.PATH, NODE_OPTIONS: process.env.PRODUCER_NODE_OPTIONS ?? '', PORT: String(port), LOG_LEVEL: 'warn', DI_POSTGRES_HOST: env.PGHOST, DI_POSTGRES_PORT: env.PGPORT, DI_POSTGRES_USERNAME: env.PGUSER, DI_POSTGRES_PASSWORD: env.PGPASSWORD, DI_POSTGRES_DATABASE: db, DI_POSTGRES_SYNC_DATABASE: db, DI_KAFKA_BROKER_ENDPOINT: brokers.join(',') },
+// PRODUCER_NODE_FLAGS passes e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to the producer for profiling.
+const nodeFlags = (process.env.PRODUCER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const producer = spawn(process.execPath, [...nodeFlags, `${root}/dist/workloads/producer/main.js`], {
+  env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: 'warn', DI_POSTGRES_HOST: env.PGHOST, DI_POSTGRES_PORT: env.PGPORT, DI_POSTGRES_USERNAME: env.PGUSER, DI_POSTGRES_PASSWORD: env.PGPASSWORD, DI_POSTGRES_DATABASE: db, DI_POSTGRES_SYNC_DATABASE: db, DI_KAFKA_BROKER_ENDPOINT: brokers.join(',') },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 for (let i = 0; i < 100; i++) {
