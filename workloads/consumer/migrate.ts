@@ -1,0 +1,40 @@
+// `migrate`: creates the PostgreSQL tables (insights and sync databases, daily partitions
+// MIGRATE_DAYS_AHEAD ahead) and the MongoDB collections and indexes. Idempotent, and safe to run
+// from many pods at once (advisory locks; index creation is idempotent).
+import { MongoClient } from 'mongodb';
+import pg from 'pg';
+import { ConfigError, EnvReader, postgresConfig } from '../shared/config.js';
+import { ENV } from '../shared/env-contract.js';
+import { migrateInsights } from '../shared/insights-schema.js';
+import { createLogger, parseLogLevel } from '../shared/log.js';
+import { migrateMongo, migrateSync } from '../shared/sync-schema.js';
+import { consumerSettings } from './settings.js';
+
+async function main(): Promise<void> {
+  const log = createLogger('migrate', parseLogLevel(process.env[ENV.logLevel]));
+  const r = new EnvReader({ [ENV.enabledTopics]: 'unused', [ENV.consumerGroup]: 'unused', ...process.env });
+  try {
+    const days = r.int('MIGRATE_DAYS_AHEAD', 10, 0, 365);
+    for (const [name, dbVar, migrate] of [
+      ['insights', ENV.postgresDatabase, migrateInsights],
+      ['sync', ENV.postgresSyncDatabase, migrateSync],
+    ] as const) {
+      const client = new pg.Client(postgresConfig(r, dbVar));
+      await client.connect();
+      await migrate(client, new Date(), days);
+      await client.end();
+      log.info('postgres migrated', { database: name });
+    }
+    const s = consumerSettings(r);
+    const mongo = new MongoClient(s.mongoUri, s.mongoOptions);
+    await mongo.connect();
+    await migrateMongo(mongo.db(s.mongoDatabase));
+    await mongo.close();
+    log.info('mongodb migrated', { database: s.mongoDatabase });
+  } catch (err) {
+    log.error('migration failed', { error: err instanceof Error ? err.message : String(err) });
+    process.exitCode = err instanceof ConfigError ? 2 : 1;
+  }
+}
+
+void main();

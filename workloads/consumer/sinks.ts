@@ -1,0 +1,126 @@
+// Where each message's records land, written idempotently: every MongoDB document has a
+// deterministic _id (request, chunk, position), inserted unordered with duplicate-key errors
+// (11000) treated as "already written"; every PostgreSQL row has a unique key and is inserted
+// ON CONFLICT DO NOTHING. Redelivery therefore never duplicates, on FerretDB and MongoDB 7 alike
+// (no upserts or transactions, which FerretDB does not do atomically).
+import { createHash } from 'node:crypto';
+import type { Db, Document } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError } from 'mongodb';
+import type pg from 'pg';
+import type { Source } from '../shared/domain.js';
+import type { SyncMessage } from '../shared/message.js';
+import { COLLECTIONS } from '../shared/sync-schema.js';
+
+export interface SinkResult {
+  written: number;
+  duplicates: number;
+}
+
+export class PoisonRecordError extends Error {
+  override name = 'PoisonRecordError';
+}
+
+const recordId = (m: SyncMessage, i: number) => `${m.request_id}:${m.source}:${m.chunk.index}:${i}`;
+
+function baseFields(m: SyncMessage): Record<string, unknown> {
+  return { client_id: m.client_id, user_id: m.user_id, request_id: m.request_id, sdk_version: m.sdk_version, device: m.device, synced_at: new Date(m.received_at) };
+}
+
+/** Inserts documents, counting duplicates (already written) instead of failing on them. */
+async function insertIdempotent(db: Db, collection: string, docs: Document[]): Promise<SinkResult> {
+  if (docs.length === 0) return { written: 0, duplicates: 0 };
+  try {
+    const r = await db.collection(collection).insertMany(docs, { ordered: false });
+    return { written: r.insertedCount, duplicates: 0 };
+  } catch (err) {
+    if (err instanceof MongoBulkWriteError || err instanceof MongoServerError) {
+      const writeErrors = err instanceof MongoBulkWriteError ? (Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]) : [{ code: err.code }];
+      const others = writeErrors.filter((e) => e.code !== 11000);
+      if (others.length === 0) {
+        const inserted = err instanceof MongoBulkWriteError ? err.result.insertedCount : 0;
+        return { written: inserted, duplicates: docs.length - inserted };
+      }
+    }
+    throw err;
+  }
+}
+
+function deviceMapperDoc(m: SyncMessage): Document | undefined {
+  const d = m.device;
+  if (!d.device_id && !d.android_id && !d.app_device_id && !d.google_adv_id) return undefined;
+  const assembled = [d.device_id, d.android_id, d.app_device_id, d.google_adv_id].map((x) => x ?? '').join('|');
+  const _id = createHash('sha256').update(`${m.client_id}:${m.user_id}:${assembled}`).digest('hex').slice(0, 32);
+  return { _id, client_id: m.client_id, user_id: m.user_id, device_id: d.device_id, android_id: d.android_id, app_device_id: d.app_device_id, google_adv_id: d.google_adv_id, assembled_id: assembled, first_seen: new Date(m.received_at) };
+}
+
+export class MongoSink {
+  constructor(private readonly db: Db) {}
+
+  async write(m: SyncMessage): Promise<SinkResult> {
+    const base = baseFields(m);
+    const byCollection = new Map<string, Document[]>();
+    const add = (c: string, doc: Document) => byCollection.set(c, [...(byCollection.get(c) ?? []), doc]);
+    m.records.forEach((r, i) => {
+      const doc = { ...r, ...base, _id: recordId(m, i) };
+      switch (m.source as Exclude<Source, 'events'>) {
+        case 'sms':
+          add(COLLECTIONS.sms, doc);
+          break;
+        case 'contacts':
+          add(COLLECTIONS.contacts, doc);
+          break;
+        case 'call_logs':
+          add(COLLECTIONS.callLogs, doc);
+          break;
+        case 'apps_and_device': {
+          const kind = (r as { kind?: string }).kind;
+          if (kind === 'app') add(COLLECTIONS.apps, doc);
+          else if (kind === 'device') add(COLLECTIONS.device, doc);
+          else if (kind === 'ios_device') add(COLLECTIONS.iosDevice, doc);
+          else throw new PoisonRecordError(`apps_and_device record ${i} has kind ${String(kind)}`);
+          break;
+        }
+        default:
+          throw new PoisonRecordError(`no MongoDB collection for source ${m.source}`);
+      }
+    });
+    if (m.source === 'apps_and_device') {
+      const mapper = deviceMapperDoc(m);
+      if (mapper) add(COLLECTIONS.deviceIdMapper, mapper);
+    }
+    const results = await Promise.all([...byCollection].map(([c, docs]) => insertIdempotent(this.db, c, docs)));
+    return results.reduce((a, b) => ({ written: a.written + b.written, duplicates: a.duplicates + b.duplicates }), { written: 0, duplicates: 0 });
+  }
+}
+
+export class PostgresSink {
+  constructor(private readonly pool: Pick<pg.Pool, 'query'>) {}
+
+  /** events -> sync_events_log, one row per record. */
+  async writeEvents(m: SyncMessage): Promise<SinkResult> {
+    if (m.records.length === 0) return { written: 0, duplicates: 0 };
+    const values: unknown[] = [];
+    const rows = m.records.map((r, i) => {
+      const e = r as { event_type?: unknown; event_value?: unknown; timestamp?: unknown };
+      if (typeof e.event_type !== 'string') throw new PoisonRecordError(`events record ${i} has no event_type`);
+      const at = typeof e.timestamp === 'number' ? new Date(e.timestamp) : new Date(m.received_at);
+      values.push(e.event_type, typeof e.event_value === 'string' ? e.event_value : e.event_value === undefined ? null : JSON.stringify(e.event_value), m.request_id, m.client_id, m.user_id, recordId(m, i), at);
+      const o = i * 7;
+      return `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, $${o + 5}, $${o + 6}, $${o + 7})`;
+    });
+    const r = await this.pool.query(
+      `INSERT INTO sync_events_log (event_type, event_value, sync_request_id, client_id, user_id, record_key, created_at) VALUES ${rows.join(', ')} ON CONFLICT DO NOTHING`,
+      values,
+    );
+    const written = r.rowCount ?? 0;
+    return { written, duplicates: m.records.length - written };
+  }
+
+  /** The per-user sync status (sync_requests, summarised by the sync_status view). */
+  async recordRequest(m: SyncMessage): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO sync_requests (client_id, user_id, source, request_id, chunk, records, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+      [m.client_id, m.user_id, m.source, m.request_id, m.chunk.index, m.records.length, new Date(m.received_at)],
+    );
+  }
+}
