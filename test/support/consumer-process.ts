@@ -53,6 +53,10 @@ export class ConsumerProcess {
     throw new Error(`consumer did not start; log:\n${this.log()}`);
   }
 
+  signal(sig: NodeJS.Signals): void {
+    this.child?.kill(sig);
+  }
+
   async metric(name: string, labels = ''): Promise<number> {
     const text = await (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text();
     return text.split('\n').filter((l) => l.startsWith(name) && l.includes(labels)).reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
