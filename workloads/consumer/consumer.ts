@@ -2,7 +2,7 @@
 // only after the writes of those messages succeeded. A transient sink failure pauses the
 // partition and retries with backoff (nothing skipped, per-key order kept); a poison message
 // goes to `<topic>.dlq` with headers saying why and where from, and the partition moves on.
-import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '../shared/log.js';
 import type { Source } from '../shared/domain.js';
 import type { SyncMessage } from '../shared/message.js';
@@ -22,6 +22,8 @@ export interface ConsumerEngineOptions {
   metrics: ConsumerMetrics;
   log: Logger;
   retry?: { initialMs: number; maxMs: number };
+  /** Records per bulk write. */
+  maxRecordsPerWrite?: number;
 }
 
 export class ConsumerEngine {
@@ -31,22 +33,35 @@ export class ConsumerEngine {
     return this.o.enabledSources === 'all' || this.o.enabledSources.has(source);
   }
 
-  /** Writes one message; throws on a transient failure, PoisonRecordError on bad records. */
-  private async write(m: SyncMessage, topic: string): Promise<'written' | 'skipped'> {
+  /** Writes a group of valid messages (bulk, unordered); throws on a transient failure. */
+  private async writeGroup(messages: SyncMessage[], topic: string): Promise<void> {
     const started = process.hrtime.bigint();
-    let result;
-    if (m.source === 'events') result = await this.o.postgres.writeEvents(m);
-    else if (this.mongoEnabled(m.source)) result = await this.o.mongo.write(m);
-    else {
-      this.o.metrics.skipped.inc({ topic }, m.records.length);
-      await this.o.postgres.recordRequest(m);
-      return 'skipped';
-    }
-    await this.o.postgres.recordRequest(m);
-    this.o.metrics.written.inc({ topic }, result.written);
-    this.o.metrics.duplicates.inc({ topic }, result.duplicates);
+    const events = messages.filter((m) => m.source === 'events');
+    const mongo = messages.filter((m) => m.source !== 'events' && this.mongoEnabled(m.source));
+    const skipped = messages.filter((m) => m.source !== 'events' && !this.mongoEnabled(m.source));
+    const [pgResult, mongoResult] = await Promise.all([this.o.postgres.writeEvents(events), this.o.mongo.writeMany(mongo)]);
+    // The status rows come last: a message counts as synced only once its records are written.
+    await this.o.postgres.recordRequests(messages);
+    this.o.metrics.written.inc({ topic }, pgResult.written + mongoResult.written);
+    this.o.metrics.duplicates.inc({ topic }, pgResult.duplicates + mongoResult.duplicates);
+    this.o.metrics.skipped.inc({ topic }, skipped.reduce((n, m) => n + m.records.length, 0));
     this.o.metrics.writeLatency.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9);
-    return 'written';
+  }
+
+  /** Decodes and checks a message; poison goes to the DLQ and yields undefined. */
+  private async admit(topic: string, partition: number, message: KafkaMessage): Promise<SyncMessage | undefined> {
+    try {
+      const m = decodeAndValidate(message.value);
+      if (m.source === 'events') this.o.postgres.eventRows(m);
+      else if (this.mongoEnabled(m.source)) this.o.mongo.check(m);
+      return m;
+    } catch (err) {
+      if (err instanceof PoisonMessageError || err instanceof PoisonRecordError) {
+        await this.deadLetter(topic, partition, message.offset, message.value, message.key, err.message);
+        return undefined;
+      }
+      throw err;
+    }
   }
 
   private async deadLetter(topic: string, partition: number, offset: string, value: Buffer | null, key: Buffer | null, reason: string): Promise<void> {
@@ -63,45 +78,42 @@ export class ConsumerEngine {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = p;
     const { topic, partition } = batch;
     const retry = this.o.retry ?? { initialMs: 200, maxMs: 10_000 };
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
-      this.o.metrics.consumed.inc({ topic });
-      let attempt = 0;
-      for (;;) {
+    const maxRecords = this.o.maxRecordsPerWrite ?? 5000;
+    let i = 0;
+    while (i < batch.messages.length) {
+      if (!isRunning() || isStale()) return;
+      // Take the next run of messages up to maxRecords records; poison ones leave for the DLQ.
+      const group: SyncMessage[] = [];
+      let records = 0;
+      let last = '';
+      while (i < batch.messages.length && (group.length === 0 || records < maxRecords)) {
+        const message = batch.messages[i++]!;
+        this.o.metrics.consumed.inc({ topic });
+        last = message.offset;
+        const m = await this.admit(topic, partition, message);
+        if (m) {
+          group.push(m);
+          records += m.records.length;
+        }
+      }
+      for (let attempt = 0; group.length > 0; attempt++) {
         try {
-          let m: SyncMessage;
-          try {
-            m = decodeAndValidate(message.value);
-          } catch (err) {
-            if (err instanceof PoisonMessageError) {
-              await this.deadLetter(topic, partition, message.offset, message.value, message.key, err.message);
-              break;
-            }
-            throw err;
-          }
-          try {
-            await this.write(m, topic);
-          } catch (err) {
-            if (err instanceof PoisonRecordError) {
-              await this.deadLetter(topic, partition, message.offset, message.value, message.key, err.message);
-              break;
-            }
-            throw err;
-          }
+          await this.writeGroup(group, topic);
+          if (attempt > 0) this.o.consumer.resume([{ topic, partitions: [partition] }]);
           break;
         } catch (err) {
-          // Transient: keep this partition where it is and try again; others continue.
+          // Transient: this partition stays where it is and retries; the others go on.
           if (attempt === 0) this.o.consumer.pause([{ topic, partitions: [partition] }]);
-          const delay = Math.min(retry.maxMs, retry.initialMs * 2 ** attempt++);
+          const delay = Math.min(retry.maxMs, retry.initialMs * 2 ** attempt);
           this.o.metrics.retries.inc({ topic });
-          this.o.log.warn('sink write failed; retrying', { topic, partition, offset: message.offset, attempt, retryInMs: delay, error: err instanceof Error ? err.message : String(err) });
+          this.o.log.warn('sink write failed; retrying', { topic, partition, upToOffset: last, attempt: attempt + 1, retryInMs: delay, error: err instanceof Error ? err.message : String(err) });
           await new Promise((r) => setTimeout(r, delay));
           await heartbeat().catch(() => undefined);
           if (!isRunning()) return; // shutting down: not committed, redelivered later
         }
       }
-      if (attempt > 0) this.o.consumer.resume([{ topic, partitions: [partition] }]);
-      resolveOffset(message.offset);
+      // Only now, with every record of the group written, may the offsets move.
+      resolveOffset(last);
       await commitOffsetsIfNecessary();
       await heartbeat();
     }

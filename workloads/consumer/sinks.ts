@@ -56,10 +56,26 @@ function deviceMapperDoc(m: SyncMessage): Document | undefined {
 export class MongoSink {
   constructor(private readonly db: Db) {}
 
-  async write(m: SyncMessage): Promise<SinkResult> {
-    const base = baseFields(m);
+  /** Writes the records of many messages with one unordered insert per collection. */
+  async writeMany(messages: SyncMessage[]): Promise<SinkResult> {
     const byCollection = new Map<string, Document[]>();
-    const add = (c: string, doc: Document) => byCollection.set(c, [...(byCollection.get(c) ?? []), doc]);
+    const add = (c: string, doc: Document) => {
+      const list = byCollection.get(c);
+      if (list) list.push(doc);
+      else byCollection.set(c, [doc]);
+    };
+    for (const m of messages) this.collect(m, add);
+    const results = await Promise.all([...byCollection].map(([c, docs]) => insertIdempotent(this.db, c, docs)));
+    return results.reduce((a, b) => ({ written: a.written + b.written, duplicates: a.duplicates + b.duplicates }), { written: 0, duplicates: 0 });
+  }
+
+  /** Checks a message's records can be placed (throws PoisonRecordError otherwise). */
+  check(m: SyncMessage): void {
+    this.collect(m, () => undefined);
+  }
+
+  private collect(m: SyncMessage, add: (collection: string, doc: Document) => void): void {
+    const base = baseFields(m);
     m.records.forEach((r, i) => {
       const doc = { ...r, ...base, _id: recordId(m, i) };
       switch (m.source as Exclude<Source, 'events'>) {
@@ -88,39 +104,49 @@ export class MongoSink {
       const mapper = deviceMapperDoc(m);
       if (mapper) add(COLLECTIONS.deviceIdMapper, mapper);
     }
-    const results = await Promise.all([...byCollection].map(([c, docs]) => insertIdempotent(this.db, c, docs)));
-    return results.reduce((a, b) => ({ written: a.written + b.written, duplicates: a.duplicates + b.duplicates }), { written: 0, duplicates: 0 });
   }
 }
 
 export class PostgresSink {
   constructor(private readonly pool: Pick<pg.Pool, 'query'>) {}
 
-  /** events -> sync_events_log, one row per record. */
-  async writeEvents(m: SyncMessage): Promise<SinkResult> {
-    if (m.records.length === 0) return { written: 0, duplicates: 0 };
-    const values: unknown[] = [];
-    const rows = m.records.map((r, i) => {
+  /** Validates events records (throws PoisonRecordError) and returns their rows. */
+  eventRows(m: SyncMessage): unknown[][] {
+    return m.records.map((r, i) => {
       const e = r as { event_type?: unknown; event_value?: unknown; timestamp?: unknown };
       if (typeof e.event_type !== 'string') throw new PoisonRecordError(`events record ${i} has no event_type`);
       const at = typeof e.timestamp === 'number' ? new Date(e.timestamp) : new Date(m.received_at);
-      values.push(e.event_type, typeof e.event_value === 'string' ? e.event_value : e.event_value === undefined ? null : JSON.stringify(e.event_value), m.request_id, m.client_id, m.user_id, recordId(m, i), at);
-      const o = i * 7;
-      return `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, $${o + 5}, $${o + 6}, $${o + 7})`;
+      const value = typeof e.event_value === 'string' ? e.event_value : e.event_value === undefined ? null : JSON.stringify(e.event_value);
+      return [e.event_type, value, m.request_id, m.client_id, m.user_id, recordId(m, i), at];
     });
-    const r = await this.pool.query(
-      `INSERT INTO sync_events_log (event_type, event_value, sync_request_id, client_id, user_id, record_key, created_at) VALUES ${rows.join(', ')} ON CONFLICT DO NOTHING`,
-      values,
-    );
-    const written = r.rowCount ?? 0;
-    return { written, duplicates: m.records.length - written };
+  }
+
+  /** events -> sync_events_log, one row per record, in multi-row inserts. */
+  async writeEvents(messages: SyncMessage[]): Promise<SinkResult> {
+    const rows = messages.flatMap((m) => this.eventRows(m));
+    return this.insertRows('sync_events_log (event_type, event_value, sync_request_id, client_id, user_id, record_key, created_at)', rows);
+  }
+
+  private async insertRows(target: string, rows: unknown[][]): Promise<SinkResult> {
+    let written = 0;
+    const width = rows[0]?.length ?? 1;
+    // PostgreSQL takes at most 65535 parameters per statement.
+    const per = Math.floor(60000 / width);
+    for (let i = 0; i < rows.length; i += per) {
+      const slice = rows.slice(i, i + per);
+      const placeholders = slice.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`).join(', ');
+      const res = await this.pool.query(`INSERT INTO ${target} VALUES ${placeholders} ON CONFLICT DO NOTHING`, slice.flat());
+      written += res.rowCount ?? 0;
+    }
+    return { written, duplicates: rows.length - written };
   }
 
   /** The per-user sync status (sync_requests, summarised by the sync_status view). */
-  async recordRequest(m: SyncMessage): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO sync_requests (client_id, user_id, source, request_id, chunk, records, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-      [m.client_id, m.user_id, m.source, m.request_id, m.chunk.index, m.records.length, new Date(m.received_at)],
+  async recordRequests(messages: SyncMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.insertRows(
+      'sync_requests (client_id, user_id, source, request_id, chunk, records, received_at)',
+      messages.map((m) => [m.client_id, m.user_id, m.source, m.request_id, m.chunk.index, m.records.length, new Date(m.received_at)]),
     );
   }
 }
