@@ -12,6 +12,10 @@ import { consumerSettings } from './settings.js';
 
 async function main(): Promise<void> {
   const log = createLogger('migrate', parseLogLevel(process.env[ENV.logLevel]));
+  if (process.argv.includes('--help')) {
+    process.stdout.write('migrate: creates the PostgreSQL tables and partitions and the MongoDB collections and indexes; idempotent.\n');
+    return;
+  }
   const r = new EnvReader({ [ENV.enabledTopics]: 'unused', [ENV.consumerGroup]: 'unused', ...process.env });
   try {
     const days = r.int('MIGRATE_DAYS_AHEAD', 10, 0, 365);

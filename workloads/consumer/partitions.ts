@@ -5,35 +5,15 @@
 import pg from 'pg';
 import { ConfigError, EnvReader, postgresConfig } from '../shared/config.js';
 import { ENV } from '../shared/env-contract.js';
-import { ensureDailyPartitions, utcDay } from '../shared/insights-schema.js';
+import { maintainPartitions } from '../shared/partitions.js';
 import { createLogger, parseLogLevel } from '../shared/log.js';
-
-type Queryable = Pick<pg.Client, 'query'>;
-
-/** Drops `table`'s daily partitions (table_pYYYYMMDD) for days before `before`. */
-export async function dropPartitionsBefore(db: Queryable, table: string, before: Date): Promise<string[]> {
-  const r = await db.query<{ name: string }>(
-    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = $1`,
-    [table],
-  );
-  const cutoff = before.toISOString().slice(0, 10).replace(/-/g, '');
-  const old = r.rows.map((x) => x.name).filter((n) => new RegExp(`^${table}_p\\d{8}$`).test(n) && n.slice(-8) < cutoff).sort();
-  for (const name of old) await db.query(`DROP TABLE IF EXISTS ${name}`);
-  return old;
-}
-
-export async function maintainPartitions(db: Queryable, tables: readonly string[], now: Date, daysAhead: number, retentionDays: number): Promise<{ created: string[]; dropped: string[] }> {
-  const created: string[] = [];
-  const dropped: string[] = [];
-  for (const t of tables) {
-    created.push(...(await ensureDailyPartitions(db, t, now, daysAhead)));
-    dropped.push(...(await dropPartitionsBefore(db, t, utcDay(now, -retentionDays))));
-  }
-  return { created, dropped };
-}
 
 async function main(): Promise<void> {
   const log = createLogger('partitions', parseLogLevel(process.env[ENV.logLevel]));
+  if (process.argv.includes('--help')) {
+    process.stdout.write('partitions: creates upcoming daily partitions and drops those past retention (PARTITION_DAYS_AHEAD, PARTITION_RETENTION_DAYS).\n');
+    return;
+  }
   const r = new EnvReader();
   try {
     const ahead = r.int('PARTITION_DAYS_AHEAD', 10, 0, 365);
@@ -54,4 +34,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1]?.endsWith('partitions.js')) void main();
+void main();
