@@ -71,6 +71,22 @@ describe.each(['Dockerfile.operator', 'Dockerfile.workload'])('%s', (dockerfile)
   });
 });
 
+test('the build stage compiles from exactly what it copies (COPY lines of the build stage)', () => {
+  const build = mkdtempSync(join(tmpdir(), 'mobileforge-build-'));
+  try {
+    const copies = stages('Dockerfile.workload')[0]!.lines.filter((l) => l.startsWith('COPY ')).flatMap((l) => l.split(/\s+/).slice(1, -1));
+    expect(copies).toEqual(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.image.json', 'operator', 'workloads']);
+    for (const c of copies) cpSync(join(root, c), join(build, c), { recursive: true });
+    // the dev dependencies the build stage installs with `npm ci`
+    symlinkSync(join(root, 'node_modules'), join(build, 'node_modules'));
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.image.json'], { cwd: build, stdio: 'pipe' });
+    expect(existsSync(join(build, 'dist', 'workloads', 'entrypoint.js'))).toBe(true);
+    expect(existsSync(join(build, 'dist', 'operator', 'main.js'))).toBe(true);
+  } finally {
+    rmSync(build, { recursive: true, force: true });
+  }
+}, 120000);
+
 describe('running the images\' commands from the production install', () => {
   const run = (args: string[]) => spawnSync(process.execPath, args, { cwd: app, encoding: 'utf8', env: { PATH: process.env.PATH, NODE_ENV: 'production' } });
 
