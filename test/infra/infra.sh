@@ -146,8 +146,9 @@ version_mongo() { echo "FerretDB $FERRETDB_VERSION"; }
 install_kube() {
   bash "$INFRA_DIR/build-go-tools.sh" etcd
   bash "$INFRA_DIR/build-go-tools.sh" k8s
-  # the Argo CD health-script runner rides along with the cluster tools
+  # the Argo CD health-script runner and helm ride along with the cluster tools
   bash "$INFRA_DIR/build-go-tools.sh" lua
+  bash "$INFRA_DIR/build-go-tools.sh" helm
 }
 kube_certs() {
   local d="$RUN/kube/pki"; [ -f "$d/admin.crt" ] && return
@@ -303,8 +304,7 @@ is_external() {
 cmd=${1:-status}; shift || true
 case "$cmd" in
   install)
-    install_postgres; install_kafka; install_mongo; install_kube
-    bash "$INFRA_DIR/build-go-tools.sh" lua ;;
+    install_postgres; install_kafka; install_mongo; install_kube ;;
   up)
     start=$(date +%s%N)
     skip_external=0; if [ "${1:-}" = --skip-external ]; then skip_external=1; shift; fi

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { CRD_FILE, crdYaml } from '../../../operator/api/crd-yaml.js';
+import { CRD_COPIES, CRD_FILE, crdYaml } from '../../../operator/api/crd-yaml.js';
 import { buildCrd } from '../../../operator/api/crd.js';
 import { referenceMarkdown, REFERENCE_FILE } from '../../../operator/api/reference.js';
 
@@ -9,6 +9,10 @@ type Schema = { description?: string; properties?: Record<string, Schema>; items
 describe('the CRD', () => {
   test('the committed crds/ YAML is what the TypeScript schema generates (run `npm run generate:crd`)', () => {
     expect(readFileSync(CRD_FILE, 'utf8')).toBe(crdYaml());
+  });
+
+  test.each(CRD_COPIES)('the copy at %s is identical to crds/ (Helm chart, kustomize base)', (copy) => {
+    expect(readFileSync(copy, 'utf8')).toBe(crdYaml());
   });
 
   test('the committed docs/api-reference.md is what the schema generates', () => {
