@@ -5,7 +5,7 @@ import express from 'express';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
-import { ConfigError, EnvReader, kafkaConfig, postgresConfig } from '../shared/config.js';
+import { EnvReader, kafkaConfig, loadConfig, postgresConfig } from '../shared/config.js';
 import { ENV } from '../shared/env-contract.js';
 import { createLogger, parseLogLevel } from '../shared/log.js';
 import { ConsumerEngine, dlqTopic } from './consumer.js';
@@ -20,21 +20,13 @@ async function main(): Promise<void> {
     return;
   }
   const r = new EnvReader();
-  let s: ReturnType<typeof consumerSettings>;
-  let pgConfig: pg.PoolConfig;
-  let kConfig: ReturnType<typeof kafkaConfig>;
-  try {
-    s = consumerSettings(r);
-    pgConfig = postgresConfig(r, ENV.postgresSyncDatabase);
-    kConfig = kafkaConfig(r, `mobileforge-consumer-${r.optional(ENV.consumerGroup, 'x')}`);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      log.error('invalid configuration', { error: err.message });
-      process.exitCode = 2;
-      return;
-    }
-    throw err;
-  }
+  const config = loadConfig(log, () => ({
+    s: consumerSettings(r),
+    pgConfig: postgresConfig(r, ENV.postgresSyncDatabase),
+    kConfig: kafkaConfig(r, `mobileforge-consumer-${r.optional(ENV.consumerGroup, 'x')}`),
+  }));
+  if (!config) return;
+  const { s, pgConfig, kConfig } = config;
   const metrics = new ConsumerMetrics();
   const pool = new pg.Pool({ ...pgConfig, max: 10, connectionTimeoutMillis: 5000 });
   pool.on('error', (err) => log.warn('postgres pool error', { error: err.message }));

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import pg from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 import { ENV } from '../shared/env-contract.js';
-import { ConfigError, EnvReader, kafkaConfig, postgresConfig } from '../shared/config.js';
+import { EnvReader, kafkaConfig, loadConfig, postgresConfig } from '../shared/config.js';
 import { createLogger, parseLogLevel } from '../shared/log.js';
 import { Authenticator, ClientDirectory, ReplayGuard } from './auth.js';
 import { BatchWriter } from './audit.js';
@@ -12,7 +12,7 @@ import { createProducerApp } from './app.js';
 import { KafkaSink } from './kafka-sink.js';
 import { ProducerMetrics } from './metrics.js';
 import { PayloadValidator } from './payload.js';
-import { producerSettings, type ProducerSettings } from './settings.js';
+import { producerSettings } from './settings.js';
 
 async function main(): Promise<void> {
   const log = createLogger('producer', parseLogLevel(process.env[ENV.logLevel]));
@@ -21,21 +21,9 @@ async function main(): Promise<void> {
     return;
   }
   const r = new EnvReader();
-  let settings: ProducerSettings;
-  let pgConfig: pg.PoolConfig;
-  let kConfig: ReturnType<typeof kafkaConfig>;
-  try {
-    settings = producerSettings(r);
-    pgConfig = postgresConfig(r);
-    kConfig = kafkaConfig(r, 'mobileforge-producer');
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      log.error('invalid configuration', { error: err.message });
-      process.exitCode = 2;
-      return;
-    }
-    throw err;
-  }
+  const config = loadConfig(log, () => ({ settings: producerSettings(r), pgConfig: postgresConfig(r), kConfig: kafkaConfig(r, 'mobileforge-producer') }));
+  if (!config) return;
+  const { settings, pgConfig, kConfig } = config;
 
   const metrics = new ProducerMetrics();
   const pool = new pg.Pool({ ...pgConfig, max: 10, connectionTimeoutMillis: 3000 });
