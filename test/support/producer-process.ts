@@ -1,25 +1,16 @@
 // Runs the real Producer API (dist/workloads/producer/main.js) against the test PostgreSQL
 // and Kafka, and collects everything that lands on the pipeline topics.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { packageRoot } from '../../operator/util/repo-root.js';
 import { TOPICS } from '../../workloads/shared/domain.js';
 import { parseMessage, type SyncMessage } from '../../workloads/shared/message.js';
-import { freePort } from './operator-process.js';
+import { ManagedProcess, freePort } from './managed-process.js';
 import { kafkaBrokers, uniqueName } from './services.js';
 
-export class ProducerProcess {
-  readonly logFile = join(tmpdir(), `${uniqueName('producer')}.log`);
-  private child: ChildProcess | undefined;
-  exited: Promise<number | null> = Promise.resolve(null);
-
-  private constructor(readonly port: number, private readonly env: Record<string, string>) {}
-
+export class ProducerProcess extends ManagedProcess {
   static async start(database: string, env: Record<string, string> = {}): Promise<ProducerProcess> {
-    const p = new ProducerProcess(await freePort(), {
+    const port = await freePort();
+    const p = new ProducerProcess('producer', ['workloads', 'producer', 'main.js'], port, {
+      PATH: process.env.PATH,
       DI_POSTGRES_HOST: process.env.PGHOST!,
       DI_POSTGRES_PORT: process.env.PGPORT!,
       DI_POSTGRES_USERNAME: process.env.PGUSER!,
@@ -30,59 +21,15 @@ export class ProducerProcess {
       AUDIT_FLUSH_MS: '100',
       LOG_LEVEL: 'info',
       ...env,
+      PORT: String(port),
     });
     p.spawn();
-    await p.waitUp();
+    await p.waitUntil('answering /health', () => p.httpOk('/health'), 20000);
     return p;
   }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  private spawn(): void {
-    const out = createWriteStream(this.logFile, { flags: 'a' });
-    this.child = spawn(process.execPath, [join(packageRoot(), 'dist', 'workloads', 'producer', 'main.js')], {
-      env: { PATH: process.env.PATH, ...this.env, PORT: String(this.port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout!.pipe(out);
-    this.child.stderr!.pipe(out);
-    const child = this.child;
-    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  }
-
-  log(): string {
-    return readFileSync(this.logFile, 'utf8');
-  }
-
-  async waitUp(timeoutMs = 20000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      try {
-        if ((await fetch(`${this.url}/health`)).ok) return;
-      } catch {
-        // starting
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`producer did not start; log:\n${this.log()}`);
-  }
-
-  signal(sig: NodeJS.Signals): void {
-    this.child?.kill(sig);
-  }
-
-  async stop(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null) return;
-    this.child.kill('SIGTERM');
-    const t = setTimeout(() => this.child?.kill('SIGKILL'), 15000);
-    await this.exited;
-    clearTimeout(t);
   }
 }
 
