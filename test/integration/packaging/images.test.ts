@@ -65,6 +65,14 @@ describe.each(['Dockerfile.operator', 'Dockerfile.workload'])('%s', (dockerfile)
     for (const label of ['title', 'description', 'version', 'licenses', 'source']) expect(has(new RegExp(`org\\.opencontainers\\.image\\.${label}=`))).toBe(true);
   });
 
+  test('hadolint (the Dockerfile linter) reports nothing', () => {
+    const hadolint = join(process.env.MOBILEFORGE_BIN ?? '', 'hadolint');
+    expect(existsSync(hadolint)).toBe(true);
+    const r = spawnSync(hadolint, ['--no-color', '--failure-threshold', 'info', join(root, dockerfile)], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
   test('its entry point exists in the built tree', () => {
     const entry = /ENTRYPOINT \[.*"node", "\/app\/([^"]+)"\]/.exec(runtime.lines.find((l) => l.startsWith('ENTRYPOINT'))!)![1]!;
     expect(existsSync(join(app, entry))).toBe(true);
