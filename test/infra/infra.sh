@@ -303,7 +303,18 @@ is_external() {
   esac
 }
 
+# A fresh machine may lack the system tools (JDK, Maven, Go, PostgreSQL, OpenSSL): install them.
+ensure_prereqs() {
+  if ! command -v go >/dev/null || ! command -v mvn >/dev/null || ! command -v java >/dev/null \
+     || ! command -v openssl >/dev/null || [ ! -x "$PG_BIN/postgres" ]; then
+    bash "$INFRA_DIR/prereqs.sh"
+  fi
+}
+
 cmd=${1:-status}; shift || true
+case "$cmd" in
+  install|up) ensure_prereqs ;;
+esac
 case "$cmd" in
   install)
     install_postgres; install_kafka; install_mongo; install_kube ;;
