@@ -4,17 +4,13 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import { ManagedProcess, freePort } from './managed-process.js';
-import { kafkaBrokers } from './services.js';
+import { kafkaBrokers, workloadPostgresEnv } from './services.js';
 
 export class ConsumerProcess extends ManagedProcess {
   static async start(env: Record<string, string>): Promise<ConsumerProcess> {
     const port = await freePort();
     const c = new ConsumerProcess('consumer', ['workloads', 'consumer', 'main.js'], port, {
-      PATH: process.env.PATH,
-      DI_POSTGRES_HOST: process.env.PGHOST!,
-      DI_POSTGRES_PORT: process.env.PGPORT!,
-      DI_POSTGRES_USERNAME: process.env.PGUSER!,
-      DI_POSTGRES_PASSWORD: process.env.PGPASSWORD!,
+      ...workloadPostgresEnv(),
       DI_MONGODB_URI: process.env.MONGODB_URI!,
       DI_KAFKA_BROKER_ENDPOINT: kafkaBrokers().join(','),
       LOG_LEVEL: 'info',
@@ -27,11 +23,11 @@ export class ConsumerProcess extends ManagedProcess {
   }
 }
 
-/** Runs `migrate` once with the given environment; resolves to its exit code and log. */
-export async function runMigrate(env: Record<string, string>): Promise<{ code: number | null; log: string }> {
+/** Runs a database job of the workload image (`migrate`, `partitions`) once; its exit code and log. */
+export async function runJob(job: 'migrate' | 'partitions', env: Record<string, string>): Promise<{ code: number | null; log: string }> {
   const out: Buffer[] = [];
-  const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'workloads', 'consumer', 'migrate.js')], {
-    env: { PATH: process.env.PATH, DI_POSTGRES_HOST: process.env.PGHOST!, DI_POSTGRES_PORT: process.env.PGPORT!, DI_POSTGRES_USERNAME: process.env.PGUSER!, DI_POSTGRES_PASSWORD: process.env.PGPASSWORD!, DI_MONGODB_URI: process.env.MONGODB_URI!, ...env },
+  const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'workloads', 'consumer', `${job}.js`)], {
+    env: { ...workloadPostgresEnv(), DI_MONGODB_URI: process.env.MONGODB_URI ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -39,3 +35,5 @@ export async function runMigrate(env: Record<string, string>): Promise<{ code: n
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   return { code, log: Buffer.concat(out).toString() };
 }
+
+export const runMigrate = (env: Record<string, string>) => runJob('migrate', env);

@@ -4,17 +4,13 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { TOPICS } from '../../workloads/shared/domain.js';
 import { parseMessage, type SyncMessage } from '../../workloads/shared/message.js';
 import { ManagedProcess, freePort } from './managed-process.js';
-import { kafkaBrokers, uniqueName } from './services.js';
+import { kafkaBrokers, uniqueName, workloadPostgresEnv } from './services.js';
 
 export class ProducerProcess extends ManagedProcess {
   static async start(database: string, env: Record<string, string> = {}): Promise<ProducerProcess> {
     const port = await freePort();
     const p = new ProducerProcess('producer', ['workloads', 'producer', 'main.js'], port, {
-      PATH: process.env.PATH,
-      DI_POSTGRES_HOST: process.env.PGHOST!,
-      DI_POSTGRES_PORT: process.env.PGPORT!,
-      DI_POSTGRES_USERNAME: process.env.PGUSER!,
-      DI_POSTGRES_PASSWORD: process.env.PGPASSWORD!,
+      ...workloadPostgresEnv(),
       DI_POSTGRES_DATABASE: database,
       DI_POSTGRES_SYNC_DATABASE: database,
       DI_KAFKA_BROKER_ENDPOINT: kafkaBrokers().join(','),

@@ -70,6 +70,17 @@ export async function dropTestDatabase(name: string): Promise<void> {
   }
 }
 
+/** The seed's DI_POSTGRES_* variables (plus PATH) pointing a workload at the test PostgreSQL. */
+export function workloadPostgresEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    DI_POSTGRES_HOST: need('PGHOST'),
+    DI_POSTGRES_PORT: need('PGPORT'),
+    DI_POSTGRES_USERNAME: need('PGUSER'),
+    DI_POSTGRES_PASSWORD: need('PGPASSWORD'),
+  };
+}
+
 export function kafkaBrokers(): string[] {
   return need('KAFKA_BROKERS').split(',');
 }

@@ -2,7 +2,7 @@
 // consumers of one group. In each case every record must end up in the sink exactly once.
 // Also the `partitions` maintenance job.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
@@ -11,7 +11,7 @@ import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../../workloa
 import { COLLECTIONS } from '../../../workloads/shared/sync-schema.js';
 import { partitionName, utcDay } from '../../../workloads/shared/insights-schema.js';
 import { packageRoot } from '../../../operator/util/repo-root.js';
-import { ConsumerProcess, runMigrate } from '../../support/consumer-process.js';
+import { ConsumerProcess, runJob, runMigrate } from '../../support/consumer-process.js';
 import { connectKafkaAdmin, connectMongo, connectPg, createTestDatabase, dropTestDatabase, kafkaBrokers, uniqueName } from '../../support/services.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
@@ -140,10 +140,7 @@ test('partitions job: creates upcoming days, drops those past retention, keeps t
   for (const d of [old, recent]) {
     await pgSync.query(`CREATE TABLE IF NOT EXISTS ${partitionName('sync_events_log', d)} PARTITION OF sync_events_log FOR VALUES FROM ('${d.toISOString()}') TO ('${utcDay(d, 1).toISOString()}')`);
   }
-  const run = spawn(process.execPath, [join(packageRoot(), 'dist', 'workloads', 'consumer', 'partitions.js')], {
-    env: { PATH: process.env.PATH, DI_POSTGRES_HOST: process.env.PGHOST!, DI_POSTGRES_PORT: process.env.PGPORT!, DI_POSTGRES_USERNAME: process.env.PGUSER!, DI_POSTGRES_PASSWORD: process.env.PGPASSWORD!, ...env(), PARTITION_DAYS_AHEAD: '14', PARTITION_RETENTION_DAYS: '90' },
-  });
-  expect(await new Promise((resolve) => run.on('exit', resolve))).toBe(0);
+  expect((await runJob('partitions', { ...env(), PARTITION_DAYS_AHEAD: '14', PARTITION_RETENTION_DAYS: '90' })).code).toBe(0);
   const names = (await pgSync.query<{ relname: string }>(`SELECT relname FROM pg_class WHERE relname LIKE 'sync_events_log_p%'`)).rows.map((r) => r.relname);
   expect(names).not.toContain(partitionName('sync_events_log', old));
   expect(names).toContain(partitionName('sync_events_log', recent));
