@@ -52,6 +52,7 @@ export function buildCrd(): V1CustomResourceDefinition {
             { name: 'Producers', type: 'string', jsonPath: '.status.producers', description: 'Producer API pods ready/desired.' },
             { name: 'Consumers', type: 'string', jsonPath: '.status.consumers', description: 'Consumer pods ready/desired.' },
             { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', priority: 1, description: 'Why Ready is what it is.' },
+            { name: 'Migration', type: 'string', jsonPath: '.status.migration.phase', priority: 1, description: 'Schema migration phase (rollouts wait for Succeeded).' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
           ],
           // The generated schema is plain JSON; the client type is stricter than what the API accepts.

@@ -23,6 +23,7 @@ export const ENVIRONMENTS = ['dev', 'uat', 'production'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 export const TOPIC_MODES = ['strimzi', 'admin', 'unmanaged'] as const;
 export const AUTOSCALING_ENGINES = ['keda', 'hpa', 'none'] as const;
+export const MIGRATION_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
 export type AutoscalingEngine = (typeof AUTOSCALING_ENGINES)[number];
 
 const DNS_NAME_MAX = 253;
@@ -308,6 +309,28 @@ const AutoscalingSchema = Type.Object(
   { description: 'Autoscaling of the Producer API and the consumers.' },
 );
 
+export const DEFAULT_MAINTENANCE_SCHEDULE = '15 0 * * *';
+
+const MaintenanceSchema = Type.Object(
+  {
+    schedule: Type.Optional(
+      Type.String({ minLength: 9, maxLength: 128, description: `Cron schedule of the partition maintenance CronJob. Defaults to "${DEFAULT_MAINTENANCE_SCHEDULE}" (daily at 00:15 in timeZone).` }),
+    ),
+    timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone of the schedule, e.g. "Asia/Kolkata". Defaults to the kube-controller-manager\'s (usually UTC).' })),
+    suspend: Type.Optional(Type.Boolean({ description: 'Suspend the partition maintenance CronJob (the schema migration still runs).' })),
+    partitionDaysAhead: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'Daily partitions created ahead of today by the migration and the maintenance job. Defaults to 10.' })),
+    partitionRetentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Daily partitions older than this many days are dropped by the maintenance job. Defaults to 90.' })),
+    resources: Type.Optional(Resources),
+    nodeSelector: Type.Optional(StringMap({ description: 'Node labels the migration and maintenance pods must run on.' })),
+    tolerations: Type.Optional(OpaqueList<V1Toleration>('Tolerations for the migration and maintenance pods (Kubernetes Toleration).', 32)),
+    podAnnotations: Type.Optional(StringMap({ description: 'Annotations added to the migration and maintenance pods.' })),
+  },
+  {
+    description:
+      'The schema migration Job (run before any workload rolls out, again whenever the image or database settings change) and the daily partition maintenance CronJob, both from the workload image.',
+  },
+);
+
 const consumerProps = optionalKeys(CONSUMERS, () => ComponentSchema);
 
 export const SpecSchema = Type.Object(
@@ -333,6 +356,7 @@ export const SpecSchema = Type.Object(
     producer: Type.Optional(ProducerSchema),
     consumers: Type.Optional(Type.Object(consumerProps, { description: 'Overrides per consumer: sms (sms_batched), events (events_log), common (apps, contacts, call logs).' })),
     autoscaling: Type.Optional(AutoscalingSchema),
+    maintenance: Type.Optional(MaintenanceSchema),
   },
   {
     description: 'Desired state of a MobileForge sync pipeline.',
@@ -355,7 +379,7 @@ export const SpecSchema = Type.Object(
 
 const ConditionSchema = Type.Object(
   {
-    type: Type.String({ maxLength: 316, description: 'Condition type: Ready, Reconciling, Paused, Producer, SmsConsumer, EventsConsumer, CommonConsumer, Topics, Autoscaling, Migration.' }),
+    type: Type.String({ maxLength: 316, description: 'Condition type: Ready, Reconciling, Paused, Producer, SmsConsumer, EventsConsumer, CommonConsumer, Topics, Autoscaling, Migration, PartitionMaintenance.' }),
     status: StringEnum(['True', 'False', 'Unknown'] as const, { description: 'True, False or Unknown.' }),
     observedGeneration: Type.Optional(Type.Integer({ minimum: 0, description: 'The generation this condition was computed for.' })),
     lastTransitionTime: Type.String({ format: 'date-time', description: 'When status last changed.' }),
@@ -400,6 +424,31 @@ export const StatusSchema = Type.Object(
         { maxItems: 16, description: 'The pipeline\'s Kafka topics.' },
       ),
     ),
+    migration: Type.Optional(
+      Type.Object(
+        {
+          job: Type.String({ description: 'Name of the migration Job for the current image and database settings.' }),
+          phase: StringEnum(MIGRATION_PHASES, { description: 'Pending (Job not started), Running, Succeeded or Failed.' }),
+          startTime: Type.Optional(Type.String({ description: 'When the Job started.' })),
+          completionTime: Type.Optional(Type.String({ description: 'When the Job succeeded.' })),
+          message: Type.Optional(Type.String({ description: 'Why it failed, or what it waits for.' })),
+        },
+        { description: 'The schema migration gating workload rollouts.' },
+      ),
+    ),
+    partitionMaintenance: Type.Optional(
+      Type.Object(
+        {
+          cronJob: Type.String({ description: 'Name of the partition maintenance CronJob.' }),
+          schedule: Type.String({ description: 'Its cron schedule.' }),
+          suspended: Type.Boolean({ description: 'Whether the CronJob is suspended.' }),
+          active: Type.Integer({ minimum: 0, description: 'Runs in progress.' }),
+          lastScheduleTime: Type.Optional(Type.String({ description: 'When a run was last started.' })),
+          lastSuccessfulTime: Type.Optional(Type.String({ description: 'When a run last succeeded.' })),
+        },
+        { description: 'The daily partition maintenance CronJob.' },
+      ),
+    ),
     conditions: Type.Optional(
       Type.Array(ConditionSchema, {
         maxItems: 32,
@@ -417,6 +466,10 @@ export type SyncPipelineStatus = Static<typeof StatusSchema>;
 export type ComponentOverrides = Static<typeof ComponentSchema>;
 export type ProducerOverrides = NonNullable<SyncPipelineSpec['producer']>;
 export type Condition = Static<typeof ConditionSchema>;
+export type MaintenanceSpec = Static<typeof MaintenanceSchema>;
+export type MigrationStatus = NonNullable<SyncPipelineStatus['migration']>;
+export type PartitionMaintenanceStatus = NonNullable<SyncPipelineStatus['partitionMaintenance']>;
+export type MigrationPhase = (typeof MIGRATION_PHASES)[number];
 export type ReplicaCounts = Static<typeof ReplicaStatus>;
 
 export interface ObjectMeta {

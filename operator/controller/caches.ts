@@ -17,7 +17,9 @@ export function ownedKinds(caps: Capabilities): KindInfo[] {
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts' },
     ...(caps.kafkaTopicApiVersion ? [{ apiVersion: caps.kafkaTopicApiVersion, kind: 'KafkaTopic', plural: 'kafkatopics' }] : []),
+    { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs' },
     { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' },
+    { apiVersion: 'batch/v1', kind: 'CronJob', plural: 'cronjobs' },
     { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
     { apiVersion: 'v1', kind: 'Service', plural: 'services' },
     { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses' },

@@ -1,22 +1,14 @@
 // Deciding whether an object needs to be written: the operator must send nothing when
 // nothing changed (an idle operator makes zero write requests), yet restore hand edits.
-import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { stableHash } from '../model/hash.js';
 import { ANNOTATION_PREFIX } from '../model/naming.js';
 
 /** Hash of the object as last applied; a change in what we want changes it (removals too). */
 export const APPLIED_HASH_ANNOTATION = `${ANNOTATION_PREFIX}/applied-hash`;
 
-function stable(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stable);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, stable((value as Record<string, unknown>)[k])]));
-  }
-  return value;
-}
-
 export function contentHash(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(stable(value))).digest('hex').slice(0, 20);
+  return stableHash(value);
 }
 
 /**

@@ -5,7 +5,8 @@ import type * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline, SyncPipelineStatus } from '../api/v1alpha1.js';
 import type { Capabilities } from '../model/autoscaling.js';
 import { COMPONENTS, topicMode, type ComponentName } from '../model/defaults.js';
-import { deploymentName, PAUSED_ANNOTATION, kafkaTopicObjectName } from '../model/naming.js';
+import { KINDS_GATED_BY_MIGRATION } from '../model/maintenance.js';
+import { deploymentName, PAUSED_ANNOTATION, kafkaTopicObjectName, partitionsCronJobName } from '../model/naming.js';
 import { render, type RenderResult } from '../model/render.js';
 import type { PartitionCounts } from '../model/topics.js';
 import { TOPICS, type TopicName } from '../../workloads/shared/domain.js';
@@ -13,7 +14,7 @@ import type { ClusterCache, KindInfo } from './caches.js';
 import { ownedKinds } from './caches.js';
 import { apiErrorMessage, describeRef, refOf, type ClusterClient, type PipelineEvent } from './cluster.js';
 import { contentHash, needsApply, withAppliedHash } from './diff.js';
-import { buildStatus, type DeploymentObservation, type Observation, type TopicObservation } from './status.js';
+import { buildStatus, observeCronJob, observeMigration, type DeploymentObservation, type Observation, type TopicObservation } from './status.js';
 import { KafkaCredentialsError, kafkaConfigFor, type TopicAdminPool } from './topic-admin.js';
 import type { WorkResult } from './work-queue.js';
 
@@ -94,7 +95,8 @@ export class Reconciler {
       // Paused means no writes at all: only the first reconcile after pausing records it.
       if (p.status?.conditions?.some((c) => c.type === 'Paused' && c.status === 'True')) return {};
       const result = render(p, { capabilities: caps });
-      await this.writeStatusIfChanged(p, buildStatus({ generation: p.metadata.generation ?? 0, paused: true, render: result, deployments: {}, topics: [], topicMode: topicMode(p.spec), changed: false }, p.status, this.now().toISOString()));
+      const migration = observeMigration(result.migrationJob, undefined);
+      await this.writeStatusIfChanged(p, buildStatus({ generation: p.metadata.generation ?? 0, paused: true, render: result, deployments: {}, topics: [], topicMode: topicMode(p.spec), migration, changed: false }, p.status, this.now().toISOString()));
       return {};
     }
     await this.ensureFinalizer(p);
@@ -123,6 +125,11 @@ export class Reconciler {
 
     const result = render(p, { capabilities: caps, existingPartitions: existing, configHash: this.configHash(p) });
 
+    // Gate: workloads roll out only once the migration Job of this spec has succeeded. Until
+    // then what runs keeps running as it is (kept in `wanted`, so not pruned, but not updated).
+    const migration = observeMigration(result.migrationJob, this.deps.cache.get<k8s.V1Job>('batch/v1', 'Job', result.migrationJob, namespace));
+    const migrated = migration.phase === 'Succeeded';
+
     // Act: apply what differs from the cache, in parallel (the objects do not depend on each
     // other at admission: an HPA may name a Deployment that does not exist yet).
     const wanted = new Set<string>();
@@ -132,7 +139,7 @@ export class Reconciler {
       wanted.add(`${ref.kind}/${ref.name}`);
       const live = this.deps.cache.get(ref.apiVersion, ref.kind, ref.name, ref.namespace);
       return { desired, ref, live };
-    }).filter((a) => needsApply(a.desired, a.live));
+    }).filter((a) => (migrated || !KINDS_GATED_BY_MIGRATION.has(a.ref.kind)) && needsApply(a.desired, a.live));
     const outcomes = await Promise.allSettled(applies.map((a) => this.deps.client.apply(a.desired)));
     const created: string[] = [];
     const updated: string[] = [];
@@ -196,7 +203,16 @@ export class Reconciler {
       COMPONENTS.map((c) => [c, deploymentObservation(this.deps.cache.get<k8s.V1Deployment>('apps/v1', 'Deployment', deploymentName(name, c), namespace))]),
     ) as Partial<Record<ComponentName, DeploymentObservation>>;
 
-    const status = buildStatus({ generation: p.metadata.generation ?? 0, paused: false, render: result, deployments, topics, topicMode: mode, changed, ...(error ? { error } : {}) }, p.status, this.now().toISOString());
+    const cronJob = partitionsCronJobName(name);
+    const partitionMaintenance = observeCronJob(cronJob, this.deps.cache.get<k8s.V1CronJob>('batch/v1', 'CronJob', cronJob, namespace));
+    if (migration.phase === 'Failed' && p.status?.migration?.phase !== 'Failed') events.push({ type: 'Warning', reason: 'MigrationFailed', message: `Job ${migration.job}: ${migration.message ?? 'failed'}` });
+    if (migration.phase === 'Succeeded' && p.status?.migration?.phase !== 'Succeeded') events.push({ type: 'Normal', reason: 'MigrationSucceeded', message: `schema migrated by Job ${migration.job}` });
+
+    const status = buildStatus(
+      { generation: p.metadata.generation ?? 0, paused: false, render: result, deployments, topics, topicMode: mode, migration, ...(partitionMaintenance ? { partitionMaintenance } : {}), changed, ...(error ? { error } : {}) },
+      p.status,
+      this.now().toISOString(),
+    );
     await this.writeStatusIfChanged(p, status);
     for (const e of events) await this.deps.client.recordEvent(p, e).catch((err: unknown) => this.log('event not recorded', { error: apiErrorMessage(err) }));
 

@@ -2,7 +2,8 @@
 // metav1.Condition shape, per-component replica counts, topics, the ladder tier. Conditions
 // keep their lastTransitionTime unless their status changes, so an unchanged pipeline gets a
 // byte-identical status and the operator writes nothing.
-import type { Condition, ReplicaCounts, SyncPipelineStatus } from '../api/v1alpha1.js';
+import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { Condition, MigrationStatus, PartitionMaintenanceStatus, ReplicaCounts, SyncPipelineStatus } from '../api/v1alpha1.js';
 import type { ComponentName } from '../model/defaults.js';
 import { consumerConditionType } from '../model/naming.js';
 import type { RenderResult } from '../model/render.js';
@@ -26,6 +27,49 @@ export interface TopicObservation {
   message?: string;
 }
 
+/** What the migration Job of the current spec has done (see observeMigration). */
+export type MigrationObservation = MigrationStatus;
+export type PartitionMaintenanceObservation = PartitionMaintenanceStatus;
+
+/** RFC 3339 to the second, as Kubernetes writes times. */
+const time = (t: Date | string | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+
+/** Reads a batch/v1 Job's status the way its controller reports it (conditions first). */
+export function observeMigration(name: string, job: V1Job | undefined): MigrationObservation {
+  if (!job) return { job: name, phase: 'Pending', message: 'the migration Job is being created' };
+  const st = job.status ?? {};
+  const cond = (type: string) => st.conditions?.find((c) => c.type === type && c.status === 'True');
+  const startTime = time(st.startTime);
+  const base = { job: name, ...(startTime ? { startTime } : {}) };
+  const failed = cond('Failed');
+  if (failed) {
+    return { ...base, phase: 'Failed', message: `${failed.reason ?? 'Failed'}: ${failed.message ?? 'the Job failed'} (kubectl logs job/${name}); workloads keep their previous version` };
+  }
+  if (cond('Complete')) {
+    const completionTime = time(st.completionTime);
+    return { ...base, phase: 'Succeeded', ...(completionTime ? { completionTime } : {}) };
+  }
+  if ((st.active ?? 0) > 0 || startTime) {
+    const retries = st.failed ?? 0;
+    return { ...base, phase: 'Running', message: retries > 0 ? `running; ${retries} failed attempt(s) so far (kubectl logs job/${name})` : 'running' };
+  }
+  return { ...base, phase: 'Pending', message: 'waiting for the Job controller to start a pod' };
+}
+
+export function observeCronJob(name: string, cron: V1CronJob | undefined): PartitionMaintenanceObservation | undefined {
+  if (!cron) return undefined;
+  const last = time(cron.status?.lastScheduleTime);
+  const ok = time(cron.status?.lastSuccessfulTime);
+  return {
+    cronJob: name,
+    schedule: cron.spec?.schedule ?? '',
+    suspended: cron.spec?.suspend ?? false,
+    active: cron.status?.active?.length ?? 0,
+    ...(last ? { lastScheduleTime: last } : {}),
+    ...(ok ? { lastSuccessfulTime: ok } : {}),
+  };
+}
+
 export interface Observation {
   generation: number;
   paused: boolean;
@@ -33,6 +77,9 @@ export interface Observation {
   deployments: Partial<Record<ComponentName, DeploymentObservation>>;
   topics: TopicObservation[];
   topicMode: 'strimzi' | 'admin' | 'unmanaged';
+  migration: MigrationObservation;
+  /** Absent until the migration has succeeded and the CronJob exists. */
+  partitionMaintenance?: PartitionMaintenanceObservation;
   /** The reconcile wrote something this time (objects still converging). */
   changed: boolean;
   /** A failure that stopped this reconcile (apply rejected, Kafka unreachable...). */
@@ -65,6 +112,33 @@ function topicsCondition(o: Observation): ConditionInput {
   return { type, status: 'True', reason: 'TopicsReady', message: `${o.topics.length} topics ready (${o.topicMode} mode)` };
 }
 
+function migrationCondition(m: MigrationObservation): ConditionInput {
+  const type = 'Migration';
+  switch (m.phase) {
+    case 'Succeeded':
+      return { type, status: 'True', reason: 'MigrationSucceeded', message: `schema migrated by Job ${m.job}${m.completionTime ? ` at ${m.completionTime}` : ''}` };
+    case 'Failed':
+      return { type, status: 'False', reason: 'MigrationFailed', message: `Job ${m.job}: ${m.message ?? 'failed'}` };
+    case 'Running':
+      return { type, status: 'False', reason: 'MigrationRunning', message: `Job ${m.job} ${m.message ?? 'running'}; workloads roll out when it succeeds` };
+    default:
+      return { type, status: 'False', reason: 'MigrationPending', message: `Job ${m.job}: ${m.message ?? 'pending'}; workloads roll out when it succeeds` };
+  }
+}
+
+/** Informational: a failed maintenance run leaves days of partitions ahead, so Ready ignores it. */
+function partitionMaintenanceCondition(c: PartitionMaintenanceObservation | undefined): ConditionInput {
+  const type = 'PartitionMaintenance';
+  if (!c) return { type, status: 'False', reason: 'WaitingForMigration', message: 'the CronJob is created once the schema migration has succeeded' };
+  if (c.suspended) return { type, status: 'False', reason: 'Suspended', message: `CronJob ${c.cronJob} is suspended` };
+  if (c.active > 0) return { type, status: 'True', reason: 'Running', message: `CronJob ${c.cronJob} is running` };
+  if (c.lastScheduleTime && (!c.lastSuccessfulTime || c.lastSuccessfulTime < c.lastScheduleTime)) {
+    return { type, status: 'False', reason: 'LastRunFailed', message: `the run of ${c.lastScheduleTime} did not succeed (kubectl get jobs -l app.kubernetes.io/instance=${c.cronJob.replace(/-partitions$/, '')},app.kubernetes.io/component=partition-maintenance)` };
+  }
+  if (c.lastSuccessfulTime) return { type, status: 'True', reason: 'Succeeded', message: `last run succeeded at ${c.lastSuccessfulTime}` };
+  return { type, status: 'True', reason: 'Scheduled', message: `CronJob ${c.cronJob} scheduled "${c.schedule}"; not run yet` };
+}
+
 function autoscalingCondition(o: Observation): ConditionInput {
   const type = 'Autoscaling';
   const r = o.render;
@@ -94,6 +168,10 @@ function replicaCounts(o: Observation, c: ComponentName): ReplicaCounts {
   return { ready: d?.ready ?? 0, desired: d?.desired ?? 0, min: range.min, max: range.max };
 }
 
+function pick(previous: SyncPipelineStatus | undefined, ...keys: ('migration' | 'partitionMaintenance')[]): Partial<SyncPipelineStatus> {
+  return Object.fromEntries(keys.filter((k) => previous?.[k] !== undefined).map((k) => [k, previous![k]]));
+}
+
 export function buildStatus(o: Observation, previous: SyncPipelineStatus | undefined, now: string): SyncPipelineStatus {
   const components = Object.keys(COMPONENT_CONDITION) as ComponentName[];
   const counts = Object.fromEntries(components.map((c) => [c, replicaCounts(o, c)])) as Record<ComponentName, ReplicaCounts>;
@@ -106,7 +184,8 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
       { type: 'Paused', status: 'True', reason: 'Paused', message: 'spec.paused or the mobileforge.credeau.com/paused annotation is set' },
     ];
   } else {
-    const parts = [...components.map((c) => componentCondition(c, o.deployments[c])), topicsCondition(o), autoscalingCondition(o)];
+    // Migration first: while it has not succeeded, it is why the workloads are missing.
+    const parts = [migrationCondition(o.migration), ...components.map((c) => componentCondition(c, o.deployments[c])), topicsCondition(o), autoscalingCondition(o)];
     const failing = parts.find((p) => p.status !== 'True');
     const ready: ConditionInput = o.error
       ? { type: 'Ready', status: 'False', reason: o.error.reason, message: o.error.message }
@@ -119,6 +198,7 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
       { type: 'Reconciling', status: converging ? 'True' : 'False', reason: converging ? 'Converging' : 'Converged', message: converging ? 'waiting for children to match the spec' : 'children match the spec' },
       { type: 'Paused', status: 'False', reason: 'Active', message: 'reconciling' },
       ...parts,
+      partitionMaintenanceCondition(o.partitionMaintenance),
     ];
   }
 
@@ -130,6 +210,7 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
     consumers: previousWithoutPause?.consumers ?? `${sum(CONSUMERS, 'ready')}/${sum(CONSUMERS, 'desired')}`,
     autoscalingEngine: o.render.engine,
     components: previousWithoutPause?.components ?? counts,
+    ...(o.paused ? pick(previous, 'migration', 'partitionMaintenance') : { migration: o.migration, ...(o.partitionMaintenance ? { partitionMaintenance: o.partitionMaintenance } : {}) }),
     topics: previousWithoutPause?.topics ?? o.topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, ready: t.ready, ...(t.message ? { message: t.message } : {}) })),
     conditions: mergeConditions(previous?.conditions, conditions, o.generation, now),
   };

@@ -37,8 +37,26 @@ export function instanceLabels(pipeline: string): Record<string, string> {
   };
 }
 
-export function componentLabels(pipeline: string, c: ComponentName | 'topics'): Record<string, string> {
-  return { ...instanceLabels(pipeline), 'app.kubernetes.io/component': c === 'topics' ? 'kafka-topic' : componentLabel(c) };
+/** The jobs a pipeline runs besides its Deployments. */
+export type JobComponent = 'migrate' | 'partitions';
+
+export function componentLabels(pipeline: string, c: ComponentName | JobComponent | 'topics'): Record<string, string> {
+  const component = c === 'topics' ? 'kafka-topic' : c === 'migrate' ? 'migration' : c === 'partitions' ? 'partition-maintenance' : componentLabel(c);
+  return { ...instanceLabels(pipeline), 'app.kubernetes.io/component': component };
+}
+
+/**
+ * One Job per (image, database settings): the hash suffix makes a new migration run when
+ * either changes, and never re-runs one that already succeeded. 36 + 9 + 10 = 55 characters
+ * at most, under the 63 a Job name may have (its pods carry it as a label value).
+ */
+export function migrationJobName(pipeline: string, hash: string): string {
+  return `${pipeline}-migrate-${hash.slice(0, 10)}`;
+}
+
+/** CronJob names may have at most 52 characters (the controller appends a suffix): 36 + 11. */
+export function partitionsCronJobName(pipeline: string): string {
+  return `${pipeline}-partitions`;
 }
 
 /** The stable subset used in selectors (never changes for the life of a Deployment). */

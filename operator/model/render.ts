@@ -10,6 +10,7 @@ import { COMPONENTS, componentSettings, topicMode, type ComponentName, type Comp
 import { sizeForDau, type Sizing } from './ladder.js';
 import { kafkaTopic } from './strimzi.js';
 import { desiredTopics, type DesiredTopic, type PartitionCounts } from './topics.js';
+import { migrationJob, partitionsCronJob } from './maintenance.js';
 import { deployment, disruptionBudget, producerIngress, producerService, workloadServiceAccount } from './workloads.js';
 
 export interface RenderInput {
@@ -29,6 +30,8 @@ export interface RenderResult {
   engineFallback?: string;
   /** Set when topics are wanted from Strimzi but its KafkaTopic API is missing. */
   topicsBlocked?: string;
+  /** Name of the migration Job the workloads wait for. */
+  migrationJob: string;
   objects: KubernetesObject[];
 }
 
@@ -39,7 +42,8 @@ export function render(p: SyncPipeline, input: RenderInput): RenderResult {
   const topics = desiredTopics(spec, sizing, input.existingPartitions);
   const { engine, fallbackReason } = resolveEngine(p, input.capabilities);
 
-  const objects: KubernetesObject[] = [workloadServiceAccount(p)];
+  const migration = migrationJob(p);
+  const objects: KubernetesObject[] = [workloadServiceAccount(p), migration, partitionsCronJob(p)];
   for (const c of COMPONENTS) {
     const s = components[c];
     // With an autoscaler the Deployment never states replicas: the autoscaler owns them.
@@ -70,6 +74,7 @@ export function render(p: SyncPipeline, input: RenderInput): RenderResult {
     engine,
     ...(fallbackReason ? { engineFallback: fallbackReason } : {}),
     ...(topicsBlocked ? { topicsBlocked } : {}),
+    migrationJob: migration.metadata!.name!,
     objects,
   };
 }

@@ -5,6 +5,8 @@ import type {
   V1EnvVar,
   V1Ingress,
   V1PodDisruptionBudget,
+  V1PodSecurityContext,
+  V1SecurityContext,
   V1PodSpec,
   V1Service,
   V1ServiceAccount,
@@ -26,7 +28,7 @@ const KAFKA_CA_DIR = '/etc/mobileforge/kafka-ca';
 const secretEnv = (name: string, secret: string, key: string): V1EnvVar => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
 const plainEnv = (name: string, value: string | number | boolean): V1EnvVar => ({ name, value: String(value) });
 
-function postgresEnv(spec: SyncPipelineSpec): V1EnvVar[] {
+export function postgresEnv(spec: SyncPipelineSpec): V1EnvVar[] {
   const pg = spec.postgres;
   const creds = pg.credentialsSecretRef;
   return [
@@ -58,7 +60,7 @@ function kafkaEnv(spec: SyncPipelineSpec): V1EnvVar[] {
   return env;
 }
 
-function mongoEnv(spec: SyncPipelineSpec): V1EnvVar[] {
+export function mongoEnv(spec: SyncPipelineSpec): V1EnvVar[] {
   const m = spec.mongodb;
   const env: V1EnvVar[] = [];
   if (m.uriSecretRef) env.push(secretEnv(ENV.mongoUri, m.uriSecretRef.name, m.uriSecretRef.key ?? 'uri'));
@@ -99,6 +101,19 @@ export function componentEnv(spec: SyncPipelineSpec, c: ComponentName): V1EnvVar
   ];
 }
 
+/** Non-root, no privilege escalation, no capabilities, read-only root: every container we run. */
+export function containerSecurityContext(): V1SecurityContext {
+  return { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } };
+}
+
+export function podSecurityContext(): V1PodSecurityContext {
+  return { runAsNonRoot: true, runAsUser: WORKLOAD_UID, runAsGroup: WORKLOAD_UID, fsGroup: WORKLOAD_UID, seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+/** The only writable path in our containers (the root filesystem is read-only). */
+export const TMP_VOLUME: V1Volume = { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } };
+export const TMP_MOUNT: V1VolumeMount = { name: 'tmp', mountPath: '/tmp' };
+
 function defaultSpread(pipeline: string, c: ComponentName): V1TopologySpreadConstraint[] {
   const labelSelector = { matchLabels: selectorLabels(pipeline, c) };
   return [
@@ -110,8 +125,8 @@ function defaultSpread(pipeline: string, c: ComponentName): V1TopologySpreadCons
 function podSpec(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V1PodSpec {
   const spec = p.spec;
   const o = s.overrides;
-  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
-  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }];
+  const mounts: V1VolumeMount[] = [{ ...TMP_MOUNT }];
+  const volumes: V1Volume[] = [{ ...TMP_VOLUME }];
   const ca = spec.kafka.tls?.enabled ? spec.kafka.tls.caSecretRef : undefined;
   if (ca) {
     mounts.push({ name: 'kafka-ca', mountPath: KAFKA_CA_DIR, readOnly: true });
@@ -128,12 +143,7 @@ function podSpec(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V1Pod
     livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
     readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
     startupProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 2, failureThreshold: 30 },
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ['ALL'] },
-    },
+    securityContext: containerSecurityContext(),
     volumeMounts: mounts,
   };
   return {
@@ -141,13 +151,7 @@ function podSpec(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V1Pod
     automountServiceAccountToken: false,
     // Consumers finish and commit their in-flight batch on SIGTERM; give them the time.
     terminationGracePeriodSeconds: c === 'producer' ? 30 : 60,
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: WORKLOAD_UID,
-      runAsGroup: WORKLOAD_UID,
-      fsGroup: WORKLOAD_UID,
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    securityContext: podSecurityContext(),
     ...(spec.image.pullSecrets?.length ? { imagePullSecrets: spec.image.pullSecrets.map((name) => ({ name })) } : {}),
     ...(o.nodeSelector ? { nodeSelector: { ...o.nodeSelector } } : {}),
     ...(o.tolerations ? { tolerations: o.tolerations } : {}),

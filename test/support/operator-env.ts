@@ -9,6 +9,8 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createNamespace, deleteNamespace, kubectl } from './kube.js';
+import { markJobSucceeded, unfinishedJobs } from './job-runner.js';
+import { waitFor } from './wait.js';
 
 export function kubectlRun(args: string[], input?: string): string {
   return execFileSync(kubectl(), args, { env: process.env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...(input !== undefined ? { input } : {}), stdio: ['pipe', 'pipe', 'pipe'] });
@@ -68,6 +70,18 @@ export function simulateDeploymentsReady(ns: string, pipeline: string): void {
     const r = d.spec.replicas ?? 1;
     kubectlRun(['patch', 'deployment', d.metadata.name, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { observedGeneration: d.metadata.generation, replicas: r, readyReplicas: r, updatedReplicas: r, availableReplicas: r } })]);
   }
+}
+
+/**
+ * What the Job controller would report once the migration pod exited 0 (nothing is run: the
+ * migration suite runs the real one). The operator rolls the workloads out after this.
+ */
+export async function simulateMigrationSucceeded(ns: string, pipeline: string): Promise<string> {
+  const name = await waitFor(`the migration Job of ${pipeline}`, () => unfinishedJobs(kubectlRun, ns, pipeline).find((n) => n.startsWith(`${pipeline}-migrate-`)));
+  markJobSucceeded(kubectlRun, ns, name);
+  // The gate is open once the operator has applied the workloads.
+  await waitFor(`the Deployments of ${pipeline} on the migrated spec`, () => !unfinishedJobs(kubectlRun, ns, pipeline).includes(name) && kubectlRun(['get', 'deployments', '-n', ns, '-l', `app.kubernetes.io/instance=${pipeline}`, '-o', 'name']).trim().split('\n').filter(Boolean).length === 4);
+  return name;
 }
 
 /** What the Strimzi topic operator would report: every KafkaTopic of the pipeline Ready. */

@@ -25,7 +25,7 @@ function pipelineWith(over: Partial<Observation>, generation = 4, observedGenera
     generation: observedGeneration, paused: false, render: r,
     deployments: { producer: ok, sms: ok, events: ok, common: ok },
     topics: r.topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: 3, ready: true })),
-    topicMode: 'admin', changed: false, ...over,
+    topicMode: 'admin', migration: { job: r.migrationJob, phase: 'Succeeded' }, changed: false, ...over,
   };
   return { metadata: { name: 'acme', generation }, status: buildStatus(o, undefined, '2026-01-01T00:00:00Z') };
 }
@@ -40,6 +40,8 @@ describe('SyncPipeline health (gopher-lua)', () => {
     ['Kafka unreachable', 'Degraded', pipelineWith({ error: { reason: 'KafkaUnreachable', message: 'connect ECONNREFUSED' } })],
     ['strimzi mode without Strimzi', 'Degraded', pipelineWith({ render: render(pipeline({ kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'c' } } }), { capabilities: { keda: true } }), topicMode: 'strimzi', topics: [] })],
     ['paused', 'Suspended', pipelineWith({ paused: true })],
+    ['schema migration running', 'Progressing', pipelineWith({ migration: { job: 'acme-migrate-0123456789', phase: 'Running', message: 'running' }, deployments: {} })],
+    ['schema migration failed', 'Degraded', pipelineWith({ migration: { job: 'acme-migrate-0123456789', phase: 'Failed', message: 'BackoffLimitExceeded: Job has reached the specified backoff limit' } })],
   ])('%s -> %s', (_name, expected, obj) => {
     expect(health('health-syncpipeline.lua', obj).status).toBe(expected);
   });

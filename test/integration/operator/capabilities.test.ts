@@ -6,7 +6,7 @@ import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
 import { pipeline } from '../../support/fixtures.js';
 import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
 import { OperatorProcess } from '../../support/operator-process.js';
-import { kubectlApply, kubectlRun, prepareOperatorNamespace, simulateDeploymentsReady, teardownOperatorNamespace } from '../../support/operator-env.js';
+import { kubectlApply, kubectlRun, prepareOperatorNamespace, simulateDeploymentsReady, simulateMigrationSucceeded, teardownOperatorNamespace } from '../../support/operator-env.js';
 import { requireKube, testKubeConfig } from '../../support/services.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -35,6 +35,7 @@ afterAll(async () => {
 test('KEDA absent: consumers fall back to HPAs, and the Autoscaling condition says so', async () => {
   const p = pipeline({ kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'unmanaged' } } }, 'no-keda');
   kubectlApply({ ...p, metadata: { name: 'no-keda', namespace: ns } });
+  await simulateMigrationSucceeded(ns, 'no-keda');
   await waitFor('four HPAs', () => kubectlRun(['get', 'hpa', '-n', ns, '-l', 'app.kubernetes.io/instance=no-keda', '-o', 'name']).trim().split('\n').length === 4);
   const got = await waitFor('the Autoscaling condition', () => cond(get('no-keda'), 'Autoscaling'));
   expect(got).toMatchObject({ status: 'True', reason: 'FallbackToHPA' });
@@ -48,6 +49,7 @@ test('KEDA absent: consumers fall back to HPAs, and the Autoscaling condition sa
 test('strimzi mode without Strimzi: not Ready, with a clear message', async () => {
   const p = pipeline({ kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'prod' } } }, 'no-strimzi');
   kubectlApply({ ...p, metadata: { name: 'no-strimzi', namespace: ns } });
+  await simulateMigrationSucceeded(ns, 'no-strimzi');
   const topics = await waitFor('the Topics condition', () => cond(get('no-strimzi'), 'Topics'));
   expect(topics).toMatchObject({ status: 'False', reason: 'StrimziNotInstalled' });
   expect(topics.message).toContain('no KafkaTopic API');

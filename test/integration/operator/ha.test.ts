@@ -8,6 +8,7 @@ import { render } from '../../../operator/model/render.js';
 import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
 import { OperatorProcess } from '../../support/operator-process.js';
 import { kubectlApply, kubectlRun, prepareOperatorNamespace, teardownOperatorNamespace } from '../../support/operator-env.js';
+import { autoCompleteJobs } from '../../support/job-runner.js';
 import { requireKube, testKubeConfig } from '../../support/services.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
@@ -15,6 +16,8 @@ let kc: k8s.KubeConfig;
 let ns: string;
 let kubeconfig: string;
 const operators: OperatorProcess[] = [];
+/** The schema migrations succeed as they appear: this suite is about leadership, not the gate. */
+let jobController: { stop(): void } | undefined;
 
 const specFor = (name: string, dau: number) => pipeline({ dau, kafka: { bootstrapServers: ['kafka-bootstrap:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'k' } } }, name);
 /** How many children the model wants: what a converged pipeline must have, no more. */
@@ -24,7 +27,7 @@ function apply(name: string, dau = 30_000): void {
   kubectlApply({ ...specFor(name, dau), metadata: { name, namespace: ns } });
 }
 
-const children = (name: string) => kubectlRun(['get', 'deployments,services,hpa,scaledobjects,kafkatopics,pdb,serviceaccounts', '-n', ns, '-l', `app.kubernetes.io/instance=${name}`, '-o', 'name']).trim().split('\n').filter(Boolean);
+const children = (name: string) => kubectlRun(['get', 'jobs,cronjobs,deployments,services,hpa,scaledobjects,kafkatopics,pdb,serviceaccounts', '-n', ns, '-l', `app.kubernetes.io/instance=${name}`, '-o', 'name']).trim().split('\n').filter(Boolean);
 const leaseHolder = () => kubectlRun(['get', 'lease', 'mobileforge-operator', '-n', ns, '-o', 'jsonpath={.spec.holderIdentity}']);
 
 beforeAll(async () => {
@@ -32,9 +35,13 @@ beforeAll(async () => {
   await installPipelineCrd(kc);
   await installUpstreamCrds(kc);
   ({ ns, kubeconfig } = await prepareOperatorNamespace(kc, 'ha'));
+  jobController = autoCompleteJobs(kubectlRun, ns);
 }, 60000);
 
-afterAll(() => teardownOperatorNamespace(kc, ns, operators));
+afterAll(async () => {
+  jobController?.stop();
+  await teardownOperatorNamespace(kc, ns, operators);
+});
 
 test('operator killed mid-reconcile and restarted: converges, no duplicates', async () => {
   for (let i = 0; i < 5; i++) apply(`mid-${i}`, 25_000 * (i + 1));

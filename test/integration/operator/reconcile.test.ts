@@ -18,9 +18,11 @@ import {
   kubectlRun,
   prepareOperatorNamespace,
   simulateDeploymentsReady,
+  simulateMigrationSucceeded,
   teardownOperatorNamespace,
   simulateKafkaTopicsReady,
 } from '../../support/operator-env.js';
+import { markJobFailed, unfinishedJobs } from '../../support/job-runner.js';
 import { requireKube, testKubeConfig } from '../../support/services.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
@@ -30,7 +32,7 @@ let ns: string;
 let operator: OperatorProcess;
 const NAME = 'acme';
 const CAPS = { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1' as const };
-const WRITE_RESOURCES = ['deployments', 'services', 'serviceaccounts', 'poddisruptionbudgets', 'horizontalpodautoscalers', 'ingresses', 'scaledobjects', 'kafkatopics', 'syncpipelines', 'events'];
+const WRITE_RESOURCES = ['jobs', 'cronjobs', 'deployments', 'services', 'serviceaccounts', 'poddisruptionbudgets', 'horizontalpodautoscalers', 'ingresses', 'scaledobjects', 'kafkatopics', 'syncpipelines', 'events'];
 
 function spec(overrides: Partial<SyncPipeline['spec']> = {}): SyncPipeline {
   const p = pipeline(
@@ -87,6 +89,21 @@ afterAll(() => teardownOperatorNamespace(kc, ns, [operator]));
 describe('the operator', () => {
   test('create: every child appears with the right spec, and `kubectl get syncpipelines` shows it healthy', async () => {
     kubectlApply(spec());
+    // First the schema migration: its Job exists, the workloads wait for it.
+    const job = await waitFor('the migration Job', () => unfinishedJobs(kubectlRun, ns, NAME)[0]);
+    expect(job).toBe(render(spec(), { capabilities: CAPS }).migrationJob);
+    const waiting = await waitFor('Migration=False', async () => {
+      const got = await live();
+      return condition(got, 'Migration') ? got : undefined;
+    });
+    expect(condition(waiting, 'Migration')).toMatchObject({ status: 'False', reason: 'MigrationPending' });
+    expect(condition(waiting, 'Ready')).toMatchObject({ status: 'False', reason: 'MigrationPending' });
+    expect(waiting.status?.migration).toMatchObject({ job, phase: 'Pending' });
+    await sleep(1500);
+    expect(kubectlRun(['get', 'deployments,cronjobs', '-n', ns, '-o', 'name']).trim()).toBe('');
+    expect(await read('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-producer`)).toBeDefined(); // not gated
+
+    await simulateMigrationSucceeded(ns, NAME);
     const p = await waitFor('the pipeline to have a uid and children', async () => {
       const got = await live();
       return (await childrenMatch(got)).length === 0 ? got : undefined;
@@ -102,8 +119,11 @@ describe('the operator', () => {
     });
     expect(ready.status).toMatchObject({ observedGeneration: ready.metadata.generation, tier: '75k', producers: '1/1', consumers: '3/3', autoscalingEngine: 'keda' });
     expect(ready.status?.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual([
-      'Ready=True', 'Reconciling=False', 'Paused=False', 'Producer=True', 'SmsConsumer=True', 'EventsConsumer=True', 'CommonConsumer=True', 'Topics=True', 'Autoscaling=True',
+      'Ready=True', 'Reconciling=False', 'Paused=False', 'Migration=True', 'Producer=True', 'SmsConsumer=True', 'EventsConsumer=True', 'CommonConsumer=True', 'Topics=True', 'Autoscaling=True',
+      'PartitionMaintenance=True',
     ]);
+    expect(ready.status?.migration).toMatchObject({ job, phase: 'Succeeded', completionTime: expect.any(String) });
+    expect(ready.status?.partitionMaintenance).toEqual({ cronJob: `${NAME}-partitions`, schedule: '15 0 * * *', suspended: false, active: 0 });
     const table = kubectlRun(['get', 'syncpipelines', '-n', ns]);
     expect(table).toMatch(/^NAME\s+DAU\s+TIER\s+ENV\s+READY\s+PRODUCERS\s+CONSUMERS\s+AGE\n/);
     expect(table).toMatch(/acme\s+60000\s+75k\s+production\s+True\s+1\/1\s+3\/3\s+\d+s/);
@@ -160,6 +180,46 @@ describe('the operator', () => {
       return h !== before ? h : undefined;
     });
     expect(after).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  test('a new image migrates first: Deployments keep the old image until the new Job succeeds; a failed one is Degraded', async () => {
+    const image = (d: k8s.V1Deployment | undefined) => d?.spec?.template.spec?.containers[0]?.image;
+    const v2 = spec({ dau: 180_000, region: 'india', image: { repository: 'registry.example.com/mobileforge/sync-workload', tag: '0.2.0' } });
+    const oldJob = render(spec({ dau: 180_000, region: 'india' }), { capabilities: CAPS }).migrationJob;
+    const newJob = render(v2, { capabilities: CAPS }).migrationJob;
+    expect(newJob).not.toBe(oldJob);
+    kubectlApply(v2);
+    await waitFor('the new migration Job, the old one pruned', () => {
+      const jobs = kubectlRun(['get', 'jobs', '-n', ns, '-o', 'name']).trim().split('\n');
+      return jobs.includes(`job.batch/${newJob}`) && !jobs.includes(`job.batch/${oldJob}`);
+    });
+    await sleep(2000);
+    expect(image(await read('apps/v1', 'Deployment', `${NAME}-producer`))).toBe('registry.example.com/mobileforge/sync-workload:0.1.0');
+    expect((await read<k8s.V1CronJob>('batch/v1', 'CronJob', `${NAME}-partitions`))?.spec?.jobTemplate.spec?.template.spec?.containers[0]?.image).toBe('registry.example.com/mobileforge/sync-workload:0.1.0');
+
+    markJobFailed(kubectlRun, ns, newJob);
+    const failed = await waitFor('Ready=False MigrationFailed', async () => {
+      const got = await live();
+      return condition(got, 'Ready')?.reason === 'MigrationFailed' ? got : undefined;
+    });
+    expect(condition(failed, 'Migration')?.message).toContain('BackoffLimitExceeded');
+    expect(failed.status?.migration?.phase).toBe('Failed');
+    expect(image(await read('apps/v1', 'Deployment', `${NAME}-producer`))).toBe('registry.example.com/mobileforge/sync-workload:0.1.0');
+    await waitFor('a MigrationFailed event', () => kubectlRun(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${NAME}`, '-o', 'jsonpath={.items[*].reason}']).includes('MigrationFailed'));
+
+    // Retry, as docs/operator.md tells users: delete the failed Job; the operator runs it again.
+    kubectlRun(['delete', 'job', newJob, '-n', ns, '--wait=true']);
+    await waitFor('the Job re-created', () => unfinishedJobs(kubectlRun, ns, NAME).includes(newJob));
+    await simulateMigrationSucceeded(ns, NAME);
+    await waitFor('Deployments and CronJob on the new image', async () =>
+      image(await read('apps/v1', 'Deployment', `${NAME}-producer`)) === 'registry.example.com/mobileforge/sync-workload:0.2.0' &&
+      (await read<k8s.V1CronJob>('batch/v1', 'CronJob', `${NAME}-partitions`))?.spec?.jobTemplate.spec?.template.spec?.containers[0]?.image === 'registry.example.com/mobileforge/sync-workload:0.2.0');
+    expect((await live()).status?.migration).toMatchObject({ job: newJob, phase: 'Succeeded' });
+
+    // Back to the image the other tests use (its migration runs again: the old Job was pruned).
+    kubectlApply(spec({ dau: 180_000, region: 'india' }));
+    await simulateMigrationSucceeded(ns, NAME);
+    await waitFor('Deployments back on 0.1.0', async () => image(await read('apps/v1', 'Deployment', `${NAME}-producer`)) === 'registry.example.com/mobileforge/sync-workload:0.1.0');
   });
 
   test('pause stops all writes; unpause resumes', async () => {

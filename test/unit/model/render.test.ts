@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import type { KubernetesObject, V1Deployment, V1EnvVar } from '@kubernetes/client-node';
+import type { KubernetesObject, V1CronJob, V1Deployment, V1EnvVar, V1Job, V1PodSpec } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { render, type RenderInput } from '../../../operator/model/render.js';
 import { ENV } from '../../../workloads/shared/env-contract.js';
@@ -29,9 +29,10 @@ describe('render: what every pipeline gets', () => {
   const p = pipeline({ region: 'other', kafka: { bootstrapServers: ['k1:9092', 'k2:9092'] } });
   const objs = render(p, FULL).objects;
 
-  test('one Deployment, PDB per component; a Service, ServiceAccount, producer HPA, consumer ScaledObjects', () => {
-    expect(kinds(objs).sort()).toEqual(
+  test('one Deployment, PDB per component; a Service, ServiceAccount, producer HPA, consumer ScaledObjects, migration Job, maintenance CronJob', () => {
+    expect(kinds(objs).map((k) => k.replace(/^(Job\/test-migrate-)[0-9a-f]{10}$/, '$1<hash>')).sort()).toEqual(
       [
+        'Job/test-migrate-<hash>', 'CronJob/test-partitions',
         'ServiceAccount/test-workload',
         'Deployment/test-producer', 'Deployment/test-consumer-sms', 'Deployment/test-consumer-events', 'Deployment/test-consumer-common',
         'PodDisruptionBudget/test-producer', 'PodDisruptionBudget/test-consumer-sms', 'PodDisruptionBudget/test-consumer-events', 'PodDisruptionBudget/test-consumer-common',
@@ -175,5 +176,79 @@ describe('render: decisions', () => {
     const [producer, sms] = deployments(r.objects);
     expect(producer!.spec!.template.spec!.containers[0]!.resources).toEqual({ requests: { cpu: '1500m', memory: '1536Mi' }, limits: { cpu: '1750m', memory: '1792Mi' } });
     expect(sms!.spec!.template.spec!.containers[0]!.resources!.limits).toEqual({ cpu: '1750m', memory: '3Gi' });
+  });
+});
+
+describe('render: schema migration Job and partition maintenance CronJob', () => {
+  const jobOf = (p: SyncPipeline) => render(p, FULL).objects.find((o): o is V1Job => o.kind === 'Job')!;
+  const cronOf = (p: SyncPipeline) => render(p, FULL).objects.find((o): o is V1CronJob => o.kind === 'CronJob')!;
+  const podEnv = (pod: V1PodSpec) => Object.fromEntries(pod.containers[0]!.env!.map((e) => [e.name, e.value ?? e.valueFrom]));
+  const base = pipeline();
+
+  test('the Job is named by its content: a new image or database re-runs it, sizing and pool settings do not', () => {
+    const name = jobOf(base).metadata!.name!;
+    expect(name).toMatch(/^test-migrate-[0-9a-f]{10}$/);
+    expect(render(base, FULL).migrationJob).toBe(name);
+    expect(jobOf(pipeline()).metadata!.name).toBe(name);
+    expect(jobOf(pipeline({ image: { ...base.spec.image, tag: 'v2' } })).metadata!.name).not.toBe(name);
+    expect(jobOf(pipeline({ postgres: { ...base.spec.postgres, host: 'pg-2' } })).metadata!.name).not.toBe(name);
+    expect(jobOf(pipeline({ dau: base.spec.dau * 10 })).metadata!.name).toBe(name);
+    expect(jobOf(pipeline({ mongodb: { ...base.spec.mongodb, maxPoolSize: 7 } })).metadata!.name).toBe(name);
+  });
+
+  test('the Job runs `migrate` with the database settings only, secrets by reference, retries bounded', () => {
+    const job = jobOf(base);
+    const pod = job.spec!.template.spec!;
+    expect(pod.containers[0]!.args).toEqual(['migrate']);
+    expect(pod.containers[0]!.image).toBe(`${base.spec.image.repository}:${base.spec.image.tag}`);
+    const env = podEnv(pod);
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(['DI_POSTGRES_HOST', 'DI_POSTGRES_DATABASE', 'DI_POSTGRES_SYNC_DATABASE', 'DI_POSTGRES_PASSWORD', 'DI_MONGODB_HOST', 'DI_MONGODB_DATABASE', 'MIGRATE_DAYS_AHEAD']));
+    expect(Object.keys(env)).not.toEqual(expect.arrayContaining(['ENABLED_TOPICS']));
+    expect(Object.keys(env).filter((k) => k.startsWith('DI_KAFKA') || k === 'DI_MONGODB_MAX_POOL_SIZE')).toEqual([]);
+    expect(env.DI_POSTGRES_PASSWORD).toEqual({ secretKeyRef: expect.objectContaining({ name: expect.stringMatching(/-creds$/) }) });
+    expect(env.MIGRATE_DAYS_AHEAD).toBe('10');
+    expect(job.spec).toMatchObject({ backoffLimit: 4, activeDeadlineSeconds: 1800 });
+    expect(job.spec).not.toHaveProperty('ttlSecondsAfterFinished'); // a deleted Job would be run again
+  });
+
+  test('both run with the workloads\' pod security and only /tmp writable', () => {
+    for (const pod of [jobOf(base).spec!.template.spec!, cronOf(base).spec!.jobTemplate.spec!.template.spec!]) {
+      expect(pod.restartPolicy).toBe('Never');
+      expect(pod.automountServiceAccountToken).toBe(false);
+      expect(pod.serviceAccountName).toBe('test-workload');
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(pod.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+      expect(pod.containers[0]!.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+      expect(pod.containers[0]!.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } });
+    }
+  });
+
+  test('the CronJob runs `partitions` daily, never two at once, with the retention settings', () => {
+    const cron = cronOf(base);
+    expect(cron.metadata!.name).toBe('test-partitions');
+    expect(cron.spec).toMatchObject({ schedule: '15 0 * * *', suspend: false, concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 3600 });
+    expect(cron.spec).not.toHaveProperty('timeZone');
+    const pod = cron.spec!.jobTemplate.spec!.template.spec!;
+    expect(pod.containers[0]!.args).toEqual(['partitions']);
+    expect(podEnv(pod)).toMatchObject({ PARTITION_DAYS_AHEAD: '10', PARTITION_RETENTION_DAYS: '90', DI_POSTGRES_HOST: base.spec.postgres.host });
+    // The Jobs it creates are not the operator's: no managed-by label, so its caches ignore them.
+    expect(cron.spec!.jobTemplate.metadata!.labels).not.toHaveProperty(['app.kubernetes.io/managed-by']);
+    expect(cron.metadata!.labels).toHaveProperty(['app.kubernetes.io/managed-by'], 'mobileforge-operator');
+  });
+
+  test('spec.maintenance overrides schedule, time zone, suspension, retention, resources and placement', () => {
+    const p = pipeline({
+      maintenance: {
+        schedule: '0 3 * * *', timeZone: 'Asia/Kolkata', suspend: true, partitionDaysAhead: 30, partitionRetentionDays: 365,
+        resources: { limits: { memory: '1Gi' } }, nodeSelector: { pool: 'batch' }, tolerations: [{ key: 'batch', operator: 'Exists' }],
+      },
+    });
+    const cron = cronOf(p);
+    expect(cron.spec).toMatchObject({ schedule: '0 3 * * *', timeZone: 'Asia/Kolkata', suspend: true });
+    const pod = cron.spec!.jobTemplate.spec!.template.spec!;
+    expect(podEnv(pod)).toMatchObject({ PARTITION_DAYS_AHEAD: '30', PARTITION_RETENTION_DAYS: '365' });
+    expect(pod.nodeSelector).toEqual({ pool: 'batch' });
+    expect(pod.containers[0]!.resources!.limits).toEqual({ cpu: '1', memory: '1Gi' });
+    expect(podEnv(jobOf(p).spec!.template.spec!).MIGRATE_DAYS_AHEAD).toBe('30');
   });
 });
