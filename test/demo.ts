@@ -1,19 +1,23 @@
 // npm run demo: the operator's main job, end to end, on this machine. Starts the local
-// Kubernetes API server and Kafka (test/infra), installs the CRD, applies a pipeline whose
-// topics the operator creates in the real Kafka through the admin API, runs the operator and
-// shows what it made: `kubectl get syncpipelines`, the children, the topics, the conditions.
-// No kubelet runs here, so once the Deployments exist the demo reports them ready the way a
-// kubelet would; everything else is the real thing. Leaves the services running.
+// Kubernetes API server, Kafka, PostgreSQL and MongoDB-wire server (test/infra), installs the
+// CRD, applies a pipeline whose topics the operator creates in the real Kafka through the
+// admin API and whose schema its migration Job creates in the real databases, runs the
+// operator and shows what it made: `kubectl get syncpipelines`, the children, the topics, the
+// tables, the conditions. No kubelet or Job controller runs here, so the demo plays their
+// part: it runs the migration Job's container command (the workload entry point, with the
+// Job's env) and reports the Deployments' pods ready. Leaves the services running.
 import { execFileSync, spawn } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { crdYaml } from '../operator/api/crd-yaml.js';
 import { packageRoot } from '../operator/util/repo-root.js';
+import pg from 'pg';
 import { readEnvFile } from './support/endpoints.js';
+import { runJob, unfinishedJobs } from './support/job-runner.js';
 
 const root = packageRoot();
 const say = (m: string) => process.stdout.write(`\n\x1b[1m==> ${m}\x1b[0m\n`);
-say('starting the local Kubernetes API server and Kafka (first run builds them: ~10 min)');
-execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', 'kube', 'kafka'], { stdio: ['ignore', 'ignore', 'inherit'] });
+say('starting the local Kubernetes API server, Kafka, PostgreSQL and MongoDB-wire server (first run builds them: ~10 min)');
+execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
 const env = { ...process.env, ...readEnvFile() } as Record<string, string>;
 const kubectl = (args: string[], input?: string) =>
   execFileSync(env.KUBECTL!, args, { env: { ...process.env, KUBECONFIG: env.KUBECONFIG }, encoding: 'utf8', ...(input ? { input } : {}) });
@@ -24,9 +28,18 @@ say('installing the MobileForgeSyncPipeline CRD');
 kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], crdYaml());
 kubectl(['wait', '--for', 'condition=established', 'crd/syncpipelines.mobileforge.credeau.com']);
 kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
-for (const name of ['acme-demo-postgres', 'acme-demo-mongodb']) {
-  kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: { username: 'mobileforge', password: 'change-me' } }));
+const secret = (name: string, stringData: Record<string, string>) => kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData }));
+secret('acme-demo-postgres', { username: env.PGUSER!, password: env.PGPASSWORD! });
+secret('acme-demo-mongodb', { uri: env.MONGODB_URI! });
+
+// The databases exist before the pipeline (as a DBA would create them); the migration fills them.
+const databases = { insights: 'mobileforge_demo_insights', sync: 'mobileforge_demo_sync' };
+const pgAdmin = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD, database: 'postgres' });
+await pgAdmin.connect();
+for (const db of Object.values(databases)) {
+  if ((await pgAdmin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db])).rowCount === 0) await pgAdmin.query(`CREATE DATABASE ${db}`);
 }
+await pgAdmin.end();
 
 say('applying a 60K-DAU production pipeline (topics through the Kafka admin API, HPA autoscaling)');
 const pipeline = {
@@ -39,8 +52,8 @@ const pipeline = {
     region: 'other',
     image: { repository: 'registry.example.com/mobileforge/sync-workload', tag: '0.1.0' },
     kafka: { bootstrapServers: env.KAFKA_BROKERS!.split(','), replicationFactor: 1, topicManagement: { mode: 'admin' } },
-    postgres: { host: 'postgres.example.internal', credentialsSecretRef: { name: 'acme-demo-postgres' } },
-    mongodb: { host: 'mongodb.example.internal', credentialsSecretRef: { name: 'acme-demo-mongodb' } },
+    postgres: { host: env.PGHOST, port: Number(env.PGPORT), database: databases.insights, syncDatabase: databases.sync, sslMode: 'disable', credentialsSecretRef: { name: 'acme-demo-postgres' } },
+    mongodb: { uriSecretRef: { name: 'acme-demo-mongodb' }, database: 'mobileforge_demo' },
     autoscaling: { engine: 'hpa' },
   },
 };
@@ -57,6 +70,12 @@ try {
   let ready = false;
   for (let i = 0; i < 60 && !ready; i++) {
     await sleep(500);
+    for (const job of unfinishedJobs(kubectl, ns, 'acme-demo')) {
+      // the Job controller's and kubelet's part: run the Job's container, report how it ended
+      process.stdout.write(`running Job ${job} (the workload image's \`migrate\` with the Job's env)...\n`);
+      const { code, log } = await runJob(kubectl, ns, job);
+      process.stdout.write(code === 0 ? `Job ${job} succeeded\n` : `Job ${job} failed (exit ${code}):\n${log}`);
+    }
     const deployments = JSON.parse(kubectl(['get', 'deployments', '-n', ns, '-o', 'json'])) as { items: { metadata: { name: string; generation: number }; status?: { readyReplicas?: number } }[] };
     for (const d of deployments.items.filter((x) => !x.status?.readyReplicas)) {
       // the kubelet's part: report the pod ready
@@ -65,8 +84,8 @@ try {
     ready = kubectl(['get', 'syncpipeline', 'acme-demo', '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True';
   }
   say('what the operator made');
-  show(['get', 'syncpipelines', '-n', ns]);
-  show(['get', 'deployments,services,hpa,pdb', '-n', ns]);
+  show(['get', 'syncpipelines', '-n', ns, '-o', 'wide']);
+  show(['get', 'jobs,cronjobs,deployments,services,hpa,pdb', '-n', ns]);
   show(['get', 'syncpipeline', 'acme-demo', '-n', ns, '-o', 'jsonpath={range .status.conditions[*]}{.type}{"\\t"}{.status}{"\\t"}{.message}{"\\n"}{end}']);
   const admin = new Kafka({ clientId: 'demo', brokers: env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
@@ -74,6 +93,15 @@ try {
   say('topics in Kafka');
   for (const t of meta.topics) process.stdout.write(`${t.name}\t${t.partitions.length} partitions\n`);
   await admin.disconnect();
+  say('tables the migration Job created');
+  for (const db of Object.values(databases)) {
+    const c = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD, database: db });
+    await c.connect();
+    const rows = (await c.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename !~ '_p[0-9]{8}$' ORDER BY 1")).rows;
+    const parts = (await c.query<{ n: string }>("SELECT count(*)::text AS n FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '_p[0-9]{8}$'")).rows[0]!.n;
+    await c.end();
+    process.stdout.write(`${db}: ${rows.map((r) => r.t).join(', ')} (+${parts} daily partitions)\n`);
+  }
   say(ready ? 'pipeline Ready. Try: kubectl get mfsp -A (KUBECONFIG below), mobileforge plan, mobileforge render' : 'pipeline not Ready yet; see the conditions above');
   process.stdout.write(`export KUBECONFIG=${env.KUBECONFIG}\nalias kubectl=${env.KUBECTL}\n`);
   process.exitCode = ready ? 0 : 1;

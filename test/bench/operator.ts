@@ -58,6 +58,25 @@ const markReady = async (d: k8s.V1Deployment) => {
 const watch = new k8s.Watch(kc);
 const kubelet = await watch.watch(`/apis/apps/v1/namespaces/${ns}/deployments`, {}, (phase, d: k8s.V1Deployment) => void (phase !== 'DELETED' && markReady(d)), () => undefined);
 
+// The Job controller stand-in: a migration Job succeeds as soon as it appears (the status the
+// Job controller writes: SuccessCriteriaMet, then Complete), so the gate opens at once.
+const batch = kc.makeApiClient(k8s.BatchV1Api);
+const completed = new Set<string>();
+const completeJob = async (j: k8s.V1Job) => {
+  const name = j.metadata!.name!;
+  if (completed.has(name) || j.status?.conditions?.some((c) => c.type === 'Complete')) return;
+  completed.add(name);
+  const t = new Date();
+  const cond = (type: string) => ({ type, status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastTransitionTime: t, lastProbeTime: t });
+  await batch
+    .patchNamespacedJobStatus(
+      { name, namespace: ns, body: { status: { startTime: t, completionTime: t, succeeded: 1, conditions: [cond('SuccessCriteriaMet'), cond('Complete')] } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    )
+    .catch(() => completed.delete(name));
+};
+const jobController = await watch.watch(`/apis/batch/v1/namespaces/${ns}/jobs`, {}, (phase, j: k8s.V1Job) => void (phase !== 'DELETED' && completeJob(j)), () => undefined);
+
 // Ready times, from a watch on pipelines.
 const readyAt = new Map<string, number>();
 const pipelineWatch = await watch.watch(`/apis/${API_VERSION}/namespaces/${ns}/syncpipelines`, {}, (_phase, p: SyncPipeline) => {
@@ -151,6 +170,7 @@ try {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   kubelet.abort();
+  jobController.abort();
   pipelineWatch.abort();
   operator.kill('SIGTERM');
   try {
