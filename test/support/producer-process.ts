@@ -36,14 +36,23 @@ export class TopicRecorder {
 
   static async start(): Promise<TopicRecorder> {
     const kafka = new Kafka({ clientId: 'producer-tests', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+    // From the end of each topic as it is now: the topics are shared with other suites and
+    // benchmarks (whose history can be large); tests tell their messages apart by unique ids.
+    const admin = kafka.admin();
+    await admin.connect();
+    const start = new Map<string, { partition: number; offset: string }[]>();
+    for (const topic of TOPICS) start.set(topic, (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high })));
+    await admin.disconnect();
     const consumer = kafka.consumer({ groupId: uniqueName('recorder'), sessionTimeout: 10000, heartbeatInterval: 1000, retry: { retries: 20 } });
     const rec = new TopicRecorder(consumer);
     await consumer.connect();
-    // From the beginning: tests tell their messages apart by unique client and request ids.
     await consumer.subscribe({ topics: [...TOPICS], fromBeginning: true });
     let assigned!: () => void;
     const ready = new Promise<void>((r) => (assigned = r));
-    consumer.on(consumer.events.GROUP_JOIN, () => assigned());
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const [topic, offsets] of start) for (const o of offsets) consumer.seek({ topic, partition: o.partition, offset: o.offset });
+      assigned();
+    });
     await consumer.run({
       eachMessage: async ({ topic, message }) => {
         const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));

@@ -1,7 +1,13 @@
 // Writes accepted requests to Kafka and resolves only when Kafka acknowledged every message
 // (acks=all, idempotent producer). Concurrent requests are coalesced: while one batch is in
-// flight the next accumulates, so one process reaches high throughput with one in-flight
-// request per broker (which the idempotent producer needs to keep per-key order).
+// flight the next accumulates.
+//
+// An idempotent kafkajs producer keeps one request in flight per broker (it does not reassign
+// sequence numbers after a failure, as the Java client does with up to five), so one producer
+// caps throughput at (what accumulated during one round trip) / (round trip). The sink runs
+// several lanes instead: each its own idempotent producer with one request in flight, and a
+// request goes to the lane its key hashes to. All messages of one key go through one lane, in
+// order, so per-user order and exactly-once appends hold; the lanes' round trips overlap.
 import { CompressionTypes, Kafka, logLevel, type KafkaConfig, type Message, type Producer, type TopicMessages } from 'kafkajs';
 
 export class KafkaUnavailableError extends Error {
@@ -22,6 +28,8 @@ export interface KafkaSinkOptions {
   /** Upper bound of one produce request, below the broker's limits. */
   maxBatchBytes: number;
   compression: 'gzip' | 'none';
+  /** Idempotent producers working side by side (see above). Defaults to 1. */
+  lanes?: number;
 }
 
 export interface MessageSink {
@@ -29,41 +37,33 @@ export interface MessageSink {
   healthy(): boolean;
 }
 
-export class KafkaSink implements MessageSink {
-  private readonly producer: Producer;
+/** FNV-1a: a cheap, stable hash; only the spread over a few lanes matters. */
+export function laneOf(key: Message['key'], lanes: number): number {
+  if (lanes === 1 || key === null || key === undefined) return 0;
+  const s = typeof key === 'string' ? key : key.toString('latin1');
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % lanes;
+}
+
+/** One idempotent producer, one batch in flight, the next accumulating. */
+class Lane {
   private queue: Pending[] = [];
   private inFlight = false;
-  private connected = false;
-  private lastError: number | undefined;
 
   constructor(
-    config: KafkaConfig,
+    readonly producer: Producer,
     private readonly opts: KafkaSinkOptions,
-  ) {
-    this.producer = new Kafka({ ...config, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: opts.sendTimeoutMs }).producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      // kafkajs retries an idempotent producer forever by default; bound it so a request
-      // fails fast (503) when the cluster cannot take data.
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
-    });
+    private readonly onError: () => void,
+  ) {}
+
+  get busy(): boolean {
+    return this.inFlight || this.queue.length > 0;
   }
 
-  async connect(): Promise<void> {
-    await this.producer.connect();
-    this.connected = true;
-  }
-
-  healthy(): boolean {
-    return this.connected && (this.lastError === undefined || Date.now() - this.lastError > 5000);
-  }
-
-  send(topic: string, messages: Message[]): Promise<void> {
-    const bytes = messages.reduce((n, m) => n + (m.value ? Buffer.byteLength(m.value as string | Buffer) : 0), 0);
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic, messages, bytes, resolve, reject });
-      this.pump();
-    });
+  enqueue(p: Pending): void {
+    this.queue.push(p);
+    this.pump();
   }
 
   private pump(): void {
@@ -84,7 +84,11 @@ export class KafkaSink implements MessageSink {
 
   private async flush(batch: Pending[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
-    for (const p of batch) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), ...p.messages]);
+    for (const p of batch) {
+      const list = byTopic.get(p.topic);
+      if (list) list.push(...p.messages);
+      else byTopic.set(p.topic, [...p.messages]);
+    }
     const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -96,18 +100,60 @@ export class KafkaSink implements MessageSink {
       ]);
       for (const p of batch) p.resolve();
     } catch (err) {
-      this.lastError = Date.now();
+      this.onError();
       const e = err instanceof KafkaUnavailableError ? err : new KafkaUnavailableError(`Kafka refused the write: ${err instanceof Error ? err.message : String(err)}`);
       for (const p of batch) p.reject(e);
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+export class KafkaSink implements MessageSink {
+  private readonly lanes: Lane[];
+  private connected = false;
+  private lastError: number | undefined;
+
+  constructor(
+    config: KafkaConfig,
+    private readonly opts: KafkaSinkOptions,
+  ) {
+    const kafka = new Kafka({ ...config, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: opts.sendTimeoutMs });
+    this.lanes = Array.from({ length: Math.max(1, opts.lanes ?? 1) }, () =>
+      new Lane(
+        kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          // kafkajs retries an idempotent producer forever by default; bound it so a request
+          // fails fast (503) when the cluster cannot take data.
+          retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+        }),
+        opts,
+        () => (this.lastError = Date.now()),
+      ),
+    );
+  }
+
+  async connect(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.producer.connect()));
+    this.connected = true;
+  }
+
+  healthy(): boolean {
+    return this.connected && (this.lastError === undefined || Date.now() - this.lastError > 5000);
+  }
+
+  /** `messages` share one key (one request): they go through one lane, in order. */
+  send(topic: string, messages: Message[]): Promise<void> {
+    const bytes = messages.reduce((n, m) => n + (m.value ? Buffer.byteLength(m.value as string | Buffer) : 0), 0);
+    const lane = this.lanes[laneOf(messages[0]?.key, this.lanes.length)]!;
+    return new Promise<void>((resolve, reject) => lane.enqueue({ topic, messages, bytes, resolve, reject }));
+  }
 
   /** Waits for queued and in-flight batches, then disconnects. */
   async close(): Promise<void> {
-    while (this.inFlight || this.queue.length > 0) await new Promise((r) => setTimeout(r, 10));
-    await this.producer.disconnect().catch(() => undefined);
+    while (this.lanes.some((l) => l.busy)) await new Promise((r) => setTimeout(r, 10));
+    await Promise.all(this.lanes.map((l) => l.producer.disconnect().catch(() => undefined)));
     this.connected = false;
   }
 }

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 import { ENV } from '../shared/env-contract.js';
 import { EnvReader, kafkaConfig, loadConfig, postgresConfig } from '../shared/config.js';
+import { useKafkaGzipLevel } from '../shared/kafka-gzip.js';
 import { createLogger, parseLogLevel } from '../shared/log.js';
 import { Authenticator, ClientDirectory, ReplayGuard } from './auth.js';
 import { BatchWriter } from './audit.js';
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
   usage.start();
   unauthorized.start();
 
-  const sink = new KafkaSink(kConfig, { sendTimeoutMs: settings.sendTimeoutMs, maxBatchBytes: 4 * 1024 * 1024, compression: 'gzip' });
+  useKafkaGzipLevel(settings.kafkaGzipLevel);
+  const sink = new KafkaSink(kConfig, { sendTimeoutMs: settings.sendTimeoutMs, maxBatchBytes: 4 * 1024 * 1024, compression: 'gzip', lanes: settings.kafkaLanes });
   // Start even if Kafka is down: requests get 503 and /ready says why, until it is back.
   await sink.connect().catch((err: unknown) => log.warn('Kafka not reachable at start-up', { error: err instanceof Error ? err.message : String(err) }));
   const admin = new Kafka({ ...kConfig, logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 3000, retry: { retries: 0 } }).admin();

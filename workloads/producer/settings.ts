@@ -10,6 +10,8 @@ export interface ProducerSettings {
   authMaxSkewMs: number;
   clientCacheTtlMs: number;
   sendTimeoutMs: number;
+  kafkaLanes: number;
+  kafkaGzipLevel: number;
   auditFlushMs: number;
 }
 
@@ -26,6 +28,8 @@ export function producerSettings(r: EnvReader): ProducerSettings {
     authMaxSkewMs: r.int('AUTH_MAX_SKEW_SECONDS', 300, 1) * 1000,
     clientCacheTtlMs: r.int('CLIENT_CACHE_TTL_SECONDS', 60, 0) * 1000,
     sendTimeoutMs: r.int('KAFKA_SEND_TIMEOUT_MS', 5000, 100),
+    kafkaLanes: r.int('KAFKA_PRODUCER_LANES', 4, 1, 32),
+    kafkaGzipLevel: r.int('KAFKA_GZIP_LEVEL', 1, 1, 9),
     auditFlushMs: r.int('AUDIT_FLUSH_MS', 1000, 10),
   };
 }
