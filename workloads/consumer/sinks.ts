@@ -26,20 +26,28 @@ function baseFields(m: SyncMessage): Record<string, unknown> {
   return { client_id: m.client_id, user_id: m.user_id, request_id: m.request_id, sdk_version: m.sdk_version, device: m.device, synced_at: new Date(m.received_at) };
 }
 
-/** Inserts documents, counting duplicates (already written) instead of failing on them. */
+/**
+ * Inserts documents, counting duplicates (already written) instead of failing on them. Only a
+ * bulk error whose every failed document is a duplicate key (11000), accounting for every
+ * document not inserted, is "already written". Anything else is transient and thrown, so the
+ * batch is retried: a connection lost mid-insert also surfaces as a MongoBulkWriteError, with
+ * no write errors at all, and must never be mistaken for duplicates (that would commit
+ * offsets of records that were never written).
+ */
 async function insertIdempotent(db: Db, collection: string, docs: Document[]): Promise<SinkResult> {
   if (docs.length === 0) return { written: 0, duplicates: 0 };
   try {
     const r = await db.collection(collection).insertMany(docs, { ordered: false });
     return { written: r.insertedCount, duplicates: 0 };
   } catch (err) {
-    if (err instanceof MongoBulkWriteError || err instanceof MongoServerError) {
-      const writeErrors = err instanceof MongoBulkWriteError ? (Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]) : [{ code: err.code }];
-      const others = writeErrors.filter((e) => e.code !== 11000);
-      if (others.length === 0) {
-        const inserted = err instanceof MongoBulkWriteError ? err.result.insertedCount : 0;
-        return { written: inserted, duplicates: docs.length - inserted };
+    if (err instanceof MongoBulkWriteError && !err.writeConcernError) {
+      const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+      const inserted = err.result.insertedCount;
+      if (writeErrors.length > 0 && writeErrors.every((e) => e.code === 11000) && inserted + writeErrors.length === docs.length) {
+        return { written: inserted, duplicates: writeErrors.length };
       }
+    } else if (err instanceof MongoServerError && err.code === 11000 && docs.length === 1) {
+      return { written: 0, duplicates: 1 };
     }
     throw err;
   }

@@ -118,6 +118,34 @@ test('PostgreSQL unavailable for 20 s: the partition waits, nothing is lost, it 
   await c.stop();
 }, 120000);
 
+test('MongoDB-wire server unavailable for 20 s: the partition waits, nothing is lost, it catches up', async () => {
+  const t = await topic('mongo-outage', 2);
+  const group = uniqueName('mongo-outage');
+  // A short server-selection timeout so a write fails (and is retried) within the outage.
+  const c = await ConsumerProcess.start({ ...env(), ENABLED_TOPICS: t, KAFKA_CONSUMER_GROUP: group, DI_MONGODB_SERVER_SELECTION_TIMEOUT_MS: '2000' });
+  consumers.push(c);
+  await produceSms(t, 'mwarm', 10, 5);
+  await waitFor('the consumer writing before the outage', async () => (await countTag('mwarm')) === 50, 30000, 250);
+  const infra = (args: string[]) => execFileSync('bash', [join(packageRoot(), 'test', 'infra', 'infra.sh'), ...args], { env: { ...process.env, KEEP_DATA: '1' }, stdio: 'ignore' });
+  infra(['down', 'mongo']);
+  const downAt = Date.now();
+  try {
+    await produceSms(t, 'mongo-outage', 200, 5);
+    await waitFor('retries while the sink is down', async () => (await c.metric('consumer_sink_retries_total')) > 0, 15000).catch((err: unknown) => {
+      throw new Error(`${String(err)}\nconsumer log:\n${c.log().slice(-3000)}`);
+    });
+    await sleep(Math.max(0, 20000 - (Date.now() - downAt)));
+    // Nothing committed past what was written: the sync_requests rows (written after the records) are absent.
+    expect((await pgSync.query(`SELECT count(*)::int AS n FROM sync_requests WHERE request_id LIKE 'mongo-outage-%'`)).rows[0].n).toBe(0);
+  } finally {
+    infra(['up', 'mongo']);
+  }
+  await waitFor('every message recorded after the outage', async () => (await pgSync.query(`SELECT count(*)::int AS n FROM sync_requests WHERE request_id LIKE 'mongo-outage-%'`)).rows[0].n === 200, 60000, 500);
+  expect(await countTag('mongo-outage')).toBe(1000);
+  expect(await c.metric('consumer_messages_dead_lettered_total')).toBe(0);
+  await c.stop();
+}, 120000);
+
 test('two consumers in one group share partitions; a rebalance loses nothing', async () => {
   const t = await topic('rebalance', 6);
   const group = uniqueName('rebalance');
