@@ -98,11 +98,14 @@ log('raw kafkajs consume + insertMany (the sink ceiling)');
 const raw = kafka.consumer({ groupId: `${tag}-raw` });
 await raw.connect();
 await raw.subscribe({ topic, fromBeginning: true });
+// The same consumption settings as ours (workloads/consumer/main.ts): four partitions at once.
 await raw.run({
+  partitionsConsumedConcurrently: 4,
   eachBatch: async ({ batch }) => {
     const docs = batch.messages.flatMap((m) => {
       const msg = parseMessage(m.value!);
-      return msg.records.map((r, i) => ({ ...r, client_id: msg.client_id, user_id: msg.user_id, request_id: msg.request_id, _id: `${msg.request_id}:${i}` }));
+      // The very documents our sink writes (fields, _id), so only the pipeline differs.
+      return msg.records.map((r, i) => ({ ...r, client_id: msg.client_id, user_id: msg.user_id, request_id: msg.request_id, sdk_version: msg.sdk_version, device: msg.device, synced_at: new Date(msg.received_at), _id: `${msg.request_id}:${msg.source}:${msg.chunk.index}:${i}` }));
     });
     if (docs.length) await rawDb.collection<{ _id: string }>(COLLECTIONS.sms).insertMany(docs, { ordered: false });
   },
