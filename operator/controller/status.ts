@@ -133,7 +133,7 @@ function partitionMaintenanceCondition(c: PartitionMaintenanceObservation | unde
   if (c.suspended) return { type, status: 'False', reason: 'Suspended', message: `CronJob ${c.cronJob} is suspended` };
   if (c.active > 0) return { type, status: 'True', reason: 'Running', message: `CronJob ${c.cronJob} is running` };
   if (c.lastScheduleTime && (!c.lastSuccessfulTime || c.lastSuccessfulTime < c.lastScheduleTime)) {
-    return { type, status: 'False', reason: 'LastRunFailed', message: `the run of ${c.lastScheduleTime} did not succeed (kubectl get jobs -l app.kubernetes.io/instance=${c.cronJob.replace(/-partitions$/, '')},app.kubernetes.io/component=partition-maintenance)` };
+    return { type, status: 'False', reason: 'LastRunFailed', message: `the run of CronJob ${c.cronJob} scheduled at ${c.lastScheduleTime} did not succeed (its Jobs: kubectl get jobs -l app.kubernetes.io/component=partition-maintenance)` };
   }
   if (c.lastSuccessfulTime) return { type, status: 'True', reason: 'Succeeded', message: `last run succeeded at ${c.lastSuccessfulTime}` };
   return { type, status: 'True', reason: 'Scheduled', message: `CronJob ${c.cronJob} scheduled "${c.schedule}"; not run yet` };

@@ -1,11 +1,14 @@
 // Small helpers shared by integration tests: unique names for isolation, and clients that
 // fail with a message saying which service is down and how to start it.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import * as k8s from '@kubernetes/client-node';
+import { packageRoot } from '../../operator/util/repo-root.js';
 
 const HINT = 'start the test services with `npm run infra:up` (or point the tests at external ones, see docs/testing.md)';
 
@@ -141,3 +144,11 @@ export async function requireKube(kc = testKubeConfig()): Promise<k8s.KubeConfig
   return kc;
 }
 
+
+/**
+ * Stops or starts one local test service (test/infra), keeping its data: for outage tests
+ * (Kafka, PostgreSQL or the MongoDB-wire server gone for a while, then back as it was).
+ */
+export function setServiceState(service: 'postgres' | 'kafka' | 'mongo', state: 'down' | 'up'): void {
+  execFileSync('bash', [join(packageRoot(), 'test', 'infra', 'infra.sh'), state, service], { env: { ...process.env, KEEP_DATA: '1' }, stdio: 'ignore' });
+}

@@ -2,17 +2,14 @@
 // consumers of one group. In each case every record must end up in the sink exactly once.
 // Also the `partitions` maintenance job.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import type pg from 'pg';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { Db, MongoClient } from 'mongodb';
 import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../../workloads/shared/message.js';
 import { COLLECTIONS } from '../../../workloads/shared/sync-schema.js';
 import { partitionName, utcDay } from '../../../workloads/shared/insights-schema.js';
-import { packageRoot } from '../../../operator/util/repo-root.js';
 import { ConsumerProcess, runJob, runMigrate } from '../../support/consumer-process.js';
-import { connectKafkaAdmin, connectMongo, connectPg, createTestDatabase, dropTestDatabase, kafkaBrokers, uniqueName } from '../../support/services.js';
+import { connectKafkaAdmin, connectMongo, connectPg, createTestDatabase, dropTestDatabase, kafkaBrokers, setServiceState, uniqueName } from '../../support/services.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
 let insightsDb: string;
@@ -99,16 +96,15 @@ test('PostgreSQL unavailable for 20 s: the partition waits, nothing is lost, it 
   const group = uniqueName('outage');
   const c = await ConsumerProcess.start({ ...env(), ENABLED_TOPICS: t, KAFKA_CONSUMER_GROUP: group });
   consumers.push(c);
-  const infra = (args: string[]) => execFileSync('bash', [join(packageRoot(), 'test', 'infra', 'infra.sh'), ...args], { env: { ...process.env, KEEP_DATA: '1' }, stdio: 'ignore' });
   await pgSync.end();
-  infra(['down', 'postgres']);
+  setServiceState('postgres', 'down');
   const downAt = Date.now();
   try {
     await produceSms(t, 'outage', 200, 5);
     await waitFor('retries while the sink is down', async () => (await c.metric('consumer_sink_retries_total')) > 0, 15000);
     await sleep(Math.max(0, 20000 - (Date.now() - downAt)));
   } finally {
-    infra(['up', 'postgres']);
+    setServiceState('postgres', 'up');
   }
   pgSync = await connectPg(syncDb);
   // A message is done when its sync_requests row exists (written after its records).
@@ -126,8 +122,7 @@ test('MongoDB-wire server unavailable for 20 s: the partition waits, nothing is 
   consumers.push(c);
   await produceSms(t, 'mwarm', 10, 5);
   await waitFor('the consumer writing before the outage', async () => (await countTag('mwarm')) === 50, 30000, 250);
-  const infra = (args: string[]) => execFileSync('bash', [join(packageRoot(), 'test', 'infra', 'infra.sh'), ...args], { env: { ...process.env, KEEP_DATA: '1' }, stdio: 'ignore' });
-  infra(['down', 'mongo']);
+  setServiceState('mongo', 'down');
   const downAt = Date.now();
   try {
     await produceSms(t, 'mongo-outage', 200, 5);
@@ -138,7 +133,7 @@ test('MongoDB-wire server unavailable for 20 s: the partition waits, nothing is 
     // Nothing committed past what was written: the sync_requests rows (written after the records) are absent.
     expect((await pgSync.query(`SELECT count(*)::int AS n FROM sync_requests WHERE request_id LIKE 'mongo-outage-%'`)).rows[0].n).toBe(0);
   } finally {
-    infra(['up', 'mongo']);
+    setServiceState('mongo', 'up');
   }
   await waitFor('every message recorded after the outage', async () => (await pgSync.query(`SELECT count(*)::int AS n FROM sync_requests WHERE request_id LIKE 'mongo-outage-%'`)).rows[0].n === 200, 60000, 500);
   expect(await countTag('mongo-outage')).toBe(1000);

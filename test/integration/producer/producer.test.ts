@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { execFileSync } from 'node:child_process';
 import type pg from 'pg';
 import type { Admin } from 'kafkajs';
 import { Ajv } from 'ajv';
@@ -12,8 +11,7 @@ import { TOPICS, type Source } from '../../../workloads/shared/domain.js';
 import { migrateInsights } from '../../../workloads/shared/insights-schema.js';
 import { SyncClient, type SyncBatch, type SyncResponse } from '../../../workloads/client/sync-client.js';
 import { ProducerProcess, TopicRecorder } from '../../support/producer-process.js';
-import { connectKafkaAdmin, connectPg, createTestDatabase, dropTestDatabase, uniqueName } from '../../support/services.js';
-import { packageRoot } from '../../../operator/util/repo-root.js';
+import { connectKafkaAdmin, connectPg, createTestDatabase, dropTestDatabase, setServiceState, uniqueName } from '../../support/services.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
 let db: string;
@@ -221,17 +219,16 @@ describe('the OpenAPI document', () => {
 });
 
 describe('Kafka outages and shutdown', () => {
-  const infra = (args: string[]) => execFileSync('bash', [`${packageRoot()}/test/infra/infra.sh`, ...args], { env: { ...process.env, KEEP_DATA: '1' }, stdio: 'ignore' });
 
   test('Kafka stopped -> 503 with Retry-After and no 202; Kafka back -> accepted again', async () => {
-    infra(['down', 'kafka']);
+    setServiceState('kafka', 'down');
     try {
       const results = await Promise.all(Array.from({ length: 5 }, () => send(client, 'sms', batch(RECORDS.sms))));
       expect(results.map((r) => r.status)).toEqual(Array(5).fill(503));
       expect(results[0]).toMatchObject({ body: { error: { code: 'KAFKA_UNAVAILABLE' } }, retryAfter: '5' });
       expect((await fetch(`${producer.url}/ready`)).status).toBe(503);
     } finally {
-      infra(['up', 'kafka']);
+      setServiceState('kafka', 'up');
     }
     const r = await waitFor('a 202 again', async () => {
       const x = await send(client, 'sms', batch(RECORDS.sms));
