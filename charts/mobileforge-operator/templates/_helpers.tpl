@@ -43,7 +43,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   resources: ["jobs", "cronjobs"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["keda.sh"]
-  resources: ["scaledobjects"]
+  resources: ["scaledobjects", "triggerauthentications"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["kafka.strimzi.io"]
   resources: ["kafkatopics"]

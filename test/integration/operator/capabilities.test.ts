@@ -20,7 +20,7 @@ const cond = (p: SyncPipeline, type: string) => p.status?.conditions?.find((c) =
 beforeAll(async () => {
   kc = await requireKube(testKubeConfig());
   await installPipelineCrd(kc);
-  kubectlRun(['delete', 'crd', 'scaledobjects.keda.sh', 'kafkatopics.kafka.strimzi.io', '--ignore-not-found', '--wait=true']);
+  kubectlRun(['delete', 'crd', 'scaledobjects.keda.sh', 'triggerauthentications.keda.sh', 'kafkatopics.kafka.strimzi.io', '--ignore-not-found', '--wait=true']);
   await waitFor('KEDA and Strimzi APIs gone from discovery', () => !/keda\.sh|kafka\.strimzi\.io/.test(kubectlRun(['api-versions'])));
   const prepared = await prepareOperatorNamespace(kc, 'caps');
   ns = prepared.ns;

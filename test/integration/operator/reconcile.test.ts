@@ -32,7 +32,7 @@ let ns: string;
 let operator: OperatorProcess;
 const NAME = 'acme';
 const CAPS = { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1' as const };
-const WRITE_RESOURCES = ['jobs', 'cronjobs', 'deployments', 'services', 'serviceaccounts', 'poddisruptionbudgets', 'horizontalpodautoscalers', 'ingresses', 'scaledobjects', 'kafkatopics', 'syncpipelines', 'events'];
+const WRITE_RESOURCES = ['jobs', 'cronjobs', 'triggerauthentications', 'deployments', 'services', 'serviceaccounts', 'poddisruptionbudgets', 'horizontalpodautoscalers', 'ingresses', 'scaledobjects', 'kafkatopics', 'syncpipelines', 'events'];
 
 function spec(overrides: Partial<SyncPipeline['spec']> = {}): SyncPipeline {
   const p = pipeline(
@@ -220,6 +220,19 @@ describe('the operator', () => {
     kubectlApply(spec({ dau: 180_000, region: 'india' }));
     await simulateMigrationSucceeded(ns, NAME);
     await waitFor('Deployments back on 0.1.0', async () => image(await read('apps/v1', 'Deployment', `${NAME}-producer`)) === 'registry.example.com/mobileforge/sync-workload:0.1.0');
+  });
+
+  test('SASL and a private CA: a TriggerAuthentication lets KEDA read lag; pruned when no longer needed', async () => {
+    type So = k8s.KubernetesObject & { spec: { triggers: { type: string; metadata: Record<string, string>; authenticationRef?: { name: string } }[] } };
+    const kafkaTriggers = async () => (await read<So>('keda.sh/v1alpha1', 'ScaledObject', `${NAME}-consumer-sms`))?.spec.triggers.filter((t) => t.type === 'kafka') ?? [];
+    const secured = { bootstrapServers: ['kafka-bootstrap:9093'], topicManagement: { mode: 'strimzi' as const, strimziClusterName: 'test-kafka' }, tls: { enabled: true, caSecretRef: { name: 'kafka-ca' } }, sasl: { mechanism: 'scram-sha-512' as const, credentialsSecretRef: { name: 'kafka-user' } } };
+    kubectlApply(spec({ dau: 180_000, region: 'india', kafka: secured }));
+    const ta = await waitFor('the TriggerAuthentication', () => read<k8s.KubernetesObject & { spec: { secretTargetRef: { parameter: string; name: string }[] } }>('keda.sh/v1alpha1', 'TriggerAuthentication', `${NAME}-kafka`));
+    expect(ta.spec.secretTargetRef.map((r) => `${r.parameter}=${r.name}`)).toEqual(['username=kafka-user', 'password=kafka-user', 'ca=kafka-ca']);
+    await waitFor('triggers using it', async () => (await kafkaTriggers()).every((t) => t.authenticationRef?.name === `${NAME}-kafka` && t.metadata.sasl === 'scram_sha512'));
+
+    kubectlApply(spec({ dau: 180_000, region: 'india' }));
+    await waitFor('the TriggerAuthentication pruned, triggers plain again', async () => !(await read('keda.sh/v1alpha1', 'TriggerAuthentication', `${NAME}-kafka`)) && (await kafkaTriggers()).every((t) => !t.authenticationRef && !t.metadata.sasl));
   });
 
   test('pause stops all writes; unpause resumes', async () => {

@@ -252,3 +252,43 @@ describe('render: schema migration Job and partition maintenance CronJob', () =>
     expect(podEnv(jobOf(p).spec!.template.spec!).MIGRATE_DAYS_AHEAD).toBe('30');
   });
 });
+
+describe('render: KEDA reads lag from a SASL / private-CA Kafka through a TriggerAuthentication', () => {
+  type Trigger = { type: string; metadata: Record<string, string>; authenticationRef?: { name: string } };
+  const triggersOf = (objs: KubernetesObject[]) => objs.filter((o) => o.kind === 'ScaledObject').flatMap((o) => (o as KubernetesObject & { spec: { triggers: Trigger[] } }).spec.triggers.filter((t) => t.type === 'kafka'));
+
+  test('SCRAM and a CA Secret: one TriggerAuthentication naming the same Secrets; every kafka trigger uses it', () => {
+    const objs = render(loadSample('production'), FULL).objects;
+    const ta = objs.filter((o) => o.kind === 'TriggerAuthentication') as (KubernetesObject & { spec: { secretTargetRef: unknown[] } })[];
+    expect(ta.map((o) => o.metadata?.name)).toEqual(['acme-kafka']);
+    expect(ta[0]!.spec.secretTargetRef).toEqual([
+      { parameter: 'username', name: 'acme-kafka-user', key: 'username' },
+      { parameter: 'password', name: 'acme-kafka-user', key: 'password' },
+      { parameter: 'ca', name: 'prod-kafka-cluster-ca-cert', key: 'ca.crt' },
+    ]);
+    const triggers = triggersOf(objs);
+    expect(triggers.length).toBeGreaterThan(0);
+    for (const t of triggers) {
+      expect(t.authenticationRef).toEqual({ name: 'acme-kafka' });
+      expect(t.metadata).toMatchObject({ sasl: 'scram_sha512', tls: 'enable' });
+      expect(Object.keys(t.metadata)).not.toEqual(expect.arrayContaining(['username', 'password', 'ca']));
+    }
+  });
+
+  test('a plain cluster gets no TriggerAuthentication and no auth settings; TLS with a public CA only tls: enable', () => {
+    const plain = render(pipeline(), FULL).objects;
+    expect(plain.some((o) => o.kind === 'TriggerAuthentication')).toBe(false);
+    for (const t of triggersOf(plain)) expect(t).not.toHaveProperty('authenticationRef');
+    const tlsOnly = render(pipeline({ kafka: { bootstrapServers: ['k:9093'], tls: { enabled: true } } }), FULL).objects;
+    expect(tlsOnly.some((o) => o.kind === 'TriggerAuthentication')).toBe(false);
+    for (const t of triggersOf(tlsOnly)) expect(t.metadata.tls).toBe('enable');
+    const plainSasl = render(pipeline({ kafka: { bootstrapServers: ['k:9092'], sasl: { mechanism: 'plain', credentialsSecretRef: { name: 'u' } } } }), FULL).objects;
+    for (const t of triggersOf(plainSasl)) expect(t.metadata.sasl).toBe('plaintext');
+  });
+
+  test('without KEDA (engine hpa) there is nothing for KEDA to read: no TriggerAuthentication', () => {
+    const p = loadSample('production');
+    expect(render({ ...p, spec: { ...p.spec, autoscaling: { engine: 'hpa' } } }, FULL).objects.some((o) => o.kind === 'TriggerAuthentication')).toBe(false);
+    expect(render(p, { capabilities: { keda: false } }).objects.some((o) => o.kind === 'TriggerAuthentication')).toBe(false);
+  });
+});
