@@ -33,9 +33,11 @@ kubectl(['create', 'namespace', ns]);
 kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pg' }, stringData: { username: 'u', password: 'p' } }));
 
 const operator = spawn(process.execPath, [`${root}/dist/operator/main.js`], {
-  // The heap cap the Helm chart and kustomize manager set (V8 otherwise grows its heap lazily
-  // far past what it needs: 383 MB RSS uncapped vs 196 MB capped for the same 320 pipelines).
-  env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=128', KUBECONFIG: env.KUBECONFIG, WATCH_NAMESPACES: ns, LEADER_ELECT: 'false', METRICS_PORT: values.port, RESYNC_SECONDS: '300', LOG_LEVEL: 'warn', MAX_CONCURRENT_RECONCILES: '8', PENDING_REQUEUE_SECONDS: '30' },
+  // The V8 settings the image, the Helm chart and kustomize manager set: V8 otherwise grows its
+  // heap lazily far past what it needs (320 pipelines: 383 MB RSS uncapped, 201 MB with the old
+  // space capped at 128 MB, 178 MB with 4 MB semi-spaces too, at the same latency).
+  // OPERATOR_NODE_OPTIONS tries other settings.
+  env: { ...process.env, NODE_OPTIONS: process.env.OPERATOR_NODE_OPTIONS ?? '--max-old-space-size=128 --max-semi-space-size=4', KUBECONFIG: env.KUBECONFIG, WATCH_NAMESPACES: ns, LEADER_ELECT: 'false', METRICS_PORT: values.port, RESYNC_SECONDS: '300', LOG_LEVEL: 'warn', MAX_CONCURRENT_RECONCILES: '8', PENDING_REQUEUE_SECONDS: '30' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const metric = async (name: string): Promise<number> => {
