@@ -1,6 +1,9 @@
 // Watch-backed caches (client-node ListWatch informers) of the pipelines, of every kind of
 // object the operator owns (selected by its managed-by label), and of Secrets (for the
 // rolling-restart hash). Reads during reconciles come from here, never from the API server.
+// Secrets are kept as digests only (see digestSecret): the few values the operator needs are
+// read on demand (secret-reader.ts).
+import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, KIND, PLURAL, type SyncPipeline } from '../api/v1alpha1.js';
 import { MANAGED_BY } from '../model/naming.js';
@@ -43,6 +46,24 @@ function basePath(apiVersion: string): string {
 
 export type ChangeHandler = (obj: k8s.KubernetesObject, kind: KindInfo) => void;
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Replaces a Secret's values by digests, in place. The operator watches every Secret of the
+ * namespaces it serves (a pipeline may name any of them), which on a busy cluster includes
+ * Helm release Secrets and certificates: holding their values would cost memory and keep
+ * credentials in the heap for no reason. A digest still changes when the value changes, which
+ * is all the rolling-restart hash needs. kubectl's last-applied annotation is dropped: for a
+ * Secret applied client-side it holds the values in plain text.
+ */
+export function digestSecret(secret: k8s.V1Secret): void {
+  if (secret.data) {
+    secret.data = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, `sha256:${createHash('sha256').update(v).digest('hex').slice(0, 32)}`]));
+  }
+  delete secret.stringData;
+  if (secret.metadata?.annotations?.[LAST_APPLIED] !== undefined) delete secret.metadata.annotations[LAST_APPLIED];
+}
+
 interface Watched {
   info: KindInfo;
   informers: k8s.Informer<k8s.KubernetesObject>[];
@@ -73,8 +94,11 @@ export class ClusterCache {
     return `${apiVersion}/${kind}`;
   }
 
-  /** Starts watching a kind (idempotent); resolves when its first list has arrived. */
-  async watch(info: KindInfo, labelSelector?: string): Promise<void> {
+  /**
+   * Starts watching a kind (idempotent); resolves when its first list has arrived. `transform`
+   * rewrites each object, in place, before it is cached and handed on.
+   */
+  async watch(info: KindInfo, labelSelector?: string, transform?: (obj: k8s.KubernetesObject) => void): Promise<void> {
     const key = this.key(info.apiVersion, info.kind);
     if (this.watched.has(key)) return;
     const scopes = this.opts.namespaces.length ? this.opts.namespaces : [undefined];
@@ -90,6 +114,7 @@ export class ClusterCache {
             // The cache keeps this very object: managedFields are never read and are often the
             // largest part of it, so drop them to keep the operator's memory small.
             if (obj.metadata) delete obj.metadata.managedFields;
+            transform?.(obj);
             this.opts.onChange(obj, info);
           });
         }
@@ -115,7 +140,7 @@ export class ClusterCache {
   }
 
   async watchSecrets(): Promise<void> {
-    await this.watch(SECRET_KIND);
+    await this.watch(SECRET_KIND, undefined, (o) => digestSecret(o as k8s.V1Secret));
   }
 
   isWatching(info: KindInfo): boolean {
@@ -142,6 +167,7 @@ export class ClusterCache {
     return this.list<k8s.KubernetesObject>(API_VERSION, KIND) as unknown as SyncPipeline[];
   }
 
+  /** A Secret with digests in place of its values (digestSecret). */
   secret(namespace: string, name: string): k8s.V1Secret | undefined {
     return this.get<k8s.V1Secret>('v1', 'Secret', name, namespace);
   }

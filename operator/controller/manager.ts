@@ -5,6 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Capabilities } from '../model/autoscaling.js';
 import type { Logger } from '../../workloads/shared/log.js';
 import { ClusterCache, ownedKinds, PIPELINE_KIND, type KindInfo } from './caches.js';
+import { SecretReader } from './secret-reader.js';
 import { ClusterClient, apiErrorMessage } from './cluster.js';
 import { ApiDiscovery, type CapabilitySource } from './discovery.js';
 import { startHttpServer } from './http.js';
@@ -109,6 +110,7 @@ export class OperatorManager {
       cache: this.cache,
       client,
       topics: this.topics,
+      secrets: SecretReader.forCluster(this.kc, this.cache),
       capabilities: () => this.capabilities,
       log: (m, f) => this.log.warn(m, f),
       ...(this.config.pendingRequeueMs !== undefined ? { pendingRequeueMs: this.config.pendingRequeueMs } : {}),

@@ -16,6 +16,7 @@ import { apiErrorMessage, describeRef, refOf, type ClusterClient, type PipelineE
 import { contentHash, needsApply, withAppliedHash } from './diff.js';
 import { buildStatus, observeCronJob, observeMigration, type DeploymentObservation, type Observation, type TopicObservation } from './status.js';
 import { KafkaCredentialsError, kafkaConfigFor, type TopicAdminPool } from './topic-admin.js';
+import type { SecretSource } from './secret-reader.js';
 import type { WorkResult } from './work-queue.js';
 
 /** Admin-mode topics whose deletion the user asked for are cleaned up through this finalizer. */
@@ -25,6 +26,8 @@ export interface ReconcilerDeps {
   cache: ClusterCache;
   client: ClusterClient;
   topics: TopicAdminPool;
+  /** Secret values, for the Kafka admin client only (the cache holds digests). */
+  secrets: SecretSource;
   capabilities: () => Capabilities;
   now?: () => Date;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -89,8 +92,6 @@ export class Reconciler {
     if (p.metadata.deletionTimestamp) return this.finalize(p);
 
     const caps = this.deps.capabilities();
-    const secretValue = (secretName: string, key: string) => this.secretValue(namespace, secretName, key);
-
     if (isPaused(p)) {
       // Paused means no writes at all: only the first reconcile after pausing records it.
       if (p.status?.conditions?.some((c) => c.type === 'Paused' && c.status === 'True')) return {};
@@ -110,7 +111,7 @@ export class Reconciler {
     let kafkaConfig: ReturnType<typeof kafkaConfigFor> | undefined;
     if (mode === 'admin') {
       try {
-        kafkaConfig = kafkaConfigFor(p.spec, secretValue);
+        kafkaConfig = kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
         existing = { ...existing, ...(await this.deps.topics.for(kafkaConfig).partitions(TOPICS.slice())) };
       } catch (err) {
         if (kafkaConfig) await this.deps.topics.evict(kafkaConfig);
@@ -225,12 +226,15 @@ export class Reconciler {
     return Object.fromEntries((p.status?.topics ?? []).filter((t) => t.partitions > 0).map((t) => [t.name, t.partitions]));
   }
 
-  private secretValue(namespace: string, name: string, key: string): string | undefined {
-    const data = this.deps.cache.secret(namespace, name)?.data?.[key];
-    return data === undefined ? undefined : Buffer.from(data, 'base64').toString('utf8');
+  /** The Kafka Secrets' values (SASL credentials, CA), read on demand: the cache holds digests. */
+  private async kafkaSecrets(p: SyncPipeline): Promise<(name: string, key: string) => string | undefined> {
+    const k = p.spec.kafka;
+    const names = [k.sasl?.credentialsSecretRef.name, k.tls?.enabled ? k.tls.caSecretRef?.name : undefined].filter((n): n is string => Boolean(n));
+    const values = new Map(await Promise.all(names.map(async (n) => [n, await this.deps.secrets.values(p.metadata.namespace!, n)] as const)));
+    return (name, key) => values.get(name)?.[key];
   }
 
-  /** Hash of the referenced Secret keys' contents (or their absence). */
+  /** Hash of the referenced Secret keys' contents (their digests, or their absence). */
   configHash(p: SyncPipeline): string {
     const h = createHash('sha256');
     for (const ref of referencedSecrets(p).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -286,7 +290,7 @@ export class Reconciler {
   /** The pipeline is being deleted: delete its admin-mode topics if asked, then let it go. */
   private async finalize(p: SyncPipeline): Promise<WorkResult> {
     if (!p.metadata.finalizers?.includes(TOPICS_FINALIZER)) return {};
-    const config = kafkaConfigFor(p.spec, (n, k) => this.secretValue(p.metadata.namespace!, n, k));
+    const config = kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
     const names = render(p, { capabilities: this.deps.capabilities() }).topics.map((t) => t.name);
     await this.deps.topics.for(config).delete(names);
     await this.deps.client.recordEvent(p, { type: 'Normal', reason: 'TopicsDeleted', message: `deleted topics ${names.join(', ')} as deleteTopicsOnDeletion asked` }).catch(() => undefined);

@@ -8,7 +8,7 @@ import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
 import { pipeline } from '../../support/fixtures.js';
 import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
 import { OperatorProcess } from '../../support/operator-process.js';
-import { kubectlApply, kubectlRun, prepareOperatorNamespace, teardownOperatorNamespace } from '../../support/operator-env.js';
+import { createSecret, kubectlApply, kubectlRun, prepareOperatorNamespace, teardownOperatorNamespace } from '../../support/operator-env.js';
 import { connectKafkaAdmin, kafkaBrokers, requireKube, testKubeConfig } from '../../support/services.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -78,3 +78,17 @@ test('deleting the pipeline deletes its topics when deleteTopicsOnDeletion is se
   kubectlRun(['delete', 'syncpipeline', 'topics', '-n', ns, '--wait=true', '--timeout=60s']);
   await waitFor('topics deleted', async () => Object.keys(await partitions()).length === 0, 30000);
 });
+
+test('SASL credentials: a Secret without the password is reported; with it, the operator gets as far as Kafka', async () => {
+  const cond = (name: string) => (JSON.parse(kubectlRun(['get', 'syncpipeline', name, '-n', ns, '-o', 'json'])) as SyncPipeline).status?.conditions?.find((c) => c.type === 'Ready');
+  const p = pipeline({ environment: 'dev', kafka: { bootstrapServers: kafkaBrokers(), topicManagement: { mode: 'admin' }, sasl: { mechanism: 'scram-sha-512', credentialsSecretRef: { name: 'sasl-user' } } } }, 'sasl');
+  createSecret(ns, 'sasl-user', { username: 'mobileforge' });
+  kubectlApply({ ...p, metadata: { name: 'sasl', namespace: ns } });
+  const missing = await waitFor('KafkaCredentialsMissing', () => (cond('sasl')?.reason === 'KafkaCredentialsMissing' ? cond('sasl') : undefined));
+  expect(missing?.message).toContain('Secret sasl-user lacks the Kafka SASL username or password');
+  // With both keys the operator logs in (reading the Secret through the API under its RBAC);
+  // this broker speaks no SASL, so it now fails further on, at Kafka.
+  createSecret(ns, 'sasl-user', { username: 'mobileforge', password: 'secret' });
+  await waitFor('past the credentials, at Kafka', () => cond('sasl')?.reason === 'KafkaUnreachable', 60000);
+  kubectlRun(['delete', 'syncpipeline', 'sasl', '-n', ns, '--wait=true', '--timeout=60s']);
+}, 120000);
