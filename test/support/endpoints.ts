@@ -23,10 +23,14 @@ export const EXTERNAL_MARKER: Record<ServiceName, string> = {
   kube: 'MOBILEFORGE_TEST_KUBECONFIG',
 };
 
+/** Where test/infra keeps its builds (MOBILEFORGE_CACHE, as in test/infra/lib.sh). */
+export function cacheDir(): string {
+  return process.env.MOBILEFORGE_CACHE ?? join(homedir(), '.cache', 'mobileforge-sync');
+}
+
 export function runDir(): string {
   if (process.env.MOBILEFORGE_RUN) return process.env.MOBILEFORGE_RUN;
-  const cache = process.env.MOBILEFORGE_CACHE ?? join(homedir(), '.cache', 'mobileforge-sync');
-  return join(cache, 'run');
+  return join(cacheDir(), 'run');
 }
 
 export function readEnvFile(path = join(runDir(), 'env')): Record<string, string> {

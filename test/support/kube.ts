@@ -7,6 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import { crdYaml } from '../../operator/api/crd-yaml.js';
+import { cacheDir } from './endpoints.js';
 import { uniqueName } from './services.js';
 
 /** The upstream CRDs the rendered objects must satisfy. Strimzi 0.51 serves KafkaTopic v1 and
@@ -22,7 +23,7 @@ export const UPSTREAM_CRDS = {
 export function upstreamCrdPath(key: keyof typeof UPSTREAM_CRDS): string {
   if (key !== 'kedaTriggerAuthentication') return sharedCrdPath(UPSTREAM_CRDS[key]);
   const version = readFileSync(join(packageRoot(), 'test', 'infra', 'versions.env'), 'utf8').match(/^KEDA_VERSION=(\S+)/m)?.[1];
-  const path = join(process.env.MOBILEFORGE_CRDS ?? '', `keda.sh_triggerauthentications.${version}.yaml`);
+  const path = join(process.env.MOBILEFORGE_CRDS ?? join(cacheDir(), 'crds'), `keda.sh_triggerauthentications.${version}.yaml`);
   if (!existsSync(path)) throw new Error(`KEDA CRD ${path} not found: run \`npm run infra:up\` (test/infra/build-go-tools.sh keda-crds fetches it)`);
   return path;
 }
