@@ -31,7 +31,7 @@ export class ProducerProcess extends ManagedProcess {
 
 /** Everything on the pipeline topics from now on, decoded, for tests to filter. */
 export class TopicRecorder {
-  readonly messages: { topic: string; key: string; message: SyncMessage; headers: Record<string, string> }[] = [];
+  readonly messages: { topic: string; partition: number; offset: number; key: string; message: SyncMessage; headers: Record<string, string> }[] = [];
   private constructor(private readonly consumer: Consumer) {}
 
   static async start(): Promise<TopicRecorder> {
@@ -54,9 +54,9 @@ export class TopicRecorder {
       assigned();
     });
     await consumer.run({
-      eachMessage: async ({ topic, message }) => {
+      eachMessage: async ({ topic, partition, message }) => {
         const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-        rec.messages.push({ topic, key: message.key?.toString() ?? '', message: parseMessage(message.value!), headers });
+        rec.messages.push({ topic, partition, offset: Number(message.offset), key: message.key?.toString() ?? '', message: parseMessage(message.value!), headers });
       },
     });
     await ready;

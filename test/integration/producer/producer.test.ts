@@ -110,6 +110,21 @@ describe('happy path', () => {
     expect(new Set(msgs.map((m) => m.key)).size).toBe(1);
   });
 
+  test('per-user order: one user\'s requests, sent one after another amid other users\' traffic, are on one partition in order', async () => {
+    const mine = Array.from({ length: 25 }, () => batch(RECORDS.sms, { user_id: 'ordered-user' }));
+    const noise = Array.from({ length: 100 }, (_, i) => batch(RECORDS.sms, { user_id: `noise-${i}` }));
+    const background = Promise.all(noise.map((b, i) => sleep(i * 2).then(() => send(client, 'sms', b))));
+    for (const b of mine) expect((await send(client, 'sms', b)).status).toBe(202);
+    await background;
+    const got = await waitFor('all 25 on the topic', () => {
+      const m = mine.map((b) => recorder.forRequest(b.request_id)[0]);
+      return m.every(Boolean) ? m.map((x) => x!) : undefined;
+    });
+    expect(new Set(got.map((m) => m.partition)).size).toBe(1);
+    const offsets = got.map((m) => m.offset);
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+  });
+
   test('india clients: contacts and call_logs refused with SOURCE_NOT_ALLOWED, sms accepted', async () => {
     const c = batch(RECORDS.contacts);
     expect(await send(indiaClient, 'contacts', c)).toMatchObject({ status: 403, body: { error: { code: 'SOURCE_NOT_ALLOWED' } } });
