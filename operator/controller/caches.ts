@@ -1,7 +1,7 @@
 // Watch-backed caches (client-node ListWatch informers) of the pipelines, of every kind of
 // object the operator owns (selected by its managed-by label), and of Secrets (for the
-// rolling-restart hash). Reads during reconciles come from here, never from the API server.
-// Secrets are kept as digests only (see digestSecret): the few values the operator needs are
+// rolling-restart hash), and of ConfigMaps (the same, for extra env). Reads during reconciles come from here, never from the API server.
+// Secrets and ConfigMaps are kept as digests only (see digestValues): the few values the operator needs are
 // read on demand (secret-reader.ts).
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
@@ -38,6 +38,7 @@ export function ownedKinds(caps: Capabilities): KindInfo[] {
 
 export const PIPELINE_KIND: KindInfo = { apiVersion: API_VERSION, kind: KIND, plural: PLURAL };
 export const SECRET_KIND: KindInfo = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' };
+export const CONFIGMAP_KIND: KindInfo = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps' };
 const MANAGED_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
 
 function basePath(apiVersion: string): string {
@@ -48,20 +49,23 @@ export type ChangeHandler = (obj: k8s.KubernetesObject, kind: KindInfo) => void;
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
+const digest = (v: string) => `sha256:${createHash('sha256').update(v).digest('hex').slice(0, 32)}`;
+const digestMap = (m: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, digest(v)]));
+
 /**
- * Replaces a Secret's values by digests, in place. The operator watches every Secret of the
- * namespaces it serves (a pipeline may name any of them), which on a busy cluster includes
- * Helm release Secrets and certificates: holding their values would cost memory and keep
- * credentials in the heap for no reason. A digest still changes when the value changes, which
- * is all the rolling-restart hash needs. kubectl's last-applied annotation is dropped: for a
- * Secret applied client-side it holds the values in plain text.
+ * Replaces a Secret's or ConfigMap's values by digests, in place. The operator watches every
+ * Secret and ConfigMap of the namespaces it serves (a pipeline may name any of them), which on
+ * a busy cluster includes Helm release Secrets and large ConfigMaps: holding their values
+ * would cost memory and keep credentials in the heap for no reason. A digest still changes
+ * when the value changes, which is all the rolling-restart hash needs. kubectl's last-applied
+ * annotation is dropped: for an object applied client-side it holds the values in plain text.
  */
-export function digestSecret(secret: k8s.V1Secret): void {
-  if (secret.data) {
-    secret.data = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, `sha256:${createHash('sha256').update(v).digest('hex').slice(0, 32)}`]));
-  }
-  delete secret.stringData;
-  if (secret.metadata?.annotations?.[LAST_APPLIED] !== undefined) delete secret.metadata.annotations[LAST_APPLIED];
+export function digestValues(obj: k8s.V1Secret | k8s.V1ConfigMap): void {
+  const o = obj as { data?: Record<string, string>; binaryData?: Record<string, string>; stringData?: Record<string, string> };
+  if (o.data) o.data = digestMap(o.data);
+  if (o.binaryData) o.binaryData = digestMap(o.binaryData);
+  delete o.stringData;
+  if (obj.metadata?.annotations?.[LAST_APPLIED] !== undefined) delete obj.metadata.annotations[LAST_APPLIED];
 }
 
 interface Watched {
@@ -140,7 +144,11 @@ export class ClusterCache {
   }
 
   async watchSecrets(): Promise<void> {
-    await this.watch(SECRET_KIND, undefined, (o) => digestSecret(o as k8s.V1Secret));
+    await this.watch(SECRET_KIND, undefined, (o) => digestValues(o as k8s.V1Secret));
+  }
+
+  async watchConfigMaps(): Promise<void> {
+    await this.watch(CONFIGMAP_KIND, undefined, (o) => digestValues(o as k8s.V1ConfigMap));
   }
 
   isWatching(info: KindInfo): boolean {
@@ -167,7 +175,12 @@ export class ClusterCache {
     return this.list<k8s.KubernetesObject>(API_VERSION, KIND) as unknown as SyncPipeline[];
   }
 
-  /** A Secret with digests in place of its values (digestSecret). */
+  /** A ConfigMap with digests in place of its values (digestValues). */
+  configMap(namespace: string, name: string): k8s.V1ConfigMap | undefined {
+    return this.get<k8s.V1ConfigMap>('v1', 'ConfigMap', name, namespace);
+  }
+
+  /** A Secret with digests in place of its values (digestValues). */
   secret(namespace: string, name: string): k8s.V1Secret | undefined {
     return this.get<k8s.V1Secret>('v1', 'Secret', name, namespace);
   }

@@ -11,7 +11,7 @@ import { ApiDiscovery, type CapabilitySource } from './discovery.js';
 import { startHttpServer } from './http.js';
 import { LeaderElector } from './leader-election.js';
 import { OperatorMetrics } from './metrics.js';
-import { Reconciler, referencedSecrets } from './reconciler.js';
+import { Reconciler, referencedConfigMaps, referencedSecrets } from './reconciler.js';
 import { TopicAdminPool } from './topic-admin.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -86,10 +86,11 @@ export class OperatorManager {
     if (kind.kind === PIPELINE_KIND.kind) {
       const key = this.keyFor(ns, obj.metadata?.name);
       if (key) this.queue?.add(key);
-    } else if (kind.kind === 'Secret') {
-      // Only pipelines that reference this Secret care about it.
+    } else if (kind.kind === 'Secret' || kind.kind === 'ConfigMap') {
+      // Only pipelines that reference this Secret or ConfigMap care about it.
+      const refs = kind.kind === 'Secret' ? referencedSecrets : referencedConfigMaps;
       for (const p of this.cache?.pipelines() ?? []) {
-        if (p.metadata.namespace === ns && referencedSecrets(p).some((r) => r.name === obj.metadata?.name)) this.queue?.add(`${ns}/${p.metadata.name}`);
+        if (p.metadata.namespace === ns && refs(p).some((r) => r.name === obj.metadata?.name)) this.queue?.add(`${ns}/${p.metadata.name}`);
       }
     } else {
       const key = this.keyFor(ns, obj.metadata?.labels?.['app.kubernetes.io/instance']);
@@ -136,6 +137,7 @@ export class OperatorManager {
     });
     await this.cache.watchOwned(ownedKinds(this.capabilities));
     await this.cache.watchSecrets();
+    await this.cache.watchConfigMaps();
     await this.cache.watchPipelines();
     this.synced = true;
     this.log.info('caches synced; reconciling', { pipelines: this.cache.pipelines().length });

@@ -60,6 +60,19 @@ export function referencedSecrets(p: SyncPipeline): { name: string; keys: string
   return refs;
 }
 
+/** ConfigMap keys the pods read through extra env (`configMapKeyRef`): a change rolls them too. */
+export function referencedConfigMaps(p: SyncPipeline): { name: string; keys: string[] }[] {
+  const s = p.spec;
+  const refs: { name: string; keys: string[] }[] = [];
+  for (const c of [s.producer, ...Object.values(s.consumers ?? {})]) {
+    for (const e of c?.env ?? []) {
+      const ref = (e.valueFrom as { configMapKeyRef?: { name?: string; key?: string } } | undefined)?.configMapKeyRef;
+      if (ref?.name && ref.key) refs.push({ name: ref.name, keys: [ref.key] });
+    }
+  }
+  return refs;
+}
+
 function deploymentObservation(d: k8s.V1Deployment | undefined): DeploymentObservation | undefined {
   if (!d) return undefined;
   const desired = d.spec?.replicas ?? 1;
@@ -234,12 +247,17 @@ export class Reconciler {
     return (name, key) => values.get(name)?.[key];
   }
 
-  /** Hash of the referenced Secret keys' contents (their digests, or their absence). */
+  /** Hash of the referenced Secret and ConfigMap keys' contents (their digests, or their absence). */
   configHash(p: SyncPipeline): string {
     const h = createHash('sha256');
     for (const ref of referencedSecrets(p).sort((a, b) => a.name.localeCompare(b.name))) {
       const secret = this.deps.cache.secret(p.metadata.namespace!, ref.name);
       for (const key of [...ref.keys].sort()) h.update(`${ref.name}/${key}=${secret?.data?.[key] ?? '<missing>'}\n`);
+    }
+    // ConfigMaps only add lines when referenced: hashes of pipelines without any stay as they were.
+    for (const ref of referencedConfigMaps(p).sort((a, b) => a.name.localeCompare(b.name))) {
+      const cm = this.deps.cache.configMap(p.metadata.namespace!, ref.name);
+      for (const key of [...ref.keys].sort()) h.update(`configmap:${ref.name}/${key}=${cm?.data?.[key] ?? cm?.binaryData?.[key] ?? '<missing>'}\n`);
     }
     return h.digest('hex').slice(0, 16);
   }

@@ -49,7 +49,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   resources: ["kafkatopics"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: [""]
-  resources: ["secrets"]
+  resources: ["secrets", "configmaps"]
   verbs: ["get", "list", "watch"]
 - apiGroups: [""]
   resources: ["events"]

@@ -182,6 +182,21 @@ describe('the operator', () => {
     expect(after).toMatch(/^[0-9a-f]{16}$/);
   });
 
+  test('a ConfigMap read through extra env changing rolls the pods too', async () => {
+    const hashOf = async () => (await read<k8s.V1Deployment>('apps/v1', 'Deployment', `${NAME}-consumer-sms`))?.spec?.template.metadata?.annotations?.['mobileforge.credeau.com/config-hash'];
+    kubectlApply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sms-flags', namespace: ns }, data: { flags: 'beta=off' } });
+    const before = await hashOf();
+    kubectlApply(spec({ dau: 180_000, region: 'india', consumers: { sms: { env: [{ name: 'FEATURE_FLAGS', valueFrom: { configMapKeyRef: { name: 'sms-flags', key: 'flags' } } }] } } }));
+    const referenced = await waitFor('the hash to include the ConfigMap', async () => {
+      const h = await hashOf();
+      return h !== before ? h : undefined;
+    });
+    kubectlApply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sms-flags', namespace: ns }, data: { flags: 'beta=on' } });
+    await waitFor('a new config hash after the ConfigMap changed', async () => (await hashOf()) !== referenced);
+    kubectlApply(spec({ dau: 180_000, region: 'india' }));
+    await waitFor('back to the hash without the ConfigMap', async () => (await hashOf()) === before);
+  });
+
   test('a new image migrates first: Deployments keep the old image until the new Job succeeds; a failed one is Degraded', async () => {
     const image = (d: k8s.V1Deployment | undefined) => d?.spec?.template.spec?.containers[0]?.image;
     const v2 = spec({ dau: 180_000, region: 'india', image: { repository: 'registry.example.com/mobileforge/sync-workload', tag: '0.2.0' } });
