@@ -51,7 +51,13 @@ export function observeMigration(name: string, job: V1Job | undefined): Migratio
   }
   if ((st.active ?? 0) > 0 || startTime) {
     const retries = st.failed ?? 0;
-    return { ...base, phase: 'Running', message: retries > 0 ? `running; ${retries} failed attempt(s) so far (kubectl logs job/${name})` : 'running' };
+    const tries = retries > 0 ? `; ${retries} failed attempt(s) so far (kubectl logs job/${name})` : '';
+    // `ready` counts pods whose containers run (the migration has no probe). An active pod that
+    // is not ready has not started: scheduling or an image pull, which only a person can fix.
+    if ((st.active ?? 0) > 0 && st.ready === 0) {
+      return { ...base, phase: 'Running', message: `its pod has not started yet (scheduling or image pull? kubectl describe pods -l batch.kubernetes.io/job-name=${name})${tries}` };
+    }
+    return { ...base, phase: 'Running', message: `running${tries}` };
   }
   return { ...base, phase: 'Pending', message: 'waiting for the Job controller to start a pod' };
 }

@@ -88,6 +88,9 @@ describe('observing Jobs', () => {
     expect(observeMigration('j', { status: {} }).phase).toBe('Pending');
     expect(observeMigration('j', { status: { active: 1, startTime: t0 } })).toMatchObject({ phase: 'Running', startTime: '2026-01-01T00:00:00Z' });
     expect(observeMigration('j', { status: { active: 1, failed: 2, startTime: t0 } }).message).toContain('2 failed attempt(s)');
+    // A pod that is active but not running has not started: say where to look.
+    expect(observeMigration('j', { status: { active: 1, ready: 0, startTime: t0 } }).message).toContain('kubectl describe pods -l batch.kubernetes.io/job-name=j');
+    expect(observeMigration('j', { status: { active: 1, ready: 1, startTime: t0 } }).message).toBe('running');
     // SuccessCriteriaMet alone is not success yet: the Job controller sets Complete after its pods finish.
     expect(observeMigration('j', { status: { startTime: t0, conditions: [{ type: 'SuccessCriteriaMet', status: 'True' }] } }).phase).toBe('Running');
     expect(observeMigration('j', { status: { startTime: t0, completionTime: new Date('2026-01-01T00:00:09Z'), succeeded: 1, conditions: [{ type: 'SuccessCriteriaMet', status: 'True' }, { type: 'Complete', status: 'True' }] } })).toEqual({
