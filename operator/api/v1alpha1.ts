@@ -309,6 +309,22 @@ const AutoscalingSchema = Type.Object(
   { description: 'Autoscaling of the Producer API and the consumers.' },
 );
 
+const MonitoringSchema = Type.Object(
+  {
+    podMonitor: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Boolean({ description: 'Create a PodMonitor (Prometheus Operator) that scrapes /metrics of the Producer API and consumer pods.' }),
+          interval: Type.Optional(Type.String({ pattern: '^[0-9]+(ms|s|m|h)$', maxLength: 16, description: 'Scrape interval, e.g. "30s". Defaults to 30s.' })),
+          labels: Type.Optional(StringMap({ description: 'Labels on the PodMonitor, e.g. release: kube-prometheus-stack, so that your Prometheus selects it.' })),
+        },
+        { description: 'A PodMonitor for the workloads. Needs the Prometheus Operator (monitoring.coreos.com/v1); without it the Monitoring condition says so.' },
+      ),
+    ),
+  },
+  { description: 'Metrics collection for the workloads.' },
+);
+
 export const DEFAULT_MAINTENANCE_SCHEDULE = '15 0 * * *';
 
 const MaintenanceSchema = Type.Object(
@@ -357,6 +373,7 @@ export const SpecSchema = Type.Object(
     consumers: Type.Optional(Type.Object(consumerProps, { description: 'Overrides per consumer: sms (sms_batched), events (events_log), common (apps, contacts, call logs).' })),
     autoscaling: Type.Optional(AutoscalingSchema),
     maintenance: Type.Optional(MaintenanceSchema),
+    monitoring: Type.Optional(MonitoringSchema),
   },
   {
     description: 'Desired state of a MobileForge sync pipeline.',
@@ -379,7 +396,7 @@ export const SpecSchema = Type.Object(
 
 const ConditionSchema = Type.Object(
   {
-    type: Type.String({ maxLength: 316, description: 'Condition type: Ready, Reconciling, Paused, Producer, SmsConsumer, EventsConsumer, CommonConsumer, Topics, Autoscaling, Migration, PartitionMaintenance.' }),
+    type: Type.String({ maxLength: 316, description: 'Condition type: Ready, Reconciling, Paused, Producer, SmsConsumer, EventsConsumer, CommonConsumer, Topics, Autoscaling, Migration, PartitionMaintenance, Monitoring.' }),
     status: StringEnum(['True', 'False', 'Unknown'] as const, { description: 'True, False or Unknown.' }),
     observedGeneration: Type.Optional(Type.Integer({ minimum: 0, description: 'The generation this condition was computed for.' })),
     lastTransitionTime: Type.String({ format: 'date-time', description: 'When status last changed.' }),

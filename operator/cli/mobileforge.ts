@@ -81,7 +81,7 @@ function renderCommand(args: string[], readStdin: () => string): string {
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) return;
     const pipeline = validatePipeline(value, where);
-    const result = render(pipeline, { capabilities: { keda: !values['no-keda'], kafkaTopicApiVersion: `kafka.strimzi.io/${topicApi}` } });
+    const result = render(pipeline, { capabilities: { keda: !values['no-keda'], podMonitor: true, kafkaTopicApiVersion: `kafka.strimzi.io/${topicApi}` } });
     objects.push(...result.objects);
   });
   if (output === 'json') return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`;

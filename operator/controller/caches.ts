@@ -33,6 +33,7 @@ export function ownedKinds(caps: Capabilities): KindInfo[] {
           { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', plural: 'scaledobjects' },
         ]
       : []),
+    ...(caps.podMonitor ? [{ apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', plural: 'podmonitors' }] : []),
   ];
 }
 

@@ -1,5 +1,6 @@
 // What the cluster can do: which KafkaTopic API version Strimzi serves (v1 from Strimzi 0.49,
-// only v1 from 1.0; v1beta2 before), and whether KEDA's ScaledObject API exists.
+// only v1 from 1.0; v1beta2 before), whether KEDA's ScaledObject API exists, and whether the
+// Prometheus Operator's PodMonitor API does.
 import * as k8s from '@kubernetes/client-node';
 import type { Capabilities } from '../model/autoscaling.js';
 
@@ -18,6 +19,10 @@ export class ApiDiscovery implements CapabilitySource {
     const versions = (group: string): string[] => groups.groups.find((g) => g.name === group)?.versions.map((v) => v.version) ?? [];
     const strimzi = versions('kafka.strimzi.io');
     const kafkaTopicApiVersion = strimzi.includes('v1') ? 'kafka.strimzi.io/v1' : strimzi.includes('v1beta2') ? 'kafka.strimzi.io/v1beta2' : undefined;
-    return { keda: versions('keda.sh').includes('v1alpha1'), ...(kafkaTopicApiVersion ? { kafkaTopicApiVersion } : {}) };
+    return {
+      keda: versions('keda.sh').includes('v1alpha1'),
+      ...(kafkaTopicApiVersion ? { kafkaTopicApiVersion } : {}),
+      ...(versions('monitoring.coreos.com').includes('v1') ? { podMonitor: true } : {}),
+    };
   }
 }

@@ -132,6 +132,14 @@ function migrationCondition(m: MigrationObservation): ConditionInput {
   }
 }
 
+/** Only when a PodMonitor was asked for; informational (metrics do not make a pipeline unready). */
+function monitoringCondition(o: Observation): ConditionInput[] {
+  const m = o.render.monitoring;
+  if (!m) return [];
+  if ('blocked' in m) return [{ type: 'Monitoring', status: 'False', reason: 'PrometheusOperatorNotInstalled', message: m.blocked }];
+  return [{ type: 'Monitoring', status: 'True', reason: 'PodMonitor', message: `Prometheus scrapes the workloads' /metrics through PodMonitor ${m.podMonitor}` }];
+}
+
 /** Informational: a failed maintenance run leaves days of partitions ahead, so Ready ignores it. */
 function partitionMaintenanceCondition(c: PartitionMaintenanceObservation | undefined): ConditionInput {
   const type = 'PartitionMaintenance';
@@ -205,6 +213,7 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
       { type: 'Paused', status: 'False', reason: 'Active', message: 'reconciling' },
       ...parts,
       partitionMaintenanceCondition(o.partitionMaintenance),
+      ...monitoringCondition(o),
     ];
   }
 

@@ -14,6 +14,8 @@ export interface Capabilities {
   kafkaTopicApiVersion?: 'kafka.strimzi.io/v1' | 'kafka.strimzi.io/v1beta2';
   /** Whether KEDA's ScaledObject CRD is installed. */
   keda: boolean;
+  /** Whether the Prometheus Operator's PodMonitor API (monitoring.coreos.com/v1) is served. */
+  podMonitor?: boolean;
 }
 
 export interface EngineDecision {

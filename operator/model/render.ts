@@ -11,6 +11,7 @@ import { sizeForDau, type Sizing } from './ladder.js';
 import { kafkaTopic } from './strimzi.js';
 import { desiredTopics, type DesiredTopic, type PartitionCounts } from './topics.js';
 import { migrationJob, partitionsCronJob } from './maintenance.js';
+import { podMonitor, wantsPodMonitor } from './monitoring.js';
 import { deployment, disruptionBudget, producerIngress, producerService, workloadServiceAccount } from './workloads.js';
 
 export interface RenderInput {
@@ -30,6 +31,8 @@ export interface RenderResult {
   engineFallback?: string;
   /** Set when topics are wanted from Strimzi but its KafkaTopic API is missing. */
   topicsBlocked?: string;
+  /** Whether a PodMonitor was asked for, and why there is none if so. */
+  monitoring?: { podMonitor: string } | { blocked: string };
   /** Name of the migration Job the workloads wait for. */
   migrationJob: string;
   objects: KubernetesObject[];
@@ -62,6 +65,15 @@ export function render(p: SyncPipeline, input: RenderInput): RenderResult {
     else if (engine === 'hpa') objects.push(hpa(p, c, components[c]));
   }
 
+  let monitoring: RenderResult['monitoring'];
+  if (wantsPodMonitor(p)) {
+    if (input.capabilities.podMonitor) {
+      const pm = podMonitor(p);
+      objects.push(pm);
+      monitoring = { podMonitor: pm.metadata!.name! };
+    } else monitoring = { blocked: 'monitoring.podMonitor is enabled but the cluster serves no PodMonitor API (monitoring.coreos.com/v1): install the Prometheus Operator, or scrape the pods\' /metrics another way' };
+  }
+
   let topicsBlocked: string | undefined;
   if (topicMode(spec) === 'strimzi') {
     const version = input.capabilities.kafkaTopicApiVersion;
@@ -76,6 +88,7 @@ export function render(p: SyncPipeline, input: RenderInput): RenderResult {
     engine,
     ...(fallbackReason ? { engineFallback: fallbackReason } : {}),
     ...(topicsBlocked ? { topicsBlocked } : {}),
+    ...(monitoring ? { monitoring } : {}),
     migrationJob: migration.metadata!.name!,
     objects,
   };

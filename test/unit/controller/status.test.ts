@@ -108,3 +108,15 @@ describe('observing Jobs', () => {
     });
   });
 });
+
+describe('the Monitoring condition', () => {
+  test('absent unless a PodMonitor was asked for; says why there is none; never affects Ready', () => {
+    expect(cond(buildStatus(observe(), undefined, 't'), 'Monitoring')).toBeUndefined();
+    const asked = pipeline({ dau: 60_000, monitoring: { podMonitor: { enabled: true } } });
+    const withApi = buildStatus(observe({ render: render(asked, { capabilities: { keda: true, podMonitor: true } }) }), undefined, 't');
+    expect(cond(withApi, 'Monitoring')).toMatchObject({ status: 'True', reason: 'PodMonitor' });
+    const without = buildStatus(observe({ render: render(asked, { capabilities: { keda: true } }) }), undefined, 't');
+    expect(cond(without, 'Monitoring')).toMatchObject({ status: 'False', reason: 'PrometheusOperatorNotInstalled' });
+    expect(cond(without, 'Ready')?.status).toBe('True');
+  });
+});

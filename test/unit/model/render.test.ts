@@ -292,3 +292,26 @@ describe('render: KEDA reads lag from a SASL / private-CA Kafka through a Trigge
     expect(render(p, { capabilities: { keda: false } }).objects.some((o) => o.kind === 'TriggerAuthentication')).toBe(false);
   });
 });
+
+describe('render: a PodMonitor for the workloads, when asked and when the cluster has the API', () => {
+  const monitored = pipeline({ monitoring: { podMonitor: { enabled: true, interval: '15s', labels: { release: 'kube-prometheus-stack' } } } });
+
+  test('it selects the pipeline\'s pods and scrapes /metrics on the http port', () => {
+    const r = render(monitored, { capabilities: { keda: true, podMonitor: true } });
+    const pm = r.objects.find((o) => o.kind === 'PodMonitor') as KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: unknown[] } };
+    expect(pm.metadata?.name).toBe('test-workloads');
+    expect(pm.metadata?.labels).toMatchObject({ release: 'kube-prometheus-stack', 'app.kubernetes.io/managed-by': 'mobileforge-operator' });
+    expect(pm.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'mobileforge-sync', 'app.kubernetes.io/instance': 'test' });
+    expect(pm.spec.podMetricsEndpoints).toEqual([{ port: 'http', path: '/metrics', interval: '15s' }]);
+    expect(r.monitoring).toEqual({ podMonitor: 'test-workloads' });
+    // The pods it selects do serve /metrics on a port named http.
+    for (const d of deployments(r.objects)) expect(d.spec!.template.spec!.containers[0]!.ports).toContainEqual(expect.objectContaining({ name: 'http' }));
+  });
+
+  test('not asked: none; asked without the Prometheus Operator: none, and the reason', () => {
+    expect(render(pipeline(), { capabilities: { keda: true, podMonitor: true } }).objects.some((o) => o.kind === 'PodMonitor')).toBe(false);
+    const r = render(monitored, { capabilities: { keda: true } });
+    expect(r.objects.some((o) => o.kind === 'PodMonitor')).toBe(false);
+    expect(r.monitoring).toEqual({ blocked: expect.stringContaining('no PodMonitor API') });
+  });
+});

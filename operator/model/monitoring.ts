@@ -1,0 +1,38 @@
+// A PodMonitor (Prometheus Operator) for the pipeline's workloads: every Producer API and
+// consumer pod serves /metrics on its `http` port. The migration and maintenance pods expose
+// no port, so the port name alone keeps them out.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { SyncPipeline } from '../api/v1alpha1.js';
+import { APP_NAME, instanceLabels } from './naming.js';
+import { childMeta } from './metadata.js';
+
+export const DEFAULT_SCRAPE_INTERVAL = '30s';
+
+export interface PodMonitor extends KubernetesObject {
+  spec: {
+    selector: { matchLabels: Record<string, string> };
+    podMetricsEndpoints: { port: string; path: string; interval: string }[];
+  };
+}
+
+export function podMonitorName(pipeline: string): string {
+  return `${pipeline}-workloads`;
+}
+
+export function wantsPodMonitor(p: SyncPipeline): boolean {
+  return p.spec.monitoring?.podMonitor?.enabled === true;
+}
+
+export function podMonitor(p: SyncPipeline): PodMonitor {
+  const name = p.metadata.name;
+  const pm = p.spec.monitoring?.podMonitor;
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PodMonitor',
+    metadata: childMeta(p, podMonitorName(name), { ...pm?.labels, ...instanceLabels(name), 'app.kubernetes.io/component': 'monitoring' }),
+    spec: {
+      selector: { matchLabels: { 'app.kubernetes.io/name': APP_NAME, 'app.kubernetes.io/instance': name } },
+      podMetricsEndpoints: [{ port: 'http', path: '/metrics', interval: pm?.interval ?? DEFAULT_SCRAPE_INTERVAL }],
+    },
+  };
+}
