@@ -51,26 +51,23 @@ export function referencedSecrets(p: SyncPipeline): { name: string; keys: string
   const k = s.kafka;
   if (k.sasl) refs.push({ name: k.sasl.credentialsSecretRef.name, keys: [k.sasl.credentialsSecretRef.usernameKey ?? 'username', k.sasl.credentialsSecretRef.passwordKey ?? 'password'] });
   if (k.tls?.enabled && k.tls.caSecretRef) refs.push({ name: k.tls.caSecretRef.name, keys: [k.tls.caSecretRef.key ?? 'ca.crt'] });
-  for (const c of [s.producer, ...Object.values(s.consumers ?? {})]) {
-    for (const e of c?.env ?? []) {
-      const ref = (e.valueFrom as { secretKeyRef?: { name?: string; key?: string } } | undefined)?.secretKeyRef;
-      if (ref?.name && ref.key) refs.push({ name: ref.name, keys: [ref.key] });
-    }
-  }
-  return refs;
+  return [...refs, ...extraEnvRefs(p, 'secretKeyRef')];
+}
+
+/** Secret or ConfigMap keys the components' extra env reads (`valueFrom`). */
+function extraEnvRefs(p: SyncPipeline, source: 'secretKeyRef' | 'configMapKeyRef'): { name: string; keys: string[] }[] {
+  const s = p.spec;
+  return [s.producer, ...Object.values(s.consumers ?? {})].flatMap((c) =>
+    (c?.env ?? []).flatMap((e) => {
+      const ref = (e.valueFrom as Record<typeof source, { name?: string; key?: string } | undefined> | undefined)?.[source];
+      return ref?.name && ref.key ? [{ name: ref.name, keys: [ref.key] }] : [];
+    }),
+  );
 }
 
 /** ConfigMap keys the pods read through extra env (`configMapKeyRef`): a change rolls them too. */
 export function referencedConfigMaps(p: SyncPipeline): { name: string; keys: string[] }[] {
-  const s = p.spec;
-  const refs: { name: string; keys: string[] }[] = [];
-  for (const c of [s.producer, ...Object.values(s.consumers ?? {})]) {
-    for (const e of c?.env ?? []) {
-      const ref = (e.valueFrom as { configMapKeyRef?: { name?: string; key?: string } } | undefined)?.configMapKeyRef;
-      if (ref?.name && ref.key) refs.push({ name: ref.name, keys: [ref.key] });
-    }
-  }
-  return refs;
+  return extraEnvRefs(p, 'configMapKeyRef');
 }
 
 function deploymentObservation(d: k8s.V1Deployment | undefined): DeploymentObservation | undefined {
@@ -250,15 +247,19 @@ export class Reconciler {
   /** Hash of the referenced Secret and ConfigMap keys' contents (their digests, or their absence). */
   configHash(p: SyncPipeline): string {
     const h = createHash('sha256');
-    for (const ref of referencedSecrets(p).sort((a, b) => a.name.localeCompare(b.name))) {
-      const secret = this.deps.cache.secret(p.metadata.namespace!, ref.name);
-      for (const key of [...ref.keys].sort()) h.update(`${ref.name}/${key}=${secret?.data?.[key] ?? '<missing>'}\n`);
-    }
+    const ns = p.metadata.namespace!;
+    const add = (refs: { name: string; keys: string[] }[], prefix: string, values: (name: string) => Record<string, string> | undefined) => {
+      for (const ref of [...refs].sort((a, b) => a.name.localeCompare(b.name))) {
+        const data = values(ref.name);
+        for (const key of [...ref.keys].sort()) h.update(`${prefix}${ref.name}/${key}=${data?.[key] ?? '<missing>'}\n`);
+      }
+    };
+    add(referencedSecrets(p), '', (n) => this.deps.cache.secret(ns, n)?.data);
     // ConfigMaps only add lines when referenced: hashes of pipelines without any stay as they were.
-    for (const ref of referencedConfigMaps(p).sort((a, b) => a.name.localeCompare(b.name))) {
-      const cm = this.deps.cache.configMap(p.metadata.namespace!, ref.name);
-      for (const key of [...ref.keys].sort()) h.update(`configmap:${ref.name}/${key}=${cm?.data?.[key] ?? cm?.binaryData?.[key] ?? '<missing>'}\n`);
-    }
+    add(referencedConfigMaps(p), 'configmap:', (n) => {
+      const cm = this.deps.cache.configMap(ns, n);
+      return cm ? { ...cm.binaryData, ...cm.data } : undefined;
+    });
     return h.digest('hex').slice(0, 16);
   }
 

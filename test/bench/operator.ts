@@ -13,6 +13,7 @@ import { crdYaml } from '../../operator/api/crd-yaml.js';
 import { API_VERSION, KIND, type SyncPipeline } from '../../operator/api/v1alpha1.js';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import { readEnvFile } from '../support/endpoints.js';
+import { succeededJobStatus } from '../support/job-runner.js';
 
 const { values } = parseArgs({ options: { samples: { type: 'string', default: '20' }, size: { type: 'string', default: '300' }, port: { type: 'string', default: '18181' } } });
 const SAMPLES = Number(values.samples);
@@ -69,11 +70,9 @@ const completeJob = async (j: k8s.V1Job) => {
   const name = j.metadata!.name!;
   if (completed.has(name) || j.status?.conditions?.some((c) => c.type === 'Complete')) return;
   completed.add(name);
-  const t = new Date();
-  const cond = (type: string) => ({ type, status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastTransitionTime: t, lastProbeTime: t });
   await batch
     .patchNamespacedJobStatus(
-      { name, namespace: ns, body: { status: { startTime: t, completionTime: t, succeeded: 1, conditions: [cond('SuccessCriteriaMet'), cond('Complete')] } } },
+      { name, namespace: ns, body: { status: succeededJobStatus({ started: true }) } },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     )
     .catch(() => completed.delete(name));

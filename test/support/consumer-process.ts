@@ -1,9 +1,6 @@
 // Runs the real consumer (dist/workloads/consumer/main.js) against the test Kafka, MongoDB-wire
 // server and PostgreSQL.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { packageRoot } from '../../operator/util/repo-root.js';
-import { ManagedProcess, freePort } from './managed-process.js';
+import { ManagedProcess, freePort, runToExit } from './managed-process.js';
 import { kafkaBrokers, workloadPostgresEnv } from './services.js';
 
 export class ConsumerProcess extends ManagedProcess {
@@ -25,15 +22,7 @@ export class ConsumerProcess extends ManagedProcess {
 
 /** Runs a database job of the workload image (`migrate`, `partitions`) once; its exit code and log. */
 export async function runJob(job: 'migrate' | 'partitions', env: Record<string, string>): Promise<{ code: number | null; log: string }> {
-  const out: Buffer[] = [];
-  const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'workloads', 'consumer', `${job}.js`)], {
-    env: { ...workloadPostgresEnv(), DI_MONGODB_URI: process.env.MONGODB_URI ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.on('data', (d: Buffer) => out.push(d));
-  child.stderr.on('data', (d: Buffer) => out.push(d));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, log: Buffer.concat(out).toString() };
+  return runToExit(['workloads', 'consumer', `${job}.js`], [], { ...workloadPostgresEnv(), DI_MONGODB_URI: process.env.MONGODB_URI ?? '', ...env });
 }
 
 export const runMigrate = (env: Record<string, string>) => runJob('migrate', env);

@@ -5,10 +5,8 @@
 // a status without running anything, for suites that only need the gate opened or closed.
 // The status shapes were checked against kube-apiserver 1.35's Job status validation
 // (Complete needs SuccessCriteriaMet first, Failed needs FailureTarget first).
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { V1EnvVar } from '@kubernetes/client-node';
-import { packageRoot } from '../../operator/util/repo-root.js';
+import { runToExit } from './managed-process.js';
 
 export type Kubectl = (args: string[], input?: string) => string;
 
@@ -37,13 +35,22 @@ export function markJobRunning(kubectl: Kubectl, ns: string, name: string): void
   patchStatus(kubectl, ns, name, { startTime: now(), active: 1 });
 }
 
+/**
+ * The status the Job controller writes when its one pod succeeded (SuccessCriteriaMet, then
+ * Complete); with `started`, also the start time, for a Job never marked running.
+ */
+export function succeededJobStatus(opts: { started?: boolean } = {}): Record<string, unknown> {
+  return {
+    ...(opts.started ? { startTime: now() } : {}),
+    active: 0, succeeded: 1, ready: 0, completionTime: now(),
+    conditions: [condition('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods'), condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods')],
+  };
+}
+
 export function markJobSucceeded(kubectl: Kubectl, ns: string, name: string): void {
   const job = JSON.parse(kubectl(['get', 'job', name, '-n', ns, '-o', 'json'])) as JobObject;
   if (!job.status?.startTime) markJobRunning(kubectl, ns, name);
-  patchStatus(kubectl, ns, name, {
-    active: 0, succeeded: 1, ready: 0, completionTime: now(),
-    conditions: [condition('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods'), condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods')],
-  });
+  patchStatus(kubectl, ns, name, succeededJobStatus());
 }
 
 export function markJobFailed(kubectl: Kubectl, ns: string, name: string, message = 'Job has reached the specified backoff limit'): void {
@@ -87,15 +94,7 @@ export async function runJob(kubectl: Kubectl, ns: string, name: string): Promis
   const container = job.spec.template.spec.containers[0]!;
   const env = resolveEnv(kubectl, ns, container.env ?? []);
   markJobRunning(kubectl, ns, name);
-  const out: Buffer[] = [];
-  const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'workloads', 'entrypoint.js'), ...(container.args ?? [])], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.on('data', (d: Buffer) => out.push(d));
-  child.stderr.on('data', (d: Buffer) => out.push(d));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const log = Buffer.concat(out).toString();
+  const { code, log } = await runToExit(['workloads', 'entrypoint.js'], container.args ?? [], { PATH: process.env.PATH ?? '', ...env });
   if (code === 0) markJobSucceeded(kubectl, ns, name);
   else markJobFailed(kubectl, ns, name, `pod exited with code ${code}: ${log.trim().split('\n').pop() ?? ''}`.slice(0, 1000));
   return { code, log };

@@ -18,6 +18,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Runs an entry point under dist/ to its exit with exactly `env` (plus nothing inherited), as a
+ * Job's pod runs it; its exit code and its output, stdout and stderr interleaved.
+ */
+export async function runToExit(script: string[], args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; log: string }> {
+  const out: Buffer[] = [];
+  const child = spawn(process.execPath, [join(packageRoot(), 'dist', ...script), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  child.stderr.on('data', (d: Buffer) => out.push(d));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, log: Buffer.concat(out).toString() };
+}
+
 export class ManagedProcess {
   readonly logFile: string;
   private child: ChildProcess | undefined;

@@ -9,6 +9,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createNamespace, deleteNamespace, kubectl } from './kube.js';
+import { COMPONENTS } from '../../operator/model/defaults.js';
 import { markJobSucceeded, unfinishedJobs } from './job-runner.js';
 import { waitFor } from './wait.js';
 
@@ -80,7 +81,7 @@ export async function simulateMigrationSucceeded(ns: string, pipeline: string): 
   const name = await waitFor(`the migration Job of ${pipeline}`, () => unfinishedJobs(kubectlRun, ns, pipeline).find((n) => n.startsWith(`${pipeline}-migrate-`)));
   markJobSucceeded(kubectlRun, ns, name);
   // The gate is open once the operator has applied the workloads.
-  await waitFor(`the Deployments of ${pipeline} on the migrated spec`, () => !unfinishedJobs(kubectlRun, ns, pipeline).includes(name) && kubectlRun(['get', 'deployments', '-n', ns, '-l', `app.kubernetes.io/instance=${pipeline}`, '-o', 'name']).trim().split('\n').filter(Boolean).length === 4);
+  await waitFor(`the Deployments of ${pipeline} on the migrated spec`, () => !unfinishedJobs(kubectlRun, ns, pipeline).includes(name) && kubectlRun(['get', 'deployments', '-n', ns, '-l', `app.kubernetes.io/instance=${pipeline}`, '-o', 'name']).trim().split('\n').filter(Boolean).length === COMPONENTS.length);
   return name;
 }
 

@@ -47,6 +47,13 @@ async function produceSms(t: string, tag: string, count: number, per = 10): Prom
 }
 
 const countTag = (tag: string) => db.collection(COLLECTIONS.sms).countDocuments({ request_id: { $regex: `^${tag}-` } });
+/** Messages of a tag the consumer has finished: their sync_requests row is written after their records. */
+const syncedRequests = async (tag: string): Promise<number> => (await pgSync.query(`SELECT count(*)::int AS n FROM sync_requests WHERE request_id LIKE '${tag}-%'`)).rows[0].n;
+/** The consumer retries its sink while it is down (its log in the error if it does not). */
+const waitForSinkRetries = (c: ConsumerProcess) =>
+  waitFor('retries while the sink is down', async () => (await c.metric('consumer_sink_retries_total')) > 0, 15000).catch((err: unknown) => {
+    throw new Error(`${String(err)}\nconsumer log:\n${c.log().slice(-3000)}`);
+  });
 
 beforeAll(async () => {
   insightsDb = await createTestDatabase('insights');
@@ -101,14 +108,14 @@ test('PostgreSQL unavailable for 20 s: the partition waits, nothing is lost, it 
   const downAt = Date.now();
   try {
     await produceSms(t, 'outage', 200, 5);
-    await waitFor('retries while the sink is down', async () => (await c.metric('consumer_sink_retries_total')) > 0, 15000);
+    await waitForSinkRetries(c);
     await sleep(Math.max(0, 20000 - (Date.now() - downAt)));
   } finally {
     setServiceState('postgres', 'up');
   }
   pgSync = await connectPg(syncDb);
   // A message is done when its sync_requests row exists (written after its records).
-  await waitFor('every message recorded after the outage', async () => (await pgSync.query(`SELECT count(*)::int AS n FROM sync_requests WHERE request_id LIKE 'outage-%'`)).rows[0].n === 200, 60000, 500);
+  await waitFor('every message recorded after the outage', async () => (await syncedRequests('outage')) === 200, 60000, 500);
   expect(await countTag('outage')).toBe(1000);
   expect(await c.metric('consumer_messages_dead_lettered_total')).toBe(0);
   await c.stop();
@@ -126,16 +133,14 @@ test('MongoDB-wire server unavailable for 20 s: the partition waits, nothing is 
   const downAt = Date.now();
   try {
     await produceSms(t, 'mongo-outage', 200, 5);
-    await waitFor('retries while the sink is down', async () => (await c.metric('consumer_sink_retries_total')) > 0, 15000).catch((err: unknown) => {
-      throw new Error(`${String(err)}\nconsumer log:\n${c.log().slice(-3000)}`);
-    });
+    await waitForSinkRetries(c);
     await sleep(Math.max(0, 20000 - (Date.now() - downAt)));
     // Nothing committed past what was written: the sync_requests rows (written after the records) are absent.
-    expect((await pgSync.query(`SELECT count(*)::int AS n FROM sync_requests WHERE request_id LIKE 'mongo-outage-%'`)).rows[0].n).toBe(0);
+    expect(await syncedRequests('mongo-outage')).toBe(0);
   } finally {
     setServiceState('mongo', 'up');
   }
-  await waitFor('every message recorded after the outage', async () => (await pgSync.query(`SELECT count(*)::int AS n FROM sync_requests WHERE request_id LIKE 'mongo-outage-%'`)).rows[0].n === 200, 60000, 500);
+  await waitFor('every message recorded after the outage', async () => (await syncedRequests('mongo-outage')) === 200, 60000, 500);
   expect(await countTag('mongo-outage')).toBe(1000);
   expect(await c.metric('consumer_messages_dead_lettered_total')).toBe(0);
   await c.stop();
