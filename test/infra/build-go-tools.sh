@@ -232,12 +232,34 @@ install_hadolint() {
 }
 
 fetch_upstream_crds() {
-  # Not a build: CRDs that shared/crds does not carry, taken from the projects' own modules on
-  # the Go module proxy into the cache, for admission tests: KEDA's TriggerAuthentication and
-  # the Prometheus Operator's PodMonitor.
+  # Not a build: the upstream CRDs the rendered objects must satisfy, for admission tests, taken
+  # from the projects' own published artifacts into the cache: KEDA's ScaledObject and
+  # TriggerAuthentication and the Prometheus Operator's PodMonitor from their Go modules, and
+  # Strimzi's KafkaTopic from its api test jar on Maven Central.
   local out="$CACHE/crds"
+  fetch_crd "github.com/kedacore/keda/v2" "$KEDA_VERSION" config/crd/bases/keda.sh_scaledobjects.yaml "$out/keda.sh_scaledobjects.$KEDA_VERSION.yaml"
   fetch_crd "github.com/kedacore/keda/v2" "$KEDA_VERSION" config/crd/bases/keda.sh_triggerauthentications.yaml "$out/keda.sh_triggerauthentications.$KEDA_VERSION.yaml"
   fetch_crd "github.com/prometheus-operator/prometheus-operator" "$PROMETHEUS_OPERATOR_VERSION" example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml "$out/monitoring.coreos.com_podmonitors.$PROMETHEUS_OPERATOR_VERSION.yaml"
+  fetch_strimzi_crds "$out"
+}
+fetch_strimzi_crds() {
+  # io.strimzi:api's test jar carries the CRDs Strimzi's own generator wrote for the release:
+  # crds/v1beta2/ (served as v1, v1beta2 (storage), v1beta1, v1alpha1: clusters on the 0.x line)
+  # and crds/v1/ (v1 only: the 1.0 line). Both KafkaTopic variants are kept.
+  local out=$1 v=$STRIMZI_VERSION
+  [ -f "$out/strimzi-kafkatopic.$v.v1beta2.yaml" ] && [ -f "$out/strimzi-kafkatopic.$v.v1.yaml" ] && return
+  log "fetching Strimzi $v KafkaTopic CRDs from io.strimzi:api:$v:tests (Maven Central)"
+  local work; work=$(mktemp -d)
+  mvn -q -B dependency:copy -Dartifact="io.strimzi:api:$v:jar:tests" -DoutputDirectory="$work" \
+    || { rm -rf "$work"; die "maven could not resolve io.strimzi:api:$v:tests"; }
+  mkdir -p "$out"
+  unzip -p "$work/api-$v-tests.jar" crds/v1beta2/043-Crd-kafkatopic.yaml > "$out/strimzi-kafkatopic.$v.v1beta2.yaml.tmp"
+  unzip -p "$work/api-$v-tests.jar" crds/v1/043-Crd-kafkatopic.yaml > "$out/strimzi-kafkatopic.$v.v1.yaml.tmp"
+  rm -rf "$work"
+  grep -q 'name: kafkatopics.kafka.strimzi.io' "$out/strimzi-kafkatopic.$v.v1beta2.yaml.tmp" \
+    || die "the Strimzi $v test jar has no KafkaTopic CRD where expected"
+  mv "$out/strimzi-kafkatopic.$v.v1beta2.yaml.tmp" "$out/strimzi-kafkatopic.$v.v1beta2.yaml"
+  mv "$out/strimzi-kafkatopic.$v.v1.yaml.tmp" "$out/strimzi-kafkatopic.$v.v1.yaml"
 }
 fetch_crd() {
   local module=$1 v=$2 file=$3 dest=$4

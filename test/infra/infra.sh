@@ -308,7 +308,7 @@ is_external() {
 # A fresh machine may lack the system tools (JDK, Maven, Go, PostgreSQL, OpenSSL): install them.
 ensure_prereqs() {
   if ! command -v go >/dev/null || ! command -v mvn >/dev/null || ! command -v java >/dev/null \
-     || ! command -v openssl >/dev/null || [ ! -x "$PG_BIN/postgres" ]; then
+     || ! command -v openssl >/dev/null || ! command -v unzip >/dev/null || [ ! -x "$PG_BIN/postgres" ]; then
     bash "$INFRA_DIR/prereqs.sh"
   fi
 }

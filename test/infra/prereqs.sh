@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system tools the test services need, if the machine lacks them:
-# PostgreSQL, OpenSSL, a JDK 17+, Maven (Debian packages) and a Go toolchain new enough
+# PostgreSQL, OpenSSL, a JDK 17+, Maven, unzip (Debian packages) and a Go toolchain new enough
 # for Kubernetes (Debian's golang-go bootstraps; the go command then fetches the pinned
 # toolchain from the Go module proxy).
 source "$(dirname "$0")/lib.sh"
@@ -12,6 +12,7 @@ command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v go >/dev/null || missing+=(golang-go)
 command -v runuser >/dev/null || missing+=(util-linux)
+command -v unzip >/dev/null || missing+=(unzip)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing from Debian: ${missing[*]}"
   apt-get update -qq

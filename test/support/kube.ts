@@ -1,5 +1,5 @@
-// Kubernetes helpers for integration tests: install CRDs (ours, and the upstream Strimzi and
-// KEDA ones from ../shared/crds), namespaces per suite, server-side dry runs.
+// Kubernetes helpers for integration tests: install CRDs (ours, and the upstream Strimzi, KEDA
+// and Prometheus Operator ones fetched into the cache), namespaces per suite, server-side dry runs.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,41 +10,33 @@ import { crdYaml } from '../../operator/api/crd-yaml.js';
 import { cacheDir } from './endpoints.js';
 import { uniqueName } from './services.js';
 
-/** The upstream CRDs the rendered objects must satisfy. Strimzi 0.51 serves KafkaTopic v1 and
- * v1beta2 (its v1 schema is byte-identical to Strimzi 1.0's, which serves only v1). */
+/**
+ * The upstream CRDs the rendered objects must satisfy, fetched by `test/infra/build-go-tools.sh
+ * upstream-crds` from the projects' published artifacts into the cache, at the versions
+ * test/infra/versions.env pins. Strimzi's 0.x-line KafkaTopic CRD serves v1 and v1beta2 (its v1
+ * schema is the same as the 1.0 line's, which serves only v1).
+ */
 export const UPSTREAM_CRDS = {
-  strimziKafkaTopic: 'strimzi-kafkatopic-0.51-v1beta2.yaml',
-  kedaScaledObject: 'keda-scaledobject.yaml',
-  /** Not in shared/crds: fetched by test/infra (build-go-tools.sh upstream-crds) into the cache. */
-  kedaTriggerAuthentication: 'keda.sh_triggerauthentications.yaml',
-  prometheusPodMonitor: 'monitoring.coreos.com_podmonitors.yaml',
+  strimziKafkaTopic: { versionVar: 'STRIMZI_VERSION', file: (v: string) => `strimzi-kafkatopic.${v}.v1beta2.yaml` },
+  kedaScaledObject: { versionVar: 'KEDA_VERSION', file: (v: string) => `keda.sh_scaledobjects.${v}.yaml` },
+  kedaTriggerAuthentication: { versionVar: 'KEDA_VERSION', file: (v: string) => `keda.sh_triggerauthentications.${v}.yaml` },
+  prometheusPodMonitor: { versionVar: 'PROMETHEUS_OPERATOR_VERSION', file: (v: string) => `monitoring.coreos.com_podmonitors.${v}.yaml` },
 } as const;
 
-/** The fetched CRDs, by the versions.env variable that pins each. */
-const FETCHED_CRDS: Partial<Record<keyof typeof UPSTREAM_CRDS, { versionVar: string; file: (v: string) => string }>> = {
-  kedaTriggerAuthentication: { versionVar: 'KEDA_VERSION', file: (v) => `keda.sh_triggerauthentications.${v}.yaml` },
-  prometheusPodMonitor: { versionVar: 'PROMETHEUS_OPERATOR_VERSION', file: (v) => `monitoring.coreos.com_podmonitors.${v}.yaml` },
-};
-
-/** The workplace's shared/ folder sits beside the repository (MOBILEFORGE_SHARED overrides). */
-export function upstreamCrdPath(key: keyof typeof UPSTREAM_CRDS): string {
-  const fetched = FETCHED_CRDS[key];
-  if (!fetched) return sharedCrdPath(UPSTREAM_CRDS[key]);
+function upstreamCrdPath(key: keyof typeof UPSTREAM_CRDS): string {
+  const { versionVar, file } = UPSTREAM_CRDS[key];
   const versions = readFileSync(join(packageRoot(), 'test', 'infra', 'versions.env'), 'utf8');
-  const version = new RegExp(`^${fetched.versionVar}=(\\S+)`, 'm').exec(versions)?.[1] ?? '';
-  const path = join(process.env.MOBILEFORGE_CRDS ?? join(cacheDir(), 'crds'), fetched.file(version));
+  const version = new RegExp(`^${versionVar}=(\\S+)`, 'm').exec(versions)?.[1];
+  if (!version) throw new Error(`test/infra/versions.env does not pin ${versionVar}`);
+  const path = join(process.env.MOBILEFORGE_CRDS ?? join(cacheDir(), 'crds'), file(version));
   if (!existsSync(path)) throw new Error(`upstream CRD ${path} not found: run \`npm run infra:up\` (test/infra/build-go-tools.sh upstream-crds fetches it)`);
   return path;
 }
 
-export function sharedCrdPath(file: string): string {
-  const path = join(process.env.MOBILEFORGE_SHARED ?? join(packageRoot(), '..', 'shared'), 'crds', file);
-  if (!existsSync(path)) throw new Error(`upstream CRD ${path} not found: the suite expects ../shared/crds beside the repository (or set MOBILEFORGE_SHARED)`);
-  return path;
-}
-
 function docs(text: string): k8s.KubernetesObject[] {
-  return parseAllDocuments(text).map((d) => d.toJS() as k8s.KubernetesObject).filter(Boolean);
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as k8s.KubernetesObject)
+    .filter(Boolean);
 }
 
 /**
@@ -53,7 +45,7 @@ function docs(text: string): k8s.KubernetesObject[] {
  * camelCase names (xKubernetesIntOrString), so a plain YAML object would lose every
  * x-kubernetes-* key on the way out.
  */
-export async function applyCrd(kc: k8s.KubeConfig, crd: k8s.KubernetesObject): Promise<void> {
+async function applyCrd(kc: k8s.KubeConfig, crd: k8s.KubernetesObject): Promise<void> {
   execFileSync(kubectl(), ['apply', '--server-side', '--force-conflicts', '--field-manager=mobileforge-tests', '-f', '-'], {
     input: JSON.stringify(crd),
     env: { ...process.env, KUBECONFIG: process.env.KUBECONFIG },
@@ -69,7 +61,7 @@ export function kubectl(): string {
 }
 
 /** Waits for Established and then for every served version to answer a list. */
-export async function waitCrdServed(kc: k8s.KubeConfig, name: string, timeoutMs = 30000): Promise<void> {
+async function waitCrdServed(kc: k8s.KubeConfig, name: string, timeoutMs = 30000): Promise<void> {
   const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const deadline = Date.now() + timeoutMs;
@@ -95,7 +87,10 @@ export async function installPipelineCrd(kc: k8s.KubeConfig): Promise<void> {
   for (const crd of docs(crdYaml())) await applyCrd(kc, crd);
 }
 
-export async function installUpstreamCrds(kc: k8s.KubeConfig, which: (keyof typeof UPSTREAM_CRDS)[] = ['strimziKafkaTopic', 'kedaScaledObject', 'kedaTriggerAuthentication', 'prometheusPodMonitor']): Promise<void> {
+export async function installUpstreamCrds(
+  kc: k8s.KubeConfig,
+  which: (keyof typeof UPSTREAM_CRDS)[] = ['strimziKafkaTopic', 'kedaScaledObject', 'kedaTriggerAuthentication', 'prometheusPodMonitor'],
+): Promise<void> {
   for (const key of which) {
     for (const crd of docs(readFileSync(upstreamCrdPath(key), 'utf8'))) await applyCrd(kc, crd);
   }
@@ -108,7 +103,10 @@ export async function createNamespace(kc: k8s.KubeConfig, prefix: string): Promi
 }
 
 export async function deleteNamespace(kc: k8s.KubeConfig, name: string): Promise<void> {
-  await kc.makeApiClient(k8s.CoreV1Api).deleteNamespace({ name }).catch(() => undefined);
+  await kc
+    .makeApiClient(k8s.CoreV1Api)
+    .deleteNamespace({ name })
+    .catch(() => undefined);
 }
 
 /** The API server's message for a rejected request (422 etc.), or the error itself. */
