@@ -5,7 +5,7 @@
 // and refuses stale or replayed tokens.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const TOKEN_VERSION = 1;
+const TOKEN_VERSION = 1;
 const SALT_BYTES = 16;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -39,7 +39,10 @@ export function encryptAuthToken(authToken: string, now = Date.now(), rand: (n: 
 export type TokenFailure = 'AUTH_MALFORMED' | 'AUTH_INVALID';
 
 export class TokenError extends Error {
-  constructor(readonly code: TokenFailure, message: string) {
+  constructor(
+    readonly code: TokenFailure,
+    message: string,
+  ) {
     super(message);
     this.name = 'TokenError';
   }
@@ -62,12 +65,12 @@ export function decryptAuthToken(value: string, authToken: string): TokenPayload
     decipher.setAuthTag(tag);
     payload = JSON.parse(Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8')) as TokenPayload;
   } catch {
-    throw new TokenError('AUTH_INVALID', 'the token was not made with this client\'s auth_token');
+    throw new TokenError('AUTH_INVALID', "the token was not made with this client's auth_token");
   }
   const a = Buffer.from(String(payload.token));
   const b = Buffer.from(authToken);
   if (a.length !== b.length || !timingSafeEqual(a, b) || typeof payload.ts !== 'number' || typeof payload.nonce !== 'string') {
-    throw new TokenError('AUTH_INVALID', 'the token does not carry this client\'s auth_token');
+    throw new TokenError('AUTH_INVALID', "the token does not carry this client's auth_token");
   }
   return payload;
 }

@@ -74,7 +74,11 @@ export function postgresConfig(r: EnvReader, databaseVar: string = ENV.postgresD
 }
 
 export function kafkaConfig(r: EnvReader, clientId: string): KafkaConfig {
-  const brokers = r.required(ENV.kafkaBrokers).split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = r
+    .required(ENV.kafkaBrokers)
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   if (brokers.some((b) => !/^[^:\s]+:\d+$/.test(b))) throw new ConfigError(`${ENV.kafkaBrokers} must be host:port[,host:port...] (got "${brokers.join(',')}")`);
   const cfg: KafkaConfig = { clientId, brokers };
   if (r.bool(ENV.kafkaTls, false)) {
@@ -83,7 +87,8 @@ export function kafkaConfig(r: EnvReader, clientId: string): KafkaConfig {
   }
   const mechanism = r.optional(ENV.kafkaSaslMechanism, '');
   if (mechanism) {
-    if (!['plain', 'scram-sha-256', 'scram-sha-512'].includes(mechanism)) throw new ConfigError(`${ENV.kafkaSaslMechanism} must be plain, scram-sha-256 or scram-sha-512`);
+    if (!['plain', 'scram-sha-256', 'scram-sha-512'].includes(mechanism))
+      throw new ConfigError(`${ENV.kafkaSaslMechanism} must be plain, scram-sha-256 or scram-sha-512`);
     cfg.sasl = { mechanism, username: r.required(ENV.kafkaSaslUsername), password: r.required(ENV.kafkaSaslPassword) } as SASLOptions;
   }
   return cfg;

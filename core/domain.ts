@@ -11,6 +11,10 @@ export type TopicName = (typeof TOPICS)[number];
 export const CONSUMERS = ['sms', 'events', 'common'] as const;
 export type ConsumerName = (typeof CONSUMERS)[number];
 
+/** The four workloads a pipeline runs: the Producer API and one Deployment per consumer group. */
+export type ComponentName = 'producer' | ConsumerName;
+export const COMPONENTS: readonly ComponentName[] = ['producer', ...CONSUMERS];
+
 export const REGIONS = ['india', 'other'] as const;
 export type Region = (typeof REGIONS)[number];
 
@@ -42,11 +46,6 @@ export function topicForSource(source: Source): TopicName {
   const found = TOPICS.find((t) => TOPIC_FACTS[t].source === source);
   if (!found) throw new Error(`no topic for source ${source}`);
   return found;
-}
-
-/** Sources collected in a region: India excludes contacts and call logs. */
-export function sourcesForRegion(region: Region): Source[] {
-  return SOURCES.filter((s) => region !== 'india' || TOPIC_FACTS[topicForSource(s)].allowedInIndia);
 }
 
 /** Topics a consumer reads in a region, in the seed's order. */

@@ -7,9 +7,9 @@ import type pg from 'pg';
 
 type Queryable = Pick<pg.Client, 'query'>;
 
-export const PARTITIONED_TABLES = ['usage', 'unauthorized_requests'] as const;
+const PARTITIONED_TABLES = ['usage', 'unauthorized_requests'] as const;
 
-export const INSIGHTS_DDL = [
+const INSIGHTS_DDL = [
   `CREATE TABLE IF NOT EXISTS clients (
      id bigserial PRIMARY KEY,
      client_id varchar(72) NOT NULL UNIQUE,

@@ -19,7 +19,8 @@ export function useKafkaGzipLevel(level: number): void {
   CompressionCodecs[CompressionTypes.GZIP] = () => ({
     // Small batches on the calling thread: handing a few KB to the thread pool and back costs
     // more than compressing them (measured: docs/benchmarks.md).
-    compress: (encoder: { buffer: Buffer }) => (encoder.buffer.length <= SYNC_LIMIT ? Promise.resolve(gzipSync(encoder.buffer, { level })) : gzipAsync(encoder.buffer, { level })),
+    compress: (encoder: { buffer: Buffer }) =>
+      encoder.buffer.length <= SYNC_LIMIT ? Promise.resolve(gzipSync(encoder.buffer, { level })) : gzipAsync(encoder.buffer, { level }),
     decompress: (buffer: Buffer) => unzipAsync(buffer),
   });
 }

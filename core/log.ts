@@ -15,7 +15,12 @@ export function parseLogLevel(value: string | undefined, fallback: LogLevel = 'i
   return value && value in ORDER ? (value as LogLevel) : fallback;
 }
 
-export function createLogger(component: string, level: LogLevel = 'info', base: Record<string, unknown> = {}, write: (line: string) => void = (l) => void process.stdout.write(l)): Logger {
+export function createLogger(
+  component: string,
+  level: LogLevel = 'info',
+  base: Record<string, unknown> = {},
+  write: (line: string) => void = (l) => void process.stdout.write(l),
+): Logger {
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < ORDER[level]) return;
     const errorField = fields?.error instanceof Error ? { error: fields.error.message } : {};

@@ -6,18 +6,27 @@ import { ensureDailyPartitions, utcDay } from './insights-schema.js';
 type Queryable = Pick<pg.Client, 'query'>;
 
 /** Drops `table`'s daily partitions (table_pYYYYMMDD) for days before `before`. */
-export async function dropPartitionsBefore(db: Queryable, table: string, before: Date): Promise<string[]> {
+async function dropPartitionsBefore(db: Queryable, table: string, before: Date): Promise<string[]> {
   const r = await db.query<{ name: string }>(
     `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = $1`,
     [table],
   );
   const cutoff = before.toISOString().slice(0, 10).replace(/-/g, '');
-  const old = r.rows.map((x) => x.name).filter((n) => new RegExp(`^${table}_p\\d{8}$`).test(n) && n.slice(-8) < cutoff).sort();
+  const old = r.rows
+    .map((x) => x.name)
+    .filter((n) => new RegExp(`^${table}_p\\d{8}$`).test(n) && n.slice(-8) < cutoff)
+    .sort();
   for (const name of old) await db.query(`DROP TABLE IF EXISTS ${name}`);
   return old;
 }
 
-export async function maintainPartitions(db: Queryable, tables: readonly string[], now: Date, daysAhead: number, retentionDays: number): Promise<{ created: string[]; dropped: string[] }> {
+export async function maintainPartitions(
+  db: Queryable,
+  tables: readonly string[],
+  now: Date,
+  daysAhead: number,
+  retentionDays: number,
+): Promise<{ created: string[]; dropped: string[] }> {
   const created: string[] = [];
   const dropped: string[] = [];
   for (const t of tables) {
@@ -26,4 +35,3 @@ export async function maintainPartitions(db: Queryable, tables: readonly string[
   }
   return { created, dropped };
 }
-

@@ -11,7 +11,13 @@ export const RECORD_SCHEMAS: Record<Source, object> = {
   sms: {
     type: 'object',
     required: ['sender', 'body', 'timestamp', 'type'],
-    properties: { id: { type: ['string', 'integer'] }, sender: str(128), body: { type: 'string', maxLength: 8192 }, timestamp, type: { enum: ['inbox', 'sent', 'draft', 'outbox', 'failed', 'queued', 'other'] } },
+    properties: {
+      id: { type: ['string', 'integer'] },
+      sender: str(128),
+      body: { type: 'string', maxLength: 8192 },
+      timestamp,
+      type: { enum: ['inbox', 'sent', 'draft', 'outbox', 'failed', 'queued', 'other'] },
+    },
   },
   events: {
     type: 'object',
@@ -28,12 +34,21 @@ export const RECORD_SCHEMAS: Record<Source, object> = {
   contacts: {
     type: 'object',
     required: ['contact_id', 'phones'],
-    properties: { contact_id: str(128), name: { type: 'string', maxLength: 256 }, phones: { type: 'array', maxItems: 32, items: str(64) }, updated_at: timestamp },
+    properties: {
+      contact_id: str(128),
+      name: { type: 'string', maxLength: 256 },
+      phones: { type: 'array', maxItems: 32, items: str(64) },
+      updated_at: timestamp,
+    },
   },
   call_logs: {
     type: 'object',
     required: ['number', 'type', 'duration', 'timestamp'],
-    properties: { number: str(64), type: { enum: ['incoming', 'outgoing', 'missed', 'rejected', 'blocked', 'other'] }, duration: { type: 'integer', minimum: 0 }, timestamp },
+    properties: {
+      number: str(64),
+      type: { enum: ['incoming', 'outgoing', 'missed', 'rejected', 'blocked', 'other'] },
+      duration: { type: 'integer', minimum: 0 },
+      timestamp,
+    },
   },
 };
-

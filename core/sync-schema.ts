@@ -5,11 +5,10 @@
 import type pg from 'pg';
 import type { Db } from 'mongodb';
 import { ensureDailyPartitions } from './insights-schema.js';
-import type { Source } from './domain.js';
 
 type Queryable = Pick<pg.Client, 'query'>;
 
-export const SYNC_DDL = [
+const SYNC_DDL = [
   `CREATE TABLE IF NOT EXISTS sync_events_log (
      event_type text NOT NULL,
      event_value text,
@@ -65,13 +64,6 @@ export const COLLECTIONS = {
   deviceTranspose: 'device_transpose',
 } as const;
 
-export const SOURCE_COLLECTIONS: Record<Exclude<Source, 'events'>, string[]> = {
-  sms: [COLLECTIONS.sms],
-  apps_and_device: [COLLECTIONS.apps, COLLECTIONS.device, COLLECTIONS.iosDevice, COLLECTIONS.deviceIdMapper],
-  contacts: [COLLECTIONS.contacts],
-  call_logs: [COLLECTIONS.callLogs],
-};
-
 const INDEXES: [string, Record<string, 1>, { name: string }][] = [
   ...[COLLECTIONS.sms, COLLECTIONS.apps, COLLECTIONS.device, COLLECTIONS.iosDevice, COLLECTIONS.contacts, COLLECTIONS.callLogs].map(
     (c) => [c, { client_id: 1, user_id: 1 }, { name: 'client_user' }] as [string, Record<string, 1>, { name: string }],
@@ -81,14 +73,18 @@ const INDEXES: [string, Record<string, 1>, { name: string }][] = [
   ...(['android_id', 'app_device_id', 'device_id', 'assembled_id', 'client_id', 'google_adv_id'] as const).map(
     (f) => [COLLECTIONS.deviceIdMapper, { [f]: 1 }, { name: f }] as [string, Record<string, 1>, { name: string }],
   ),
-  ...(['client_id', 'value', 'value_type'] as const).map((f) => [COLLECTIONS.deviceTranspose, { [f]: 1 }, { name: f }] as [string, Record<string, 1>, { name: string }]),
+  ...(['client_id', 'value', 'value_type'] as const).map(
+    (f) => [COLLECTIONS.deviceTranspose, { [f]: 1 }, { name: f }] as [string, Record<string, 1>, { name: string }],
+  ),
 ];
 
 /** Creates collections and indexes; idempotent (createIndex with the same spec is a no-op). */
 export async function migrateMongo(db: Db): Promise<void> {
   const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
-  for (const name of Object.values(COLLECTIONS)) if (!existing.has(name)) await db.createCollection(name).catch((e: { code?: number }) => {
-    if (e.code !== 48) throw e; // created meanwhile by another pod
-  });
+  for (const name of Object.values(COLLECTIONS))
+    if (!existing.has(name))
+      await db.createCollection(name).catch((e: { code?: number }) => {
+        if (e.code !== 48) throw e; // created meanwhile by another pod
+      });
   for (const [c, keys, opts] of INDEXES) await db.collection(c).createIndex(keys, opts);
 }

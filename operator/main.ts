@@ -3,7 +3,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
-import { createLogger, parseLogLevel } from '../workloads/shared/log.js';
+import { createLogger, parseLogLevel } from '../core/log.js';
 import { OperatorManager, type OperatorConfig } from './controller/manager.js';
 
 export class ConfigError extends Error {
@@ -25,7 +25,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorCon
   const elect = env.LEADER_ELECT ?? 'true';
   if (elect !== 'true' && elect !== 'false') throw new ConfigError(`LEADER_ELECT must be true or false (got "${elect}")`);
   return {
-    namespaces: (env.WATCH_NAMESPACES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    namespaces: (env.WATCH_NAMESPACES ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     concurrency: intVar(env, 'MAX_CONCURRENT_RECONCILES', 4),
     resyncMs: intVar(env, 'RESYNC_SECONDS', 300) * 1000,
     httpPort: intVar(env, 'METRICS_PORT', 8080, 0),
@@ -71,11 +74,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  log.info('starting', { cluster: kc.getCurrentCluster()?.server, namespaces: config.namespaces.length ? config.namespaces : 'all', leaderElection: config.leaderElection.enabled });
+  log.info('starting', {
+    cluster: kc.getCurrentCluster()?.server,
+    namespaces: config.namespaces.length ? config.namespaces : 'all',
+    leaderElection: config.leaderElection.enabled,
+  });
   await manager.start();
 }
 
 void main().catch((err: unknown) => {
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'operator', msg: 'fatal', error: err instanceof Error ? err.message : String(err) })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'operator', msg: 'fatal', error: err instanceof Error ? err.message : String(err) })}\n`,
+  );
   process.exit(1);
 });

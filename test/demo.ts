@@ -28,7 +28,8 @@ say('installing the MobileForgeSyncPipeline CRD');
 kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], crdYaml());
 kubectl(['wait', '--for', 'condition=established', 'crd/syncpipelines.mobileforge.credeau.com']);
 kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
-const secret = (name: string, stringData: Record<string, string>) => kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData }));
+const secret = (name: string, stringData: Record<string, string>) =>
+  kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData }));
 secret('acme-demo-postgres', { username: env.PGUSER!, password: env.PGPASSWORD! });
 secret('acme-demo-mongodb', { uri: env.MONGODB_URI! });
 
@@ -52,7 +53,14 @@ const pipeline = {
     region: 'other',
     image: { repository: 'registry.example.com/mobileforge/sync-workload', tag: '0.1.0' },
     kafka: { bootstrapServers: env.KAFKA_BROKERS!.split(','), replicationFactor: 1, topicManagement: { mode: 'admin' } },
-    postgres: { host: env.PGHOST, port: Number(env.PGPORT), database: databases.insights, syncDatabase: databases.sync, sslMode: 'disable', credentialsSecretRef: { name: 'acme-demo-postgres' } },
+    postgres: {
+      host: env.PGHOST,
+      port: Number(env.PGPORT),
+      database: databases.insights,
+      syncDatabase: databases.sync,
+      sslMode: 'disable',
+      credentialsSecretRef: { name: 'acme-demo-postgres' },
+    },
     mongodb: { uriSecretRef: { name: 'acme-demo-mongodb' }, database: 'mobileforge_demo' },
     autoscaling: { engine: 'hpa' },
   },
@@ -61,7 +69,15 @@ process.stdout.write(kubectl(['apply', '--server-side', '-f', '-'], JSON.stringi
 
 say('running the operator (npm run operator) against the local cluster');
 const operator = spawn(process.execPath, [`${root}/dist/operator/main.js`], {
-  env: { ...process.env, KUBECONFIG: env.KUBECONFIG, WATCH_NAMESPACES: ns, LEADER_ELECT: 'false', METRICS_PORT: '18090', PENDING_REQUEUE_SECONDS: '1', LOG_LEVEL: 'info' },
+  env: {
+    ...process.env,
+    KUBECONFIG: env.KUBECONFIG,
+    WATCH_NAMESPACES: ns,
+    LEADER_ELECT: 'false',
+    METRICS_PORT: '18090',
+    PENDING_REQUEUE_SECONDS: '1',
+    LOG_LEVEL: 'info',
+  },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 
@@ -76,10 +92,22 @@ try {
       const { code, log } = await runJob(kubectl, ns, job);
       process.stdout.write(code === 0 ? `Job ${job} succeeded\n` : `Job ${job} failed (exit ${code}):\n${log}`);
     }
-    const deployments = JSON.parse(kubectl(['get', 'deployments', '-n', ns, '-o', 'json'])) as { items: { metadata: { name: string; generation: number }; status?: { readyReplicas?: number } }[] };
+    const deployments = JSON.parse(kubectl(['get', 'deployments', '-n', ns, '-o', 'json'])) as {
+      items: { metadata: { name: string; generation: number }; status?: { readyReplicas?: number } }[];
+    };
     for (const d of deployments.items.filter((x) => !x.status?.readyReplicas)) {
       // the kubelet's part: report the pod ready
-      kubectl(['patch', 'deployment', d.metadata.name, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { observedGeneration: d.metadata.generation, replicas: 1, readyReplicas: 1, updatedReplicas: 1, availableReplicas: 1 } })]);
+      kubectl([
+        'patch',
+        'deployment',
+        d.metadata.name,
+        '-n',
+        ns,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ status: { observedGeneration: d.metadata.generation, replicas: 1, readyReplicas: 1, updatedReplicas: 1, availableReplicas: 1 } }),
+      ]);
     }
     ready = kubectl(['get', 'syncpipeline', 'acme-demo', '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True';
   }
@@ -97,12 +125,18 @@ try {
   for (const db of Object.values(databases)) {
     const c = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD, database: db });
     await c.connect();
-    const rows = (await c.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename !~ '_p[0-9]{8}$' ORDER BY 1")).rows;
-    const parts = (await c.query<{ n: string }>("SELECT count(*)::text AS n FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '_p[0-9]{8}$'")).rows[0]!.n;
+    const rows = (await c.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename !~ '_p[0-9]{8}$' ORDER BY 1"))
+      .rows;
+    const parts = (await c.query<{ n: string }>("SELECT count(*)::text AS n FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '_p[0-9]{8}$'")).rows[0]!
+      .n;
     await c.end();
     process.stdout.write(`${db}: ${rows.map((r) => r.t).join(', ')} (+${parts} daily partitions)\n`);
   }
-  say(ready ? 'pipeline Ready. Try: kubectl get mfsp -A (KUBECONFIG below), mobileforge plan, mobileforge render' : 'pipeline not Ready yet; see the conditions above');
+  say(
+    ready
+      ? 'pipeline Ready. Try: kubectl get mfsp -A (KUBECONFIG below), mobileforge plan, mobileforge render'
+      : 'pipeline not Ready yet; see the conditions above',
+  );
   process.stdout.write(`export KUBECONFIG=${env.KUBECONFIG}\nalias kubectl=${env.KUBECTL}\n`);
   process.exitCode = ready ? 0 : 1;
 } finally {

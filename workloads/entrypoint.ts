@@ -3,14 +3,16 @@
 const COMMANDS: Record<string, { module: string; help: string }> = {
   producer: { module: './producer/main.js', help: 'the Producer API (port 8000)' },
   consumer: { module: './consumer/main.js', help: 'a consumer of ENABLED_TOPICS in KAFKA_CONSUMER_GROUP' },
-  migrate: { module: './consumer/migrate.js', help: 'create tables, partitions, collections and indexes (idempotent)' },
-  partitions: { module: './consumer/partitions.js', help: 'create upcoming daily partitions, drop those past retention' },
+  migrate: { module: './jobs/migrate.js', help: 'create tables, partitions, collections and indexes (idempotent)' },
+  partitions: { module: './jobs/partitions.js', help: 'create upcoming daily partitions, drop those past retention' },
 };
 
 const [command, ...rest] = process.argv.slice(2);
 const entry = command ? COMMANDS[command] : undefined;
 if (!entry) {
-  const usage = `usage: <image> ${Object.keys(COMMANDS).join('|')} [--help]\n${Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(11)} ${v.help}`).join('\n')}\n`;
+  const usage = `usage: <image> ${Object.keys(COMMANDS).join('|')} [--help]\n${Object.entries(COMMANDS)
+    .map(([k, v]) => `  ${k.padEnd(11)} ${v.help}`)
+    .join('\n')}\n`;
   if (command === '--help' || command === 'help') process.stdout.write(usage);
   else {
     process.stderr.write(`${command ? `unknown command "${command}"\n` : ''}${usage}`);

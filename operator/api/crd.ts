@@ -2,12 +2,11 @@
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { Type } from '@sinclair/typebox';
 import { toPlainJson } from './schema-helpers.js';
-import { CATEGORIES, GROUP, KIND, PLURAL, RULE_MESSAGES, SHORT_NAMES, SINGULAR, SpecSchema, StatusSchema, VERSION } from './v1alpha1.js';
-import { MAX_PIPELINE_NAME } from '../model/naming.js';
+import { CATEGORIES, GROUP, KIND, MAX_PIPELINE_NAME, PLURAL, RULE_MESSAGES, SHORT_NAMES, SINGULAR, SpecSchema, StatusSchema, VERSION } from './v1alpha1.js';
 
 export const CRD_NAME = `${PLURAL}.${GROUP}`;
 
-export function openApiSchema(): Record<string, unknown> {
+function openApiSchema(): Record<string, unknown> {
   return toPlainJson(
     Type.Object(
       {
@@ -52,7 +51,13 @@ export function buildCrd(): V1CustomResourceDefinition {
             { name: 'Producers', type: 'string', jsonPath: '.status.producers', description: 'Producer API pods ready/desired.' },
             { name: 'Consumers', type: 'string', jsonPath: '.status.consumers', description: 'Consumer pods ready/desired.' },
             { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', priority: 1, description: 'Why Ready is what it is.' },
-            { name: 'Migration', type: 'string', jsonPath: '.status.migration.phase', priority: 1, description: 'Schema migration phase (rollouts wait for Succeeded).' },
+            {
+              name: 'Migration',
+              type: 'string',
+              jsonPath: '.status.migration.phase',
+              priority: 1,
+              description: 'Schema migration phase (rollouts wait for Succeeded).',
+            },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
           ],
           // The generated schema is plain JSON; the client type is stricter than what the API accepts.

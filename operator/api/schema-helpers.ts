@@ -3,7 +3,7 @@
 // `enum`, string maps as `additionalProperties`, quantities as int-or-string.
 import { Type, type TOptional, type TSchema, type TUnsafe, type SchemaOptions } from '@sinclair/typebox';
 
-export interface CelRule {
+interface CelRule {
   rule: string;
   message: string;
   /** JSONPath-like field the error is reported on, relative to the schema node. */

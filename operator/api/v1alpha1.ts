@@ -7,7 +7,7 @@
 // and stated in each field's description; computed values go to status.
 import { Type, type Static } from '@sinclair/typebox';
 import type { V1Affinity, V1EnvVar, V1Toleration, V1TopologySpreadConstraint } from '@kubernetes/client-node';
-import { CONSUMERS, REGIONS, SOURCES, TOPICS } from '../../workloads/shared/domain.js';
+import { CONSUMERS, REGIONS, SOURCES, TOPICS, type ComponentName } from '../../core/domain.js';
 import { Opaque, OpaqueList, optionalKeys, Quantity, StringEnum, StringMap } from './schema-helpers.js';
 
 export const GROUP = 'mobileforge.credeau.com';
@@ -21,9 +21,9 @@ export const CATEGORIES = ['mobileforge'];
 
 export const ENVIRONMENTS = ['dev', 'uat', 'production'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
-export const TOPIC_MODES = ['strimzi', 'admin', 'unmanaged'] as const;
-export const AUTOSCALING_ENGINES = ['keda', 'hpa', 'none'] as const;
-export const MIGRATION_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
+const TOPIC_MODES = ['strimzi', 'admin', 'unmanaged'] as const;
+const AUTOSCALING_ENGINES = ['keda', 'hpa', 'none'] as const;
+const MIGRATION_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
 export type AutoscalingEngine = (typeof AUTOSCALING_ENGINES)[number];
 
 const DNS_NAME_MAX = 253;
@@ -60,7 +60,11 @@ const SecretKeyRef = (what: string, defaultKey: string) =>
 const CredentialsSecretRef = (what: string) =>
   Type.Object(
     {
-      name: Type.String({ description: `Name of the Secret, in the pipeline's namespace, with the ${what} credentials.`, minLength: 1, maxLength: DNS_NAME_MAX }),
+      name: Type.String({
+        description: `Name of the Secret, in the pipeline's namespace, with the ${what} credentials.`,
+        minLength: 1,
+        maxLength: DNS_NAME_MAX,
+      }),
       usernameKey: Type.Optional(Type.String({ description: 'Key holding the user name. Defaults to "username".', minLength: 1, maxLength: DNS_NAME_MAX })),
       passwordKey: Type.Optional(Type.String({ description: 'Key holding the password. Defaults to "password".', minLength: 1, maxLength: DNS_NAME_MAX })),
     },
@@ -69,7 +73,7 @@ const CredentialsSecretRef = (what: string) =>
 
 const ExtraEnv = Type.Unsafe<V1EnvVar[]>({
   description:
-    'Extra environment variables for this component\'s containers (Kubernetes EnvVar). A variable whose name looks like a credential (PASSWORD, SECRET, TOKEN, CREDENTIAL) must come from valueFrom, never an inline value.',
+    "Extra environment variables for this component's containers (Kubernetes EnvVar). A variable whose name looks like a credential (PASSWORD, SECRET, TOKEN, CREDENTIAL) must come from valueFrom, never an inline value.",
   type: 'array',
   maxItems: 64,
   items: {
@@ -79,7 +83,11 @@ const ExtraEnv = Type.Unsafe<V1EnvVar[]>({
     properties: {
       name: { type: 'string', minLength: 1, maxLength: 256, description: 'Variable name.' },
       value: { type: 'string', maxLength: 32768, description: 'Literal value. Not allowed for credential-like names.' },
-      valueFrom: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description: 'Source of the value: secretKeyRef, configMapKeyRef, fieldRef or resourceFieldRef.' },
+      valueFrom: {
+        type: 'object',
+        'x-kubernetes-preserve-unknown-fields': true,
+        description: 'Source of the value: secretKeyRef, configMapKeyRef, fieldRef or resourceFieldRef.',
+      },
     },
   },
   'x-kubernetes-list-type': 'map',
@@ -107,13 +115,28 @@ const Resources = Type.Object(
       ),
     ),
   },
-  { description: 'Container resources. Defaults come from the environment profile (docs/api.md#environment-profiles); a value set here replaces that one value.' },
+  {
+    description:
+      'Container resources. Defaults come from the environment profile (docs/api.md#environment-profiles); a value set here replaces that one value.',
+  },
 );
 
-function componentOverrides(component: string) {
+function componentOverrideFields(component: string) {
   return {
-    minReplicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: `Lowest replica count for the ${component}. Defaults to the DAU ladder's minimum for this tier.` })),
-    maxReplicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Highest replica count for the ${component}. Defaults to the DAU ladder's maximum for this tier.` })),
+    minReplicas: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1000,
+        description: `Lowest replica count for the ${component}. Defaults to the DAU ladder's minimum for this tier.`,
+      }),
+    ),
+    maxReplicas: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        description: `Highest replica count for the ${component}. Defaults to the DAU ladder's maximum for this tier.`,
+      }),
+    ),
     resources: Type.Optional(Resources),
     nodeSelector: Type.Optional(StringMap({ description: `Node labels the ${component} pods must run on.` })),
     tolerations: Type.Optional(OpaqueList<V1Toleration>(`Tolerations for the ${component} pods (Kubernetes Toleration).`, 32)),
@@ -126,7 +149,9 @@ function componentOverrides(component: string) {
     ),
     env: Type.Optional(ExtraEnv),
     podAnnotations: Type.Optional(StringMap({ description: `Annotations added to the ${component} pods.` })),
-    podLabels: Type.Optional(StringMap({ description: `Labels added to the ${component} pods (the app.kubernetes.io labels are always set by the operator).` })),
+    podLabels: Type.Optional(
+      StringMap({ description: `Labels added to the ${component} pods (the app.kubernetes.io labels are always set by the operator).` }),
+    ),
   };
 }
 
@@ -137,19 +162,25 @@ const minLeMax = [
   },
 ];
 
-export const ComponentSchema = Type.Object(componentOverrides('component'), {
+const ComponentSchema = Type.Object(componentOverrideFields('component'), {
   description: 'Optional overrides for one consumer deployment; anything unset comes from the DAU ladder and the environment profile.',
   'x-kubernetes-validations': minLeMax,
 });
 
 const ProducerSchema = Type.Object(
   {
-    ...componentOverrides('Producer API'),
+    ...componentOverrideFields('Producer API'),
     service: Type.Optional(
       Type.Object(
         {
-          type: Type.Optional(StringEnum(['ClusterIP', 'LoadBalancer', 'NodePort'] as const, { description: 'Service type exposing the Producer API. Defaults to ClusterIP; the seed recommends a LoadBalancer in production.' })),
-          port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Service port. Defaults to 8000, the port the Producer API listens on.' })),
+          type: Type.Optional(
+            StringEnum(['ClusterIP', 'LoadBalancer', 'NodePort'] as const, {
+              description: 'Service type exposing the Producer API. Defaults to ClusterIP; the seed recommends a LoadBalancer in production.',
+            }),
+          ),
+          port: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 65535, description: 'Service port. Defaults to 8000, the port the Producer API listens on.' }),
+          ),
           annotations: Type.Optional(StringMap({ description: 'Annotations for the Service, e.g. for a cloud load balancer.' })),
         },
         { description: 'How the Producer API Service is exposed.' },
@@ -161,12 +192,16 @@ const ProducerSchema = Type.Object(
           enabled: Type.Boolean({ description: 'Create an Ingress for the Producer API.' }),
           className: Type.Optional(Type.String({ maxLength: DNS_NAME_MAX, description: 'IngressClass name. Defaults to the cluster default class.' })),
           host: Type.Optional(Type.String({ maxLength: DNS_NAME_MAX, description: 'Public host name of the Producer API. Required when enabled.' })),
-          tlsSecretName: Type.Optional(Type.String({ maxLength: DNS_NAME_MAX, description: 'Secret with the TLS certificate for host. The SDK requires HTTPS in production.' })),
+          tlsSecretName: Type.Optional(
+            Type.String({ maxLength: DNS_NAME_MAX, description: 'Secret with the TLS certificate for host. The SDK requires HTTPS in production.' }),
+          ),
           annotations: Type.Optional(StringMap({ description: 'Annotations for the Ingress.' })),
         },
         {
           description: 'Optional Ingress in front of the Producer API Service.',
-          'x-kubernetes-validations': [{ rule: '!self.enabled || has(self.host)', message: RULE_MESSAGES.ingressHost, fieldPath: '.host', reason: 'FieldValueRequired' }],
+          'x-kubernetes-validations': [
+            { rule: '!self.enabled || has(self.host)', message: RULE_MESSAGES.ingressHost, fieldPath: '.host', reason: 'FieldValueRequired' },
+          ],
         },
       ),
     ),
@@ -177,7 +212,11 @@ const ProducerSchema = Type.Object(
 const TopicOverride = Type.Object(
   {
     partitions: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 10000, description: 'Partition count. Defaults to the larger of the seed value and the consuming deployment\'s maxReplicas. Can only grow.' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: 10000,
+        description: "Partition count. Defaults to the larger of the seed value and the consuming deployment's maxReplicas. Can only grow.",
+      }),
     ),
     config: Type.Optional(StringMap({ description: 'Kafka topic configuration, e.g. {"retention.ms": "604800000"}.' })),
   },
@@ -209,28 +248,55 @@ const KafkaSchema = Type.Object(
             description:
               'Who creates the topics: "strimzi" (KafkaTopic resources for a Strimzi-managed cluster), "admin" (the operator uses the Kafka admin API), or "unmanaged" (you create them).',
           }),
-          strimziClusterName: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Name of the Strimzi Kafka cluster (the strimzi.io/cluster label). Required in strimzi mode.' })),
+          strimziClusterName: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 63,
+              description: 'Name of the Strimzi Kafka cluster (the strimzi.io/cluster label). Required in strimzi mode.',
+            }),
+          ),
           deleteTopicsOnDeletion: Type.Optional(
-            Type.Boolean({ description: 'admin and strimzi modes: delete the topics (and their data) when the pipeline is deleted. Defaults to false: topics and data outlive the pipeline.' }),
+            Type.Boolean({
+              description:
+                'admin and strimzi modes: delete the topics (and their data) when the pipeline is deleted. Defaults to false: topics and data outlive the pipeline.',
+            }),
           ),
         },
         {
           description: 'Topic management. Defaults to mode "admin".',
           'x-kubernetes-validations': [
-            { rule: "self.mode != 'strimzi' || has(self.strimziClusterName)", message: RULE_MESSAGES.strimziCluster, fieldPath: '.strimziClusterName', reason: 'FieldValueRequired' },
-            { rule: "self.mode != 'unmanaged' || !has(self.deleteTopicsOnDeletion) || !self.deleteTopicsOnDeletion", message: RULE_MESSAGES.deleteUnmanaged, fieldPath: '.deleteTopicsOnDeletion', reason: 'FieldValueForbidden' },
+            {
+              rule: "self.mode != 'strimzi' || has(self.strimziClusterName)",
+              message: RULE_MESSAGES.strimziCluster,
+              fieldPath: '.strimziClusterName',
+              reason: 'FieldValueRequired',
+            },
+            {
+              rule: "self.mode != 'unmanaged' || !has(self.deleteTopicsOnDeletion) || !self.deleteTopicsOnDeletion",
+              message: RULE_MESSAGES.deleteUnmanaged,
+              fieldPath: '.deleteTopicsOnDeletion',
+              reason: 'FieldValueForbidden',
+            },
           ],
         },
       ),
     ),
-    replicationFactor: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, description: 'Replication factor of every topic. Defaults to 3, or 1 in the dev environment.' })),
-    minInSyncReplicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, description: 'min.insync.replicas of every topic. Defaults to 2 when the replication factor is 3 or more, else 1.' })),
+    replicationFactor: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 32, description: 'Replication factor of every topic. Defaults to 3, or 1 in the dev environment.' }),
+    ),
+    minInSyncReplicas: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 32,
+        description: 'min.insync.replicas of every topic. Defaults to 2 when the replication factor is 3 or more, else 1.',
+      }),
+    ),
     topics: Type.Optional(Type.Object(topicOverrideProps, { description: 'Per-topic overrides, keyed by topic name.' })),
     tls: Type.Optional(
       Type.Object(
         {
           enabled: Type.Boolean({ description: 'Connect to Kafka over TLS.' }),
-          caSecretRef: Type.Optional(SecretKeyRef('the CA certificate (PEM) that signed the brokers\' certificates', 'ca.crt')),
+          caSecretRef: Type.Optional(SecretKeyRef("the CA certificate (PEM) that signed the brokers' certificates", 'ca.crt')),
         },
         { description: 'TLS to the brokers.' },
       ),
@@ -252,10 +318,16 @@ const PostgresSchema = Type.Object(
   {
     host: Type.String({ minLength: 1, maxLength: DNS_NAME_MAX, description: 'PostgreSQL host. Becomes DI_POSTGRES_HOST.' }),
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'PostgreSQL port. Defaults to 5432.' })),
-    database: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Insights database (clients, usage, unauthorized_requests). Defaults to "api_insights_db".' })),
-    syncDatabase: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Sync database (sync_events_log, sync status). Defaults to "sync_db".' })),
+    database: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 63, description: 'Insights database (clients, usage, unauthorized_requests). Defaults to "api_insights_db".' }),
+    ),
+    syncDatabase: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 63, description: 'Sync database (sync_events_log, sync status). Defaults to "sync_db".' }),
+    ),
     credentialsSecretRef: CredentialsSecretRef('PostgreSQL'),
-    sslMode: Type.Optional(StringEnum(['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const, { description: 'libpq sslmode. Defaults to "prefer".' })),
+    sslMode: Type.Optional(
+      StringEnum(['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const, { description: 'libpq sslmode. Defaults to "prefer".' }),
+    ),
   },
   { description: 'The PostgreSQL server holding the insights and sync databases.' },
 );
@@ -301,10 +373,16 @@ const AutoscalingSchema = Type.Object(
       }),
     ),
     cpuTargetUtilization: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Target CPU utilisation, % of the request. Defaults to 50.' })),
-    memoryTargetUtilization: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Target memory utilisation, % of the request. Defaults to 50.' })),
-    lagThresholds: Type.Optional(Type.Object(lagProps, { description: 'KEDA lag thresholds per topic. Defaults: sms_batched 100, events_log 500, the others 100.' })),
+    memoryTargetUtilization: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, description: 'Target memory utilisation, % of the request. Defaults to 50.' }),
+    ),
+    lagThresholds: Type.Optional(
+      Type.Object(lagProps, { description: 'KEDA lag thresholds per topic. Defaults: sms_batched 100, events_log 500, the others 100.' }),
+    ),
     pollingIntervalSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'KEDA polling interval. Defaults to 30.' })),
-    cooldownPeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400, description: 'KEDA cooldown before scaling to minimum. Defaults to 300.' })),
+    cooldownPeriodSeconds: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 86400, description: 'KEDA cooldown before scaling to minimum. Defaults to 300.' }),
+    ),
   },
   { description: 'Autoscaling of the Producer API and the consumers.' },
 );
@@ -316,9 +394,13 @@ const MonitoringSchema = Type.Object(
         {
           enabled: Type.Boolean({ description: 'Create a PodMonitor (Prometheus Operator) that scrapes /metrics of the Producer API and consumer pods.' }),
           interval: Type.Optional(Type.String({ pattern: '^[0-9]+(ms|s|m|h)$', maxLength: 16, description: 'Scrape interval, e.g. "30s". Defaults to 30s.' })),
-          labels: Type.Optional(StringMap({ description: 'Labels on the PodMonitor, e.g. release: kube-prometheus-stack, so that your Prometheus selects it.' })),
+          labels: Type.Optional(
+            StringMap({ description: 'Labels on the PodMonitor, e.g. release: kube-prometheus-stack, so that your Prometheus selects it.' }),
+          ),
         },
-        { description: 'A PodMonitor for the workloads. Needs the Prometheus Operator (monitoring.coreos.com/v1); without it the Monitoring condition says so.' },
+        {
+          description: 'A PodMonitor for the workloads. Needs the Prometheus Operator (monitoring.coreos.com/v1); without it the Monitoring condition says so.',
+        },
       ),
     ),
   },
@@ -330,12 +412,34 @@ export const DEFAULT_MAINTENANCE_SCHEDULE = '15 0 * * *';
 const MaintenanceSchema = Type.Object(
   {
     schedule: Type.Optional(
-      Type.String({ minLength: 9, maxLength: 128, description: `Cron schedule of the partition maintenance CronJob. Defaults to "${DEFAULT_MAINTENANCE_SCHEDULE}" (daily at 00:15 in timeZone).` }),
+      Type.String({
+        minLength: 9,
+        maxLength: 128,
+        description: `Cron schedule of the partition maintenance CronJob. Defaults to "${DEFAULT_MAINTENANCE_SCHEDULE}" (daily at 00:15 in timeZone).`,
+      }),
     ),
-    timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone of the schedule, e.g. "Asia/Kolkata". Defaults to the kube-controller-manager\'s (usually UTC).' })),
+    timeZone: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'IANA time zone of the schedule, e.g. "Asia/Kolkata". Defaults to the kube-controller-manager\'s (usually UTC).',
+      }),
+    ),
     suspend: Type.Optional(Type.Boolean({ description: 'Suspend the partition maintenance CronJob (the schema migration still runs).' })),
-    partitionDaysAhead: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'Daily partitions created ahead of today by the migration and the maintenance job. Defaults to 10.' })),
-    partitionRetentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Daily partitions older than this many days are dropped by the maintenance job. Defaults to 90.' })),
+    partitionDaysAhead: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 365,
+        description: 'Daily partitions created ahead of today by the migration and the maintenance job. Defaults to 10.',
+      }),
+    ),
+    partitionRetentionDays: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 3650,
+        description: 'Daily partitions older than this many days are dropped by the maintenance job. Defaults to 90.',
+      }),
+    ),
     resources: Type.Optional(Resources),
     nodeSelector: Type.Optional(StringMap({ description: 'Node labels the migration and maintenance pods must run on.' })),
     tolerations: Type.Optional(OpaqueList<V1Toleration>('Tolerations for the migration and maintenance pods (Kubernetes Toleration).', 32)),
@@ -351,17 +455,30 @@ const consumerProps = optionalKeys(CONSUMERS, () => ComponentSchema);
 
 export const SpecSchema = Type.Object(
   {
-    dau: Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'Daily active users of the SDK. Sizes replicas, partitions and brokers through the DAU ladder (docs/api.md#the-dau-ladder).' }),
+    dau: Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000_000,
+      description: 'Daily active users of the SDK. Sizes replicas, partitions and brokers through the DAU ladder (docs/api.md#the-dau-ladder).',
+    }),
     environment: StringEnum(ENVIRONMENTS, { description: 'dev, uat or production: picks pod resources (node specs) and the default replication factor.' }),
-    region: StringEnum(REGIONS, { description: 'Where the users are. "india" never collects contacts or call logs: their topics, triggers and consumers are not created.' }),
-    paused: Type.Optional(Type.Boolean({ description: 'Stop reconciling: the operator writes nothing until unpaused. The annotation mobileforge.credeau.com/paused: "true" does the same.' })),
+    region: StringEnum(REGIONS, {
+      description: 'Where the users are. "india" never collects contacts or call logs: their topics, triggers and consumers are not created.',
+    }),
+    paused: Type.Optional(
+      Type.Boolean({
+        description: 'Stop reconciling: the operator writes nothing until unpaused. The annotation mobileforge.credeau.com/paused: "true" does the same.',
+      }),
+    ),
     image: Type.Object(
       {
         repository: Type.String({ minLength: 1, maxLength: 512, description: 'Workload image repository (runs producer, consumer, migrate and partitions).' }),
         tag: Type.String({ minLength: 1, maxLength: 128, description: 'Image tag.' }),
         pullPolicy: Type.Optional(StringEnum(['Always', 'IfNotPresent', 'Never'] as const, { description: 'Image pull policy. Defaults to IfNotPresent.' })),
         pullSecrets: Type.Optional(
-          Type.Array(Type.String({ minLength: 1, maxLength: DNS_NAME_MAX }), { maxItems: 8, description: 'Names of image pull Secrets in the pipeline\'s namespace.' }),
+          Type.Array(Type.String({ minLength: 1, maxLength: DNS_NAME_MAX }), {
+            maxItems: 8,
+            description: "Names of image pull Secrets in the pipeline's namespace.",
+          }),
         ),
       },
       { description: 'The workload image.' },
@@ -370,7 +487,9 @@ export const SpecSchema = Type.Object(
     postgres: PostgresSchema,
     mongodb: MongoSchema,
     producer: Type.Optional(ProducerSchema),
-    consumers: Type.Optional(Type.Object(consumerProps, { description: 'Overrides per consumer: sms (sms_batched), events (events_log), common (apps, contacts, call logs).' })),
+    consumers: Type.Optional(
+      Type.Object(consumerProps, { description: 'Overrides per consumer: sms (sms_batched), events (events_log), common (apps, contacts, call logs).' }),
+    ),
     autoscaling: Type.Optional(AutoscalingSchema),
     maintenance: Type.Optional(MaintenanceSchema),
     monitoring: Type.Optional(MonitoringSchema),
@@ -396,7 +515,11 @@ export const SpecSchema = Type.Object(
 
 const ConditionSchema = Type.Object(
   {
-    type: Type.String({ maxLength: 316, description: 'Condition type: Ready, Reconciling, Paused, Producer, SmsConsumer, EventsConsumer, CommonConsumer, Topics, Autoscaling, Migration, PartitionMaintenance, Monitoring.' }),
+    type: Type.String({
+      maxLength: 316,
+      description:
+        'Condition type: Ready, Reconciling, Paused, Producer, SmsConsumer, EventsConsumer, CommonConsumer, Topics, Autoscaling, Migration, PartitionMaintenance, Monitoring.',
+    }),
     status: StringEnum(['True', 'False', 'Unknown'] as const, { description: 'True, False or Unknown.' }),
     observedGeneration: Type.Optional(Type.Integer({ minimum: 0, description: 'The generation this condition was computed for.' })),
     lastTransitionTime: Type.String({ format: 'date-time', description: 'When status last changed.' }),
@@ -425,7 +548,12 @@ export const StatusSchema = Type.Object(
     autoscalingEngine: Type.Optional(Type.String({ description: 'Autoscaling engine in effect (keda, hpa or none), after capability fallback.' })),
     components: Type.Optional(
       Type.Object(
-        { producer: Type.Optional(ReplicaStatus), sms: Type.Optional(ReplicaStatus), events: Type.Optional(ReplicaStatus), common: Type.Optional(ReplicaStatus) },
+        {
+          producer: Type.Optional(ReplicaStatus),
+          sms: Type.Optional(ReplicaStatus),
+          events: Type.Optional(ReplicaStatus),
+          common: Type.Optional(ReplicaStatus),
+        },
         { description: 'Replica counts per component.' },
       ),
     ),
@@ -438,7 +566,7 @@ export const StatusSchema = Type.Object(
           ready: Type.Boolean({ description: 'Whether the topic exists with the wanted partitions.' }),
           message: Type.Optional(Type.String({ description: 'Why it is not ready.' })),
         }),
-        { maxItems: 16, description: 'The pipeline\'s Kafka topics.' },
+        { maxItems: 16, description: "The pipeline's Kafka topics." },
       ),
     ),
     migration: Type.Optional(
@@ -481,15 +609,12 @@ export const StatusSchema = Type.Object(
 export type SyncPipelineSpec = Static<typeof SpecSchema>;
 export type SyncPipelineStatus = Static<typeof StatusSchema>;
 export type ComponentOverrides = Static<typeof ComponentSchema>;
-export type ProducerOverrides = NonNullable<SyncPipelineSpec['producer']>;
 export type Condition = Static<typeof ConditionSchema>;
-export type MaintenanceSpec = Static<typeof MaintenanceSchema>;
 export type MigrationStatus = NonNullable<SyncPipelineStatus['migration']>;
 export type PartitionMaintenanceStatus = NonNullable<SyncPipelineStatus['partitionMaintenance']>;
-export type MigrationPhase = (typeof MIGRATION_PHASES)[number];
 export type ReplicaCounts = Static<typeof ReplicaStatus>;
 
-export interface ObjectMeta {
+interface ObjectMeta {
   name: string;
   namespace?: string;
   uid?: string;
@@ -508,4 +633,12 @@ export interface SyncPipeline {
   metadata: ObjectMeta;
   spec: SyncPipelineSpec;
   status?: SyncPipelineStatus;
+}
+
+/** Longest pipeline name whose child names all stay within 63 characters. */
+export const MAX_PIPELINE_NAME = 36;
+
+/** A component's overrides in a spec (the producer's, or one consumer group's). */
+export function componentOverrides(spec: Pick<SyncPipelineSpec, 'producer' | 'consumers'>, c: ComponentName): ComponentOverrides {
+  return (c === 'producer' ? spec.producer : spec.consumers?.[c]) ?? {};
 }

@@ -4,10 +4,19 @@
 // with the same messages. Admission by the API server remains the authority; a test feeds
 // the same invalid documents to both.
 import { Ajv, type ErrorObject } from 'ajv';
-import { API_VERSION, CREDENTIAL_ENV_PATTERN, KIND, RULE_MESSAGES, SpecSchema, type SyncPipeline, type SyncPipelineSpec } from './v1alpha1.js';
+import {
+  API_VERSION,
+  componentOverrides,
+  CREDENTIAL_ENV_PATTERN,
+  KIND,
+  MAX_PIPELINE_NAME,
+  RULE_MESSAGES,
+  SpecSchema,
+  type SyncPipeline,
+  type SyncPipelineSpec,
+} from './v1alpha1.js';
+import { COMPONENTS } from '../../core/domain.js';
 import { toPlainJson } from './schema-helpers.js';
-import { COMPONENTS, componentOverrides } from '../model/defaults.js';
-import { MAX_PIPELINE_NAME } from '../model/naming.js';
 
 export interface ValidationIssue {
   /** Field path, e.g. "spec.kafka.bootstrapServers[0]". */
@@ -30,7 +39,13 @@ const specJsonSchema: JsonSchema = toPlainJson(SpecSchema);
 
 // strictTypes off: the int-or-string form puts `pattern` beside `anyOf`, as Kubernetes requires.
 const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
-for (const keyword of ['x-kubernetes-validations', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys']) {
+for (const keyword of [
+  'x-kubernetes-validations',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+]) {
   ajv.addKeyword({ keyword });
 }
 const validateSpecSchema = ajv.compile(specJsonSchema);
@@ -81,19 +96,25 @@ export function ruleIssues(spec: SyncPipelineSpec, old?: SyncPipelineSpec): Vali
     const path = c === 'producer' ? 'spec.producer' : `spec.consumers.${c}`;
     if (o.minReplicas !== undefined && o.maxReplicas !== undefined && o.minReplicas > o.maxReplicas) out.push({ path, message: RULE_MESSAGES.minLeMax });
     const credential = new RegExp(CREDENTIAL_ENV_PATTERN);
-    if (o.env?.some((e) => credential.test(e.name.toUpperCase()) && e.value !== undefined)) out.push({ path: `${path}.env`, message: RULE_MESSAGES.credentialEnv });
+    if (o.env?.some((e) => credential.test(e.name.toUpperCase()) && e.value !== undefined))
+      out.push({ path: `${path}.env`, message: RULE_MESSAGES.credentialEnv });
   }
   const ing = spec.producer?.ingress;
   if (ing?.enabled && !ing.host) out.push({ path: 'spec.producer.ingress.host', message: RULE_MESSAGES.ingressHost });
   const tm = spec.kafka.topicManagement;
-  if (tm?.mode === 'strimzi' && !tm.strimziClusterName) out.push({ path: 'spec.kafka.topicManagement.strimziClusterName', message: RULE_MESSAGES.strimziCluster });
-  if (tm?.mode === 'unmanaged' && tm.deleteTopicsOnDeletion) out.push({ path: 'spec.kafka.topicManagement.deleteTopicsOnDeletion', message: RULE_MESSAGES.deleteUnmanaged });
+  if (tm?.mode === 'strimzi' && !tm.strimziClusterName)
+    out.push({ path: 'spec.kafka.topicManagement.strimziClusterName', message: RULE_MESSAGES.strimziCluster });
+  if (tm?.mode === 'unmanaged' && tm.deleteTopicsOnDeletion)
+    out.push({ path: 'spec.kafka.topicManagement.deleteTopicsOnDeletion', message: RULE_MESSAGES.deleteUnmanaged });
   const m = spec.mongodb;
   if ((m.host === undefined) === (m.uriSecretRef === undefined)) out.push({ path: 'spec.mongodb', message: RULE_MESSAGES.mongoTarget });
-  if (m.minPoolSize !== undefined && m.maxPoolSize !== undefined && m.minPoolSize > m.maxPoolSize) out.push({ path: 'spec.mongodb', message: RULE_MESSAGES.mongoPool });
+  if (m.minPoolSize !== undefined && m.maxPoolSize !== undefined && m.minPoolSize > m.maxPoolSize)
+    out.push({ path: 'spec.mongodb', message: RULE_MESSAGES.mongoPool });
   if (spec.region === 'india') {
-    if (m.enabledSources?.some((s) => s === 'contacts' || s === 'call_logs')) out.push({ path: 'spec.mongodb.enabledSources', message: RULE_MESSAGES.indiaSources });
-    if (spec.kafka.topics?.contacts_batched || spec.kafka.topics?.call_logs_batched) out.push({ path: 'spec.kafka.topics', message: RULE_MESSAGES.indiaTopics });
+    if (m.enabledSources?.some((s) => s === 'contacts' || s === 'call_logs'))
+      out.push({ path: 'spec.mongodb.enabledSources', message: RULE_MESSAGES.indiaSources });
+    if (spec.kafka.topics?.contacts_batched || spec.kafka.topics?.call_logs_batched)
+      out.push({ path: 'spec.kafka.topics', message: RULE_MESSAGES.indiaTopics });
   }
   if (old) {
     for (const [topic, before] of Object.entries(old.kafka.topics ?? {})) {

@@ -1,5 +1,5 @@
 // Human-readable rendering of a sizing plan for `mobileforge plan`.
-import { CONSUMER_GROUPS } from '../../workloads/shared/domain.js';
+import { CONSUMER_GROUPS } from '../../core/domain.js';
 import { LADDER } from '../model/ladder.js';
 import { componentLabel } from '../model/naming.js';
 import type { Plan } from '../model/plan.js';
@@ -10,7 +10,11 @@ const range = (r: Range): string => (r.min === r.max ? String(r.min) : `${r.min}
 
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
@@ -26,7 +30,12 @@ export function formatPlan(p: Plan): string {
       range(c.replicas),
       `${c.resources.requests.cpu}/${c.resources.limits.cpu}`,
       `${c.resources.requests.memory}/${c.resources.limits.memory}`,
-      c.name === 'producer' ? '(writes all)' : p.topics.filter((t) => t.consumer === c.name).map((t) => t.name).join(',') || '-',
+      c.name === 'producer'
+        ? '(writes all)'
+        : p.topics
+            .filter((t) => t.consumer === c.name)
+            .map((t) => t.name)
+            .join(',') || '-',
     ]),
   );
   const topics = table(

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { ENVIRONMENTS, type Environment } from '../api/v1alpha1.js';
 import { PipelineValidationError, validatePipeline } from '../api/validate.js';
-import { REGIONS, type Region } from '../../workloads/shared/domain.js';
+import { REGIONS, type Region } from '../../core/domain.js';
 import { planFor } from '../model/plan.js';
 import { render } from '../model/render.js';
 import { formatPlan } from './format-plan.js';
@@ -28,7 +28,7 @@ Usage:
   mobileforge help | --help
 `;
 
-export class UsageError extends Error {
+class UsageError extends Error {
   override name = 'UsageError';
 }
 

@@ -38,15 +38,15 @@ export function ownedKinds(caps: Capabilities): KindInfo[] {
 }
 
 export const PIPELINE_KIND: KindInfo = { apiVersion: API_VERSION, kind: KIND, plural: PLURAL };
-export const SECRET_KIND: KindInfo = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' };
-export const CONFIGMAP_KIND: KindInfo = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps' };
+const SECRET_KIND: KindInfo = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' };
+const CONFIGMAP_KIND: KindInfo = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps' };
 const MANAGED_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
 
 function basePath(apiVersion: string): string {
   return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
 }
 
-export type ChangeHandler = (obj: k8s.KubernetesObject, kind: KindInfo) => void;
+type ChangeHandler = (obj: k8s.KubernetesObject, kind: KindInfo) => void;
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -127,7 +127,8 @@ export class ClusterCache {
         informer.on(k8s.ERROR, (err) => {
           if (this.stopped) return; // our own stop() aborts the watches
           this.opts.onError?.(info, err);
-          if (!this.stopped) setTimeout(() => void informer.start().catch((e: unknown) => this.opts.onError?.(info, e)), this.opts.restartDelayMs ?? 1000).unref();
+          if (!this.stopped)
+            setTimeout(() => void informer.start().catch((e: unknown) => this.opts.onError?.(info, e)), this.opts.restartDelayMs ?? 1000).unref();
         });
         entry.informers.push(informer);
         entry.caches.push(informer);

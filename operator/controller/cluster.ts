@@ -82,7 +82,14 @@ export class ClusterClient {
   async delete(ref: ObjectRef): Promise<void> {
     await this.write('delete', ref.kind, async () => {
       try {
-        await this.objects.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } }, undefined, undefined, undefined, undefined, 'Background');
+        await this.objects.delete(
+          { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } },
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          'Background',
+        );
       } catch (err) {
         if (httpStatus(err) !== 404) throw err;
       }
@@ -93,7 +100,14 @@ export class ClusterClient {
   async writeStatus(p: SyncPipeline, status: SyncPipelineStatus): Promise<void> {
     await this.write('patch-status', PLURAL, () =>
       this.custom.patchNamespacedCustomObjectStatus(
-        { group: GROUP, version: VERSION, namespace: p.metadata.namespace!, plural: PLURAL, name: p.metadata.name, body: [{ op: 'add', path: '/status', value: status }] },
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: p.metadata.namespace!,
+          plural: PLURAL,
+          name: p.metadata.name,
+          body: [{ op: 'add', path: '/status', value: status }],
+        },
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
       ),
     );
@@ -123,7 +137,14 @@ export class ClusterClient {
         namespace: p.metadata.namespace!,
         body: {
           metadata: { generateName: `${p.metadata.name}.`, namespace: p.metadata.namespace! },
-          involvedObject: { apiVersion: API_VERSION, kind: KIND, name: p.metadata.name, namespace: p.metadata.namespace!, ...(p.metadata.uid ? { uid: p.metadata.uid } : {}), ...(p.metadata.resourceVersion ? { resourceVersion: p.metadata.resourceVersion } : {}) },
+          involvedObject: {
+            apiVersion: API_VERSION,
+            kind: KIND,
+            name: p.metadata.name,
+            namespace: p.metadata.namespace!,
+            ...(p.metadata.uid ? { uid: p.metadata.uid } : {}),
+            ...(p.metadata.resourceVersion ? { resourceVersion: p.metadata.resourceVersion } : {}),
+          },
           type: e.type,
           reason: e.reason,
           message: e.message.slice(0, 1024),

@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import type * as k8s from '@kubernetes/client-node';
 import type { Capabilities } from '../model/autoscaling.js';
-import type { Logger } from '../../workloads/shared/log.js';
+import type { Logger } from '../../core/log.js';
 import { ClusterCache, ownedKinds, PIPELINE_KIND, type KindInfo } from './caches.js';
 import { SecretReader } from './secret-reader.js';
 import { ClusterClient, apiErrorMessage } from './cluster.js';

@@ -3,7 +3,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export class OperatorMetrics {
   readonly registry = new Registry();
-  readonly reconciles = new Counter({ name: 'mobileforge_reconcile_total', help: 'Reconciles by result (success, error, requeue).', labelNames: ['result'], registers: [this.registry] });
+  readonly reconciles = new Counter({
+    name: 'mobileforge_reconcile_total',
+    help: 'Reconciles by result (success, error, requeue).',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
   readonly reconcileDuration = new Histogram({
     name: 'mobileforge_reconcile_duration_seconds',
     help: 'Time to reconcile one pipeline.',
@@ -11,9 +16,24 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
   readonly queueDepth = new Gauge({ name: 'mobileforge_workqueue_depth', help: 'Pipelines waiting in the work queue.', registers: [this.registry] });
-  readonly pipelines = new Gauge({ name: 'mobileforge_pipelines', help: 'Pipelines by Ready condition status.', labelNames: ['ready'], registers: [this.registry] });
-  readonly apiWrites = new Counter({ name: 'mobileforge_api_write_requests_total', help: 'Write requests sent to the API server.', labelNames: ['verb', 'resource'], registers: [this.registry] });
-  readonly apiErrors = new Counter({ name: 'mobileforge_api_errors_total', help: 'Failed API server requests.', labelNames: ['verb', 'resource', 'code'], registers: [this.registry] });
+  readonly pipelines = new Gauge({
+    name: 'mobileforge_pipelines',
+    help: 'Pipelines by Ready condition status.',
+    labelNames: ['ready'],
+    registers: [this.registry],
+  });
+  readonly apiWrites = new Counter({
+    name: 'mobileforge_api_write_requests_total',
+    help: 'Write requests sent to the API server.',
+    labelNames: ['verb', 'resource'],
+    registers: [this.registry],
+  });
+  readonly apiErrors = new Counter({
+    name: 'mobileforge_api_errors_total',
+    help: 'Failed API server requests.',
+    labelNames: ['verb', 'resource', 'code'],
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({ name: 'mobileforge_leader', help: '1 when this replica holds the leader lease.', registers: [this.registry] });
 
   constructor(defaults = true) {

@@ -4,12 +4,12 @@ import { createHash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline, SyncPipelineStatus } from '../api/v1alpha1.js';
 import type { Capabilities } from '../model/autoscaling.js';
-import { COMPONENTS, topicMode, type ComponentName } from '../model/defaults.js';
+import { topicMode } from '../model/defaults.js';
 import { KINDS_GATED_BY_MIGRATION } from '../model/maintenance.js';
 import { deploymentName, PAUSED_ANNOTATION, kafkaTopicObjectName, partitionsCronJobName } from '../model/naming.js';
 import { render, type RenderResult } from '../model/render.js';
 import type { PartitionCounts } from '../model/topics.js';
-import { TOPICS, type TopicName } from '../../workloads/shared/domain.js';
+import { TOPICS, type TopicName, COMPONENTS, type ComponentName } from '../../core/domain.js';
 import type { ClusterCache, KindInfo } from './caches.js';
 import { ownedKinds } from './caches.js';
 import { apiErrorMessage, describeRef, refOf, type ClusterClient, type PipelineEvent } from './cluster.js';
@@ -20,7 +20,7 @@ import type { SecretSource } from './secret-reader.js';
 import type { WorkResult } from './work-queue.js';
 
 /** Admin-mode topics whose deletion the user asked for are cleaned up through this finalizer. */
-export const TOPICS_FINALIZER = 'mobileforge.credeau.com/delete-topics';
+const TOPICS_FINALIZER = 'mobileforge.credeau.com/delete-topics';
 
 export interface ReconcilerDeps {
   cache: ClusterCache;
@@ -35,7 +35,7 @@ export interface ReconcilerDeps {
   pendingRequeueMs?: number;
 }
 
-export function isPaused(p: SyncPipeline): boolean {
+function isPaused(p: SyncPipeline): boolean {
   return p.spec.paused === true || p.metadata.annotations?.[PAUSED_ANNOTATION] === 'true';
 }
 
@@ -43,13 +43,24 @@ export function isPaused(p: SyncPipeline): boolean {
 export function referencedSecrets(p: SyncPipeline): { name: string; keys: string[] }[] {
   const s = p.spec;
   const refs: { name: string; keys: string[] }[] = [
-    { name: s.postgres.credentialsSecretRef.name, keys: [s.postgres.credentialsSecretRef.usernameKey ?? 'username', s.postgres.credentialsSecretRef.passwordKey ?? 'password'] },
+    {
+      name: s.postgres.credentialsSecretRef.name,
+      keys: [s.postgres.credentialsSecretRef.usernameKey ?? 'username', s.postgres.credentialsSecretRef.passwordKey ?? 'password'],
+    },
   ];
   const m = s.mongodb;
-  if (m.credentialsSecretRef) refs.push({ name: m.credentialsSecretRef.name, keys: [m.credentialsSecretRef.usernameKey ?? 'username', m.credentialsSecretRef.passwordKey ?? 'password'] });
+  if (m.credentialsSecretRef)
+    refs.push({
+      name: m.credentialsSecretRef.name,
+      keys: [m.credentialsSecretRef.usernameKey ?? 'username', m.credentialsSecretRef.passwordKey ?? 'password'],
+    });
   if (m.uriSecretRef) refs.push({ name: m.uriSecretRef.name, keys: [m.uriSecretRef.key ?? 'uri'] });
   const k = s.kafka;
-  if (k.sasl) refs.push({ name: k.sasl.credentialsSecretRef.name, keys: [k.sasl.credentialsSecretRef.usernameKey ?? 'username', k.sasl.credentialsSecretRef.passwordKey ?? 'password'] });
+  if (k.sasl)
+    refs.push({
+      name: k.sasl.credentialsSecretRef.name,
+      keys: [k.sasl.credentialsSecretRef.usernameKey ?? 'username', k.sasl.credentialsSecretRef.passwordKey ?? 'password'],
+    });
   if (k.tls?.enabled && k.tls.caSecretRef) refs.push({ name: k.tls.caSecretRef.name, keys: [k.tls.caSecretRef.key ?? 'ca.crt'] });
   return [...refs, ...extraEnvRefs(p, 'secretKeyRef')];
 }
@@ -107,7 +118,23 @@ export class Reconciler {
       if (p.status?.conditions?.some((c) => c.type === 'Paused' && c.status === 'True')) return {};
       const result = render(p, { capabilities: caps });
       const migration = observeMigration(result.migrationJob, undefined);
-      await this.writeStatusIfChanged(p, buildStatus({ generation: p.metadata.generation ?? 0, paused: true, render: result, deployments: {}, topics: [], topicMode: topicMode(p.spec), migration, changed: false }, p.status, this.now().toISOString()));
+      await this.writeStatusIfChanged(
+        p,
+        buildStatus(
+          {
+            generation: p.metadata.generation ?? 0,
+            paused: true,
+            render: result,
+            deployments: {},
+            topics: [],
+            topicMode: topicMode(p.spec),
+            migration,
+            changed: false,
+          },
+          p.status,
+          this.now().toISOString(),
+        ),
+      );
       return {};
     }
     await this.ensureFinalizer(p);
@@ -125,7 +152,10 @@ export class Reconciler {
         existing = { ...existing, ...(await this.deps.topics.for(kafkaConfig).partitions(TOPICS.slice())) };
       } catch (err) {
         if (kafkaConfig) await this.deps.topics.evict(kafkaConfig);
-        error = { reason: err instanceof KafkaCredentialsError ? 'KafkaCredentialsMissing' : 'KafkaUnreachable', message: `cannot read topics: ${err instanceof Error ? err.message : String(err)}` };
+        error = {
+          reason: err instanceof KafkaCredentialsError ? 'KafkaCredentialsMissing' : 'KafkaUnreachable',
+          message: `cannot read topics: ${err instanceof Error ? err.message : String(err)}`,
+        };
       }
     } else if (mode === 'strimzi' && caps.kafkaTopicApiVersion) {
       for (const t of TOPICS) {
@@ -144,13 +174,15 @@ export class Reconciler {
     // Act: apply what differs from the cache, in parallel (the objects do not depend on each
     // other at admission: an HPA may name a Deployment that does not exist yet).
     const wanted = new Set<string>();
-    const applies = result.objects.map((obj) => {
-      const desired = withAppliedHash(obj);
-      const ref = refOf(desired);
-      wanted.add(`${ref.kind}/${ref.name}`);
-      const live = this.deps.cache.get(ref.apiVersion, ref.kind, ref.name, ref.namespace);
-      return { desired, ref, live };
-    }).filter((a) => (migrated || !KINDS_GATED_BY_MIGRATION.has(a.ref.kind)) && needsApply(a.desired, a.live));
+    const applies = result.objects
+      .map((obj) => {
+        const desired = withAppliedHash(obj);
+        const ref = refOf(desired);
+        wanted.add(`${ref.kind}/${ref.name}`);
+        const live = this.deps.cache.get(ref.apiVersion, ref.kind, ref.name, ref.namespace);
+        return { desired, ref, live };
+      })
+      .filter((a) => (migrated || !KINDS_GATED_BY_MIGRATION.has(a.ref.kind)) && needsApply(a.desired, a.live));
     const outcomes = await Promise.allSettled(applies.map((a) => this.deps.client.apply(a.desired)));
     const created: string[] = [];
     const updated: string[] = [];
@@ -192,8 +224,10 @@ export class Reconciler {
         topics = await this.deps.topics.for(kafkaConfig).ensure(result.topics);
         const before = this.partitionsFromStatus(p);
         for (const t of topics) {
-          if (before[t.name as TopicName] === undefined && t.partitions > 0 && !p.status?.topics?.some((s) => s.name === t.name)) events.push({ type: 'Normal', reason: 'TopicReady', message: `topic ${t.name} has ${t.partitions} partitions` });
-          else if ((before[t.name as TopicName] ?? 0) < t.partitions) events.push({ type: 'Normal', reason: 'PartitionsRaised', message: `topic ${t.name} raised to ${t.partitions} partitions` });
+          if (before[t.name as TopicName] === undefined && t.partitions > 0 && !p.status?.topics?.some((s) => s.name === t.name))
+            events.push({ type: 'Normal', reason: 'TopicReady', message: `topic ${t.name} has ${t.partitions} partitions` });
+          else if ((before[t.name as TopicName] ?? 0) < t.partitions)
+            events.push({ type: 'Normal', reason: 'PartitionsRaised', message: `topic ${t.name} raised to ${t.partitions} partitions` });
         }
       } catch (err) {
         await this.deps.topics.evict(kafkaConfig);
@@ -208,7 +242,8 @@ export class Reconciler {
     if (result.topicsBlocked && !p.status?.conditions?.some((c) => c.type === 'Topics' && c.reason === 'StrimziNotInstalled')) {
       events.push({ type: 'Warning', reason: 'StrimziNotInstalled', message: result.topicsBlocked });
     }
-    if (result.engineFallback && p.status?.autoscalingEngine !== 'hpa') events.push({ type: 'Warning', reason: 'FallbackToHPA', message: result.engineFallback });
+    if (result.engineFallback && p.status?.autoscalingEngine !== 'hpa')
+      events.push({ type: 'Warning', reason: 'FallbackToHPA', message: result.engineFallback });
 
     const deployments = Object.fromEntries(
       COMPONENTS.map((c) => [c, deploymentObservation(this.deps.cache.get<k8s.V1Deployment>('apps/v1', 'Deployment', deploymentName(name, c), namespace))]),
@@ -216,11 +251,24 @@ export class Reconciler {
 
     const cronJob = partitionsCronJobName(name);
     const partitionMaintenance = observeCronJob(cronJob, this.deps.cache.get<k8s.V1CronJob>('batch/v1', 'CronJob', cronJob, namespace));
-    if (migration.phase === 'Failed' && p.status?.migration?.phase !== 'Failed') events.push({ type: 'Warning', reason: 'MigrationFailed', message: `Job ${migration.job}: ${migration.message ?? 'failed'}` });
-    if (migration.phase === 'Succeeded' && p.status?.migration?.phase !== 'Succeeded') events.push({ type: 'Normal', reason: 'MigrationSucceeded', message: `schema migrated by Job ${migration.job}` });
+    if (migration.phase === 'Failed' && p.status?.migration?.phase !== 'Failed')
+      events.push({ type: 'Warning', reason: 'MigrationFailed', message: `Job ${migration.job}: ${migration.message ?? 'failed'}` });
+    if (migration.phase === 'Succeeded' && p.status?.migration?.phase !== 'Succeeded')
+      events.push({ type: 'Normal', reason: 'MigrationSucceeded', message: `schema migrated by Job ${migration.job}` });
 
     const status = buildStatus(
-      { generation: p.metadata.generation ?? 0, paused: false, render: result, deployments, topics, topicMode: mode, migration, ...(partitionMaintenance ? { partitionMaintenance } : {}), changed, ...(error ? { error } : {}) },
+      {
+        generation: p.metadata.generation ?? 0,
+        paused: false,
+        render: result,
+        deployments,
+        topics,
+        topicMode: mode,
+        migration,
+        ...(partitionMaintenance ? { partitionMaintenance } : {}),
+        changed,
+        ...(error ? { error } : {}),
+      },
       p.status,
       this.now().toISOString(),
     );
@@ -276,14 +324,21 @@ export class Reconciler {
   private strimziTopics(p: SyncPipeline, result: RenderResult, caps: Capabilities): TopicObservation[] {
     if (!caps.kafkaTopicApiVersion) return [];
     return result.topics.map((t) => {
-      const kt = this.deps.cache.get<KafkaTopicObject>(caps.kafkaTopicApiVersion!, 'KafkaTopic', kafkaTopicObjectName(p.metadata.name, t.name), p.metadata.namespace);
+      const kt = this.deps.cache.get<KafkaTopicObject>(
+        caps.kafkaTopicApiVersion!,
+        'KafkaTopic',
+        kafkaTopicObjectName(p.metadata.name, t.name),
+        p.metadata.namespace,
+      );
       const ready = kt?.status?.conditions?.find((c) => c.type === 'Ready');
       return {
         name: t.name,
         partitions: kt?.spec?.partitions ?? 0,
         replicationFactor: kt?.spec?.replicas ?? t.replicationFactor,
         ready: ready?.status === 'True',
-        ...(ready?.status === 'True' ? {} : { message: ready?.message ?? (kt ? 'the Strimzi topic operator has not reported it Ready' : 'KafkaTopic not created yet') }),
+        ...(ready?.status === 'True'
+          ? {}
+          : { message: ready?.message ?? (kt ? 'the Strimzi topic operator has not reported it Ready' : 'KafkaTopic not created yet') }),
       };
     });
   }
@@ -312,12 +367,17 @@ export class Reconciler {
     const config = kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
     const names = render(p, { capabilities: this.deps.capabilities() }).topics.map((t) => t.name);
     await this.deps.topics.for(config).delete(names);
-    await this.deps.client.recordEvent(p, { type: 'Normal', reason: 'TopicsDeleted', message: `deleted topics ${names.join(', ')} as deleteTopicsOnDeletion asked` }).catch(() => undefined);
-    await this.deps.client.setFinalizers(p, (p.metadata.finalizers ?? []).filter((f) => f !== TOPICS_FINALIZER));
+    await this.deps.client
+      .recordEvent(p, { type: 'Normal', reason: 'TopicsDeleted', message: `deleted topics ${names.join(', ')} as deleteTopicsOnDeletion asked` })
+      .catch(() => undefined);
+    await this.deps.client.setFinalizers(
+      p,
+      (p.metadata.finalizers ?? []).filter((f) => f !== TOPICS_FINALIZER),
+    );
     return {};
   }
 }
 
-export class ReconcileError extends Error {
+class ReconcileError extends Error {
   override name = 'ReconcileError';
 }

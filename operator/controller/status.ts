@@ -4,10 +4,9 @@
 // byte-identical status and the operator writes nothing.
 import type { V1CronJob, V1Job } from '@kubernetes/client-node';
 import type { Condition, MigrationStatus, PartitionMaintenanceStatus, ReplicaCounts, SyncPipelineStatus } from '../api/v1alpha1.js';
-import type { ComponentName } from '../model/defaults.js';
 import { consumerConditionType } from '../model/naming.js';
 import type { RenderResult } from '../model/render.js';
-import { CONSUMERS } from '../../workloads/shared/domain.js';
+import { CONSUMERS, type ComponentName } from '../../core/domain.js';
 
 export interface DeploymentObservation {
   exists: boolean;
@@ -43,7 +42,11 @@ export function observeMigration(name: string, job: V1Job | undefined): Migratio
   const base = { job: name, ...(startTime ? { startTime } : {}) };
   const failed = cond('Failed');
   if (failed) {
-    return { ...base, phase: 'Failed', message: `${failed.reason ?? 'Failed'}: ${failed.message ?? 'the Job failed'} (kubectl logs job/${name}); workloads keep their previous version` };
+    return {
+      ...base,
+      phase: 'Failed',
+      message: `${failed.reason ?? 'Failed'}: ${failed.message ?? 'the Job failed'} (kubectl logs job/${name}); workloads keep their previous version`,
+    };
   }
   if (cond('Complete')) {
     const completionTime = time(st.completionTime);
@@ -55,7 +58,11 @@ export function observeMigration(name: string, job: V1Job | undefined): Migratio
     // `ready` counts pods whose containers run (the migration has no probe). An active pod that
     // is not ready has not started: scheduling or an image pull, which only a person can fix.
     if ((st.active ?? 0) > 0 && st.ready === 0) {
-      return { ...base, phase: 'Running', message: `its pod has not started yet (scheduling or image pull? kubectl describe pods -l batch.kubernetes.io/job-name=${name})${tries}` };
+      return {
+        ...base,
+        phase: 'Running',
+        message: `its pod has not started yet (scheduling or image pull? kubectl describe pods -l batch.kubernetes.io/job-name=${name})${tries}`,
+      };
     }
     return { ...base, phase: 'Running', message: `running${tries}` };
   }
@@ -103,7 +110,8 @@ function componentCondition(c: ComponentName, d: DeploymentObservation | undefin
   const type = COMPONENT_CONDITION[c];
   if (!d?.exists) return { type, status: 'False', reason: 'NotCreated', message: 'the Deployment does not exist yet' };
   const counts = `${d.ready}/${d.desired} replicas ready`;
-  if (!d.observedCurrent || d.updated < d.desired) return { type, status: 'False', reason: 'RollingOut', message: `rolling out: ${d.updated}/${d.desired} updated, ${counts}` };
+  if (!d.observedCurrent || d.updated < d.desired)
+    return { type, status: 'False', reason: 'RollingOut', message: `rolling out: ${d.updated}/${d.desired} updated, ${counts}` };
   if (d.desired === 0) return { type, status: 'False', reason: 'ScaledToZero', message: 'no replicas wanted' };
   if (d.ready < d.desired) return { type, status: 'False', reason: 'Unavailable', message: counts };
   return { type, status: 'True', reason: 'Available', message: counts };
@@ -112,9 +120,11 @@ function componentCondition(c: ComponentName, d: DeploymentObservation | undefin
 function topicsCondition(o: Observation): ConditionInput {
   const type = 'Topics';
   if (o.render.topicsBlocked) return { type, status: 'False', reason: 'StrimziNotInstalled', message: o.render.topicsBlocked };
-  if (o.topicMode === 'unmanaged') return { type, status: 'True', reason: 'Unmanaged', message: `topics are created outside the operator: ${o.render.topics.map((t) => t.name).join(', ')}` };
+  if (o.topicMode === 'unmanaged')
+    return { type, status: 'True', reason: 'Unmanaged', message: `topics are created outside the operator: ${o.render.topics.map((t) => t.name).join(', ')}` };
   const waiting = o.topics.filter((t) => !t.ready);
-  if (waiting.length > 0) return { type, status: 'False', reason: 'TopicsNotReady', message: waiting.map((t) => `${t.name}: ${t.message ?? 'not ready'}`).join('; ') };
+  if (waiting.length > 0)
+    return { type, status: 'False', reason: 'TopicsNotReady', message: waiting.map((t) => `${t.name}: ${t.message ?? 'not ready'}`).join('; ') };
   return { type, status: 'True', reason: 'TopicsReady', message: `${o.topics.length} topics ready (${o.topicMode} mode)` };
 }
 
@@ -122,7 +132,12 @@ function migrationCondition(m: MigrationObservation): ConditionInput {
   const type = 'Migration';
   switch (m.phase) {
     case 'Succeeded':
-      return { type, status: 'True', reason: 'MigrationSucceeded', message: `schema migrated by Job ${m.job}${m.completionTime ? ` at ${m.completionTime}` : ''}` };
+      return {
+        type,
+        status: 'True',
+        reason: 'MigrationSucceeded',
+        message: `schema migrated by Job ${m.job}${m.completionTime ? ` at ${m.completionTime}` : ''}`,
+      };
     case 'Failed':
       return { type, status: 'False', reason: 'MigrationFailed', message: `Job ${m.job}: ${m.message ?? 'failed'}` };
     case 'Running':
@@ -137,7 +152,9 @@ function monitoringCondition(o: Observation): ConditionInput[] {
   const m = o.render.monitoring;
   if (!m) return [];
   if ('blocked' in m) return [{ type: 'Monitoring', status: 'False', reason: 'PrometheusOperatorNotInstalled', message: m.blocked }];
-  return [{ type: 'Monitoring', status: 'True', reason: 'PodMonitor', message: `Prometheus scrapes the workloads' /metrics through PodMonitor ${m.podMonitor}` }];
+  return [
+    { type: 'Monitoring', status: 'True', reason: 'PodMonitor', message: `Prometheus scrapes the workloads' /metrics through PodMonitor ${m.podMonitor}` },
+  ];
 }
 
 /** Informational: a failed maintenance run leaves days of partitions ahead, so Ready ignores it. */
@@ -147,7 +164,12 @@ function partitionMaintenanceCondition(c: PartitionMaintenanceObservation | unde
   if (c.suspended) return { type, status: 'False', reason: 'Suspended', message: `CronJob ${c.cronJob} is suspended` };
   if (c.active > 0) return { type, status: 'True', reason: 'Running', message: `CronJob ${c.cronJob} is running` };
   if (c.lastScheduleTime && (!c.lastSuccessfulTime || c.lastSuccessfulTime < c.lastScheduleTime)) {
-    return { type, status: 'False', reason: 'LastRunFailed', message: `the run of CronJob ${c.cronJob} scheduled at ${c.lastScheduleTime} did not succeed (its Jobs: kubectl get jobs -l app.kubernetes.io/component=partition-maintenance)` };
+    return {
+      type,
+      status: 'False',
+      reason: 'LastRunFailed',
+      message: `the run of CronJob ${c.cronJob} scheduled at ${c.lastScheduleTime} did not succeed (its Jobs: kubectl get jobs -l app.kubernetes.io/component=partition-maintenance)`,
+    };
   }
   if (c.lastSuccessfulTime) return { type, status: 'True', reason: 'Succeeded', message: `last run succeeded at ${c.lastSuccessfulTime}` };
   return { type, status: 'True', reason: 'Scheduled', message: `CronJob ${c.cronJob} scheduled "${c.schedule}"; not run yet` };
@@ -159,16 +181,21 @@ function autoscalingCondition(o: Observation): ConditionInput {
   if (r.engineFallback) return { type, status: 'True', reason: 'FallbackToHPA', message: r.engineFallback };
   switch (r.engine) {
     case 'keda':
-      return { type, status: 'True', reason: 'KEDA', message: 'Producer API on an HPA (CPU, memory); consumers on KEDA ScaledObjects (Kafka lag, CPU, memory)' };
+      return {
+        type,
+        status: 'True',
+        reason: 'KEDA',
+        message: 'Producer API on an HPA (CPU, memory); consumers on KEDA ScaledObjects (Kafka lag, CPU, memory)',
+      };
     case 'hpa':
       return { type, status: 'True', reason: 'HPA', message: 'every component on an HPA (CPU, memory)' };
     default:
-      return { type, status: 'True', reason: 'Disabled', message: 'fixed replicas at each component\'s minimum' };
+      return { type, status: 'True', reason: 'Disabled', message: "fixed replicas at each component's minimum" };
   }
 }
 
 /** Merges new condition values into the previous list, keeping transition times of unchanged statuses. */
-export function mergeConditions(previous: Condition[] | undefined, next: ConditionInput[], generation: number, now: string): Condition[] {
+function mergeConditions(previous: Condition[] | undefined, next: ConditionInput[], generation: number, now: string): Condition[] {
   return next.map((c) => {
     const old = previous?.find((p) => p.type === c.type);
     const lastTransitionTime = old && old.status === c.status ? old.lastTransitionTime : now;
@@ -194,12 +221,22 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
   let conditions: ConditionInput[];
   if (o.paused) {
     conditions = [
-      { type: 'Ready', status: (previous?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown') as Condition['status'], reason: 'Paused', message: 'reconciliation is paused; children are left as they are' },
+      {
+        type: 'Ready',
+        status: (previous?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown') as Condition['status'],
+        reason: 'Paused',
+        message: 'reconciliation is paused; children are left as they are',
+      },
       { type: 'Paused', status: 'True', reason: 'Paused', message: 'spec.paused or the mobileforge.credeau.com/paused annotation is set' },
     ];
   } else {
     // Migration first: while it has not succeeded, it is why the workloads are missing.
-    const parts = [migrationCondition(o.migration), ...components.map((c) => componentCondition(c, o.deployments[c])), topicsCondition(o), autoscalingCondition(o)];
+    const parts = [
+      migrationCondition(o.migration),
+      ...components.map((c) => componentCondition(c, o.deployments[c])),
+      topicsCondition(o),
+      autoscalingCondition(o),
+    ];
     const failing = parts.find((p) => p.status !== 'True');
     const ready: ConditionInput = o.error
       ? { type: 'Ready', status: 'False', reason: o.error.reason, message: o.error.message }
@@ -209,7 +246,12 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
     const converging = o.changed || Boolean(failing) || Boolean(o.error);
     conditions = [
       ready,
-      { type: 'Reconciling', status: converging ? 'True' : 'False', reason: converging ? 'Converging' : 'Converged', message: converging ? 'waiting for children to match the spec' : 'children match the spec' },
+      {
+        type: 'Reconciling',
+        status: converging ? 'True' : 'False',
+        reason: converging ? 'Converging' : 'Converged',
+        message: converging ? 'waiting for children to match the spec' : 'children match the spec',
+      },
       { type: 'Paused', status: 'False', reason: 'Active', message: 'reconciling' },
       ...parts,
       partitionMaintenanceCondition(o.partitionMaintenance),
@@ -225,8 +267,18 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
     consumers: previousWithoutPause?.consumers ?? `${sum(CONSUMERS, 'ready')}/${sum(CONSUMERS, 'desired')}`,
     autoscalingEngine: o.render.engine,
     components: previousWithoutPause?.components ?? counts,
-    ...(o.paused ? pick(previous, 'migration', 'partitionMaintenance') : { migration: o.migration, ...(o.partitionMaintenance ? { partitionMaintenance: o.partitionMaintenance } : {}) }),
-    topics: previousWithoutPause?.topics ?? o.topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, ready: t.ready, ...(t.message ? { message: t.message } : {}) })),
+    ...(o.paused
+      ? pick(previous, 'migration', 'partitionMaintenance')
+      : { migration: o.migration, ...(o.partitionMaintenance ? { partitionMaintenance: o.partitionMaintenance } : {}) }),
+    topics:
+      previousWithoutPause?.topics ??
+      o.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions,
+        replicationFactor: t.replicationFactor,
+        ready: t.ready,
+        ...(t.message ? { message: t.message } : {}),
+      })),
     conditions: mergeConditions(previous?.conditions, conditions, o.generation, now),
   };
 }

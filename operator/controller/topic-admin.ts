@@ -5,7 +5,7 @@
 import { Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
 import type { DesiredTopic, PartitionCounts } from '../model/topics.js';
-import type { TopicName } from '../../workloads/shared/domain.js';
+import type { TopicName } from '../../core/domain.js';
 import type { TopicObservation } from './status.js';
 
 export type SecretValue = (name: string, key: string) => string | undefined;
@@ -48,7 +48,7 @@ export interface TopicAdmin {
   close(): Promise<void>;
 }
 
-export class KafkaTopicAdmin implements TopicAdmin {
+class KafkaTopicAdmin implements TopicAdmin {
   private admin: Admin | undefined;
   constructor(private readonly config: KafkaConfig) {}
 

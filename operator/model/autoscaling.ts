@@ -4,8 +4,8 @@
 // HPA it does not own, and two controllers would fight over replicas.
 import type { KubernetesObject, V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
 import type { AutoscalingEngine, SyncPipeline } from '../api/v1alpha1.js';
-import { CONSUMER_GROUPS, type ConsumerName, type TopicName } from '../../workloads/shared/domain.js';
-import { DEFAULTS, lagThreshold, requestedEngine, type ComponentName, type ComponentSettings } from './defaults.js';
+import { CONSUMER_GROUPS, type ConsumerName, type TopicName, type ComponentName } from '../../core/domain.js';
+import { DEFAULTS, lagThreshold, requestedEngine, type ComponentSettings } from './defaults.js';
 import { childMeta } from './metadata.js';
 import { componentLabels, deploymentName } from './naming.js';
 
@@ -27,7 +27,10 @@ export interface EngineDecision {
 export function resolveEngine(p: SyncPipeline, caps: Capabilities): EngineDecision {
   const wanted = requestedEngine(p.spec);
   if (wanted === 'keda' && !caps.keda) {
-    return { engine: 'hpa', fallbackReason: 'KEDA is not installed (no keda.sh/v1alpha1 ScaledObject API); consumers scale on CPU and memory through HPAs instead of Kafka lag' };
+    return {
+      engine: 'hpa',
+      fallbackReason: 'KEDA is not installed (no keda.sh/v1alpha1 ScaledObject API); consumers scale on CPU and memory through HPAs instead of Kafka lag',
+    };
   }
   return { engine: wanted };
 }
@@ -83,7 +86,7 @@ const KEDA_SASL: Record<NonNullable<SyncPipeline['spec']['kafka']['sasl']>['mech
   'scram-sha-512': 'scram_sha512',
 };
 
-export function kafkaTriggerAuthName(pipeline: string): string {
+function kafkaTriggerAuthName(pipeline: string): string {
   return `${pipeline}-kafka`;
 }
 
@@ -97,7 +100,10 @@ export function kafkaTriggerAuthentication(p: SyncPipeline): TriggerAuthenticati
   const refs: TriggerAuthentication['spec']['secretTargetRef'] = [];
   if (k.sasl) {
     const c = k.sasl.credentialsSecretRef;
-    refs.push({ parameter: 'username', name: c.name, key: c.usernameKey ?? 'username' }, { parameter: 'password', name: c.name, key: c.passwordKey ?? 'password' });
+    refs.push(
+      { parameter: 'username', name: c.name, key: c.usernameKey ?? 'username' },
+      { parameter: 'password', name: c.name, key: c.passwordKey ?? 'password' },
+    );
   }
   if (k.tls?.enabled && k.tls.caSecretRef) refs.push({ parameter: 'ca', name: k.tls.caSecretRef.name, key: k.tls.caSecretRef.key ?? 'ca.crt' });
   if (refs.length === 0) return undefined;

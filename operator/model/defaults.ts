@@ -1,16 +1,13 @@
 // Resolves a pipeline spec into effective settings: every default the API documents,
 // applied here rather than in the CRD schema (server-written defaults make GitOps tools
 // report drift). Pure: the same spec always gives the same settings.
-import type { ComponentOverrides, Environment, SyncPipelineSpec, AutoscalingEngine } from '../api/v1alpha1.js';
-import { CONSUMERS, type ConsumerName, type TopicName } from '../../workloads/shared/domain.js';
-import { sizeForDau, type Range, type Sizing } from './ladder.js';
+import { componentOverrides, type ComponentOverrides, type Environment, type SyncPipelineSpec, type AutoscalingEngine } from '../api/v1alpha1.js';
+import type { ComponentName, TopicName } from '../../core/domain.js';
+import type { Range, Sizing } from './ladder.js';
 import { podResourcesFor, type PodResources } from './profile.js';
 import { canonicalQuantity } from './quantity.js';
 
-export type ComponentName = 'producer' | ConsumerName;
-export const COMPONENTS: readonly ComponentName[] = ['producer', ...CONSUMERS];
-
-export const DEFAULT_LAG_THRESHOLDS: Readonly<Record<TopicName, number>> = {
+const DEFAULT_LAG_THRESHOLDS: Readonly<Record<TopicName, number>> = {
   sms_batched: 100,
   events_log: 500,
   apps_and_device_batched: 100,
@@ -50,7 +47,7 @@ export interface ComponentSettings {
   readonly overrides: ComponentOverrides;
 }
 
-export function defaultReplicationFactor(environment: Environment): number {
+function defaultReplicationFactor(environment: Environment): number {
   return environment === 'dev' ? 1 : 3;
 }
 
@@ -59,13 +56,13 @@ export function defaultMinInSync(replicationFactor: number): number {
 }
 
 /** Replica range after overrides; an override of only one bound keeps the range valid. */
-export function effectiveReplicas(ladder: Range, o: ComponentOverrides): Range {
+function effectiveReplicas(ladder: Range, o: ComponentOverrides): Range {
   const min = o.minReplicas ?? Math.min(ladder.min, o.maxReplicas ?? ladder.min);
   const max = o.maxReplicas ?? Math.max(ladder.max, min);
   return { min, max };
 }
 
-export function effectiveResources(environment: Environment, o: ComponentOverrides): PodResources {
+function effectiveResources(environment: Environment, o: ComponentOverrides): PodResources {
   const base = podResourcesFor(environment);
   // Canonical form, as the API server stores it, so live and desired compare equal.
   const str = (v: string | number | undefined, d: string): string => canonicalQuantity(v ?? d);
@@ -73,10 +70,6 @@ export function effectiveResources(environment: Environment, o: ComponentOverrid
     requests: { cpu: str(o.resources?.requests?.cpu, base.requests.cpu), memory: str(o.resources?.requests?.memory, base.requests.memory) },
     limits: { cpu: str(o.resources?.limits?.cpu, base.limits.cpu), memory: str(o.resources?.limits?.memory, base.limits.memory) },
   };
-}
-
-export function componentOverrides(spec: SizingSpec, c: ComponentName): ComponentOverrides {
-  return (c === 'producer' ? spec.producer : spec.consumers?.[c]) ?? {};
 }
 
 export function componentSettings(spec: SizingSpec, sizing: Sizing, c: ComponentName): ComponentSettings {
@@ -103,5 +96,3 @@ export function replicationFactor(spec: SizingSpec): number {
 export function topicMode(spec: SyncPipelineSpec): 'strimzi' | 'admin' | 'unmanaged' {
   return spec.kafka.topicManagement?.mode ?? 'admin';
 }
-
-export { sizeForDau };

@@ -30,7 +30,7 @@ export const LADDER: readonly LadderRung[] = [
   { dau: 100_000, producer: r(4, 10), sms: r(4, 16), events: r(3, 10), common: r(3, 10), kafkaBrokers: r(3, 5) },
 ];
 
-export const EXTRAPOLATION_STEP = 25_000;
+const EXTRAPOLATION_STEP = 25_000;
 
 export interface Sizing {
   /** Rung name, e.g. "75k"; above the ladder the extrapolated step, e.g. "200k". */

@@ -7,7 +7,7 @@
 // run again. The reconciler rolls workloads out only once the current Job has succeeded.
 import type { V1CronJob, V1EnvVar, V1Job, V1JobSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { DEFAULT_MAINTENANCE_SCHEDULE, type SyncPipeline } from '../api/v1alpha1.js';
-import { ENV } from '../../workloads/shared/env-contract.js';
+import { ENV } from '../../core/env-contract.js';
 import { DEFAULTS } from './defaults.js';
 import { stableHash } from './hash.js';
 import { childMeta } from './metadata.js';
@@ -17,13 +17,13 @@ import { canonicalQuantity } from './quantity.js';
 import { containerSecurityContext, mongoEnv, podSecurityContext, postgresEnv, TMP_MOUNT, TMP_VOLUME } from './workloads.js';
 
 /** Variables of the `migrate` and `partitions` commands (workloads/consumer/*.ts). */
-export const JOB_ENV = {
+const JOB_ENV = {
   migrateDaysAhead: 'MIGRATE_DAYS_AHEAD',
   partitionDaysAhead: 'PARTITION_DAYS_AHEAD',
   partitionRetentionDays: 'PARTITION_RETENTION_DAYS',
 } as const;
 
-export const MAINTENANCE_DEFAULTS = {
+const MAINTENANCE_DEFAULTS = {
   schedule: DEFAULT_MAINTENANCE_SCHEDULE,
   partitionDaysAhead: 10,
   partitionRetentionDays: 90,
@@ -39,7 +39,7 @@ export const MAINTENANCE_DEFAULTS = {
   startingDeadlineSeconds: 3600,
 } as const;
 
-export interface MaintenanceSettings {
+interface MaintenanceSettings {
   schedule: string;
   timeZone?: string;
   suspend: boolean;
@@ -48,7 +48,7 @@ export interface MaintenanceSettings {
   resources: PodResources;
 }
 
-export function maintenanceSettings(p: SyncPipeline): MaintenanceSettings {
+function maintenanceSettings(p: SyncPipeline): MaintenanceSettings {
   const m = p.spec.maintenance ?? {};
   const d = MAINTENANCE_DEFAULTS;
   const q = (v: string | number | undefined, fallback: string) => canonicalQuantity(v ?? fallback);

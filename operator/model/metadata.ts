@@ -4,7 +4,7 @@
 import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type SyncPipeline } from '../api/v1alpha1.js';
 
-export function ownerReference(p: SyncPipeline): V1OwnerReference | undefined {
+function ownerReference(p: SyncPipeline): V1OwnerReference | undefined {
   if (!p.metadata.uid) return undefined;
   return { apiVersion: API_VERSION, kind: KIND, name: p.metadata.name, uid: p.metadata.uid, controller: true, blockOwnerDeletion: true };
 }

@@ -6,7 +6,7 @@ import type { SyncPipeline } from '../api/v1alpha1.js';
 import { APP_NAME, instanceLabels } from './naming.js';
 import { childMeta } from './metadata.js';
 
-export const DEFAULT_SCRAPE_INTERVAL = '30s';
+const DEFAULT_SCRAPE_INTERVAL = '30s';
 
 export interface PodMonitor extends KubernetesObject {
   spec: {
@@ -15,7 +15,7 @@ export interface PodMonitor extends KubernetesObject {
   };
 }
 
-export function podMonitorName(pipeline: string): string {
+function podMonitorName(pipeline: string): string {
   return `${pipeline}-workloads`;
 }
 

@@ -1,6 +1,5 @@
 // Names and labels of everything a pipeline owns.
-import type { ConsumerName, TopicName } from '../../workloads/shared/domain.js';
-import type { ComponentName } from './defaults.js';
+import type { ComponentName, ConsumerName, TopicName } from '../../core/domain.js';
 
 export const APP_NAME = 'mobileforge-sync';
 export const MANAGED_BY = 'mobileforge-operator';
@@ -8,8 +7,6 @@ export const FIELD_MANAGER = 'mobileforge-operator';
 export const ANNOTATION_PREFIX = 'mobileforge.credeau.com';
 export const PAUSED_ANNOTATION = `${ANNOTATION_PREFIX}/paused`;
 export const CONFIG_HASH_ANNOTATION = `${ANNOTATION_PREFIX}/config-hash`;
-/** Longest pipeline name whose child names all stay within 63 characters. */
-export const MAX_PIPELINE_NAME = 36;
 
 export function componentLabel(c: ComponentName): string {
   return c === 'producer' ? 'producer' : `consumer-${c}`;
@@ -66,11 +63,6 @@ export function selectorLabels(pipeline: string, c: ComponentName): Record<strin
     'app.kubernetes.io/instance': pipeline,
     'app.kubernetes.io/component': componentLabel(c),
   };
-}
-
-/** Label selector string matching everything this operator manages for one pipeline. */
-export function ownedSelector(pipeline: string): string {
-  return `app.kubernetes.io/managed-by=${MANAGED_BY},app.kubernetes.io/instance=${pipeline}`;
 }
 
 export function consumerConditionType(c: ConsumerName): string {

@@ -1,7 +1,7 @@
 // The sizing plan of a pipeline: what `mobileforge plan` prints and what status reports.
 import type { Environment } from '../api/v1alpha1.js';
-import type { Region } from '../../workloads/shared/domain.js';
-import { COMPONENTS, componentSettings, type ComponentName, type SizingSpec } from './defaults.js';
+import { type Region, COMPONENTS, type ComponentName } from '../../core/domain.js';
+import { componentSettings, type SizingSpec } from './defaults.js';
 import { sizeForDau, type Range, type Sizing } from './ladder.js';
 import { nodeSpecFor, type NodeSpec, type PodResources } from './profile.js';
 import { desiredTopics, type DesiredTopic } from './topics.js';
@@ -24,7 +24,7 @@ export function peakLoad(dau: number, region: Region): PeakLoad {
   return { requestsPerSecond: rate(m.requestsPerDauDay), recordsPerSecond: rate(m.recordsPerDauDay) };
 }
 
-export interface ComponentPlan {
+interface ComponentPlan {
   name: ComponentName;
   replicas: Range;
   resources: PodResources;

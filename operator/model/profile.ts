@@ -21,7 +21,7 @@ export interface PodResources {
 }
 
 /** The seed's "each node has the following resources" table. */
-export const NODE_SPECS: Readonly<Record<'dev-uat' | 'production', NodeSpec>> = {
+const NODE_SPECS: Readonly<Record<'dev-uat' | 'production', NodeSpec>> = {
   'dev-uat': { vcpu: 2, memoryGiB: 2 },
   production: { vcpu: 4, memoryGiB: 8 },
 };

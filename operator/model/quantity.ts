@@ -7,9 +7,25 @@
 // value is a whole number of Ki; otherwise (and for decimal or no suffix) decimal form with the
 // largest exponent multiple of 3 (m, "", k, M, G, T, P, E) that leaves an integer.
 
-const BINARY: [string, bigint][] = [['Ei', 1n << 60n], ['Pi', 1n << 50n], ['Ti', 1n << 40n], ['Gi', 1n << 30n], ['Mi', 1n << 20n], ['Ki', 1n << 10n]];
+const BINARY: [string, bigint][] = [
+  ['Ei', 1n << 60n],
+  ['Pi', 1n << 50n],
+  ['Ti', 1n << 40n],
+  ['Gi', 1n << 30n],
+  ['Mi', 1n << 20n],
+  ['Ki', 1n << 10n],
+];
 // Decimal suffixes scaled by 1000 so that milli units are integers.
-const DECIMAL: [string, bigint][] = [['E', 10n ** 21n], ['P', 10n ** 18n], ['T', 10n ** 15n], ['G', 10n ** 12n], ['M', 10n ** 9n], ['k', 10n ** 6n], ['', 10n ** 3n], ['m', 1n]];
+const DECIMAL: [string, bigint][] = [
+  ['E', 10n ** 21n],
+  ['P', 10n ** 18n],
+  ['T', 10n ** 15n],
+  ['G', 10n ** 12n],
+  ['M', 10n ** 9n],
+  ['k', 10n ** 6n],
+  ['', 10n ** 3n],
+  ['m', 1n],
+];
 
 const PATTERN = /^(\d+)(?:\.(\d+))?(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$/;
 

@@ -4,9 +4,9 @@
 // argument.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AutoscalingEngine, SyncPipeline } from '../api/v1alpha1.js';
-import { CONSUMERS, topicsForConsumer } from '../../workloads/shared/domain.js';
+import { CONSUMERS, topicsForConsumer, COMPONENTS, type ComponentName } from '../../core/domain.js';
 import { resolveEngine, hpa, kafkaTriggerAuthentication, scaledObject, type Capabilities } from './autoscaling.js';
-import { COMPONENTS, componentSettings, topicMode, type ComponentName, type ComponentSettings } from './defaults.js';
+import { componentSettings, topicMode, type ComponentSettings } from './defaults.js';
 import { sizeForDau, type Sizing } from './ladder.js';
 import { kafkaTopic } from './strimzi.js';
 import { desiredTopics, type DesiredTopic, type PartitionCounts } from './topics.js';
@@ -50,7 +50,9 @@ export function render(p: SyncPipeline, input: RenderInput): RenderResult {
   for (const c of COMPONENTS) {
     const s = components[c];
     // With an autoscaler the Deployment never states replicas: the autoscaler owns them.
-    objects.push(deployment(p, c, s, { ...(engine === 'none' ? { replicas: s.replicas.min } : {}), ...(input.configHash ? { configHash: input.configHash } : {}) }));
+    objects.push(
+      deployment(p, c, s, { ...(engine === 'none' ? { replicas: s.replicas.min } : {}), ...(input.configHash ? { configHash: input.configHash } : {}) }),
+    );
     objects.push(disruptionBudget(p, c));
   }
   objects.push(producerService(p));
@@ -71,14 +73,20 @@ export function render(p: SyncPipeline, input: RenderInput): RenderResult {
       const pm = podMonitor(p);
       objects.push(pm);
       monitoring = { podMonitor: pm.metadata!.name! };
-    } else monitoring = { blocked: 'monitoring.podMonitor is enabled but the cluster serves no PodMonitor API (monitoring.coreos.com/v1): install the Prometheus Operator, or scrape the pods\' /metrics another way' };
+    } else
+      monitoring = {
+        blocked:
+          "monitoring.podMonitor is enabled but the cluster serves no PodMonitor API (monitoring.coreos.com/v1): install the Prometheus Operator, or scrape the pods' /metrics another way",
+      };
   }
 
   let topicsBlocked: string | undefined;
   if (topicMode(spec) === 'strimzi') {
     const version = input.capabilities.kafkaTopicApiVersion;
     if (version) objects.push(...topics.map((t) => kafkaTopic(p, t, version)));
-    else topicsBlocked = 'topic management is "strimzi" but the cluster serves no KafkaTopic API (kafka.strimzi.io/v1 or v1beta2): install Strimzi or use mode "admin"';
+    else
+      topicsBlocked =
+        'topic management is "strimzi" but the cluster serves no KafkaTopic API (kafka.strimzi.io/v1 or v1beta2): install Strimzi or use mode "admin"';
   }
 
   return {

@@ -16,7 +16,12 @@ export function kafkaTopic(p: SyncPipeline, t: DesiredTopic, apiVersion: NonNull
   // Deleting a KafkaTopic deletes the topic and its data. Unless the user asked for that on
   // pipeline deletion, the KafkaTopic is not owned by the pipeline and outlives it.
   const owned = p.spec.kafka.topicManagement?.deleteTopicsOnDeletion === true;
-  const meta = childMeta(p, kafkaTopicObjectName(p.metadata.name, t.name), { ...componentLabels(p.metadata.name, 'topics'), 'strimzi.io/cluster': cluster }, { owned });
+  const meta = childMeta(
+    p,
+    kafkaTopicObjectName(p.metadata.name, t.name),
+    { ...componentLabels(p.metadata.name, 'topics'), 'strimzi.io/cluster': cluster },
+    { owned },
+  );
   return {
     apiVersion,
     kind: 'KafkaTopic',

@@ -2,7 +2,7 @@
 // least the seed's and at least the consuming deployment's max replicas (a consumer beyond
 // the partition count would sit idle), never fewer than the topic already has.
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
-import { TOPIC_FACTS, TOPICS, type ConsumerName, type TopicName } from '../../workloads/shared/domain.js';
+import { TOPIC_FACTS, TOPICS, type ConsumerName, type TopicName } from '../../core/domain.js';
 import { componentSettings, defaultMinInSync, replicationFactor, type SizingSpec } from './defaults.js';
 import type { Sizing } from './ladder.js';
 
@@ -16,7 +16,7 @@ export interface DesiredTopic {
 
 export type PartitionCounts = Partial<Record<TopicName, number>>;
 
-export function topicsForRegion(region: SyncPipelineSpec['region']): TopicName[] {
+function topicsForRegion(region: SyncPipelineSpec['region']): TopicName[] {
   return TOPICS.filter((t) => region !== 'india' || TOPIC_FACTS[t].allowedInIndia);
 }
 

@@ -15,14 +15,14 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 import type { SyncPipeline, SyncPipelineSpec } from '../api/v1alpha1.js';
-import { CONSUMER_GROUPS, topicsForConsumer } from '../../workloads/shared/domain.js';
-import { ENV, WORKLOAD_HTTP_PORT } from '../../workloads/shared/env-contract.js';
-import { DEFAULTS, type ComponentName, type ComponentSettings } from './defaults.js';
+import { CONSUMER_GROUPS, topicsForConsumer, type ComponentName } from '../../core/domain.js';
+import { ENV, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
+import { DEFAULTS, type ComponentSettings } from './defaults.js';
 import { childMeta } from './metadata.js';
 import { CONFIG_HASH_ANNOTATION, componentLabels, deploymentName, selectorLabels, serviceAccountName } from './naming.js';
 
 /** The unprivileged user the workload image runs as (see Dockerfile.workload). */
-export const WORKLOAD_UID = 10001;
+const WORKLOAD_UID = 10001;
 const KAFKA_CA_DIR = '/etc/mobileforge/kafka-ca';
 
 const secretEnv = (name: string, secret: string, key: string): V1EnvVar => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
@@ -84,13 +84,13 @@ export function mongoEnv(spec: SyncPipelineSpec): V1EnvVar[] {
 }
 
 /** Our variables, then the user's extra ones; a user variable replaces ours of the same name. */
-export function mergeEnv(ours: V1EnvVar[], extra: V1EnvVar[] = []): V1EnvVar[] {
+function mergeEnv(ours: V1EnvVar[], extra: V1EnvVar[] = []): V1EnvVar[] {
   const byName = new Map(ours.map((e) => [e.name, e]));
   for (const e of extra) byName.set(e.name, e);
   return [...byName.values()];
 }
 
-export function componentEnv(spec: SyncPipelineSpec, c: ComponentName): V1EnvVar[] {
+function componentEnv(spec: SyncPipelineSpec, c: ComponentName): V1EnvVar[] {
   const common = [...postgresEnv(spec), ...kafkaEnv(spec)];
   if (c === 'producer') return common;
   return [
@@ -253,4 +253,3 @@ export function workloadServiceAccount(p: SyncPipeline): V1ServiceAccount {
     automountServiceAccountToken: false,
   };
 }
-

@@ -12,8 +12,8 @@ import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import { readEnvFile } from '../support/endpoints.js';
-import { MESSAGE_VERSION, messageKey, parseMessage, splitIntoMessages } from '../../workloads/shared/message.js';
-import { COLLECTIONS, migrateMongo, migrateSync } from '../../workloads/shared/sync-schema.js';
+import { MESSAGE_VERSION, messageKey, parseMessage, splitIntoMessages } from '../../core/message.js';
+import { COLLECTIONS, migrateMongo, migrateSync } from '../../core/sync-schema.js';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '300' }, records: { type: 'string', default: '100' } } });
 const MESSAGES = Number(values.messages);
@@ -44,14 +44,42 @@ await migrateMongo(rawDb);
 const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
 await admin.connect();
-await admin.createTopics({ topics: [{ topic, numPartitions: 4, replicationFactor: 1 }, { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+await admin.createTopics({
+  topics: [
+    { topic, numPartitions: 4, replicationFactor: 1 },
+    { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
+  ],
+  waitForLeaders: true,
+});
 log(`pre-filling ${topic}: ${MESSAGES} messages x ${RECORDS} SMS records (~300 bytes each, docs/workload-model.md)`);
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
 const msgs = Array.from({ length: MESSAGES }, (_, n) => {
   const user = `user-${n % 1000}`;
-  const records = Array.from({ length: RECORDS }, (_, i) => ({ id: `${n}-${i}`, sender: 'AX-HDFCBK', body: `Rs.${i}.00 debited from a/c XXXX${n % 9999} on 26-11-26 to VPA XXXXXXXX@ybl (UPI Ref No XXXXXXXX${i}). Not you? Call 1800XXXXXXX`, timestamp: 1764000000000 + i, type: 'inbox' }));
-  return { key: messageKey('acme', user), value: splitIntoMessages({ v: MESSAGE_VERSION, request_id: `${tag}-${n}`, client_id: 'acme', user_id: user, source: 'sms', sdk_version: '2', device: {}, received_at: new Date().toISOString() }, records, 900_000)[0]! };
+  const records = Array.from({ length: RECORDS }, (_, i) => ({
+    id: `${n}-${i}`,
+    sender: 'AX-HDFCBK',
+    body: `Rs.${i}.00 debited from a/c XXXX${n % 9999} on 26-11-26 to VPA XXXXXXXX@ybl (UPI Ref No XXXXXXXX${i}). Not you? Call 1800XXXXXXX`,
+    timestamp: 1764000000000 + i,
+    type: 'inbox',
+  }));
+  return {
+    key: messageKey('acme', user),
+    value: splitIntoMessages(
+      {
+        v: MESSAGE_VERSION,
+        request_id: `${tag}-${n}`,
+        client_id: 'acme',
+        user_id: user,
+        source: 'sms',
+        sdk_version: '2',
+        device: {},
+        received_at: new Date().toISOString(),
+      },
+      records,
+      900_000,
+    )[0]!,
+  };
 });
 // small sends: one record batch per partition must stay under the broker's 1 MB limit
 for (let i = 0; i < msgs.length; i += 20) await producer.send({ topic, acks: -1, messages: msgs.slice(i, i + 20) });
@@ -82,7 +110,22 @@ const firstToLast = async (count: () => Promise<number>): Promise<number> => {
 
 log('our consumer process');
 const consumer = spawn(process.execPath, [`${root}/dist/workloads/consumer/main.js`], {
-  env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: 'warn', ENABLED_TOPICS: topic, KAFKA_CONSUMER_GROUP: `${tag}-ours`, DI_KAFKA_BROKER_ENDPOINT: brokers.join(','), DI_POSTGRES_HOST: env.PGHOST, DI_POSTGRES_PORT: env.PGPORT, DI_POSTGRES_USERNAME: env.PGUSER, DI_POSTGRES_PASSWORD: env.PGPASSWORD, DI_POSTGRES_DATABASE: tag, DI_POSTGRES_SYNC_DATABASE: tag, DI_MONGODB_URI: env.MONGODB_URI, DI_MONGODB_DATABASE: `${tag}_ours` },
+  env: {
+    PATH: process.env.PATH,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    ENABLED_TOPICS: topic,
+    KAFKA_CONSUMER_GROUP: `${tag}-ours`,
+    DI_KAFKA_BROKER_ENDPOINT: brokers.join(','),
+    DI_POSTGRES_HOST: env.PGHOST,
+    DI_POSTGRES_PORT: env.PGPORT,
+    DI_POSTGRES_USERNAME: env.PGUSER,
+    DI_POSTGRES_PASSWORD: env.PGPASSWORD,
+    DI_POSTGRES_DATABASE: tag,
+    DI_POSTGRES_SYNC_DATABASE: tag,
+    DI_MONGODB_URI: env.MONGODB_URI,
+    DI_MONGODB_DATABASE: `${tag}_ours`,
+  },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const cpuBefore = await (async () => {
@@ -105,7 +148,16 @@ await raw.run({
     const docs = batch.messages.flatMap((m) => {
       const msg = parseMessage(m.value!);
       // The very documents our sink writes (fields, _id), so only the pipeline differs.
-      return msg.records.map((r, i) => ({ ...r, client_id: msg.client_id, user_id: msg.user_id, request_id: msg.request_id, sdk_version: msg.sdk_version, device: msg.device, synced_at: new Date(msg.received_at), _id: `${msg.request_id}:${msg.source}:${msg.chunk.index}:${i}` }));
+      return msg.records.map((r, i) => ({
+        ...r,
+        client_id: msg.client_id,
+        user_id: msg.user_id,
+        request_id: msg.request_id,
+        sdk_version: msg.sdk_version,
+        device: msg.device,
+        synced_at: new Date(msg.received_at),
+        _id: `${msg.request_id}:${msg.source}:${msg.chunk.index}:${i}`,
+      }));
     });
     if (docs.length) await rawDb.collection<{ _id: string }>(COLLECTIONS.sms).insertMany(docs, { ordered: false });
   },

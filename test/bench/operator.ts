@@ -15,7 +15,9 @@ import { packageRoot } from '../../operator/util/repo-root.js';
 import { readEnvFile } from '../support/endpoints.js';
 import { succeededJobStatus } from '../support/job-runner.js';
 
-const { values } = parseArgs({ options: { samples: { type: 'string', default: '20' }, size: { type: 'string', default: '300' }, port: { type: 'string', default: '18181' } } });
+const { values } = parseArgs({
+  options: { samples: { type: 'string', default: '20' }, size: { type: 'string', default: '300' }, port: { type: 'string', default: '18181' } },
+});
 const SAMPLES = Number(values.samples);
 const SIZE = Number(values.size);
 const root = packageRoot();
@@ -24,14 +26,18 @@ execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', 'kube'], { stdio: ['i
 const env = { ...readEnvFile(), ...process.env } as Record<string, string>;
 const kc = new k8s.KubeConfig();
 kc.loadFromFile(env.KUBECONFIG!);
-const kubectl = (args: string[], input?: string) => execFileSync(env.KUBECTL!, args, { env: { ...process.env, KUBECONFIG: env.KUBECONFIG }, encoding: 'utf8', maxBuffer: 1 << 28, ...(input ? { input } : {}) });
+const kubectl = (args: string[], input?: string) =>
+  execFileSync(env.KUBECTL!, args, { env: { ...process.env, KUBECONFIG: env.KUBECONFIG }, encoding: 'utf8', maxBuffer: 1 << 28, ...(input ? { input } : {}) });
 const ns = `bench-${Date.now().toString(36)}`;
 const log = (m: string) => process.stderr.write(`[bench:operator] ${m}\n`);
 
 kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], crdYaml());
 kubectl(['wait', '--for', 'condition=established', 'crd/syncpipelines.mobileforge.credeau.com']);
 kubectl(['create', 'namespace', ns]);
-kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pg' }, stringData: { username: 'u', password: 'p' } }));
+kubectl(
+  ['apply', '-n', ns, '-f', '-'],
+  JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pg' }, stringData: { username: 'u', password: 'p' } }),
+);
 
 const OPERATOR_NODE_OPTIONS = process.env.OPERATOR_NODE_OPTIONS ?? '--max-old-space-size=128 --max-semi-space-size=4';
 const operator = spawn(process.execPath, [`${root}/dist/operator/main.js`], {
@@ -39,12 +45,26 @@ const operator = spawn(process.execPath, [`${root}/dist/operator/main.js`], {
   // heap lazily far past what it needs (320 pipelines: 383 MB RSS uncapped, 201 MB with the old
   // space capped at 128 MB, 178 MB with 4 MB semi-spaces too, at the same latency).
   // OPERATOR_NODE_OPTIONS tries other settings.
-  env: { ...process.env, NODE_OPTIONS: OPERATOR_NODE_OPTIONS, KUBECONFIG: env.KUBECONFIG, WATCH_NAMESPACES: ns, LEADER_ELECT: 'false', METRICS_PORT: values.port, RESYNC_SECONDS: '300', LOG_LEVEL: 'warn', MAX_CONCURRENT_RECONCILES: '8', PENDING_REQUEUE_SECONDS: '30' },
+  env: {
+    ...process.env,
+    NODE_OPTIONS: OPERATOR_NODE_OPTIONS,
+    KUBECONFIG: env.KUBECONFIG,
+    WATCH_NAMESPACES: ns,
+    LEADER_ELECT: 'false',
+    METRICS_PORT: values.port,
+    RESYNC_SECONDS: '300',
+    LOG_LEVEL: 'warn',
+    MAX_CONCURRENT_RECONCILES: '8',
+    PENDING_REQUEUE_SECONDS: '30',
+  },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const metric = async (name: string): Promise<number> => {
   const text = await (await fetch(`http://127.0.0.1:${values.port}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith(name)).reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 };
 
 // The kubelet stand-in: every Deployment becomes fully ready at its current generation.
@@ -54,13 +74,22 @@ const markReady = async (d: k8s.V1Deployment) => {
   if (d.status?.readyReplicas === r && d.status.observedGeneration === d.metadata?.generation) return;
   await apps
     .patchNamespacedDeploymentStatus(
-      { name: d.metadata!.name!, namespace: ns, body: { status: { observedGeneration: d.metadata!.generation, replicas: r, readyReplicas: r, updatedReplicas: r, availableReplicas: r } } },
+      {
+        name: d.metadata!.name!,
+        namespace: ns,
+        body: { status: { observedGeneration: d.metadata!.generation, replicas: r, readyReplicas: r, updatedReplicas: r, availableReplicas: r } },
+      },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     )
     .catch(() => undefined);
 };
 const watch = new k8s.Watch(kc);
-const kubelet = await watch.watch(`/apis/apps/v1/namespaces/${ns}/deployments`, {}, (phase, d: k8s.V1Deployment) => void (phase !== 'DELETED' && markReady(d)), () => undefined);
+const kubelet = await watch.watch(
+  `/apis/apps/v1/namespaces/${ns}/deployments`,
+  {},
+  (phase, d: k8s.V1Deployment) => void (phase !== 'DELETED' && markReady(d)),
+  () => undefined,
+);
 
 // The Job controller stand-in: a migration Job succeeds as soon as it appears (the status the
 // Job controller writes: SuccessCriteriaMet, then Complete), so the gate opens at once.
@@ -77,25 +106,41 @@ const completeJob = async (j: k8s.V1Job) => {
     )
     .catch(() => completed.delete(name));
 };
-const jobController = await watch.watch(`/apis/batch/v1/namespaces/${ns}/jobs`, {}, (phase, j: k8s.V1Job) => void (phase !== 'DELETED' && completeJob(j)), () => undefined);
+const jobController = await watch.watch(
+  `/apis/batch/v1/namespaces/${ns}/jobs`,
+  {},
+  (phase, j: k8s.V1Job) => void (phase !== 'DELETED' && completeJob(j)),
+  () => undefined,
+);
 
 // Ready times, from a watch on pipelines.
 const readyAt = new Map<string, number>();
-const pipelineWatch = await watch.watch(`/apis/${API_VERSION}/namespaces/${ns}/syncpipelines`, {}, (_phase, p: SyncPipeline) => {
-  if (!readyAt.has(p.metadata.name) && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) readyAt.set(p.metadata.name, performance.now());
-}, () => undefined);
+const pipelineWatch = await watch.watch(
+  `/apis/${API_VERSION}/namespaces/${ns}/syncpipelines`,
+  {},
+  (_phase, p: SyncPipeline) => {
+    if (!readyAt.has(p.metadata.name) && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      readyAt.set(p.metadata.name, performance.now());
+  },
+  () => undefined,
+);
 
 const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-const pipeline = (name: string): k8s.KubernetesObject => ({
-  apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace: ns },
-  spec: {
-    dau: 50_000, environment: 'production', region: 'india',
-    image: { repository: 'registry.example.com/mobileforge/sync-workload', tag: '0.1.0' },
-    kafka: { bootstrapServers: ['kafka:9092'], topicManagement: { mode: 'unmanaged' } },
-    postgres: { host: 'pg', credentialsSecretRef: { name: 'pg' } },
-    mongodb: { host: 'mongo', credentialsSecretRef: { name: 'pg' } },
-  },
-} as k8s.KubernetesObject);
+const pipeline = (name: string): k8s.KubernetesObject =>
+  ({
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name, namespace: ns },
+    spec: {
+      dau: 50_000,
+      environment: 'production',
+      region: 'india',
+      image: { repository: 'registry.example.com/mobileforge/sync-workload', tag: '0.1.0' },
+      kafka: { bootstrapServers: ['kafka:9092'], topicManagement: { mode: 'unmanaged' } },
+      postgres: { host: 'pg', credentialsSecretRef: { name: 'pg' } },
+      mongodb: { host: 'mongo', credentialsSecretRef: { name: 'pg' } },
+    },
+  }) as k8s.KubernetesObject;
 
 async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -115,7 +160,9 @@ try {
   for (let i = 0; i < 50; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${values.port}/readyz`)).ok) break;
-    } catch { /* starting */ }
+    } catch {
+      /* starting */
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   log(`one at a time: ${SAMPLES} pipelines`);
@@ -143,13 +190,14 @@ try {
 
   // Let the tail of the burst finish (events, last status writes) before the idle window.
   await until(() => true, 0);
-  for (let quiet = 0; quiet < 3; ) {
+  for (let quiet = 0; quiet < 3;) {
     const before = await metric('mobileforge_api_write_requests_total');
     await new Promise((r) => setTimeout(r, 1000));
     quiet = (await metric('mobileforge_api_write_requests_total')) === before && (await metric('mobileforge_workqueue_depth')) === 0 ? quiet + 1 : 0;
   }
   const writesSettled = await metric('mobileforge_api_write_requests_total');
-  const metricsText = async () => (await (await fetch(`http://127.0.0.1:${values.port}/metrics`)).text()).split('\n').filter((l) => l.startsWith('mobileforge_api_write'));
+  const metricsText = async () =>
+    (await (await fetch(`http://127.0.0.1:${values.port}/metrics`)).text()).split('\n').filter((l) => l.startsWith('mobileforge_api_write'));
   const beforeIdle = await metricsText();
   await new Promise((r) => setTimeout(r, 10000));
   const afterIdle = await metricsText();
@@ -178,5 +226,7 @@ try {
   operator.kill('SIGTERM');
   try {
     kubectl(['delete', 'namespace', ns, '--wait=false']);
-  } catch { /* best effort */ }
+  } catch {
+    /* best effort */
+  }
 }

@@ -16,11 +16,18 @@ import { packageRoot } from '../../operator/util/repo-root.js';
 import { peakLoad, WORKLOAD_MODEL } from '../../operator/model/plan.js';
 import { readEnvFile } from '../support/endpoints.js';
 import { SyncClient, type SyncBatch } from '../../workloads/client/sync-client.js';
-import { migrateInsights } from '../../workloads/shared/insights-schema.js';
-import { useKafkaGzipLevel } from '../../workloads/shared/kafka-gzip.js';
-import { messageKey, splitIntoMessages, MESSAGE_VERSION } from '../../workloads/shared/message.js';
+import { migrateInsights } from '../../core/insights-schema.js';
+import { useKafkaGzipLevel } from '../../core/kafka-gzip.js';
+import { messageKey, splitIntoMessages, MESSAGE_VERSION } from '../../core/message.js';
 
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '20' }, concurrency: { type: 'string', default: '32' }, records: { type: 'string', default: '100' }, 'gzip-level': { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '20' },
+    concurrency: { type: 'string', default: '32' },
+    records: { type: 'string', default: '100' },
+    'gzip-level': { type: 'string', default: '1' },
+  },
+});
 const GZIP_LEVEL = Number(values['gzip-level']);
 const DURATION_MS = Number(values.duration) * 1000;
 const CONCURRENCY = Number(values.concurrency);
@@ -45,7 +52,8 @@ await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES (
 const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
 const kadmin = kafka.admin();
 await kadmin.connect();
-if (!(await kadmin.listTopics()).includes('sms_batched')) await kadmin.createTopics({ topics: [{ topic: 'sms_batched', numPartitions: 16, replicationFactor: 1 }], waitForLeaders: true });
+if (!(await kadmin.listTopics()).includes('sms_batched'))
+  await kadmin.createTopics({ topics: [{ topic: 'sms_batched', numPartitions: 16, replicationFactor: 1 }], waitForLeaders: true });
 
 const port = await new Promise<number>((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => {
@@ -56,18 +64,44 @@ const port = await new Promise<number>((resolve) => {
 // PRODUCER_NODE_FLAGS passes e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to the producer for profiling.
 const nodeFlags = (process.env.PRODUCER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const producer = spawn(process.execPath, [...nodeFlags, `${root}/dist/workloads/producer/main.js`], {
-  env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: 'warn', DI_POSTGRES_HOST: env.PGHOST, DI_POSTGRES_PORT: env.PGPORT, DI_POSTGRES_USERNAME: env.PGUSER, DI_POSTGRES_PASSWORD: env.PGPASSWORD, DI_POSTGRES_DATABASE: db, DI_POSTGRES_SYNC_DATABASE: db, DI_KAFKA_BROKER_ENDPOINT: brokers.join(','), KAFKA_GZIP_LEVEL: String(GZIP_LEVEL) },
+  env: {
+    PATH: process.env.PATH,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    DI_POSTGRES_HOST: env.PGHOST,
+    DI_POSTGRES_PORT: env.PGPORT,
+    DI_POSTGRES_USERNAME: env.PGUSER,
+    DI_POSTGRES_PASSWORD: env.PGPASSWORD,
+    DI_POSTGRES_DATABASE: db,
+    DI_POSTGRES_SYNC_DATABASE: db,
+    DI_KAFKA_BROKER_ENDPOINT: brokers.join(','),
+    KAFKA_GZIP_LEVEL: String(GZIP_LEVEL),
+  },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 for (let i = 0; i < 100; i++) {
   try {
     if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) break;
-  } catch { /* starting */ }
+  } catch {
+    /* starting */
+  }
   await new Promise((r) => setTimeout(r, 100));
 }
 
-const smsRecord = (u: number, i: number) => ({ id: `${u}-${i}`, sender: 'AX-HDFCBK', body: `Rs.${(i * 37) % 9000}.00 debited from a/c XXXX${u % 10000} on 26-11-26 to VPA XXXXXXXX@ybl (UPI Ref No XXXXXXXX${i}). Not you? Call 1800XXXXXXX`, timestamp: 1764000000000 + i * 1000, type: 'inbox' });
-const makeBatch = (n: number): SyncBatch => ({ request_id: randomUUID(), user_id: `user-${n % 5000}`, sdk_version: '2.4.0', device: { device_id: `d-${n}`, android_id: `a-${n}` }, records: Array.from({ length: RECORDS }, (_, i) => smsRecord(n, i)) });
+const smsRecord = (u: number, i: number) => ({
+  id: `${u}-${i}`,
+  sender: 'AX-HDFCBK',
+  body: `Rs.${(i * 37) % 9000}.00 debited from a/c XXXX${u % 10000} on 26-11-26 to VPA XXXXXXXX@ybl (UPI Ref No XXXXXXXX${i}). Not you? Call 1800XXXXXXX`,
+  timestamp: 1764000000000 + i * 1000,
+  type: 'inbox',
+});
+const makeBatch = (n: number): SyncBatch => ({
+  request_id: randomUUID(),
+  user_id: `user-${n % 5000}`,
+  sdk_version: '2.4.0',
+  device: { device_id: `d-${n}`, android_id: `a-${n}` },
+  records: Array.from({ length: RECORDS }, (_, i) => smsRecord(n, i)),
+});
 
 const cpuSeconds = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -118,7 +152,14 @@ for (let i = 0; ; i++) {
 await Promise.all(inFlightAtPeak);
 const peakCpu = (cpuSeconds(producer.pid!) - cpuPeak0) / ((performance.now() - tp) / 1000);
 sdk0.close();
-const atPeakResult = { requestsPerSec: peak.requestsPerSecond, recordsPerSec: peak.requestsPerSecond * RECORDS, p50Ms: round(pct(atPeak, 50)), p99Ms: round(pct(atPeak, 99)), failed: peakFailed, producerCpuCores: round(peakCpu) };
+const atPeakResult = {
+  requestsPerSec: peak.requestsPerSecond,
+  recordsPerSec: peak.requestsPerSecond * RECORDS,
+  p50Ms: round(pct(atPeak, 50)),
+  p99Ms: round(pct(atPeak, 99)),
+  failed: peakFailed,
+  producerCpuCores: round(peakCpu),
+};
 
 // Phase 1: through the Producer API, saturated.
 log(`Producer API: ${CONCURRENCY} concurrent clients, ${RECORDS}-record SMS batches, ${DURATION_MS / 1000} s`);
@@ -149,7 +190,15 @@ const gen = process.cpuUsage(gen0);
 const generatorCpu = (gen.user + gen.system) / 1e6 / elapsed;
 const producerRss = rssMb(producer.pid!);
 sdk.close();
-const ours = { requestsPerSec: ok / elapsed, recordsPerSec: (ok * RECORDS) / elapsed, p50Ms: pct(latencies, 50), p99Ms: pct(latencies, 99), failed, producerCpuCores: producerCpu, producerRssMb: producerRss };
+const ours = {
+  requestsPerSec: ok / elapsed,
+  recordsPerSec: (ok * RECORDS) / elapsed,
+  p50Ms: pct(latencies, 50),
+  p99Ms: pct(latencies, 99),
+  failed,
+  producerCpuCores: producerCpu,
+  producerRssMb: producerRss,
+};
 
 // Phase 2: the same messages straight from kafkajs, same settings, coalesced the same way;
 // twice: kafkajs as shipped (its async gzip at zlib's default level), then with the producer's
@@ -157,7 +206,20 @@ const ours = { requestsPerSec: ok / elapsed, recordsPerSec: (ok * RECORDS) / ela
 const receivedAt = new Date().toISOString();
 const prebuilt = pool.map(({ batch: b }) => ({
   key: messageKey(client.id, b.user_id),
-  value: splitIntoMessages({ v: MESSAGE_VERSION, request_id: b.request_id, client_id: client.id, user_id: b.user_id, source: 'sms', sdk_version: b.sdk_version, device: b.device, received_at: receivedAt }, b.records, 900_000)[0]!,
+  value: splitIntoMessages(
+    {
+      v: MESSAGE_VERSION,
+      request_id: b.request_id,
+      client_id: client.id,
+      user_id: b.user_id,
+      source: 'sms',
+      sdk_version: b.sdk_version,
+      device: b.device,
+      received_at: receivedAt,
+    },
+    b.records,
+    900_000,
+  )[0]!,
 }));
 async function rawCeiling(): Promise<{ requestsPerSec: number; recordsPerSec: number; cpuCores: number }> {
   const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -182,7 +244,10 @@ useKafkaGzipLevel(GZIP_LEVEL);
 const ceiling = await rawCeiling();
 
 // Leave the shared local topic small: other suites and runs read it.
-await kadmin.deleteTopicRecords({ topic: 'sms_batched', partitions: (await kadmin.fetchTopicOffsets('sms_batched')).map((o) => ({ partition: o.partition, offset: o.high })) });
+await kadmin.deleteTopicRecords({
+  topic: 'sms_batched',
+  partitions: (await kadmin.fetchTopicOffsets('sms_batched')).map((o) => ({ partition: o.partition, offset: o.high })),
+});
 
 producer.kill('SIGTERM');
 await kadmin.disconnect();
@@ -198,9 +263,28 @@ const result = {
   recordsPerRequest: RECORDS,
   gzipLevel: GZIP_LEVEL,
   atOneMillionDauPeak: atPeakResult,
-  ours: { requestsPerSec: round(ours.requestsPerSec), recordsPerSec: Math.round(ours.recordsPerSec), p50Ms: round(ours.p50Ms), p99Ms: round(ours.p99Ms), failed, producerCpuCores: round(ours.producerCpuCores), producerRssMb: Math.round(ours.producerRssMb), loadGeneratorCpuCores: round(generatorCpu) },
-  ceiling: { requestsPerSec: round(ceiling.requestsPerSec), recordsPerSec: Math.round(ceiling.recordsPerSec), cpuCores: round(ceiling.cpuCores), codec: `gzip level ${GZIP_LEVEL}, sync below 128 KiB (the producer's)` },
-  ceilingKafkajsDefaults: { requestsPerSec: round(ceilingDefault.requestsPerSec), recordsPerSec: Math.round(ceilingDefault.recordsPerSec), cpuCores: round(ceilingDefault.cpuCores), codec: 'kafkajs as shipped (async gzip, level 6)' },
+  ours: {
+    requestsPerSec: round(ours.requestsPerSec),
+    recordsPerSec: Math.round(ours.recordsPerSec),
+    p50Ms: round(ours.p50Ms),
+    p99Ms: round(ours.p99Ms),
+    failed,
+    producerCpuCores: round(ours.producerCpuCores),
+    producerRssMb: Math.round(ours.producerRssMb),
+    loadGeneratorCpuCores: round(generatorCpu),
+  },
+  ceiling: {
+    requestsPerSec: round(ceiling.requestsPerSec),
+    recordsPerSec: Math.round(ceiling.recordsPerSec),
+    cpuCores: round(ceiling.cpuCores),
+    codec: `gzip level ${GZIP_LEVEL}, sync below 128 KiB (the producer's)`,
+  },
+  ceilingKafkajsDefaults: {
+    requestsPerSec: round(ceilingDefault.requestsPerSec),
+    recordsPerSec: Math.round(ceilingDefault.recordsPerSec),
+    cpuCores: round(ceilingDefault.cpuCores),
+    codec: 'kafkajs as shipped (async gzip, level 6)',
+  },
   ratio: Math.round((ours.recordsPerSec / ceiling.recordsPerSec) * 100) / 100,
   ratioToKafkajsDefaults: Math.round((ours.recordsPerSec / ceilingDefault.recordsPerSec) * 100) / 100,
   dau: { model: 'docs/workload-model.md, India profile, peak = 3x average', byRequests: dauByRequests, byRecords: dauByRecords },

@@ -22,7 +22,7 @@ export class ConsumerProcess extends ManagedProcess {
 
 /** Runs a database job of the workload image (`migrate`, `partitions`) once; its exit code and log. */
 export async function runJob(job: 'migrate' | 'partitions', env: Record<string, string>): Promise<{ code: number | null; log: string }> {
-  return runToExit(['workloads', 'consumer', `${job}.js`], [], { ...workloadPostgresEnv(), DI_MONGODB_URI: process.env.MONGODB_URI ?? '', ...env });
+  return runToExit(['workloads', 'jobs', `${job}.js`], [], { ...workloadPostgresEnv(), DI_MONGODB_URI: process.env.MONGODB_URI ?? '', ...env });
 }
 
 export const runMigrate = (env: Record<string, string>) => runJob('migrate', env);

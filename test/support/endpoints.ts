@@ -5,7 +5,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export const SERVICE_VARS = {
+const SERVICE_VARS = {
   postgres: ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'],
   kafka: ['KAFKA_BROKERS'],
   mongo: ['MONGODB_URI'],
@@ -14,7 +14,7 @@ export const SERVICE_VARS = {
 export type ServiceName = keyof typeof SERVICE_VARS;
 
 /** The variable that marks a service as external, so the harness neither starts nor replaces it. */
-export const EXTERNAL_MARKER: Record<ServiceName, string> = {
+const EXTERNAL_MARKER: Record<ServiceName, string> = {
   postgres: 'DATABASE_URL',
   kafka: 'KAFKA_BROKERS',
   mongo: 'MONGODB_URI',
@@ -28,7 +28,7 @@ export function cacheDir(): string {
   return process.env.MOBILEFORGE_CACHE ?? join(homedir(), '.cache', 'mobileforge-sync');
 }
 
-export function runDir(): string {
+function runDir(): string {
   if (process.env.MOBILEFORGE_RUN) return process.env.MOBILEFORGE_RUN;
   return join(cacheDir(), 'run');
 }

@@ -27,11 +27,11 @@ function condition(type: string, reason: string, message: string) {
   return { type, status: 'True', reason, message, lastTransitionTime: t, lastProbeTime: t };
 }
 
-export function isFinished(job: JobObject): boolean {
+function isFinished(job: JobObject): boolean {
   return job.status?.conditions?.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') ?? false;
 }
 
-export function markJobRunning(kubectl: Kubectl, ns: string, name: string): void {
+function markJobRunning(kubectl: Kubectl, ns: string, name: string): void {
   patchStatus(kubectl, ns, name, { startTime: now(), active: 1 });
 }
 
@@ -42,8 +42,14 @@ export function markJobRunning(kubectl: Kubectl, ns: string, name: string): void
 export function succeededJobStatus(opts: { started?: boolean } = {}): Record<string, unknown> {
   return {
     ...(opts.started ? { startTime: now() } : {}),
-    active: 0, succeeded: 1, ready: 0, completionTime: now(),
-    conditions: [condition('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods'), condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods')],
+    active: 0,
+    succeeded: 1,
+    ready: 0,
+    completionTime: now(),
+    conditions: [
+      condition('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods'),
+      condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods'),
+    ],
   };
 }
 
@@ -57,7 +63,9 @@ export function markJobFailed(kubectl: Kubectl, ns: string, name: string, messag
   const job = JSON.parse(kubectl(['get', 'job', name, '-n', ns, '-o', 'json'])) as JobObject;
   if (!job.status?.startTime) markJobRunning(kubectl, ns, name);
   patchStatus(kubectl, ns, name, {
-    active: 0, failed: 1, ready: 0,
+    active: 0,
+    failed: 1,
+    ready: 0,
     conditions: [condition('FailureTarget', 'BackoffLimitExceeded', message), condition('Failed', 'BackoffLimitExceeded', message)],
   });
 }
@@ -69,14 +77,15 @@ export function unfinishedJobs(kubectl: Kubectl, ns: string, pipeline: string): 
 }
 
 /** A container's environment as the kubelet would give it: literal values and secretKeyRefs. */
-export function resolveEnv(kubectl: Kubectl, ns: string, env: V1EnvVar[]): Record<string, string> {
+function resolveEnv(kubectl: Kubectl, ns: string, env: V1EnvVar[]): Record<string, string> {
   const secrets = new Map<string, Record<string, string>>();
   const out: Record<string, string> = {};
   for (const e of env) {
     if (e.value !== undefined) out[e.name] = e.value;
     else if (e.valueFrom?.secretKeyRef) {
       const { name, key } = e.valueFrom.secretKeyRef;
-      if (!secrets.has(name!)) secrets.set(name!, (JSON.parse(kubectl(['get', 'secret', name!, '-n', ns, '-o', 'json'])) as { data?: Record<string, string> }).data ?? {});
+      if (!secrets.has(name!))
+        secrets.set(name!, (JSON.parse(kubectl(['get', 'secret', name!, '-n', ns, '-o', 'json'])) as { data?: Record<string, string> }).data ?? {});
       const b64 = secrets.get(name!)![key];
       if (b64 === undefined) throw new Error(`Secret ${name} has no key ${key}`);
       out[e.name] = Buffer.from(b64, 'base64').toString('utf8');

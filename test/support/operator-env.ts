@@ -1,6 +1,7 @@
 // Sets up what an operator under test needs in its namespace: the RBAC of config/rbac bound
 // to a ServiceAccount, a kubeconfig that impersonates that ServiceAccount (so the suite
 // proves the role is enough), and the Secrets pipelines reference.
+import { COMPONENTS } from '../../core/domain.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,12 +10,17 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createNamespace, deleteNamespace, kubectl } from './kube.js';
-import { COMPONENTS } from '../../operator/model/defaults.js';
 import { markJobSucceeded, unfinishedJobs } from './job-runner.js';
 import { waitFor } from './wait.js';
 
 export function kubectlRun(args: string[], input?: string): string {
-  return execFileSync(kubectl(), args, { env: process.env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...(input !== undefined ? { input } : {}), stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync(kubectl(), args, {
+    env: process.env,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    ...(input !== undefined ? { input } : {}),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 export function kubectlApply(obj: unknown, namespace?: string): void {
@@ -22,7 +28,7 @@ export function kubectlApply(obj: unknown, namespace?: string): void {
 }
 
 /** Installs config/rbac for a ServiceAccount in `ns` and returns a kubeconfig impersonating it. */
-export function operatorIdentity(ns: string): string {
+function operatorIdentity(ns: string): string {
   const dir = join(packageRoot(), 'config', 'rbac');
   const sa = 'mobileforge-operator';
   kubectlApply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: ns } });
@@ -50,7 +56,7 @@ export function operatorIdentity(ns: string): string {
   return path;
 }
 
-export function deleteClusterBinding(ns: string): void {
+function deleteClusterBinding(ns: string): void {
   try {
     kubectlRun(['delete', 'clusterrolebinding', `mobileforge-operator-${ns}`, '--ignore-not-found']);
   } catch {
@@ -69,7 +75,17 @@ export function simulateDeploymentsReady(ns: string, pipeline: string): void {
   };
   for (const d of list.items) {
     const r = d.spec.replicas ?? 1;
-    kubectlRun(['patch', 'deployment', d.metadata.name, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { observedGeneration: d.metadata.generation, replicas: r, readyReplicas: r, updatedReplicas: r, availableReplicas: r } })]);
+    kubectlRun([
+      'patch',
+      'deployment',
+      d.metadata.name,
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { observedGeneration: d.metadata.generation, replicas: r, readyReplicas: r, updatedReplicas: r, availableReplicas: r } }),
+    ]);
   }
 }
 
@@ -78,18 +94,40 @@ export function simulateDeploymentsReady(ns: string, pipeline: string): void {
  * migration suite runs the real one). The operator rolls the workloads out after this.
  */
 export async function simulateMigrationSucceeded(ns: string, pipeline: string): Promise<string> {
-  const name = await waitFor(`the migration Job of ${pipeline}`, () => unfinishedJobs(kubectlRun, ns, pipeline).find((n) => n.startsWith(`${pipeline}-migrate-`)));
+  const name = await waitFor(`the migration Job of ${pipeline}`, () =>
+    unfinishedJobs(kubectlRun, ns, pipeline).find((n) => n.startsWith(`${pipeline}-migrate-`)),
+  );
   markJobSucceeded(kubectlRun, ns, name);
   // The gate is open once the operator has applied the workloads.
-  await waitFor(`the Deployments of ${pipeline} on the migrated spec`, () => !unfinishedJobs(kubectlRun, ns, pipeline).includes(name) && kubectlRun(['get', 'deployments', '-n', ns, '-l', `app.kubernetes.io/instance=${pipeline}`, '-o', 'name']).trim().split('\n').filter(Boolean).length === COMPONENTS.length);
+  await waitFor(
+    `the Deployments of ${pipeline} on the migrated spec`,
+    () =>
+      !unfinishedJobs(kubectlRun, ns, pipeline).includes(name) &&
+      kubectlRun(['get', 'deployments', '-n', ns, '-l', `app.kubernetes.io/instance=${pipeline}`, '-o', 'name'])
+        .trim()
+        .split('\n')
+        .filter(Boolean).length === COMPONENTS.length,
+  );
   return name;
 }
 
 /** What the Strimzi topic operator would report: every KafkaTopic of the pipeline Ready. */
 export function simulateKafkaTopicsReady(ns: string, pipeline: string): void {
-  const names = kubectlRun(['get', 'kafkatopics', '-n', ns, '-l', `app.kubernetes.io/instance=${pipeline}`, '-o', 'name']).trim().split('\n').filter(Boolean);
+  const names = kubectlRun(['get', 'kafkatopics', '-n', ns, '-l', `app.kubernetes.io/instance=${pipeline}`, '-o', 'name'])
+    .trim()
+    .split('\n')
+    .filter(Boolean);
   for (const n of names) {
-    kubectlRun(['patch', n, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString() }] } })]);
+    kubectlRun([
+      'patch',
+      n,
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString() }] } }),
+    ]);
   }
 }
 

@@ -2,8 +2,6 @@
 // cluster, the way `npm run operator` runs it.
 import { ManagedProcess, freePort } from './managed-process.js';
 
-export { freePort };
-
 export interface OperatorOptions {
   namespace: string;
   lease?: string;

@@ -1,8 +1,8 @@
 // Runs the real Producer API (dist/workloads/producer/main.js) against the test PostgreSQL
 // and Kafka, and collects everything that lands on the pipeline topics.
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { TOPICS } from '../../workloads/shared/domain.js';
-import { parseMessage, type SyncMessage } from '../../workloads/shared/message.js';
+import { TOPICS } from '../../core/domain.js';
+import { parseMessage, type SyncMessage } from '../../core/message.js';
 import { ManagedProcess, freePort } from './managed-process.js';
 import { kafkaBrokers, uniqueName, workloadPostgresEnv } from './services.js';
 
@@ -41,7 +41,11 @@ export class TopicRecorder {
     const admin = kafka.admin();
     await admin.connect();
     const start = new Map<string, { partition: number; offset: string }[]>();
-    for (const topic of TOPICS) start.set(topic, (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high })));
+    for (const topic of TOPICS)
+      start.set(
+        topic,
+        (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high })),
+      );
     await admin.disconnect();
     const consumer = kafka.consumer({ groupId: uniqueName('recorder'), sessionTimeout: 10000, heartbeatInterval: 1000, retry: { retries: 20 } });
     const rec = new TopicRecorder(consumer);
@@ -56,7 +60,14 @@ export class TopicRecorder {
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
         const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-        rec.messages.push({ topic, partition, offset: Number(message.offset), key: message.key?.toString() ?? '', message: parseMessage(message.value!), headers });
+        rec.messages.push({
+          topic,
+          partition,
+          offset: Number(message.offset),
+          key: message.key?.toString() ?? '',
+          message: parseMessage(message.value!),
+          headers,
+        });
       },
     });
     await ready;

@@ -17,7 +17,7 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`.toLowerCase();
 }
 
-export class ServiceUnavailableError extends Error {
+class ServiceUnavailableError extends Error {
   constructor(service: string, where: string, cause: unknown) {
     super(`${service} is not reachable at ${where}: ${cause instanceof Error ? cause.message : String(cause)}; ${HINT}`);
     this.name = 'ServiceUnavailableError';
@@ -30,7 +30,7 @@ function need(name: string): string {
   return v;
 }
 
-export function pgConfig(database?: string): pg.ClientConfig {
+function pgConfig(database?: string): pg.ClientConfig {
   return {
     host: need('PGHOST'),
     port: Number(need('PGPORT')),
@@ -143,7 +143,6 @@ export async function requireKube(kc = testKubeConfig()): Promise<k8s.KubeConfig
   }
   return kc;
 }
-
 
 /**
  * Stops or starts one local test service (test/infra), keeping its data: for outage tests

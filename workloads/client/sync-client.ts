@@ -3,9 +3,9 @@
 // SDK teams can read it as the reference implementation.
 import { gzipSync } from 'node:zlib';
 import { request as httpRequest, Agent } from 'node:http';
-import { encryptAuthToken } from '../shared/auth-token.js';
-import type { Source } from '../shared/domain.js';
-import type { DeviceIds } from '../shared/message.js';
+import { encryptAuthToken } from '../../core/auth-token.js';
+import type { Source } from '../../core/domain.js';
+import type { DeviceIds } from '../../core/message.js';
 
 export interface SyncBatch {
   request_id: string;
@@ -36,7 +36,11 @@ export class SyncClient {
   }
 
   /** Sends one batch; `raw` overrides the body bytes (tests of bad input). */
-  send(source: Source | string, batch: SyncBatch | undefined, extra: { headers?: Record<string, string>; raw?: Buffer; token?: string } = {}): Promise<SyncResponse> {
+  send(
+    source: Source | string,
+    batch: SyncBatch | undefined,
+    extra: { headers?: Record<string, string>; raw?: Buffer; token?: string } = {},
+  ): Promise<SyncResponse> {
     const gzip = this.opts.gzip ?? true;
     const json = extra.raw ? undefined : Buffer.from(JSON.stringify(batch ?? {}));
     const body = extra.raw ?? (gzip ? gzipSync(json!) : json!);

@@ -3,9 +3,9 @@
 // partition and retries with backoff (nothing skipped, per-key order kept); a poison message
 // goes to `<topic>.dlq` with headers saying why and where from, and the partition moves on.
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
-import type { Logger } from '../shared/log.js';
-import type { Source } from '../shared/domain.js';
-import type { SyncMessage } from '../shared/message.js';
+import type { Logger } from '../../core/log.js';
+import type { Source } from '../../core/domain.js';
+import type { SyncMessage } from '../../core/message.js';
 import type { ConsumerMetrics } from './metrics.js';
 import { PoisonRecordError, type MongoSink, type PostgresSink } from './sinks.js';
 import { decodeAndValidate, PoisonMessageError } from './validate.js';
@@ -44,7 +44,10 @@ export class ConsumerEngine {
     await this.o.postgres.recordRequests(messages);
     this.o.metrics.written.inc({ topic }, pgResult.written + mongoResult.written);
     this.o.metrics.duplicates.inc({ topic }, pgResult.duplicates + mongoResult.duplicates);
-    this.o.metrics.skipped.inc({ topic }, skipped.reduce((n, m) => n + m.records.length, 0));
+    this.o.metrics.skipped.inc(
+      { topic },
+      skipped.reduce((n, m) => n + m.records.length, 0),
+    );
     this.o.metrics.writeLatency.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
@@ -68,7 +71,19 @@ export class ConsumerEngine {
     await this.o.dlq.send({
       topic: dlqTopic(topic),
       acks: -1,
-      messages: [{ key, value, headers: { 'x-error': reason.slice(0, 1000), 'x-source-topic': topic, 'x-source-partition': String(partition), 'x-source-offset': offset, 'x-failed-at': new Date().toISOString() } }],
+      messages: [
+        {
+          key,
+          value,
+          headers: {
+            'x-error': reason.slice(0, 1000),
+            'x-source-topic': topic,
+            'x-source-partition': String(partition),
+            'x-source-offset': offset,
+            'x-failed-at': new Date().toISOString(),
+          },
+        },
+      ],
     });
     this.o.metrics.deadLettered.inc({ topic });
     this.o.log.warn('message sent to the DLQ', { topic, partition, offset, reason });
@@ -106,7 +121,14 @@ export class ConsumerEngine {
           if (attempt === 0) this.o.consumer.pause([{ topic, partitions: [partition] }]);
           const delay = Math.min(retry.maxMs, retry.initialMs * 2 ** attempt);
           this.o.metrics.retries.inc({ topic });
-          this.o.log.warn('sink write failed; retrying', { topic, partition, upToOffset: last, attempt: attempt + 1, retryInMs: delay, error: err instanceof Error ? err.message : String(err) });
+          this.o.log.warn('sink write failed; retrying', {
+            topic,
+            partition,
+            upToOffset: last,
+            attempt: attempt + 1,
+            retryInMs: delay,
+            error: err instanceof Error ? err.message : String(err),
+          });
           await new Promise((r) => setTimeout(r, delay));
           await heartbeat().catch(() => undefined);
           if (!isRunning()) return; // shutting down: not committed, redelivered later

@@ -5,9 +5,9 @@ import express from 'express';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
-import { EnvReader, kafkaConfig, loadConfig, postgresConfig } from '../shared/config.js';
-import { ENV } from '../shared/env-contract.js';
-import { createLogger, parseLogLevel } from '../shared/log.js';
+import { EnvReader, kafkaConfig, loadConfig, postgresConfig } from '../../core/config.js';
+import { ENV } from '../../core/env-contract.js';
+import { createLogger, parseLogLevel } from '../../core/log.js';
 import { ConsumerEngine, dlqTopic } from './consumer.js';
 import { ConsumerMetrics } from './metrics.js';
 import { consumerSettings } from './settings.js';
@@ -38,13 +38,24 @@ async function main(): Promise<void> {
   // DLQ topics exist before anything can be dead-lettered (auto-creation is usually off).
   const existing = new Set(await admin.listTopics());
   const missing = s.topics.map(dlqTopic).filter((t) => !existing.has(t));
-  if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 1 })) }).catch((err: unknown) => log.warn('could not create DLQ topics', { topics: missing, error: String(err) }));
+  if (missing.length)
+    await admin
+      .createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 1 })) })
+      .catch((err: unknown) => log.warn('could not create DLQ topics', { topics: missing, error: String(err) }));
   const dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await dlq.connect();
   const consumer = kafka.consumer({ groupId: s.group, sessionTimeout: 30000, heartbeatInterval: 3000, maxBytesPerPartition: 4 * 1024 * 1024 });
   await consumer.connect();
   await consumer.subscribe({ topics: s.topics, fromBeginning: true });
-  const engine = new ConsumerEngine({ consumer, dlq, mongo: new MongoSink(mongo.db(s.mongoDatabase)), postgres: new PostgresSink(pool), enabledSources: s.enabledSources, metrics, log });
+  const engine = new ConsumerEngine({
+    consumer,
+    dlq,
+    mongo: new MongoSink(mongo.db(s.mongoDatabase)),
+    postgres: new PostgresSink(pool),
+    enabledSources: s.enabledSources,
+    metrics,
+    log,
+  });
 
   let running = true;
   await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 4, eachBatch: (p) => engine.handleBatch(p) });
@@ -54,8 +65,17 @@ async function main(): Promise<void> {
   app.get('/health', (_req, res) => void res.json({ status: running ? 'ok' : 'stopping' }));
   app.get('/ready', async (_req, res) => {
     const checks = await Promise.all([
-      pool.query('SELECT 1').then(() => 'ok', (e: Error) => e.message),
-      mongo.db('admin').command({ ping: 1 }).then(() => 'ok', (e: Error) => e.message),
+      pool.query('SELECT 1').then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
+      mongo
+        .db('admin')
+        .command({ ping: 1 })
+        .then(
+          () => 'ok',
+          (e: Error) => e.message,
+        ),
     ]);
     const ok = checks.every((c) => c === 'ok');
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks: { postgres: checks[0], mongodb: checks[1] } });
@@ -81,6 +101,8 @@ async function main(): Promise<void> {
 }
 
 void main().catch((err: unknown) => {
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'consumer', msg: 'fatal', error: err instanceof Error ? err.message : String(err) })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'consumer', msg: 'fatal', error: err instanceof Error ? err.message : String(err) })}\n`,
+  );
   process.exit(1);
 });

@@ -1,9 +1,9 @@
 // Consumer configuration: the seed's variables (ENABLED_TOPICS, KAFKA_CONSUMER_GROUP,
 // DI_KAFKA_BROKER_ENDPOINT, DI_POSTGRES_*, every DI_MONGODB_* knob) plus PORT and LOG_LEVEL.
 import type { MongoClientOptions } from 'mongodb';
-import { SOURCES, type Source } from '../shared/domain.js';
-import { ConfigError, type EnvReader } from '../shared/config.js';
-import { ENV } from '../shared/env-contract.js';
+import { SOURCES, type Source } from '../../core/domain.js';
+import { ConfigError, type EnvReader } from '../../core/config.js';
+import { ENV } from '../../core/env-contract.js';
 
 export interface ConsumerSettings {
   topics: string[];
@@ -16,9 +16,17 @@ export interface ConsumerSettings {
 }
 
 export function consumerSettings(r: EnvReader): ConsumerSettings {
-  const topics = r.required(ENV.enabledTopics).split(',').map((t) => t.trim()).filter(Boolean);
+  const topics = r
+    .required(ENV.enabledTopics)
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (topics.length === 0) throw new ConfigError(`${ENV.enabledTopics} must list at least one topic`);
-  const sourcesRaw = r.optional(ENV.mongoEnabledSources, '*').split(',').map((s) => s.trim()).filter(Boolean);
+  const sourcesRaw = r
+    .optional(ENV.mongoEnabledSources, '*')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   let enabledSources: Set<Source> | 'all' = 'all';
   if (!sourcesRaw.includes('*')) {
     const bad = sourcesRaw.filter((s) => !(SOURCES as readonly string[]).includes(s));

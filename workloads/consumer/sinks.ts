@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import type { Db, Document } from 'mongodb';
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import type pg from 'pg';
-import type { Source } from '../shared/domain.js';
-import type { SyncMessage } from '../shared/message.js';
-import { COLLECTIONS } from '../shared/sync-schema.js';
+import type { Source } from '../../core/domain.js';
+import type { SyncMessage } from '../../core/message.js';
+import { COLLECTIONS } from '../../core/sync-schema.js';
 
 export interface SinkResult {
   written: number;
@@ -23,7 +23,14 @@ export class PoisonRecordError extends Error {
 const recordId = (m: SyncMessage, i: number) => `${m.request_id}:${m.source}:${m.chunk.index}:${i}`;
 
 function baseFields(m: SyncMessage): Record<string, unknown> {
-  return { client_id: m.client_id, user_id: m.user_id, request_id: m.request_id, sdk_version: m.sdk_version, device: m.device, synced_at: new Date(m.received_at) };
+  return {
+    client_id: m.client_id,
+    user_id: m.user_id,
+    request_id: m.request_id,
+    sdk_version: m.sdk_version,
+    device: m.device,
+    synced_at: new Date(m.received_at),
+  };
 }
 
 /**
@@ -58,7 +65,17 @@ function deviceMapperDoc(m: SyncMessage): Document | undefined {
   if (!d.device_id && !d.android_id && !d.app_device_id && !d.google_adv_id) return undefined;
   const assembled = [d.device_id, d.android_id, d.app_device_id, d.google_adv_id].map((x) => x ?? '').join('|');
   const _id = createHash('sha256').update(`${m.client_id}:${m.user_id}:${assembled}`).digest('hex').slice(0, 32);
-  return { _id, client_id: m.client_id, user_id: m.user_id, device_id: d.device_id, android_id: d.android_id, app_device_id: d.app_device_id, google_adv_id: d.google_adv_id, assembled_id: assembled, first_seen: new Date(m.received_at) };
+  return {
+    _id,
+    client_id: m.client_id,
+    user_id: m.user_id,
+    device_id: d.device_id,
+    android_id: d.android_id,
+    app_device_id: d.app_device_id,
+    google_adv_id: d.google_adv_id,
+    assembled_id: assembled,
+    first_seen: new Date(m.received_at),
+  };
 }
 
 export class MongoSink {

@@ -1,9 +1,9 @@
 // Message checks on the consumer side: the envelope (shared/message.ts) and each record
 // against its source's schema. A failure makes the message poison: it goes to the DLQ.
 import { Ajv, type ValidateFunction } from 'ajv';
-import { SOURCES, type Source } from '../shared/domain.js';
-import { parseMessage, type SyncMessage } from '../shared/message.js';
-import { RECORD_SCHEMAS } from '../shared/record-schemas.js';
+import { SOURCES, type Source } from '../../core/domain.js';
+import { parseMessage, type SyncMessage } from '../../core/message.js';
+import { RECORD_SCHEMAS } from '../../core/record-schemas.js';
 
 export class PoisonMessageError extends Error {
   override name = 'PoisonMessageError';

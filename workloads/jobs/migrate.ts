@@ -3,12 +3,12 @@
 // from many pods at once (advisory locks; index creation is idempotent).
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
-import { ConfigError, EnvReader, postgresConfig } from '../shared/config.js';
-import { ENV } from '../shared/env-contract.js';
-import { migrateInsights } from '../shared/insights-schema.js';
-import { createLogger, parseLogLevel } from '../shared/log.js';
-import { migrateMongo, migrateSync } from '../shared/sync-schema.js';
-import { consumerSettings } from './settings.js';
+import { ConfigError, EnvReader, postgresConfig } from '../../core/config.js';
+import { ENV } from '../../core/env-contract.js';
+import { migrateInsights } from '../../core/insights-schema.js';
+import { createLogger, parseLogLevel } from '../../core/log.js';
+import { migrateMongo, migrateSync } from '../../core/sync-schema.js';
+import { consumerSettings } from '../consumer/settings.js';
 
 async function main(): Promise<void> {
   const log = createLogger('migrate', parseLogLevel(process.env[ENV.logLevel]));

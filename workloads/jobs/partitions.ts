@@ -3,10 +3,10 @@
 // PARTITION_DAYS_AHEAD days ahead, and drops daily partitions older than
 // PARTITION_RETENTION_DAYS. Idempotent.
 import pg from 'pg';
-import { ConfigError, EnvReader, postgresConfig } from '../shared/config.js';
-import { ENV } from '../shared/env-contract.js';
-import { maintainPartitions } from '../shared/partitions.js';
-import { createLogger, parseLogLevel } from '../shared/log.js';
+import { ConfigError, EnvReader, postgresConfig } from '../../core/config.js';
+import { ENV } from '../../core/env-contract.js';
+import { maintainPartitions } from '../../core/partitions.js';
+import { createLogger, parseLogLevel } from '../../core/log.js';
 
 async function main(): Promise<void> {
   const log = createLogger('partitions', parseLogLevel(process.env[ENV.logLevel]));

@@ -3,9 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
-import { SOURCES, TOPIC_FACTS, topicForSource, type Source } from '../shared/domain.js';
-import { messageKey, RecordTooLargeError, splitIntoMessages, MESSAGE_VERSION } from '../shared/message.js';
-import type { Logger } from '../shared/log.js';
+import { SOURCES, TOPIC_FACTS, topicForSource, type Source } from '../../core/domain.js';
+import { messageKey, RecordTooLargeError, splitIntoMessages, MESSAGE_VERSION } from '../../core/message.js';
+import type { Logger } from '../../core/log.js';
 import { AuthError, type Authenticator, type ClientRecord } from './auth.js';
 import type { BatchWriter } from './audit.js';
 import { KafkaUnavailableError, type MessageSink } from './kafka-sink.js';
@@ -29,7 +29,15 @@ export interface ProducerDeps {
   retryAfterSeconds?: number;
 }
 
-function sendError(res: Response, requestId: string, status: number, code: string, message: string, details?: unknown, headers: Record<string, string> = {}): void {
+function sendError(
+  res: Response,
+  requestId: string,
+  status: number,
+  code: string,
+  message: string,
+  details?: unknown,
+  headers: Record<string, string> = {},
+): void {
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.status(status).json({ error: { code, message, ...(details ? { details } : {}) }, request_id: requestId });
 }
@@ -65,7 +73,14 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
       deps.metrics.requests.inc({ source: SOURCES.includes(source) ? source : 'unknown', code: String(code) });
       deps.metrics.duration.observe({ source: SOURCES.includes(source) ? source : 'unknown' }, Number(process.hrtime.bigint() - started) / 1e9);
       if (clientId) deps.usage.add([requestId, clientId.slice(0, 72), `sync/${source}`.slice(0, 64), code, new Date()]);
-      deps.log.info('request', { request_id: requestId, client_id: clientId, source, status: code, records, ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6) });
+      deps.log.info('request', {
+        request_id: requestId,
+        client_id: clientId,
+        source,
+        status: code,
+        records,
+        ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
+      });
     });
 
     try {
@@ -81,7 +96,13 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
           clientId?.slice(0, 72) ?? null,
           requestId,
           header(req, 'x-auth-token')?.slice(0, 1024) ?? null,
-          JSON.stringify({ reason: err.code, source, content_type: header(req, 'content-type') ?? null, content_encoding: header(req, 'content-encoding') ?? null, content_length: Number(header(req, 'content-length') ?? 0) }),
+          JSON.stringify({
+            reason: err.code,
+            source,
+            content_type: header(req, 'content-type') ?? null,
+            content_encoding: header(req, 'content-encoding') ?? null,
+            content_length: Number(header(req, 'content-length') ?? 0),
+          }),
           new Date(),
         ]);
         req.resume();
@@ -98,7 +119,16 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
       let values: string[];
       try {
         values = splitIntoMessages(
-          { v: MESSAGE_VERSION, request_id: body.request_id, client_id: client.clientId, user_id: body.user_id, source, sdk_version: body.sdk_version, device: body.device, received_at: new Date().toISOString() },
+          {
+            v: MESSAGE_VERSION,
+            request_id: body.request_id,
+            client_id: client.clientId,
+            user_id: body.user_id,
+            source,
+            sdk_version: body.sdk_version,
+            device: body.device,
+            received_at: new Date().toISOString(),
+          },
           body.records,
           deps.maxMessageBytes,
         );
@@ -107,14 +137,19 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
         throw err;
       }
       const key = messageKey(client.clientId, body.user_id);
-      await deps.sink.send(topicForSource(source), values.map((value) => ({ key, value, headers: { 'request-id': body.request_id } })));
+      await deps.sink.send(
+        topicForSource(source),
+        values.map((value) => ({ key, value, headers: { 'request-id': body.request_id } })),
+      );
       deps.metrics.records.inc({ source }, records);
       res.status(202).json({ request_id: body.request_id, accepted: records, messages: values.length });
     } catch (err) {
       if (err instanceof RequestError) return sendError(res, requestId, err.status, err.code, err.message, err.details);
       if (err instanceof KafkaUnavailableError) {
         deps.metrics.kafkaFailures.inc();
-        return sendError(res, requestId, 503, 'KAFKA_UNAVAILABLE', 'the data could not be written to Kafka; retry later with the same request_id', undefined, { 'Retry-After': String(deps.retryAfterSeconds ?? 5) });
+        return sendError(res, requestId, 503, 'KAFKA_UNAVAILABLE', 'the data could not be written to Kafka; retry later with the same request_id', undefined, {
+          'Retry-After': String(deps.retryAfterSeconds ?? 5),
+        });
       }
       deps.log.error('unexpected error', { request_id: requestId, error: err instanceof Error ? err.message : String(err) });
       return sendError(res, requestId, 500, 'INTERNAL', 'internal error');

@@ -3,7 +3,7 @@
 // clients table for a short TTL; stale tokens and replays within the freshness window are
 // refused. Every failure has a stable code.
 import type pg from 'pg';
-import { decryptAuthToken, TokenError } from '../shared/auth-token.js';
+import { decryptAuthToken, TokenError } from '../../core/auth-token.js';
 
 export interface ClientRecord {
   clientId: string;
@@ -14,7 +14,10 @@ export interface ClientRecord {
 export type AuthFailure = 'AUTH_MISSING' | 'AUTH_UNKNOWN_CLIENT' | 'AUTH_MALFORMED' | 'AUTH_INVALID' | 'AUTH_EXPIRED' | 'AUTH_REPLAYED';
 
 export class AuthError extends Error {
-  constructor(readonly code: AuthFailure, message: string) {
+  constructor(
+    readonly code: AuthFailure,
+    message: string,
+  ) {
     super(message);
     this.name = 'AuthError';
   }
@@ -47,7 +50,10 @@ export class ClientDirectory implements ClientLookup {
   }
 
   private async load(clientId: string): Promise<ClientRecord | undefined> {
-    const r = await this.pool.query<{ client_id: string; auth_token: string; geography: string }>('SELECT client_id, auth_token, geography FROM clients WHERE client_id = $1', [clientId]);
+    const r = await this.pool.query<{ client_id: string; auth_token: string; geography: string }>(
+      'SELECT client_id, auth_token, geography FROM clients WHERE client_id = $1',
+      [clientId],
+    );
     const row = r.rows[0];
     const value = row ? { clientId: row.client_id, authToken: row.auth_token, geography: row.geography } : undefined;
     if (this.cache.size >= this.maxEntries) this.cache.clear();
@@ -93,7 +99,8 @@ export class Authenticator {
       if (err instanceof TokenError) throw new AuthError(err.code, err.message);
       throw err;
     }
-    if (Math.abs(now - payload.ts) > this.maxSkewMs) throw new AuthError('AUTH_EXPIRED', `the token is older than ${this.maxSkewMs / 1000} s (or from the future)`);
+    if (Math.abs(now - payload.ts) > this.maxSkewMs)
+      throw new AuthError('AUTH_EXPIRED', `the token is older than ${this.maxSkewMs / 1000} s (or from the future)`);
     if (!this.replay.firstUse(`${clientId}:${payload.nonce}`, now)) throw new AuthError('AUTH_REPLAYED', 'this token was already used');
     return client;
   }

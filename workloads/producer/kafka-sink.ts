@@ -93,15 +93,24 @@ class Lane {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.producer.sendBatch({ topicMessages, acks: -1, timeout: this.opts.sendTimeoutMs, compression: this.opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None }),
+        this.producer.sendBatch({
+          topicMessages,
+          acks: -1,
+          timeout: this.opts.sendTimeoutMs,
+          compression: this.opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        }),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new KafkaUnavailableError(`Kafka did not acknowledge within ${this.opts.sendTimeoutMs} ms`)), this.opts.sendTimeoutMs);
+          timer = setTimeout(
+            () => reject(new KafkaUnavailableError(`Kafka did not acknowledge within ${this.opts.sendTimeoutMs} ms`)),
+            this.opts.sendTimeoutMs,
+          );
         }),
       ]);
       for (const p of batch) p.resolve();
     } catch (err) {
       this.onError();
-      const e = err instanceof KafkaUnavailableError ? err : new KafkaUnavailableError(`Kafka refused the write: ${err instanceof Error ? err.message : String(err)}`);
+      const e =
+        err instanceof KafkaUnavailableError ? err : new KafkaUnavailableError(`Kafka refused the write: ${err instanceof Error ? err.message : String(err)}`);
       for (const p of batch) p.reject(e);
     } finally {
       clearTimeout(timer);
@@ -119,18 +128,20 @@ export class KafkaSink implements MessageSink {
     private readonly opts: KafkaSinkOptions,
   ) {
     const kafka = new Kafka({ ...config, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: opts.sendTimeoutMs });
-    this.lanes = Array.from({ length: Math.max(1, opts.lanes ?? 1) }, () =>
-      new Lane(
-        kafka.producer({
-          idempotent: true,
-          maxInFlightRequests: 1,
-          // kafkajs retries an idempotent producer forever by default; bound it so a request
-          // fails fast (503) when the cluster cannot take data.
-          retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
-        }),
-        opts,
-        () => (this.lastError = Date.now()),
-      ),
+    this.lanes = Array.from(
+      { length: Math.max(1, opts.lanes ?? 1) },
+      () =>
+        new Lane(
+          kafka.producer({
+            idempotent: true,
+            maxInFlightRequests: 1,
+            // kafkajs retries an idempotent producer forever by default; bound it so a request
+            // fails fast (503) when the cluster cannot take data.
+            retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+          }),
+          opts,
+          () => (this.lastError = Date.now()),
+        ),
     );
   }
 

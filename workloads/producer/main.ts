@@ -3,10 +3,10 @@
 import type { Server } from 'node:http';
 import pg from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
-import { ENV } from '../shared/env-contract.js';
-import { EnvReader, kafkaConfig, loadConfig, postgresConfig } from '../shared/config.js';
-import { useKafkaGzipLevel } from '../shared/kafka-gzip.js';
-import { createLogger, parseLogLevel } from '../shared/log.js';
+import { ENV } from '../../core/env-contract.js';
+import { EnvReader, kafkaConfig, loadConfig, postgresConfig } from '../../core/config.js';
+import { useKafkaGzipLevel } from '../../core/kafka-gzip.js';
+import { createLogger, parseLogLevel } from '../../core/log.js';
 import { Authenticator, ClientDirectory, ReplayGuard } from './auth.js';
 import { BatchWriter } from './audit.js';
 import { createProducerApp } from './app.js';
@@ -46,12 +46,21 @@ async function main(): Promise<void> {
   unauthorized.start();
 
   useKafkaGzipLevel(settings.kafkaGzipLevel);
-  const sink = new KafkaSink(kConfig, { sendTimeoutMs: settings.sendTimeoutMs, maxBatchBytes: 4 * 1024 * 1024, compression: 'gzip', lanes: settings.kafkaLanes });
+  const sink = new KafkaSink(kConfig, {
+    sendTimeoutMs: settings.sendTimeoutMs,
+    maxBatchBytes: 4 * 1024 * 1024,
+    compression: 'gzip',
+    lanes: settings.kafkaLanes,
+  });
   // Start even if Kafka is down: requests get 503 and /ready says why, until it is back.
   await sink.connect().catch((err: unknown) => log.warn('Kafka not reachable at start-up', { error: err instanceof Error ? err.message : String(err) }));
   const admin = new Kafka({ ...kConfig, logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 3000, retry: { retries: 0 } }).admin();
 
-  const check = async <T>(f: () => Promise<T>): Promise<string> => f().then(() => 'ok', (err: unknown) => (err instanceof Error ? err.message : String(err)));
+  const check = async <T>(f: () => Promise<T>): Promise<string> =>
+    f().then(
+      () => 'ok',
+      (err: unknown) => (err instanceof Error ? err.message : String(err)),
+    );
   const app = createProducerApp({
     auth: new Authenticator(new ClientDirectory(pool, settings.clientCacheTtlMs), new ReplayGuard(settings.authMaxSkewMs), settings.authMaxSkewMs),
     sink,
@@ -105,6 +114,8 @@ async function main(): Promise<void> {
 }
 
 void main().catch((err: unknown) => {
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'producer', msg: 'fatal', error: err instanceof Error ? err.message : String(err) })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'producer', msg: 'fatal', error: err instanceof Error ? err.message : String(err) })}\n`,
+  );
   process.exit(1);
 });

@@ -3,13 +3,48 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 
 export class ProducerMetrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({ name: 'producer_requests_total', help: 'Sync requests by source and HTTP status.', labelNames: ['source', 'code'], registers: [this.registry] });
-  readonly records = new Counter({ name: 'producer_records_total', help: 'Records acknowledged by Kafka, by source.', labelNames: ['source'], registers: [this.registry] });
-  readonly duration = new Histogram({ name: 'producer_request_duration_seconds', help: 'Sync request latency.', labelNames: ['source'], buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
-  readonly authFailures = new Counter({ name: 'producer_auth_failures_total', help: 'Failed authentications by code.', labelNames: ['code'], registers: [this.registry] });
-  readonly kafkaFailures = new Counter({ name: 'producer_kafka_failures_total', help: 'Requests answered 503 because Kafka could not take the data.', registers: [this.registry] });
-  readonly auditDropped = new Counter({ name: 'producer_audit_rows_dropped_total', help: 'usage / unauthorized_requests rows dropped because PostgreSQL was unavailable too long.', labelNames: ['table'], registers: [this.registry] });
-  readonly auditWritten = new Counter({ name: 'producer_audit_rows_written_total', help: 'usage / unauthorized_requests rows written.', labelNames: ['table'], registers: [this.registry] });
+  readonly requests = new Counter({
+    name: 'producer_requests_total',
+    help: 'Sync requests by source and HTTP status.',
+    labelNames: ['source', 'code'],
+    registers: [this.registry],
+  });
+  readonly records = new Counter({
+    name: 'producer_records_total',
+    help: 'Records acknowledged by Kafka, by source.',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  readonly duration = new Histogram({
+    name: 'producer_request_duration_seconds',
+    help: 'Sync request latency.',
+    labelNames: ['source'],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly authFailures = new Counter({
+    name: 'producer_auth_failures_total',
+    help: 'Failed authentications by code.',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  readonly kafkaFailures = new Counter({
+    name: 'producer_kafka_failures_total',
+    help: 'Requests answered 503 because Kafka could not take the data.',
+    registers: [this.registry],
+  });
+  readonly auditDropped = new Counter({
+    name: 'producer_audit_rows_dropped_total',
+    help: 'usage / unauthorized_requests rows dropped because PostgreSQL was unavailable too long.',
+    labelNames: ['table'],
+    registers: [this.registry],
+  });
+  readonly auditWritten = new Counter({
+    name: 'producer_audit_rows_written_total',
+    help: 'usage / unauthorized_requests rows written.',
+    labelNames: ['table'],
+    registers: [this.registry],
+  });
 
   constructor(defaults = true) {
     if (defaults) collectDefaultMetrics({ register: this.registry });

@@ -1,9 +1,9 @@
 // The Producer API's OpenAPI 3.1 document, served at /openapi.json. The request schemas are
 // the ones the server validates with (payload.ts), so the document cannot drift from them.
-import { SOURCES } from '../shared/domain.js';
+import { SOURCES } from '../../core/domain.js';
 import { RECORD_SCHEMAS, type Limits } from './payload.js';
 
-export const ERROR_CODES = {
+const ERROR_CODES = {
   400: ['INVALID_JSON', 'INVALID_GZIP', 'SCHEMA_VIOLATION'],
   401: ['AUTH_MISSING', 'AUTH_UNKNOWN_CLIENT', 'AUTH_MALFORMED', 'AUTH_INVALID', 'AUTH_EXPIRED', 'AUTH_REPLAYED'],
   403: ['SOURCE_NOT_ALLOWED'],
@@ -17,26 +17,56 @@ export const ERROR_CODES = {
 export function openApiDocument(limits: Limits): Record<string, unknown> {
   const error = (status: keyof typeof ERROR_CODES, description: string) => ({
     description,
-    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { error: { code: ERROR_CODES[status][0], message: '...' }, request_id: 'r-1' } } },
+    content: {
+      'application/json': {
+        schema: { $ref: '#/components/schemas/Error' },
+        example: { error: { code: ERROR_CODES[status][0], message: '...' }, request_id: 'r-1' },
+      },
+    },
   });
   return {
     openapi: '3.1.0',
-    info: { title: 'MobileForge Sync Producer API', version: '1.0.0', description: 'Ingests gzip-compressed JSON batches from the MobileForge SDK into Kafka. Authentication: docs/auth.md.' },
+    info: {
+      title: 'MobileForge Sync Producer API',
+      version: '1.0.0',
+      description: 'Ingests gzip-compressed JSON batches from the MobileForge SDK into Kafka. Authentication: docs/auth.md.',
+    },
     components: {
       securitySchemes: {
         clientId: { type: 'apiKey', in: 'header', name: 'X-Client-Id' },
-        authToken: { type: 'apiKey', in: 'header', name: 'X-Auth-Token', description: 'Per-request token: AES-128-GCM over the auth_token, a timestamp and a nonce (docs/auth.md).' },
+        authToken: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Auth-Token',
+          description: 'Per-request token: AES-128-GCM over the auth_token, a timestamp and a nonce (docs/auth.md).',
+        },
       },
       schemas: {
         Error: {
           type: 'object',
           required: ['error', 'request_id'],
           properties: {
-            error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', enum: Object.values(ERROR_CODES).flat() }, message: { type: 'string' }, details: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } } } },
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: {
+                code: { type: 'string', enum: Object.values(ERROR_CODES).flat() },
+                message: { type: 'string' },
+                details: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+              },
+            },
             request_id: { type: 'string' },
           },
         },
-        Accepted: { type: 'object', required: ['request_id', 'accepted', 'messages'], properties: { request_id: { type: 'string' }, accepted: { type: 'integer', description: 'Records written to Kafka and acknowledged by all in-sync replicas.' }, messages: { type: 'integer' } } },
+        Accepted: {
+          type: 'object',
+          required: ['request_id', 'accepted', 'messages'],
+          properties: {
+            request_id: { type: 'string' },
+            accepted: { type: 'integer', description: 'Records written to Kafka and acknowledged by all in-sync replicas.' },
+            messages: { type: 'integer' },
+          },
+        },
         ...Object.fromEntries(SOURCES.map((s) => [`${s}Record`, RECORD_SCHEMAS[s]])),
       },
     },
@@ -47,7 +77,13 @@ export function openApiDocument(limits: Limits): Record<string, unknown> {
           operationId: 'sync',
           summary: 'Sync one batch of records',
           parameters: [
-            { name: 'source', in: 'path', required: true, schema: { type: 'string', enum: [...SOURCES] }, description: 'contacts and call_logs are refused for clients in india.' },
+            {
+              name: 'source',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', enum: [...SOURCES] },
+              description: 'contacts and call_logs are refused for clients in india.',
+            },
             { name: 'Content-Encoding', in: 'header', required: false, schema: { type: 'string', enum: ['gzip', 'identity'] } },
           ],
           requestBody: {
@@ -59,33 +95,74 @@ export function openApiDocument(limits: Limits): Record<string, unknown> {
                   type: 'object',
                   required: ['request_id', 'user_id', 'sdk_version', 'device', 'records'],
                   properties: {
-                    request_id: { type: 'string', maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$', description: 'Unique per SDK request; reuse it when retrying.' },
+                    request_id: {
+                      type: 'string',
+                      maxLength: 64,
+                      pattern: '^[A-Za-z0-9._:-]+$',
+                      description: 'Unique per SDK request; reuse it when retrying.',
+                    },
                     user_id: { type: 'string', maxLength: 128 },
                     sdk_version: { type: 'string', maxLength: 32 },
-                    device: { type: 'object', properties: { device_id: { type: 'string' }, android_id: { type: 'string' }, app_device_id: { type: 'string' }, google_adv_id: { type: 'string' }, idfv: { type: 'string' } } },
-                    records: { type: 'array', minItems: 1, maxItems: limits.maxRecords, items: { oneOf: SOURCES.map((s) => ({ $ref: `#/components/schemas/${s}Record` })) } },
+                    device: {
+                      type: 'object',
+                      properties: {
+                        device_id: { type: 'string' },
+                        android_id: { type: 'string' },
+                        app_device_id: { type: 'string' },
+                        google_adv_id: { type: 'string' },
+                        idfv: { type: 'string' },
+                      },
+                    },
+                    records: {
+                      type: 'array',
+                      minItems: 1,
+                      maxItems: limits.maxRecords,
+                      items: { oneOf: SOURCES.map((s) => ({ $ref: `#/components/schemas/${s}Record` })) },
+                    },
                   },
                 },
               },
             },
           },
           responses: {
-            202: { description: 'Every record was acknowledged by Kafka (acks=all).', content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } } },
+            202: {
+              description: 'Every record was acknowledged by Kafka (acks=all).',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } },
+            },
             400: error(400, 'Invalid JSON or gzip, or the body does not match the schema.'),
             401: error(401, 'Authentication failed; recorded in unauthorized_requests.'),
-            403: error(403, 'This source is not collected for the client\'s geography.'),
+            403: error(403, "This source is not collected for the client's geography."),
             404: error(404, 'Unknown source.'),
             413: error(413, 'Over a size or record limit.'),
             415: error(415, 'Unsupported Content-Type or Content-Encoding.'),
             500: error(500, 'Unexpected error.'),
-            503: { ...error(503, 'Kafka could not take the data; nothing was acknowledged. Retry after Retry-After seconds with the same request_id.'), headers: { 'Retry-After': { schema: { type: 'integer' } } } },
+            503: {
+              ...error(503, 'Kafka could not take the data; nothing was acknowledged. Retry after Retry-After seconds with the same request_id.'),
+              headers: { 'Retry-After': { schema: { type: 'integer' } } },
+            },
           },
         },
       },
       '/health': { get: { operationId: 'health', security: [], summary: 'Liveness', responses: { 200: { description: 'The process is alive.' } } } },
-      '/ready': { get: { operationId: 'ready', security: [], summary: 'Readiness: Kafka and PostgreSQL reachable', responses: { 200: { description: 'Ready.' }, 503: { description: 'Kafka or PostgreSQL unreachable.' } } } },
-      '/metrics': { get: { operationId: 'metrics', security: [], summary: 'Prometheus metrics', responses: { 200: { description: 'Metrics in the Prometheus text format.' } } } },
-      '/openapi.json': { get: { operationId: 'openapi', security: [], summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1 document.' } } } },
+      '/ready': {
+        get: {
+          operationId: 'ready',
+          security: [],
+          summary: 'Readiness: Kafka and PostgreSQL reachable',
+          responses: { 200: { description: 'Ready.' }, 503: { description: 'Kafka or PostgreSQL unreachable.' } },
+        },
+      },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          security: [],
+          summary: 'Prometheus metrics',
+          responses: { 200: { description: 'Metrics in the Prometheus text format.' } },
+        },
+      },
+      '/openapi.json': {
+        get: { operationId: 'openapi', security: [], summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1 document.' } } },
+      },
     },
   };
 }

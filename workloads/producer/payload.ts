@@ -5,9 +5,9 @@ import { gunzip, gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { Source } from '../shared/domain.js';
-import { RECORD_SCHEMAS, str } from '../shared/record-schemas.js';
-import type { DeviceIds } from '../shared/message.js';
+import type { Source } from '../../core/domain.js';
+import { RECORD_SCHEMAS, str } from '../../core/record-schemas.js';
+import type { DeviceIds } from '../../core/message.js';
 
 export { RECORD_SCHEMAS };
 
@@ -86,7 +86,8 @@ export async function decodeBody(raw: Buffer, contentType: string | undefined, c
     try {
       json = await gunzipBounded(raw, limits.maxDecompressedBytes);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new RequestError(413, 'DECOMPRESSED_TOO_LARGE', `the body decompresses to more than ${limits.maxDecompressedBytes} bytes`);
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+        throw new RequestError(413, 'DECOMPRESSED_TOO_LARGE', `the body decompresses to more than ${limits.maxDecompressedBytes} bytes`);
       throw new RequestError(400, 'INVALID_GZIP', 'the body is not valid gzip');
     }
   } else if (encoding === 'identity') {
@@ -101,7 +102,7 @@ export async function decodeBody(raw: Buffer, contentType: string | undefined, c
   }
 }
 
-export function requestSchema(source: Source, maxRecords: number): object {
+function requestSchema(source: Source, maxRecords: number): object {
   return {
     type: 'object',
     additionalProperties: false,
@@ -135,7 +136,8 @@ export class PayloadValidator {
       throw new RequestError(413, 'TOO_MANY_RECORDS', `a request may carry at most ${this.limits.maxRecords} records (got ${records.length})`);
     }
     const v = this.validators.get(source)!;
-    if (!v(body)) throw new RequestError(400, 'SCHEMA_VIOLATION', 'the body does not match the schema for this source', (v.errors ?? []).slice(0, 10).map(issue));
+    if (!v(body))
+      throw new RequestError(400, 'SCHEMA_VIOLATION', 'the body does not match the schema for this source', (v.errors ?? []).slice(0, 10).map(issue));
     return body as SyncRequestBody;
   }
 }

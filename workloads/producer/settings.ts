@@ -1,6 +1,6 @@
 // The Producer API's optional settings (docs/producer.md); the DI_* ones are in shared/config.ts.
-import { ENV } from '../shared/env-contract.js';
-import type { EnvReader } from '../shared/config.js';
+import { ENV } from '../../core/env-contract.js';
+import type { EnvReader } from '../../core/config.js';
 import type { Limits } from './payload.js';
 
 export interface ProducerSettings {
@@ -33,4 +33,3 @@ export function producerSettings(r: EnvReader): ProducerSettings {
     auditFlushMs: r.int('AUDIT_FLUSH_MS', 1000, 10),
   };
 }
-

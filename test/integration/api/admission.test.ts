@@ -47,20 +47,39 @@ const variants: [string, SyncPipeline][] = [
   ...SAMPLE_NAMES.map((n) => [`${n} sample`, loadSample(n)] as [string, SyncPipeline]),
   ['engine hpa', pipeline({ autoscaling: { engine: 'hpa' } })],
   ['engine none', pipeline({ autoscaling: { engine: 'none' } })],
-  ['strimzi, other region, extrapolated 1M DAU', pipeline({ dau: 1_000_000, kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'c', deleteTopicsOnDeletion: true } } })],
-  ['every override', pipeline({
-    monitoring: { podMonitor: { enabled: true, interval: '15s', labels: { release: 'kube-prometheus-stack' } } },
-    producer: {
-      minReplicas: 2, maxReplicas: 4, nodeSelector: { pool: 'sync' },
-      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'sync', effect: 'NoSchedule' }],
-      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['sync'] }] }] } } },
-      topologySpreadConstraints: [{ maxSkew: 2, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule' }],
-      env: [{ name: 'LOG_LEVEL', value: 'debug' }, { name: 'EXTRA_TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }],
-      podAnnotations: { 'prometheus.io/scrape': 'true' }, podLabels: { team: 'data' },
-      service: { type: 'NodePort', port: 8080 },
-      resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: 1, memory: '1Gi' } },
-    },
-  })],
+  [
+    'strimzi, other region, extrapolated 1M DAU',
+    pipeline({
+      dau: 1_000_000,
+      kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'c', deleteTopicsOnDeletion: true } },
+    }),
+  ],
+  [
+    'every override',
+    pipeline({
+      monitoring: { podMonitor: { enabled: true, interval: '15s', labels: { release: 'kube-prometheus-stack' } } },
+      producer: {
+        minReplicas: 2,
+        maxReplicas: 4,
+        nodeSelector: { pool: 'sync' },
+        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'sync', effect: 'NoSchedule' }],
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['sync'] }] }] },
+          },
+        },
+        topologySpreadConstraints: [{ maxSkew: 2, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule' }],
+        env: [
+          { name: 'LOG_LEVEL', value: 'debug' },
+          { name: 'EXTRA_TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+        ],
+        podAnnotations: { 'prometheus.io/scrape': 'true' },
+        podLabels: { team: 'data' },
+        service: { type: 'NodePort', port: 8080 },
+        resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: 1, memory: '1Gi' } },
+      },
+    }),
+  ],
 ];
 
 describe('every rendered object passes a server-side dry run', () => {
@@ -83,7 +102,9 @@ describe('admission of pipelines', () => {
     const table = execFileSync(process.env.KUBECTL!, ['get', 'syncpipelines', '-n', ns], { env: process.env, encoding: 'utf8' });
     expect(table.split('\n')[0]).toMatch(/^NAME\s+DAU\s+TIER\s+ENV\s+READY\s+PRODUCERS\s+CONSUMERS\s+AGE$/);
     expect(table).toMatch(/acme\s+180000\s+production/);
-    expect(execFileSync(process.env.KUBECTL!, ['get', 'mfsp', '-n', ns, '-o', 'name'], { env: process.env, encoding: 'utf8' }).trim().split('\n')).toHaveLength(3);
+    expect(execFileSync(process.env.KUBECTL!, ['get', 'mfsp', '-n', ns, '-o', 'name'], { env: process.env, encoding: 'utf8' }).trim().split('\n')).toHaveLength(
+      3,
+    );
   });
 
   test('`kubectl explain` teaches the API from the schema descriptions', () => {
@@ -92,7 +113,10 @@ describe('admission of pipelines', () => {
   });
 
   test.each(INVALID_CASES)('rejects: $name', async ({ doc, message }) => {
-    const err = await objects.create(submitted(doc)).then(() => undefined, (e: unknown) => e);
+    const err = await objects.create(submitted(doc)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeDefined();
     expect(apiCode(err)).toBe(422);
     expect(apiMessage(err)).toMatch(message);
@@ -102,7 +126,10 @@ describe('admission of pipelines', () => {
     const p = submitted(pipeline({ kafka: { bootstrapServers: ['k:9092'], topics: { sms_batched: { partitions: 32 } } } }, 'grow-only')) as SyncPipeline;
     await objects.create(p as k8s.KubernetesObject);
     const lower = { ...p, spec: { ...p.spec, kafka: { ...p.spec.kafka, topics: { sms_batched: { partitions: 24 } } } } };
-    const err = await objects.patch(lower as k8s.KubernetesObject, undefined, undefined, 'tests', true, k8s.PatchStrategy.ServerSideApply).then(() => undefined, (e: unknown) => e);
+    const err = await objects.patch(lower as k8s.KubernetesObject, undefined, undefined, 'tests', true, k8s.PatchStrategy.ServerSideApply).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(apiCode(err)).toBe(422);
     expect(apiMessage(err)).toContain('partitions can never decrease');
     expect(apiMessage(err)).not.toContain('immutable');

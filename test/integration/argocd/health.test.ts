@@ -22,10 +22,15 @@ const ok = { exists: true, desired: 2, ready: 2, updated: 2, observedCurrent: tr
 function pipelineWith(over: Partial<Observation>, generation = 4, observedGeneration = 4) {
   const r = render(pipeline(), { capabilities: { keda: true } });
   const o: Observation = {
-    generation: observedGeneration, paused: false, render: r,
+    generation: observedGeneration,
+    paused: false,
+    render: r,
     deployments: { producer: ok, sms: ok, events: ok, common: ok },
     topics: r.topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: 3, ready: true })),
-    topicMode: 'admin', migration: { job: r.migrationJob, phase: 'Succeeded' }, changed: false, ...over,
+    topicMode: 'admin',
+    migration: { job: r.migrationJob, phase: 'Succeeded' },
+    changed: false,
+    ...over,
   };
   return { metadata: { name: 'acme', generation }, status: buildStatus(o, undefined, '2026-01-01T00:00:00Z') };
 }
@@ -35,28 +40,61 @@ describe('SyncPipeline health (gopher-lua)', () => {
     ['no status yet', 'Progressing', { metadata: { generation: 1 } }],
     ['Ready for the current generation', 'Healthy', pipelineWith({})],
     ['Ready, but for an older generation', 'Progressing', pipelineWith({}, 5, 4)],
-    ['a consumer still rolling out', 'Progressing', pipelineWith({ deployments: { producer: ok, sms: { ...ok, updated: 1 }, events: ok, common: ok }, changed: true })],
+    [
+      'a consumer still rolling out',
+      'Progressing',
+      pipelineWith({ deployments: { producer: ok, sms: { ...ok, updated: 1 }, events: ok, common: ok }, changed: true }),
+    ],
     ['an apply the API server rejected', 'Degraded', pipelineWith({ error: { reason: 'ApplyFailed', message: 'Deployment/x: forbidden' } })],
     ['Kafka unreachable', 'Degraded', pipelineWith({ error: { reason: 'KafkaUnreachable', message: 'connect ECONNREFUSED' } })],
-    ['strimzi mode without Strimzi', 'Degraded', pipelineWith({ render: render(pipeline({ kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'c' } } }), { capabilities: { keda: true } }), topicMode: 'strimzi', topics: [] })],
+    [
+      'strimzi mode without Strimzi',
+      'Degraded',
+      pipelineWith({
+        render: render(pipeline({ kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'c' } } }), {
+          capabilities: { keda: true },
+        }),
+        topicMode: 'strimzi',
+        topics: [],
+      }),
+    ],
     ['paused', 'Suspended', pipelineWith({ paused: true })],
-    ['schema migration running', 'Progressing', pipelineWith({ migration: { job: 'acme-migrate-0123456789', phase: 'Running', message: 'running' }, deployments: {} })],
-    ['schema migration failed', 'Degraded', pipelineWith({ migration: { job: 'acme-migrate-0123456789', phase: 'Failed', message: 'BackoffLimitExceeded: Job has reached the specified backoff limit' } })],
+    [
+      'schema migration running',
+      'Progressing',
+      pipelineWith({ migration: { job: 'acme-migrate-0123456789', phase: 'Running', message: 'running' }, deployments: {} }),
+    ],
+    [
+      'schema migration failed',
+      'Degraded',
+      pipelineWith({
+        migration: { job: 'acme-migrate-0123456789', phase: 'Failed', message: 'BackoffLimitExceeded: Job has reached the specified backoff limit' },
+      }),
+    ],
   ])('%s -> %s', (_name, expected, obj) => {
     expect(health('health-syncpipeline.lua', obj).status).toBe(expected);
   });
 
   test('the message explains a failure', () => {
-    expect(health('health-syncpipeline.lua', pipelineWith({ error: { reason: 'KafkaUnreachable', message: 'connect ECONNREFUSED' } })).message).toBe('KafkaUnreachable: connect ECONNREFUSED');
+    expect(health('health-syncpipeline.lua', pipelineWith({ error: { reason: 'KafkaUnreachable', message: 'connect ECONNREFUSED' } })).message).toBe(
+      'KafkaUnreachable: connect ECONNREFUSED',
+    );
   });
 });
 
 describe('KafkaTopic health (gopher-lua)', () => {
-  const topic = (status: unknown, generation = 1, annotations?: Record<string, string>) => ({ metadata: { name: 'acme-sms-batched', generation, ...(annotations ? { annotations } : {}) }, status });
+  const topic = (status: unknown, generation = 1, annotations?: Record<string, string>) => ({
+    metadata: { name: 'acme-sms-batched', generation, ...(annotations ? { annotations } : {}) },
+    status,
+  });
   test.each([
     ['no status', 'Progressing', topic(undefined)],
     ['Ready True', 'Healthy', topic({ observedGeneration: 1, topicName: 'sms_batched', conditions: [{ type: 'Ready', status: 'True' }] })],
-    ['Ready False', 'Degraded', topic({ observedGeneration: 1, conditions: [{ type: 'Ready', status: 'False', reason: 'KafkaError', message: 'Partitions cannot be decreased' }] })],
+    [
+      'Ready False',
+      'Degraded',
+      topic({ observedGeneration: 1, conditions: [{ type: 'Ready', status: 'False', reason: 'KafkaError', message: 'Partitions cannot be decreased' }] }),
+    ],
     ['spec changed, not yet observed', 'Progressing', topic({ observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }] }, 2)],
     ['unmanaged', 'Suspended', topic({ observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }] }, 1, { 'strimzi.io/managed': 'false' })],
   ])('%s -> %s', (_name, expected, obj) => {
@@ -66,6 +104,8 @@ describe('KafkaTopic health (gopher-lua)', () => {
 
 test('argocd-cm-health.yaml carries exactly the scripts in config/argocd/*.lua', () => {
   const cm = parse(readFileSync(join(dir, 'argocd-cm-health.yaml'), 'utf8')) as { data: Record<string, string> };
-  expect(cm.data['resource.customizations.health.mobileforge.credeau.com_MobileForgeSyncPipeline']).toBe(readFileSync(join(dir, 'health-syncpipeline.lua'), 'utf8'));
+  expect(cm.data['resource.customizations.health.mobileforge.credeau.com_MobileForgeSyncPipeline']).toBe(
+    readFileSync(join(dir, 'health-syncpipeline.lua'), 'utf8'),
+  );
   expect(cm.data['resource.customizations.health.kafka.strimzi.io_KafkaTopic']).toBe(readFileSync(join(dir, 'health-kafkatopic.lua'), 'utf8'));
 });

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type pg from 'pg';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { MongoClient, Db } from 'mongodb';
-import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../../workloads/shared/message.js';
-import type { Source } from '../../../workloads/shared/domain.js';
-import { COLLECTIONS } from '../../../workloads/shared/sync-schema.js';
+import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../../core/message.js';
+import type { Source } from '../../../core/domain.js';
+import { COLLECTIONS } from '../../../core/sync-schema.js';
 import { ConsumerProcess, runMigrate } from '../../support/consumer-process.js';
 import { connectKafkaAdmin, connectMongo, connectPg, createTestDatabase, dropTestDatabase, kafkaBrokers, uniqueName } from '../../support/services.js';
 import { sleep, waitFor } from '../../support/wait.js';
@@ -29,7 +29,16 @@ const baseEnv = () => ({ DI_POSTGRES_DATABASE: insightsDb, DI_POSTGRES_SYNC_DATA
 
 function message(source: Source, records: Record<string, unknown>[], requestId = uniqueName('r'), userId = 'user-1'): { key: string; value: string } {
   const [value] = splitIntoMessages(
-    { v: MESSAGE_VERSION, request_id: requestId, client_id: 'acme', user_id: userId, source, sdk_version: '2.4.0', device: { device_id: 'd-1', android_id: 'a-1' }, received_at: new Date().toISOString() },
+    {
+      v: MESSAGE_VERSION,
+      request_id: requestId,
+      client_id: 'acme',
+      user_id: userId,
+      source,
+      sdk_version: '2.4.0',
+      device: { device_id: 'd-1', android_id: 'a-1' },
+      received_at: new Date().toISOString(),
+    },
     records,
     900_000,
   );
@@ -37,7 +46,9 @@ function message(source: Source, records: Record<string, unknown>[], requestId =
 }
 
 async function schemaSnapshot(): Promise<string> {
-  const tables = await pgSync.query(`SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' ORDER BY 1`);
+  const tables = await pgSync.query(
+    `SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' ORDER BY 1`,
+  );
   const indexes = await Promise.all(Object.values(COLLECTIONS).map(async (c) => [c, (await db.collection(c).indexes()).map((i) => i.name).sort()]));
   return JSON.stringify({ tables: tables.rows, indexes });
 }
@@ -50,7 +61,10 @@ beforeAll(async () => {
   db = mongo.db(mongoDb);
   admin = await connectKafkaAdmin();
   await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true });
-  producer = new Kafka({ clientId: 'consumer-tests', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).producer({ idempotent: true, maxInFlightRequests: 1 });
+  producer = new Kafka({ clientId: 'consumer-tests', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
 }, 60000);
 
@@ -88,25 +102,49 @@ describe('migrate', () => {
 
 describe('the consumer', () => {
   test('each source lands in the right place with the right shape', async () => {
-    consumer = await ConsumerProcess.start({ ...baseEnv(), ENABLED_TOPICS: [topics.sms, topics.events, topics.common].join(','), KAFKA_CONSUMER_GROUP: uniqueName('group') });
-    const sms = message('sms', [{ id: 1, sender: 'AX-BANK', body: 'debited', timestamp: 1764000000000, type: 'inbox' }, { id: 2, sender: 'VM-SHOP', body: 'OTP', timestamp: 1764000001000, type: 'inbox' }]);
+    consumer = await ConsumerProcess.start({
+      ...baseEnv(),
+      ENABLED_TOPICS: [topics.sms, topics.events, topics.common].join(','),
+      KAFKA_CONSUMER_GROUP: uniqueName('group'),
+    });
+    const sms = message('sms', [
+      { id: 1, sender: 'AX-BANK', body: 'debited', timestamp: 1764000000000, type: 'inbox' },
+      { id: 2, sender: 'VM-SHOP', body: 'OTP', timestamp: 1764000001000, type: 'inbox' },
+    ]);
     const events = message('events', [{ event_type: 'app_open', event_value: 'home', timestamp: 1764000000000 }]);
-    const device = message('apps_and_device', [{ kind: 'device', model: 'Pixel 8' }, { kind: 'app', package_name: 'com.example.pay' }, { kind: 'ios_device', model: 'iPhone' }]);
+    const device = message('apps_and_device', [
+      { kind: 'device', model: 'Pixel 8' },
+      { kind: 'app', package_name: 'com.example.pay' },
+      { kind: 'ios_device', model: 'iPhone' },
+    ]);
     const contacts = message('contacts', [{ contact_id: 'c1', phones: ['+91XXXX1234'] }]);
     const calls = message('call_logs', [{ number: '+91XXXX1234', type: 'incoming', duration: 42, timestamp: 1764000000000 }]);
-    await producer.sendBatch({ acks: -1, topicMessages: [{ topic: topics.sms, messages: [sms] }, { topic: topics.events, messages: [events] }, { topic: topics.common, messages: [device, contacts, calls] }] });
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [
+        { topic: topics.sms, messages: [sms] },
+        { topic: topics.events, messages: [events] },
+        { topic: topics.common, messages: [device, contacts, calls] },
+      ],
+    });
 
     await waitFor('all five messages recorded', async () => Number((await pgSync.query('SELECT count(*) FROM sync_requests')).rows[0].count) === 5, 30000);
     // 2 sms + 1 event + 3 apps/device records and their device_id_mapper entry + 1 contact + 1 call
     await waitFor('nine records written', async () => (await consumer.metric('consumer_records_written_total')) === 9, 10000);
-    expect(await db.collection(COLLECTIONS.sms).find({ client_id: 'acme' }).sort({ id: 1 }).project({ _id: 0, sender: 1, user_id: 1, request_id: 1 }).toArray()).toEqual([
+    expect(
+      await db.collection(COLLECTIONS.sms).find({ client_id: 'acme' }).sort({ id: 1 }).project({ _id: 0, sender: 1, user_id: 1, request_id: 1 }).toArray(),
+    ).toEqual([
       { sender: 'AX-BANK', user_id: 'user-1', request_id: JSON.parse(sms.value).request_id },
       { sender: 'VM-SHOP', user_id: 'user-1', request_id: JSON.parse(sms.value).request_id },
     ]);
     expect(await db.collection(COLLECTIONS.device).countDocuments()).toBe(1);
     expect(await db.collection(COLLECTIONS.apps).countDocuments()).toBe(1);
     expect(await db.collection(COLLECTIONS.iosDevice).countDocuments()).toBe(1);
-    expect(await db.collection(COLLECTIONS.deviceIdMapper).findOne({ client_id: 'acme' })).toMatchObject({ user_id: 'user-1', device_id: 'd-1', android_id: 'a-1' });
+    expect(await db.collection(COLLECTIONS.deviceIdMapper).findOne({ client_id: 'acme' })).toMatchObject({
+      user_id: 'user-1',
+      device_id: 'd-1',
+      android_id: 'a-1',
+    });
     expect(await db.collection(COLLECTIONS.contacts).countDocuments()).toBe(1);
     expect(await db.collection(COLLECTIONS.callLogs).countDocuments()).toBe(1);
     const ev = await pgSync.query('SELECT event_type, event_value, client_id, user_id FROM sync_events_log');
@@ -125,11 +163,26 @@ describe('the consumer', () => {
   });
 
   test('the same messages delivered twice: no duplicates', async () => {
-    const sms = message('sms', Array.from({ length: 50 }, (_, i) => ({ id: i, sender: 'X', body: `b${i}`, timestamp: 1764000000000 + i, type: 'inbox' })), uniqueName('dup'));
-    const events = message('events', Array.from({ length: 20 }, (_, i) => ({ event_type: 'tap', event_value: String(i), timestamp: 1764000000000 + i })), uniqueName('dup'));
+    const sms = message(
+      'sms',
+      Array.from({ length: 50 }, (_, i) => ({ id: i, sender: 'X', body: `b${i}`, timestamp: 1764000000000 + i, type: 'inbox' })),
+      uniqueName('dup'),
+    );
+    const events = message(
+      'events',
+      Array.from({ length: 20 }, (_, i) => ({ event_type: 'tap', event_value: String(i), timestamp: 1764000000000 + i })),
+      uniqueName('dup'),
+    );
     const smsBefore = await db.collection(COLLECTIONS.sms).countDocuments();
     const evBefore = Number((await pgSync.query('SELECT count(*) FROM sync_events_log')).rows[0].count);
-    for (let i = 0; i < 2; i++) await producer.sendBatch({ acks: -1, topicMessages: [{ topic: topics.sms, messages: [sms] }, { topic: topics.events, messages: [events] }] });
+    for (let i = 0; i < 2; i++)
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [
+          { topic: topics.sms, messages: [sms] },
+          { topic: topics.events, messages: [events] },
+        ],
+      });
     await waitFor('both copies consumed and recognised', async () => (await consumer.metric('consumer_records_duplicate_total')) >= 70, 30000);
     expect((await db.collection(COLLECTIONS.sms).countDocuments()) - smsBefore).toBe(50);
     expect(Number((await pgSync.query('SELECT count(*) FROM sync_events_log')).rows[0].count) - evBefore).toBe(20);
@@ -137,7 +190,12 @@ describe('the consumer', () => {
 
   test('poison messages go to <topic>.dlq with headers; the partition continues', async () => {
     const key = messageKey('acme', 'poison-user');
-    const good = message('sms', [{ id: 'after', sender: 'OK', body: 'after the poison', timestamp: 1764000000000, type: 'inbox' }], uniqueName('good'), 'poison-user');
+    const good = message(
+      'sms',
+      [{ id: 'after', sender: 'OK', body: 'after the poison', timestamp: 1764000000000, type: 'inbox' }],
+      uniqueName('good'),
+      'poison-user',
+    );
     const invalid = message('sms', [{ id: 'bad', body: 'no sender', timestamp: 1764000000000, type: 'inbox' }], uniqueName('bad'), 'poison-user');
     await producer.send({ topic: topics.sms, acks: -1, messages: [{ key, value: 'not json at all' }, invalid, good] });
     await waitFor('the good message after the poison', async () => (await db.collection(COLLECTIONS.sms).findOne({ id: 'after' })) !== null, 30000);
@@ -146,7 +204,10 @@ describe('the consumer', () => {
     const dlqConsumer = new Kafka({ clientId: 'dlq-reader', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('dlq') });
     await dlqConsumer.connect();
     await dlqConsumer.subscribe({ topic: `${topics.sms}.dlq`, fromBeginning: true });
-    await dlqConsumer.run({ eachMessage: async ({ message: m }) => void seen.push({ value: m.value?.toString() ?? '', headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])) }) });
+    await dlqConsumer.run({
+      eachMessage: async ({ message: m }) =>
+        void seen.push({ value: m.value?.toString() ?? '', headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])) }),
+    });
     await waitFor('two dead letters', () => seen.length >= 2, 30000);
     await dlqConsumer.disconnect();
     expect(seen.map((s) => s.value)).toEqual(['not json at all', invalid.value]);
@@ -158,9 +219,26 @@ describe('the consumer', () => {
 
   test('DI_MONGODB_ENABLED_SOURCES: other sources are committed and counted, not written', async () => {
     const group = uniqueName('filtered');
-    filtered = await ConsumerProcess.start({ ...baseEnv(), DI_MONGODB_DATABASE: `${mongoDb}_f`, DI_MONGODB_ENABLED_SOURCES: 'sms', ENABLED_TOPICS: topics.filtered, KAFKA_CONSUMER_GROUP: group });
-    await producer.send({ topic: topics.filtered, acks: -1, messages: [message('contacts', [{ contact_id: 'c9', phones: ['x'] }]), message('sms', [{ id: 'f1', sender: 'S', body: 'b', timestamp: 1, type: 'inbox' }])] });
-    await waitFor('both handled', async () => (await filtered.metric('consumer_records_skipped_total')) === 1 && (await filtered.metric('consumer_records_written_total')) === 1, 30000);
+    filtered = await ConsumerProcess.start({
+      ...baseEnv(),
+      DI_MONGODB_DATABASE: `${mongoDb}_f`,
+      DI_MONGODB_ENABLED_SOURCES: 'sms',
+      ENABLED_TOPICS: topics.filtered,
+      KAFKA_CONSUMER_GROUP: group,
+    });
+    await producer.send({
+      topic: topics.filtered,
+      acks: -1,
+      messages: [
+        message('contacts', [{ contact_id: 'c9', phones: ['x'] }]),
+        message('sms', [{ id: 'f1', sender: 'S', body: 'b', timestamp: 1, type: 'inbox' }]),
+      ],
+    });
+    await waitFor(
+      'both handled',
+      async () => (await filtered.metric('consumer_records_skipped_total')) === 1 && (await filtered.metric('consumer_records_written_total')) === 1,
+      30000,
+    );
     const fdb = mongo.db(`${mongoDb}_f`);
     expect(await fdb.collection(COLLECTIONS.contacts).countDocuments()).toBe(0);
     expect(await fdb.collection(COLLECTIONS.sms).countDocuments()).toBe(1);

@@ -5,11 +5,20 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type pg from 'pg';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { Db, MongoClient } from 'mongodb';
-import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../../workloads/shared/message.js';
-import { COLLECTIONS } from '../../../workloads/shared/sync-schema.js';
-import { partitionName, utcDay } from '../../../workloads/shared/insights-schema.js';
+import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../../core/message.js';
+import { COLLECTIONS } from '../../../core/sync-schema.js';
+import { partitionName, utcDay } from '../../../core/insights-schema.js';
 import { ConsumerProcess, runJob, runMigrate } from '../../support/consumer-process.js';
-import { connectKafkaAdmin, connectMongo, connectPg, createTestDatabase, dropTestDatabase, kafkaBrokers, setServiceState, uniqueName } from '../../support/services.js';
+import {
+  connectKafkaAdmin,
+  connectMongo,
+  connectPg,
+  createTestDatabase,
+  dropTestDatabase,
+  kafkaBrokers,
+  setServiceState,
+  uniqueName,
+} from '../../support/services.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
 let insightsDb: string;
@@ -37,7 +46,16 @@ async function produceSms(t: string, tag: string, count: number, per = 10): Prom
   const messages = Array.from({ length: count }, (_, n) => {
     const user = `u${n % 37}`;
     const [value] = splitIntoMessages(
-      { v: MESSAGE_VERSION, request_id: `${tag}-${n}`, client_id: 'acme', user_id: user, source: 'sms', sdk_version: '2', device: {}, received_at: new Date().toISOString() },
+      {
+        v: MESSAGE_VERSION,
+        request_id: `${tag}-${n}`,
+        client_id: 'acme',
+        user_id: user,
+        source: 'sms',
+        sdk_version: '2',
+        device: {},
+        received_at: new Date().toISOString(),
+      },
       Array.from({ length: per }, (_, i) => ({ id: `${tag}-${n}-${i}`, sender: 'S', body: `b${i}`, timestamp: 1764000000000 + i, type: 'inbox' })),
       900_000,
     );
@@ -48,7 +66,8 @@ async function produceSms(t: string, tag: string, count: number, per = 10): Prom
 
 const countTag = (tag: string) => db.collection(COLLECTIONS.sms).countDocuments({ request_id: { $regex: `^${tag}-` } });
 /** Messages of a tag the consumer has finished: their sync_requests row is written after their records. */
-const syncedRequests = async (tag: string): Promise<number> => (await pgSync.query(`SELECT count(*)::int AS n FROM sync_requests WHERE request_id LIKE '${tag}-%'`)).rows[0].n;
+const syncedRequests = async (tag: string): Promise<number> =>
+  (await pgSync.query(`SELECT count(*)::int AS n FROM sync_requests WHERE request_id LIKE '${tag}-%'`)).rows[0].n;
 /** The consumer retries its sink while it is down (its log in the error if it does not). */
 const waitForSinkRetries = (c: ConsumerProcess) =>
   waitFor('retries while the sink is down', async () => (await c.metric('consumer_sink_retries_total')) > 0, 15000).catch((err: unknown) => {
@@ -62,7 +81,10 @@ beforeAll(async () => {
   mongo = await connectMongo();
   db = mongo.db(mongoDb);
   admin = await connectKafkaAdmin();
-  producer = new Kafka({ clientId: 'resilience-tests', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).producer({ idempotent: true, maxInFlightRequests: 1 });
+  producer = new Kafka({ clientId: 'resilience-tests', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   expect((await runMigrate(env())).code).toBe(0);
 }, 60000);
@@ -155,10 +177,20 @@ test('two consumers in one group share partitions; a rebalance loses nothing', a
   const b = await ConsumerProcess.start({ ...env(), ENABLED_TOPICS: t, KAFKA_CONSUMER_GROUP: group });
   consumers.push(b);
   await produceSms(t, 'rb2', 600);
-  await waitFor('both consumers working', async () => (await a.metric('consumer_messages_consumed_total')) > 0 && (await b.metric('consumer_messages_consumed_total')) > 0, 60000, 500);
+  await waitFor(
+    'both consumers working',
+    async () => (await a.metric('consumer_messages_consumed_total')) > 0 && (await b.metric('consumer_messages_consumed_total')) > 0,
+    60000,
+    500,
+  );
   await a.stop(); // leaves the group: b takes every partition
   await produceSms(t, 'rb3', 300);
-  await waitFor('every record', async () => (await countTag('rb1')) === 6000 && (await countTag('rb2')) === 6000 && (await countTag('rb3')) === 3000, 90000, 500);
+  await waitFor(
+    'every record',
+    async () => (await countTag('rb1')) === 6000 && (await countTag('rb2')) === 6000 && (await countTag('rb3')) === 3000,
+    90000,
+    500,
+  );
   await b.stop();
 }, 180000);
 
@@ -166,7 +198,9 @@ test('partitions job: creates upcoming days, drops those past retention, keeps t
   const old = utcDay(new Date(), -100);
   const recent = utcDay(new Date(), -5);
   for (const d of [old, recent]) {
-    await pgSync.query(`CREATE TABLE IF NOT EXISTS ${partitionName('sync_events_log', d)} PARTITION OF sync_events_log FOR VALUES FROM ('${d.toISOString()}') TO ('${utcDay(d, 1).toISOString()}')`);
+    await pgSync.query(
+      `CREATE TABLE IF NOT EXISTS ${partitionName('sync_events_log', d)} PARTITION OF sync_events_log FOR VALUES FROM ('${d.toISOString()}') TO ('${utcDay(d, 1).toISOString()}')`,
+    );
   }
   expect((await runJob('partitions', { ...env(), PARTITION_DAYS_AHEAD: '14', PARTITION_RETENTION_DAYS: '90' })).code).toBe(0);
   const names = (await pgSync.query<{ relname: string }>(`SELECT relname FROM pg_class WHERE relname LIKE 'sync_events_log_p%'`)).rows.map((r) => r.relname);

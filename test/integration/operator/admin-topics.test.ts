@@ -27,7 +27,10 @@ async function partitions(): Promise<Record<string, number>> {
   return Object.fromEntries(meta.topics.map((t) => [t.name, t.partitions.length]));
 }
 function apply(dau: number, extra: Partial<SyncPipeline['spec']['kafka']> = {}): void {
-  const p = pipeline({ dau, environment: 'dev', kafka: { bootstrapServers: kafkaBrokers(), topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true }, ...extra } }, 'topics');
+  const p = pipeline(
+    { dau, environment: 'dev', kafka: { bootstrapServers: kafkaBrokers(), topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true }, ...extra } },
+    'topics',
+  );
   kubectlApply({ ...p, metadata: { name: 'topics', namespace: ns } });
 }
 
@@ -50,7 +53,7 @@ afterAll(async () => {
   await admin?.disconnect();
 });
 
-test('creates every topic with the ladder\'s partitions and reports them in status', async () => {
+test("creates every topic with the ladder's partitions and reports them in status", async () => {
   apply(25_000);
   await waitFor('five topics', async () => Object.keys(await partitions()).length === 5);
   expect(await partitions()).toEqual({ sms_batched: 16, events_log: 20, apps_and_device_batched: 10, contacts_batched: 10, call_logs_batched: 10 });
@@ -80,8 +83,19 @@ test('deleting the pipeline deletes its topics when deleteTopicsOnDeletion is se
 });
 
 test('SASL credentials: a Secret without the password is reported; with it, the operator gets as far as Kafka', async () => {
-  const cond = (name: string) => (JSON.parse(kubectlRun(['get', 'syncpipeline', name, '-n', ns, '-o', 'json'])) as SyncPipeline).status?.conditions?.find((c) => c.type === 'Ready');
-  const p = pipeline({ environment: 'dev', kafka: { bootstrapServers: kafkaBrokers(), topicManagement: { mode: 'admin' }, sasl: { mechanism: 'scram-sha-512', credentialsSecretRef: { name: 'sasl-user' } } } }, 'sasl');
+  const cond = (name: string) =>
+    (JSON.parse(kubectlRun(['get', 'syncpipeline', name, '-n', ns, '-o', 'json'])) as SyncPipeline).status?.conditions?.find((c) => c.type === 'Ready');
+  const p = pipeline(
+    {
+      environment: 'dev',
+      kafka: {
+        bootstrapServers: kafkaBrokers(),
+        topicManagement: { mode: 'admin' },
+        sasl: { mechanism: 'scram-sha-512', credentialsSecretRef: { name: 'sasl-user' } },
+      },
+    },
+    'sasl',
+  );
   createSecret(ns, 'sasl-user', { username: 'mobileforge' });
   kubectlApply({ ...p, metadata: { name: 'sasl', namespace: ns } });
   const missing = await waitFor('KafkaCredentialsMissing', () => (cond('sasl')?.reason === 'KafkaCredentialsMissing' ? cond('sasl') : undefined));

@@ -6,7 +6,14 @@ import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
 import { pipeline } from '../../support/fixtures.js';
 import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
 import { OperatorProcess } from '../../support/operator-process.js';
-import { kubectlApply, kubectlRun, prepareOperatorNamespace, simulateDeploymentsReady, simulateMigrationSucceeded, teardownOperatorNamespace } from '../../support/operator-env.js';
+import {
+  kubectlApply,
+  kubectlRun,
+  prepareOperatorNamespace,
+  simulateDeploymentsReady,
+  simulateMigrationSucceeded,
+  teardownOperatorNamespace,
+} from '../../support/operator-env.js';
 import { requireKube, testKubeConfig } from '../../support/services.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -36,14 +43,19 @@ test('KEDA absent: consumers fall back to HPAs, and the Autoscaling condition sa
   const p = pipeline({ kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'unmanaged' } } }, 'no-keda');
   kubectlApply({ ...p, metadata: { name: 'no-keda', namespace: ns } });
   await simulateMigrationSucceeded(ns, 'no-keda');
-  await waitFor('four HPAs', () => kubectlRun(['get', 'hpa', '-n', ns, '-l', 'app.kubernetes.io/instance=no-keda', '-o', 'name']).trim().split('\n').length === 4);
+  await waitFor(
+    'four HPAs',
+    () => kubectlRun(['get', 'hpa', '-n', ns, '-l', 'app.kubernetes.io/instance=no-keda', '-o', 'name']).trim().split('\n').length === 4,
+  );
   const got = await waitFor('the Autoscaling condition', () => cond(get('no-keda'), 'Autoscaling'));
   expect(got).toMatchObject({ status: 'True', reason: 'FallbackToHPA' });
   expect(got.message).toContain('KEDA is not installed');
   expect(get('no-keda').status?.autoscalingEngine).toBe('hpa');
   simulateDeploymentsReady(ns, 'no-keda');
   await waitFor('Ready=True with the fallback', () => cond(get('no-keda'), 'Ready')?.status === 'True');
-  expect(kubectlRun(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=no-keda', '-o', 'jsonpath={.items[*].reason}'])).toContain('FallbackToHPA');
+  expect(kubectlRun(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=no-keda', '-o', 'jsonpath={.items[*].reason}'])).toContain(
+    'FallbackToHPA',
+  );
 });
 
 test('strimzi mode without Strimzi: not Ready, with a clear message', async () => {

@@ -19,7 +19,8 @@ const operators: OperatorProcess[] = [];
 /** The schema migrations succeed as they appear: this suite is about leadership, not the gate. */
 let jobController: { stop(): void } | undefined;
 
-const specFor = (name: string, dau: number) => pipeline({ dau, kafka: { bootstrapServers: ['kafka-bootstrap:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'k' } } }, name);
+const specFor = (name: string, dau: number) =>
+  pipeline({ dau, kafka: { bootstrapServers: ['kafka-bootstrap:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'k' } } }, name);
 /** How many children the model wants: what a converged pipeline must have, no more. */
 const EXPECTED = render(specFor('x', 30_000), { capabilities: { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1' } }).objects.length;
 
@@ -27,7 +28,20 @@ function apply(name: string, dau = 30_000): void {
   kubectlApply({ ...specFor(name, dau), metadata: { name, namespace: ns } });
 }
 
-const children = (name: string) => kubectlRun(['get', 'jobs,cronjobs,deployments,services,hpa,scaledobjects,kafkatopics,pdb,serviceaccounts', '-n', ns, '-l', `app.kubernetes.io/instance=${name}`, '-o', 'name']).trim().split('\n').filter(Boolean);
+const children = (name: string) =>
+  kubectlRun([
+    'get',
+    'jobs,cronjobs,deployments,services,hpa,scaledobjects,kafkatopics,pdb,serviceaccounts',
+    '-n',
+    ns,
+    '-l',
+    `app.kubernetes.io/instance=${name}`,
+    '-o',
+    'name',
+  ])
+    .trim()
+    .split('\n')
+    .filter(Boolean);
 const leaseHolder = () => kubectlRun(['get', 'lease', 'mobileforge-operator', '-n', ns, '-o', 'jsonpath={.spec.holderIdentity}']);
 
 beforeAll(async () => {

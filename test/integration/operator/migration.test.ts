@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
-import { COLLECTIONS } from '../../../workloads/shared/sync-schema.js';
-import { ensureDailyPartitions, partitionName, utcDay } from '../../../workloads/shared/insights-schema.js';
+import { COLLECTIONS } from '../../../core/sync-schema.js';
+import { ensureDailyPartitions, partitionName, utcDay } from '../../../core/insights-schema.js';
 import { pipeline } from '../../support/fixtures.js';
 import { runJob, unfinishedJobs } from '../../support/job-runner.js';
 import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
@@ -25,7 +25,11 @@ const mongoDb = uniqueName('mig').replace(/-/g, '_');
 
 const get = (name: string) => JSON.parse(kubectlRun(['get', 'syncpipeline', name, '-n', ns, '-o', 'json'])) as SyncPipeline;
 const cond = (p: SyncPipeline, type: string) => p.status?.conditions?.find((c) => c.type === type);
-const names = (kind: string, instance: string) => kubectlRun(['get', kind, '-n', ns, '-l', `app.kubernetes.io/instance=${instance}`, '-o', 'name']).trim().split('\n').filter(Boolean);
+const names = (kind: string, instance: string) =>
+  kubectlRun(['get', kind, '-n', ns, '-l', `app.kubernetes.io/instance=${instance}`, '-o', 'name'])
+    .trim()
+    .split('\n')
+    .filter(Boolean);
 
 /** A pipeline whose databases are the test services; `pgSecret` holds the PostgreSQL credentials. */
 function realPipeline(name: string, pgSecret: string): SyncPipeline {
@@ -34,7 +38,14 @@ function realPipeline(name: string, pgSecret: string): SyncPipeline {
       dau: 30_000,
       environment: 'dev',
       kafka: { bootstrapServers: ['kafka:9092'], topicManagement: { mode: 'unmanaged' } },
-      postgres: { host: process.env.PGHOST!, port: Number(process.env.PGPORT), database: insightsDb, syncDatabase: syncDb, sslMode: 'disable', credentialsSecretRef: { name: pgSecret } },
+      postgres: {
+        host: process.env.PGHOST!,
+        port: Number(process.env.PGPORT),
+        database: insightsDb,
+        syncDatabase: syncDb,
+        sslMode: 'disable',
+        credentialsSecretRef: { name: pgSecret },
+      },
       mongodb: { uriSecretRef: { name: 'real-mongo' }, database: mongoDb },
       maintenance: { partitionDaysAhead: 3, partitionRetentionDays: 30 },
     },
@@ -70,7 +81,10 @@ afterAll(async () => {
   await teardownOperatorNamespace(kc, ns, [operator]);
   for (const db of [insightsDb, syncDb]) if (db) await dropTestDatabase(db);
   const mongo = await connectMongo();
-  await mongo.db(mongoDb).dropDatabase().catch(() => undefined);
+  await mongo
+    .db(mongoDb)
+    .dropDatabase()
+    .catch(() => undefined);
   await mongo.close();
 });
 
@@ -88,7 +102,9 @@ test('the migration Job creates the schema in the real databases, then the workl
 
   const today = utcDay(new Date());
   const insights = await tables(insightsDb);
-  expect(insights).toEqual(expect.arrayContaining(['clients', 'usage', 'unauthorized_requests', partitionName('usage', today), partitionName('usage', utcDay(today, 3))]));
+  expect(insights).toEqual(
+    expect.arrayContaining(['clients', 'usage', 'unauthorized_requests', partitionName('usage', today), partitionName('usage', utcDay(today, 3))]),
+  );
   expect(insights).not.toContain(partitionName('usage', utcDay(today, 4))); // partitionDaysAhead: 3
   expect(await tables(syncDb)).toEqual(expect.arrayContaining(['sync_events_log', partitionName('sync_events_log', today)]));
   const mongo = await connectMongo();
@@ -105,7 +121,9 @@ test('the migration Job creates the schema in the real databases, then the workl
   });
   expect(rolled.status?.migration).toMatchObject({ job, phase: 'Succeeded', startTime: expect.any(String), completionTime: expect.any(String) });
   expect(cond(rolled, 'PartitionMaintenance')).toMatchObject({ status: 'True', reason: 'Scheduled' });
-  expect(kubectlRun(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=real', '-o', 'jsonpath={.items[*].reason}'])).toContain('MigrationSucceeded');
+  expect(kubectlRun(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=real', '-o', 'jsonpath={.items[*].reason}'])).toContain(
+    'MigrationSucceeded',
+  );
   expect(kubectlRun(['get', 'syncpipeline', 'real', '-n', ns, '-o', 'wide'])).toMatch(/MIGRATION[\s\S]*Succeeded/);
 });
 
@@ -129,7 +147,17 @@ test('a run of the partition CronJob drops partitions past retention and creates
   // The Jobs the CronJob creates are not the operator's: no managed-by label.
   expect(kubectlRun(['get', 'job', 'real-partitions-manual', '-n', ns, '-o', 'jsonpath={.metadata.labels}'])).not.toContain('managed-by');
 
-  kubectlRun(['patch', 'cronjob', 'real-partitions', '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { lastScheduleTime: started, lastSuccessfulTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') } })]);
+  kubectlRun([
+    'patch',
+    'cronjob',
+    'real-partitions',
+    '-n',
+    ns,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ status: { lastScheduleTime: started, lastSuccessfulTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') } }),
+  ]);
   const p = await waitFor('PartitionMaintenance=Succeeded', () => {
     const got = get('real');
     return cond(got, 'PartitionMaintenance')?.reason === 'Succeeded' ? got : undefined;

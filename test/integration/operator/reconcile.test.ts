@@ -32,7 +32,22 @@ let ns: string;
 let operator: OperatorProcess;
 const NAME = 'acme';
 const CAPS = { keda: true, podMonitor: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1' as const };
-const WRITE_RESOURCES = ['jobs', 'cronjobs', 'triggerauthentications', 'podmonitors', 'deployments', 'services', 'serviceaccounts', 'poddisruptionbudgets', 'horizontalpodautoscalers', 'ingresses', 'scaledobjects', 'kafkatopics', 'syncpipelines', 'events'];
+const WRITE_RESOURCES = [
+  'jobs',
+  'cronjobs',
+  'triggerauthentications',
+  'podmonitors',
+  'deployments',
+  'services',
+  'serviceaccounts',
+  'poddisruptionbudgets',
+  'horizontalpodautoscalers',
+  'ingresses',
+  'scaledobjects',
+  'kafkatopics',
+  'syncpipelines',
+  'events',
+];
 
 function spec(overrides: Partial<SyncPipeline['spec']> = {}): SyncPipeline {
   const p = pipeline(
@@ -48,7 +63,11 @@ function spec(overrides: Partial<SyncPipeline['spec']> = {}): SyncPipeline {
 }
 
 async function live(): Promise<SyncPipeline> {
-  return (await objects.read({ apiVersion: 'mobileforge.credeau.com/v1alpha1', kind: 'MobileForgeSyncPipeline', metadata: { name: NAME, namespace: ns } })) as unknown as SyncPipeline;
+  return (await objects.read({
+    apiVersion: 'mobileforge.credeau.com/v1alpha1',
+    kind: 'MobileForgeSyncPipeline',
+    metadata: { name: NAME, namespace: ns },
+  })) as unknown as SyncPipeline;
 }
 
 async function read<T extends k8s.KubernetesObject>(apiVersion: string, kind: string, name: string): Promise<T | undefined> {
@@ -117,9 +136,24 @@ describe('the operator', () => {
       const got = await live();
       return condition(got, 'Ready')?.status === 'True' ? got : undefined;
     });
-    expect(ready.status).toMatchObject({ observedGeneration: ready.metadata.generation, tier: '75k', producers: '1/1', consumers: '3/3', autoscalingEngine: 'keda' });
+    expect(ready.status).toMatchObject({
+      observedGeneration: ready.metadata.generation,
+      tier: '75k',
+      producers: '1/1',
+      consumers: '3/3',
+      autoscalingEngine: 'keda',
+    });
     expect(ready.status?.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual([
-      'Ready=True', 'Reconciling=False', 'Paused=False', 'Migration=True', 'Producer=True', 'SmsConsumer=True', 'EventsConsumer=True', 'CommonConsumer=True', 'Topics=True', 'Autoscaling=True',
+      'Ready=True',
+      'Reconciling=False',
+      'Paused=False',
+      'Migration=True',
+      'Producer=True',
+      'SmsConsumer=True',
+      'EventsConsumer=True',
+      'CommonConsumer=True',
+      'Topics=True',
+      'Autoscaling=True',
       'PartitionMaintenance=True',
     ]);
     expect(ready.status?.migration).toMatchObject({ job, phase: 'Succeeded', completionTime: expect.any(String) });
@@ -136,9 +170,19 @@ describe('the operator', () => {
     kubectlApply(spec({ dau: 180_000 }));
     await waitFor('ranges for 200k', async () => {
       const hpa = await read<k8s.V2HorizontalPodAutoscaler>('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-producer`);
-      const so = await read<k8s.KubernetesObject & { spec: { minReplicaCount: number; maxReplicaCount: number } }>('keda.sh/v1alpha1', 'ScaledObject', `${NAME}-consumer-sms`);
+      const so = await read<k8s.KubernetesObject & { spec: { minReplicaCount: number; maxReplicaCount: number } }>(
+        'keda.sh/v1alpha1',
+        'ScaledObject',
+        `${NAME}-consumer-sms`,
+      );
       const kt = await read<k8s.KubernetesObject & { spec: { partitions: number } }>('kafka.strimzi.io/v1', 'KafkaTopic', `${NAME}-sms-batched`);
-      return hpa?.spec?.minReplicas === 8 && hpa.spec.maxReplicas === 20 && so?.spec.minReplicaCount === 8 && so.spec.maxReplicaCount === 32 && kt?.spec.partitions === 32;
+      return (
+        hpa?.spec?.minReplicas === 8 &&
+        hpa.spec.maxReplicas === 20 &&
+        so?.spec.minReplicaCount === 8 &&
+        so.spec.maxReplicaCount === 32 &&
+        kt?.spec.partitions === 32
+      );
     });
     await sleep(5000); // two resyncs
     const sms = await read<k8s.V1Deployment>('apps/v1', 'Deployment', `${NAME}-consumer-sms`);
@@ -162,8 +206,17 @@ describe('the operator', () => {
 
   test('region → india prunes the contacts and call-logs topics and triggers', async () => {
     kubectlApply(spec({ dau: 180_000, region: 'india' }));
-    await waitFor('contacts/call-logs KafkaTopics gone', async () => !(await read('kafka.strimzi.io/v1', 'KafkaTopic', `${NAME}-contacts-batched`)) && !(await read('kafka.strimzi.io/v1', 'KafkaTopic', `${NAME}-call-logs-batched`)));
-    const so = await read<k8s.KubernetesObject & { spec: { triggers: { metadata: { topic?: string } }[] } }>('keda.sh/v1alpha1', 'ScaledObject', `${NAME}-consumer-common`);
+    await waitFor(
+      'contacts/call-logs KafkaTopics gone',
+      async () =>
+        !(await read('kafka.strimzi.io/v1', 'KafkaTopic', `${NAME}-contacts-batched`)) &&
+        !(await read('kafka.strimzi.io/v1', 'KafkaTopic', `${NAME}-call-logs-batched`)),
+    );
+    const so = await read<k8s.KubernetesObject & { spec: { triggers: { metadata: { topic?: string } }[] } }>(
+      'keda.sh/v1alpha1',
+      'ScaledObject',
+      `${NAME}-consumer-common`,
+    );
     expect(so?.spec.triggers.map((t) => t.metadata.topic).filter(Boolean)).toEqual(['apps_and_device_batched']);
     const common = await read<k8s.V1Deployment>('apps/v1', 'Deployment', `${NAME}-consumer-common`);
     expect(common?.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'ENABLED_TOPICS')?.value).toBe('apps_and_device_batched');
@@ -171,7 +224,10 @@ describe('the operator', () => {
   });
 
   test('a referenced Secret changing rolls the pods (pod-template hash)', async () => {
-    const hashOf = async () => (await read<k8s.V1Deployment>('apps/v1', 'Deployment', `${NAME}-consumer-sms`))?.spec?.template.metadata?.annotations?.['mobileforge.credeau.com/config-hash'];
+    const hashOf = async () =>
+      (await read<k8s.V1Deployment>('apps/v1', 'Deployment', `${NAME}-consumer-sms`))?.spec?.template.metadata?.annotations?.[
+        'mobileforge.credeau.com/config-hash'
+      ];
     const before = await hashOf();
     expect(before).toMatch(/^[0-9a-f]{16}$/);
     createSecret(ns, 'mongo-creds', { username: 'mobileforge', password: 'rotated' });
@@ -183,10 +239,19 @@ describe('the operator', () => {
   });
 
   test('a ConfigMap read through extra env changing rolls the pods too', async () => {
-    const hashOf = async () => (await read<k8s.V1Deployment>('apps/v1', 'Deployment', `${NAME}-consumer-sms`))?.spec?.template.metadata?.annotations?.['mobileforge.credeau.com/config-hash'];
+    const hashOf = async () =>
+      (await read<k8s.V1Deployment>('apps/v1', 'Deployment', `${NAME}-consumer-sms`))?.spec?.template.metadata?.annotations?.[
+        'mobileforge.credeau.com/config-hash'
+      ];
     kubectlApply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sms-flags', namespace: ns }, data: { flags: 'beta=off' } });
     const before = await hashOf();
-    kubectlApply(spec({ dau: 180_000, region: 'india', consumers: { sms: { env: [{ name: 'FEATURE_FLAGS', valueFrom: { configMapKeyRef: { name: 'sms-flags', key: 'flags' } } }] } } }));
+    kubectlApply(
+      spec({
+        dau: 180_000,
+        region: 'india',
+        consumers: { sms: { env: [{ name: 'FEATURE_FLAGS', valueFrom: { configMapKeyRef: { name: 'sms-flags', key: 'flags' } } }] } },
+      }),
+    );
     const referenced = await waitFor('the hash to include the ConfigMap', async () => {
       const h = await hashOf();
       return h !== before ? h : undefined;
@@ -210,7 +275,9 @@ describe('the operator', () => {
     });
     await sleep(2000);
     expect(image(await read('apps/v1', 'Deployment', `${NAME}-producer`))).toBe('registry.example.com/mobileforge/sync-workload:0.1.0');
-    expect((await read<k8s.V1CronJob>('batch/v1', 'CronJob', `${NAME}-partitions`))?.spec?.jobTemplate.spec?.template.spec?.containers[0]?.image).toBe('registry.example.com/mobileforge/sync-workload:0.1.0');
+    expect((await read<k8s.V1CronJob>('batch/v1', 'CronJob', `${NAME}-partitions`))?.spec?.jobTemplate.spec?.template.spec?.containers[0]?.image).toBe(
+      'registry.example.com/mobileforge/sync-workload:0.1.0',
+    );
 
     markJobFailed(kubectlRun, ns, newJob);
     const failed = await waitFor('Ready=False MigrationFailed', async () => {
@@ -220,44 +287,79 @@ describe('the operator', () => {
     expect(condition(failed, 'Migration')?.message).toContain('BackoffLimitExceeded');
     expect(failed.status?.migration?.phase).toBe('Failed');
     expect(image(await read('apps/v1', 'Deployment', `${NAME}-producer`))).toBe('registry.example.com/mobileforge/sync-workload:0.1.0');
-    await waitFor('a MigrationFailed event', () => kubectlRun(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${NAME}`, '-o', 'jsonpath={.items[*].reason}']).includes('MigrationFailed'));
+    await waitFor('a MigrationFailed event', () =>
+      kubectlRun(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${NAME}`, '-o', 'jsonpath={.items[*].reason}']).includes(
+        'MigrationFailed',
+      ),
+    );
 
     // Retry, as docs/operator.md tells users: delete the failed Job; the operator runs it again.
     kubectlRun(['delete', 'job', newJob, '-n', ns, '--wait=true']);
     await waitFor('the Job re-created', () => unfinishedJobs(kubectlRun, ns, NAME).includes(newJob));
     await simulateMigrationSucceeded(ns, NAME);
-    await waitFor('Deployments and CronJob on the new image', async () =>
-      image(await read('apps/v1', 'Deployment', `${NAME}-producer`)) === 'registry.example.com/mobileforge/sync-workload:0.2.0' &&
-      (await read<k8s.V1CronJob>('batch/v1', 'CronJob', `${NAME}-partitions`))?.spec?.jobTemplate.spec?.template.spec?.containers[0]?.image === 'registry.example.com/mobileforge/sync-workload:0.2.0');
+    await waitFor(
+      'Deployments and CronJob on the new image',
+      async () =>
+        image(await read('apps/v1', 'Deployment', `${NAME}-producer`)) === 'registry.example.com/mobileforge/sync-workload:0.2.0' &&
+        (await read<k8s.V1CronJob>('batch/v1', 'CronJob', `${NAME}-partitions`))?.spec?.jobTemplate.spec?.template.spec?.containers[0]?.image ===
+          'registry.example.com/mobileforge/sync-workload:0.2.0',
+    );
     expect((await live()).status?.migration).toMatchObject({ job: newJob, phase: 'Succeeded' });
 
     // Back to the image the other tests use (its migration runs again: the old Job was pruned).
     kubectlApply(spec({ dau: 180_000, region: 'india' }));
     await simulateMigrationSucceeded(ns, NAME);
-    await waitFor('Deployments back on 0.1.0', async () => image(await read('apps/v1', 'Deployment', `${NAME}-producer`)) === 'registry.example.com/mobileforge/sync-workload:0.1.0');
+    await waitFor(
+      'Deployments back on 0.1.0',
+      async () => image(await read('apps/v1', 'Deployment', `${NAME}-producer`)) === 'registry.example.com/mobileforge/sync-workload:0.1.0',
+    );
   });
 
   test('SASL and a private CA: a TriggerAuthentication lets KEDA read lag; pruned when no longer needed', async () => {
     type So = k8s.KubernetesObject & { spec: { triggers: { type: string; metadata: Record<string, string>; authenticationRef?: { name: string } }[] } };
-    const kafkaTriggers = async () => (await read<So>('keda.sh/v1alpha1', 'ScaledObject', `${NAME}-consumer-sms`))?.spec.triggers.filter((t) => t.type === 'kafka') ?? [];
-    const secured = { bootstrapServers: ['kafka-bootstrap:9093'], topicManagement: { mode: 'strimzi' as const, strimziClusterName: 'test-kafka' }, tls: { enabled: true, caSecretRef: { name: 'kafka-ca' } }, sasl: { mechanism: 'scram-sha-512' as const, credentialsSecretRef: { name: 'kafka-user' } } };
+    const kafkaTriggers = async () =>
+      (await read<So>('keda.sh/v1alpha1', 'ScaledObject', `${NAME}-consumer-sms`))?.spec.triggers.filter((t) => t.type === 'kafka') ?? [];
+    const secured = {
+      bootstrapServers: ['kafka-bootstrap:9093'],
+      topicManagement: { mode: 'strimzi' as const, strimziClusterName: 'test-kafka' },
+      tls: { enabled: true, caSecretRef: { name: 'kafka-ca' } },
+      sasl: { mechanism: 'scram-sha-512' as const, credentialsSecretRef: { name: 'kafka-user' } },
+    };
     kubectlApply(spec({ dau: 180_000, region: 'india', kafka: secured }));
-    const ta = await waitFor('the TriggerAuthentication', () => read<k8s.KubernetesObject & { spec: { secretTargetRef: { parameter: string; name: string }[] } }>('keda.sh/v1alpha1', 'TriggerAuthentication', `${NAME}-kafka`));
+    const ta = await waitFor('the TriggerAuthentication', () =>
+      read<k8s.KubernetesObject & { spec: { secretTargetRef: { parameter: string; name: string }[] } }>(
+        'keda.sh/v1alpha1',
+        'TriggerAuthentication',
+        `${NAME}-kafka`,
+      ),
+    );
     expect(ta.spec.secretTargetRef.map((r) => `${r.parameter}=${r.name}`)).toEqual(['username=kafka-user', 'password=kafka-user', 'ca=kafka-ca']);
-    await waitFor('triggers using it', async () => (await kafkaTriggers()).every((t) => t.authenticationRef?.name === `${NAME}-kafka` && t.metadata.sasl === 'scram_sha512'));
+    await waitFor('triggers using it', async () =>
+      (await kafkaTriggers()).every((t) => t.authenticationRef?.name === `${NAME}-kafka` && t.metadata.sasl === 'scram_sha512'),
+    );
 
     kubectlApply(spec({ dau: 180_000, region: 'india' }));
-    await waitFor('the TriggerAuthentication pruned, triggers plain again', async () => !(await read('keda.sh/v1alpha1', 'TriggerAuthentication', `${NAME}-kafka`)) && (await kafkaTriggers()).every((t) => !t.authenticationRef && !t.metadata.sasl));
+    await waitFor(
+      'the TriggerAuthentication pruned, triggers plain again',
+      async () =>
+        !(await read('keda.sh/v1alpha1', 'TriggerAuthentication', `${NAME}-kafka`)) &&
+        (await kafkaTriggers()).every((t) => !t.authenticationRef && !t.metadata.sasl),
+    );
   });
 
   test('monitoring.podMonitor: a PodMonitor while asked for, pruned after', async () => {
     kubectlApply(spec({ dau: 180_000, region: 'india', monitoring: { podMonitor: { enabled: true, labels: { release: 'prom' } } } }));
-    const pm = await waitFor('the PodMonitor', () => read<k8s.KubernetesObject & { spec: { podMetricsEndpoints: { port: string }[] } }>('monitoring.coreos.com/v1', 'PodMonitor', `${NAME}-workloads`));
+    const pm = await waitFor('the PodMonitor', () =>
+      read<k8s.KubernetesObject & { spec: { podMetricsEndpoints: { port: string }[] } }>('monitoring.coreos.com/v1', 'PodMonitor', `${NAME}-workloads`),
+    );
     expect(pm.metadata?.labels?.release).toBe('prom');
     expect(pm.spec.podMetricsEndpoints.map((e) => e.port)).toEqual(['http']);
     await waitFor('Monitoring=True', async () => condition(await live(), 'Monitoring')?.status === 'True');
     kubectlApply(spec({ dau: 180_000, region: 'india' }));
-    await waitFor('the PodMonitor pruned, the condition gone', async () => !(await read('monitoring.coreos.com/v1', 'PodMonitor', `${NAME}-workloads`)) && !condition(await live(), 'Monitoring'));
+    await waitFor(
+      'the PodMonitor pruned, the condition gone',
+      async () => !(await read('monitoring.coreos.com/v1', 'PodMonitor', `${NAME}-workloads`)) && !condition(await live(), 'Monitoring'),
+    );
   });
 
   test('pause stops all writes; unpause resumes', async () => {
@@ -270,7 +372,10 @@ describe('the operator', () => {
     expect(await operator.metric('mobileforge_api_write_requests_total')).toBe(writes);
 
     kubectlApply(spec({ dau: 40_000, region: 'india' }));
-    await waitFor('HPA at the 50k rung', async () => (await read<k8s.V2HorizontalPodAutoscaler>('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-producer`))?.spec?.minReplicas === 2);
+    await waitFor(
+      'HPA at the 50k rung',
+      async () => (await read<k8s.V2HorizontalPodAutoscaler>('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-producer`))?.spec?.minReplicas === 2,
+    );
     await waitFor('Paused=False', async () => condition(await live(), 'Paused')?.status === 'False');
   });
 
@@ -295,7 +400,14 @@ describe('the operator', () => {
 
   test('/metrics reports reconciles, durations, queue depth, pipelines by Ready and API errors', async () => {
     const text = await operator.metrics();
-    for (const name of ['mobileforge_reconcile_total', 'mobileforge_reconcile_duration_seconds_bucket', 'mobileforge_workqueue_depth', 'mobileforge_pipelines', 'mobileforge_api_errors_total', 'mobileforge_leader']) {
+    for (const name of [
+      'mobileforge_reconcile_total',
+      'mobileforge_reconcile_duration_seconds_bucket',
+      'mobileforge_workqueue_depth',
+      'mobileforge_pipelines',
+      'mobileforge_api_errors_total',
+      'mobileforge_leader',
+    ]) {
       expect(text).toContain(name);
     }
     expect(await operator.metric('mobileforge_pipelines', 'ready="True"')).toBe(1);

@@ -20,8 +20,12 @@ let kc: k8s.KubeConfig;
 let ns: string;
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; rules?: unknown[]; spec?: Record<string, unknown> };
-const docs = (yaml: string): Obj[] => parseAllDocuments(yaml).map((d) => d.toJS() as Obj).filter(Boolean);
-const template = (...args: string[]) => execFileSync(helm(), ['template', 'mfo', chart, '-n', ns, '--kube-version', KUBE_VERSION, ...args], { encoding: 'utf8' });
+const docs = (yaml: string): Obj[] =>
+  parseAllDocuments(yaml)
+    .map((d) => d.toJS() as Obj)
+    .filter(Boolean);
+const template = (...args: string[]) =>
+  execFileSync(helm(), ['template', 'mfo', chart, '-n', ns, '--kube-version', KUBE_VERSION, ...args], { encoding: 'utf8' });
 const dryRun = (yaml: string) => kubectlRun(['apply', '--server-side', '--force-conflicts', '--dry-run=server', '--field-manager=tests', '-f', '-'], yaml);
 
 beforeAll(async () => {
@@ -42,7 +46,16 @@ describe('Helm chart', () => {
   test('default values: 2 replicas with leader election, probes, locked-down pods; the API server accepts everything', () => {
     const out = template('--include-crds');
     const objs = docs(out);
-    expect(objs.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    expect(objs.map((o) => o.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'Deployment',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'ServiceAccount',
+    ]);
     const d = objs.find((o) => o.kind === 'Deployment') as unknown as k8s.V1Deployment;
     expect(d.spec?.replicas).toBe(2);
     const c = d.spec!.template.spec!.containers[0]!;
@@ -54,11 +67,13 @@ describe('Helm chart', () => {
     expect(dryRun(out)).toContain('(server dry run)');
   });
 
-  test('the chart\'s CRD is identical to crds/', () => {
-    expect(readFileSync(join(chart, 'crds', 'syncpipelines.mobileforge.credeau.com.yaml'), 'utf8')).toBe(readFileSync(join(root, 'crds', 'syncpipelines.mobileforge.credeau.com.yaml'), 'utf8'));
+  test("the chart's CRD is identical to crds/", () => {
+    expect(readFileSync(join(chart, 'crds', 'syncpipelines.mobileforge.credeau.com.yaml'), 'utf8')).toBe(
+      readFileSync(join(root, 'crds', 'syncpipelines.mobileforge.credeau.com.yaml'), 'utf8'),
+    );
   });
 
-  test('its RBAC rules are exactly config/rbac/role.yaml\'s', () => {
+  test("its RBAC rules are exactly config/rbac/role.yaml's", () => {
     const role = docs(template()).find((o) => o.kind === 'ClusterRole')!;
     const reference = parse(readFileSync(join(root, 'config', 'rbac', 'role.yaml'), 'utf8')) as Obj;
     expect(role.rules).toEqual(reference.rules);
@@ -69,7 +84,11 @@ describe('Helm chart', () => {
     const objs = docs(out);
     expect(objs.some((o) => o.kind === 'ClusterRole')).toBe(false);
     expect(objs.filter((o) => o.kind === 'Role').map((o) => o.metadata.name)).toEqual(['mfo-mobileforge-operator', 'mfo-mobileforge-operator-leader-election']);
-    expect((objs.find((o) => o.kind === 'Deployment') as unknown as k8s.V1Deployment).spec!.template.spec!.containers[0]!.env!.find((e) => e.name === 'WATCH_NAMESPACES')?.value).toBe(ns);
+    expect(
+      (objs.find((o) => o.kind === 'Deployment') as unknown as k8s.V1Deployment).spec!.template.spec!.containers[0]!.env!.find(
+        (e) => e.name === 'WATCH_NAMESPACES',
+      )?.value,
+    ).toBe(ns);
     expect(dryRun(out)).toContain('(server dry run)');
   });
 
@@ -90,10 +109,25 @@ describe('Helm chart', () => {
 describe('kustomize', () => {
   test('`kubectl kustomize config/default` is accepted by the API server', () => {
     const out = kubectlRun(['kustomize', join(root, 'config', 'default')]);
-    const kinds = docs(out).map((o) => o.kind).sort();
-    expect(kinds).toEqual(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    const kinds = docs(out)
+      .map((o) => o.kind)
+      .sort();
+    expect(kinds).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'Deployment',
+      'Namespace',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'ServiceAccount',
+    ]);
     // a dry run cannot create the namespace its objects go into
-    kubectlRun(['apply', '--server-side', '--field-manager=tests', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'mobileforge-system' } }));
+    kubectlRun(
+      ['apply', '--server-side', '--field-manager=tests', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'mobileforge-system' } }),
+    );
     expect(dryRun(out)).toContain('(server dry run)');
   });
 });

@@ -35,7 +35,11 @@ beforeAll(() => {
   app = mkdtempSync(join(tmpdir(), 'mobileforge-image-'));
   // The runtime stage: COPY package.json package-lock.json; RUN npm ci --omit=dev; COPY dist.
   for (const f of ['package.json', 'package-lock.json']) cpSync(join(root, f), join(app, f));
-  execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: app, stdio: 'ignore', env: { ...process.env, NODE_ENV: 'production' } });
+  execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], {
+    cwd: app,
+    stdio: 'ignore',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   cpSync(join(root, 'dist'), join(app, 'dist'), { recursive: true });
   cpSync(join(root, 'crds'), join(app, 'crds'), { recursive: true });
 }, 180000);
@@ -62,7 +66,8 @@ describe.each(['Dockerfile.operator', 'Dockerfile.workload'])('%s', (dockerfile)
     expect(user).toMatch(/^USER [1-9]\d*:[1-9]\d*$/);
     expect(has(/ENTRYPOINT \["\/usr\/bin\/tini", "--", "node"/)).toBe(true);
     expect(has(/apt-get install .*tini/)).toBe(true);
-    for (const label of ['title', 'description', 'version', 'licenses', 'source']) expect(has(new RegExp(`org\\.opencontainers\\.image\\.${label}=`))).toBe(true);
+    for (const label of ['title', 'description', 'version', 'licenses', 'source'])
+      expect(has(new RegExp(`org\\.opencontainers\\.image\\.${label}=`))).toBe(true);
   });
 
   test('hadolint (the Dockerfile linter) reports nothing', () => {
@@ -82,8 +87,19 @@ describe.each(['Dockerfile.operator', 'Dockerfile.workload'])('%s', (dockerfile)
 test('the build stage compiles from exactly what it copies (COPY lines of the build stage)', () => {
   const build = mkdtempSync(join(tmpdir(), 'mobileforge-build-'));
   try {
-    const copies = stages('Dockerfile.workload')[0]!.lines.filter((l) => l.startsWith('COPY ')).flatMap((l) => l.split(/\s+/).slice(1, -1));
-    expect(copies).toEqual(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.image.json', 'operator', 'workloads']);
+    const copies = stages('Dockerfile.workload')[0]!
+      .lines.filter((l) => l.startsWith('COPY '))
+      .flatMap((l) => l.split(/\s+/).slice(1, -1));
+    expect(copies).toEqual([
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'tsconfig.image.json',
+      'core',
+      'operator',
+      'workloads',
+    ]);
     for (const c of copies) cpSync(join(root, c), join(build, c), { recursive: true });
     // the dev dependencies the build stage installs with `npm ci`
     symlinkSync(join(root, 'node_modules'), join(build, 'node_modules'));
@@ -95,7 +111,7 @@ test('the build stage compiles from exactly what it copies (COPY lines of the bu
   }
 }, 120000);
 
-describe('running the images\' commands from the production install', () => {
+describe("running the images' commands from the production install", () => {
   const run = (args: string[]) => spawnSync(process.execPath, args, { cwd: app, encoding: 'utf8', env: { PATH: process.env.PATH, NODE_ENV: 'production' } });
 
   test('the production install has no dev dependencies', () => {

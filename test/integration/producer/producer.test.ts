@@ -6,9 +6,9 @@ import { gzipSync } from 'node:zlib';
 import type pg from 'pg';
 import type { Admin } from 'kafkajs';
 import { Ajv } from 'ajv';
-import { encryptAuthToken } from '../../../workloads/shared/auth-token.js';
-import { TOPICS, type Source } from '../../../workloads/shared/domain.js';
-import { migrateInsights } from '../../../workloads/shared/insights-schema.js';
+import { encryptAuthToken } from '../../../core/auth-token.js';
+import { TOPICS, type Source } from '../../../core/domain.js';
+import { migrateInsights } from '../../../core/insights-schema.js';
 import { SyncClient, type SyncBatch, type SyncResponse } from '../../../workloads/client/sync-client.js';
 import { ProducerProcess, TopicRecorder } from '../../support/producer-process.js';
 import { connectKafkaAdmin, connectPg, createTestDatabase, dropTestDatabase, setServiceState, uniqueName } from '../../support/services.js';
@@ -29,9 +29,15 @@ const seen: { status: number; body: unknown }[] = [];
 const acknowledged = new Set<string>();
 
 const RECORDS: Record<Source, Record<string, unknown>[]> = {
-  sms: [{ id: 1, sender: 'AX-BANK', body: 'Your a/c XXXX12 debited INR 500', timestamp: 1764000000000, type: 'inbox' }, { id: 2, sender: 'VM-SHOP', body: 'OTP XXXXXX', timestamp: 1764000001000, type: 'inbox' }],
+  sms: [
+    { id: 1, sender: 'AX-BANK', body: 'Your a/c XXXX12 debited INR 500', timestamp: 1764000000000, type: 'inbox' },
+    { id: 2, sender: 'VM-SHOP', body: 'OTP XXXXXX', timestamp: 1764000001000, type: 'inbox' },
+  ],
   events: [{ event_type: 'app_open', event_value: 'home', timestamp: 1764000000000 }],
-  apps_and_device: [{ kind: 'device', model: 'Pixel 8', os: 'Android 15' }, { kind: 'app', package_name: 'com.example.pay', app_name: 'Pay' }],
+  apps_and_device: [
+    { kind: 'device', model: 'Pixel 8', os: 'Android 15' },
+    { kind: 'app', package_name: 'com.example.pay', app_name: 'Pay' },
+  ],
   contacts: [{ contact_id: 'c1', name: 'XXXX', phones: ['+91XXXXXX1234'] }],
   call_logs: [{ number: '+91XXXXXX1234', type: 'incoming', duration: 42, timestamp: 1764000000000 }],
 };
@@ -55,13 +61,24 @@ beforeAll(async () => {
   db = await createTestDatabase('producer');
   pgc = await connectPg(db);
   await migrateInsights(pgc);
-  await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'other'), ($3, $4, 'india')`, [other.id, other.token, india.id, india.token]);
+  await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'other'), ($3, $4, 'india')`, [
+    other.id,
+    other.token,
+    india.id,
+    india.token,
+  ]);
   admin = await connectKafkaAdmin();
   const existing = new Set(await admin.listTopics());
   const missing = TOPICS.filter((t) => !existing.has(t));
   if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true });
   recorder = await TopicRecorder.start();
-  producer = await ProducerProcess.start(db, { MAX_BODY_BYTES: String(256 * 1024), MAX_DECOMPRESSED_BYTES: String(2 * 1024 * 1024), MAX_RECORDS_PER_REQUEST: '1000', KAFKA_MAX_MESSAGE_BYTES: '20000', KAFKA_SEND_TIMEOUT_MS: '3000' });
+  producer = await ProducerProcess.start(db, {
+    MAX_BODY_BYTES: String(256 * 1024),
+    MAX_DECOMPRESSED_BYTES: String(2 * 1024 * 1024),
+    MAX_RECORDS_PER_REQUEST: '1000',
+    KAFKA_MAX_MESSAGE_BYTES: '20000',
+    KAFKA_SEND_TIMEOUT_MS: '3000',
+  });
   client = new SyncClient({ baseUrl: producer.url, clientId: other.id, authToken: other.token });
   indiaClient = new SyncClient({ baseUrl: producer.url, clientId: india.id, authToken: india.token });
 }, 60000);
@@ -82,11 +99,26 @@ describe('happy path', () => {
     const r = await send(client, source, b);
     expect(r).toMatchObject({ status: 202, body: { request_id: b.request_id, accepted: b.records.length } });
     const msgs = await waitFor('the messages', () => (recorder.forRequest(b.request_id).length ? recorder.forRequest(b.request_id) : undefined), 20000);
-    const topic = { sms: 'sms_batched', events: 'events_log', apps_and_device: 'apps_and_device_batched', contacts: 'contacts_batched', call_logs: 'call_logs_batched' }[source];
+    const topic = {
+      sms: 'sms_batched',
+      events: 'events_log',
+      apps_and_device: 'apps_and_device_batched',
+      contacts: 'contacts_batched',
+      call_logs: 'call_logs_batched',
+    }[source];
     expect(msgs.map((m) => m.topic)).toEqual([topic]);
     expect(msgs[0]!.key).toBe(`${other.id}:user-1`);
     expect(msgs[0]!.headers['request-id']).toBe(b.request_id);
-    expect(msgs[0]!.message).toMatchObject({ v: 1, client_id: other.id, user_id: 'user-1', source, sdk_version: '2.4.0', device: b.device, chunk: { index: 0, count: 1 }, records: b.records });
+    expect(msgs[0]!.message).toMatchObject({
+      v: 1,
+      client_id: other.id,
+      user_id: 'user-1',
+      source,
+      sdk_version: '2.4.0',
+      device: b.device,
+      chunk: { index: 0, count: 1 },
+      records: b.records,
+    });
   });
 
   test('plain (not gzip) JSON is accepted too', async () => {
@@ -97,7 +129,13 @@ describe('happy path', () => {
   });
 
   test('a request larger than a Kafka message is split into ordered chunks, all acknowledged', async () => {
-    const records = Array.from({ length: 200 }, (_, i) => ({ id: i, sender: 'AX-BANK', body: `message ${i} ${'x'.repeat(200)}`, timestamp: 1764000000000 + i, type: 'inbox' }));
+    const records = Array.from({ length: 200 }, (_, i) => ({
+      id: i,
+      sender: 'AX-BANK',
+      body: `message ${i} ${'x'.repeat(200)}`,
+      timestamp: 1764000000000 + i,
+      type: 'inbox',
+    }));
     const b = batch(records);
     const r = await send(client, 'sms', b);
     expect(r).toMatchObject({ status: 202, body: { accepted: 200 } });
@@ -110,7 +148,7 @@ describe('happy path', () => {
     expect(new Set(msgs.map((m) => m.key)).size).toBe(1);
   });
 
-  test('per-user order: one user\'s requests, sent one after another amid other users\' traffic, are on one partition in order', async () => {
+  test("per-user order: one user's requests, sent one after another amid other users' traffic, are on one partition in order", async () => {
     const mine = Array.from({ length: 25 }, () => batch(RECORDS.sms, { user_id: 'ordered-user' }));
     const noise = Array.from({ length: 100 }, (_, i) => batch(RECORDS.sms, { user_id: `noise-${i}` }));
     const background = Promise.all(noise.map((b, i) => sleep(i * 2).then(() => send(client, 'sms', b))));
@@ -138,15 +176,27 @@ describe('happy path', () => {
 describe('authentication', () => {
   const cases: [string, string, () => Promise<SyncResponse>][] = [
     ['no headers', 'AUTH_MISSING', () => send(client, 'sms', batch(RECORDS.sms), { headers: { 'x-client-id': '', 'x-auth-token': '' } })],
-    ['unknown client', 'AUTH_UNKNOWN_CLIENT', () => send(new SyncClient({ baseUrl: producer.url, clientId: `${other.id}-nope`, authToken: other.token }), 'sms', batch(RECORDS.sms))],
+    [
+      'unknown client',
+      'AUTH_UNKNOWN_CLIENT',
+      () => send(new SyncClient({ baseUrl: producer.url, clientId: `${other.id}-nope`, authToken: other.token }), 'sms', batch(RECORDS.sms)),
+    ],
     ['malformed token', 'AUTH_MALFORMED', () => send(client, 'sms', batch(RECORDS.sms), { token: 'not-a-token' })],
     ['token made with another auth_token', 'AUTH_INVALID', () => send(client, 'sms', batch(RECORDS.sms), { token: encryptAuthToken(randomUUID()) })],
-    ['stale token (10 minutes old)', 'AUTH_EXPIRED', () => send(client, 'sms', batch(RECORDS.sms), { token: encryptAuthToken(other.token, Date.now() - 600_000) })],
-    ['replayed token', 'AUTH_REPLAYED', async () => {
-      const token = encryptAuthToken(other.token);
-      expect((await send(client, 'events', batch(RECORDS.events), { token })).status).toBe(202);
-      return send(client, 'events', batch(RECORDS.events), { token });
-    }],
+    [
+      'stale token (10 minutes old)',
+      'AUTH_EXPIRED',
+      () => send(client, 'sms', batch(RECORDS.sms), { token: encryptAuthToken(other.token, Date.now() - 600_000) }),
+    ],
+    [
+      'replayed token',
+      'AUTH_REPLAYED',
+      async () => {
+        const token = encryptAuthToken(other.token);
+        expect((await send(client, 'events', batch(RECORDS.events), { token })).status).toBe(202);
+        return send(client, 'events', batch(RECORDS.events), { token });
+      },
+    ],
   ];
 
   test.each(cases)('%s -> 401 %s, recorded in unauthorized_requests, nothing produced', async (_name, code, call) => {
@@ -154,7 +204,9 @@ describe('authentication', () => {
     expect(r).toMatchObject({ status: 401, body: { error: { code } } });
     if (code !== 'AUTH_MISSING') {
       const clientId = code === 'AUTH_UNKNOWN_CLIENT' ? `${other.id}-nope` : other.id;
-      const row = await waitFor('the audit row', async () => (await auditRows('unauthorized_requests', clientId)).find((x) => (x.req_body as { reason: string }).reason === code));
+      const row = await waitFor('the audit row', async () =>
+        (await auditRows('unauthorized_requests', clientId)).find((x) => (x.req_body as { reason: string }).reason === code),
+      );
       expect(row).toMatchObject({ client_id: clientId, req_body: { reason: code, source: expect.any(String) } });
       // The token as received is kept for audit; the request's records are not.
       expect(JSON.stringify(row.req_body)).not.toContain('debited');
@@ -177,18 +229,52 @@ describe('bad input: the right 4xx, nothing produced, no crash', () => {
   const sms = () => batch(RECORDS.sms);
   const cases: [string, number, string, () => Promise<SyncResponse>][] = [
     ['invalid JSON', 400, 'INVALID_JSON', () => send(client, 'sms', undefined, { raw: gz('{"request_id": "x", '), headers: { 'content-encoding': 'gzip' } })],
-    ['corrupt gzip', 400, 'INVALID_GZIP', () => send(client, 'sms', undefined, { raw: Buffer.from('definitely not gzip'), headers: { 'content-encoding': 'gzip' } })],
-    ['gzip bomb (50 MB of zeros in ~50 KB)', 413, 'DECOMPRESSED_TOO_LARGE', () => send(client, 'sms', undefined, { raw: gz(Buffer.alloc(50 * 1024 * 1024)), headers: { 'content-encoding': 'gzip' } })],
-    ['body over the wire limit', 413, 'PAYLOAD_TOO_LARGE', () => send(client, 'sms', undefined, { raw: Buffer.alloc(300 * 1024, 0x20), headers: { 'content-encoding': 'identity' } })],
-    ['schema violation: no user_id', 400, 'SCHEMA_VIOLATION', () => { const b = sms() as Partial<SyncBatch>; delete b.user_id; return send(client, 'sms', b as SyncBatch); }],
+    [
+      'corrupt gzip',
+      400,
+      'INVALID_GZIP',
+      () => send(client, 'sms', undefined, { raw: Buffer.from('definitely not gzip'), headers: { 'content-encoding': 'gzip' } }),
+    ],
+    [
+      'gzip bomb (50 MB of zeros in ~50 KB)',
+      413,
+      'DECOMPRESSED_TOO_LARGE',
+      () => send(client, 'sms', undefined, { raw: gz(Buffer.alloc(50 * 1024 * 1024)), headers: { 'content-encoding': 'gzip' } }),
+    ],
+    [
+      'body over the wire limit',
+      413,
+      'PAYLOAD_TOO_LARGE',
+      () => send(client, 'sms', undefined, { raw: Buffer.alloc(300 * 1024, 0x20), headers: { 'content-encoding': 'identity' } }),
+    ],
+    [
+      'schema violation: no user_id',
+      400,
+      'SCHEMA_VIOLATION',
+      () => {
+        const b = sms() as Partial<SyncBatch>;
+        delete b.user_id;
+        return send(client, 'sms', b as SyncBatch);
+      },
+    ],
     ['wrong type: timestamp as a string', 400, 'SCHEMA_VIOLATION', () => send(client, 'sms', batch([{ ...RECORDS.sms[0], timestamp: 'yesterday' }]))],
     ['unknown field at the top level', 400, 'SCHEMA_VIOLATION', () => send(client, 'sms', { ...sms(), extra: 1 } as SyncBatch)],
     ['empty records', 400, 'SCHEMA_VIOLATION', () => send(client, 'events', batch([]))],
     ['too many records', 413, 'TOO_MANY_RECORDS', () => send(client, 'events', batch(Array.from({ length: 1001 }, () => RECORDS.events[0]!)))],
-    ['one record larger than a Kafka message', 413, 'RECORD_TOO_LARGE', () => send(client, 'apps_and_device', batch([{ kind: 'device', blob: 'x'.repeat(30000) }]))],
+    [
+      'one record larger than a Kafka message',
+      413,
+      'RECORD_TOO_LARGE',
+      () => send(client, 'apps_and_device', batch([{ kind: 'device', blob: 'x'.repeat(30000) }])),
+    ],
     ['unknown source', 404, 'UNKNOWN_SOURCE', () => send(client, 'photos', sms())],
     ['unsupported content type', 415, 'UNSUPPORTED_CONTENT_TYPE', () => send(client, 'sms', sms(), { headers: { 'content-type': 'text/plain' } })],
-    ['unsupported encoding', 415, 'UNSUPPORTED_ENCODING', () => send(client, 'sms', undefined, { raw: Buffer.from('{}'), headers: { 'content-encoding': 'br' } })],
+    [
+      'unsupported encoding',
+      415,
+      'UNSUPPORTED_ENCODING',
+      () => send(client, 'sms', undefined, { raw: Buffer.from('{}'), headers: { 'content-encoding': 'br' } }),
+    ],
   ];
 
   test.each(cases)('%s -> %i %s', async (_name, status, code, call) => {
@@ -214,7 +300,11 @@ describe('bad input: the right 4xx, nothing produced, no crash', () => {
 
 describe('the OpenAPI document', () => {
   test('is OpenAPI 3.1 and describes every status and body the implementation returned', async () => {
-    const doc = (await (await fetch(`${producer.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, object> } };
+    const doc = (await (await fetch(`${producer.url}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, object> };
+    };
     expect(doc.openapi).toBe('3.1.0');
     const documented = Object.keys(doc.paths['/v1/sync/{source}']!.post!.responses).map(Number);
     const ajv = new Ajv({ strict: false });
@@ -234,7 +324,6 @@ describe('the OpenAPI document', () => {
 });
 
 describe('Kafka outages and shutdown', () => {
-
   test('Kafka stopped -> 503 with Retry-After and no 202; Kafka back -> accepted again', async () => {
     setServiceState('kafka', 'down');
     try {
@@ -245,10 +334,15 @@ describe('Kafka outages and shutdown', () => {
     } finally {
       setServiceState('kafka', 'up');
     }
-    const r = await waitFor('a 202 again', async () => {
-      const x = await send(client, 'sms', batch(RECORDS.sms));
-      return x.status === 202 ? x : undefined;
-    }, 60000, 1000);
+    const r = await waitFor(
+      'a 202 again',
+      async () => {
+        const x = await send(client, 'sms', batch(RECORDS.sms));
+        return x.status === 202 ? x : undefined;
+      },
+      60000,
+      1000,
+    );
     expect(r.body.accepted).toBe(2);
   }, 120000);
 

@@ -17,9 +17,7 @@ afterAll(async () => {
 test('PostgreSQL runs DDL, inserts and selects', async () => {
   await client.query(`CREATE TABLE clients (id serial PRIMARY KEY, client_id varchar(72) UNIQUE NOT NULL, geography text NOT NULL DEFAULT 'india')`);
   await client.query(`INSERT INTO clients (client_id) VALUES ($1), ($2)`, ['acme', 'globex']);
-  const rows = await client.query<{ client_id: string; geography: string }>(
-    `SELECT client_id, geography FROM clients ORDER BY client_id`,
-  );
+  const rows = await client.query<{ client_id: string; geography: string }>(`SELECT client_id, geography FROM clients ORDER BY client_id`);
   expect(rows.rows).toEqual([
     { client_id: 'acme', geography: 'india' },
     { client_id: 'globex', geography: 'india' },

@@ -23,9 +23,25 @@ describe('the CRD', () => {
     const crd = buildCrd();
     expect(crd.spec.group).toBe('mobileforge.credeau.com');
     expect(crd.spec.scope).toBe('Namespaced');
-    expect(crd.spec.names).toMatchObject({ kind: 'MobileForgeSyncPipeline', plural: 'syncpipelines', singular: 'syncpipeline', shortNames: ['mfsp'], categories: ['mobileforge'] });
+    expect(crd.spec.names).toMatchObject({
+      kind: 'MobileForgeSyncPipeline',
+      plural: 'syncpipelines',
+      singular: 'syncpipeline',
+      shortNames: ['mfsp'],
+      categories: ['mobileforge'],
+    });
     expect(crd.spec.versions[0]).toMatchObject({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
-    expect(crd.spec.versions[0]!.additionalPrinterColumns!.map((c) => c.name)).toEqual(['DAU', 'Tier', 'Env', 'Ready', 'Producers', 'Consumers', 'Reason', 'Migration', 'Age']);
+    expect(crd.spec.versions[0]!.additionalPrinterColumns!.map((c) => c.name)).toEqual([
+      'DAU',
+      'Tier',
+      'Env',
+      'Ready',
+      'Producers',
+      'Consumers',
+      'Reason',
+      'Migration',
+      'Age',
+    ]);
   });
 
   test('every spec field has a description and no schema defaults (they would show as drift in Argo CD)', () => {

@@ -44,7 +44,9 @@ describe('offline validation', () => {
   });
 
   test('the error message lists every issue with its path', () => {
-    expect(() => validatePipeline(pipeline({ dau: 0, consumers: { sms: { minReplicas: 3, maxReplicas: 1 } } }), 'p.yaml')).toThrow(/p\.yaml is invalid:\n {2}- spec\.dau: must be >= 1/);
+    expect(() => validatePipeline(pipeline({ dau: 0, consumers: { sms: { minReplicas: 3, maxReplicas: 1 } } }), 'p.yaml')).toThrow(
+      /p\.yaml is invalid:\n {2}- spec\.dau: must be >= 1/,
+    );
   });
 
   test('partitions never decrease (a transition rule: needs the old object)', () => {

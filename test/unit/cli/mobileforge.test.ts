@@ -25,7 +25,10 @@ describe('mobileforge plan', () => {
     const plan = JSON.parse(run(['plan', '--dau', '50000', '--environment', 'uat', '--region', 'other', '-o', 'json']).out);
     expect(plan).toMatchObject({ tier: '50k', extrapolated: false, kafkaBrokers: { min: 3, max: 3 } });
     expect(plan.components.map((c: { name: string; replicas: unknown }) => [c.name, c.replicas])).toEqual([
-      ['producer', { min: 2, max: 5 }], ['sms', { min: 2, max: 8 }], ['events', { min: 1, max: 5 }], ['common', { min: 1, max: 5 }],
+      ['producer', { min: 2, max: 5 }],
+      ['sms', { min: 2, max: 8 }],
+      ['events', { min: 1, max: 5 }],
+      ['common', { min: 1, max: 5 }],
     ]);
   });
 
@@ -33,7 +36,9 @@ describe('mobileforge plan', () => {
     const r = run(['plan', '--dau', '0', '--environment', 'production', '--region', 'india']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('--dau must be a positive integer');
-    expect(run(['plan', '--dau', '10', '--environment', 'prod', '--region', 'india']).err).toContain('--environment must be one of: dev, uat, production (got "prod")');
+    expect(run(['plan', '--dau', '10', '--environment', 'prod', '--region', 'india']).err).toContain(
+      '--environment must be one of: dev, uat, production (got "prod")',
+    );
     expect(run(['plan', '--bogus']).code).toBe(2);
   });
 });
@@ -43,7 +48,18 @@ describe('mobileforge render', () => {
     const r = run(['render', '-f', samplePath('production')]);
     expect(r.code).toBe(0);
     const docs = parseAllDocuments(r.out).map((d) => d.toJS() as { kind: string });
-    expect(docs.map((d) => d.kind)).toEqual(expect.arrayContaining(['Deployment', 'Service', 'Ingress', 'HorizontalPodAutoscaler', 'ScaledObject', 'KafkaTopic', 'PodDisruptionBudget', 'ServiceAccount']));
+    expect(docs.map((d) => d.kind)).toEqual(
+      expect.arrayContaining([
+        'Deployment',
+        'Service',
+        'Ingress',
+        'HorizontalPodAutoscaler',
+        'ScaledObject',
+        'KafkaTopic',
+        'PodDisruptionBudget',
+        'ServiceAccount',
+      ]),
+    );
     expect(r.out).not.toMatch(/&a\d|\*a\d/); // no YAML anchors: plain manifests for GitOps
   });
 

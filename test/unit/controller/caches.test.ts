@@ -4,7 +4,11 @@ import { digestValues } from '../../../operator/controller/caches.js';
 
 describe('Secrets and ConfigMaps are cached as digests', () => {
   const secret = (password: string): V1Secret => ({
-    metadata: { name: 'pg', namespace: 'sync', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `{"stringData":{"password":"${password}"}}`, team: 'data' } },
+    metadata: {
+      name: 'pg',
+      namespace: 'sync',
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `{"stringData":{"password":"${password}"}}`, team: 'data' },
+    },
     data: { username: Buffer.from('mobileforge').toString('base64'), password: Buffer.from(password).toString('base64') },
   });
 

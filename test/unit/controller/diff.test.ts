@@ -1,12 +1,30 @@
 import { describe, expect, test } from '@jest/globals';
 import { APPLIED_HASH_ANNOTATION, isSubset, needsApply, withAppliedHash } from '../../../operator/controller/diff.js';
 
-const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', labels: { a: '1' } }, spec: { template: { spec: { containers: [{ name: 'c', image: 'i:1', env: [{ name: 'X', value: '1' }] }] } } } };
+const deployment = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'd', labels: { a: '1' } },
+  spec: { template: { spec: { containers: [{ name: 'c', image: 'i:1', env: [{ name: 'X', value: '1' }] }] } } },
+};
 // What the API server returns: our fields plus defaults and other managers' fields.
 const stored = (o: typeof deployment) => ({
   ...structuredClone(o),
-  metadata: { ...structuredClone(o.metadata), uid: 'u', resourceVersion: '9', annotations: { ...(o.metadata as { annotations?: object }).annotations, 'other.io/x': 'y' } },
-  spec: { replicas: 7, template: { spec: { containers: [{ ...structuredClone(o.spec.template.spec.containers[0]!), terminationMessagePath: '/dev/termination-log' }], restartPolicy: 'Always' } } },
+  metadata: {
+    ...structuredClone(o.metadata),
+    uid: 'u',
+    resourceVersion: '9',
+    annotations: { ...(o.metadata as { annotations?: object }).annotations, 'other.io/x': 'y' },
+  },
+  spec: {
+    replicas: 7,
+    template: {
+      spec: {
+        containers: [{ ...structuredClone(o.spec.template.spec.containers[0]!), terminationMessagePath: '/dev/termination-log' }],
+        restartPolicy: 'Always',
+      },
+    },
+  },
   status: { readyReplicas: 3 },
 });
 

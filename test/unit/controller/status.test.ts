@@ -45,7 +45,10 @@ describe('status', () => {
   });
 
   test('errors and missing capabilities surface as reasons', () => {
-    expect(cond(buildStatus(observe({ error: { reason: 'KafkaUnreachable', message: 'down' } }), undefined, 't'), 'Ready')).toMatchObject({ status: 'False', reason: 'KafkaUnreachable' });
+    expect(cond(buildStatus(observe({ error: { reason: 'KafkaUnreachable', message: 'down' } }), undefined, 't'), 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'KafkaUnreachable',
+    });
     const noKeda = render(pipeline(), { capabilities: { keda: false } });
     expect(cond(buildStatus(observe({ render: noKeda }), undefined, 't'), 'Autoscaling')).toMatchObject({ status: 'True', reason: 'FallbackToHPA' });
   });
@@ -58,23 +61,43 @@ describe('status', () => {
 
   test('a migration that has not succeeded explains Ready=False before the missing Deployments', () => {
     const none = { producer: undefined, sms: undefined, events: undefined, common: undefined };
-    const pending = buildStatus(observe({ migration: { job: 'acme-migrate-abc', phase: 'Pending', message: 'the migration Job is being created' }, deployments: none }), undefined, 't');
+    const pending = buildStatus(
+      observe({ migration: { job: 'acme-migrate-abc', phase: 'Pending', message: 'the migration Job is being created' }, deployments: none }),
+      undefined,
+      't',
+    );
     expect(cond(pending, 'Ready')).toMatchObject({ status: 'False', reason: 'MigrationPending' });
     expect(cond(pending, 'Migration')).toMatchObject({ status: 'False', reason: 'MigrationPending' });
     expect(pending.migration).toMatchObject({ job: 'acme-migrate-abc', phase: 'Pending' });
-    const failed = buildStatus(observe({ migration: { job: 'acme-migrate-abc', phase: 'Failed', message: 'BackoffLimitExceeded: too many failures' } }), undefined, 't');
-    expect(cond(failed, 'Ready')).toMatchObject({ status: 'False', reason: 'MigrationFailed', message: 'Migration: Job acme-migrate-abc: BackoffLimitExceeded: too many failures' });
+    const failed = buildStatus(
+      observe({ migration: { job: 'acme-migrate-abc', phase: 'Failed', message: 'BackoffLimitExceeded: too many failures' } }),
+      undefined,
+      't',
+    );
+    expect(cond(failed, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'MigrationFailed',
+      message: 'Migration: Job acme-migrate-abc: BackoffLimitExceeded: too many failures',
+    });
     const done = buildStatus(observe(), undefined, 't');
     expect(cond(done, 'Migration')).toMatchObject({ status: 'True', reason: 'MigrationSucceeded' });
   });
 
   test('partition maintenance is reported but does not make the pipeline unready', () => {
     const pm = { cronJob: 'acme-partitions', schedule: '15 0 * * *', suspended: false, active: 0 };
-    const failedRun = buildStatus(observe({ partitionMaintenance: { ...pm, lastScheduleTime: '2026-01-02T00:15:00.000Z', lastSuccessfulTime: '2026-01-01T00:15:09.000Z' } }), undefined, 't');
+    const failedRun = buildStatus(
+      observe({ partitionMaintenance: { ...pm, lastScheduleTime: '2026-01-02T00:15:00.000Z', lastSuccessfulTime: '2026-01-01T00:15:09.000Z' } }),
+      undefined,
+      't',
+    );
     expect(cond(failedRun, 'PartitionMaintenance')).toMatchObject({ status: 'False', reason: 'LastRunFailed' });
     expect(cond(failedRun, 'Ready')?.status).toBe('True');
     expect(failedRun.partitionMaintenance).toMatchObject({ cronJob: 'acme-partitions', lastSuccessfulTime: '2026-01-01T00:15:09.000Z' });
-    const okRun = buildStatus(observe({ partitionMaintenance: { ...pm, lastScheduleTime: '2026-01-02T00:15:00.000Z', lastSuccessfulTime: '2026-01-02T00:15:07.000Z' } }), undefined, 't');
+    const okRun = buildStatus(
+      observe({ partitionMaintenance: { ...pm, lastScheduleTime: '2026-01-02T00:15:00.000Z', lastSuccessfulTime: '2026-01-02T00:15:07.000Z' } }),
+      undefined,
+      't',
+    );
     expect(cond(okRun, 'PartitionMaintenance')).toMatchObject({ status: 'True', reason: 'Succeeded' });
     expect(cond(buildStatus(observe({ partitionMaintenance: { ...pm, suspended: true } }), undefined, 't'), 'PartitionMaintenance')?.reason).toBe('Suspended');
     expect(cond(buildStatus(observe({ partitionMaintenance: undefined }), undefined, 't'), 'PartitionMaintenance')?.reason).toBe('WaitingForMigration');
@@ -89,22 +112,51 @@ describe('observing Jobs', () => {
     expect(observeMigration('j', { status: { active: 1, startTime: t0 } })).toMatchObject({ phase: 'Running', startTime: '2026-01-01T00:00:00Z' });
     expect(observeMigration('j', { status: { active: 1, failed: 2, startTime: t0 } }).message).toContain('2 failed attempt(s)');
     // A pod that is active but not running has not started: say where to look.
-    expect(observeMigration('j', { status: { active: 1, ready: 0, startTime: t0 } }).message).toContain('kubectl describe pods -l batch.kubernetes.io/job-name=j');
+    expect(observeMigration('j', { status: { active: 1, ready: 0, startTime: t0 } }).message).toContain(
+      'kubectl describe pods -l batch.kubernetes.io/job-name=j',
+    );
     expect(observeMigration('j', { status: { active: 1, ready: 1, startTime: t0 } }).message).toBe('running');
     // SuccessCriteriaMet alone is not success yet: the Job controller sets Complete after its pods finish.
     expect(observeMigration('j', { status: { startTime: t0, conditions: [{ type: 'SuccessCriteriaMet', status: 'True' }] } }).phase).toBe('Running');
-    expect(observeMigration('j', { status: { startTime: t0, completionTime: new Date('2026-01-01T00:00:09Z'), succeeded: 1, conditions: [{ type: 'SuccessCriteriaMet', status: 'True' }, { type: 'Complete', status: 'True' }] } })).toEqual({
-      job: 'j', phase: 'Succeeded', startTime: '2026-01-01T00:00:00Z', completionTime: '2026-01-01T00:00:09Z',
+    expect(
+      observeMigration('j', {
+        status: {
+          startTime: t0,
+          completionTime: new Date('2026-01-01T00:00:09Z'),
+          succeeded: 1,
+          conditions: [
+            { type: 'SuccessCriteriaMet', status: 'True' },
+            { type: 'Complete', status: 'True' },
+          ],
+        },
+      }),
+    ).toEqual({
+      job: 'j',
+      phase: 'Succeeded',
+      startTime: '2026-01-01T00:00:00Z',
+      completionTime: '2026-01-01T00:00:09Z',
     });
-    const failed = observeMigration('j', { status: { startTime: t0, failed: 5, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] } });
+    const failed = observeMigration('j', {
+      status: {
+        startTime: t0,
+        failed: 5,
+        conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }],
+      },
+    });
     expect(failed.phase).toBe('Failed');
     expect(failed.message).toContain('BackoffLimitExceeded: Job has reached the specified backoff limit');
   });
 
   test('a CronJob reports its schedule and last runs', () => {
     expect(observeCronJob('c', undefined)).toBeUndefined();
-    expect(observeCronJob('c', { spec: { schedule: '15 0 * * *', suspend: false, jobTemplate: {} }, status: { active: [{ name: 'c-1' }], lastScheduleTime: t0 } })).toEqual({
-      cronJob: 'c', schedule: '15 0 * * *', suspended: false, active: 1, lastScheduleTime: '2026-01-01T00:00:00Z',
+    expect(
+      observeCronJob('c', { spec: { schedule: '15 0 * * *', suspend: false, jobTemplate: {} }, status: { active: [{ name: 'c-1' }], lastScheduleTime: t0 } }),
+    ).toEqual({
+      cronJob: 'c',
+      schedule: '15 0 * * *',
+      suspended: false,
+      active: 1,
+      lastScheduleTime: '2026-01-01T00:00:00Z',
     });
   });
 });

@@ -13,7 +13,13 @@ describe('WorkQueue', () => {
   test('a key added many times while waiting runs once', async () => {
     const runs: string[] = [];
     const gate = deferred();
-    const q = new WorkQueue({ concurrency: 1, handler: async (k) => { runs.push(k); await gate.promise; } });
+    const q = new WorkQueue({
+      concurrency: 1,
+      handler: async (k) => {
+        runs.push(k);
+        await gate.promise;
+      },
+    });
     q.add('busy');
     for (let i = 0; i < 5; i++) q.add('a');
     gate.resolve();
@@ -95,7 +101,14 @@ describe('WorkQueue', () => {
     const gate = deferred();
     let finished = false;
     const ran: string[] = [];
-    const q = new WorkQueue({ concurrency: 1, handler: async (k) => { ran.push(k); await gate.promise; finished = true; } });
+    const q = new WorkQueue({
+      concurrency: 1,
+      handler: async (k) => {
+        ran.push(k);
+        await gate.promise;
+        finished = true;
+      },
+    });
     q.add('a');
     q.add('b');
     const done = q.shutdown();

@@ -37,11 +37,24 @@ describe('DAU ladder', () => {
 
   test('above 100K scales the 100K row by the next 25K step / 100K, rounding up', () => {
     // 100,001 -> 125K step, x1.25: producer 4-10 -> 5-13 (12.5 up), sms 4-16 -> 5-20
-    expect(sizeForDau(100_001)).toMatchObject({ tier: '125k', extrapolated: true, sizedForDau: 125_000, producer: { min: 5, max: 13 }, sms: { min: 5, max: 20 }, events: { min: 4, max: 13 }, kafkaBrokers: { min: 4, max: 7 } });
+    expect(sizeForDau(100_001)).toMatchObject({
+      tier: '125k',
+      extrapolated: true,
+      sizedForDau: 125_000,
+      producer: { min: 5, max: 13 },
+      sms: { min: 5, max: 20 },
+      events: { min: 4, max: 13 },
+      kafkaBrokers: { min: 4, max: 7 },
+    });
     // 180,000 -> 200K step, x2
     expect(sizeForDau(180_000)).toMatchObject({ tier: '200k', producer: { min: 8, max: 20 }, sms: { min: 8, max: 32 }, common: { min: 6, max: 20 } });
     // 1M DAU, x10
-    expect(sizeForDau(1_000_000)).toMatchObject({ tier: '1m', producer: { min: 40, max: 100 }, sms: { min: 40, max: 160 }, kafkaBrokers: { min: 30, max: 50 } });
+    expect(sizeForDau(1_000_000)).toMatchObject({
+      tier: '1m',
+      producer: { min: 40, max: 100 },
+      sms: { min: 40, max: 160 },
+      kafkaBrokers: { min: 30, max: 50 },
+    });
   });
 
   test('the extrapolation never sizes below the top rung and grows monotonically', () => {

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import type { KubernetesObject, V1CronJob, V1Deployment, V1EnvVar, V1Job, V1PodSpec } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { render, type RenderInput } from '../../../operator/model/render.js';
-import { ENV } from '../../../workloads/shared/env-contract.js';
+import { ENV } from '../../../core/env-contract.js';
 import { loadSample, pipeline, SAMPLE_NAMES } from '../../support/fixtures.js';
 import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
 
@@ -19,7 +19,9 @@ describe('render: golden output of the samples', () => {
   });
 
   test('the strimzi samples with KafkaTopic v1beta2', () => {
-    const topics = render(loadSample('uat'), { capabilities: { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1beta2' } }).objects.filter((o) => o.kind === 'KafkaTopic');
+    const topics = render(loadSample('uat'), { capabilities: { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1beta2' } }).objects.filter(
+      (o) => o.kind === 'KafkaTopic',
+    );
     expect(topics.map((t) => t.apiVersion)).toEqual(Array(3).fill('kafka.strimzi.io/v1beta2'));
     expect(topics).toMatchSnapshot();
   });
@@ -30,21 +32,38 @@ describe('render: what every pipeline gets', () => {
   const objs = render(p, FULL).objects;
 
   test('one Deployment, PDB per component; a Service, ServiceAccount, producer HPA, consumer ScaledObjects, migration Job, maintenance CronJob', () => {
-    expect(kinds(objs).map((k) => k.replace(/^(Job\/test-migrate-)[0-9a-f]{10}$/, '$1<hash>')).sort()).toEqual(
+    expect(
+      kinds(objs)
+        .map((k) => k.replace(/^(Job\/test-migrate-)[0-9a-f]{10}$/, '$1<hash>'))
+        .sort(),
+    ).toEqual(
       [
-        'Job/test-migrate-<hash>', 'CronJob/test-partitions',
+        'Job/test-migrate-<hash>',
+        'CronJob/test-partitions',
         'ServiceAccount/test-workload',
-        'Deployment/test-producer', 'Deployment/test-consumer-sms', 'Deployment/test-consumer-events', 'Deployment/test-consumer-common',
-        'PodDisruptionBudget/test-producer', 'PodDisruptionBudget/test-consumer-sms', 'PodDisruptionBudget/test-consumer-events', 'PodDisruptionBudget/test-consumer-common',
+        'Deployment/test-producer',
+        'Deployment/test-consumer-sms',
+        'Deployment/test-consumer-events',
+        'Deployment/test-consumer-common',
+        'PodDisruptionBudget/test-producer',
+        'PodDisruptionBudget/test-consumer-sms',
+        'PodDisruptionBudget/test-consumer-events',
+        'PodDisruptionBudget/test-consumer-common',
         'Service/test-producer',
         'HorizontalPodAutoscaler/test-producer',
-        'ScaledObject/test-consumer-sms', 'ScaledObject/test-consumer-events', 'ScaledObject/test-consumer-common',
+        'ScaledObject/test-consumer-sms',
+        'ScaledObject/test-consumer-events',
+        'ScaledObject/test-consumer-common',
       ].sort(),
     );
   });
 
-  test('consumers get the seed\'s production split of ENABLED_TOPICS and KAFKA_CONSUMER_GROUP', () => {
-    const split = Object.fromEntries(deployments(objs).slice(1).map((d) => [d.metadata!.name, [envMap(d)[ENV.enabledTopics], envMap(d)[ENV.consumerGroup]]]));
+  test("consumers get the seed's production split of ENABLED_TOPICS and KAFKA_CONSUMER_GROUP", () => {
+    const split = Object.fromEntries(
+      deployments(objs)
+        .slice(1)
+        .map((d) => [d.metadata!.name, [envMap(d)[ENV.enabledTopics], envMap(d)[ENV.consumerGroup]]]),
+    );
     expect(split).toEqual({
       'test-consumer-sms': ['sms_batched', 'sms-consumer-group'],
       'test-consumer-events': ['events_log', 'events-consumer-group'],
@@ -53,18 +72,43 @@ describe('render: what every pipeline gets', () => {
   });
 
   test('every DI_* variable of the seed is set; passwords only through secretKeyRef', () => {
-    const seedProducer = ['DI_POSTGRES_USERNAME', 'DI_POSTGRES_PASSWORD', 'DI_POSTGRES_HOST', 'DI_POSTGRES_PORT', 'DI_POSTGRES_DATABASE', 'DI_POSTGRES_SYNC_DATABASE', 'DI_KAFKA_BROKER_ENDPOINT'];
+    const seedProducer = [
+      'DI_POSTGRES_USERNAME',
+      'DI_POSTGRES_PASSWORD',
+      'DI_POSTGRES_HOST',
+      'DI_POSTGRES_PORT',
+      'DI_POSTGRES_DATABASE',
+      'DI_POSTGRES_SYNC_DATABASE',
+      'DI_KAFKA_BROKER_ENDPOINT',
+    ];
     const seedConsumer = [
       ...seedProducer,
-      'DI_MONGODB_USERNAME', 'DI_MONGODB_PASSWORD', 'DI_MONGODB_HOST', 'DI_MONGODB_PORT', 'DI_MONGODB_DATABASE', 'DI_MONGODB_ENABLED_SOURCES',
-      'DI_MONGODB_MAX_POOL_SIZE', 'DI_MONGODB_MIN_POOL_SIZE', 'DI_MONGODB_SERVER_SELECTION_TIMEOUT_MS', 'DI_MONGODB_CONNECT_TIMEOUT_MS',
-      'DI_MONGODB_SOCKET_TIMEOUT_MS', 'DI_MONGODB_RETRY_WRITES', 'DI_MONGODB_WAIT_QUEUE_TIMEOUT_MS', 'ENABLED_TOPICS', 'KAFKA_CONSUMER_GROUP',
+      'DI_MONGODB_USERNAME',
+      'DI_MONGODB_PASSWORD',
+      'DI_MONGODB_HOST',
+      'DI_MONGODB_PORT',
+      'DI_MONGODB_DATABASE',
+      'DI_MONGODB_ENABLED_SOURCES',
+      'DI_MONGODB_MAX_POOL_SIZE',
+      'DI_MONGODB_MIN_POOL_SIZE',
+      'DI_MONGODB_SERVER_SELECTION_TIMEOUT_MS',
+      'DI_MONGODB_CONNECT_TIMEOUT_MS',
+      'DI_MONGODB_SOCKET_TIMEOUT_MS',
+      'DI_MONGODB_RETRY_WRITES',
+      'DI_MONGODB_WAIT_QUEUE_TIMEOUT_MS',
+      'ENABLED_TOPICS',
+      'KAFKA_CONSUMER_GROUP',
     ];
     const [producer, ...consumers] = deployments(objs);
     expect(Object.keys(envMap(producer!))).toEqual(expect.arrayContaining(seedProducer));
     for (const c of consumers) expect(Object.keys(envMap(c))).toEqual(expect.arrayContaining(seedConsumer));
     expect(envMap(producer!)[ENV.kafkaBrokers]).toBe('k1:9092,k2:9092');
-    expect(envMap(consumers[0]!)).toMatchObject({ DI_MONGODB_MAX_POOL_SIZE: '100', DI_MONGODB_ENABLED_SOURCES: '*', DI_MONGODB_RETRY_WRITES: 'true', DI_POSTGRES_DATABASE: 'api_insights_db' });
+    expect(envMap(consumers[0]!)).toMatchObject({
+      DI_MONGODB_MAX_POOL_SIZE: '100',
+      DI_MONGODB_ENABLED_SOURCES: '*',
+      DI_MONGODB_RETRY_WRITES: 'true',
+      DI_POSTGRES_DATABASE: 'api_insights_db',
+    });
     for (const d of deployments(objs)) {
       for (const e of envOf(d).filter((x) => /PASSWORD|USERNAME/.test(x.name))) {
         expect(e.value).toBeUndefined();
@@ -79,7 +123,12 @@ describe('render: what every pipeline gets', () => {
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
       expect(pod.securityContext!.runAsUser).toBeGreaterThan(0);
       expect(pod.automountServiceAccountToken).toBe(false);
-      expect(pod.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+      expect(pod.containers[0]!.securityContext).toEqual({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] },
+      });
       expect(pod.containers[0]!.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
     }
   });
@@ -96,22 +145,38 @@ describe('render: what every pipeline gets', () => {
   });
 
   test('KEDA triggers: one kafka trigger per topic with group and lag threshold, plus CPU and memory', () => {
-    const so = objs.find((o) => o.kind === 'ScaledObject' && o.metadata?.name === 'test-consumer-common') as KubernetesObject & { spec: { triggers: { type: string; metadata: Record<string, string> }[]; minReplicaCount: number; maxReplicaCount: number } };
+    const so = objs.find((o) => o.kind === 'ScaledObject' && o.metadata?.name === 'test-consumer-common') as KubernetesObject & {
+      spec: { triggers: { type: string; metadata: Record<string, string> }[]; minReplicaCount: number; maxReplicaCount: number };
+    };
     expect(so.spec.triggers.map((t) => [t.type, t.metadata.topic ?? t.metadata.value])).toEqual([
-      ['kafka', 'apps_and_device_batched'], ['kafka', 'contacts_batched'], ['kafka', 'call_logs_batched'], ['cpu', '50'], ['memory', '50'],
+      ['kafka', 'apps_and_device_batched'],
+      ['kafka', 'contacts_batched'],
+      ['kafka', 'call_logs_batched'],
+      ['cpu', '50'],
+      ['memory', '50'],
     ]);
     expect(so.spec.triggers[0]!.metadata).toMatchObject({ consumerGroup: 'common-consumer-group', lagThreshold: '100', bootstrapServers: 'k1:9092,k2:9092' });
     expect([so.spec.minReplicaCount, so.spec.maxReplicaCount]).toEqual([3, 10]);
   });
 
-  test('children carry the app.kubernetes.io labels and an owner reference, never the pipeline\'s own labels', () => {
-    const tagged: SyncPipeline = { ...p, metadata: { ...p.metadata, labels: { 'argocd.argoproj.io/instance': 'acme' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' } } };
+  test("children carry the app.kubernetes.io labels and an owner reference, never the pipeline's own labels", () => {
+    const tagged: SyncPipeline = {
+      ...p,
+      metadata: { ...p.metadata, labels: { 'argocd.argoproj.io/instance': 'acme' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' } },
+    };
     for (const o of render(tagged, FULL).objects) {
-      expect(o.metadata?.labels).toMatchObject({ 'app.kubernetes.io/name': 'mobileforge-sync', 'app.kubernetes.io/instance': 'test', 'app.kubernetes.io/part-of': 'mobileforge-sync', 'app.kubernetes.io/managed-by': 'mobileforge-operator' });
+      expect(o.metadata?.labels).toMatchObject({
+        'app.kubernetes.io/name': 'mobileforge-sync',
+        'app.kubernetes.io/instance': 'test',
+        'app.kubernetes.io/part-of': 'mobileforge-sync',
+        'app.kubernetes.io/managed-by': 'mobileforge-operator',
+      });
       expect(o.metadata?.labels?.['app.kubernetes.io/component']).toBeTruthy();
       expect(JSON.stringify(o)).not.toContain('argocd.argoproj.io');
       expect(JSON.stringify(o)).not.toContain('last-applied-configuration');
-      expect(o.metadata?.ownerReferences).toEqual([expect.objectContaining({ kind: 'MobileForgeSyncPipeline', name: 'test', uid: p.metadata.uid, controller: true })]);
+      expect(o.metadata?.ownerReferences).toEqual([
+        expect.objectContaining({ kind: 'MobileForgeSyncPipeline', name: 'test', uid: p.metadata.uid, controller: true }),
+      ]);
     }
   });
 });
@@ -120,7 +185,12 @@ describe('render: decisions', () => {
   test('engine hpa: HPAs for every component, no ScaledObject; never two autoscalers on one Deployment', () => {
     const objs = render(pipeline({ autoscaling: { engine: 'hpa' } }), FULL).objects;
     const scalers = objs.filter((o) => o.kind === 'HorizontalPodAutoscaler' || o.kind === 'ScaledObject');
-    expect(scalers.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['HorizontalPodAutoscaler/test-producer', 'HorizontalPodAutoscaler/test-consumer-sms', 'HorizontalPodAutoscaler/test-consumer-events', 'HorizontalPodAutoscaler/test-consumer-common']);
+    expect(scalers.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
+      'HorizontalPodAutoscaler/test-producer',
+      'HorizontalPodAutoscaler/test-consumer-sms',
+      'HorizontalPodAutoscaler/test-consumer-events',
+      'HorizontalPodAutoscaler/test-consumer-common',
+    ]);
   });
 
   test('KEDA missing: falls back to HPAs and says why', () => {
@@ -137,7 +207,10 @@ describe('render: decisions', () => {
   });
 
   test('India: common consumer reads only apps_and_device_batched; no contacts or call-logs objects', () => {
-    const r = render(pipeline({ region: 'india', kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'kc' } } }), FULL);
+    const r = render(
+      pipeline({ region: 'india', kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'kc' } } }),
+      FULL,
+    );
     const text = JSON.stringify(r.objects);
     expect(text).not.toMatch(/contacts|call_logs|call-logs/);
     expect(envMap(deployments(r.objects)[3]!)[ENV.enabledTopics]).toBe('apps_and_device_batched');
@@ -147,14 +220,21 @@ describe('render: decisions', () => {
     const kafka = { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi' as const, strimziClusterName: 'prod' } };
     const kept = render(pipeline({ kafka }), FULL).objects.filter((o) => o.kind === 'KafkaTopic');
     expect(kept).toHaveLength(5);
-    expect(kept[0]).toMatchObject({ metadata: { name: 'test-sms-batched', labels: { 'strimzi.io/cluster': 'prod' } }, spec: { topicName: 'sms_batched', partitions: 16, replicas: 3 } });
+    expect(kept[0]).toMatchObject({
+      metadata: { name: 'test-sms-batched', labels: { 'strimzi.io/cluster': 'prod' } },
+      spec: { topicName: 'sms_batched', partitions: 16, replicas: 3 },
+    });
     expect(kept[0]!.metadata!.ownerReferences).toBeUndefined();
-    const owned = render(pipeline({ kafka: { ...kafka, topicManagement: { ...kafka.topicManagement, deleteTopicsOnDeletion: true } } }), FULL).objects.filter((o) => o.kind === 'KafkaTopic');
+    const owned = render(pipeline({ kafka: { ...kafka, topicManagement: { ...kafka.topicManagement, deleteTopicsOnDeletion: true } } }), FULL).objects.filter(
+      (o) => o.kind === 'KafkaTopic',
+    );
     expect(owned[0]!.metadata!.ownerReferences).toHaveLength(1);
   });
 
   test('strimzi mode without a KafkaTopic API: no topics, a reason instead', () => {
-    const r = render(pipeline({ kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'x' } } }), { capabilities: { keda: true } });
+    const r = render(pipeline({ kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'x' } } }), {
+      capabilities: { keda: true },
+    });
     expect(r.objects.some((o) => o.kind === 'KafkaTopic')).toBe(false);
     expect(r.topicsBlocked).toMatch(/no KafkaTopic API/);
   });
@@ -164,7 +244,17 @@ describe('render: decisions', () => {
   });
 
   test('config hash lands on every pod template; user env replaces ours by name', () => {
-    const r = render(pipeline({ producer: { env: [{ name: 'LOG_LEVEL', value: 'debug' }, { name: 'DI_POSTGRES_PORT', value: '6432' }] } }), { ...FULL, configHash: 'abc123' });
+    const r = render(
+      pipeline({
+        producer: {
+          env: [
+            { name: 'LOG_LEVEL', value: 'debug' },
+            { name: 'DI_POSTGRES_PORT', value: '6432' },
+          ],
+        },
+      }),
+      { ...FULL, configHash: 'abc123' },
+    );
     for (const d of deployments(r.objects)) expect(d.spec!.template.metadata!.annotations).toEqual({ 'mobileforge.credeau.com/config-hash': 'abc123' });
     const env = envOf(deployments(r.objects)[0]!);
     expect(env.filter((e) => e.name === 'DI_POSTGRES_PORT')).toEqual([{ name: 'DI_POSTGRES_PORT', value: '6432' }]);
@@ -174,7 +264,10 @@ describe('render: decisions', () => {
   test('resources come from the environment profile, overridable per value', () => {
     const r = render(pipeline({ environment: 'uat', consumers: { sms: { resources: { limits: { memory: '3Gi' } } } } }), FULL);
     const [producer, sms] = deployments(r.objects);
-    expect(producer!.spec!.template.spec!.containers[0]!.resources).toEqual({ requests: { cpu: '1500m', memory: '1536Mi' }, limits: { cpu: '1750m', memory: '1792Mi' } });
+    expect(producer!.spec!.template.spec!.containers[0]!.resources).toEqual({
+      requests: { cpu: '1500m', memory: '1536Mi' },
+      limits: { cpu: '1750m', memory: '1792Mi' },
+    });
     expect(sms!.spec!.template.spec!.containers[0]!.resources!.limits).toEqual({ cpu: '1750m', memory: '3Gi' });
   });
 });
@@ -202,7 +295,17 @@ describe('render: schema migration Job and partition maintenance CronJob', () =>
     expect(pod.containers[0]!.args).toEqual(['migrate']);
     expect(pod.containers[0]!.image).toBe(`${base.spec.image.repository}:${base.spec.image.tag}`);
     const env = podEnv(pod);
-    expect(Object.keys(env)).toEqual(expect.arrayContaining(['DI_POSTGRES_HOST', 'DI_POSTGRES_DATABASE', 'DI_POSTGRES_SYNC_DATABASE', 'DI_POSTGRES_PASSWORD', 'DI_MONGODB_HOST', 'DI_MONGODB_DATABASE', 'MIGRATE_DAYS_AHEAD']));
+    expect(Object.keys(env)).toEqual(
+      expect.arrayContaining([
+        'DI_POSTGRES_HOST',
+        'DI_POSTGRES_DATABASE',
+        'DI_POSTGRES_SYNC_DATABASE',
+        'DI_POSTGRES_PASSWORD',
+        'DI_MONGODB_HOST',
+        'DI_MONGODB_DATABASE',
+        'MIGRATE_DAYS_AHEAD',
+      ]),
+    );
     expect(Object.keys(env)).not.toEqual(expect.arrayContaining(['ENABLED_TOPICS']));
     expect(Object.keys(env).filter((k) => k.startsWith('DI_KAFKA') || k === 'DI_MONGODB_MAX_POOL_SIZE')).toEqual([]);
     expect(env.DI_POSTGRES_PASSWORD).toEqual({ secretKeyRef: expect.objectContaining({ name: expect.stringMatching(/-creds$/) }) });
@@ -211,13 +314,18 @@ describe('render: schema migration Job and partition maintenance CronJob', () =>
     expect(job.spec).not.toHaveProperty('ttlSecondsAfterFinished'); // a deleted Job would be run again
   });
 
-  test('both run with the workloads\' pod security and only /tmp writable', () => {
+  test("both run with the workloads' pod security and only /tmp writable", () => {
     for (const pod of [jobOf(base).spec!.template.spec!, cronOf(base).spec!.jobTemplate.spec!.template.spec!]) {
       expect(pod.restartPolicy).toBe('Never');
       expect(pod.automountServiceAccountToken).toBe(false);
       expect(pod.serviceAccountName).toBe('test-workload');
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
-      expect(pod.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+      expect(pod.containers[0]!.securityContext).toEqual({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] },
+      });
       expect(pod.containers[0]!.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
       expect(pod.containers[0]!.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } });
     }
@@ -239,8 +347,14 @@ describe('render: schema migration Job and partition maintenance CronJob', () =>
   test('spec.maintenance overrides schedule, time zone, suspension, retention, resources and placement', () => {
     const p = pipeline({
       maintenance: {
-        schedule: '0 3 * * *', timeZone: 'Asia/Kolkata', suspend: true, partitionDaysAhead: 30, partitionRetentionDays: 365,
-        resources: { limits: { memory: '1Gi' } }, nodeSelector: { pool: 'batch' }, tolerations: [{ key: 'batch', operator: 'Exists' }],
+        schedule: '0 3 * * *',
+        timeZone: 'Asia/Kolkata',
+        suspend: true,
+        partitionDaysAhead: 30,
+        partitionRetentionDays: 365,
+        resources: { limits: { memory: '1Gi' } },
+        nodeSelector: { pool: 'batch' },
+        tolerations: [{ key: 'batch', operator: 'Exists' }],
       },
     });
     const cron = cronOf(p);
@@ -255,7 +369,10 @@ describe('render: schema migration Job and partition maintenance CronJob', () =>
 
 describe('render: KEDA reads lag from a SASL / private-CA Kafka through a TriggerAuthentication', () => {
   type Trigger = { type: string; metadata: Record<string, string>; authenticationRef?: { name: string } };
-  const triggersOf = (objs: KubernetesObject[]) => objs.filter((o) => o.kind === 'ScaledObject').flatMap((o) => (o as KubernetesObject & { spec: { triggers: Trigger[] } }).spec.triggers.filter((t) => t.type === 'kafka'));
+  const triggersOf = (objs: KubernetesObject[]) =>
+    objs
+      .filter((o) => o.kind === 'ScaledObject')
+      .flatMap((o) => (o as KubernetesObject & { spec: { triggers: Trigger[] } }).spec.triggers.filter((t) => t.type === 'kafka'));
 
   test('SCRAM and a CA Secret: one TriggerAuthentication naming the same Secrets; every kafka trigger uses it', () => {
     const objs = render(loadSample('production'), FULL).objects;
@@ -282,7 +399,10 @@ describe('render: KEDA reads lag from a SASL / private-CA Kafka through a Trigge
     const tlsOnly = render(pipeline({ kafka: { bootstrapServers: ['k:9093'], tls: { enabled: true } } }), FULL).objects;
     expect(tlsOnly.some((o) => o.kind === 'TriggerAuthentication')).toBe(false);
     for (const t of triggersOf(tlsOnly)) expect(t.metadata.tls).toBe('enable');
-    const plainSasl = render(pipeline({ kafka: { bootstrapServers: ['k:9092'], sasl: { mechanism: 'plain', credentialsSecretRef: { name: 'u' } } } }), FULL).objects;
+    const plainSasl = render(
+      pipeline({ kafka: { bootstrapServers: ['k:9092'], sasl: { mechanism: 'plain', credentialsSecretRef: { name: 'u' } } } }),
+      FULL,
+    ).objects;
     for (const t of triggersOf(plainSasl)) expect(t.metadata.sasl).toBe('plaintext');
   });
 
@@ -296,9 +416,11 @@ describe('render: KEDA reads lag from a SASL / private-CA Kafka through a Trigge
 describe('render: a PodMonitor for the workloads, when asked and when the cluster has the API', () => {
   const monitored = pipeline({ monitoring: { podMonitor: { enabled: true, interval: '15s', labels: { release: 'kube-prometheus-stack' } } } });
 
-  test('it selects the pipeline\'s pods and scrapes /metrics on the http port', () => {
+  test("it selects the pipeline's pods and scrapes /metrics on the http port", () => {
     const r = render(monitored, { capabilities: { keda: true, podMonitor: true } });
-    const pm = r.objects.find((o) => o.kind === 'PodMonitor') as KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: unknown[] } };
+    const pm = r.objects.find((o) => o.kind === 'PodMonitor') as KubernetesObject & {
+      spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: unknown[] };
+    };
     expect(pm.metadata?.name).toBe('test-workloads');
     expect(pm.metadata?.labels).toMatchObject({ release: 'kube-prometheus-stack', 'app.kubernetes.io/managed-by': 'mobileforge-operator' });
     expect(pm.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'mobileforge-sync', 'app.kubernetes.io/instance': 'test' });

@@ -34,7 +34,7 @@ describe('topics', () => {
     expect(topicsFor({ environment: 'dev', kafka: { bootstrapServers: ['k:9092'], replicationFactor: 2 } })[0]!.replicationFactor).toBe(2);
   });
 
-  test('partitions grow to the consuming deployment\'s max replicas', () => {
+  test("partitions grow to the consuming deployment's max replicas", () => {
     // 200K: sms max 32 > 16; common max 20 > 10; events max 20 = 20
     const t = Object.fromEntries(topicsFor({ dau: 200_000 }).map((x) => [x.name, x.partitions]));
     expect(t).toEqual({ sms_batched: 32, events_log: 20, apps_and_device_batched: 20, contacts_batched: 20, call_logs_batched: 20 });
@@ -47,6 +47,10 @@ describe('topics', () => {
     const spec = { kafka: { bootstrapServers: ['k:9092'], topics: { events_log: { partitions: 24, config: { 'retention.ms': '1000' } } } } };
     const events = topicsFor(spec).find((x) => x.name === 'events_log');
     expect(events).toMatchObject({ partitions: 24, config: { 'retention.ms': '1000', 'min.insync.replicas': '2' } });
-    expect(topicsFor(spec, { events_log: 30, sms_batched: 64 }).filter((x) => x.name === 'events_log' || x.name === 'sms_batched').map((x) => x.partitions)).toEqual([64, 30]);
+    expect(
+      topicsFor(spec, { events_log: 30, sms_batched: 64 })
+        .filter((x) => x.name === 'events_log' || x.name === 'sms_batched')
+        .map((x) => x.partitions),
+    ).toEqual([64, 30]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { decryptAuthToken, encryptAuthToken, TokenError } from '../../../workloads/shared/auth-token.js';
+import { decryptAuthToken, encryptAuthToken, TokenError } from '../../../core/auth-token.js';
 import { Authenticator, AuthError, ReplayGuard, type ClientLookup } from '../../../workloads/producer/auth.js';
 
 const authToken = randomUUID();
@@ -33,7 +33,11 @@ describe('the v1 auth token', () => {
 describe('Authenticator', () => {
   const clients: ClientLookup = { find: async (id) => (id === 'acme' ? { clientId: 'acme', authToken, geography: 'other' } : undefined) };
   const auth = () => new Authenticator(clients, new ReplayGuard(300_000), 300_000);
-  const code = async (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e instanceof AuthError ? e.code : String(e)));
+  const code = async (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: unknown) => (e instanceof AuthError ? e.code : String(e)),
+    );
 
   test('accepts a fresh token once', async () => {
     const a = auth();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { ConfigError, EnvReader, kafkaConfig, postgresConfig } from '../../../workloads/shared/config.js';
+import { ConfigError, EnvReader, kafkaConfig, postgresConfig } from '../../../core/config.js';
 import { producerSettings } from '../../../workloads/producer/settings.js';
 
 const seed = {
@@ -12,8 +12,8 @@ const seed = {
   DI_KAFKA_BROKER_ENDPOINT: 'b1:9092,b2:9092',
 };
 
-describe('workload configuration from the seed\'s variables', () => {
-  test('reads the seed\'s .env', () => {
+describe("workload configuration from the seed's variables", () => {
+  test("reads the seed's .env", () => {
     const r = new EnvReader(seed);
     expect(postgresConfig(r)).toMatchObject({ host: 'pg', port: 5432, user: 'mobileforge_user', database: 'api_insights_db' });
     expect(kafkaConfig(r, 'x').brokers).toEqual(['b1:9092', 'b2:9092']);

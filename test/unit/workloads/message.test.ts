@@ -1,7 +1,16 @@
 import { describe, expect, test } from '@jest/globals';
-import { MessageFormatError, parseMessage, RecordTooLargeError, splitIntoMessages, type SyncMessage } from '../../../workloads/shared/message.js';
+import { MessageFormatError, parseMessage, RecordTooLargeError, splitIntoMessages, type SyncMessage } from '../../../core/message.js';
 
-const base: Omit<SyncMessage, 'chunk' | 'records'> = { v: 1, request_id: 'r', client_id: 'c', user_id: 'u', source: 'sms', sdk_version: '1', device: {}, received_at: '2026-01-01T00:00:00Z' };
+const base: Omit<SyncMessage, 'chunk' | 'records'> = {
+  v: 1,
+  request_id: 'r',
+  client_id: 'c',
+  user_id: 'u',
+  source: 'sms',
+  sdk_version: '1',
+  device: {},
+  received_at: '2026-01-01T00:00:00Z',
+};
 
 describe('Kafka message format', () => {
   test('one message when it fits', () => {
