@@ -2,6 +2,7 @@
 // One message carries the records of one SDK request, or a chunk of them when the request
 // is larger than a Kafka message may be. Key: `client_id:user_id` (per-user order).
 import { SOURCES, type Source } from './domain.js';
+import { errorMessage } from './errors.js';
 
 export const MESSAGE_VERSION = 1;
 
@@ -73,7 +74,7 @@ export function parseMessage(value: Buffer | string): SyncMessage {
   try {
     m = JSON.parse(value.toString());
   } catch (err) {
-    throw new MessageFormatError(`not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new MessageFormatError(`not JSON: ${errorMessage(err)}`);
   }
   const o = m as Partial<SyncMessage>;
   if (!o || typeof o !== 'object') throw new MessageFormatError('not an object');

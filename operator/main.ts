@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import { createLogger, parseLogLevel } from '../core/log.js';
 import { OperatorManager, type OperatorConfig } from './controller/manager.js';
+import { errorMessage } from '../core/errors.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   try {
     config = configFromEnv();
   } catch (err) {
-    log.error('invalid configuration', { error: err instanceof Error ? err.message : String(err) });
+    log.error('invalid configuration', { error: errorMessage(err) });
     process.exitCode = 2;
     return;
   }
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
 
 void main().catch((err: unknown) => {
   process.stderr.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'operator', msg: 'fatal', error: err instanceof Error ? err.message : String(err) })}\n`,
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'operator', msg: 'fatal', error: errorMessage(err) })}\n`,
   );
   process.exit(1);
 });

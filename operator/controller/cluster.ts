@@ -6,6 +6,7 @@ import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type SyncPipeline, type SyncPipelineStatus } from '../api/v1alpha1.js';
 import { FIELD_MANAGER } from '../model/naming.js';
 import type { OperatorMetrics } from './metrics.js';
+import { errorMessage } from '../../core/errors.js';
 
 export interface ObjectRef {
   apiVersion: string;
@@ -40,7 +41,7 @@ export function apiErrorMessage(err: unknown): string {
     }
     if (body && typeof body === 'object' && 'message' in body) return String(body.message);
   }
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 export interface PipelineEvent {

@@ -4,6 +4,7 @@
 // candidates can never both win the same round.
 import * as k8s from '@kubernetes/client-node';
 import { httpStatus } from './cluster.js';
+import { errorMessage } from '../../core/errors.js';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -46,7 +47,7 @@ export class LeaderElector {
           this.opts.onStartedLeading();
         }
       } catch (err) {
-        this.opts.log?.(`lease ${this.opts.namespace}/${this.opts.name}: ${err instanceof Error ? err.message : String(err)}`);
+        this.opts.log?.(`lease ${this.opts.namespace}/${this.opts.name}: ${errorMessage(err)}`);
       }
       // A leader that could not renew within the lease duration must stop acting: another
       // replica may take over from then on.

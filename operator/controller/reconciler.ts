@@ -18,6 +18,7 @@ import { buildStatus, observeCronJob, observeMigration, type DeploymentObservati
 import { KafkaCredentialsError, kafkaConfigFor, type TopicAdminPool } from './topic-admin.js';
 import type { SecretSource } from './secret-reader.js';
 import type { WorkResult } from './work-queue.js';
+import { errorMessage } from '../../core/errors.js';
 
 /** Admin-mode topics whose deletion the user asked for are cleaned up through this finalizer. */
 const TOPICS_FINALIZER = 'mobileforge.credeau.com/delete-topics';
@@ -154,7 +155,7 @@ export class Reconciler {
         if (kafkaConfig) await this.deps.topics.evict(kafkaConfig);
         error = {
           reason: err instanceof KafkaCredentialsError ? 'KafkaCredentialsMissing' : 'KafkaUnreachable',
-          message: `cannot read topics: ${err instanceof Error ? err.message : String(err)}`,
+          message: `cannot read topics: ${errorMessage(err)}`,
         };
       }
     } else if (mode === 'strimzi' && caps.kafkaTopicApiVersion) {
@@ -231,7 +232,7 @@ export class Reconciler {
         }
       } catch (err) {
         await this.deps.topics.evict(kafkaConfig);
-        error = { reason: 'TopicsFailed', message: `Kafka admin: ${err instanceof Error ? err.message : String(err)}` };
+        error = { reason: 'TopicsFailed', message: `Kafka admin: ${errorMessage(err)}` };
         events.push({ type: 'Warning', reason: 'TopicsFailed', message: error.message });
       }
     } else if (mode === 'strimzi') {

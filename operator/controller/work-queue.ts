@@ -2,6 +2,7 @@
 // queued once (de-duplication); a key is never processed by two workers at once (a key added
 // while in flight runs again afterwards); failures retry with per-key exponential backoff;
 // at most `concurrency` keys are processed at a time.
+import { backoffDelay } from '../../core/backoff.js';
 
 export interface WorkResult {
   /** Run the key again after this long, without counting a failure. */
@@ -76,7 +77,7 @@ export class WorkQueue {
   /** The backoff the next failure of `key` would get. */
   backoffFor(key: string): number {
     const n = this.failures.get(key) ?? 0;
-    return Math.min(this.max, this.base * 2 ** n);
+    return backoffDelay({ initialMs: this.base, maxMs: this.max }, n);
   }
 
   private pump(): void {

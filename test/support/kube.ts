@@ -9,6 +9,7 @@ import { packageRoot } from '../../operator/util/repo-root.js';
 import { crdYaml } from '../../operator/api/crd-yaml.js';
 import { cacheDir } from './endpoints.js';
 import { uniqueName } from './services.js';
+import { errorMessage } from '../../core/errors.js';
 
 /**
  * The upstream CRDs the rendered objects must satisfy, fetched by `test/infra/build-go-tools.sh
@@ -122,7 +123,7 @@ export function apiMessage(err: unknown): string {
     }
     if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message);
   }
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 export function apiCode(err: unknown): number | undefined {

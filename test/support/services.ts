@@ -9,6 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import * as k8s from '@kubernetes/client-node';
 import { packageRoot } from '../../operator/util/repo-root.js';
+import { errorMessage } from '../../core/errors.js';
 
 const HINT = 'start the test services with `npm run infra:up` (or point the tests at external ones, see docs/testing.md)';
 
@@ -19,7 +20,7 @@ export function uniqueName(prefix: string): string {
 
 class ServiceUnavailableError extends Error {
   constructor(service: string, where: string, cause: unknown) {
-    super(`${service} is not reachable at ${where}: ${cause instanceof Error ? cause.message : String(cause)}; ${HINT}`);
+    super(`${service} is not reachable at ${where}: ${errorMessage(cause)}; ${HINT}`);
     this.name = 'ServiceUnavailableError';
   }
 }

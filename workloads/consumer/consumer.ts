@@ -9,6 +9,8 @@ import type { SyncMessage } from '../../core/message.js';
 import type { ConsumerMetrics } from './metrics.js';
 import { PoisonRecordError, type MongoSink, type PostgresSink } from './sinks.js';
 import { decodeAndValidate, PoisonMessageError } from './validate.js';
+import { errorMessage } from '../../core/errors.js';
+import { backoffDelay, type Backoff } from '../../core/backoff.js';
 
 export const dlqTopic = (topic: string) => `${topic}.dlq`;
 
@@ -21,7 +23,7 @@ export interface ConsumerEngineOptions {
   enabledSources: Set<Source> | 'all';
   metrics: ConsumerMetrics;
   log: Logger;
-  retry?: { initialMs: number; maxMs: number };
+  retry?: Backoff;
   /** Records per bulk write. */
   maxRecordsPerWrite?: number;
 }
@@ -119,7 +121,7 @@ export class ConsumerEngine {
         } catch (err) {
           // Transient: this partition stays where it is and retries; the others go on.
           if (attempt === 0) this.o.consumer.pause([{ topic, partitions: [partition] }]);
-          const delay = Math.min(retry.maxMs, retry.initialMs * 2 ** attempt);
+          const delay = backoffDelay(retry, attempt);
           this.o.metrics.retries.inc({ topic });
           this.o.log.warn('sink write failed; retrying', {
             topic,
@@ -127,7 +129,7 @@ export class ConsumerEngine {
             upToOffset: last,
             attempt: attempt + 1,
             retryInMs: delay,
-            error: err instanceof Error ? err.message : String(err),
+            error: errorMessage(err),
           });
           await new Promise((r) => setTimeout(r, delay));
           await heartbeat().catch(() => undefined);

@@ -12,6 +12,7 @@ import { ConsumerEngine, dlqTopic } from './consumer.js';
 import { ConsumerMetrics } from './metrics.js';
 import { consumerSettings } from './settings.js';
 import { MongoSink, PostgresSink } from './sinks.js';
+import { errorMessage } from '../../core/errors.js';
 
 async function main(): Promise<void> {
   const log = createLogger('consumer', parseLogLevel(process.env[ENV.logLevel]));
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
 
 void main().catch((err: unknown) => {
   process.stderr.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'consumer', msg: 'fatal', error: err instanceof Error ? err.message : String(err) })}\n`,
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'consumer', msg: 'fatal', error: errorMessage(err) })}\n`,
   );
   process.exit(1);
 });

@@ -4,6 +4,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { SOURCES, type Source } from '../../core/domain.js';
 import { parseMessage, type SyncMessage } from '../../core/message.js';
 import { RECORD_SCHEMAS } from '../../core/record-schemas.js';
+import { errorMessage } from '../../core/errors.js';
 
 export class PoisonMessageError extends Error {
   override name = 'PoisonMessageError';
@@ -18,7 +19,7 @@ export function decodeAndValidate(value: Buffer | null): SyncMessage {
   try {
     m = parseMessage(value);
   } catch (err) {
-    throw new PoisonMessageError(err instanceof Error ? err.message : String(err));
+    throw new PoisonMessageError(errorMessage(err));
   }
   const v = validators.get(m.source)!;
   if (!v(m.records)) {

@@ -9,6 +9,7 @@ import { migrateInsights } from '../../core/insights-schema.js';
 import { createLogger, parseLogLevel } from '../../core/log.js';
 import { migrateMongo, migrateSync } from '../../core/sync-schema.js';
 import { consumerSettings } from '../consumer/settings.js';
+import { errorMessage } from '../../core/errors.js';
 
 async function main(): Promise<void> {
   const log = createLogger('migrate', parseLogLevel(process.env[ENV.logLevel]));
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     await mongo.close();
     log.info('mongodb migrated', { database: s.mongoDatabase });
   } catch (err) {
-    log.error('migration failed', { error: err instanceof Error ? err.message : String(err) });
+    log.error('migration failed', { error: errorMessage(err) });
     process.exitCode = err instanceof ConfigError ? 2 : 1;
   }
 }

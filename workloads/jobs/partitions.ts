@@ -7,6 +7,7 @@ import { ConfigError, EnvReader, postgresConfig } from '../../core/config.js';
 import { ENV } from '../../core/env-contract.js';
 import { maintainPartitions } from '../../core/partitions.js';
 import { createLogger, parseLogLevel } from '../../core/log.js';
+import { errorMessage } from '../../core/errors.js';
 
 async function main(): Promise<void> {
   const log = createLogger('partitions', parseLogLevel(process.env[ENV.logLevel]));
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
       log.info('partitions maintained', { database: dbVar, ...result });
     }
   } catch (err) {
-    log.error('partition maintenance failed', { error: err instanceof Error ? err.message : String(err) });
+    log.error('partition maintenance failed', { error: errorMessage(err) });
     process.exitCode = err instanceof ConfigError ? 2 : 1;
   }
 }

@@ -12,6 +12,7 @@ import { KafkaUnavailableError, type MessageSink } from './kafka-sink.js';
 import { decodeBody, readBody, RequestError, type Limits, type PayloadValidator } from './payload.js';
 import type { ProducerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { errorMessage } from '../../core/errors.js';
 
 export interface ProducerDeps {
   auth: Authenticator;
@@ -151,7 +152,7 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
           'Retry-After': String(deps.retryAfterSeconds ?? 5),
         });
       }
-      deps.log.error('unexpected error', { request_id: requestId, error: err instanceof Error ? err.message : String(err) });
+      deps.log.error('unexpected error', { request_id: requestId, error: errorMessage(err) });
       return sendError(res, requestId, 500, 'INTERNAL', 'internal error');
     }
   });

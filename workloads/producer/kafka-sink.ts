@@ -9,6 +9,7 @@
 // request goes to the lane its key hashes to. All messages of one key go through one lane, in
 // order, so per-user order and exactly-once appends hold; the lanes' round trips overlap.
 import { CompressionTypes, Kafka, logLevel, type KafkaConfig, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { errorMessage } from '../../core/errors.js';
 
 export class KafkaUnavailableError extends Error {
   override name = 'KafkaUnavailableError';
@@ -109,8 +110,7 @@ class Lane {
       for (const p of batch) p.resolve();
     } catch (err) {
       this.onError();
-      const e =
-        err instanceof KafkaUnavailableError ? err : new KafkaUnavailableError(`Kafka refused the write: ${err instanceof Error ? err.message : String(err)}`);
+      const e = err instanceof KafkaUnavailableError ? err : new KafkaUnavailableError(`Kafka refused the write: ${errorMessage(err)}`);
       for (const p of batch) p.reject(e);
     } finally {
       clearTimeout(timer);

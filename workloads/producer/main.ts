@@ -14,6 +14,7 @@ import { KafkaSink } from './kafka-sink.js';
 import { ProducerMetrics } from './metrics.js';
 import { PayloadValidator } from './payload.js';
 import { producerSettings } from './settings.js';
+import { errorMessage } from '../../core/errors.js';
 
 async function main(): Promise<void> {
   const log = createLogger('producer', parseLogLevel(process.env[ENV.logLevel]));
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
       maxQueued: 100_000,
       onDropped: (n) => metrics.auditDropped.inc({ table }, n),
       onWritten: (n) => metrics.auditWritten.inc({ table }, n),
-      onError: (err) => log.warn('audit write failed; will retry', { table, error: err instanceof Error ? err.message : String(err) }),
+      onError: (err) => log.warn('audit write failed; will retry', { table, error: errorMessage(err) }),
     });
   const usage = writer('usage', ['request_id', 'client_id', 'api_name', 'response_code', 'created_at']);
   const unauthorized = writer('unauthorized_requests', ['client_id', 'request_id', 'auth_token', 'req_body', 'created_at']);
@@ -53,13 +54,13 @@ async function main(): Promise<void> {
     lanes: settings.kafkaLanes,
   });
   // Start even if Kafka is down: requests get 503 and /ready says why, until it is back.
-  await sink.connect().catch((err: unknown) => log.warn('Kafka not reachable at start-up', { error: err instanceof Error ? err.message : String(err) }));
+  await sink.connect().catch((err: unknown) => log.warn('Kafka not reachable at start-up', { error: errorMessage(err) }));
   const admin = new Kafka({ ...kConfig, logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 3000, retry: { retries: 0 } }).admin();
 
   const check = async <T>(f: () => Promise<T>): Promise<string> =>
     f().then(
       () => 'ok',
-      (err: unknown) => (err instanceof Error ? err.message : String(err)),
+      (err: unknown) => errorMessage(err),
     );
   const app = createProducerApp({
     auth: new Authenticator(new ClientDirectory(pool, settings.clientCacheTtlMs), new ReplayGuard(settings.authMaxSkewMs), settings.authMaxSkewMs),
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
 
 void main().catch((err: unknown) => {
   process.stderr.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'producer', msg: 'fatal', error: err instanceof Error ? err.message : String(err) })}\n`,
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'producer', msg: 'fatal', error: errorMessage(err) })}\n`,
   );
   process.exit(1);
 });
