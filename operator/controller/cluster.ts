@@ -5,6 +5,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type SyncPipeline, type SyncPipelineStatus } from '../api/v1alpha1.js';
 import { FIELD_MANAGER } from '../model/naming.js';
+import type { PipelineEvent } from '../model/events.js';
 import type { OperatorMetrics } from './metrics.js';
 import { errorMessage } from '../../core/errors.js';
 
@@ -42,12 +43,6 @@ export function apiErrorMessage(err: unknown): string {
     if (body && typeof body === 'object' && 'message' in body) return String(body.message);
   }
   return errorMessage(err);
-}
-
-export interface PipelineEvent {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
 }
 
 export class ClusterClient {

@@ -11,7 +11,8 @@ import { ApiDiscovery, type CapabilitySource } from './discovery.js';
 import { startHttpServer } from './http.js';
 import { LeaderElector } from './leader-election.js';
 import { OperatorMetrics } from './metrics.js';
-import { Reconciler, referencedConfigMaps, referencedSecrets } from './reconciler.js';
+import { Reconciler } from './reconciler.js';
+import { referencedConfigMaps, referencedSecrets } from '../model/references.js';
 import { TopicAdminPool } from './topic-admin.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -90,7 +91,7 @@ export class OperatorManager {
       // Only pipelines that reference this Secret or ConfigMap care about it.
       const refs = kind.kind === 'Secret' ? referencedSecrets : referencedConfigMaps;
       for (const p of this.cache?.pipelines() ?? []) {
-        if (p.metadata.namespace === ns && refs(p).some((r) => r.name === obj.metadata?.name)) this.queue?.add(`${ns}/${p.metadata.name}`);
+        if (p.metadata.namespace === ns && refs(p.spec).some((r) => r.name === obj.metadata?.name)) this.queue?.add(`${ns}/${p.metadata.name}`);
       }
     } else {
       const key = this.keyFor(ns, obj.metadata?.labels?.['app.kubernetes.io/instance']);

@@ -1,20 +1,33 @@
-// One reconcile of one pipeline: gather (caches, Kafka), decide (the pure model and status),
-// act (apply what differs, prune what is no longer wanted, write status only if it changed).
-import { createHash } from 'node:crypto';
+// One reconcile of one pipeline: gather (caches, Kafka), decide (the pure model: render,
+// status, events), act (apply what differs, prune what is no longer wanted, write status only
+// if it changed). The I/O comes in through ReconcilerDeps, so tests can hand in fakes.
 import type * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline, SyncPipelineStatus } from '../api/v1alpha1.js';
 import type { Capabilities } from '../model/autoscaling.js';
 import { topicMode } from '../model/defaults.js';
+import { eventsFor, type PipelineEvent } from '../model/events.js';
 import { KINDS_GATED_BY_MIGRATION } from '../model/maintenance.js';
 import { deploymentName, PAUSED_ANNOTATION, kafkaTopicObjectName, partitionsCronJobName } from '../model/naming.js';
+import { configHash } from '../model/references.js';
 import { render, type RenderResult } from '../model/render.js';
 import type { PartitionCounts } from '../model/topics.js';
-import { TOPICS, type TopicName, COMPONENTS, type ComponentName } from '../../core/domain.js';
-import type { ClusterCache, KindInfo } from './caches.js';
+import { TOPICS, COMPONENTS, type ComponentName, type TopicName } from '../../core/domain.js';
+import type { KindInfo } from './caches.js';
 import { ownedKinds } from './caches.js';
-import { apiErrorMessage, describeRef, refOf, type ClusterClient, type PipelineEvent } from './cluster.js';
+import { apiErrorMessage, describeRef, refOf, type ObjectRef } from './cluster.js';
 import { contentHash, needsApply, withAppliedHash } from './diff.js';
-import { buildStatus, observeCronJob, observeMigration, type DeploymentObservation, type Observation, type TopicObservation } from './status.js';
+import {
+  buildStatus,
+  observeCronJob,
+  observeDeployment,
+  observeMigration,
+  observeStrimziTopics,
+  type DeploymentObservation,
+  type KafkaTopicObject,
+  type MigrationObservation,
+  type Observation,
+  type TopicObservation,
+} from './status.js';
 import { KafkaCredentialsError, kafkaConfigFor, type TopicAdminPool } from './topic-admin.js';
 import type { SecretSource } from './secret-reader.js';
 import type { WorkResult } from './work-queue.js';
@@ -23,9 +36,28 @@ import { errorMessage } from '../../core/errors.js';
 /** Admin-mode topics whose deletion the user asked for are cleaned up through this finalizer. */
 const TOPICS_FINALIZER = 'mobileforge.credeau.com/delete-topics';
 
+/** What the reconciler reads: the watch caches (ClusterCache), never the API server directly. */
+export interface ReconcilerCache {
+  pipeline(namespace: string, name: string): SyncPipeline | undefined;
+  get<T extends k8s.KubernetesObject>(apiVersion: string, kind: string, name: string, namespace?: string): T | undefined;
+  list<T extends k8s.KubernetesObject>(apiVersion: string, kind: string, namespace?: string): T[];
+  /** Secrets and ConfigMaps with digests in place of their values. */
+  secret(namespace: string, name: string): k8s.V1Secret | undefined;
+  configMap(namespace: string, name: string): k8s.V1ConfigMap | undefined;
+}
+
+/** What the reconciler writes (ClusterClient). */
+export interface ReconcilerWriter {
+  apply<T extends k8s.KubernetesObject>(obj: T): Promise<T>;
+  delete(ref: ObjectRef): Promise<void>;
+  writeStatus(p: SyncPipeline, status: SyncPipelineStatus): Promise<void>;
+  setFinalizers(p: SyncPipeline, finalizers: string[]): Promise<void>;
+  recordEvent(p: SyncPipeline, e: PipelineEvent): Promise<void>;
+}
+
 export interface ReconcilerDeps {
-  cache: ClusterCache;
-  client: ClusterClient;
+  cache: ReconcilerCache;
+  client: ReconcilerWriter;
   topics: TopicAdminPool;
   /** Secret values, for the Kafka admin client only (the cache holds digests). */
   secrets: SecretSource;
@@ -36,68 +68,36 @@ export interface ReconcilerDeps {
   pendingRequeueMs?: number;
 }
 
+type ReconcileFailure = NonNullable<Observation['error']>;
+
+/** What the gather step learnt from Kafka (admin mode) or the KafkaTopics (Strimzi mode). */
+interface KafkaView {
+  /** Partitions the topics already have: never ask for fewer. */
+  existing: PartitionCounts;
+  /** The admin client's configuration, when admin mode could read the topics. */
+  config?: ReturnType<typeof kafkaConfigFor>;
+  error?: ReconcileFailure;
+}
+
+interface ApplyOutcome {
+  wanted: Set<string>;
+  created: string[];
+  updated: string[];
+  failures: string[];
+}
+
+interface TopicsOutcome {
+  topics: TopicObservation[];
+  /** Admin mode only: what was ensured through Kafka this time. */
+  ensured: TopicObservation[];
+  error?: ReconcileFailure;
+}
+
 function isPaused(p: SyncPipeline): boolean {
   return p.spec.paused === true || p.metadata.annotations?.[PAUSED_ANNOTATION] === 'true';
 }
 
-/** Secrets the pods reference: a change in any of them rolls the pods. */
-export function referencedSecrets(p: SyncPipeline): { name: string; keys: string[] }[] {
-  const s = p.spec;
-  const refs: { name: string; keys: string[] }[] = [
-    {
-      name: s.postgres.credentialsSecretRef.name,
-      keys: [s.postgres.credentialsSecretRef.usernameKey ?? 'username', s.postgres.credentialsSecretRef.passwordKey ?? 'password'],
-    },
-  ];
-  const m = s.mongodb;
-  if (m.credentialsSecretRef)
-    refs.push({
-      name: m.credentialsSecretRef.name,
-      keys: [m.credentialsSecretRef.usernameKey ?? 'username', m.credentialsSecretRef.passwordKey ?? 'password'],
-    });
-  if (m.uriSecretRef) refs.push({ name: m.uriSecretRef.name, keys: [m.uriSecretRef.key ?? 'uri'] });
-  const k = s.kafka;
-  if (k.sasl)
-    refs.push({
-      name: k.sasl.credentialsSecretRef.name,
-      keys: [k.sasl.credentialsSecretRef.usernameKey ?? 'username', k.sasl.credentialsSecretRef.passwordKey ?? 'password'],
-    });
-  if (k.tls?.enabled && k.tls.caSecretRef) refs.push({ name: k.tls.caSecretRef.name, keys: [k.tls.caSecretRef.key ?? 'ca.crt'] });
-  return [...refs, ...extraEnvRefs(p, 'secretKeyRef')];
-}
-
-/** Secret or ConfigMap keys the components' extra env reads (`valueFrom`). */
-function extraEnvRefs(p: SyncPipeline, source: 'secretKeyRef' | 'configMapKeyRef'): { name: string; keys: string[] }[] {
-  const s = p.spec;
-  return [s.producer, ...Object.values(s.consumers ?? {})].flatMap((c) =>
-    (c?.env ?? []).flatMap((e) => {
-      const ref = (e.valueFrom as Record<typeof source, { name?: string; key?: string } | undefined> | undefined)?.[source];
-      return ref?.name && ref.key ? [{ name: ref.name, keys: [ref.key] }] : [];
-    }),
-  );
-}
-
-/** ConfigMap keys the pods read through extra env (`configMapKeyRef`): a change rolls them too. */
-export function referencedConfigMaps(p: SyncPipeline): { name: string; keys: string[] }[] {
-  return extraEnvRefs(p, 'configMapKeyRef');
-}
-
-function deploymentObservation(d: k8s.V1Deployment | undefined): DeploymentObservation | undefined {
-  if (!d) return undefined;
-  const desired = d.spec?.replicas ?? 1;
-  return {
-    exists: true,
-    desired,
-    ready: d.status?.readyReplicas ?? 0,
-    updated: d.status?.updatedReplicas ?? 0,
-    observedCurrent: (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
-  };
-}
-
-interface KafkaTopicObject extends k8s.KubernetesObject {
-  spec?: { partitions?: number; replicas?: number; topicName?: string };
-  status?: { conditions?: { type: string; status: string; message?: string; reason?: string }[]; topicName?: string };
-}
+const kindName = (ref: ObjectRef) => `${ref.kind}/${ref.name}`;
 
 export class Reconciler {
   private readonly now: () => Date;
@@ -112,173 +112,195 @@ export class Reconciler {
     const p = this.deps.cache.pipeline(namespace, name);
     if (!p) return {}; // deleted: children go with it through their owner references
     if (p.metadata.deletionTimestamp) return this.finalize(p);
-
     const caps = this.deps.capabilities();
-    if (isPaused(p)) {
-      // Paused means no writes at all: only the first reconcile after pausing records it.
-      if (p.status?.conditions?.some((c) => c.type === 'Paused' && c.status === 'True')) return {};
-      const result = render(p, { capabilities: caps });
-      const migration = observeMigration(result.migrationJob, undefined);
-      await this.writeStatusIfChanged(
-        p,
-        buildStatus(
-          {
-            generation: p.metadata.generation ?? 0,
-            paused: true,
-            render: result,
-            deployments: {},
-            topics: [],
-            topicMode: topicMode(p.spec),
-            migration,
-            changed: false,
-          },
-          p.status,
-          this.now().toISOString(),
-        ),
-      );
-      return {};
-    }
+    if (isPaused(p)) return this.recordPaused(p, caps);
     await this.ensureFinalizer(p);
 
-    const mode = topicMode(p.spec);
-    let error: Observation['error'];
-    const events: PipelineEvent[] = [];
+    // Gather.
+    const kafka = await this.gatherKafka(p, caps);
+    // Decide.
+    const result = render(p, { capabilities: caps, existingPartitions: kafka.existing, configHash: this.configHashOf(p) });
+    const migration = observeMigration(result.migrationJob, this.deps.cache.get<k8s.V1Job>('batch/v1', 'Job', result.migrationJob, namespace));
+    // Act. Workloads roll out only once the migration Job of this spec has succeeded; until
+    // then what runs keeps running as it is (wanted, so not pruned, but not updated).
+    const applied = await this.applyChildren(result, migration.phase === 'Succeeded');
+    const pruned = await this.pruneUnwanted(p, caps, applied.wanted);
+    const applyError: ReconcileFailure | undefined = applied.failures[0] ? { reason: 'ApplyFailed', message: applied.failures[0] } : undefined;
+    const topics = await this.reconcileTopics(p, result, caps, (kafka.error ?? applyError) ? undefined : kafka.config);
+    const error = kafka.error ?? applyError ?? topics.error;
 
-    // Gather: partitions the topics already have (never ask for fewer).
-    let existing: PartitionCounts = this.partitionsFromStatus(p);
-    let kafkaConfig: ReturnType<typeof kafkaConfigFor> | undefined;
+    const status = buildStatus(this.observe(p, result, migration, topics.topics, applied, pruned, error), p.status, this.now().toISOString());
+    await this.writeStatusIfChanged(p, status);
+    await this.recordEvents(
+      p,
+      eventsFor(p.status, {
+        created: applied.created,
+        updated: applied.updated,
+        pruned: pruned.deleted,
+        applyFailures: applied.failures,
+        pruneFailures: pruned.failures,
+        ensuredTopics: topics.ensured,
+        ...(topics.error ? { topicsFailed: topics.error.message } : {}),
+        ...(result.topicsBlocked ? { topicsBlocked: result.topicsBlocked } : {}),
+        ...(result.engineFallback ? { engineFallback: result.engineFallback } : {}),
+        migration,
+      }),
+    );
+
+    if (error) throw new ReconcileError(error.message);
+    const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    return ready ? {} : { requeueAfterMs: this.deps.pendingRequeueMs ?? 10_000 };
+  }
+
+  /** Paused means no writes at all: only the first reconcile after pausing records it. */
+  private async recordPaused(p: SyncPipeline, caps: Capabilities): Promise<WorkResult> {
+    if (p.status?.conditions?.some((c) => c.type === 'Paused' && c.status === 'True')) return {};
+    const result = render(p, { capabilities: caps });
+    const observation: Observation = {
+      generation: p.metadata.generation ?? 0,
+      paused: true,
+      render: result,
+      deployments: {},
+      topics: [],
+      topicMode: topicMode(p.spec),
+      migration: observeMigration(result.migrationJob, undefined),
+      changed: false,
+    };
+    await this.writeStatusIfChanged(p, buildStatus(observation, p.status, this.now().toISOString()));
+    return {};
+  }
+
+  /** The topics' current partition counts, from Kafka (admin mode) or the KafkaTopics (Strimzi). */
+  private async gatherKafka(p: SyncPipeline, caps: Capabilities): Promise<KafkaView> {
+    const existing = this.partitionsFromStatus(p);
+    const mode = topicMode(p.spec);
     if (mode === 'admin') {
+      let config: KafkaView['config'];
       try {
-        kafkaConfig = kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
-        existing = { ...existing, ...(await this.deps.topics.for(kafkaConfig).partitions(TOPICS.slice())) };
+        config = kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
+        return { existing: { ...existing, ...(await this.deps.topics.for(config).partitions(TOPICS.slice())) }, config };
       } catch (err) {
-        if (kafkaConfig) await this.deps.topics.evict(kafkaConfig);
-        error = {
-          reason: err instanceof KafkaCredentialsError ? 'KafkaCredentialsMissing' : 'KafkaUnreachable',
-          message: `cannot read topics: ${errorMessage(err)}`,
-        };
+        if (config) await this.deps.topics.evict(config);
+        const reason = err instanceof KafkaCredentialsError ? 'KafkaCredentialsMissing' : 'KafkaUnreachable';
+        return { existing, error: { reason, message: `cannot read topics: ${errorMessage(err)}` } };
       }
-    } else if (mode === 'strimzi' && caps.kafkaTopicApiVersion) {
+    }
+    if (mode === 'strimzi' && caps.kafkaTopicApiVersion) {
       for (const t of TOPICS) {
-        const kt = this.deps.cache.get<KafkaTopicObject>(caps.kafkaTopicApiVersion, 'KafkaTopic', kafkaTopicObjectName(name, t), namespace);
+        const kt = this.deps.cache.get<KafkaTopicObject>(
+          caps.kafkaTopicApiVersion,
+          'KafkaTopic',
+          kafkaTopicObjectName(p.metadata.name, t),
+          p.metadata.namespace,
+        );
         if (kt?.spec?.partitions) existing[t] = Math.max(existing[t] ?? 0, kt.spec.partitions);
       }
     }
+    return { existing };
+  }
 
-    const result = render(p, { capabilities: caps, existingPartitions: existing, configHash: this.configHash(p) });
-
-    // Gate: workloads roll out only once the migration Job of this spec has succeeded. Until
-    // then what runs keeps running as it is (kept in `wanted`, so not pruned, but not updated).
-    const migration = observeMigration(result.migrationJob, this.deps.cache.get<k8s.V1Job>('batch/v1', 'Job', result.migrationJob, namespace));
-    const migrated = migration.phase === 'Succeeded';
-
-    // Act: apply what differs from the cache, in parallel (the objects do not depend on each
-    // other at admission: an HPA may name a Deployment that does not exist yet).
+  /** Applies, in parallel, every rendered object that differs from the cache (the objects do not
+   * depend on each other at admission: an HPA may name a Deployment that does not exist yet). */
+  private async applyChildren(result: RenderResult, migrated: boolean): Promise<ApplyOutcome> {
     const wanted = new Set<string>();
     const applies = result.objects
       .map((obj) => {
         const desired = withAppliedHash(obj);
         const ref = refOf(desired);
-        wanted.add(`${ref.kind}/${ref.name}`);
-        const live = this.deps.cache.get(ref.apiVersion, ref.kind, ref.name, ref.namespace);
-        return { desired, ref, live };
+        wanted.add(kindName(ref));
+        return { desired, ref, live: this.deps.cache.get(ref.apiVersion, ref.kind, ref.name, ref.namespace) };
       })
       .filter((a) => (migrated || !KINDS_GATED_BY_MIGRATION.has(a.ref.kind)) && needsApply(a.desired, a.live));
     const outcomes = await Promise.allSettled(applies.map((a) => this.deps.client.apply(a.desired)));
-    const created: string[] = [];
-    const updated: string[] = [];
+    const out: ApplyOutcome = { wanted, created: [], updated: [], failures: [] };
     outcomes.forEach((o, i) => {
       const a = applies[i]!;
-      if (o.status === 'fulfilled') (a.live ? updated : created).push(`${a.ref.kind}/${a.ref.name}`);
-      else {
-        const message = `${describeRef(a.ref)}: ${apiErrorMessage(o.reason)}`;
-        error ??= { reason: 'ApplyFailed', message };
-        events.push({ type: 'Warning', reason: 'ApplyFailed', message });
-      }
+      if (o.status === 'fulfilled') (a.live ? out.updated : out.created).push(kindName(a.ref));
+      else out.failures.push(`${describeRef(a.ref)}: ${apiErrorMessage(o.reason)}`);
     });
-    let changed = created.length + updated.length > 0;
-    // One event per reconcile, not one per object: Events are writes too.
-    if (created.length) events.push({ type: 'Normal', reason: 'Created', message: `created ${created.join(', ')}` });
-    if (updated.length) events.push({ type: 'Normal', reason: 'Updated', message: `updated ${updated.join(', ')}` });
+    return out;
+  }
 
-    // Prune: objects of ours this pipeline no longer wants (e.g. India drops contacts/call logs).
-    const pruned: string[] = [];
+  /** Deletes objects of ours this pipeline no longer wants (e.g. India drops contacts/call logs). */
+  private async pruneUnwanted(p: SyncPipeline, caps: Capabilities, wanted: Set<string>): Promise<{ deleted: string[]; failures: string[] }> {
+    const deleted: string[] = [];
+    const failures: string[] = [];
     for (const kind of ownedKinds(caps)) {
       for (const o of this.ownedBy(p, kind)) {
         const ref = refOf({ ...o, apiVersion: kind.apiVersion, kind: kind.kind });
-        if (wanted.has(`${ref.kind}/${ref.name}`)) continue;
+        if (wanted.has(kindName(ref))) continue;
         try {
           await this.deps.client.delete(ref);
-          changed = true;
-          pruned.push(`${ref.kind}/${ref.name}`);
+          deleted.push(kindName(ref));
         } catch (err) {
-          events.push({ type: 'Warning', reason: 'PruneFailed', message: `${describeRef(ref)}: ${apiErrorMessage(err)}` });
+          failures.push(`${describeRef(ref)}: ${apiErrorMessage(err)}`);
         }
       }
     }
-    if (pruned.length) events.push({ type: 'Normal', reason: 'Pruned', message: `deleted ${pruned.join(', ')}: no longer wanted` });
+    return { deleted, failures };
+  }
 
-    // Topics: admin mode through Kafka, strimzi mode from KafkaTopic status.
-    let topics: TopicObservation[] = [];
-    if (mode === 'admin' && kafkaConfig && !error) {
-      try {
-        topics = await this.deps.topics.for(kafkaConfig).ensure(result.topics);
-        const before = this.partitionsFromStatus(p);
-        for (const t of topics) {
-          if (before[t.name as TopicName] === undefined && t.partitions > 0 && !p.status?.topics?.some((s) => s.name === t.name))
-            events.push({ type: 'Normal', reason: 'TopicReady', message: `topic ${t.name} has ${t.partitions} partitions` });
-          else if ((before[t.name as TopicName] ?? 0) < t.partitions)
-            events.push({ type: 'Normal', reason: 'PartitionsRaised', message: `topic ${t.name} raised to ${t.partitions} partitions` });
+  /** Topics: created or raised through Kafka in admin mode (when `config` is given), read from
+   * KafkaTopic status in Strimzi mode, taken as rendered when unmanaged. */
+  private async reconcileTopics(p: SyncPipeline, result: RenderResult, caps: Capabilities, config: KafkaView['config']): Promise<TopicsOutcome> {
+    switch (topicMode(p.spec)) {
+      case 'admin': {
+        if (!config) return { topics: [], ensured: [] };
+        try {
+          const topics = await this.deps.topics.for(config).ensure(result.topics);
+          return { topics, ensured: topics };
+        } catch (err) {
+          await this.deps.topics.evict(config);
+          return { topics: [], ensured: [], error: { reason: 'TopicsFailed', message: `Kafka admin: ${errorMessage(err)}` } };
         }
-      } catch (err) {
-        await this.deps.topics.evict(kafkaConfig);
-        error = { reason: 'TopicsFailed', message: `Kafka admin: ${errorMessage(err)}` };
-        events.push({ type: 'Warning', reason: 'TopicsFailed', message: error.message });
       }
-    } else if (mode === 'strimzi') {
-      topics = this.strimziTopics(p, result, caps);
-    } else if (mode === 'unmanaged') {
-      topics = result.topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, ready: true }));
+      case 'strimzi': {
+        const version = caps.kafkaTopicApiVersion;
+        const live = (topic: TopicName) =>
+          version
+            ? this.deps.cache.get<KafkaTopicObject>(version, 'KafkaTopic', kafkaTopicObjectName(p.metadata.name, topic), p.metadata.namespace)
+            : undefined;
+        return { topics: version ? observeStrimziTopics(result.topics, live) : [], ensured: [] };
+      }
+      case 'unmanaged':
+        return {
+          topics: result.topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, ready: true })),
+          ensured: [],
+        };
     }
-    if (result.topicsBlocked && !p.status?.conditions?.some((c) => c.type === 'Topics' && c.reason === 'StrimziNotInstalled')) {
-      events.push({ type: 'Warning', reason: 'StrimziNotInstalled', message: result.topicsBlocked });
-    }
-    if (result.engineFallback && p.status?.autoscalingEngine !== 'hpa')
-      events.push({ type: 'Warning', reason: 'FallbackToHPA', message: result.engineFallback });
+  }
 
+  private observe(
+    p: SyncPipeline,
+    result: RenderResult,
+    migration: MigrationObservation,
+    topics: TopicObservation[],
+    applied: ApplyOutcome,
+    pruned: { deleted: string[] },
+    error: ReconcileFailure | undefined,
+  ): Observation {
+    const { namespace, name } = p.metadata;
     const deployments = Object.fromEntries(
-      COMPONENTS.map((c) => [c, deploymentObservation(this.deps.cache.get<k8s.V1Deployment>('apps/v1', 'Deployment', deploymentName(name, c), namespace))]),
+      COMPONENTS.map((c) => [c, observeDeployment(this.deps.cache.get<k8s.V1Deployment>('apps/v1', 'Deployment', deploymentName(name, c), namespace))]),
     ) as Partial<Record<ComponentName, DeploymentObservation>>;
-
     const cronJob = partitionsCronJobName(name);
     const partitionMaintenance = observeCronJob(cronJob, this.deps.cache.get<k8s.V1CronJob>('batch/v1', 'CronJob', cronJob, namespace));
-    if (migration.phase === 'Failed' && p.status?.migration?.phase !== 'Failed')
-      events.push({ type: 'Warning', reason: 'MigrationFailed', message: `Job ${migration.job}: ${migration.message ?? 'failed'}` });
-    if (migration.phase === 'Succeeded' && p.status?.migration?.phase !== 'Succeeded')
-      events.push({ type: 'Normal', reason: 'MigrationSucceeded', message: `schema migrated by Job ${migration.job}` });
+    return {
+      generation: p.metadata.generation ?? 0,
+      paused: false,
+      render: result,
+      deployments,
+      topics,
+      topicMode: topicMode(p.spec),
+      migration,
+      ...(partitionMaintenance ? { partitionMaintenance } : {}),
+      changed: applied.created.length + applied.updated.length + pruned.deleted.length > 0,
+      ...(error ? { error } : {}),
+    };
+  }
 
-    const status = buildStatus(
-      {
-        generation: p.metadata.generation ?? 0,
-        paused: false,
-        render: result,
-        deployments,
-        topics,
-        topicMode: mode,
-        migration,
-        ...(partitionMaintenance ? { partitionMaintenance } : {}),
-        changed,
-        ...(error ? { error } : {}),
-      },
-      p.status,
-      this.now().toISOString(),
-    );
-    await this.writeStatusIfChanged(p, status);
+  private async recordEvents(p: SyncPipeline, events: PipelineEvent[]): Promise<void> {
     for (const e of events) await this.deps.client.recordEvent(p, e).catch((err: unknown) => this.log('event not recorded', { error: apiErrorMessage(err) }));
-
-    if (error) throw new ReconcileError(error.message);
-    const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    return ready ? {} : { requeueAfterMs: this.deps.pendingRequeueMs ?? 10_000 };
   }
 
   private partitionsFromStatus(p: SyncPipeline): PartitionCounts {
@@ -293,23 +315,17 @@ export class Reconciler {
     return (name, key) => values.get(name)?.[key];
   }
 
-  /** Hash of the referenced Secret and ConfigMap keys' contents (their digests, or their absence). */
-  configHash(p: SyncPipeline): string {
-    const h = createHash('sha256');
+  /** The rolling-restart hash over the referenced Secrets' and ConfigMaps' digests. */
+  private configHashOf(p: SyncPipeline): string {
     const ns = p.metadata.namespace!;
-    const add = (refs: { name: string; keys: string[] }[], prefix: string, values: (name: string) => Record<string, string> | undefined) => {
-      for (const ref of [...refs].sort((a, b) => a.name.localeCompare(b.name))) {
-        const data = values(ref.name);
-        for (const key of [...ref.keys].sort()) h.update(`${prefix}${ref.name}/${key}=${data?.[key] ?? '<missing>'}\n`);
-      }
-    };
-    add(referencedSecrets(p), '', (n) => this.deps.cache.secret(ns, n)?.data);
-    // ConfigMaps only add lines when referenced: hashes of pipelines without any stay as they were.
-    add(referencedConfigMaps(p), 'configmap:', (n) => {
-      const cm = this.deps.cache.configMap(ns, n);
-      return cm ? { ...cm.binaryData, ...cm.data } : undefined;
-    });
-    return h.digest('hex').slice(0, 16);
+    return configHash(
+      p.spec,
+      (n) => this.deps.cache.secret(ns, n)?.data,
+      (n) => {
+        const cm = this.deps.cache.configMap(ns, n);
+        return cm ? { ...cm.binaryData, ...cm.data } : undefined;
+      },
+    );
   }
 
   /** Children of a kind that this pipeline owns (label-selected, then owner-checked). */
@@ -319,28 +335,6 @@ export class Reconciler {
       const owners = o.metadata?.ownerReferences ?? [];
       // KafkaTopics kept on deletion carry no owner reference; the labels identify them.
       return owners.some((r) => r.uid === p.metadata.uid) || (kind.kind === 'KafkaTopic' && owners.length === 0);
-    });
-  }
-
-  private strimziTopics(p: SyncPipeline, result: RenderResult, caps: Capabilities): TopicObservation[] {
-    if (!caps.kafkaTopicApiVersion) return [];
-    return result.topics.map((t) => {
-      const kt = this.deps.cache.get<KafkaTopicObject>(
-        caps.kafkaTopicApiVersion!,
-        'KafkaTopic',
-        kafkaTopicObjectName(p.metadata.name, t.name),
-        p.metadata.namespace,
-      );
-      const ready = kt?.status?.conditions?.find((c) => c.type === 'Ready');
-      return {
-        name: t.name,
-        partitions: kt?.spec?.partitions ?? 0,
-        replicationFactor: kt?.spec?.replicas ?? t.replicationFactor,
-        ready: ready?.status === 'True',
-        ...(ready?.status === 'True'
-          ? {}
-          : { message: ready?.message ?? (kt ? 'the Strimzi topic operator has not reported it Ready' : 'KafkaTopic not created yet') }),
-      };
     });
   }
 

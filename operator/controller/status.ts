@@ -2,11 +2,12 @@
 // metav1.Condition shape, per-component replica counts, topics, the ladder tier. Conditions
 // keep their lastTransitionTime unless their status changes, so an unchanged pipeline gets a
 // byte-identical status and the operator writes nothing.
-import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { KubernetesObject, V1CronJob, V1Deployment, V1Job } from '@kubernetes/client-node';
 import type { Condition, MigrationStatus, PartitionMaintenanceStatus, ReplicaCounts, SyncPipelineStatus } from '../api/v1alpha1.js';
 import { consumerConditionType } from '../model/naming.js';
 import type { RenderResult } from '../model/render.js';
-import { CONSUMERS, type ComponentName } from '../../core/domain.js';
+import type { DesiredTopic } from '../model/topics.js';
+import { CONSUMERS, type ComponentName, type TopicName } from '../../core/domain.js';
 
 export interface DeploymentObservation {
   exists: boolean;
@@ -24,6 +25,41 @@ export interface TopicObservation {
   replicationFactor: number;
   ready: boolean;
   message?: string;
+}
+
+/** A Deployment's spec and status as the Deployment controller reports them. */
+export function observeDeployment(d: V1Deployment | undefined): DeploymentObservation | undefined {
+  if (!d) return undefined;
+  return {
+    exists: true,
+    desired: d.spec?.replicas ?? 1,
+    ready: d.status?.readyReplicas ?? 0,
+    updated: d.status?.updatedReplicas ?? 0,
+    observedCurrent: (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
+  };
+}
+
+/** The fields of a Strimzi KafkaTopic (v1 or v1beta2) the operator reads. */
+export interface KafkaTopicObject extends KubernetesObject {
+  spec?: { partitions?: number; replicas?: number; topicName?: string };
+  status?: { conditions?: { type: string; status: string; message?: string; reason?: string }[]; topicName?: string };
+}
+
+/** Strimzi mode: each desired topic as its KafkaTopic's Ready condition reports it. */
+export function observeStrimziTopics(desired: readonly DesiredTopic[], live: (topic: TopicName) => KafkaTopicObject | undefined): TopicObservation[] {
+  return desired.map((t) => {
+    const kt = live(t.name);
+    const ready = kt?.status?.conditions?.find((c) => c.type === 'Ready');
+    return {
+      name: t.name,
+      partitions: kt?.spec?.partitions ?? 0,
+      replicationFactor: kt?.spec?.replicas ?? t.replicationFactor,
+      ready: ready?.status === 'True',
+      ...(ready?.status === 'True'
+        ? {}
+        : { message: ready?.message ?? (kt ? 'the Strimzi topic operator has not reported it Ready' : 'KafkaTopic not created yet') }),
+    };
+  });
 }
 
 /** What the migration Job of the current spec has done (see observeMigration). */

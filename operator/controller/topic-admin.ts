@@ -4,6 +4,7 @@
 // reported in status instead.
 import { Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
+import { caKey, passwordKey, usernameKey } from '../api/secret-refs.js';
 import type { DesiredTopic, PartitionCounts } from '../model/topics.js';
 import type { TopicName } from '../../core/domain.js';
 import type { TopicObservation } from './status.js';
@@ -26,14 +27,17 @@ export function kafkaConfigFor(spec: SyncPipelineSpec, secret: SecretValue, clie
     retry: { retries: 1, initialRetryTime: 200 },
   };
   if (k.tls?.enabled) {
-    const ca = k.tls.caSecretRef ? secret(k.tls.caSecretRef.name, k.tls.caSecretRef.key ?? 'ca.crt') : undefined;
-    if (k.tls.caSecretRef && !ca) throw new KafkaCredentialsError(`Secret ${k.tls.caSecretRef.name} has no key ${k.tls.caSecretRef.key ?? 'ca.crt'}`);
+    const ref = k.tls.caSecretRef ? caKey(k.tls.caSecretRef) : undefined;
+    const ca = ref ? secret(ref.name, ref.key) : undefined;
+    if (ref && !ca) throw new KafkaCredentialsError(`Secret ${ref.name} has no key ${ref.key}`);
     cfg.ssl = ca ? { ca: [ca] } : true;
   }
   if (k.sasl) {
     const ref = k.sasl.credentialsSecretRef;
-    const username = secret(ref.name, ref.usernameKey ?? 'username');
-    const password = secret(ref.name, ref.passwordKey ?? 'password');
+    const user = usernameKey(ref);
+    const pass = passwordKey(ref);
+    const username = secret(user.name, user.key);
+    const password = secret(pass.name, pass.key);
     if (!username || !password) throw new KafkaCredentialsError(`Secret ${ref.name} lacks the Kafka SASL username or password`);
     cfg.sasl = { mechanism: k.sasl.mechanism, username, password } as SASLOptions;
   }

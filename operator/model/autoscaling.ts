@@ -4,6 +4,7 @@
 // HPA it does not own, and two controllers would fight over replicas.
 import type { KubernetesObject, V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
 import type { AutoscalingEngine, SyncPipeline } from '../api/v1alpha1.js';
+import { caKey, passwordKey, usernameKey } from '../api/secret-refs.js';
 import { CONSUMER_GROUPS, type ConsumerName, type TopicName, type ComponentName } from '../../core/domain.js';
 import { DEFAULTS, lagThreshold, requestedEngine, type ComponentSettings } from './defaults.js';
 import { childMeta } from './metadata.js';
@@ -100,12 +101,9 @@ export function kafkaTriggerAuthentication(p: SyncPipeline): TriggerAuthenticati
   const refs: TriggerAuthentication['spec']['secretTargetRef'] = [];
   if (k.sasl) {
     const c = k.sasl.credentialsSecretRef;
-    refs.push(
-      { parameter: 'username', name: c.name, key: c.usernameKey ?? 'username' },
-      { parameter: 'password', name: c.name, key: c.passwordKey ?? 'password' },
-    );
+    refs.push({ parameter: 'username', ...usernameKey(c) }, { parameter: 'password', ...passwordKey(c) });
   }
-  if (k.tls?.enabled && k.tls.caSecretRef) refs.push({ parameter: 'ca', name: k.tls.caSecretRef.name, key: k.tls.caSecretRef.key ?? 'ca.crt' });
+  if (k.tls?.enabled && k.tls.caSecretRef) refs.push({ parameter: 'ca', ...caKey(k.tls.caSecretRef) });
   if (refs.length === 0) return undefined;
   const name = p.metadata.name;
   return {

@@ -15,6 +15,7 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 import type { SyncPipeline, SyncPipelineSpec } from '../api/v1alpha1.js';
+import { caKey, passwordKey, uriKey, usernameKey, type SecretKey } from '../api/secret-refs.js';
 import { CONSUMER_GROUPS, topicsForConsumer, type ComponentName } from '../../core/domain.js';
 import { ENV, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
 import { DEFAULTS, type ComponentSettings } from './defaults.js';
@@ -25,15 +26,15 @@ import { CONFIG_HASH_ANNOTATION, componentLabels, deploymentName, selectorLabels
 const WORKLOAD_UID = 10001;
 const KAFKA_CA_DIR = '/etc/mobileforge/kafka-ca';
 
-const secretEnv = (name: string, secret: string, key: string): V1EnvVar => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
+const secretEnv = (name: string, ref: SecretKey): V1EnvVar => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
 const plainEnv = (name: string, value: string | number | boolean): V1EnvVar => ({ name, value: String(value) });
 
 export function postgresEnv(spec: SyncPipelineSpec): V1EnvVar[] {
   const pg = spec.postgres;
   const creds = pg.credentialsSecretRef;
   return [
-    secretEnv(ENV.postgresUsername, creds.name, creds.usernameKey ?? 'username'),
-    secretEnv(ENV.postgresPassword, creds.name, creds.passwordKey ?? 'password'),
+    secretEnv(ENV.postgresUsername, usernameKey(creds)),
+    secretEnv(ENV.postgresPassword, passwordKey(creds)),
     plainEnv(ENV.postgresHost, pg.host),
     plainEnv(ENV.postgresPort, pg.port ?? DEFAULTS.postgresPort),
     plainEnv(ENV.postgresDatabase, pg.database ?? DEFAULTS.postgresDatabase),
@@ -53,8 +54,8 @@ function kafkaEnv(spec: SyncPipelineSpec): V1EnvVar[] {
     const c = k.sasl.credentialsSecretRef;
     env.push(
       plainEnv(ENV.kafkaSaslMechanism, k.sasl.mechanism),
-      secretEnv(ENV.kafkaSaslUsername, c.name, c.usernameKey ?? 'username'),
-      secretEnv(ENV.kafkaSaslPassword, c.name, c.passwordKey ?? 'password'),
+      secretEnv(ENV.kafkaSaslUsername, usernameKey(c)),
+      secretEnv(ENV.kafkaSaslPassword, passwordKey(c)),
     );
   }
   return env;
@@ -63,10 +64,10 @@ function kafkaEnv(spec: SyncPipelineSpec): V1EnvVar[] {
 export function mongoEnv(spec: SyncPipelineSpec): V1EnvVar[] {
   const m = spec.mongodb;
   const env: V1EnvVar[] = [];
-  if (m.uriSecretRef) env.push(secretEnv(ENV.mongoUri, m.uriSecretRef.name, m.uriSecretRef.key ?? 'uri'));
+  if (m.uriSecretRef) env.push(secretEnv(ENV.mongoUri, uriKey(m.uriSecretRef)));
   if (m.credentialsSecretRef) {
     const c = m.credentialsSecretRef;
-    env.push(secretEnv(ENV.mongoUsername, c.name, c.usernameKey ?? 'username'), secretEnv(ENV.mongoPassword, c.name, c.passwordKey ?? 'password'));
+    env.push(secretEnv(ENV.mongoUsername, usernameKey(c)), secretEnv(ENV.mongoPassword, passwordKey(c)));
   }
   if (m.host) env.push(plainEnv(ENV.mongoHost, m.host), plainEnv(ENV.mongoPort, m.port ?? DEFAULTS.mongoPort));
   env.push(
@@ -130,7 +131,7 @@ function podSpec(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V1Pod
   const ca = spec.kafka.tls?.enabled ? spec.kafka.tls.caSecretRef : undefined;
   if (ca) {
     mounts.push({ name: 'kafka-ca', mountPath: KAFKA_CA_DIR, readOnly: true });
-    volumes.push({ name: 'kafka-ca', secret: { secretName: ca.name, items: [{ key: ca.key ?? 'ca.crt', path: 'ca.crt' }] } });
+    volumes.push({ name: 'kafka-ca', secret: { secretName: ca.name, items: [{ key: caKey(ca).key, path: 'ca.crt' }] } });
   }
   const container: V1Container = {
     name: c === 'producer' ? 'producer' : 'consumer',

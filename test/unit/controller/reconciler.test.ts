@@ -1,0 +1,200 @@
+// The reconciler's decisions with its I/O faked through ReconcilerDeps: an in-memory cache that
+// the fake writer updates as server-side apply would, and a Kafka admin that keeps topics in a
+// map. The integration suites prove the same against a real API server and Kafka; these pin
+// down the sequencing (gate, prune, error precedence, events) fast and without services.
+import { describe, expect, test } from '@jest/globals';
+import type * as k8s from '@kubernetes/client-node';
+import type { KafkaConfig } from 'kafkajs';
+import type { SyncPipeline, SyncPipelineStatus } from '../../../operator/api/v1alpha1.js';
+import type { ObjectRef } from '../../../operator/controller/cluster.js';
+import type { Capabilities } from '../../../operator/model/autoscaling.js';
+import { Reconciler, type ReconcilerCache, type ReconcilerWriter } from '../../../operator/controller/reconciler.js';
+import { TopicAdminPool, type TopicAdmin } from '../../../operator/controller/topic-admin.js';
+import type { TopicObservation } from '../../../operator/controller/status.js';
+import type { PipelineEvent } from '../../../operator/model/events.js';
+import type { DesiredTopic, PartitionCounts } from '../../../operator/model/topics.js';
+import type { TopicName } from '../../../core/domain.js';
+import { pipeline } from '../../support/fixtures.js';
+
+const key = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => `${apiVersion}|${kind}|${namespace ?? ''}|${name}`;
+
+class FakeCache implements ReconcilerCache {
+  readonly objects = new Map<string, k8s.KubernetesObject>();
+  put(o: k8s.KubernetesObject): void {
+    this.objects.set(key(o.apiVersion!, o.kind!, o.metadata?.namespace, o.metadata!.name!), o);
+  }
+  pipeline(namespace: string, name: string): SyncPipeline | undefined {
+    return this.get<k8s.KubernetesObject>('mobileforge.credeau.com/v1alpha1', 'MobileForgeSyncPipeline', name, namespace) as SyncPipeline | undefined;
+  }
+  get<T extends k8s.KubernetesObject>(apiVersion: string, kind: string, name: string, namespace?: string): T | undefined {
+    return this.objects.get(key(apiVersion, kind, namespace, name)) as T | undefined;
+  }
+  list<T extends k8s.KubernetesObject>(apiVersion: string, kind: string, namespace?: string): T[] {
+    return [...this.objects.values()].filter(
+      (o) => o.apiVersion === apiVersion && o.kind === kind && (!namespace || o.metadata?.namespace === namespace),
+    ) as T[];
+  }
+  secret(namespace: string, name: string): k8s.V1Secret | undefined {
+    return this.get<k8s.V1Secret>('v1', 'Secret', name, namespace);
+  }
+  configMap(namespace: string, name: string): k8s.V1ConfigMap | undefined {
+    return this.get<k8s.V1ConfigMap>('v1', 'ConfigMap', name, namespace);
+  }
+}
+
+/** Applies land in the cache (as the watch would deliver them); `refuse` makes the API server say no. */
+class FakeWriter implements ReconcilerWriter {
+  readonly applied: string[] = [];
+  readonly deleted: string[] = [];
+  readonly statuses: SyncPipelineStatus[] = [];
+  readonly events: PipelineEvent[] = [];
+  refuse = new Set<string>();
+  constructor(private readonly cache: FakeCache) {}
+  async apply<T extends k8s.KubernetesObject>(obj: T): Promise<T> {
+    if (this.refuse.has(obj.kind!)) throw new Error(`${obj.kind} is forbidden`);
+    this.applied.push(`${obj.kind}/${obj.metadata!.name}`);
+    this.cache.put(obj);
+    return obj;
+  }
+  async delete(ref: ObjectRef): Promise<void> {
+    this.deleted.push(`${ref.kind}/${ref.name}`);
+    this.cache.objects.delete(key(ref.apiVersion, ref.kind, ref.namespace, ref.name));
+  }
+  async writeStatus(p: SyncPipeline, status: SyncPipelineStatus): Promise<void> {
+    this.statuses.push(status);
+    this.cache.put({ ...p, status } as k8s.KubernetesObject);
+  }
+  async setFinalizers(p: SyncPipeline, finalizers: string[]): Promise<void> {
+    this.cache.put({ ...p, metadata: { ...p.metadata, finalizers } } as k8s.KubernetesObject);
+  }
+  async recordEvent(_p: SyncPipeline, e: PipelineEvent): Promise<void> {
+    this.events.push(e);
+  }
+}
+
+class FakeKafka implements TopicAdmin {
+  readonly topics = new Map<string, number>();
+  down = false;
+  async partitions(names: TopicName[]): Promise<PartitionCounts> {
+    if (this.down) throw new Error('Connection error: ECONNREFUSED');
+    return Object.fromEntries(names.filter((n) => this.topics.has(n)).map((n) => [n, this.topics.get(n)!]));
+  }
+  async ensure(topics: DesiredTopic[]): Promise<TopicObservation[]> {
+    if (this.down) throw new Error('Connection error: ECONNREFUSED');
+    for (const t of topics) this.topics.set(t.name, Math.max(this.topics.get(t.name) ?? 0, t.partitions));
+    return topics.map((t) => ({ name: t.name, partitions: this.topics.get(t.name)!, replicationFactor: t.replicationFactor, ready: true }));
+  }
+  async delete(names: TopicName[]): Promise<void> {
+    for (const n of names) this.topics.delete(n);
+  }
+  async close(): Promise<void> {}
+}
+
+function setup(p: SyncPipeline = pipeline({ dau: 60_000 }), caps: Capabilities = { keda: true }) {
+  const cache = new FakeCache();
+  cache.put(p as unknown as k8s.KubernetesObject);
+  for (const name of ['pg-creds', 'mongo-creds']) cache.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'sync' } });
+  const writer = new FakeWriter(cache);
+  const kafka = new FakeKafka();
+  const configs: KafkaConfig[] = [];
+  const reconciler = new Reconciler({
+    cache,
+    client: writer,
+    topics: new TopicAdminPool((c) => (configs.push(c), kafka)),
+    secrets: { values: async () => undefined },
+    capabilities: () => caps,
+    now: () => new Date('2026-01-01T00:00:00Z'),
+    pendingRequeueMs: 1234,
+  });
+  const current = () => cache.pipeline('sync', p.metadata.name)!;
+  const condition = (type: string) => current().status?.conditions?.find((c) => c.type === type);
+  const succeedMigration = () => {
+    const job = cache.list<k8s.V1Job>('batch/v1', 'Job', 'sync')[0]!;
+    cache.put({ ...job, status: { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } } as k8s.KubernetesObject);
+  };
+  return { cache, writer, kafka, reconciler, current, condition, succeedMigration };
+}
+
+describe('Reconciler with fake I/O', () => {
+  test('first reconcile: the migration Job gates the Deployments; topics are created; not Ready, requeued', async () => {
+    const { writer, kafka, reconciler, condition } = setup();
+    const result = await reconciler.reconcile('sync', 'test');
+    expect(writer.applied.filter((a) => a.startsWith('Job/'))).toHaveLength(1);
+    expect(writer.applied.some((a) => a.startsWith('Deployment/'))).toBe(false);
+    expect(writer.applied.some((a) => a.startsWith('CronJob/'))).toBe(false);
+    expect(writer.applied.some((a) => a.startsWith('HorizontalPodAutoscaler/'))).toBe(true);
+    expect([...kafka.topics.keys()].sort()).toEqual(['apps_and_device_batched', 'call_logs_batched', 'contacts_batched', 'events_log', 'sms_batched']);
+    expect(condition('Migration')?.reason).toBe('MigrationPending');
+    expect(condition('Ready')?.status).toBe('False');
+    expect(result).toEqual({ requeueAfterMs: 1234 });
+    expect(writer.events.map((e) => e.reason)).toEqual(['Created', 'TopicReady', 'TopicReady', 'TopicReady', 'TopicReady', 'TopicReady']);
+  });
+
+  test('once the Job succeeds the Deployments and the CronJob follow, with one MigrationSucceeded event', async () => {
+    const { writer, reconciler, succeedMigration, condition } = setup();
+    await reconciler.reconcile('sync', 'test');
+    succeedMigration();
+    writer.events.length = 0;
+    await reconciler.reconcile('sync', 'test');
+    expect(writer.applied.filter((a) => a.startsWith('Deployment/'))).toHaveLength(4);
+    expect(writer.applied.filter((a) => a.startsWith('CronJob/'))).toHaveLength(1);
+    expect(condition('Migration')?.status).toBe('True');
+    expect(writer.events.filter((e) => e.reason === 'MigrationSucceeded')).toHaveLength(1);
+    writer.events.length = 0;
+    await reconciler.reconcile('sync', 'test');
+    expect(writer.events).toEqual([]);
+  });
+
+  test('converged: a second reconcile writes nothing at all', async () => {
+    const { writer, reconciler, succeedMigration } = setup();
+    await reconciler.reconcile('sync', 'test');
+    succeedMigration();
+    await reconciler.reconcile('sync', 'test');
+    await reconciler.reconcile('sync', 'test');
+    const writes = [writer.applied.length, writer.deleted.length, writer.statuses.length, writer.events.length];
+    await reconciler.reconcile('sync', 'test');
+    expect([writer.applied.length, writer.deleted.length, writer.statuses.length, writer.events.length]).toEqual(writes);
+  });
+
+  test('India prunes the contacts and call-log KafkaTopics the other region had, and nothing else', async () => {
+    const strimzi = pipeline({ dau: 60_000, kafka: { bootstrapServers: ['kafka:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'main' } } });
+    const { cache, writer, reconciler, current } = setup(strimzi, { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1' });
+    await reconciler.reconcile('sync', 'test');
+    expect(writer.applied.filter((a) => a.startsWith('KafkaTopic/'))).toHaveLength(5);
+    // someone else's KafkaTopic in the namespace: no instance label, no owner
+    cache.put({ apiVersion: 'kafka.strimzi.io/v1', kind: 'KafkaTopic', metadata: { name: 'other-team', namespace: 'sync' } });
+    cache.put({ ...current(), spec: { ...current().spec, region: 'india' } } as unknown as k8s.KubernetesObject);
+    await reconciler.reconcile('sync', 'test');
+    expect(writer.deleted.sort()).toEqual(['KafkaTopic/test-call-logs-batched', 'KafkaTopic/test-contacts-batched']);
+    expect(writer.events.find((e) => e.reason === 'Pruned')?.message).toMatch(/KafkaTopic\/test-call-logs-batched/);
+  });
+
+  test('an apply the API server refuses: ApplyFailed condition and event, topics not touched, error thrown for backoff', async () => {
+    const { writer, kafka, reconciler, condition } = setup();
+    writer.refuse.add('Service');
+    await expect(reconciler.reconcile('sync', 'test')).rejects.toThrow(/Service\/sync\/test-producer: Service is forbidden/);
+    expect(condition('Ready')?.reason).toBe('ApplyFailed');
+    expect(writer.events.filter((e) => e.reason === 'ApplyFailed').length).toBeGreaterThan(0);
+    expect(kafka.topics.size).toBe(0);
+  });
+
+  test('Kafka unreachable: KafkaUnreachable wins over later failures, and the admin client is evicted', async () => {
+    const { writer, kafka, reconciler, condition } = setup();
+    kafka.down = true;
+    writer.refuse.add('Service');
+    await expect(reconciler.reconcile('sync', 'test')).rejects.toThrow(/cannot read topics: Connection error/);
+    expect(condition('Ready')?.reason).toBe('KafkaUnreachable');
+  });
+
+  test('a missing pipeline is a no-op; a paused one records Paused once and then writes nothing', async () => {
+    const { cache, writer, reconciler, current } = setup();
+    expect(await reconciler.reconcile('sync', 'absent')).toEqual({});
+    cache.put({ ...current(), spec: { ...current().spec, paused: true } } as unknown as k8s.KubernetesObject);
+    await reconciler.reconcile('sync', 'test');
+    expect(writer.statuses).toHaveLength(1);
+    expect(current().status?.conditions?.find((c) => c.type === 'Paused')?.status).toBe('True');
+    await reconciler.reconcile('sync', 'test');
+    expect(writer.statuses).toHaveLength(1);
+    expect(writer.applied).toEqual([]);
+  });
+});
