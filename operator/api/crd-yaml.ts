@@ -12,6 +12,6 @@ export const CRD_COPIES = [
 ];
 
 export function crdYaml(): string {
-  const header = '# Generated from operator/api/v1alpha1.ts by `npm run generate:crd`. Do not edit by hand.\n';
+  const header = '# Generated from operator/api/v1alpha1.ts by `npm run generate`. Do not edit by hand.\n';
   return header + stringify(buildCrd(), { lineWidth: 0, aliasDuplicateObjects: false });
 }

@@ -45,7 +45,7 @@ export function referenceMarkdown(): string {
   return [
     '# MobileForgeSyncPipeline v1alpha1: field reference',
     '',
-    'Generated from `operator/api/v1alpha1.ts` by `npm run generate:crd`; do not edit. The same',
+    'Generated from `operator/api/v1alpha1.ts` by `npm run generate`; do not edit. The same',
     'text is what `kubectl explain syncpipeline.spec...` prints. Concepts and examples: [api.md](api.md).',
     '',
     '| field | type | required | description |',

@@ -1,6 +1,6 @@
 // MobileForgeSyncPipeline v1alpha1: the one source of truth for the API. The TypeScript types
 // are derived from this schema (Static<>), and crds/ is generated from it
-// (`npm run generate:crd`; a test fails when the committed YAML is stale).
+// (`npm run generate`; a test fails when the committed YAML is stale).
 //
 // Schema defaults are deliberately absent: a default the API server writes into the spec
 // shows up as drift in Argo CD. Defaults are applied by the model (operator/model/defaults.ts)

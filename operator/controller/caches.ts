@@ -7,35 +7,7 @@ import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, KIND, PLURAL, type SyncPipeline } from '../api/v1alpha1.js';
 import { MANAGED_BY } from '../model/naming.js';
-import type { Capabilities } from '../model/autoscaling.js';
-
-export interface KindInfo {
-  apiVersion: string;
-  kind: string;
-  plural: string;
-}
-
-/** Every kind of child object, in apply order (dependencies first). */
-export function ownedKinds(caps: Capabilities): KindInfo[] {
-  return [
-    { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts' },
-    ...(caps.kafkaTopicApiVersion ? [{ apiVersion: caps.kafkaTopicApiVersion, kind: 'KafkaTopic', plural: 'kafkatopics' }] : []),
-    { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs' },
-    { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' },
-    { apiVersion: 'batch/v1', kind: 'CronJob', plural: 'cronjobs' },
-    { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
-    { apiVersion: 'v1', kind: 'Service', plural: 'services' },
-    { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses' },
-    { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers' },
-    ...(caps.keda
-      ? [
-          { apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication', plural: 'triggerauthentications' },
-          { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', plural: 'scaledobjects' },
-        ]
-      : []),
-    ...(caps.podMonitor ? [{ apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', plural: 'podmonitors' }] : []),
-  ];
-}
+import type { KindInfo } from '../model/owned-kinds.js';
 
 export const PIPELINE_KIND: KindInfo = { apiVersion: API_VERSION, kind: KIND, plural: PLURAL };
 const SECRET_KIND: KindInfo = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' };

@@ -12,8 +12,7 @@ import { configHash } from '../model/references.js';
 import { render, type RenderResult } from '../model/render.js';
 import type { PartitionCounts } from '../model/topics.js';
 import { TOPICS, COMPONENTS, type ComponentName, type TopicName } from '../../core/domain.js';
-import type { KindInfo } from './caches.js';
-import { ownedKinds } from './caches.js';
+import { ownedKinds, type KindInfo } from '../model/owned-kinds.js';
 import { apiErrorMessage, describeRef, refOf, type ObjectRef } from './cluster.js';
 import { contentHash, needsApply, withAppliedHash } from './diff.js';
 import {

@@ -1,23 +1,19 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { CRD_COPIES, CRD_FILE, crdYaml } from '../../../operator/api/crd-yaml.js';
+import { relative } from 'node:path';
+import { GENERATED_FILES } from '../../../operator/cli/generated-files.js';
+import { packageRoot } from '../../../operator/util/repo-root.js';
 import { buildCrd } from '../../../operator/api/crd.js';
-import { referenceMarkdown, REFERENCE_FILE } from '../../../operator/api/reference.js';
 
 type Schema = { description?: string; properties?: Record<string, Schema>; items?: Schema; additionalProperties?: Schema | boolean; default?: unknown };
 
 describe('the CRD', () => {
-  test('the committed crds/ YAML is what the TypeScript schema generates (run `npm run generate:crd`)', () => {
-    expect(readFileSync(CRD_FILE, 'utf8')).toBe(crdYaml());
-  });
-
-  test.each(CRD_COPIES)('the copy at %s is identical to crds/ (Helm chart, kustomize base)', (copy) => {
-    expect(readFileSync(copy, 'utf8')).toBe(crdYaml());
-  });
-
-  test('the committed docs/api-reference.md is what the schema generates', () => {
-    expect(readFileSync(REFERENCE_FILE, 'utf8')).toBe(referenceMarkdown());
-  });
+  test.each(GENERATED_FILES.map((f) => [relative(packageRoot(), f.path), f] as const))(
+    'the committed %s is what the sources generate (run `npm run generate`)',
+    (_name, f) => {
+      expect(readFileSync(f.path, 'utf8')).toBe(f.content());
+    },
+  );
 
   test('names, scope, short name, category and status subresource', () => {
     const crd = buildCrd();

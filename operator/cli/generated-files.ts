@@ -1,0 +1,45 @@
+// Every file generated from the TypeScript sources, with its content: `npm run generate`
+// writes them, and a unit test fails when a committed one is stale.
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { crdYaml, CRD_COPIES, CRD_FILE } from '../api/crd-yaml.js';
+import { referenceMarkdown, REFERENCE_FILE } from '../api/reference.js';
+import { operatorRules } from '../model/rbac.js';
+import { packageRoot } from '../util/repo-root.js';
+
+export interface GeneratedFile {
+  path: string;
+  content: () => string;
+}
+
+const yaml = (v: unknown) => stringify(v, { lineWidth: 0, aliasDuplicateObjects: false });
+
+function roleYaml(): string {
+  return (
+    '# Generated from operator/model/rbac.ts by `npm run generate`. Do not edit by hand.\n' +
+    '# Least-privilege permissions of the MobileForge operator, derived from the kinds it manages.\n' +
+    yaml({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'mobileforge-operator', labels: { 'app.kubernetes.io/name': 'mobileforge-operator', 'app.kubernetes.io/part-of': 'mobileforge-sync' } },
+      rules: operatorRules(),
+    })
+  );
+}
+
+/** The chart's copy of the rules, as a named template its Role or ClusterRole includes. */
+function chartRulesTemplate(): string {
+  return (
+    '{{/* Generated from operator/model/rbac.ts by `npm run generate`. Do not edit by hand. */}}\n' +
+    '{{- define "mfo.rules" -}}\n' +
+    yaml(operatorRules()).trimEnd() +
+    '\n{{- end -}}\n'
+  );
+}
+
+export const GENERATED_FILES: GeneratedFile[] = [
+  ...[CRD_FILE, ...CRD_COPIES].map((path) => ({ path, content: crdYaml })),
+  { path: REFERENCE_FILE, content: referenceMarkdown },
+  { path: join(packageRoot(), 'config', 'rbac', 'role.yaml'), content: roleYaml },
+  { path: join(packageRoot(), 'charts', 'mobileforge-operator', 'templates', '_rules.tpl'), content: chartRulesTemplate },
+];
