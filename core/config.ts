@@ -1,8 +1,9 @@
 // Reading workload configuration from the environment: every error names the variable.
 import { readFileSync } from 'node:fs';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
+import type { MongoClientOptions } from 'mongodb';
 import type pg from 'pg';
-import { ENV } from './env-contract.js';
+import { ENV, ENV_DEFAULTS } from './env-contract.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -61,10 +62,10 @@ export class EnvReader {
 }
 
 export function postgresConfig(r: EnvReader, databaseVar: string = ENV.postgresDatabase): pg.PoolConfig {
-  const sslmode = r.oneOf(ENV.postgresSslMode, ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const, 'prefer');
+  const sslmode = r.oneOf(ENV.postgresSslMode, ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const, ENV_DEFAULTS.postgresSslMode);
   return {
     host: r.required(ENV.postgresHost),
-    port: r.int(ENV.postgresPort, 5432, 1, 65535),
+    port: r.int(ENV.postgresPort, ENV_DEFAULTS.postgresPort, 1, 65535),
     user: r.required(ENV.postgresUsername),
     password: r.required(ENV.postgresPassword),
     database: r.required(databaseVar),
@@ -92,4 +93,38 @@ export function kafkaConfig(r: EnvReader, clientId: string): KafkaConfig {
     cfg.sasl = { mechanism, username: r.required(ENV.kafkaSaslUsername), password: r.required(ENV.kafkaSaslPassword) } as SASLOptions;
   }
   return cfg;
+}
+
+export interface MongoSettings {
+  mongoUri: string;
+  mongoDatabase: string;
+  mongoOptions: MongoClientOptions;
+}
+
+/** The MongoDB connection: DI_MONGODB_URI, or host, port and optional credentials; pool and timeouts. */
+export function mongoSettings(r: EnvReader): MongoSettings {
+  let mongoUri = r.optional(ENV.mongoUri, '');
+  if (!mongoUri) {
+    const host = r.required(ENV.mongoHost);
+    const port = r.int(ENV.mongoPort, ENV_DEFAULTS.mongoPort, 1, 65535);
+    const user = r.optional(ENV.mongoUsername, '');
+    const auth = user ? `${encodeURIComponent(user)}:${encodeURIComponent(r.required(ENV.mongoPassword))}@` : '';
+    mongoUri = `mongodb://${auth}${host}:${port}/`;
+  }
+  const minPool = r.int(ENV.mongoMinPoolSize, ENV_DEFAULTS.mongoMinPoolSize, 0);
+  const maxPool = r.int(ENV.mongoMaxPoolSize, ENV_DEFAULTS.mongoMaxPoolSize, 1);
+  if (minPool > maxPool) throw new ConfigError(`${ENV.mongoMinPoolSize} (${minPool}) must not exceed ${ENV.mongoMaxPoolSize} (${maxPool})`);
+  return {
+    mongoUri,
+    mongoDatabase: r.optional(ENV.mongoDatabase, ENV_DEFAULTS.mongoDatabase),
+    mongoOptions: {
+      minPoolSize: minPool,
+      maxPoolSize: maxPool,
+      serverSelectionTimeoutMS: r.int(ENV.mongoServerSelectionTimeoutMs, ENV_DEFAULTS.mongoServerSelectionTimeoutMs, 1),
+      connectTimeoutMS: r.int(ENV.mongoConnectTimeoutMs, ENV_DEFAULTS.mongoConnectTimeoutMs, 1),
+      socketTimeoutMS: r.int(ENV.mongoSocketTimeoutMs, ENV_DEFAULTS.mongoSocketTimeoutMs, 0),
+      retryWrites: r.bool(ENV.mongoRetryWrites, ENV_DEFAULTS.mongoRetryWrites),
+      waitQueueTimeoutMS: r.int(ENV.mongoWaitQueueTimeoutMs, ENV_DEFAULTS.mongoWaitQueueTimeoutMs, 0),
+    },
+  };
 }

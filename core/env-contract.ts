@@ -1,7 +1,8 @@
-// The environment variables through which the operator configures the workload images.
-// The DI_* names and ENABLED_TOPICS / KAFKA_CONSUMER_GROUP are the seed document's; the rest
-// are optional additions documented in docs/api.md. One list, used by the operator's model
-// when it renders pods and by the workloads when they read their configuration.
+// The environment contract between the operator and the workload image: every variable's name
+// and, where it has one, its default. The operator's model renders these names with these
+// defaults, and the workloads read the same names and fall back to the same defaults, so the
+// two cannot disagree. The DI_* names and ENABLED_TOPICS / KAFKA_CONSUMER_GROUP are the seed
+// document's; the rest are optional additions documented in docs/api.md.
 export const ENV = {
   postgresUsername: 'DI_POSTGRES_USERNAME',
   postgresPassword: 'DI_POSTGRES_PASSWORD',
@@ -38,3 +39,34 @@ export const ENV = {
 
 /** Port every workload's HTTP server (API, health, metrics) listens on; the seed's 8000. */
 export const WORKLOAD_HTTP_PORT = 8000;
+
+/** What an unset variable means, on both sides of the contract. */
+export const ENV_DEFAULTS = {
+  postgresPort: 5432,
+  postgresDatabase: 'api_insights_db',
+  postgresSyncDatabase: 'sync_db',
+  postgresSslMode: 'prefer',
+  mongoPort: 27017,
+  mongoDatabase: 'sync_db',
+  mongoMaxPoolSize: 100,
+  mongoMinPoolSize: 10,
+  mongoServerSelectionTimeoutMs: 15000,
+  mongoConnectTimeoutMs: 10000,
+  mongoSocketTimeoutMs: 10000,
+  mongoRetryWrites: true,
+  mongoWaitQueueTimeoutMs: 2000,
+} as const;
+
+/** Variables of the database jobs (`migrate`, `partitions`: workloads/jobs/). */
+export const JOB_ENV = {
+  migrateDaysAhead: 'MIGRATE_DAYS_AHEAD',
+  partitionDaysAhead: 'PARTITION_DAYS_AHEAD',
+  partitionRetentionDays: 'PARTITION_RETENTION_DAYS',
+} as const;
+
+export const JOB_DEFAULTS = {
+  /** Daily partitions created ahead of today. */
+  daysAhead: 10,
+  /** Daily partitions older than this are dropped. */
+  retentionDays: 90,
+} as const;

@@ -1,17 +1,13 @@
 // Consumer configuration: the seed's variables (ENABLED_TOPICS, KAFKA_CONSUMER_GROUP,
 // DI_KAFKA_BROKER_ENDPOINT, DI_POSTGRES_*, every DI_MONGODB_* knob) plus PORT and LOG_LEVEL.
-import type { MongoClientOptions } from 'mongodb';
 import { SOURCES, type Source } from '../../core/domain.js';
-import { ConfigError, type EnvReader } from '../../core/config.js';
-import { ENV } from '../../core/env-contract.js';
+import { ConfigError, mongoSettings, type EnvReader, type MongoSettings } from '../../core/config.js';
+import { ENV, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
 
-export interface ConsumerSettings {
+export interface ConsumerSettings extends MongoSettings {
   topics: string[];
   group: string;
   port: number;
-  mongoUri: string;
-  mongoDatabase: string;
-  mongoOptions: MongoClientOptions;
   enabledSources: Set<Source> | 'all';
 }
 
@@ -33,32 +29,11 @@ export function consumerSettings(r: EnvReader): ConsumerSettings {
     if (bad.length) throw new ConfigError(`${ENV.mongoEnabledSources} has unknown sources: ${bad.join(', ')} (known: *, ${SOURCES.join(', ')})`);
     enabledSources = new Set(sourcesRaw as Source[]);
   }
-  let mongoUri = r.optional(ENV.mongoUri, '');
-  if (!mongoUri) {
-    const host = r.required(ENV.mongoHost);
-    const port = r.int(ENV.mongoPort, 27017, 1, 65535);
-    const user = r.optional(ENV.mongoUsername, '');
-    const auth = user ? `${encodeURIComponent(user)}:${encodeURIComponent(r.required(ENV.mongoPassword))}@` : '';
-    mongoUri = `mongodb://${auth}${host}:${port}/`;
-  }
-  const minPool = r.int(ENV.mongoMinPoolSize, 10, 0);
-  const maxPool = r.int(ENV.mongoMaxPoolSize, 100, 1);
-  if (minPool > maxPool) throw new ConfigError(`${ENV.mongoMinPoolSize} (${minPool}) must not exceed ${ENV.mongoMaxPoolSize} (${maxPool})`);
   return {
     topics,
     group: r.required(ENV.consumerGroup),
-    port: r.int(ENV.port, 8000, 0, 65535),
-    mongoUri,
-    mongoDatabase: r.optional(ENV.mongoDatabase, 'sync_db'),
+    port: r.int(ENV.port, WORKLOAD_HTTP_PORT, 0, 65535),
+    ...mongoSettings(r),
     enabledSources,
-    mongoOptions: {
-      minPoolSize: minPool,
-      maxPoolSize: maxPool,
-      serverSelectionTimeoutMS: r.int(ENV.mongoServerSelectionTimeoutMs, 15000, 1),
-      connectTimeoutMS: r.int(ENV.mongoConnectTimeoutMs, 10000, 1),
-      socketTimeoutMS: r.int(ENV.mongoSocketTimeoutMs, 10000, 0),
-      retryWrites: r.bool(ENV.mongoRetryWrites, true),
-      waitQueueTimeoutMS: r.int(ENV.mongoWaitQueueTimeoutMs, 2000, 0),
-    },
   };
 }

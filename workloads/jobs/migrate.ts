@@ -8,7 +8,7 @@ import { ENV } from '../../core/env-contract.js';
 import { migrateInsights } from '../../core/insights-schema.js';
 import { createLogger, parseLogLevel } from '../../core/log.js';
 import { migrateMongo, migrateSync } from '../../core/sync-schema.js';
-import { consumerSettings } from '../consumer/settings.js';
+import { migrateSettings } from './settings.js';
 import { errorMessage } from '../../core/errors.js';
 
 async function main(): Promise<void> {
@@ -17,20 +17,19 @@ async function main(): Promise<void> {
     process.stdout.write('migrate: creates the PostgreSQL tables and partitions and the MongoDB collections and indexes; idempotent.\n');
     return;
   }
-  const r = new EnvReader({ [ENV.enabledTopics]: 'unused', [ENV.consumerGroup]: 'unused', ...process.env });
+  const r = new EnvReader();
   try {
-    const days = r.int('MIGRATE_DAYS_AHEAD', 10, 0, 365);
+    const s = migrateSettings(r);
     for (const [name, dbVar, migrate] of [
       ['insights', ENV.postgresDatabase, migrateInsights],
       ['sync', ENV.postgresSyncDatabase, migrateSync],
     ] as const) {
       const client = new pg.Client(postgresConfig(r, dbVar));
       await client.connect();
-      await migrate(client, new Date(), days);
+      await migrate(client, new Date(), s.daysAhead);
       await client.end();
       log.info('postgres migrated', { database: name });
     }
-    const s = consumerSettings(r);
     const mongo = new MongoClient(s.mongoUri, s.mongoOptions);
     await mongo.connect();
     await migrateMongo(mongo.db(s.mongoDatabase));

@@ -8,6 +8,7 @@ import { ENV } from '../../core/env-contract.js';
 import { maintainPartitions } from '../../core/partitions.js';
 import { createLogger, parseLogLevel } from '../../core/log.js';
 import { errorMessage } from '../../core/errors.js';
+import { partitionsSettings } from './settings.js';
 
 async function main(): Promise<void> {
   const log = createLogger('partitions', parseLogLevel(process.env[ENV.logLevel]));
@@ -17,15 +18,14 @@ async function main(): Promise<void> {
   }
   const r = new EnvReader();
   try {
-    const ahead = r.int('PARTITION_DAYS_AHEAD', 10, 0, 365);
-    const retention = r.int('PARTITION_RETENTION_DAYS', 90, 1, 3650);
+    const { daysAhead, retentionDays } = partitionsSettings(r);
     for (const [dbVar, tables] of [
       [ENV.postgresDatabase, ['usage', 'unauthorized_requests']],
       [ENV.postgresSyncDatabase, ['sync_events_log']],
     ] as const) {
       const client = new pg.Client(postgresConfig(r, dbVar));
       await client.connect();
-      const result = await maintainPartitions(client, tables, new Date(), ahead, retention);
+      const result = await maintainPartitions(client, tables, new Date(), daysAhead, retentionDays);
       await client.end();
       log.info('partitions maintained', { database: dbVar, ...result });
     }
