@@ -1,7 +1,8 @@
-// Every write the operator makes to the API server goes through here: server-side apply with
+// Every write the reconciler makes to the API server goes through here: server-side apply with
 // the operator's field manager and an explicit patch type (client-node defaults to strategic
 // merge, which custom resources reject), deletes, status, finalizers and Events. Counting them
-// here is what lets tests assert that an idle operator writes nothing.
+// here is what lets tests assert that an idle operator writes nothing. (The leader elector's
+// Lease renewals are the one other write; they go through leader-election.ts.)
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type SyncPipeline, type SyncPipelineStatus } from '../api/v1alpha1.js';
 import { FIELD_MANAGER } from '../model/naming.js';

@@ -295,19 +295,20 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
     ];
   }
 
-  const previousWithoutPause = o.paused ? previous : undefined;
+  // While paused nothing is observed: the counts and topics last reported stand.
+  const keptWhilePaused = o.paused ? previous : undefined;
   return {
     observedGeneration: o.paused ? (previous?.observedGeneration ?? o.generation) : o.generation,
     tier: o.render.sizing.extrapolated ? `${o.render.sizing.tier} (extrapolated)` : o.render.sizing.tier,
-    producers: previousWithoutPause?.producers ?? `${counts.producer.ready}/${counts.producer.desired}`,
-    consumers: previousWithoutPause?.consumers ?? `${sum(CONSUMERS, 'ready')}/${sum(CONSUMERS, 'desired')}`,
+    producers: keptWhilePaused?.producers ?? `${counts.producer.ready}/${counts.producer.desired}`,
+    consumers: keptWhilePaused?.consumers ?? `${sum(CONSUMERS, 'ready')}/${sum(CONSUMERS, 'desired')}`,
     autoscalingEngine: o.render.engine,
-    components: previousWithoutPause?.components ?? counts,
+    components: keptWhilePaused?.components ?? counts,
     ...(o.paused
       ? pick(previous, 'migration', 'partitionMaintenance')
       : { migration: o.migration, ...(o.partitionMaintenance ? { partitionMaintenance: o.partitionMaintenance } : {}) }),
     topics:
-      previousWithoutPause?.topics ??
+      keptWhilePaused?.topics ??
       o.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions,

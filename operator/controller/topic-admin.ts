@@ -2,6 +2,7 @@
 // the Kafka admin API (kafkajs). It never decreases partitions (Kafka cannot) and never
 // changes the replication factor of an existing topic (that needs a reassignment); both are
 // reported in status instead.
+import { createHash } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
 import { caKey, passwordKey, usernameKey } from '../api/secret-refs.js';
@@ -122,13 +123,20 @@ class KafkaTopicAdmin implements TopicAdmin {
   }
 }
 
+/** A digest of the cluster configuration: the SASL password and CA are not kept as Map keys. */
+function poolKey(config: KafkaConfig): string {
+  return createHash('sha256')
+    .update(JSON.stringify([config.brokers, config.ssl, config.sasl]))
+    .digest('hex');
+}
+
 /** One admin client per distinct cluster configuration, reused across reconciles. */
 export class TopicAdminPool {
   private readonly admins = new Map<string, TopicAdmin>();
   constructor(private readonly factory: (config: KafkaConfig) => TopicAdmin = (c) => new KafkaTopicAdmin(c)) {}
 
   for(config: KafkaConfig): TopicAdmin {
-    const key = JSON.stringify([config.brokers, config.ssl, config.sasl]);
+    const key = poolKey(config);
     let admin = this.admins.get(key);
     if (!admin) {
       admin = this.factory(config);
@@ -139,7 +147,7 @@ export class TopicAdminPool {
 
   /** Drops a client after a failure, so the next reconcile reconnects. */
   async evict(config: KafkaConfig): Promise<void> {
-    const key = JSON.stringify([config.brokers, config.ssl, config.sasl]);
+    const key = poolKey(config);
     await this.admins.get(key)?.close();
     this.admins.delete(key);
   }

@@ -3,6 +3,7 @@
 // report drift). Pure: the same spec always gives the same settings.
 import { componentOverrides, type ComponentOverrides, type Environment, type SyncPipelineSpec, type AutoscalingEngine } from '../api/v1alpha1.js';
 import type { ComponentName, TopicName } from '../../core/domain.js';
+import { ENV_DEFAULTS, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
 import type { Range, Sizing } from './ladder.js';
 import { podResourcesFor, type PodResources } from './profile.js';
 import { canonicalQuantity } from './quantity.js';
@@ -16,20 +17,8 @@ const DEFAULT_LAG_THRESHOLDS: Readonly<Record<TopicName, number>> = {
 };
 
 export const DEFAULTS = {
-  postgresPort: 5432,
-  postgresDatabase: 'api_insights_db',
-  postgresSyncDatabase: 'sync_db',
-  postgresSslMode: 'prefer',
-  mongoPort: 27017,
-  mongoDatabase: 'sync_db',
-  mongoMaxPoolSize: 100,
-  mongoMinPoolSize: 10,
-  mongoServerSelectionTimeoutMs: 15000,
-  mongoConnectTimeoutMs: 10000,
-  mongoSocketTimeoutMs: 10000,
-  mongoRetryWrites: true,
-  mongoWaitQueueTimeoutMs: 2000,
-  servicePort: 8000,
+  ...ENV_DEFAULTS,
+  servicePort: WORKLOAD_HTTP_PORT,
   targetUtilization: 50,
   pollingIntervalSeconds: 30,
   cooldownPeriodSeconds: 300,

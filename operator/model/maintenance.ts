@@ -7,7 +7,7 @@
 // run again. The reconciler rolls workloads out only once the current Job has succeeded.
 import type { V1CronJob, V1EnvVar, V1Job, V1JobSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { DEFAULT_MAINTENANCE_SCHEDULE, type SyncPipeline } from '../api/v1alpha1.js';
-import { ENV } from '../../core/env-contract.js';
+import { ENV, JOB_DEFAULTS, JOB_ENV } from '../../core/env-contract.js';
 import { DEFAULTS } from './defaults.js';
 import { stableHash } from './hash.js';
 import { childMeta } from './metadata.js';
@@ -16,17 +16,10 @@ import type { PodResources } from './profile.js';
 import { canonicalQuantity } from './quantity.js';
 import { containerSecurityContext, mongoEnv, podSecurityContext, postgresEnv, TMP_MOUNT, TMP_VOLUME } from './workloads.js';
 
-/** Variables of the `migrate` and `partitions` commands (workloads/consumer/*.ts). */
-const JOB_ENV = {
-  migrateDaysAhead: 'MIGRATE_DAYS_AHEAD',
-  partitionDaysAhead: 'PARTITION_DAYS_AHEAD',
-  partitionRetentionDays: 'PARTITION_RETENTION_DAYS',
-} as const;
-
 const MAINTENANCE_DEFAULTS = {
   schedule: DEFAULT_MAINTENANCE_SCHEDULE,
-  partitionDaysAhead: 10,
-  partitionRetentionDays: 90,
+  partitionDaysAhead: JOB_DEFAULTS.daysAhead,
+  partitionRetentionDays: JOB_DEFAULTS.retentionDays,
   // DDL and index builds: little CPU, bounded memory, whatever the environment.
   resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } } satisfies PodResources,
   /** Pod retries before the migration is reported Failed. */
