@@ -1,6 +1,6 @@
 // Domain facts shared by the operator's model and the workloads: the data sources the SDK
 // syncs, the Kafka topic each lands on, and which consumer group reads it. The values are the
-// seed deployment document's (docs/api.md cites it); everything else derives from this table.
+// seed deployment document's (docs/domain.md#the-reference-deployment); everything else derives from this table.
 
 export const SOURCES = ['sms', 'events', 'apps_and_device', 'contacts', 'call_logs'] as const;
 export type Source = (typeof SOURCES)[number];

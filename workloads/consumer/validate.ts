@@ -1,4 +1,4 @@
-// Message checks on the consumer side: the envelope (shared/message.ts) and each record
+// Message checks on the consumer side: the envelope (core/message.ts) and each record
 // against its source's schema. A failure makes the message poison: it goes to the DLQ.
 import { Ajv, type ValidateFunction } from 'ajv';
 import { SOURCES, type Source } from '../../core/domain.js';

@@ -1,4 +1,4 @@
-// The Producer API's optional settings (docs/producer.md); the DI_* ones are in shared/config.ts.
+// The Producer API's optional settings (docs/producer.md); the DI_* ones are in core/config.ts.
 import { ENV } from '../../core/env-contract.js';
 import type { EnvReader } from '../../core/config.js';
 import type { Limits } from './payload.js';
