@@ -1,6 +1,7 @@
 -- Argo CD health check for mobileforge.credeau.com/MobileForgeSyncPipeline.
 -- Healthy only when Ready is True for the current generation; Suspended while paused;
--- Degraded when the operator reports a failure it cannot recover from by waiting;
+-- Degraded when the operator reports a failure it cannot recover from by waiting, or a
+-- workload Stalled (crash loop, image pull failure, progress deadline exceeded);
 -- Progressing otherwise (rolling out, scaling, waiting for topics).
 local hs = {}
 local failures = {
@@ -34,6 +35,13 @@ end
 if ready.status == "True" then
   hs.status = "Healthy"
   hs.message = ready.message
+  return hs
+end
+
+local stalled = condition("Stalled")
+if stalled ~= nil and stalled.status == "True" then
+  hs.status = "Degraded"
+  hs.message = "Stalled: " .. stalled.message
   return hs
 end
 

@@ -1,5 +1,6 @@
 // Every file generated from the TypeScript sources, with its content: `npm run generate`
 // writes them, and a unit test fails when a committed one is stale.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { crdYaml, CRD_COPIES, CRD_FILE } from '../api/crd-yaml.js';
@@ -37,9 +38,29 @@ function chartRulesTemplate(): string {
   );
 }
 
+/** The Argo CD health scripts (config/argocd/*.lua) as the argocd-cm entries that install them. */
+function argocdHealthConfigMap(): string {
+  const script = (file: string) => readFileSync(join(packageRoot(), 'config', 'argocd', file), 'utf8');
+  return (
+    '# Generated from config/argocd/*.lua by `npm run generate`. Do not edit by hand.\n' +
+    '# Merge into the argocd-cm ConfigMap (namespace argocd) so Argo CD understands the health of\n' +
+    '# MobileForge pipelines and of Strimzi KafkaTopics.\n' +
+    yaml({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'argocd-cm', namespace: 'argocd', labels: { 'app.kubernetes.io/part-of': 'argocd' } },
+      data: {
+        'resource.customizations.health.mobileforge.credeau.com_MobileForgeSyncPipeline': script('health-syncpipeline.lua'),
+        'resource.customizations.health.kafka.strimzi.io_KafkaTopic': script('health-kafkatopic.lua'),
+      },
+    })
+  );
+}
+
 export const GENERATED_FILES: GeneratedFile[] = [
   ...[CRD_FILE, ...CRD_COPIES].map((path) => ({ path, content: crdYaml })),
   { path: REFERENCE_FILE, content: referenceMarkdown },
   { path: join(packageRoot(), 'config', 'rbac', 'role.yaml'), content: roleYaml },
   { path: join(packageRoot(), 'charts', 'mobileforge-operator', 'templates', '_rules.tpl'), content: chartRulesTemplate },
+  { path: join(packageRoot(), 'config', 'argocd', 'argocd-cm-health.yaml'), content: argocdHealthConfigMap },
 ];

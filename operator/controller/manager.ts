@@ -5,7 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Capabilities } from '../model/autoscaling.js';
 import type { Logger } from '../../core/log.js';
 import { ClusterCache, PIPELINE_KIND } from './caches.js';
-import { ownedKinds, type KindInfo } from '../model/owned-kinds.js';
+import { OBSERVED_KINDS, ownedKinds, type KindInfo } from '../model/owned-kinds.js';
 import { SecretReader } from './secret-reader.js';
 import { ClusterClient, apiErrorMessage } from './cluster.js';
 import { ApiDiscovery, type CapabilitySource } from './discovery.js';
@@ -137,7 +137,7 @@ export class OperatorManager {
         }
       },
     });
-    await this.cache.watchOwned(ownedKinds(this.capabilities));
+    await this.cache.watchOwned([...ownedKinds(this.capabilities), ...OBSERVED_KINDS]);
     await this.cache.watchSecrets();
     await this.cache.watchConfigMaps();
     await this.cache.watchPipelines();

@@ -7,7 +7,7 @@ import type { Capabilities } from '../model/autoscaling.js';
 import { topicMode } from '../model/defaults.js';
 import { eventsFor, type PipelineEvent } from '../model/events.js';
 import { KINDS_GATED_BY_MIGRATION } from '../model/maintenance.js';
-import { deploymentName, PAUSED_ANNOTATION, kafkaTopicObjectName, partitionsCronJobName } from '../model/naming.js';
+import { componentLabel, deploymentName, PAUSED_ANNOTATION, kafkaTopicObjectName, partitionsCronJobName } from '../model/naming.js';
 import { configHash } from '../model/references.js';
 import { render, type RenderResult } from '../model/render.js';
 import type { PartitionCounts } from '../model/topics.js';
@@ -279,8 +279,13 @@ export class Reconciler {
     error: ReconcileFailure | undefined,
   ): Observation {
     const { namespace, name } = p.metadata;
+    const pods = this.deps.cache.list<k8s.V1Pod>('v1', 'Pod', namespace).filter((pod) => pod.metadata?.labels?.['app.kubernetes.io/instance'] === name);
+    const podsOf = (c: ComponentName) => pods.filter((pod) => pod.metadata?.labels?.['app.kubernetes.io/component'] === componentLabel(c));
     const deployments = Object.fromEntries(
-      COMPONENTS.map((c) => [c, observeDeployment(this.deps.cache.get<k8s.V1Deployment>('apps/v1', 'Deployment', deploymentName(name, c), namespace))]),
+      COMPONENTS.map((c) => [
+        c,
+        observeDeployment(this.deps.cache.get<k8s.V1Deployment>('apps/v1', 'Deployment', deploymentName(name, c), namespace), podsOf(c)),
+      ]),
     ) as Partial<Record<ComponentName, DeploymentObservation>>;
     const cronJob = partitionsCronJobName(name);
     const partitionMaintenance = observeCronJob(cronJob, this.deps.cache.get<k8s.V1CronJob>('batch/v1', 'CronJob', cronJob, namespace));

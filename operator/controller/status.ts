@@ -2,7 +2,7 @@
 // metav1.Condition shape, per-component replica counts, topics, the ladder tier. Conditions
 // keep their lastTransitionTime unless their status changes, so an unchanged pipeline gets a
 // byte-identical status and the operator writes nothing.
-import type { KubernetesObject, V1CronJob, V1Deployment, V1Job } from '@kubernetes/client-node';
+import type { KubernetesObject, V1CronJob, V1Deployment, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Condition, MigrationStatus, PartitionMaintenanceStatus, ReplicaCounts, SyncPipelineStatus } from '../api/v1alpha1.js';
 import { consumerConditionType } from '../model/naming.js';
 import type { RenderResult } from '../model/render.js';
@@ -17,6 +17,35 @@ export interface DeploymentObservation {
   updated: number;
   /** The Deployment controller has seen the latest spec. */
   observedCurrent: boolean;
+  /** Why it will not become available by waiting: a pod that cannot start, or the progress deadline passed. */
+  stalled?: { reason: string; message: string };
+}
+
+/** Container waiting reasons that do not clear by themselves: the pod needs a fix, not time. */
+const STUCK_WAITING_REASONS = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+]);
+
+/** The first pod with a container stuck in a state that waiting will not fix. */
+function stuckPod(pods: readonly V1Pod[]): { reason: string; message: string } | undefined {
+  for (const pod of pods) {
+    for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+      const waiting = c.state?.waiting?.reason;
+      if (!waiting || !STUCK_WAITING_REASONS.has(waiting)) continue;
+      const exit = c.lastState?.terminated?.exitCode;
+      const detail = [`${c.restartCount} restarts`, exit !== undefined ? `last exit code ${exit}` : '', c.state?.waiting?.message ?? '']
+        .filter(Boolean)
+        .join(', ');
+      return { reason: waiting, message: `pod ${pod.metadata?.name} container ${c.name}: ${waiting} (${detail})` };
+    }
+  }
+  return undefined;
 }
 
 export interface TopicObservation {
@@ -27,15 +56,22 @@ export interface TopicObservation {
   message?: string;
 }
 
-/** A Deployment's spec and status as the Deployment controller reports them. */
-export function observeDeployment(d: V1Deployment | undefined): DeploymentObservation | undefined {
+/** A Deployment's spec and status as the Deployment controller reports them, and its pods' states. */
+export function observeDeployment(d: V1Deployment | undefined, pods: readonly V1Pod[] = []): DeploymentObservation | undefined {
   if (!d) return undefined;
+  const progressing = d.status?.conditions?.find((c) => c.type === 'Progressing');
+  const deadline =
+    progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded'
+      ? { reason: 'ProgressDeadlineExceeded', message: progressing.message ?? 'the Deployment exceeded its progress deadline' }
+      : undefined;
+  const stalled = stuckPod(pods) ?? deadline;
   return {
     exists: true,
     desired: d.spec?.replicas ?? 1,
     ready: d.status?.readyReplicas ?? 0,
     updated: d.status?.updatedReplicas ?? 0,
     observedCurrent: (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
+    ...(stalled ? { stalled } : {}),
   };
 }
 
@@ -146,6 +182,7 @@ function componentCondition(c: ComponentName, d: DeploymentObservation | undefin
   const type = COMPONENT_CONDITION[c];
   if (!d?.exists) return { type, status: 'False', reason: 'NotCreated', message: 'the Deployment does not exist yet' };
   const counts = `${d.ready}/${d.desired} replicas ready`;
+  if (d.stalled) return { type, status: 'False', reason: d.stalled.reason, message: `${d.stalled.message}; ${counts}` };
   if (!d.observedCurrent || d.updated < d.desired)
     return { type, status: 'False', reason: 'RollingOut', message: `rolling out: ${d.updated}/${d.desired} updated, ${counts}` };
   if (d.desired === 0) return { type, status: 'False', reason: 'ScaledToZero', message: 'no replicas wanted' };
@@ -181,6 +218,20 @@ function migrationCondition(m: MigrationObservation): ConditionInput {
     default:
       return { type, status: 'False', reason: 'MigrationPending', message: `Job ${m.job}: ${m.message ?? 'pending'}; workloads roll out when it succeeds` };
   }
+}
+
+/**
+ * Present only while some workload cannot become available by waiting (the kstatus
+ * convention for an abnormal-true condition): a pod crash-looping or unable to pull its image,
+ * or a Deployment past its progress deadline. Argo CD reports the pipeline Degraded on it.
+ */
+function stalledCondition(o: Observation): ConditionInput[] {
+  const stalled = (Object.keys(COMPONENT_CONDITION) as ComponentName[]).flatMap((c) => {
+    const s = o.deployments[c]?.stalled;
+    return s ? [{ component: COMPONENT_CONDITION[c], ...s }] : [];
+  });
+  if (stalled.length === 0) return [];
+  return [{ type: 'Stalled', status: 'True', reason: stalled[0]!.reason, message: stalled.map((s) => `${s.component}: ${s.message}`).join('; ') }];
 }
 
 /** Only when a PodMonitor was asked for; informational (metrics do not make a pipeline unready). */
@@ -288,6 +339,7 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
         reason: converging ? 'Converging' : 'Converged',
         message: converging ? 'waiting for children to match the spec' : 'children match the spec',
       },
+      ...stalledCondition(o),
       { type: 'Paused', status: 'False', reason: 'Active', message: 'reconciling' },
       ...parts,
       partitionMaintenanceCondition(o.partitionMaintenance),

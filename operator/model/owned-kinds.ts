@@ -9,6 +9,13 @@ export interface KindInfo {
   plural: string;
 }
 
+/**
+ * Kinds the operator only reads, selected by its managed-by label like its children: the
+ * workloads' Pods, whose container states say when a Deployment will never become available
+ * (a crash loop, an image that cannot be pulled) long before its progress deadline.
+ */
+export const OBSERVED_KINDS: readonly KindInfo[] = [{ apiVersion: 'v1', kind: 'Pod', plural: 'pods' }];
+
 /** Every kind of child object, in apply order (dependencies first). */
 export function ownedKinds(caps: Capabilities): KindInfo[] {
   return [

@@ -5,7 +5,7 @@
 // config/rbac/role.yaml and the Helm chart by `npm run generate`.
 import type { V1PolicyRule } from '@kubernetes/client-node';
 import { GROUP, PLURAL } from '../api/v1alpha1.js';
-import { ownedKinds } from './owned-kinds.js';
+import { OBSERVED_KINDS, ownedKinds } from './owned-kinds.js';
 
 const MANAGE = ['get', 'list', 'watch', 'create', 'patch', 'delete'];
 
@@ -28,6 +28,7 @@ export function operatorRules(): V1PolicyRule[] {
     { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['get', 'patch'] },
     { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
     ...managedRules(),
+    ...OBSERVED_KINDS.map((k) => ({ apiGroups: [groupOf(k.apiVersion)], resources: [k.plural], verbs: ['get', 'list', 'watch'] })),
     { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
   ];

@@ -127,6 +127,14 @@
 - apiGroups:
     - ""
   resources:
+    - pods
+  verbs:
+    - get
+    - list
+    - watch
+- apiGroups:
+    - ""
+  resources:
     - secrets
     - configmaps
   verbs:

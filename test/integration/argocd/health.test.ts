@@ -71,6 +71,39 @@ describe('SyncPipeline health (gopher-lua)', () => {
         migration: { job: 'acme-migrate-0123456789', phase: 'Failed', message: 'BackoffLimitExceeded: Job has reached the specified backoff limit' },
       }),
     ],
+    [
+      'a consumer crash-looping',
+      'Degraded',
+      pipelineWith({
+        deployments: {
+          producer: ok,
+          sms: {
+            ...ok,
+            ready: 1,
+            stalled: { reason: 'CrashLoopBackOff', message: 'pod acme-consumer-sms-1 container consumer: CrashLoopBackOff (6 restarts)' },
+          },
+          events: ok,
+          common: ok,
+        },
+      }),
+    ],
+    [
+      'a rollout past its progress deadline',
+      'Degraded',
+      pipelineWith({
+        deployments: {
+          producer: {
+            ...ok,
+            updated: 1,
+            stalled: { reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "acme-producer-5c8d" has timed out progressing.' },
+          },
+          sms: ok,
+          events: ok,
+          common: ok,
+        },
+        changed: true,
+      }),
+    ],
   ])('%s -> %s', (_name, expected, obj) => {
     expect(health('health-syncpipeline.lua', obj).status).toBe(expected);
   });

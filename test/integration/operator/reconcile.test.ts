@@ -204,6 +204,78 @@ describe('the operator', () => {
     expect(d?.metadata?.annotations?.['team.example.com/owner']).toBe('data-platform');
   });
 
+  test('a crash-looping pod or a Deployment past its progress deadline: Stalled (Argo CD Degraded) until it clears', async () => {
+    simulateDeploymentsReady(ns, NAME);
+    await waitFor('Ready=True', async () => condition(await live(), 'Ready')?.status === 'True');
+    // What the kubelet reports for a consumer whose process keeps exiting.
+    const pod = `${NAME}-consumer-sms-7d9f-x2k4q`;
+    kubectlApply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: pod,
+        namespace: ns,
+        labels: { 'app.kubernetes.io/managed-by': 'mobileforge-operator', 'app.kubernetes.io/instance': NAME, 'app.kubernetes.io/component': 'consumer-sms' },
+      },
+      spec: { containers: [{ name: 'consumer', image: 'registry.example.com/mobileforge/sync-workload:0.1.0' }] },
+    });
+    const crashing = {
+      name: 'consumer',
+      image: 'registry.example.com/mobileforge/sync-workload:0.1.0',
+      imageID: '',
+      ready: false,
+      restartCount: 6,
+      state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s restarting failed container' } },
+      lastState: { terminated: { exitCode: 2, reason: 'Error' } },
+    };
+    kubectlRun(['patch', 'pod', pod, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { containerStatuses: [crashing] } })]);
+    const stalled = await waitFor('Stalled=True', async () => {
+      const got = await live();
+      return condition(got, 'Stalled')?.status === 'True' ? got : undefined;
+    });
+    expect(condition(stalled, 'Stalled')).toMatchObject({ reason: 'CrashLoopBackOff' });
+    expect(condition(stalled, 'Stalled')?.message).toContain(`SmsConsumer: pod ${pod} container consumer: CrashLoopBackOff (6 restarts, last exit code 2`);
+    expect(condition(stalled, 'SmsConsumer')).toMatchObject({ status: 'False', reason: 'CrashLoopBackOff' });
+    expect(condition(stalled, 'Ready')).toMatchObject({ status: 'False', reason: 'CrashLoopBackOff' });
+
+    kubectlRun(['delete', 'pod', pod, '-n', ns, '--wait=false']);
+    await waitFor('Stalled gone, Ready=True', async () => {
+      const got = await live();
+      return !condition(got, 'Stalled') && condition(got, 'Ready')?.status === 'True';
+    });
+
+    const progressing = (status: string, reason: string) =>
+      JSON.stringify({ status: { conditions: [{ type: 'Progressing', status, reason, message: `ReplicaSet "${NAME}-producer-5c8d" ${reason}` }] } });
+    kubectlRun([
+      'patch',
+      'deployment',
+      `${NAME}-producer`,
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      progressing('False', 'ProgressDeadlineExceeded'),
+    ]);
+    const deadline = await waitFor('Stalled=True (deadline)', async () => {
+      const got = await live();
+      return condition(got, 'Stalled')?.reason === 'ProgressDeadlineExceeded' ? got : undefined;
+    });
+    expect(condition(deadline, 'Producer')).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
+    kubectlRun([
+      'patch',
+      'deployment',
+      `${NAME}-producer`,
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      progressing('True', 'NewReplicaSetAvailable'),
+    ]);
+    await waitFor('Stalled gone after the rollout completes', async () => !condition(await live(), 'Stalled'));
+  });
+
   test('region → india prunes the contacts and call-logs topics and triggers', async () => {
     kubectlApply(spec({ dau: 180_000, region: 'india' }));
     await waitFor(

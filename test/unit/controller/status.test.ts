@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { buildStatus, observeCronJob, observeMigration, type Observation } from '../../../operator/controller/status.js';
+import type * as k8s from '@kubernetes/client-node';
+import { buildStatus, observeCronJob, observeDeployment, observeMigration, type Observation } from '../../../operator/controller/status.js';
 import { render } from '../../../operator/model/render.js';
 import { pipeline } from '../../support/fixtures.js';
 
@@ -170,5 +171,51 @@ describe('the Monitoring condition', () => {
     const without = buildStatus(observe({ render: render(asked, { capabilities: { keda: true } }) }), undefined, 't');
     expect(cond(without, 'Monitoring')).toMatchObject({ status: 'False', reason: 'PrometheusOperatorNotInstalled' });
     expect(cond(without, 'Ready')?.status).toBe('True');
+  });
+});
+
+describe('stalled workloads', () => {
+  const deployment = (conditions: k8s.V1DeploymentCondition[] = []): k8s.V1Deployment => ({
+    metadata: { name: 'acme-producer', generation: 3 },
+    spec: { replicas: 2, selector: {}, template: {} },
+    status: { observedGeneration: 3, readyReplicas: 1, updatedReplicas: 2, conditions },
+  });
+  const pod = (state: k8s.V1ContainerState, restartCount = 0): k8s.V1Pod => ({
+    metadata: { name: 'acme-producer-1' },
+    status: {
+      containerStatuses: [{ name: 'producer', image: 'i', imageID: '', ready: false, restartCount, state, lastState: { terminated: { exitCode: 1 } } }],
+    },
+  });
+
+  test('a pod in CrashLoopBackOff or ImagePullBackOff stalls its component; a pod still starting does not', () => {
+    expect(observeDeployment(deployment(), [pod({ waiting: { reason: 'CrashLoopBackOff' } }, 4)])?.stalled).toEqual({
+      reason: 'CrashLoopBackOff',
+      message: 'pod acme-producer-1 container producer: CrashLoopBackOff (4 restarts, last exit code 1)',
+    });
+    expect(observeDeployment(deployment(), [pod({ waiting: { reason: 'ImagePullBackOff', message: 'not found' } })])?.stalled?.reason).toBe('ImagePullBackOff');
+    expect(observeDeployment(deployment(), [pod({ waiting: { reason: 'ContainerCreating' } })])?.stalled).toBeUndefined();
+    expect(observeDeployment(deployment(), [pod({ running: {} }, 1)])?.stalled).toBeUndefined();
+  });
+
+  test('a Deployment past its progress deadline is stalled', () => {
+    const d = deployment([{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'timed out progressing' }]);
+    expect(observeDeployment(d)?.stalled).toEqual({ reason: 'ProgressDeadlineExceeded', message: 'timed out progressing' });
+    expect(observeDeployment(deployment([{ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' }]))?.stalled).toBeUndefined();
+  });
+
+  test('Stalled is present only while a component is stalled, and explains the component and Ready', () => {
+    const base = observe();
+    const ok = ready;
+    expect(buildStatus(base, undefined, '2026-01-02T00:00:00Z').conditions?.find((c) => c.type === 'Stalled')).toBeUndefined();
+    const stalled = { ...ok, ready: 1, stalled: { reason: 'CrashLoopBackOff', message: 'pod p container consumer: CrashLoopBackOff (3 restarts)' } };
+    const status = buildStatus({ ...base, deployments: { ...base.deployments, sms: stalled } }, undefined, '2026-01-02T00:00:00Z');
+    const find = (t: string) => status.conditions?.find((c) => c.type === t);
+    expect(find('Stalled')).toMatchObject({
+      status: 'True',
+      reason: 'CrashLoopBackOff',
+      message: 'SmsConsumer: pod p container consumer: CrashLoopBackOff (3 restarts)',
+    });
+    expect(find('SmsConsumer')).toMatchObject({ status: 'False', reason: 'CrashLoopBackOff' });
+    expect(find('Ready')).toMatchObject({ status: 'False', reason: 'CrashLoopBackOff' });
   });
 });
