@@ -27,7 +27,7 @@ import {
   type Observation,
   type TopicObservation,
 } from './status.js';
-import { KafkaCredentialsError, kafkaConfigFor, type TopicAdminPool } from './topic-admin.js';
+import { InsufficientBrokersError, KafkaCredentialsError, kafkaConfigFor, type TopicAdminPool } from './topic-admin.js';
 import type { SecretSource } from './secret-reader.js';
 import type { WorkResult } from './work-queue.js';
 import { errorMessage } from '../../core/errors.js';
@@ -139,7 +139,7 @@ export class Reconciler {
         applyFailures: applied.failures,
         pruneFailures: pruned.failures,
         ensuredTopics: topics.ensured,
-        ...(topics.error ? { topicsFailed: topics.error.message } : {}),
+        ...(topics.error ? { topicsFailed: topics.error } : {}),
         ...(result.topicsBlocked ? { topicsBlocked: result.topicsBlocked } : {}),
         ...(result.engineFallback ? { engineFallback: result.engineFallback } : {}),
         migration,
@@ -249,6 +249,7 @@ export class Reconciler {
           const topics = await this.deps.topics.for(config).ensure(result.topics);
           return { topics, ensured: topics };
         } catch (err) {
+          if (err instanceof InsufficientBrokersError) return { topics: [], ensured: [], error: { reason: 'InsufficientBrokers', message: err.message } };
           await this.deps.topics.evict(config);
           return { topics: [], ensured: [], error: { reason: 'TopicsFailed', message: `Kafka admin: ${errorMessage(err)}` } };
         }

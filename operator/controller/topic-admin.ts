@@ -45,6 +45,11 @@ export function kafkaConfigFor(spec: SyncPipelineSpec, secret: SecretValue, clie
   return cfg;
 }
 
+/** The cluster has fewer brokers than a topic's replication factor: Kafka cannot create it. */
+export class InsufficientBrokersError extends Error {
+  override name = 'InsufficientBrokersError';
+}
+
 export interface TopicAdmin {
   /** Partition counts of the topics that exist. */
   partitions(names: TopicName[]): Promise<PartitionCounts>;
@@ -80,6 +85,15 @@ class KafkaTopicAdmin implements TopicAdmin {
     const existing = await this.partitions(topics.map((t) => t.name));
     const missing = topics.filter((t) => existing[t.name] === undefined);
     if (missing.length > 0) {
+      // Kafka's own refusal (INVALID_REPLICATION_FACTOR) does not say what to change.
+      const brokers = (await admin.describeCluster()).brokers.length;
+      const tooWide = missing.filter((t) => t.replicationFactor > brokers);
+      if (tooWide.length > 0) {
+        const rf = Math.max(...tooWide.map((t) => t.replicationFactor));
+        throw new InsufficientBrokersError(
+          `replication factor ${rf} needs at least ${rf} brokers, the cluster has ${brokers}: add brokers or set spec.kafka.replicationFactor (topics ${tooWide.map((t) => t.name).join(', ')} not created)`,
+        );
+      }
       await admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((t) => ({

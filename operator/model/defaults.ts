@@ -36,12 +36,31 @@ export interface ComponentSettings {
   readonly overrides: ComponentOverrides;
 }
 
-function defaultReplicationFactor(environment: Environment): number {
-  return environment === 'dev' ? 1 : 3;
+/**
+ * Replicas of each topic's partitions unless the spec says: 1 in dev; otherwise 3, but never
+ * more than the plan's smallest broker count for the DAU (the 25K rung plans 1-2 brokers, where
+ * a replication factor of 3 cannot be created at all).
+ */
+function defaultReplicationFactor(environment: Environment, sizing: Sizing): number {
+  return environment === 'dev' ? 1 : Math.min(3, sizing.kafkaBrokers.min);
 }
 
 export function defaultMinInSync(replicationFactor: number): number {
   return replicationFactor >= 3 ? 2 : 1;
+}
+
+/**
+ * A production Producer API never runs as a single pod: with one replica, a node drain (which
+ * evicts before it replaces) takes ingestion down, and a budget that forbade the eviction would
+ * block the drain instead. So its floor is 2 there; the ladder's other bounds are unchanged,
+ * and an explicit minReplicas still wins.
+ */
+const PRODUCTION_PRODUCER_FLOOR = 2;
+
+function ladderRange(spec: SizingSpec, sizing: Sizing, c: ComponentName): Range {
+  const range = sizing[c];
+  if (c !== 'producer' || spec.environment !== 'production' || range.min >= PRODUCTION_PRODUCER_FLOOR) return range;
+  return { min: PRODUCTION_PRODUCER_FLOOR, max: Math.max(range.max, PRODUCTION_PRODUCER_FLOOR) };
 }
 
 /** Replica range after overrides; an override of only one bound keeps the range valid. */
@@ -64,7 +83,7 @@ function effectiveResources(environment: Environment, o: ComponentOverrides): Po
 export function componentSettings(spec: SizingSpec, sizing: Sizing, c: ComponentName): ComponentSettings {
   const overrides = componentOverrides(spec, c);
   return {
-    replicas: effectiveReplicas(sizing[c], overrides),
+    replicas: effectiveReplicas(ladderRange(spec, sizing, c), overrides),
     resources: effectiveResources(spec.environment, overrides),
     overrides,
   };
@@ -78,8 +97,8 @@ export function lagThreshold(spec: SyncPipelineSpec, topic: TopicName): number {
   return spec.autoscaling?.lagThresholds?.[topic] ?? DEFAULT_LAG_THRESHOLDS[topic];
 }
 
-export function replicationFactor(spec: SizingSpec): number {
-  return spec.kafka?.replicationFactor ?? defaultReplicationFactor(spec.environment);
+export function replicationFactor(spec: SizingSpec, sizing: Sizing): number {
+  return spec.kafka?.replicationFactor ?? defaultReplicationFactor(spec.environment, sizing);
 }
 
 export function topicMode(spec: SyncPipelineSpec): 'strimzi' | 'admin' | 'unmanaged' {

@@ -21,7 +21,7 @@ export interface ReconcileOutcome {
   /** Topics the operator ensured through Kafka's admin API this time (admin mode). */
   ensuredTopics: readonly { name: string; partitions: number }[];
   /** Why ensuring the topics failed, if it did. */
-  topicsFailed?: string;
+  topicsFailed?: { reason: string; message: string };
   /** Set when the Strimzi mode cannot create KafkaTopics (the CRD is missing). */
   topicsBlocked?: string;
   /** Set when KEDA was asked for but is not installed. */
@@ -48,7 +48,7 @@ export function eventsFor(previous: SyncPipelineStatus | undefined, o: Reconcile
   events.push(...o.pruneFailures.map((message): PipelineEvent => ({ type: 'Warning', reason: 'PruneFailed', message })));
   if (o.pruned.length) events.push({ type: 'Normal', reason: 'Pruned', message: `deleted ${o.pruned.join(', ')}: no longer wanted` });
   events.push(...topicEvents(previous, o.ensuredTopics));
-  if (o.topicsFailed) events.push({ type: 'Warning', reason: 'TopicsFailed', message: o.topicsFailed });
+  if (o.topicsFailed) events.push({ type: 'Warning', ...o.topicsFailed });
   if (o.topicsBlocked && !previous?.conditions?.some((c) => c.type === 'Topics' && c.reason === 'StrimziNotInstalled')) {
     events.push({ type: 'Warning', reason: 'StrimziNotInstalled', message: o.topicsBlocked });
   }

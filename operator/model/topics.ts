@@ -21,7 +21,7 @@ function topicsForRegion(region: SyncPipelineSpec['region']): TopicName[] {
 }
 
 export function desiredTopics(spec: SizingSpec, sizing: Sizing, existing: PartitionCounts = {}): DesiredTopic[] {
-  const rf = replicationFactor(spec);
+  const rf = replicationFactor(spec, sizing);
   const minIsr = spec.kafka?.minInSyncReplicas ?? defaultMinInSync(rf);
   return topicsForRegion(spec.region).map((name) => {
     const facts = TOPIC_FACTS[name];

@@ -82,6 +82,22 @@ test('deleting the pipeline deletes its topics when deleteTopicsOnDeletion is se
   await waitFor('topics deleted', async () => Object.keys(await partitions()).length === 0, 30000);
 });
 
+test('a replication factor the cluster cannot hold is refused clearly, and nothing is created', async () => {
+  const p = pipeline(
+    { environment: 'production', kafka: { bootstrapServers: kafkaBrokers(), topicManagement: { mode: 'admin' }, replicationFactor: 3 } },
+    'wide',
+  );
+  kubectlApply({ ...p, metadata: { name: 'wide', namespace: ns } });
+  const ready = await waitFor('Ready=False InsufficientBrokers', () => {
+    const got = JSON.parse(kubectlRun(['get', 'syncpipeline', 'wide', '-n', ns, '-o', 'json'])) as SyncPipeline;
+    const c = got.status?.conditions?.find((x) => x.type === 'Ready');
+    return c?.reason === 'InsufficientBrokers' ? c : undefined;
+  });
+  expect(ready.message).toMatch(/^replication factor 3 needs at least 3 brokers, the cluster has 1: add brokers or set spec.kafka.replicationFactor/);
+  expect(await partitions()).toEqual({});
+  kubectlRun(['delete', 'syncpipeline', 'wide', '-n', ns, '--wait=true', '--timeout=60s']);
+});
+
 test('SASL credentials: a Secret without the password is reported; with it, the operator gets as far as Kafka', async () => {
   const cond = (name: string) =>
     (JSON.parse(kubectlRun(['get', 'syncpipeline', name, '-n', ns, '-o', 'json'])) as SyncPipeline).status?.conditions?.find((c) => c.type === 'Ready');

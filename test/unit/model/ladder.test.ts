@@ -1,5 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { sizeForDau } from '../../../operator/model/ladder.js';
+import { componentSettings } from '../../../operator/model/defaults.js';
+import { pipeline } from '../../support/fixtures.js';
 
 // The seed document's "Scaling Ladder" table, row by row.
 const SEED = [
@@ -73,5 +75,21 @@ describe('DAU ladder', () => {
   test('rejects a DAU that is not a positive integer', () => {
     expect(() => sizeForDau(0)).toThrow(RangeError);
     expect(() => sizeForDau(1.5)).toThrow(/positive integer/);
+  });
+});
+
+describe('production Producer API floor', () => {
+  const producer = (spec: Parameters<typeof pipeline>[0]) => {
+    const p = pipeline(spec);
+    return componentSettings(p.spec, sizeForDau(p.spec.dau), 'producer').replicas;
+  };
+
+  test('a production producer never runs as one pod (a drain would stop ingestion); the ladder stands elsewhere', () => {
+    expect(producer({ dau: 25_000, environment: 'production' })).toEqual({ min: 2, max: 3 });
+    expect(producer({ dau: 25_000, environment: 'uat' })).toEqual({ min: 1, max: 3 });
+    expect(producer({ dau: 100_000, environment: 'production' })).toEqual({ min: 4, max: 10 });
+    expect(producer({ dau: 25_000, environment: 'production', producer: { minReplicas: 1 } })).toEqual({ min: 1, max: 3 });
+    const sms = pipeline({ dau: 25_000, environment: 'production' });
+    expect(componentSettings(sms.spec, sizeForDau(25_000), 'sms').replicas).toEqual({ min: 1, max: 4 });
   });
 });

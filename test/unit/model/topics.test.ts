@@ -54,3 +54,23 @@ describe('topics', () => {
     ).toEqual([64, 30]);
   });
 });
+
+describe('replication on small clusters', () => {
+  const rfAndIsr = (spec: Parameters<typeof pipeline>[0]) => {
+    const t = topicsFor(spec)[0]!;
+    return [t.replicationFactor, t.config['min.insync.replicas']];
+  };
+
+  test('the default never exceeds the smallest broker count the plan recommends for the DAU', () => {
+    expect(sizeForDau(25_000).kafkaBrokers.min).toBe(1);
+    expect(rfAndIsr({ dau: 25_000, environment: 'production' })).toEqual([1, '1']);
+    expect(rfAndIsr({ dau: 50_000, environment: 'production' })).toEqual([3, '2']);
+    expect(rfAndIsr({ dau: 25_000, environment: 'uat' })).toEqual([1, '1']);
+    expect(rfAndIsr({ dau: 180_000, environment: 'uat' })).toEqual([3, '2']);
+    expect(rfAndIsr({ dau: 500_000, environment: 'dev' })).toEqual([1, '1']);
+  });
+
+  test('an explicit replication factor is kept as asked', () => {
+    expect(rfAndIsr({ dau: 25_000, environment: 'production', kafka: { bootstrapServers: ['k:9092'], replicationFactor: 3 } })).toEqual([3, '2']);
+  });
+});
