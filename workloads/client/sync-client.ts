@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { request as httpRequest, Agent } from 'node:http';
 import { encryptAuthToken } from '../../core/auth-token.js';
 import type { Source } from '../../core/domain.js';
-import type { DeviceIds } from '../../core/message.js';
+import type { DeviceIds } from '../../core/envelope.js';
 
 export interface SyncBatch {
   request_id: string;

@@ -1,7 +1,8 @@
 // The Producer API's OpenAPI 3.1 document, served at /openapi.json. The request schemas are
-// the ones the server validates with (payload.ts), so the document cannot drift from them.
-import { SOURCES } from '../../core/domain.js';
-import { RECORD_SCHEMAS, type Limits } from './payload.js';
+// the objects the server's validator compiled (core/envelope.ts, through payload.ts); a test
+// compares the served document with them.
+import { SOURCES, type Source } from '../../core/domain.js';
+import type { Limits } from './payload.js';
 
 const ERROR_CODES = {
   400: ['INVALID_JSON', 'INVALID_GZIP', 'SCHEMA_VIOLATION'],
@@ -14,7 +15,10 @@ const ERROR_CODES = {
   503: ['KAFKA_UNAVAILABLE'],
 } as const;
 
-export function openApiDocument(limits: Limits): Record<string, unknown> {
+/** `Request_sms`, ...: the component holding a source's request schema. */
+export const requestComponent = (source: Source) => `Request_${source}`;
+
+export function openApiDocument(limits: Limits, requestSchema: (source: Source) => Record<string, unknown>): Record<string, unknown> {
   const error = (status: keyof typeof ERROR_CODES, description: string) => ({
     description,
     content: {
@@ -67,7 +71,7 @@ export function openApiDocument(limits: Limits): Record<string, unknown> {
             messages: { type: 'integer' },
           },
         },
-        ...Object.fromEntries(SOURCES.map((s) => [`${s}Record`, RECORD_SCHEMAS[s]])),
+        ...Object.fromEntries(SOURCES.map((s) => [requestComponent(s), requestSchema(s)])),
       },
     },
     security: [{ clientId: [], authToken: [] }],
@@ -88,39 +92,14 @@ export function openApiDocument(limits: Limits): Record<string, unknown> {
           ],
           requestBody: {
             required: true,
-            description: `JSON, optionally gzip-compressed. At most ${limits.maxBodyBytes} bytes on the wire, ${limits.maxDecompressedBytes} bytes decompressed, ${limits.maxRecords} records.`,
+            description:
+              `JSON, optionally gzip-compressed, matching the component Request_{source} for the source in the path. ` +
+              `At most ${limits.maxBodyBytes} bytes on the wire, ${limits.maxDecompressedBytes} bytes decompressed, ${limits.maxRecords} records.`,
             content: {
               'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['request_id', 'user_id', 'sdk_version', 'device', 'records'],
-                  properties: {
-                    request_id: {
-                      type: 'string',
-                      maxLength: 64,
-                      pattern: '^[A-Za-z0-9._:-]+$',
-                      description: 'Unique per SDK request; reuse it when retrying.',
-                    },
-                    user_id: { type: 'string', maxLength: 128 },
-                    sdk_version: { type: 'string', maxLength: 32 },
-                    device: {
-                      type: 'object',
-                      properties: {
-                        device_id: { type: 'string' },
-                        android_id: { type: 'string' },
-                        app_device_id: { type: 'string' },
-                        google_adv_id: { type: 'string' },
-                        idfv: { type: 'string' },
-                      },
-                    },
-                    records: {
-                      type: 'array',
-                      minItems: 1,
-                      maxItems: limits.maxRecords,
-                      items: { oneOf: SOURCES.map((s) => ({ $ref: `#/components/schemas/${s}Record` })) },
-                    },
-                  },
-                },
+                // The body's schema depends on the source in the path, which OpenAPI cannot
+                // express on one path: the request of source X is the component Request_X.
+                schema: { anyOf: SOURCES.map((s) => ({ $ref: `#/components/schemas/${requestComponent(s)}` })) },
               },
             },
           },

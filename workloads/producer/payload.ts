@@ -5,11 +5,8 @@ import { gunzip, gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { Source } from '../../core/domain.js';
-import { RECORD_SCHEMAS, str } from '../../core/record-schemas.js';
-import type { DeviceIds } from '../../core/message.js';
-
-export { RECORD_SCHEMAS };
+import { SOURCES, type Source } from '../../core/domain.js';
+import { syncRequestSchema, type SyncRequestBody } from '../../core/envelope.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -31,14 +28,6 @@ export interface Limits {
   /** Bytes after decompression. */
   maxDecompressedBytes: number;
   maxRecords: number;
-}
-
-export interface SyncRequestBody {
-  request_id: string;
-  user_id: string;
-  sdk_version: string;
-  device: DeviceIds;
-  records: Record<string, unknown>[];
 }
 
 /** Output up to which a body is inflated on the calling thread (well under a millisecond). */
@@ -102,32 +91,23 @@ export async function decodeBody(raw: Buffer, contentType: string | undefined, c
   }
 }
 
-function requestSchema(source: Source, maxRecords: number): object {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['request_id', 'user_id', 'sdk_version', 'device', 'records'],
-    properties: {
-      request_id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' },
-      user_id: str(128),
-      sdk_version: str(32),
-      device: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { device_id: str(128), android_id: str(128), app_device_id: str(128), google_adv_id: str(128), idfv: str(128) },
-      },
-      records: { type: 'array', minItems: 1, maxItems: maxRecords, items: RECORD_SCHEMAS[source] },
-    },
-  };
-}
-
 export class PayloadValidator {
   private readonly validators = new Map<Source, ValidateFunction>();
+  private readonly schemas = new Map<Source, Record<string, unknown>>();
 
   constructor(private readonly limits: Limits) {
     // strictRequired off: the app records schema requires package_name in an if/then branch.
     const ajv = new Ajv({ allErrors: false, strict: true, strictTypes: false, strictRequired: false });
-    for (const source of Object.keys(RECORD_SCHEMAS) as Source[]) this.validators.set(source, ajv.compile(requestSchema(source, limits.maxRecords)));
+    for (const source of SOURCES) {
+      const schema = syncRequestSchema(source, limits.maxRecords);
+      this.schemas.set(source, schema);
+      this.validators.set(source, ajv.compile(schema));
+    }
+  }
+
+  /** The JSON Schema a source's requests are validated with (the OpenAPI document serves it). */
+  schema(source: Source): Record<string, unknown> {
+    return this.schemas.get(source)!;
   }
 
   validate(source: Source, body: unknown): SyncRequestBody {

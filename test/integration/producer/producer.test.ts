@@ -7,9 +7,11 @@ import type pg from 'pg';
 import type { Admin } from 'kafkajs';
 import { Ajv } from 'ajv';
 import { encryptAuthToken } from '../../../core/auth-token.js';
-import { TOPICS, type Source } from '../../../core/domain.js';
+import { SOURCES, TOPICS, type Source } from '../../../core/domain.js';
 import { migrateInsights } from '../../../core/insights-schema.js';
 import { SyncClient, type SyncBatch, type SyncResponse } from '../../../workloads/client/sync-client.js';
+import { requestComponent } from '../../../workloads/producer/openapi.js';
+import { PayloadValidator } from '../../../workloads/producer/payload.js';
 import { ProducerProcess, TopicRecorder } from '../../support/producer-process.js';
 import { connectKafkaAdmin, connectPg, createTestDatabase, dropTestDatabase, setServiceState, uniqueName } from '../../support/services.js';
 import { sleep, waitFor } from '../../support/wait.js';
@@ -27,6 +29,9 @@ let indiaClient: SyncClient;
 const seen: { status: number; body: unknown }[] = [];
 /** Request ids the API acknowledged: no message may carry any other. */
 const acknowledged = new Set<string>();
+
+/** The producer's limits in this suite. */
+const LIMITS = { maxBodyBytes: 256 * 1024, maxDecompressedBytes: 2 * 1024 * 1024, maxRecords: 1000 };
 
 const RECORDS: Record<Source, Record<string, unknown>[]> = {
   sms: [
@@ -73,9 +78,9 @@ beforeAll(async () => {
   if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true });
   recorder = await TopicRecorder.start();
   producer = await ProducerProcess.start(db, {
-    MAX_BODY_BYTES: String(256 * 1024),
-    MAX_DECOMPRESSED_BYTES: String(2 * 1024 * 1024),
-    MAX_RECORDS_PER_REQUEST: '1000',
+    MAX_BODY_BYTES: String(LIMITS.maxBodyBytes),
+    MAX_DECOMPRESSED_BYTES: String(LIMITS.maxDecompressedBytes),
+    MAX_RECORDS_PER_REQUEST: String(LIMITS.maxRecords),
     KAFKA_MAX_MESSAGE_BYTES: '20000',
     KAFKA_SEND_TIMEOUT_MS: '3000',
   });
@@ -299,6 +304,22 @@ describe('bad input: the right 4xx, nothing produced, no crash', () => {
 });
 
 describe('the OpenAPI document', () => {
+  test("serves, per source, exactly the request schema the server's validator compiled", async () => {
+    const doc = (await (await fetch(`${producer.url}/openapi.json`)).json()) as {
+      paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { anyOf: { $ref: string }[] } }> } } }>;
+      components: { schemas: Record<string, unknown> };
+    };
+    const validator = new PayloadValidator(LIMITS);
+    for (const source of SOURCES) expect(doc.components.schemas[requestComponent(source)]).toEqual(validator.schema(source));
+    const body = doc.paths['/v1/sync/{source}']!.post.requestBody.content['application/json']!.schema;
+    expect(body.anyOf.map((r) => r.$ref)).toEqual(SOURCES.map((s) => `#/components/schemas/${requestComponent(s)}`));
+    // The document states what the validator enforces (the drift this guards against).
+    expect(validator.schema('sms')).toMatchObject({
+      additionalProperties: false,
+      properties: { device: { additionalProperties: false, properties: { device_id: { maxLength: 128 } } } },
+    });
+  });
+
   test('is OpenAPI 3.1 and describes every status and body the implementation returned', async () => {
     const doc = (await (await fetch(`${producer.url}/openapi.json`)).json()) as {
       openapi: string;
