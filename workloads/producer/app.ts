@@ -4,6 +4,7 @@
 // log line), knownSource, authenticate, regionPolicy, readPayload, publish; any error lands in
 // one handler that answers with the documented JSON error shape.
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { SOURCES, TOPIC_FACTS, topicForSource, type Source } from '../../core/domain.js';
@@ -11,9 +12,9 @@ import type { SyncRequestBody } from '../../core/envelope.js';
 import { messageKey, RecordTooLargeError, splitIntoMessages, MESSAGE_VERSION } from '../../core/message.js';
 import type { Logger } from '../../core/log.js';
 import { AuthError, type Authenticator, type ClientRecord } from './auth.js';
-import type { BatchWriter } from './audit.js';
+import { auditText, type BatchWriter } from './audit.js';
 import { KafkaUnavailableError, type MessageSink } from './kafka-sink.js';
-import { decodeBody, readBody, RequestError, type Limits, type PayloadValidator } from './payload.js';
+import { BodyTooLargeError, decodeBody, readBody, RequestError, type Limits, type PayloadValidator } from './payload.js';
 import type { ProducerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { errorMessage } from '../../core/errors.js';
@@ -47,7 +48,10 @@ interface SyncContext {
 
 const ctx = (res: Response): SyncContext => (res.locals as { sync: SyncContext }).sync;
 
-function errorBody(requestId: string, code: string, message: string, details?: unknown): Record<string, unknown> {
+/** How long a connection whose request body was refused unread may keep sending before it is cut. */
+const LINGER_MS = 2000;
+
+export function errorBody(requestId: string, code: string, message: string, details?: unknown): Record<string, unknown> {
   return { error: { code, message, ...(details ? { details } : {}) }, request_id: requestId };
 }
 
@@ -69,6 +73,27 @@ const header = (req: Request, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
+/**
+ * Answer, then close, a request whose body is being refused unread. Node ends such a
+ * connection with destroySoon(), which resets it while request bytes are still unread, and the
+ * reset can discard the answer before the client reads it. Here the write side is closed after
+ * the answer and the rest of the body is read and dropped for a moment (a lingering close, as
+ * web servers do), so the client sees the 413.
+ */
+function closeAfterAnswer(req: Request, res: Response): void {
+  res.setHeader('Connection', 'close');
+  const socket: Socket = req.socket;
+  Object.assign(socket, {
+    destroySoon: () => {
+      socket.end();
+      const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+      cut.unref();
+      socket.once('close', () => clearTimeout(cut));
+    },
+  });
+  req.resume();
+}
+
 export function createProducerApp(deps: ProducerDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -85,7 +110,7 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
 
   /** Metrics, the usage row and the log line of every sync request, once it is answered. */
   const observe = (req: Request, res: Response, next: NextFunction) => {
-    const sync: SyncContext = { started: process.hrtime.bigint(), requestId: header(req, 'x-request-id')?.slice(0, 64) ?? randomUUID() };
+    const sync: SyncContext = { started: process.hrtime.bigint(), requestId: auditText(header(req, 'x-request-id'), 64) ?? randomUUID() };
     res.locals.sync = sync;
     const raw = String(req.params.source);
     if ((SOURCES as readonly string[]).includes(raw)) sync.source = raw as Source;
@@ -95,12 +120,14 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
       const seconds = Number(process.hrtime.bigint() - sync.started) / 1e9;
       deps.metrics.requests.inc({ source, code: String(code) });
       deps.metrics.duration.observe({ source }, seconds);
-      const clientId = header(req, 'x-client-id');
-      if (clientId) deps.usage.add([sync.requestId, clientId.slice(0, 72), `sync/${raw}`.slice(0, 64), code, new Date()]);
+      // Only validated or sanitised text reaches the audit tables: a client id from the
+      // clients table or a cleaned, bounded copy of the header, a known source name.
+      const clientId = sync.client?.clientId ?? auditText(header(req, 'x-client-id'), 72);
+      if (clientId) deps.usage.add([sync.requestId, clientId, `sync/${source}`, code, new Date()]);
       deps.log.info('request', {
         request_id: sync.requestId,
         client_id: clientId,
-        source: raw,
+        source: sync.source ?? auditText(raw, 64),
         status: code,
         records: sync.body?.records.length ?? 0,
         ms: Math.round(seconds * 1000),
@@ -112,7 +139,7 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
   const knownSource = (req: Request, res: Response, next: NextFunction) => {
     if (ctx(res).source) return next();
     req.resume();
-    throw new RequestError(404, 'UNKNOWN_SOURCE', `unknown source "${String(req.params.source)}"; one of ${SOURCES.join(', ')}`);
+    throw new RequestError(404, 'UNKNOWN_SOURCE', `unknown source "${auditText(String(req.params.source), 64)}"; one of ${SOURCES.join(', ')}`);
   };
 
   const authenticate = async (req: Request, res: Response, next: NextFunction) => {
@@ -124,17 +151,17 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
       if (!(err instanceof AuthError)) throw err;
       deps.metrics.authFailures.inc({ code: err.code });
       // The audit row keeps what was received, never the body itself: an unauthenticated
-      // payload is untrusted and may be huge.
+      // payload is untrusted and may be huge. Header text is cleaned and bounded.
       deps.unauthorized.add([
-        header(req, 'x-client-id')?.slice(0, 72) ?? null,
+        auditText(header(req, 'x-client-id'), 72) ?? null,
         sync.requestId,
-        header(req, 'x-auth-token')?.slice(0, 1024) ?? null,
+        auditText(header(req, 'x-auth-token'), 1024) ?? null,
         JSON.stringify({
           reason: err.code,
-          source: sync.source,
-          content_type: header(req, 'content-type') ?? null,
-          content_encoding: header(req, 'content-encoding') ?? null,
-          content_length: Number(header(req, 'content-length') ?? 0),
+          source: sync.source ?? 'unknown',
+          content_type: auditText(header(req, 'content-type'), 128) ?? null,
+          content_encoding: auditText(header(req, 'content-encoding'), 64) ?? null,
+          content_length: Number(header(req, 'content-length') ?? 0) || 0,
         }),
         new Date(),
       ]);
@@ -196,17 +223,24 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
 
   app.use((_req, res) => sendError(res, randomUUID(), 404, 'NOT_FOUND', 'no such endpoint'));
 
-  // The errors of the sync steps, in the documented JSON shape.
-  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const sync = (res.locals as { sync?: SyncContext }).sync;
-    if (!sync) return next(err);
-    const requestId = sync.requestId;
+  // Every error, including the router's own (a path that is not valid percent-encoding), is
+  // answered in the documented JSON shape; Express's HTML error page is never used.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const requestId = (res.locals as { sync?: SyncContext }).sync?.requestId ?? randomUUID();
+    if (res.headersSent) return;
+    if (err instanceof BodyTooLargeError) closeAfterAnswer(req, res);
     if (err instanceof RequestError) return sendError(res, requestId, err.status, err.code, err.message, err.details);
     if (err instanceof KafkaUnavailableError) {
       deps.metrics.kafkaFailures.inc();
       return sendError(res, requestId, 503, 'KAFKA_UNAVAILABLE', 'the data could not be written to Kafka; retry later with the same request_id', undefined, {
         'Retry-After': String(deps.retryAfterSeconds ?? 5),
       });
+    }
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // The router's errors: a path it cannot decode (400), and the like.
+      req.resume();
+      return sendError(res, requestId, status, status === 400 ? 'INVALID_PATH' : 'BAD_REQUEST', errorMessage(err).slice(0, 200));
     }
     deps.log.error('unexpected error', { request_id: requestId, error: errorMessage(err) });
     return sendError(res, requestId, 500, 'INTERNAL', 'internal error');

@@ -2,15 +2,18 @@
 // the objects the server's validator compiled (core/envelope.ts, through payload.ts); a test
 // compares the served document with them.
 import { SOURCES, type Source } from '../../core/domain.js';
+import { MAX_JSON_DEPTH } from '../../core/storable.js';
 import type { Limits } from './payload.js';
 
 const ERROR_CODES = {
-  400: ['INVALID_JSON', 'INVALID_GZIP', 'SCHEMA_VIOLATION'],
+  400: ['INVALID_JSON', 'INVALID_GZIP', 'SCHEMA_VIOLATION', 'UNSTORABLE_VALUE', 'JSON_TOO_DEEP', 'INVALID_PATH', 'INCOMPLETE_BODY', 'BAD_REQUEST'],
   401: ['AUTH_MISSING', 'AUTH_UNKNOWN_CLIENT', 'AUTH_MALFORMED', 'AUTH_INVALID', 'AUTH_EXPIRED', 'AUTH_REPLAYED'],
   403: ['SOURCE_NOT_ALLOWED'],
   404: ['UNKNOWN_SOURCE', 'NOT_FOUND'],
+  408: ['REQUEST_TIMEOUT'],
   413: ['PAYLOAD_TOO_LARGE', 'DECOMPRESSED_TOO_LARGE', 'TOO_MANY_RECORDS', 'RECORD_TOO_LARGE'],
   415: ['UNSUPPORTED_CONTENT_TYPE', 'UNSUPPORTED_ENCODING'],
+  431: ['HEADERS_TOO_LARGE'],
   500: ['INTERNAL'],
   503: ['KAFKA_UNAVAILABLE'],
 } as const;
@@ -94,7 +97,9 @@ export function openApiDocument(limits: Limits, requestSchema: (source: Source) 
             required: true,
             description:
               `JSON, optionally gzip-compressed, matching the component Request_{source} for the source in the path. ` +
-              `At most ${limits.maxBodyBytes} bytes on the wire, ${limits.maxDecompressedBytes} bytes decompressed, ${limits.maxRecords} records.`,
+              `At most ${limits.maxBodyBytes} bytes on the wire, ${limits.maxDecompressedBytes} bytes decompressed, ${limits.maxRecords} records, ` +
+              `objects and arrays nested at most ${MAX_JSON_DEPTH} deep (JSON_TOO_DEEP). No string anywhere may contain the NUL character (U+0000) ` +
+              'and no field name may start with "$" or contain "." or NUL, because the databases cannot store them (UNSTORABLE_VALUE, naming the field).',
             content: {
               'application/json': {
                 // The body's schema depends on the source in the path, which OpenAPI cannot
@@ -108,12 +113,17 @@ export function openApiDocument(limits: Limits, requestSchema: (source: Source) 
               description: 'Every record was acknowledged by Kafka (acks=all).',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } },
             },
-            400: error(400, 'Invalid JSON or gzip, or the body does not match the schema.'),
+            400: error(
+              400,
+              'Invalid JSON or gzip, the body does not match the schema, nests too deep or holds a value no database can store, or the path is not valid percent-encoding.',
+            ),
             401: error(401, 'Authentication failed; recorded in unauthorized_requests.'),
             403: error(403, "This source is not collected for the client's geography."),
             404: error(404, 'Unknown source.'),
-            413: error(413, 'Over a size or record limit.'),
+            408: error(408, 'The request (headers and body) did not arrive within the request timeout; the connection is closed.'),
+            413: error(413, 'Over a size or record limit. A body refused for its size is not read further: the connection is closed after the answer.'),
             415: error(415, 'Unsupported Content-Type or Content-Encoding.'),
+            431: error(431, 'The request headers are too large; the connection is closed.'),
             500: error(500, 'Unexpected error.'),
             503: {
               ...error(503, 'Kafka could not take the data; nothing was acknowledged. Retry after Retry-After seconds with the same request_id.'),

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { SOURCES, type Source } from '../../core/domain.js';
 import { syncRequestSchema, type SyncRequestBody } from '../../core/envelope.js';
+import { findUnstorable, MAX_JSON_DEPTH } from '../../core/storable.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -48,22 +49,58 @@ async function gunzipBounded(raw: Buffer, limit: number): Promise<Buffer> {
   }
 }
 
-/** Reads the raw body, refusing it as soon as it passes the limit. */
-export async function readBody(req: Readable & { headers: Record<string, string | string[] | undefined> }, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new RequestError(413, 'PAYLOAD_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > limit) {
-      req.destroy();
-      throw new RequestError(413, 'PAYLOAD_TOO_LARGE', `the body exceeds ${limit} bytes`);
-    }
-    chunks.push(b);
+/** The body is over the wire limit: refused before (declared) or while (chunked) it is read. */
+export class BodyTooLargeError extends RequestError {
+  constructor(message: string) {
+    super(413, 'PAYLOAD_TOO_LARGE', message);
+    this.name = 'BodyTooLargeError';
   }
-  return Buffer.concat(chunks, size);
+}
+
+/**
+ * Reads the raw body, refusing it as soon as it passes the limit. The stream is left alone
+ * then (not destroyed: that would reset the connection before the 413 is written); the caller
+ * answers and closes.
+ */
+export function readBody(req: Readable & { headers: Record<string, string | string[] | undefined> }, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLargeError(`the body is ${declared} bytes; the limit is ${limit}`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (b: Buffer) => {
+      size += b.length;
+      if (size > limit) {
+        done();
+        reject(new BodyTooLargeError(`the body exceeds ${limit} bytes`));
+        return;
+      }
+      chunks.push(b);
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    // The connection went away (or was cut by a timeout) before the body was complete.
+    const onClose = () => {
+      done();
+      reject(new RequestError(400, 'INCOMPLETE_BODY', 'the connection closed before the body was complete'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 export async function decodeBody(raw: Buffer, contentType: string | undefined, contentEncoding: string | undefined, limits: Limits): Promise<unknown> {
@@ -91,6 +128,9 @@ export async function decodeBody(raw: Buffer, contentType: string | undefined, c
   }
 }
 
+/** Longest field path an error response repeats (paths can carry request-chosen keys). */
+const MAX_PATH = 200;
+
 export class PayloadValidator {
   private readonly validators = new Map<Source, ValidateFunction>();
   private readonly schemas = new Map<Source, Record<string, unknown>>();
@@ -115,6 +155,16 @@ export class PayloadValidator {
     if (Array.isArray(records) && records.length > this.limits.maxRecords) {
       throw new RequestError(413, 'TOO_MANY_RECORDS', `a request may carry at most ${this.limits.maxRecords} records (got ${records.length})`);
     }
+    // Before the schema: nothing below may recurse into a value nested without bound.
+    const bad = findUnstorable(body);
+    if (bad?.problem === 'too-deep')
+      throw new RequestError(400, 'JSON_TOO_DEEP', `the body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`, [
+        { path: bad.path.slice(0, MAX_PATH), message: bad.message },
+      ]);
+    if (bad)
+      throw new RequestError(400, 'UNSTORABLE_VALUE', `${bad.path.slice(0, MAX_PATH)} ${bad.message}`, [
+        { path: bad.path.slice(0, MAX_PATH), message: bad.message },
+      ]);
     const v = this.validators.get(source)!;
     if (!v(body))
       throw new RequestError(400, 'SCHEMA_VIOLATION', 'the body does not match the schema for this source', (v.errors ?? []).slice(0, 10).map(issue));
