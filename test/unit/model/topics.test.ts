@@ -43,6 +43,12 @@ describe('topics', () => {
     expect(o?.partitions).toBe(48);
   });
 
+  test("an explicit partition count below the ladder's max replicas of the consumer is raised to it", () => {
+    // 200K DAU: the sms consumer may scale to 32; 4 partitions would leave 28 of them idle
+    const t = topicsFor({ dau: 200_000, kafka: { bootstrapServers: ['k:9092'], topics: { sms_batched: { partitions: 4 }, events_log: { partitions: 64 } } } });
+    expect(Object.fromEntries(t.map((x) => [x.name, x.partitions]))).toMatchObject({ sms_batched: 32, events_log: 64 });
+  });
+
   test('per-topic overrides apply, but never below what the topic already has', () => {
     const spec = { kafka: { bootstrapServers: ['k:9092'], topics: { events_log: { partitions: 24, config: { 'retention.ms': '1000' } } } } };
     const events = topicsFor(spec).find((x) => x.name === 'events_log');
