@@ -1,7 +1,14 @@
 // Resolves a pipeline spec into effective settings: every default the API documents,
 // applied here rather than in the CRD schema (server-written defaults make GitOps tools
 // report drift). Pure: the same spec always gives the same settings.
-import { componentOverrides, type ComponentOverrides, type Environment, type SyncPipelineSpec, type AutoscalingEngine } from '../api/v1alpha1.js';
+import {
+  componentOverrides,
+  DEFAULT_REPLICATION_FACTOR,
+  type ComponentOverrides,
+  type Environment,
+  type SyncPipelineSpec,
+  type AutoscalingEngine,
+} from '../api/v1alpha1.js';
 import type { ComponentName, TopicName } from '../../core/domain.js';
 import type { Range, Sizing } from './ladder.js';
 import { podResourcesFor, type PodResources } from './profile.js';
@@ -48,7 +55,7 @@ export interface ComponentSettings {
 }
 
 function defaultReplicationFactor(environment: Environment): number {
-  return environment === 'dev' ? 1 : 3;
+  return DEFAULT_REPLICATION_FACTOR[environment];
 }
 
 export function defaultMinInSync(replicationFactor: number): number {
