@@ -5,6 +5,9 @@ import type { MongoClientOptions } from 'mongodb';
 import type pg from 'pg';
 import { ENV, ENV_DEFAULTS } from './env-contract.js';
 
+/** host:port of a Kafka broker (the CRD's bootstrapServers and DI_KAFKA_BROKER_ENDPOINT); RE2 and JavaScript syntax. */
+export const BROKER_ADDRESS_PATTERN = '^[^:\\s]+:[0-9]{1,5}$';
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -80,7 +83,8 @@ export function kafkaConfig(r: EnvReader, clientId: string): KafkaConfig {
     .split(',')
     .map((b) => b.trim())
     .filter(Boolean);
-  if (brokers.some((b) => !/^[^:\s]+:\d+$/.test(b))) throw new ConfigError(`${ENV.kafkaBrokers} must be host:port[,host:port...] (got "${brokers.join(',')}")`);
+  const address = new RegExp(BROKER_ADDRESS_PATTERN);
+  if (brokers.some((b) => !address.test(b))) throw new ConfigError(`${ENV.kafkaBrokers} must be host:port[,host:port...] (got "${brokers.join(',')}")`);
   const cfg: KafkaConfig = { clientId, brokers };
   if (r.bool(ENV.kafkaTls, false)) {
     const caFile = r.optional(ENV.kafkaTlsCaFile, '');

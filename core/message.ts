@@ -1,33 +1,11 @@
 // The Kafka message format shared by the Producer API (writes) and the consumers (reads).
 // One message carries the records of one SDK request, or a chunk of them when the request
 // is larger than a Kafka message may be. Key: `client_id:user_id` (per-user order).
-import { SOURCES, type Source } from './domain.js';
+import { Ajv } from 'ajv';
+import { MESSAGE_VERSION, plainJson, SyncMessageSchema, type SyncMessage } from './envelope.js';
 import { errorMessage } from './errors.js';
 
-export const MESSAGE_VERSION = 1;
-
-export interface DeviceIds {
-  device_id?: string;
-  android_id?: string;
-  app_device_id?: string;
-  google_adv_id?: string;
-  idfv?: string;
-}
-
-export interface SyncMessage {
-  v: typeof MESSAGE_VERSION;
-  request_id: string;
-  client_id: string;
-  user_id: string;
-  source: Source;
-  sdk_version: string;
-  device: DeviceIds;
-  /** ISO time the Producer API accepted the request. */
-  received_at: string;
-  /** This message's place among the messages of one request. */
-  chunk: { index: number; count: number };
-  records: Record<string, unknown>[];
-}
+export { MESSAGE_VERSION, type SyncMessage };
 
 export function messageKey(clientId: string, userId: string): string {
   return `${clientId}:${userId}`;
@@ -68,6 +46,8 @@ export class MessageFormatError extends Error {
   override name = 'MessageFormatError';
 }
 
+const checkEnvelope = new Ajv({ strict: true, strictTypes: false }).compile<SyncMessage>(plainJson(SyncMessageSchema));
+
 /** Parses and checks a message's envelope (consumers validate records per source). */
 export function parseMessage(value: Buffer | string): SyncMessage {
   let m: unknown;
@@ -76,14 +56,13 @@ export function parseMessage(value: Buffer | string): SyncMessage {
   } catch (err) {
     throw new MessageFormatError(`not JSON: ${errorMessage(err)}`);
   }
-  const o = m as Partial<SyncMessage>;
-  if (!o || typeof o !== 'object') throw new MessageFormatError('not an object');
-  if (o.v !== MESSAGE_VERSION) throw new MessageFormatError(`unsupported version ${String(o.v)}`);
-  for (const f of ['request_id', 'client_id', 'user_id', 'sdk_version', 'received_at'] as const) {
-    if (typeof o[f] !== 'string' || o[f] === '') throw new MessageFormatError(`missing ${f}`);
+  if (!m || typeof m !== 'object' || Array.isArray(m)) throw new MessageFormatError('not an object');
+  const v = (m as { v?: unknown }).v;
+  if (v !== MESSAGE_VERSION) throw new MessageFormatError(`unsupported version ${String(v)}`);
+  if (!checkEnvelope(m)) {
+    const e = checkEnvelope.errors?.[0];
+    const at = e?.keyword === 'required' ? `/${String(e.params.missingProperty)}` : (e?.instancePath ?? '');
+    throw new MessageFormatError(`envelope${at.replace(/\//g, '.')} ${e?.message ?? 'invalid'}`);
   }
-  if (!SOURCES.includes(o.source as Source)) throw new MessageFormatError(`unknown source ${String(o.source)}`);
-  if (!Array.isArray(o.records)) throw new MessageFormatError('records is not a list');
-  if (!o.chunk || typeof o.chunk.index !== 'number' || typeof o.chunk.count !== 'number') throw new MessageFormatError('missing chunk');
-  return o as SyncMessage;
+  return m;
 }

@@ -3,7 +3,7 @@
 // OpenAPI document publishes them.
 import type { Source } from './domain.js';
 
-export const str = (max: number) => ({ type: 'string', minLength: 1, maxLength: max });
+const str = (max: number) => ({ type: 'string', minLength: 1, maxLength: max });
 const timestamp = { type: 'integer', minimum: 0, maximum: 32503680000000 };
 
 /** Record schemas per source. Extra fields are allowed (newer SDKs); the ones named are typed. */

@@ -7,7 +7,9 @@
 // and stated in each field's description; computed values go to status.
 import { Type, type Static } from '@sinclair/typebox';
 import type { V1Affinity, V1EnvVar, V1Toleration, V1TopologySpreadConstraint } from '@kubernetes/client-node';
-import { CONSUMERS, REGIONS, SOURCES, TOPICS, type ComponentName } from '../../core/domain.js';
+import { CONSUMERS, REGIONS, SOURCES, TOPIC_FACTS, TOPICS, type ComponentName } from '../../core/domain.js';
+import { BROKER_ADDRESS_PATTERN } from '../../core/config.js';
+import { TIME_ZONES } from './time-zones.js';
 import { Opaque, OpaqueList, optionalKeys, Quantity, StringEnum, StringMap } from './schema-helpers.js';
 
 export const GROUP = 'mobileforge.credeau.com';
@@ -28,6 +30,41 @@ export type AutoscalingEngine = (typeof AUTOSCALING_ENGINES)[number];
 
 const DNS_NAME_MAX = 253;
 
+/** Highest replica count a spec may state, and the most the ladder may compute. */
+export const MAX_REPLICAS = 1000;
+/**
+ * Highest DAU the ladder can size. Above 100K every bound scales linearly (docs/api.md#the-dau-ladder);
+ * the steepest column, the SMS consumer's 16 replicas per 100K, reaches MAX_REPLICAS at
+ * 6.25M DAU (and sms_batched 1,000 partitions, within Kafka's 10,000 per topic here). Beyond it
+ * the ladder would plan more replicas than a spec may even state.
+ */
+export const MAX_DAU = 6_250_000;
+/**
+ * Largest DAU whose plan starts at a single Kafka broker (the ladder's 25K rung plans 1-2):
+ * there a replication factor of 3 could not even be created.
+ */
+const SINGLE_BROKER_MAX_DAU = 25_000;
+/** Replication factor of the topics when the spec sets none: 1 in dev or on a one-broker plan, else 3. */
+export function defaultReplicationFactor(environment: Environment, dau: number): number {
+  return environment === 'dev' || dau <= SINGLE_BROKER_MAX_DAU ? 1 : 3;
+}
+/** Largest resource quantities a pod may ask for: no node this runs on is larger. */
+export const MAX_CPU = '256';
+export const MAX_MEMORY = '2Ti';
+
+/**
+ * Image references (github.com/distribution/reference): a repository is an optional registry
+ * host[:port] then lowercase path components; a tag is a word of at most 128 characters.
+ * RE2 syntax, also valid as JavaScript RegExps.
+ */
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
+const IMAGE_REPOSITORY_PATTERN = `^(?:${DOMAIN_COMPONENT}(?:[.]${DOMAIN_COMPONENT})*(?::[0-9]+)?/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`;
+const IMAGE_TAG_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
+/** What Kubernetes' CronJob accepts (five fields or a descriptor), by shape. */
+export const CRON_PATTERN =
+  '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9*/,-]+ +[0-9*/,-]+ +[0-9*/,?-]+ +[0-9A-Za-z*/,-]+ +[0-9A-Za-z*/,?-]+)$';
+
 /**
  * Messages of the admission rules (CEL), shared with the offline validator
  * (operator/api/validate.ts) so `mobileforge render` and the API server say the same thing.
@@ -44,6 +81,13 @@ export const RULE_MESSAGES = {
   mongoPool: 'minPoolSize must be less than or equal to maxPoolSize',
   ingressHost: 'ingress.host is required when the ingress is enabled',
   nameLength: 'metadata.name must be at most 36 characters, so that every child name fits in 63',
+  partitionsBelowConsumers: "partitions must be at least the consuming deployment's maxReplicas: a consumer beyond the partition count would sit idle",
+  cpuBound: 'CPU quantities must be at most 256 (cores): no node this runs on is larger',
+  memoryBound: 'memory quantities must be at most 2Ti: no node this runs on is larger',
+  requestLeLimit: 'each resource request must be less than or equal to its limit',
+  cronSchedule: 'schedule must be a cron expression: five fields (minute hour day-of-month month day-of-week) or @yearly, @monthly, @weekly, @daily or @hourly',
+  timeZone: 'timeZone must be an IANA time zone name, e.g. Asia/Kolkata or UTC',
+  minInSync: 'minInSyncReplicas must not exceed the replication factor (3 by default, 1 in dev)',
 } as const;
 /** Env names that look like credentials; RE2 syntax, also valid as a JavaScript RegExp. */
 export const CREDENTIAL_ENV_PATTERN = 'PASSWORD|SECRET|TOKEN|CREDENTIAL';
@@ -100,6 +144,19 @@ const ExtraEnv = Type.Unsafe<V1EnvVar[]>({
   ],
 });
 
+/** CEL: the quantity at `path` (int-or-string) below self. */
+const quantity = (path: string) => `quantity(string(self.${path}))`;
+
+/** CEL: requests.<resource> and limits.<resource>, where set, are at most `max`. */
+function quantityBound(resource: 'cpu' | 'memory', max: string): string {
+  return (['requests', 'limits'] as const)
+    .map(
+      (k) =>
+        `(!has(self.${k}) || !has(self.${k}.${resource}) || !isQuantity(string(self.${k}.${resource})) || ${quantity(`${k}.${resource}`)}.compareTo(quantity('${max}')) <= 0)`,
+    )
+    .join(' && ');
+}
+
 const Resources = Type.Object(
   {
     requests: Type.Optional(
@@ -116,8 +173,15 @@ const Resources = Type.Object(
     ),
   },
   {
-    description:
-      'Container resources. Defaults come from the environment profile (docs/api.md#environment-profiles); a value set here replaces that one value.',
+    description: `Container resources. Defaults come from the environment profile (docs/api.md#environment-profiles); a value set here replaces that one value. At most ${MAX_CPU} CPUs and ${MAX_MEMORY} of memory; each request at most its limit.`,
+    'x-kubernetes-validations': [
+      { rule: quantityBound('cpu', MAX_CPU), message: RULE_MESSAGES.cpuBound },
+      { rule: quantityBound('memory', MAX_MEMORY), message: RULE_MESSAGES.memoryBound },
+      {
+        rule: `!has(self.requests) || !has(self.limits) || (${(['cpu', 'memory'] as const).map((r) => `(!has(self.requests.${r}) || !has(self.limits.${r}) || ${quantity(`requests.${r}`)}.compareTo(${quantity(`limits.${r}`)}) <= 0)`).join(' && ')})`,
+        message: RULE_MESSAGES.requestLeLimit,
+      },
+    ],
   },
 );
 
@@ -126,14 +190,14 @@ function componentOverrideFields(component: string) {
     minReplicas: Type.Optional(
       Type.Integer({
         minimum: 0,
-        maximum: 1000,
+        maximum: MAX_REPLICAS,
         description: `Lowest replica count for the ${component}. Defaults to the DAU ladder's minimum for this tier.`,
       }),
     ),
     maxReplicas: Type.Optional(
       Type.Integer({
         minimum: 1,
-        maximum: 1000,
+        maximum: MAX_REPLICAS,
         description: `Highest replica count for the ${component}. Defaults to the DAU ladder's maximum for this tier.`,
       }),
     ),
@@ -215,7 +279,8 @@ const TopicOverride = Type.Object(
       Type.Integer({
         minimum: 1,
         maximum: 10000,
-        description: "Partition count. Defaults to the larger of the seed value and the consuming deployment's maxReplicas. Can only grow.",
+        description:
+          "Partition count. Defaults to the larger of the seed value and the consuming deployment's maxReplicas. Never below that deployment's maxReplicas: refused when maxReplicas is set explicitly, raised to the ladder's maximum otherwise (status.topics shows the count in effect). Can only grow.",
       }),
     ),
     config: Type.Optional(StringMap({ description: 'Kafka topic configuration, e.g. {"retention.ms": "604800000"}.' })),
@@ -236,7 +301,7 @@ const topicOverrideProps = optionalKeys(TOPICS, () => TopicOverride);
 
 const KafkaSchema = Type.Object(
   {
-    bootstrapServers: Type.Array(Type.String({ minLength: 1, maxLength: 512, description: 'host:port of a broker.' }), {
+    bootstrapServers: Type.Array(Type.String({ minLength: 1, maxLength: 512, pattern: BROKER_ADDRESS_PATTERN, description: 'host:port of a broker.' }), {
       minItems: 1,
       maxItems: 32,
       description: 'Kafka bootstrap servers (host:port). Becomes DI_KAFKA_BROKER_ENDPOINT.',
@@ -288,7 +353,7 @@ const KafkaSchema = Type.Object(
       Type.Integer({
         minimum: 1,
         maximum: 32,
-        description: 'min.insync.replicas of every topic. Defaults to 2 when the replication factor is 3 or more, else 1.',
+        description: 'min.insync.replicas of every topic. Defaults to 2 when the replication factor is 3 or more, else 1. At most the replication factor.',
       }),
     ),
     topics: Type.Optional(Type.Object(topicOverrideProps, { description: 'Per-topic overrides, keyed by topic name.' })),
@@ -415,7 +480,8 @@ const MaintenanceSchema = Type.Object(
       Type.String({
         minLength: 9,
         maxLength: 128,
-        description: `Cron schedule of the partition maintenance CronJob. Defaults to "${DEFAULT_MAINTENANCE_SCHEDULE}" (daily at 00:15 in timeZone).`,
+        description: `Cron schedule of the partition maintenance CronJob: five fields (minute hour day-of-month month day-of-week) or a descriptor such as @daily. Defaults to "${DEFAULT_MAINTENANCE_SCHEDULE}" (daily at 00:15 in timeZone).`,
+        'x-kubernetes-validations': [{ rule: `self.matches('${CRON_PATTERN}')`, message: RULE_MESSAGES.cronSchedule }],
       }),
     ),
     timeZone: Type.Optional(
@@ -423,6 +489,7 @@ const MaintenanceSchema = Type.Object(
         minLength: 1,
         maxLength: 64,
         description: 'IANA time zone of the schedule, e.g. "Asia/Kolkata". Defaults to the kube-controller-manager\'s (usually UTC).',
+        'x-kubernetes-validations': [{ rule: `self in [${TIME_ZONES.map((z) => `'${z}'`).join(', ')}]`, message: RULE_MESSAGES.timeZone }],
       }),
     ),
     suspend: Type.Optional(Type.Boolean({ description: 'Suspend the partition maintenance CronJob (the schema migration still runs).' })),
@@ -457,8 +524,8 @@ export const SpecSchema = Type.Object(
   {
     dau: Type.Integer({
       minimum: 1,
-      maximum: 1_000_000_000,
-      description: 'Daily active users of the SDK. Sizes replicas, partitions and brokers through the DAU ladder (docs/api.md#the-dau-ladder).',
+      maximum: MAX_DAU,
+      description: `Daily active users of the SDK. Sizes replicas, partitions and brokers through the DAU ladder (docs/api.md#the-dau-ladder). At most ${MAX_DAU}: beyond it the ladder would plan more than ${MAX_REPLICAS} consumer replicas.`,
     }),
     environment: StringEnum(ENVIRONMENTS, { description: 'dev, uat or production: picks pod resources (node specs) and the default replication factor.' }),
     region: StringEnum(REGIONS, {
@@ -471,8 +538,18 @@ export const SpecSchema = Type.Object(
     ),
     image: Type.Object(
       {
-        repository: Type.String({ minLength: 1, maxLength: 512, description: 'Workload image repository (runs producer, consumer, migrate and partitions).' }),
-        tag: Type.String({ minLength: 1, maxLength: 128, description: 'Image tag.' }),
+        repository: Type.String({
+          minLength: 1,
+          maxLength: 512,
+          pattern: IMAGE_REPOSITORY_PATTERN,
+          description: 'Workload image repository (runs producer, consumer, migrate and partitions): [registry[:port]/]lowercase/path.',
+        }),
+        tag: Type.String({
+          minLength: 1,
+          maxLength: 128,
+          pattern: IMAGE_TAG_PATTERN,
+          description: 'Image tag: letters, digits, _ . - (not starting with . or -).',
+        }),
         pullPolicy: Type.Optional(StringEnum(['Always', 'IfNotPresent', 'Never'] as const, { description: 'Image pull policy. Defaults to IfNotPresent.' })),
         pullSecrets: Type.Optional(
           Type.Array(Type.String({ minLength: 1, maxLength: DNS_NAME_MAX }), {
@@ -508,6 +585,19 @@ export const SpecSchema = Type.Object(
         message: RULE_MESSAGES.indiaTopics,
         fieldPath: '.kafka.topics',
         reason: 'FieldValueForbidden',
+      },
+      ...TOPICS.map((t) => {
+        const c = TOPIC_FACTS[t].consumer;
+        return {
+          rule: `!has(self.kafka.topics) || !has(self.kafka.topics.${t}) || !has(self.kafka.topics.${t}.partitions) || !has(self.consumers) || !has(self.consumers.${c}) || !has(self.consumers.${c}.maxReplicas) || self.kafka.topics.${t}.partitions >= self.consumers.${c}.maxReplicas`,
+          message: RULE_MESSAGES.partitionsBelowConsumers,
+          fieldPath: `.kafka.topics.${t}.partitions`,
+        };
+      }),
+      {
+        rule: `!has(self.kafka.minInSyncReplicas) || self.kafka.minInSyncReplicas <= (has(self.kafka.replicationFactor) ? self.kafka.replicationFactor : (self.environment == 'dev' || self.dau <= ${SINGLE_BROKER_MAX_DAU} ? 1 : 3))`,
+        message: RULE_MESSAGES.minInSync,
+        fieldPath: '.kafka.minInSyncReplicas',
       },
     ],
   },

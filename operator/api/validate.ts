@@ -8,14 +8,21 @@ import {
   API_VERSION,
   componentOverrides,
   CREDENTIAL_ENV_PATTERN,
+  CRON_PATTERN,
+  defaultReplicationFactor,
   KIND,
+  MAX_CPU,
+  MAX_MEMORY,
   MAX_PIPELINE_NAME,
   RULE_MESSAGES,
   SpecSchema,
+  type ComponentOverrides,
   type SyncPipeline,
   type SyncPipelineSpec,
 } from './v1alpha1.js';
-import { COMPONENTS } from '../../core/domain.js';
+import { TIME_ZONES } from './time-zones.js';
+import { COMPONENTS, TOPIC_FACTS, TOPICS } from '../../core/domain.js';
+import { parseQuantity } from '../../core/quantity.js';
 import { toPlainJson } from './schema-helpers.js';
 
 export interface ValidationIssue {
@@ -88,12 +95,34 @@ function unknownFields(value: unknown, schema: JsonSchema, path: string, out: Va
   }
 }
 
+type Resources = NonNullable<ComponentOverrides['resources']>;
+const milli = (q: string | number) => parseQuantity(q).milli;
+const timeZones = new Set(TIME_ZONES);
+
+/** The Resources rules: bounded quantities, each request at most its limit. */
+function resourceIssues(r: Resources | undefined, path: string): ValidationIssue[] {
+  if (!r) return [];
+  const out: ValidationIssue[] = [];
+  const over = (resource: 'cpu' | 'memory', max: string) =>
+    [r.requests?.[resource], r.limits?.[resource]].some((q) => q !== undefined && milli(q) > milli(max));
+  if (over('cpu', MAX_CPU)) out.push({ path, message: RULE_MESSAGES.cpuBound });
+  if (over('memory', MAX_MEMORY)) out.push({ path, message: RULE_MESSAGES.memoryBound });
+  const above = (['cpu', 'memory'] as const).some((k) => {
+    const req = r.requests?.[k];
+    const lim = r.limits?.[k];
+    return req !== undefined && lim !== undefined && milli(req) > milli(lim);
+  });
+  if (above) out.push({ path, message: RULE_MESSAGES.requestLeLimit });
+  return out;
+}
+
 /** The CEL rules of the CRD, in TypeScript. Transition rules (oldSelf) need the old object. */
 export function ruleIssues(spec: SyncPipelineSpec, old?: SyncPipelineSpec): ValidationIssue[] {
   const out: ValidationIssue[] = [];
   for (const c of COMPONENTS) {
     const o = componentOverrides(spec, c);
     const path = c === 'producer' ? 'spec.producer' : `spec.consumers.${c}`;
+    out.push(...resourceIssues(o.resources, `${path}.resources`));
     if (o.minReplicas !== undefined && o.maxReplicas !== undefined && o.minReplicas > o.maxReplicas) out.push({ path, message: RULE_MESSAGES.minLeMax });
     const credential = new RegExp(CREDENTIAL_ENV_PATTERN);
     if (o.env?.some((e) => credential.test(e.name.toUpperCase()) && e.value !== undefined))
@@ -116,6 +145,20 @@ export function ruleIssues(spec: SyncPipelineSpec, old?: SyncPipelineSpec): Vali
     if (spec.kafka.topics?.contacts_batched || spec.kafka.topics?.call_logs_batched)
       out.push({ path: 'spec.kafka.topics', message: RULE_MESSAGES.indiaTopics });
   }
+  for (const t of TOPICS) {
+    const partitions = spec.kafka.topics?.[t]?.partitions;
+    const max = spec.consumers?.[TOPIC_FACTS[t].consumer]?.maxReplicas;
+    if (partitions !== undefined && max !== undefined && partitions < max)
+      out.push({ path: `spec.kafka.topics.${t}.partitions`, message: RULE_MESSAGES.partitionsBelowConsumers });
+  }
+  const minIsr = spec.kafka.minInSyncReplicas;
+  if (minIsr !== undefined && minIsr > (spec.kafka.replicationFactor ?? defaultReplicationFactor(spec.environment, spec.dau)))
+    out.push({ path: 'spec.kafka.minInSyncReplicas', message: RULE_MESSAGES.minInSync });
+  const mt = spec.maintenance;
+  out.push(...resourceIssues(mt?.resources, 'spec.maintenance.resources'));
+  if (mt?.schedule !== undefined && !new RegExp(CRON_PATTERN).test(mt.schedule))
+    out.push({ path: 'spec.maintenance.schedule', message: RULE_MESSAGES.cronSchedule });
+  if (mt?.timeZone !== undefined && !timeZones.has(mt.timeZone)) out.push({ path: 'spec.maintenance.timeZone', message: RULE_MESSAGES.timeZone });
   if (old) {
     for (const [topic, before] of Object.entries(old.kafka.topics ?? {})) {
       const now = spec.kafka.topics?.[topic as keyof typeof spec.kafka.topics];

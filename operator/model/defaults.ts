@@ -1,7 +1,14 @@
 // Resolves a pipeline spec into effective settings: every default the API documents,
 // applied here rather than in the CRD schema (server-written defaults make GitOps tools
 // report drift). Pure: the same spec always gives the same settings.
-import { componentOverrides, type ComponentOverrides, type Environment, type SyncPipelineSpec, type AutoscalingEngine } from '../api/v1alpha1.js';
+import {
+  componentOverrides,
+  defaultReplicationFactor,
+  type ComponentOverrides,
+  type Environment,
+  type SyncPipelineSpec,
+  type AutoscalingEngine,
+} from '../api/v1alpha1.js';
 import type { ComponentName, TopicName } from '../../core/domain.js';
 import { ENV_DEFAULTS, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
 import type { Range, Sizing } from './ladder.js';
@@ -37,12 +44,11 @@ export interface ComponentSettings {
 }
 
 /**
- * Replicas of each topic's partitions unless the spec says: 1 in dev; otherwise 3, but never
- * more than the plan's smallest broker count for the DAU (the 25K rung plans 1-2 brokers, where
- * a replication factor of 3 cannot be created at all).
+ * Replicas of each topic's partitions unless the spec says (operator/api's rule, which the CRD's
+ * admission rules use too): never more than the plan's smallest broker count for the DAU.
  */
-function defaultReplicationFactor(environment: Environment, sizing: Sizing): number {
-  return environment === 'dev' ? 1 : Math.min(3, sizing.kafkaBrokers.min);
+function defaultReplicationFactorFor(spec: SizingSpec): number {
+  return defaultReplicationFactor(spec.environment, spec.dau);
 }
 
 export function defaultMinInSync(replicationFactor: number): number {
@@ -97,8 +103,8 @@ export function lagThreshold(spec: SyncPipelineSpec, topic: TopicName): number {
   return spec.autoscaling?.lagThresholds?.[topic] ?? DEFAULT_LAG_THRESHOLDS[topic];
 }
 
-export function replicationFactor(spec: SizingSpec, sizing: Sizing): number {
-  return spec.kafka?.replicationFactor ?? defaultReplicationFactor(spec.environment, sizing);
+export function replicationFactor(spec: SizingSpec): number {
+  return spec.kafka?.replicationFactor ?? defaultReplicationFactorFor(spec);
 }
 
 export function topicMode(spec: SyncPipelineSpec): 'strimzi' | 'admin' | 'unmanaged' {

@@ -7,44 +7,17 @@
 // value is a whole number of Ki; otherwise (and for decimal or no suffix) decimal form with the
 // largest exponent multiple of 3 (m, "", k, M, G, T, P, E) that leaves an integer.
 
-const BINARY: [string, bigint][] = [
-  ['Ei', 1n << 60n],
-  ['Pi', 1n << 50n],
-  ['Ti', 1n << 40n],
-  ['Gi', 1n << 30n],
-  ['Mi', 1n << 20n],
-  ['Ki', 1n << 10n],
-];
-// Decimal suffixes scaled by 1000 so that milli units are integers.
-const DECIMAL: [string, bigint][] = [
-  ['E', 10n ** 21n],
-  ['P', 10n ** 18n],
-  ['T', 10n ** 15n],
-  ['G', 10n ** 12n],
-  ['M', 10n ** 9n],
-  ['k', 10n ** 6n],
-  ['', 10n ** 3n],
-  ['m', 1n],
-];
+import { BINARY_SUFFIXES, DECIMAL_SUFFIXES, parseQuantity } from '../../core/quantity.js';
 
-const PATTERN = /^(\d+)(?:\.(\d+))?(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$/;
+export { InvalidQuantityError } from '../../core/quantity.js';
 
-export class InvalidQuantityError extends Error {
-  override name = 'InvalidQuantityError';
-}
+// Largest first: the canonical form uses the largest suffix that leaves an integer.
+const BINARY = Object.entries(BINARY_SUFFIXES).sort(([, a], [, b]) => (a > b ? -1 : 1));
+const DECIMAL = Object.entries(DECIMAL_SUFFIXES).sort(([, a], [, b]) => (a > b ? -1 : 1));
 
 /** Canonical string for a quantity such as "1500m", "0.5", "1024Mi" or 4. */
 export function canonicalQuantity(q: string | number): string {
-  const text = String(q);
-  const m = PATTERN.exec(text);
-  if (!m) throw new InvalidQuantityError(`"${text}" is not a resource quantity`);
-  const [, whole = '0', frac = '', suffix = ''] = m;
-  const binary = BINARY.find(([s]) => s === suffix);
-  const scale = binary ? binary[1] * 1000n : (DECIMAL.find(([s]) => s === suffix)?.[1] ?? 1000n);
-  // value in milli-units, exactly (fractions beyond milli precision are rounded up, as k8s does)
-  const denominator = 10n ** BigInt(frac.length);
-  const numerator = (BigInt(whole) * denominator + BigInt(frac || '0')) * scale;
-  const milli = (numerator + denominator - 1n) / denominator;
+  const { milli, binary } = parseQuantity(q);
   if (milli === 0n) return '0';
   if (binary && milli % 1000n === 0n) {
     const units = milli / 1000n;

@@ -1,6 +1,7 @@
 // The Kafka topics a pipeline needs: the seed's five (three in India), with partitions at
-// least the seed's and at least the consuming deployment's max replicas (a consumer beyond
-// the partition count would sit idle), never fewer than the topic already has.
+// least the seed's (or the explicit count) and at least the consuming deployment's max
+// replicas (a consumer beyond the partition count would sit idle; admission refuses an explicit
+// count below an explicit maxReplicas), never fewer than the topic already has.
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
 import { TOPIC_FACTS, TOPICS, type ConsumerName, type TopicName } from '../../core/domain.js';
 import { componentSettings, defaultMinInSync, replicationFactor, type SizingSpec } from './defaults.js';
@@ -21,13 +22,13 @@ function topicsForRegion(region: SyncPipelineSpec['region']): TopicName[] {
 }
 
 export function desiredTopics(spec: SizingSpec, sizing: Sizing, existing: PartitionCounts = {}): DesiredTopic[] {
-  const rf = replicationFactor(spec, sizing);
+  const rf = replicationFactor(spec);
   const minIsr = spec.kafka?.minInSyncReplicas ?? defaultMinInSync(rf);
   return topicsForRegion(spec.region).map((name) => {
     const facts = TOPIC_FACTS[name];
     const override = spec.kafka?.topics?.[name];
     const consumerMax = componentSettings(spec, sizing, facts.consumer).replicas.max;
-    const wanted = override?.partitions ?? Math.max(facts.seedPartitions, consumerMax);
+    const wanted = Math.max(override?.partitions ?? facts.seedPartitions, consumerMax);
     return {
       name,
       partitions: Math.max(wanted, existing[name] ?? 0),

@@ -8,7 +8,7 @@ import { request as httpRequest, Agent } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { encryptAuthToken } from '../../core/auth-token.js';
 import type { Source } from '../../core/domain.js';
-import type { DeviceIds } from '../../core/message.js';
+import type { DeviceIds } from '../../core/envelope.js';
 
 export interface SyncBatch {
   request_id: string;

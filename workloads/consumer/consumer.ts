@@ -1,13 +1,15 @@
 // The consumer loop: batches from Kafka, each message written to its sink, offsets committed
 // only after the writes of those messages succeeded. A transient sink failure pauses the
 // partition and retries with backoff (nothing skipped, per-key order kept); a poison message
-// goes to `<topic>.dlq` with headers saying why and where from, and the partition moves on.
+// (invalid, or data a sink refuses for good, told apart by the driver's error code) goes to
+// `<topic>.dlq` with headers saying why and where from, and the partition moves on.
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '../../core/log.js';
 import type { Source } from '../../core/domain.js';
 import type { SyncMessage } from '../../core/message.js';
 import type { ConsumerMetrics } from './metrics.js';
 import { PoisonRecordError, type MongoSink, type PostgresSink } from './sinks.js';
+import { permanentSinkFailure } from './sink-errors.js';
 import { decodeAndValidate, PoisonMessageError } from './validate.js';
 import { errorMessage } from '../../core/errors.js';
 import { backoffDelay, type Backoff } from '../../core/backoff.js';
@@ -24,9 +26,26 @@ export interface ConsumerEngineOptions {
   metrics: ConsumerMetrics;
   log: Logger;
   retry?: Backoff;
+  /** Attempts at a write the sink refuses for good before its message goes to the DLQ. */
+  permanentAttempts?: number;
   /** Records per bulk write. */
   maxRecordsPerWrite?: number;
 }
+
+/** A message admitted for writing, with what the DLQ needs should the sink refuse it. */
+interface Admitted {
+  m: SyncMessage;
+  message: KafkaMessage;
+}
+
+/** One partition's batch being written: what retries need to pause, log and stop. */
+interface Writing {
+  p: EachBatchPayload;
+  paused: boolean;
+  upToOffset: string;
+}
+
+type WriteOutcome = { ok: true } | { ok: false; stopped: true } | { ok: false; stopped: false; refused: string };
 
 export class ConsumerEngine {
   constructor(private readonly o: ConsumerEngineOptions) {}
@@ -91,16 +110,77 @@ export class ConsumerEngine {
     this.o.log.warn('message sent to the DLQ', { topic, partition, offset, reason });
   }
 
+  /**
+   * Writes a group in one go. When the sink refuses it for good, writes its messages one by one
+   * and dead-letters each the sink refuses, so one bad record never holds up the others (the
+   * writes are idempotent, so what the group write already stored is not stored twice).
+   * False when the consumer is stopping.
+   */
+  private async writeGroupOrDeadLetter(group: Admitted[], w: Writing): Promise<boolean> {
+    const { topic, partition } = w.p.batch;
+    const all = await this.writeRetrying(
+      group.map((a) => a.m),
+      w,
+    );
+    if (all.ok) return true;
+    if (all.stopped) return false;
+    for (const a of group) {
+      const one = group.length === 1 ? all : await this.writeRetrying([a.m], w);
+      if (one.ok) continue;
+      if (one.stopped) return false;
+      this.o.metrics.sinkRejected.inc({ topic });
+      await this.deadLetter(topic, partition, a.message.offset, a.message.value, a.message.key, `sink rejected: ${one.refused}`);
+    }
+    return true;
+  }
+
+  /**
+   * Writes messages, retrying transient failures with backoff for as long as it takes (the
+   * partition is paused meanwhile), and permanent ones a few times only.
+   */
+  private async writeRetrying(messages: SyncMessage[], w: Writing): Promise<WriteOutcome> {
+    const { topic, partition } = w.p.batch;
+    const retry = this.o.retry ?? { initialMs: 200, maxMs: 10_000 };
+    const permanentAttempts = this.o.permanentAttempts ?? 3;
+    let refusals = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.writeGroup(messages, topic);
+        return { ok: true };
+      } catch (err) {
+        const refused = permanentSinkFailure(err);
+        if (refused !== undefined && ++refusals >= permanentAttempts) return { ok: false, stopped: false, refused };
+        // This partition stays where it is and retries; the others go on.
+        if (!w.paused) this.o.consumer.pause([{ topic, partitions: [partition] }]);
+        w.paused = true;
+        const delay = backoffDelay(retry, attempt);
+        this.o.metrics.retries.inc({ topic });
+        this.o.log.warn('sink write failed; retrying', {
+          topic,
+          partition,
+          upToOffset: w.upToOffset,
+          messages: messages.length,
+          attempt: attempt + 1,
+          retryInMs: delay,
+          permanent: refused !== undefined,
+          error: errorMessage(err),
+        });
+        await new Promise((r) => setTimeout(r, delay));
+        await w.p.heartbeat().catch(() => undefined);
+        if (!w.p.isRunning()) return { ok: false, stopped: true };
+      }
+    }
+  }
+
   async handleBatch(p: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = p;
     const { topic, partition } = batch;
-    const retry = this.o.retry ?? { initialMs: 200, maxMs: 10_000 };
     const maxRecords = this.o.maxRecordsPerWrite ?? 5000;
     let i = 0;
     while (i < batch.messages.length) {
       if (!isRunning() || isStale()) return;
       // Take the next run of messages up to maxRecords records; poison ones leave for the DLQ.
-      const group: SyncMessage[] = [];
+      const group: Admitted[] = [];
       let records = 0;
       let last = '';
       while (i < batch.messages.length && (group.length === 0 || records < maxRecords)) {
@@ -109,33 +189,14 @@ export class ConsumerEngine {
         last = message.offset;
         const m = await this.admit(topic, partition, message);
         if (m) {
-          group.push(m);
+          group.push({ m, message });
           records += m.records.length;
         }
       }
-      for (let attempt = 0; group.length > 0; attempt++) {
-        try {
-          await this.writeGroup(group, topic);
-          if (attempt > 0) this.o.consumer.resume([{ topic, partitions: [partition] }]);
-          break;
-        } catch (err) {
-          // Transient: this partition stays where it is and retries; the others go on.
-          if (attempt === 0) this.o.consumer.pause([{ topic, partitions: [partition] }]);
-          const delay = backoffDelay(retry, attempt);
-          this.o.metrics.retries.inc({ topic });
-          this.o.log.warn('sink write failed; retrying', {
-            topic,
-            partition,
-            upToOffset: last,
-            attempt: attempt + 1,
-            retryInMs: delay,
-            error: errorMessage(err),
-          });
-          await new Promise((r) => setTimeout(r, delay));
-          await heartbeat().catch(() => undefined);
-          if (!isRunning()) return; // shutting down: not committed, redelivered later
-        }
-      }
+      const w: Writing = { p, paused: false, upToOffset: last };
+      const written = group.length === 0 || (await this.writeGroupOrDeadLetter(group, w));
+      if (w.paused) this.o.consumer.resume([{ topic, partitions: [partition] }]);
+      if (!written) return; // shutting down: not committed, redelivered later
       // Only now, with every record of the group written, may the offsets move.
       resolveOffset(last);
       await commitOffsetsIfNecessary();

@@ -33,6 +33,12 @@ export class ConsumerMetrics {
     labelNames: ['topic'],
     registers: [this.registry],
   });
+  readonly sinkRejected = new Counter({
+    name: 'consumer_sink_rejected_total',
+    help: 'Messages a sink refused for good (by error code: encoding, field name, constraint, size), sent to <topic>.dlq.',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
   readonly retries = new Counter({
     name: 'consumer_sink_retries_total',
     help: 'Sink write retries after transient failures.',

@@ -1,15 +1,20 @@
 // The Producer API's HTTP application. Its dependencies (authentication, the Kafka sink, the
 // audit writers, readiness probes) are passed in, so tests and the entry point wire them.
+// A sync request passes through named steps, each a middleware: observe (metrics, usage row,
+// log line), knownSource, authenticate, regionPolicy, readPayload, publish; any error lands in
+// one handler that answers with the documented JSON error shape.
 import { randomUUID } from 'node:crypto';
-import express, { type Request, type Response } from 'express';
+import type { Socket } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { SOURCES, TOPIC_FACTS, topicForSource, type Source } from '../../core/domain.js';
+import type { SyncRequestBody } from '../../core/envelope.js';
 import { messageKey, RecordTooLargeError, splitIntoMessages, MESSAGE_VERSION } from '../../core/message.js';
 import type { Logger } from '../../core/log.js';
 import { AuthError, type Authenticator, type ClientRecord } from './auth.js';
-import type { BatchWriter } from './audit.js';
+import { auditText, type BatchWriter } from './audit.js';
 import { KafkaUnavailableError, type MessageSink } from './kafka-sink.js';
-import { decodeBody, readBody, RequestError, type Limits, type PayloadValidator } from './payload.js';
+import { BodyTooLargeError, decodeBody, readBody, RequestError, type Limits, type PayloadValidator } from './payload.js';
 import type { ProducerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { errorMessage } from '../../core/errors.js';
@@ -30,6 +35,26 @@ export interface ProducerDeps {
   retryAfterSeconds?: number;
 }
 
+/** What the steps of one sync request learn, in order. */
+interface SyncContext {
+  started: bigint;
+  /** The path's source once known to be one; undefined for anything else. */
+  source?: Source;
+  /** The transport-level id until the body is parsed, then the body's request_id. */
+  requestId: string;
+  client?: ClientRecord;
+  body?: SyncRequestBody;
+}
+
+const ctx = (res: Response): SyncContext => (res.locals as { sync: SyncContext }).sync;
+
+/** How long a connection whose request body was refused unread may keep sending before it is cut. */
+const LINGER_MS = 2000;
+
+export function errorBody(requestId: string, code: string, message: string, details?: unknown): Record<string, unknown> {
+  return { error: { code, message, ...(details ? { details } : {}) }, request_id: requestId };
+}
+
 function sendError(
   res: Response,
   requestId: string,
@@ -40,13 +65,34 @@ function sendError(
   headers: Record<string, string> = {},
 ): void {
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  res.status(status).json({ error: { code, message, ...(details ? { details } : {}) }, request_id: requestId });
+  res.status(status).json(errorBody(requestId, code, message, details));
 }
 
 const header = (req: Request, name: string): string | undefined => {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 };
+
+/**
+ * Answer, then close, a request whose body is being refused unread. Node ends such a
+ * connection with destroySoon(), which resets it while request bytes are still unread, and the
+ * reset can discard the answer before the client reads it. Here the write side is closed after
+ * the answer and the rest of the body is read and dropped for a moment (a lingering close, as
+ * web servers do), so the client sees the 413.
+ */
+function closeAfterAnswer(req: Request, res: Response): void {
+  res.setHeader('Connection', 'close');
+  const socket: Socket = req.socket;
+  Object.assign(socket, {
+    destroySoon: () => {
+      socket.end();
+      const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+      cut.unref();
+      socket.once('close', () => clearTimeout(cut));
+    },
+  });
+  req.resume();
+}
 
 export function createProducerApp(deps: ProducerDeps): express.Express {
   const app = express();
@@ -59,104 +105,145 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
     res.status(r.ok ? 200 : 503).json({ status: r.ok ? 'ready' : 'not ready', checks: r.checks });
   });
   app.get('/metrics', async (_req, res) => void res.type(deps.registry.contentType).send(await deps.registry.metrics()));
-  app.get('/openapi.json', (_req, res) => void res.json(openApiDocument(deps.limits)));
+  const openapi = openApiDocument(deps.limits, (s) => deps.validator.schema(s));
+  app.get('/openapi.json', (_req, res) => void res.json(openapi));
 
-  app.post('/v1/sync/:source', async (req, res) => {
-    const started = process.hrtime.bigint();
-    const source = String(req.params.source) as Source;
-    const clientId = header(req, 'x-client-id');
-    // Until the body is parsed we only know the transport-level id.
-    let requestId = header(req, 'x-request-id')?.slice(0, 64) ?? randomUUID();
-    let client: ClientRecord | undefined;
-    let records = 0;
+  /** Metrics, the usage row and the log line of every sync request, once it is answered. */
+  const observe = (req: Request, res: Response, next: NextFunction) => {
+    const sync: SyncContext = { started: process.hrtime.bigint(), requestId: auditText(header(req, 'x-request-id'), 64) ?? randomUUID() };
+    res.locals.sync = sync;
+    const raw = String(req.params.source);
+    if ((SOURCES as readonly string[]).includes(raw)) sync.source = raw as Source;
     res.on('finish', () => {
       const code = res.statusCode;
-      deps.metrics.requests.inc({ source: SOURCES.includes(source) ? source : 'unknown', code: String(code) });
-      deps.metrics.duration.observe({ source: SOURCES.includes(source) ? source : 'unknown' }, Number(process.hrtime.bigint() - started) / 1e9);
-      if (clientId) deps.usage.add([requestId, clientId.slice(0, 72), `sync/${source}`.slice(0, 64), code, new Date()]);
+      const source = sync.source ?? 'unknown';
+      const seconds = Number(process.hrtime.bigint() - sync.started) / 1e9;
+      deps.metrics.requests.inc({ source, code: String(code) });
+      deps.metrics.duration.observe({ source }, seconds);
+      // Only validated or sanitised text reaches the audit tables: a client id from the
+      // clients table or a cleaned, bounded copy of the header, a known source name.
+      const clientId = sync.client?.clientId ?? auditText(header(req, 'x-client-id'), 72);
+      if (clientId) deps.usage.add([sync.requestId, clientId, `sync/${source}`, code, new Date()]);
       deps.log.info('request', {
-        request_id: requestId,
+        request_id: sync.requestId,
         client_id: clientId,
-        source,
+        source: sync.source ?? auditText(raw, 64),
         status: code,
-        records,
-        ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
+        records: sync.body?.records.length ?? 0,
+        ms: Math.round(seconds * 1000),
       });
     });
+    next();
+  };
 
+  const knownSource = (req: Request, res: Response, next: NextFunction) => {
+    if (ctx(res).source) return next();
+    req.resume();
+    throw new RequestError(404, 'UNKNOWN_SOURCE', `unknown source "${auditText(String(req.params.source), 64)}"; one of ${SOURCES.join(', ')}`);
+  };
+
+  const authenticate = async (req: Request, res: Response, next: NextFunction) => {
+    const sync = ctx(res);
     try {
-      if (!SOURCES.includes(source)) throw new RequestError(404, 'UNKNOWN_SOURCE', `unknown source "${source}"; one of ${SOURCES.join(', ')}`);
-      try {
-        client = await deps.auth.authenticate(clientId, header(req, 'x-auth-token'));
-      } catch (err) {
-        if (!(err instanceof AuthError)) throw err;
-        deps.metrics.authFailures.inc({ code: err.code });
-        // The audit row keeps what was received, never the body itself: an unauthenticated
-        // payload is untrusted and may be huge.
-        deps.unauthorized.add([
-          clientId?.slice(0, 72) ?? null,
-          requestId,
-          header(req, 'x-auth-token')?.slice(0, 1024) ?? null,
-          JSON.stringify({
-            reason: err.code,
-            source,
-            content_type: header(req, 'content-type') ?? null,
-            content_encoding: header(req, 'content-encoding') ?? null,
-            content_length: Number(header(req, 'content-length') ?? 0),
-          }),
-          new Date(),
-        ]);
-        req.resume();
-        return sendError(res, requestId, 401, err.code, err.message);
-      }
-      if (client.geography === 'india' && !TOPIC_FACTS[topicForSource(source)].allowedInIndia) {
-        req.resume();
-        throw new RequestError(403, 'SOURCE_NOT_ALLOWED', `${source} is not collected for clients in india`);
-      }
-      const raw = await readBody(req, deps.limits.maxBodyBytes);
-      const body = deps.validator.validate(source, await decodeBody(raw, header(req, 'content-type'), header(req, 'content-encoding'), deps.limits));
-      requestId = body.request_id;
-      records = body.records.length;
-      let values: string[];
-      try {
-        values = splitIntoMessages(
-          {
-            v: MESSAGE_VERSION,
-            request_id: body.request_id,
-            client_id: client.clientId,
-            user_id: body.user_id,
-            source,
-            sdk_version: body.sdk_version,
-            device: body.device,
-            received_at: new Date().toISOString(),
-          },
-          body.records,
-          deps.maxMessageBytes,
-        );
-      } catch (err) {
-        if (err instanceof RecordTooLargeError) throw new RequestError(413, 'RECORD_TOO_LARGE', err.message);
-        throw err;
-      }
-      const key = messageKey(client.clientId, body.user_id);
-      await deps.sink.send(
-        topicForSource(source),
-        values.map((value) => ({ key, value, headers: { 'request-id': body.request_id } })),
-      );
-      deps.metrics.records.inc({ source }, records);
-      res.status(202).json({ request_id: body.request_id, accepted: records, messages: values.length });
+      sync.client = await deps.auth.authenticate(header(req, 'x-client-id'), header(req, 'x-auth-token'));
+      return next();
     } catch (err) {
-      if (err instanceof RequestError) return sendError(res, requestId, err.status, err.code, err.message, err.details);
-      if (err instanceof KafkaUnavailableError) {
-        deps.metrics.kafkaFailures.inc();
-        return sendError(res, requestId, 503, 'KAFKA_UNAVAILABLE', 'the data could not be written to Kafka; retry later with the same request_id', undefined, {
-          'Retry-After': String(deps.retryAfterSeconds ?? 5),
-        });
-      }
-      deps.log.error('unexpected error', { request_id: requestId, error: errorMessage(err) });
-      return sendError(res, requestId, 500, 'INTERNAL', 'internal error');
+      if (!(err instanceof AuthError)) throw err;
+      deps.metrics.authFailures.inc({ code: err.code });
+      // The audit row keeps what was received, never the body itself: an unauthenticated
+      // payload is untrusted and may be huge. Header text is cleaned and bounded.
+      deps.unauthorized.add([
+        auditText(header(req, 'x-client-id'), 72) ?? null,
+        sync.requestId,
+        auditText(header(req, 'x-auth-token'), 1024) ?? null,
+        JSON.stringify({
+          reason: err.code,
+          source: sync.source ?? 'unknown',
+          content_type: auditText(header(req, 'content-type'), 128) ?? null,
+          content_encoding: auditText(header(req, 'content-encoding'), 64) ?? null,
+          content_length: Number(header(req, 'content-length') ?? 0) || 0,
+        }),
+        new Date(),
+      ]);
+      req.resume();
+      return sendError(res, sync.requestId, 401, err.code, err.message);
     }
-  });
+  };
+
+  const regionPolicy = (req: Request, res: Response, next: NextFunction) => {
+    const { client, source } = ctx(res);
+    if (client!.geography === 'india' && !TOPIC_FACTS[topicForSource(source!)].allowedInIndia) {
+      req.resume();
+      throw new RequestError(403, 'SOURCE_NOT_ALLOWED', `${source} is not collected for clients in india`);
+    }
+    next();
+  };
+
+  const readPayload = async (req: Request, res: Response, next: NextFunction) => {
+    const sync = ctx(res);
+    const raw = await readBody(req, deps.limits.maxBodyBytes);
+    const body = deps.validator.validate(sync.source!, await decodeBody(raw, header(req, 'content-type'), header(req, 'content-encoding'), deps.limits));
+    sync.requestId = body.request_id;
+    sync.body = body;
+    next();
+  };
+
+  const publish = async (_req: Request, res: Response) => {
+    const { client, source, body } = ctx(res) as Required<SyncContext>;
+    let values: string[];
+    try {
+      values = splitIntoMessages(
+        {
+          v: MESSAGE_VERSION,
+          request_id: body.request_id,
+          client_id: client.clientId,
+          user_id: body.user_id,
+          source,
+          sdk_version: body.sdk_version,
+          device: body.device,
+          received_at: new Date().toISOString(),
+        },
+        body.records,
+        deps.maxMessageBytes,
+      );
+    } catch (err) {
+      if (err instanceof RecordTooLargeError) throw new RequestError(413, 'RECORD_TOO_LARGE', err.message);
+      throw err;
+    }
+    const key = messageKey(client.clientId, body.user_id);
+    await deps.sink.send(
+      topicForSource(source),
+      values.map((value) => ({ key, value, headers: { 'request-id': body.request_id } })),
+    );
+    deps.metrics.records.inc({ source }, body.records.length);
+    res.status(202).json({ request_id: body.request_id, accepted: body.records.length, messages: values.length });
+  };
+
+  app.post('/v1/sync/:source', observe, knownSource, authenticate, regionPolicy, readPayload, publish);
 
   app.use((_req, res) => sendError(res, randomUUID(), 404, 'NOT_FOUND', 'no such endpoint'));
+
+  // Every error, including the router's own (a path that is not valid percent-encoding), is
+  // answered in the documented JSON shape; Express's HTML error page is never used.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const requestId = (res.locals as { sync?: SyncContext }).sync?.requestId ?? randomUUID();
+    if (res.headersSent) return;
+    if (err instanceof BodyTooLargeError) closeAfterAnswer(req, res);
+    if (err instanceof RequestError) return sendError(res, requestId, err.status, err.code, err.message, err.details);
+    if (err instanceof KafkaUnavailableError) {
+      deps.metrics.kafkaFailures.inc();
+      return sendError(res, requestId, 503, 'KAFKA_UNAVAILABLE', 'the data could not be written to Kafka; retry later with the same request_id', undefined, {
+        'Retry-After': String(deps.retryAfterSeconds ?? 5),
+      });
+    }
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // The router's errors: a path it cannot decode (400), and the like.
+      req.resume();
+      return sendError(res, requestId, status, status === 400 ? 'INVALID_PATH' : 'BAD_REQUEST', errorMessage(err).slice(0, 200));
+    }
+    deps.log.error('unexpected error', { request_id: requestId, error: errorMessage(err) });
+    return sendError(res, requestId, 500, 'INTERNAL', 'internal error');
+  });
   return app;
 }

@@ -1,7 +1,26 @@
 // Off-the-request-path writers for usage and unauthorized_requests: rows are queued in
 // memory and inserted in batches every interval. A slow or unavailable PostgreSQL never
 // blocks or fails ingestion: the queue is bounded, and rows beyond it are dropped and counted.
+// A row PostgreSQL refuses for good (by SQLSTATE) is dropped and counted too, never retried
+// at the head of the queue where it would hold up every row behind it.
 import type pg from 'pg';
+import { isPermanentPgError } from '../../core/pg-errors.js';
+
+/**
+ * Request text (a header, a path segment) made fit for an audit row: control characters
+ * (NUL among them, which PostgreSQL text cannot hold) and unpaired surrogates replaced, and
+ * bounded. Undefined stays undefined, so callers can tell "absent" from "empty".
+ */
+export function auditText(value: string | undefined, max: number): string | undefined {
+  if (value === undefined) return undefined;
+  return (
+    value
+      .slice(0, max)
+      // eslint-disable-next-line no-control-regex -- control characters are what is replaced
+      .replace(/[\u0000-\u001f\u007f]/g, '\ufffd')
+      .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+  );
+}
 
 export interface BatchWriterOptions {
   table: string;
@@ -12,6 +31,8 @@ export interface BatchWriterOptions {
   onDropped?: (n: number) => void;
   onError?: (err: unknown) => void;
   onWritten?: (n: number) => void;
+  /** Rows PostgreSQL refused for their data: dropped. */
+  onRejected?: (n: number, err: unknown) => void;
 }
 
 export class BatchWriter {
@@ -41,19 +62,25 @@ export class BatchWriter {
     return this.queue.length;
   }
 
-  /** Writes everything queued, in batches; failed batches go back to the queue's head. */
+  /**
+   * Writes everything queued, in batches. A batch that fails transiently goes back to the
+   * queue's head (retried next time); one PostgreSQL refuses for its data is written row by
+   * row, and the rows refused are dropped and counted.
+   */
   flush(): Promise<void> {
     if (this.flushing) return this.flushing;
     this.flushing = (async () => {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.opts.maxBatch);
-        const cols = this.opts.columns;
-        const values = batch.map((_, i) => `(${cols.map((_c, j) => `$${i * cols.length + j + 1}`).join(', ')})`).join(', ');
         try {
-          await this.pool.query(`INSERT INTO ${this.opts.table} (${cols.join(', ')}) VALUES ${values}`, batch.flat());
+          await this.insert(batch);
           this.opts.onWritten?.(batch.length);
         } catch (err) {
           this.opts.onError?.(err);
+          if (isPermanentPgError(err)) {
+            if (await this.insertOneByOne(batch)) continue;
+            break;
+          }
           const room = this.opts.maxQueued - this.queue.length;
           if (room < batch.length) this.opts.onDropped?.(batch.length - Math.max(0, room));
           this.queue.unshift(...batch.slice(0, Math.max(0, room)));
@@ -64,6 +91,32 @@ export class BatchWriter {
       this.flushing = undefined;
     });
     return this.flushing;
+  }
+
+  private async insert(rows: unknown[][]): Promise<void> {
+    const cols = this.opts.columns;
+    const values = rows.map((_, i) => `(${cols.map((_c, j) => `$${i * cols.length + j + 1}`).join(', ')})`).join(', ');
+    await this.pool.query(`INSERT INTO ${this.opts.table} (${cols.join(', ')}) VALUES ${values}`, rows.flat());
+  }
+
+  /** False when PostgreSQL failed transiently meanwhile; the rows not written are queued again. */
+  private async insertOneByOne(rows: unknown[][]): Promise<boolean> {
+    for (let i = 0; i < rows.length; i++) {
+      try {
+        await this.insert([rows[i]!]);
+        this.opts.onWritten?.(1);
+      } catch (err) {
+        if (isPermanentPgError(err)) {
+          this.opts.onRejected?.(1, err);
+          continue;
+        }
+        // PostgreSQL went away meanwhile: what is left waits for the next flush.
+        this.opts.onError?.(err);
+        this.queue.unshift(...rows.slice(i));
+        return false;
+      }
+    }
+    return true;
   }
 
   async stop(): Promise<void> {

@@ -1,15 +1,17 @@
 // The Producer API process: `npm run producer` locally, `producer` in the workload image.
 // Configuration: the seed's DI_* variables plus the optional ones in docs/producer.md.
-import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import pg from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 import { ENV } from '../../core/env-contract.js';
 import { EnvReader, kafkaConfig, loadConfig, postgresConfig } from '../../core/config.js';
 import { useKafkaGzipLevel } from '../../core/kafka-gzip.js';
-import { createLogger, parseLogLevel } from '../../core/log.js';
+import { createLogger, parseLogLevel, type Logger } from '../../core/log.js';
 import { Authenticator, ClientDirectory, ReplayGuard } from './auth.js';
 import { BatchWriter } from './audit.js';
-import { createProducerApp } from './app.js';
+import { createProducerApp, errorBody } from './app.js';
 import { KafkaSink } from './kafka-sink.js';
 import { ProducerMetrics } from './metrics.js';
 import { PayloadValidator } from './payload.js';
@@ -39,7 +41,11 @@ async function main(): Promise<void> {
       maxQueued: 100_000,
       onDropped: (n) => metrics.auditDropped.inc({ table }, n),
       onWritten: (n) => metrics.auditWritten.inc({ table }, n),
-      onError: (err) => log.warn('audit write failed; will retry', { table, error: errorMessage(err) }),
+      onError: (err) => log.warn('audit write failed', { table, error: errorMessage(err) }),
+      onRejected: (n, err) => {
+        metrics.auditDropped.inc({ table }, n);
+        log.warn('audit row refused by PostgreSQL; dropped', { table, error: errorMessage(err) });
+      },
     });
   const usage = writer('usage', ['request_id', 'client_id', 'api_name', 'response_code', 'created_at']);
   const unauthorized = writer('unauthorized_requests', ['client_id', 'request_id', 'auth_token', 'req_body', 'created_at']);
@@ -86,12 +92,23 @@ async function main(): Promise<void> {
   });
 
   let inFlight = 0;
-  const server: Server = app.listen(settings.port, () => log.info('listening', { port: settings.port }));
+  const server: Server = createServer(
+    {
+      requestTimeout: settings.http.requestTimeoutMs,
+      headersTimeout: settings.http.headersTimeoutMs,
+      keepAliveTimeout: settings.http.keepAliveTimeoutMs,
+      // How often the timeouts are checked (Node's default, 30 s, would let a slow client
+      // overstay by that much).
+      connectionsCheckingInterval: Math.min(1000, settings.http.headersTimeoutMs),
+    },
+    app,
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => clientError(err, socket, log));
+  server.listen(settings.port, () => log.info('listening', { port: settings.port }));
   server.on('request', (_req, res) => {
     inFlight++;
     res.on('close', () => inFlight--);
   });
-  server.keepAliveTimeout = 65_000;
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -112,6 +129,29 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** Answers what Node's HTTP parser refuses or times out (before Express sees it) in the API's JSON error shape. */
+function clientError(err: NodeJS.ErrnoException, socket: Duplex, log: Logger): void {
+  const [status, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'HEADERS_TOO_LARGE', 'the request headers are too large']
+        : [400, 'BAD_REQUEST', 'the request is not valid HTTP'];
+  log.info('connection refused', { status, code: err.code ?? 'unknown' });
+  // Only when no answer has started on this connection (Node's own rule).
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify(errorBody(randomUUID(), code, message));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  // A moment for the answer to leave before the connection is cut.
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 void main().catch((err: unknown) => {

@@ -35,7 +35,7 @@ export class ProducerMetrics {
   });
   readonly auditDropped = new Counter({
     name: 'producer_audit_rows_dropped_total',
-    help: 'usage / unauthorized_requests rows dropped because PostgreSQL was unavailable too long.',
+    help: 'usage / unauthorized_requests rows dropped: PostgreSQL unavailable too long (queue full), or a row it refused for its data.',
     labelNames: ['table'],
     registers: [this.registry],
   });

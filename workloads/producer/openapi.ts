@@ -1,20 +1,27 @@
 // The Producer API's OpenAPI 3.1 document, served at /openapi.json. The request schemas are
-// the ones the server validates with (payload.ts), so the document cannot drift from them.
-import { SOURCES } from '../../core/domain.js';
-import { RECORD_SCHEMAS, type Limits } from './payload.js';
+// the objects the server's validator compiled (core/envelope.ts, through payload.ts); a test
+// compares the served document with them.
+import { SOURCES, type Source } from '../../core/domain.js';
+import { MAX_JSON_DEPTH } from '../../core/storable.js';
+import type { Limits } from './payload.js';
 
 const ERROR_CODES = {
-  400: ['INVALID_JSON', 'INVALID_GZIP', 'SCHEMA_VIOLATION'],
+  400: ['INVALID_JSON', 'INVALID_GZIP', 'SCHEMA_VIOLATION', 'UNSTORABLE_VALUE', 'JSON_TOO_DEEP', 'INVALID_PATH', 'INCOMPLETE_BODY', 'BAD_REQUEST'],
   401: ['AUTH_MISSING', 'AUTH_UNKNOWN_CLIENT', 'AUTH_MALFORMED', 'AUTH_INVALID', 'AUTH_EXPIRED', 'AUTH_REPLAYED'],
   403: ['SOURCE_NOT_ALLOWED'],
   404: ['UNKNOWN_SOURCE', 'NOT_FOUND'],
+  408: ['REQUEST_TIMEOUT'],
   413: ['PAYLOAD_TOO_LARGE', 'DECOMPRESSED_TOO_LARGE', 'TOO_MANY_RECORDS', 'RECORD_TOO_LARGE'],
   415: ['UNSUPPORTED_CONTENT_TYPE', 'UNSUPPORTED_ENCODING'],
+  431: ['HEADERS_TOO_LARGE'],
   500: ['INTERNAL'],
   503: ['KAFKA_UNAVAILABLE'],
 } as const;
 
-export function openApiDocument(limits: Limits): Record<string, unknown> {
+/** `Request_sms`, ...: the component holding a source's request schema. */
+export const requestComponent = (source: Source) => `Request_${source}`;
+
+export function openApiDocument(limits: Limits, requestSchema: (source: Source) => Record<string, unknown>): Record<string, unknown> {
   const error = (status: keyof typeof ERROR_CODES, description: string) => ({
     description,
     content: {
@@ -67,7 +74,7 @@ export function openApiDocument(limits: Limits): Record<string, unknown> {
             messages: { type: 'integer' },
           },
         },
-        ...Object.fromEntries(SOURCES.map((s) => [`${s}Record`, RECORD_SCHEMAS[s]])),
+        ...Object.fromEntries(SOURCES.map((s) => [requestComponent(s), requestSchema(s)])),
       },
     },
     security: [{ clientId: [], authToken: [] }],
@@ -88,39 +95,16 @@ export function openApiDocument(limits: Limits): Record<string, unknown> {
           ],
           requestBody: {
             required: true,
-            description: `JSON, optionally gzip-compressed. At most ${limits.maxBodyBytes} bytes on the wire, ${limits.maxDecompressedBytes} bytes decompressed, ${limits.maxRecords} records.`,
+            description:
+              `JSON, optionally gzip-compressed, matching the component Request_{source} for the source in the path. ` +
+              `At most ${limits.maxBodyBytes} bytes on the wire, ${limits.maxDecompressedBytes} bytes decompressed, ${limits.maxRecords} records, ` +
+              `objects and arrays nested at most ${MAX_JSON_DEPTH} deep (JSON_TOO_DEEP). No string anywhere may contain the NUL character (U+0000) ` +
+              'and no field name may start with "$" or contain "." or NUL, because the databases cannot store them (UNSTORABLE_VALUE, naming the field).',
             content: {
               'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['request_id', 'user_id', 'sdk_version', 'device', 'records'],
-                  properties: {
-                    request_id: {
-                      type: 'string',
-                      maxLength: 64,
-                      pattern: '^[A-Za-z0-9._:-]+$',
-                      description: 'Unique per SDK request; reuse it when retrying.',
-                    },
-                    user_id: { type: 'string', maxLength: 128 },
-                    sdk_version: { type: 'string', maxLength: 32 },
-                    device: {
-                      type: 'object',
-                      properties: {
-                        device_id: { type: 'string' },
-                        android_id: { type: 'string' },
-                        app_device_id: { type: 'string' },
-                        google_adv_id: { type: 'string' },
-                        idfv: { type: 'string' },
-                      },
-                    },
-                    records: {
-                      type: 'array',
-                      minItems: 1,
-                      maxItems: limits.maxRecords,
-                      items: { oneOf: SOURCES.map((s) => ({ $ref: `#/components/schemas/${s}Record` })) },
-                    },
-                  },
-                },
+                // The body's schema depends on the source in the path, which OpenAPI cannot
+                // express on one path: the request of source X is the component Request_X.
+                schema: { anyOf: SOURCES.map((s) => ({ $ref: `#/components/schemas/${requestComponent(s)}` })) },
               },
             },
           },
@@ -129,12 +113,17 @@ export function openApiDocument(limits: Limits): Record<string, unknown> {
               description: 'Every record was acknowledged by Kafka (acks=all).',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } },
             },
-            400: error(400, 'Invalid JSON or gzip, or the body does not match the schema.'),
+            400: error(
+              400,
+              'Invalid JSON or gzip, the body does not match the schema, nests too deep or holds a value no database can store, or the path is not valid percent-encoding.',
+            ),
             401: error(401, 'Authentication failed; recorded in unauthorized_requests.'),
             403: error(403, "This source is not collected for the client's geography."),
             404: error(404, 'Unknown source.'),
-            413: error(413, 'Over a size or record limit.'),
+            408: error(408, 'The request (headers and body) did not arrive within the request timeout; the connection is closed.'),
+            413: error(413, 'Over a size or record limit. A body refused for its size is not read further: the connection is closed after the answer.'),
             415: error(415, 'Unsupported Content-Type or Content-Encoding.'),
+            431: error(431, 'The request headers are too large; the connection is closed.'),
             500: error(500, 'Unexpected error.'),
             503: {
               ...error(503, 'Kafka could not take the data; nothing was acknowledged. Retry after Retry-After seconds with the same request_id.'),

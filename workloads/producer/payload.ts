@@ -5,11 +5,9 @@ import { gunzip, gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { Source } from '../../core/domain.js';
-import { RECORD_SCHEMAS, str } from '../../core/record-schemas.js';
-import type { DeviceIds } from '../../core/message.js';
-
-export { RECORD_SCHEMAS };
+import { SOURCES, type Source } from '../../core/domain.js';
+import { syncRequestSchema, type SyncRequestBody } from '../../core/envelope.js';
+import { findUnstorable, MAX_JSON_DEPTH } from '../../core/storable.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -33,14 +31,6 @@ export interface Limits {
   maxRecords: number;
 }
 
-export interface SyncRequestBody {
-  request_id: string;
-  user_id: string;
-  sdk_version: string;
-  device: DeviceIds;
-  records: Record<string, unknown>[];
-}
-
 /** Output up to which a body is inflated on the calling thread (well under a millisecond). */
 const SYNC_INFLATE_LIMIT = 256 * 1024;
 
@@ -59,22 +49,58 @@ async function gunzipBounded(raw: Buffer, limit: number): Promise<Buffer> {
   }
 }
 
-/** Reads the raw body, refusing it as soon as it passes the limit. */
-export async function readBody(req: Readable & { headers: Record<string, string | string[] | undefined> }, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new RequestError(413, 'PAYLOAD_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > limit) {
-      req.destroy();
-      throw new RequestError(413, 'PAYLOAD_TOO_LARGE', `the body exceeds ${limit} bytes`);
-    }
-    chunks.push(b);
+/** The body is over the wire limit: refused before (declared) or while (chunked) it is read. */
+export class BodyTooLargeError extends RequestError {
+  constructor(message: string) {
+    super(413, 'PAYLOAD_TOO_LARGE', message);
+    this.name = 'BodyTooLargeError';
   }
-  return Buffer.concat(chunks, size);
+}
+
+/**
+ * Reads the raw body, refusing it as soon as it passes the limit. The stream is left alone
+ * then (not destroyed: that would reset the connection before the 413 is written); the caller
+ * answers and closes.
+ */
+export function readBody(req: Readable & { headers: Record<string, string | string[] | undefined> }, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLargeError(`the body is ${declared} bytes; the limit is ${limit}`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (b: Buffer) => {
+      size += b.length;
+      if (size > limit) {
+        done();
+        reject(new BodyTooLargeError(`the body exceeds ${limit} bytes`));
+        return;
+      }
+      chunks.push(b);
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    // The connection went away (or was cut by a timeout) before the body was complete.
+    const onClose = () => {
+      done();
+      reject(new RequestError(400, 'INCOMPLETE_BODY', 'the connection closed before the body was complete'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 export async function decodeBody(raw: Buffer, contentType: string | undefined, contentEncoding: string | undefined, limits: Limits): Promise<unknown> {
@@ -102,32 +128,26 @@ export async function decodeBody(raw: Buffer, contentType: string | undefined, c
   }
 }
 
-function requestSchema(source: Source, maxRecords: number): object {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['request_id', 'user_id', 'sdk_version', 'device', 'records'],
-    properties: {
-      request_id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' },
-      user_id: str(128),
-      sdk_version: str(32),
-      device: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { device_id: str(128), android_id: str(128), app_device_id: str(128), google_adv_id: str(128), idfv: str(128) },
-      },
-      records: { type: 'array', minItems: 1, maxItems: maxRecords, items: RECORD_SCHEMAS[source] },
-    },
-  };
-}
+/** Longest field path an error response repeats (paths can carry request-chosen keys). */
+const MAX_PATH = 200;
 
 export class PayloadValidator {
   private readonly validators = new Map<Source, ValidateFunction>();
+  private readonly schemas = new Map<Source, Record<string, unknown>>();
 
   constructor(private readonly limits: Limits) {
     // strictRequired off: the app records schema requires package_name in an if/then branch.
     const ajv = new Ajv({ allErrors: false, strict: true, strictTypes: false, strictRequired: false });
-    for (const source of Object.keys(RECORD_SCHEMAS) as Source[]) this.validators.set(source, ajv.compile(requestSchema(source, limits.maxRecords)));
+    for (const source of SOURCES) {
+      const schema = syncRequestSchema(source, limits.maxRecords);
+      this.schemas.set(source, schema);
+      this.validators.set(source, ajv.compile(schema));
+    }
+  }
+
+  /** The JSON Schema a source's requests are validated with (the OpenAPI document serves it). */
+  schema(source: Source): Record<string, unknown> {
+    return this.schemas.get(source)!;
   }
 
   validate(source: Source, body: unknown): SyncRequestBody {
@@ -135,6 +155,16 @@ export class PayloadValidator {
     if (Array.isArray(records) && records.length > this.limits.maxRecords) {
       throw new RequestError(413, 'TOO_MANY_RECORDS', `a request may carry at most ${this.limits.maxRecords} records (got ${records.length})`);
     }
+    // Before the schema: nothing below may recurse into a value nested without bound.
+    const bad = findUnstorable(body);
+    if (bad?.problem === 'too-deep')
+      throw new RequestError(400, 'JSON_TOO_DEEP', `the body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`, [
+        { path: bad.path.slice(0, MAX_PATH), message: bad.message },
+      ]);
+    if (bad)
+      throw new RequestError(400, 'UNSTORABLE_VALUE', `${bad.path.slice(0, MAX_PATH)} ${bad.message}`, [
+        { path: bad.path.slice(0, MAX_PATH), message: bad.message },
+      ]);
     const v = this.validators.get(source)!;
     if (!v(body))
       throw new RequestError(400, 'SCHEMA_VIOLATION', 'the body does not match the schema for this source', (v.errors ?? []).slice(0, 10).map(issue));

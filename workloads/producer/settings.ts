@@ -1,6 +1,6 @@
 // The Producer API's optional settings (docs/producer.md); the DI_* ones are in core/config.ts.
 import { ENV } from '../../core/env-contract.js';
-import type { EnvReader } from '../../core/config.js';
+import { ConfigError, type EnvReader } from '../../core/config.js';
 import type { Limits } from './payload.js';
 
 export interface ProducerSettings {
@@ -13,6 +13,17 @@ export interface ProducerSettings {
   kafkaLanes: number;
   kafkaGzipLevel: number;
   auditFlushMs: number;
+  http: HttpTimeouts;
+}
+
+/** Server timeouts (node:http): slow or idle clients cannot hold connections for long. */
+interface HttpTimeouts {
+  /** The whole request, headers and body, must arrive within this. */
+  requestTimeoutMs: number;
+  /** The headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
 }
 
 export function producerSettings(r: EnvReader): ProducerSettings {
@@ -31,5 +42,22 @@ export function producerSettings(r: EnvReader): ProducerSettings {
     kafkaLanes: r.int('KAFKA_PRODUCER_LANES', 4, 1, 32),
     kafkaGzipLevel: r.int('KAFKA_GZIP_LEVEL', 1, 1, 9),
     auditFlushMs: r.int('AUDIT_FLUSH_MS', 1000, 10),
+    http: httpTimeouts(r),
+  };
+}
+
+function httpTimeouts(r: EnvReader): HttpTimeouts {
+  // A 5 MiB body over a slow mobile link (about 1 Mbit/s) takes some 40 s; SDK batches are
+  // usually a few KB and arrive in well under a second.
+  const requestTimeoutMs = r.int('HTTP_REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000);
+  const headersTimeoutMs = r.int('HTTP_HEADERS_TIMEOUT_MS', 10_000, 1000, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw new ConfigError(`HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  return {
+    requestTimeoutMs,
+    headersTimeoutMs,
+    // Above the idle timeout of the usual load balancers (60 s), so that they, not the
+    // producer, close idle connections: a request never races a close from this side.
+    keepAliveTimeoutMs: r.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1000, 3_600_000),
   };
 }

@@ -45,6 +45,26 @@ function message(source: Source, records: Record<string, unknown>[], requestId =
   return { key: messageKey('acme', userId), value: value! };
 }
 
+/** Dead letters on the given DLQ topics whose value matches, once `count` of them are there. */
+async function readDlq(dlqTopics: string[], match: (value: string) => boolean, count: number): Promise<{ headers: Record<string, string>; value: string }[]> {
+  const seen: { headers: Record<string, string>; value: string }[] = [];
+  const reader = new Kafka({ clientId: 'dlq-reader', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('dlq') });
+  await reader.connect();
+  await reader.subscribe({ topics: dlqTopics, fromBeginning: true });
+  await reader.run({
+    eachMessage: async ({ message: m }) => {
+      const value = m.value?.toString() ?? '';
+      if (match(value)) seen.push({ value, headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])) });
+    },
+  });
+  try {
+    await waitFor(`${count} dead letters`, () => seen.length >= count, 60000);
+  } finally {
+    await reader.disconnect();
+  }
+  return seen;
+}
+
 async function schemaSnapshot(): Promise<string> {
   const tables = await pgSync.query(
     `SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' ORDER BY 1`,
@@ -215,6 +235,49 @@ describe('the consumer', () => {
     expect(seen[1]!.headers['x-error']).toContain('sender');
     expect(Number(seen[1]!.headers['x-source-offset'])).toBeGreaterThanOrEqual(0);
     expect(await consumer.metric('consumer_messages_dead_lettered_total')).toBe(2);
+  });
+
+  test('records the databases refuse (NUL in text, "$" and "." in keys) go to the DLQ with the error; the same user\'s later records are stored', async () => {
+    const rejectedBefore = await consumer.metric('consumer_sink_rejected_total');
+    const user = uniqueName('poison-user');
+    const key = messageKey('acme', user);
+    const ev = (value: string) => ({ event_type: 'note', event_value: value, timestamp: 1764000000000 });
+    const sms = (extra: Record<string, unknown>) => ({ id: uniqueName('s'), sender: 'S', body: 'b', timestamp: 1764000000000, type: 'inbox', ...extra });
+    // What a Producer API without the refusal accepted: each poison kind, each followed by good
+    // records of the same user (same key, so the same partition, behind the poison).
+    const nulEvent = message('events', [ev('before\u0000after')], uniqueName('nul'), user);
+    const goodEvent = message('events', [ev('fine')], uniqueName('okev'), user);
+    const dollarKey = message('sms', [sms({ meta: { $where: 'sleep(1)' } })], uniqueName('dollar'), user);
+    const dottedKey = message('sms', [sms({ 'a.b': 1 })], uniqueName('dotted'), user);
+    const goodSms = message('sms', [sms({ id: `after-${user}` })], uniqueName('oksms'), user);
+    await producer.send({
+      topic: topics.events,
+      acks: -1,
+      messages: [
+        { key, value: nulEvent.value },
+        { key, value: goodEvent.value },
+      ],
+    });
+    await producer.send({ topic: topics.sms, acks: -1, messages: [dollarKey, dottedKey, goodSms].map((m) => ({ key, value: m.value })) });
+
+    await waitFor(
+      'the good records behind the poison',
+      async () =>
+        (await db.collection(COLLECTIONS.sms).findOne({ id: `after-${user}` })) !== null &&
+        Number((await pgSync.query('SELECT count(*) FROM sync_events_log WHERE user_id = $1', [user])).rows[0].count) === 1,
+      60000,
+    );
+    const poison = [nulEvent, dollarKey, dottedKey].map((m) => JSON.parse(m.value).request_id as string);
+    const dead = await readDlq([`${topics.events}.dlq`, `${topics.sms}.dlq`], (v) => poison.some((id) => v.includes(id)), 3);
+    expect(dead.map((d) => JSON.parse(d.value).request_id).sort()).toEqual([...poison].sort());
+    for (const d of dead) expect(d.headers['x-error']).toMatch(/^sink rejected/);
+    expect(dead.find((d) => d.value === nulEvent.value)!.headers['x-error']).toContain('SQLSTATE 22');
+    expect((await consumer.metric('consumer_sink_rejected_total')) - rejectedBefore).toBe(3);
+    // Nothing of the poison reached the sync status; the good messages did.
+    const status = await pgSync.query('SELECT request_id FROM sync_requests WHERE user_id = $1 ORDER BY request_id', [user]);
+    expect(status.rows.map((r: { request_id: string }) => r.request_id).sort()).toEqual(
+      [JSON.parse(goodEvent.value).request_id, JSON.parse(goodSms.value).request_id].sort(),
+    );
   });
 
   test('DI_MONGODB_ENABLED_SOURCES: other sources are committed and counted, not written', async () => {

@@ -2,14 +2,17 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type pg from 'pg';
 import type { Admin } from 'kafkajs';
 import { Ajv } from 'ajv';
 import { encryptAuthToken } from '../../../core/auth-token.js';
-import { TOPICS, type Source } from '../../../core/domain.js';
+import { SOURCES, TOPICS, type Source } from '../../../core/domain.js';
 import { migrateInsights } from '../../../core/insights-schema.js';
 import { SyncClient, type SyncBatch, type SyncResponse } from '../../../workloads/client/sync-client.js';
+import { requestComponent } from '../../../workloads/producer/openapi.js';
+import { PayloadValidator } from '../../../workloads/producer/payload.js';
 import { ProducerProcess, TopicRecorder } from '../../support/producer-process.js';
 import { connectKafkaAdmin, connectPg, createTestDatabase, dropTestDatabase, setServiceState, uniqueName } from '../../support/services.js';
 import { sleep, waitFor } from '../../support/wait.js';
@@ -27,6 +30,9 @@ let indiaClient: SyncClient;
 const seen: { status: number; body: unknown }[] = [];
 /** Request ids the API acknowledged: no message may carry any other. */
 const acknowledged = new Set<string>();
+
+/** The producer's limits in this suite. */
+const LIMITS = { maxBodyBytes: 256 * 1024, maxDecompressedBytes: 2 * 1024 * 1024, maxRecords: 1000 };
 
 const RECORDS: Record<Source, Record<string, unknown>[]> = {
   sms: [
@@ -73,9 +79,9 @@ beforeAll(async () => {
   if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true });
   recorder = await TopicRecorder.start();
   producer = await ProducerProcess.start(db, {
-    MAX_BODY_BYTES: String(256 * 1024),
-    MAX_DECOMPRESSED_BYTES: String(2 * 1024 * 1024),
-    MAX_RECORDS_PER_REQUEST: '1000',
+    MAX_BODY_BYTES: String(LIMITS.maxBodyBytes),
+    MAX_DECOMPRESSED_BYTES: String(LIMITS.maxDecompressedBytes),
+    MAX_RECORDS_PER_REQUEST: String(LIMITS.maxRecords),
     KAFKA_MAX_MESSAGE_BYTES: '20000',
     KAFKA_SEND_TIMEOUT_MS: '3000',
   });
@@ -267,6 +273,31 @@ describe('bad input: the right 4xx, nothing produced, no crash', () => {
       'RECORD_TOO_LARGE',
       () => send(client, 'apps_and_device', batch([{ kind: 'device', blob: 'x'.repeat(30000) }])),
     ],
+    [
+      'NUL in a string (PostgreSQL cannot store it)',
+      400,
+      'UNSTORABLE_VALUE',
+      () => send(client, 'events', batch([{ ...RECORDS.events[0], event_value: 'a\u0000b' }])),
+    ],
+    ['NUL in user_id', 400, 'UNSTORABLE_VALUE', () => send(client, 'events', batch(RECORDS.events, { user_id: 'u\u0000' }))],
+    [
+      'a key starting with $ (MongoDB refuses it)',
+      400,
+      'UNSTORABLE_VALUE',
+      () => send(client, 'sms', batch([{ ...RECORDS.sms[0], meta: { $where: 'sleep(1)' } }])),
+    ],
+    ['a key containing a dot', 400, 'UNSTORABLE_VALUE', () => send(client, 'sms', batch([{ ...RECORDS.sms[0], 'a.b': 1 }]))],
+    ['a key containing NUL', 400, 'UNSTORABLE_VALUE', () => send(client, 'contacts', batch([{ ...RECORDS.contacts[0], 'x\u0000': 1 }]))],
+    [
+      'JSON nested 200,000 levels deep in an extra field',
+      400,
+      'JSON_TOO_DEEP',
+      () => {
+        const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+        const body = JSON.stringify(batch([{ ...RECORDS.events[0], extra: 0 }])).replace('"extra":0', `"extra":${deep}`);
+        return send(client, 'events', undefined, { raw: gz(body), headers: { 'content-encoding': 'gzip' } });
+      },
+    ],
     ['unknown source', 404, 'UNKNOWN_SOURCE', () => send(client, 'photos', sms())],
     ['unsupported content type', 415, 'UNSUPPORTED_CONTENT_TYPE', () => send(client, 'sms', sms(), { headers: { 'content-type': 'text/plain' } })],
     [
@@ -291,6 +322,54 @@ describe('bad input: the right 4xx, nothing produced, no crash', () => {
     expect(JSON.stringify(r.body)).toContain('body.records[0].type');
   });
 
+  test('a value no database can store is refused naming the field', async () => {
+    const r = await send(client, 'sms', batch([RECORDS.sms[0]!, { ...RECORDS.sms[1], meta: { nested: [{ 'a.b': 1 }] } }]));
+    expect(r.body.error).toMatchObject({ code: 'UNSTORABLE_VALUE', details: [{ path: 'body.records[1].meta.nested[0]["a.b"]' }] });
+    const nul = await send(client, 'events', batch([{ ...RECORDS.events[0], event_value: 'a\u0000b' }]));
+    expect(nul.body.error).toMatchObject({ details: [{ path: 'body.records[0].event_value', message: expect.stringContaining('NUL') }] });
+  });
+
+  test('a request for source %00 leaves no unstorable usage row and never blocks the usage queue', async () => {
+    const r = await fetch(`${producer.url}/v1/sync/%00`, {
+      method: 'POST',
+      headers: { 'x-client-id': other.id, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(r.status).toBe(404);
+    await sleep(300); // the row is queued; the next flush takes it
+    const b = batch(RECORDS.events);
+    expect((await send(client, 'events', b)).status).toBe(202);
+    const row = await waitFor(
+      'the usage row of the request after it',
+      async () => (await auditRows('usage', other.id)).find((x) => x.request_id === b.request_id),
+      15000,
+    );
+    expect(row).toMatchObject({ api_name: 'sync/events', response_code: 202 });
+    expect((await auditRows('usage', other.id)).some((x) => x.api_name === 'sync/unknown' && x.response_code === 404)).toBe(true);
+  });
+
+  test.each(['/v1/sync/%E0%A4%A', '/v1/sync/%ED%A0%80'])('malformed percent-encoding %s -> 400 JSON, and the log stays JSON lines', async (path) => {
+    const r = await fetch(`${producer.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(r.status).toBe(400);
+    expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await r.json()) as { error: { code: string } };
+    seen.push({ status: r.status, body });
+    expect(body).toMatchObject({ error: { code: 'INVALID_PATH' }, request_id: expect.any(String) });
+    const notJson = producer
+      .log()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .filter((l) => {
+        try {
+          JSON.parse(l);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+    expect(notJson).toEqual([]);
+  });
+
   test('still alive, memory bounded after the corpus', async () => {
     expect((await fetch(`${producer.url}/health`)).status).toBe(200);
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${producer.pid}/status`, 'utf8'))?.[1]);
@@ -298,7 +377,144 @@ describe('bad input: the right 4xx, nothing produced, no crash', () => {
   });
 });
 
+/** What a raw connection received, and whether it ended cleanly or by an error (a reset). */
+interface RawExchange {
+  response: string;
+  error?: string;
+  /** Milliseconds from connecting until the server closed the connection. */
+  closedAfterMs: number;
+}
+
+/**
+ * Opens a connection to the producer, writes `head`, then calls `feed` to write the rest as it
+ * likes; resolves when the server closes the connection (or after `giveUpMs`).
+ */
+function rawRequest(
+  port: number,
+  head: string,
+  feed: (write: (b: Buffer | string) => boolean, closed: () => boolean) => Promise<void>,
+  giveUpMs = 20000,
+): Promise<RawExchange> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let error: string | undefined;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(giveUp);
+      socket.destroy();
+      resolve({ response: Buffer.concat(chunks).toString('latin1'), error, closedAfterMs: Date.now() - started });
+    };
+    const giveUp = setTimeout(() => {
+      error = 'still open';
+      finish();
+    }, giveUpMs);
+    socket.on('data', (d) => chunks.push(d));
+    socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
+    socket.on('close', finish);
+    socket.on('connect', () => {
+      socket.write(head);
+      void feed(
+        (b) => (socket.writable ? socket.write(b) : false),
+        () => done || !socket.writable,
+      ).catch(() => undefined);
+    });
+  });
+}
+
+const authHead = (path: string, extra: string) =>
+  `POST ${path} HTTP/1.1\r\nHost: x\r\nX-Client-Id: ${other.id}\r\nX-Auth-Token: ${encryptAuthToken(other.token)}\r\nContent-Type: application/json\r\n${extra}\r\n`;
+
+describe('oversize bodies: a JSON 413, then the connection closes', () => {
+  const body = Buffer.alloc(1024 * 1024, 0x20);
+  test.each([
+    [
+      'Transfer-Encoding: chunked',
+      'Transfer-Encoding: chunked\r\n',
+      Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]),
+    ],
+    ['a declared Content-Length', `Content-Length: ${body.length}\r\n`, body],
+  ])('%s, ten times', async (_name, extra, payload) => {
+    for (let i = 0; i < 10; i++) {
+      const r = await rawRequest(producer.port, authHead('/v1/sync/sms', extra), async (write) => {
+        // as a client does: the whole body, in socket-sized pieces
+        for (let o = 0; o < payload.length; o += 64 * 1024) if (!write(payload.subarray(o, o + 64 * 1024))) await sleep(1);
+      });
+      expect(r.response).toMatch(/^HTTP\/1\.1 413 /);
+      expect(r.response.toLowerCase()).toContain('connection: close');
+      expect(JSON.parse(r.response.slice(r.response.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+      expect(r.error).toBeUndefined();
+    }
+  });
+});
+
+describe('slow clients are cut off', () => {
+  let timed: ProducerProcess;
+  beforeAll(async () => {
+    timed = await ProducerProcess.start(db, { HTTP_REQUEST_TIMEOUT_MS: '3000', HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000' });
+  });
+  afterAll(async () => {
+    await timed?.stop();
+  });
+
+  test('a body dripping one byte every 200 ms is answered 408 (JSON) and closed at the request timeout; other requests are served meanwhile', async () => {
+    const drip = rawRequest(timed.port, authHead('/v1/sync/events', 'Content-Length: 100000\r\n'), async (write, closed) => {
+      while (!closed()) {
+        write(' ');
+        await sleep(200);
+      }
+    });
+    const c = new SyncClient({ baseUrl: timed.url, clientId: other.id, authToken: other.token });
+    const during = await c.send('events', batch(RECORDS.events));
+    c.close();
+    expect(during.status).toBe(202);
+    const r = await drip;
+    // 100,000 bytes at 5 a second would take 5.5 hours; the limit is 3 s (checked every second)
+    expect(r.error).toBeUndefined();
+    expect(r.closedAfterMs).toBeLessThan(10000);
+    expect(r.response).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(r.response.slice(r.response.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'REQUEST_TIMEOUT' } });
+  });
+
+  test('headers dripping one byte every 200 ms are cut at the headers timeout', async () => {
+    const head = authHead('/v1/sync/events', 'Content-Length: 2\r\n');
+    const r = await rawRequest(timed.port, '', async (write, closed) => {
+      for (let i = 0; i < head.length && !closed(); i++) {
+        write(head[i]!);
+        await sleep(200);
+      }
+    });
+    expect(r.closedAfterMs).toBeLessThan(10000);
+    expect(r.response).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  test('an idle keep-alive connection is closed after the keep-alive timeout', async () => {
+    const r = await rawRequest(timed.port, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n', async () => undefined);
+    expect(r.response).toMatch(/^HTTP\/1\.1 200 /);
+    expect(r.closedAfterMs).toBeLessThan(10000);
+  });
+});
+
 describe('the OpenAPI document', () => {
+  test("serves, per source, exactly the request schema the server's validator compiled", async () => {
+    const doc = (await (await fetch(`${producer.url}/openapi.json`)).json()) as {
+      paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { anyOf: { $ref: string }[] } }> } } }>;
+      components: { schemas: Record<string, unknown> };
+    };
+    const validator = new PayloadValidator(LIMITS);
+    for (const source of SOURCES) expect(doc.components.schemas[requestComponent(source)]).toEqual(validator.schema(source));
+    const body = doc.paths['/v1/sync/{source}']!.post.requestBody.content['application/json']!.schema;
+    expect(body.anyOf.map((r) => r.$ref)).toEqual(SOURCES.map((s) => `#/components/schemas/${requestComponent(s)}`));
+    // The document states what the validator enforces (the drift this guards against).
+    expect(validator.schema('sms')).toMatchObject({
+      additionalProperties: false,
+      properties: { device: { additionalProperties: false, properties: { device_id: { maxLength: 128 } } } },
+    });
+  });
+
   test('is OpenAPI 3.1 and describes every status and body the implementation returned', async () => {
     const doc = (await (await fetch(`${producer.url}/openapi.json`)).json()) as {
       openapi: string;

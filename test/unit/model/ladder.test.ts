@@ -1,3 +1,4 @@
+import { MAX_DAU, MAX_REPLICAS } from '../../../operator/api/v1alpha1.js';
 import { describe, expect, test } from '@jest/globals';
 import { sizeForDau } from '../../../operator/model/ladder.js';
 import { componentSettings } from '../../../operator/model/defaults.js';
@@ -75,6 +76,13 @@ describe('DAU ladder', () => {
   test('rejects a DAU that is not a positive integer', () => {
     expect(() => sizeForDau(0)).toThrow(RangeError);
     expect(() => sizeForDau(1.5)).toThrow(/positive integer/);
+  });
+
+  test('the highest DAU a spec may state is the highest the ladder sizes within the replica cap', () => {
+    const within = sizeForDau(MAX_DAU);
+    for (const c of ['producer', 'sms', 'events', 'common'] as const) expect(within[c].max).toBeLessThanOrEqual(MAX_REPLICAS);
+    expect(within.sms.max).toBe(MAX_REPLICAS);
+    expect(sizeForDau(MAX_DAU + 1).sms.max).toBeGreaterThan(MAX_REPLICAS);
   });
 });
 

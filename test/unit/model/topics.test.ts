@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
+import { defaultReplicationFactor } from '../../../operator/api/v1alpha1.js';
 import { sizeForDau } from '../../../operator/model/ladder.js';
 import { desiredTopics } from '../../../operator/model/topics.js';
 import { pipeline } from '../../support/fixtures.js';
@@ -43,6 +44,12 @@ describe('topics', () => {
     expect(o?.partitions).toBe(48);
   });
 
+  test("an explicit partition count below the ladder's max replicas of the consumer is raised to it", () => {
+    // 200K DAU: the sms consumer may scale to 32; 4 partitions would leave 28 of them idle
+    const t = topicsFor({ dau: 200_000, kafka: { bootstrapServers: ['k:9092'], topics: { sms_batched: { partitions: 4 }, events_log: { partitions: 64 } } } });
+    expect(Object.fromEntries(t.map((x) => [x.name, x.partitions]))).toMatchObject({ sms_batched: 32, events_log: 64 });
+  });
+
   test('per-topic overrides apply, but never below what the topic already has', () => {
     const spec = { kafka: { bootstrapServers: ['k:9092'], topics: { events_log: { partitions: 24, config: { 'retention.ms': '1000' } } } } };
     const events = topicsFor(spec).find((x) => x.name === 'events_log');
@@ -73,4 +80,13 @@ describe('replication on small clusters', () => {
   test('an explicit replication factor is kept as asked', () => {
     expect(rfAndIsr({ dau: 25_000, environment: 'production', kafka: { bootstrapServers: ['k:9092'], replicationFactor: 3 } })).toEqual([3, '2']);
   });
+});
+
+test("the API's default replication factor (also used by admission) is min(3, the plan's smallest broker count)", () => {
+  for (const dau of [1, 24_999, 25_000, 25_001, 50_000, 100_000, 180_000, 1_000_000]) {
+    for (const environment of ['uat', 'production'] as const) {
+      expect(defaultReplicationFactor(environment, dau)).toBe(Math.min(3, sizeForDau(dau).kafkaBrokers.min));
+    }
+    expect(defaultReplicationFactor('dev', dau)).toBe(1);
+  }
 });

@@ -1,0 +1,51 @@
+// What the sinks can never store, checked before anything is acknowledged: PostgreSQL text
+// cannot hold the NUL character (U+0000), and MongoDB (and FerretDB) refuse field names that
+// start with `$` or contain `.` or NUL. A record carrying either would be accepted, then
+// refused by the database for ever; the Producer API refuses it up front instead. The same
+// walk bounds nesting depth, because deeper values overflow the stack of every recursive
+// consumer of the data (JSON.stringify, the BSON serialiser).
+
+/** Deepest nesting of objects and arrays a request body may have (the body itself is depth 1). */
+export const MAX_JSON_DEPTH = 32;
+
+export interface Unstorable {
+  /** Where, as `body.records[3].meta.$where`. */
+  path: string;
+  problem: 'too-deep' | 'nul-in-string' | 'bad-key';
+  message: string;
+}
+
+// eslint-disable-next-line no-control-regex -- NUL is exactly what is refused
+const BAD_KEY = /^\$|[.\u0000]/;
+
+const child = (path: string, key: string | number) =>
+  typeof key === 'number' ? `${path}[${key}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+
+/**
+ * The first value in a parsed JSON document that no sink could store, or undefined. Iterative
+ * (an explicit stack), so a maliciously deep document cannot overflow the call stack here.
+ */
+export function findUnstorable(root: unknown, rootPath = 'body', maxDepth = MAX_JSON_DEPTH): Unstorable | undefined {
+  const stack: [unknown, string, number][] = [[root, rootPath, 1]];
+  while (stack.length > 0) {
+    const [value, path, depth] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return { path, problem: 'nul-in-string', message: 'must not contain the NUL character (U+0000)' };
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > maxDepth) return { path, problem: 'too-deep', message: `nests deeper than ${maxDepth} levels` };
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], child(path, i), depth + 1]);
+      continue;
+    }
+    const entries = Object.entries(value);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, v] = entries[i]!;
+      if (BAD_KEY.test(k))
+        return { path: child(path, k), problem: 'bad-key', message: 'field names must not start with "$" or contain "." or the NUL character' };
+      stack.push([v, child(path, k), depth + 1]);
+    }
+  }
+  return undefined;
+}

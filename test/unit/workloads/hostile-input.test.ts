@@ -1,0 +1,81 @@
+// The pure parts of the hostile-input defences: what the Producer API refuses as unstorable,
+// how request text is cleaned for audit rows, and how sink errors are classified by code.
+import { describe, expect, test } from '@jest/globals';
+import pg from 'pg';
+import { BSON, MongoBulkWriteError, MongoNetworkError, MongoServerError } from 'mongodb';
+import { findUnstorable, MAX_JSON_DEPTH } from '../../../core/storable.js';
+import { isPermanentPgError } from '../../../core/pg-errors.js';
+import { auditText } from '../../../workloads/producer/audit.js';
+import { permanentSinkFailure } from '../../../workloads/consumer/sink-errors.js';
+
+const pgError = (code: string) => Object.assign(new pg.DatabaseError('refused', 0, 'error'), { code });
+
+describe('findUnstorable', () => {
+  test('accepts what every sink stores', () => {
+    expect(findUnstorable({ a: [1, 'x', null, { b: true, 'c-d': 'é\u{1F600}' }] })).toBeUndefined();
+  });
+
+  test.each([
+    [{ records: [{ v: 'a\u0000b' }] }, 'body.records[0].v', 'nul-in-string'],
+    [{ records: [{ meta: { $where: 1 } }] }, 'body.records[0].meta["$where"]', 'bad-key'],
+    [{ records: [{ 'a.b': 1 }] }, 'body.records[0]["a.b"]', 'bad-key'],
+    [{ ['x\u0000']: 1 }, 'body["x\\u0000"]', 'bad-key'],
+  ])('%j -> %s (%s)', (doc, path, problem) => {
+    expect(findUnstorable(doc)).toMatchObject({ path, problem });
+  });
+
+  test('nesting: the limit is allowed, one more is refused, and 200,000 levels do not overflow the stack', () => {
+    const nest = (n: number): unknown => JSON.parse(`${'['.repeat(n)}${']'.repeat(n)}`);
+    expect(findUnstorable(nest(MAX_JSON_DEPTH))).toBeUndefined();
+    expect(findUnstorable(nest(MAX_JSON_DEPTH + 1))).toMatchObject({ problem: 'too-deep' });
+    expect(findUnstorable({ x: nest(200_000) })).toMatchObject({ problem: 'too-deep' });
+  });
+});
+
+describe('auditText', () => {
+  test('replaces control characters and unpaired surrogates, bounds the length, keeps absent as absent', () => {
+    expect(auditText('sync/\u0000\u001f\u007f', 64)).toBe('sync/\ufffd\ufffd\ufffd');
+    expect(auditText('a\ud800b\udc00c\u{1F600}', 64)).toBe('a\ufffdb\ufffdc\u{1F600}');
+    expect(auditText('x'.repeat(100), 72)).toHaveLength(72);
+    expect(auditText(undefined, 10)).toBeUndefined();
+  });
+});
+
+describe('sink errors by driver code', () => {
+  test.each(['22021', '22P05', '23502', '23514', '54000'])('PostgreSQL SQLSTATE %s is permanent', (code) => {
+    expect(isPermanentPgError(pgError(code))).toBe(true);
+    expect(permanentSinkFailure(pgError(code))).toContain(`SQLSTATE ${code}`);
+  });
+
+  test.each(['08006', '57P01', '53300', '40001', '42P01', 'XX000'])('PostgreSQL SQLSTATE %s is transient', (code) => {
+    expect(permanentSinkFailure(pgError(code))).toBeUndefined();
+  });
+
+  test('a connection error without SQLSTATE is transient', () => {
+    expect(permanentSinkFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBeUndefined();
+  });
+
+  test.each([2, 52, 57, 121, 10334])('MongoDB code %i is permanent', (code) => {
+    expect(permanentSinkFailure(new MongoServerError({ code, errmsg: 'refused' }))).toContain(`code ${code}`);
+  });
+
+  test.each([91, 189, 10107, 11600, 50])('MongoDB code %i is transient', (code) => {
+    expect(permanentSinkFailure(new MongoServerError({ code, errmsg: 'not now' }))).toBeUndefined();
+  });
+
+  test('network errors are transient; what the BSON encoder refuses is permanent', () => {
+    expect(permanentSinkFailure(new MongoNetworkError('connection reset'))).toBeUndefined();
+    expect(permanentSinkFailure(new BSON.BSONError('key must not contain null bytes'))).toContain('cannot encode');
+  });
+
+  test('a bulk write is permanent only when every non-duplicate write error is', () => {
+    const bulk = (codes: number[]) =>
+      new MongoBulkWriteError(
+        { message: 'bulk', code: codes[0]!, writeErrors: codes.map((code, index) => ({ code, index, errmsg: 'x' })) } as never,
+        { insertedCount: 0 } as never,
+      );
+    expect(permanentSinkFailure(bulk([11000, 2]))).toContain('code 2');
+    expect(permanentSinkFailure(bulk([2, 91]))).toBeUndefined();
+    expect(permanentSinkFailure(bulk([11000]))).toBeUndefined();
+  });
+});
