@@ -178,14 +178,14 @@ build_project() {
 ctr_node() { ctr --address "$NODE_CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 load_image() { # image
   local ref=$1
-  if ctr_node images ls -q | grep -qxF "$ref"; then return; fi
+  if ctr_node images ls -q | grep -xF "$ref" >/dev/null; then return; fi
   local tar; tar=$(mktemp "$IMAGES/load.XXXX.tar"); rm -f "$tar"
   # a docker-archive carries the tag in RepoTags, which ctr names the image after
-  podman save --format docker-archive -o "$tar" "$ref" >/dev/null
+  podman save -q --format docker-archive -o "$tar" "$ref" >/dev/null
   ctr_node images import "$tar" >/dev/null \
     || { rm -f "$tar"; die "ctr import of $ref failed"; }
   rm -f "$tar"
-  ctr_node images ls -q | grep -qxF "$ref" || die "$ref is not in the node's containerd after import"
+  ctr_node images ls -q | grep -xF "$ref" >/dev/null || die "$ref is not in the node's containerd after import"
 }
 load_all() {
   podman_env
