@@ -70,6 +70,16 @@ function events(requestId: string, n: number): SyncBatch {
   };
 }
 
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  p.catch(() => undefined); // a request abandoned here may still fail later
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('request timed out')), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** As the SDK does: retry a batch with the same request_id (a fresh token each time) until accepted. */
 async function deliver(source: 'sms' | 'events', batch: SyncBatch, deadlineMs = 90000): Promise<number> {
   const until = Date.now() + deadlineMs;
@@ -79,10 +89,7 @@ async function deliver(source: 'sms' | 'events', batch: SyncBatch, deadlineMs = 
     try {
       // An SDK gives up on a request after a while: a connection to a pod that was deleted
       // under it may never answer (its address is gone from the bridge).
-      const r = await Promise.race([
-        sync.send(source, batch),
-        sleep(10000).then(() => { throw new Error('request timed out'); }),
-      ]);
+      const r = await withTimeout(sync.send(source, batch), 10000);
       if (r.status === 202) return attempts;
       if (r.status < 500) throw new Error(`batch ${batch.request_id} refused: ${r.status} ${JSON.stringify(r.body)}`);
     } catch (err) {

@@ -301,7 +301,9 @@ YAML
       --v=0 > "$d/kubelet.log" 2>&1 < /dev/null &
     echo $! > "$d/kubelet.pid"
   fi
-  cat > "$d/kube-proxy.yaml" <<YAML
+  # kube-proxy exits when its configuration file is written to, so it is written only here
+  if ! port_open "$KUBE_PROXY_HEALTHZ_PORT"; then
+    cat > "$d/kube-proxy.yaml" <<YAML
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $d/kube-proxy.kubeconfig}
@@ -316,7 +318,6 @@ iptables: {localhostNodePorts: false}
 # leave the machine's conntrack sysctls alone
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 YAML
-  if ! port_open "$KUBE_PROXY_HEALTHZ_PORT"; then
     setsid nohup "$BIN/kube-proxy" --config="$d/kube-proxy.yaml" --v=0 > "$d/kube-proxy.log" 2>&1 < /dev/null &
     echo $! > "$d/kube-proxy.pid"
   fi
@@ -395,7 +396,7 @@ down_node() {
   [ "${KEEP_DATA:-}" = 1 ] || rm -rf "$d"
 }
 is_up_node() {
-  port_open "$KUBELET_HEALTHZ_PORT" 2>/dev/null && [ -f "$NODE_DIR/kubeconfig" ] \
+  port_open "$KUBELET_HEALTHZ_PORT" 2>/dev/null && port_open "$KUBE_PROXY_HEALTHZ_PORT" 2>/dev/null && [ -f "$NODE_DIR/kubeconfig" ] \
     && node_kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True
 }
 version_node() { echo "$KUBERNETES_VERSION, containerd $(containerd --version 2>/dev/null | awk '{print $3}')"; }
