@@ -169,7 +169,12 @@ build_project() {
       -f "$REPO/Dockerfile.$f" -t "$repo:$tag" "$REPO" > "$IMAGES/$f-build.log" 2>&1 \
       || die "podman build -f Dockerfile.$f failed; see $IMAGES/$f-build.log"
   done
-  # Builds leave the build stages' layers behind: drop what no tag refers to.
+  # Only the current sources' images are kept (each is ~500 MB); builds also leave the build
+  # stages' layers behind: drop what no tag refers to.
+  local old
+  for old in $(podman images --format '{{.Repository}}:{{.Tag}}' | grep -E "^($OPERATOR_REPO|$WORKLOAD_REPO):dev-" | grep -v ":$tag\$" || true); do
+    podman rmi -f "$old" >/dev/null 2>&1 || true
+  done
   podman image prune -f >/dev/null 2>&1 || true
   echo "$tag"
 }
@@ -195,6 +200,11 @@ load_all() {
   local tag; tag=$(build_project)
   load_image "$OPERATOR_REPO:$tag"
   load_image "$WORKLOAD_REPO:$tag"
+  # earlier sources' images (and tags made from them by the tests) go, as in podman
+  local old
+  for old in $(ctr_node images ls -q | grep -E "^($OPERATOR_REPO|$WORKLOAD_REPO):dev-" | grep -vE ":$tag(-[a-z0-9-]+)?\$" || true); do
+    ctr_node images rm "$old" >/dev/null 2>&1 || true
+  done
   echo "$tag"
 }
 
