@@ -256,13 +256,15 @@ version_kube() { echo "$KUBERNETES_VERSION (etcd $ETCD_VERSION)"; }
 source "$INFRA_DIR/node.sh"
 
 # ---------------------------------------------------------------- common
+# A process that exited stays a zombie until PID 1 reaps it, which here can take seconds.
+alive() { kill -0 "$1" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 stop_pid() { # pidfile timeout
   local f=$1 t=${2:-10} pid i=0
   [ -f "$f" ] || return 0
   pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do
+    while alive "$pid"; do
       i=$((i + 1)); if [ $i -gt $((t * 5)) ]; then kill -KILL "$pid" 2>/dev/null || true; break; fi
       sleep 0.2
     done

@@ -364,8 +364,9 @@ up_node() {
 # namespaces, the mounts under the kubelet's root, the bridge.
 down_node() {
   local d=$NODE_DIR
+  # all state is thrown away: no component gets long for a graceful stop
   for f in kube-proxy kubelet scheduler kcm apiserver etcd forward-postgres forward-mongo forward-kafka; do
-    stop_pid "$d/$f.pid" 10
+    stop_pid "$d/$f.pid" 3
   done
   if ctr --address "$NODE_CONTAINERD_SOCK" version >/dev/null 2>&1; then
     local c netns=()
