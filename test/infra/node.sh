@@ -363,7 +363,13 @@ up_node() {
 # first (so it restarts nothing), then every container and its shim, the pods' network
 # namespaces, the mounts under the kubelet's root, the bridge.
 down_node() {
-  local d=$NODE_DIR
+  local d=$NODE_DIR uids=""
+  # The kubelet and containerd keep a little outside our directories: pod logs in
+  # /var/log/pods (+ links in /var/log/containers) and CNI results in /var/lib/cni/results
+  # (removed with each container below).
+  if [ -f "$d/kubeconfig" ]; then
+    uids=$(node_kubectl get pods -A -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' --request-timeout=5s 2>/dev/null || true)
+  fi
   # all state is thrown away: no component gets long for a graceful stop
   for f in kube-proxy kubelet scheduler kcm apiserver etcd forward-postgres forward-mongo forward-kafka; do
     stop_pid "$d/$f.pid" 3
@@ -371,6 +377,7 @@ down_node() {
   if ctr --address "$NODE_CONTAINERD_SOCK" version >/dev/null 2>&1; then
     local c netns=()
     for c in $(ctr --address "$NODE_CONTAINERD_SOCK" -n k8s.io containers ls -q 2>/dev/null); do
+      rm -f /var/lib/cni/results/*-"$c"-*
       local ns; ns=$(ctr --address "$NODE_CONTAINERD_SOCK" -n k8s.io containers info "$c" 2>/dev/null \
         | sed -n 's/.*"path": "\(\/var\/run\/netns\/[^"]*\)".*/\1/p' | head -1)
       [ -n "$ns" ] && netns+=("$ns")
@@ -391,8 +398,24 @@ down_node() {
     awk -v d="$d/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
     awk -v d="$d" '$2 == d {print $2}' /proc/mounts | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   fi
-  # kube-proxy's KUBE-* chains live in the machine's own tables
+  local uid
+  for uid in $uids; do rm -rf /var/log/pods/*_"$uid"; done
+  [ -d /var/log/containers ] && find /var/log/containers -maxdepth 1 -xtype l -lname '/var/log/pods/*' -delete
+  rmdir /var/lib/kubelet 2>/dev/null || true
+  # kube-proxy's and the kubelet's KUBE-* chains live in the machine's own tables (one node
+  # per machine, so every KUBE-* chain is this node's)
   if [ -x "$BIN/kube-proxy" ]; then "$BIN/kube-proxy" --cleanup --v=0 >/dev/null 2>&1 || true; fi
+  local ipt table rule chain
+  for ipt in iptables ip6tables; do
+    command -v "$ipt" >/dev/null || continue
+    for table in filter nat mangle; do
+      "$ipt" -w -t "$table" -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | grep -vE '^-A KUBE-' | sed 's/^-A/-D/' | while read -r rule; do
+        eval "$ipt -w -t $table $rule" 2>/dev/null || true
+      done || true
+      for chain in $("$ipt" -w -t "$table" -S 2>/dev/null | sed -n 's/^-N \(KUBE-[A-Z0-9-]*\)$/\1/p' || true); do "$ipt" -w -t "$table" -F "$chain" 2>/dev/null || true; done
+      for chain in $("$ipt" -w -t "$table" -S 2>/dev/null | sed -n 's/^-N \(KUBE-[A-Z0-9-]*\)$/\1/p' || true); do "$ipt" -w -t "$table" -X "$chain" 2>/dev/null || true; done
+    done
+  done
   node_network_down
   [ "${KEEP_DATA:-}" = 1 ] || rm -rf "$d"
 }
