@@ -1,5 +1,6 @@
-// Two projects: fast pure-logic unit tests, and integration tests against the real services
-// started by test/infra (globalSetup reuses running ones or starts them).
+// Three projects: fast pure-logic unit tests, integration tests against the real services
+// started by test/infra (globalSetup reuses running ones or starts them), and end-to-end tests
+// that run the images as real pods on the local node.
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
@@ -19,6 +20,14 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
+      setupFiles: ['<rootDir>/test/support/load-env.ts'],
+    },
+    {
+      ...common,
+      // Real pods on the local node: the images from the Dockerfiles, the operator from its chart.
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/e2e/global-setup.ts',
       setupFiles: ['<rootDir>/test/support/load-env.ts'],
     },
   ],

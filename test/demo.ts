@@ -1,4 +1,6 @@
-// npm run demo: the operator's main job, end to end, on this machine. Starts the local
+// npm run demo: the operator's main job, end to end, on this machine. With the local node up
+// (test/infra, `infra.sh up node`) everything runs as real pods: test/demo-node.ts. Without it
+// (a machine where the node cannot run), it says so and falls back to this: starts the local
 // Kubernetes API server, Kafka, PostgreSQL and MongoDB-wire server (test/infra), installs the
 // CRD, applies a pipeline whose topics the operator creates in the real Kafka through the
 // admin API and whose schema its migration Job creates in the real databases, runs the
@@ -13,12 +15,25 @@ import { packageRoot } from '../operator/util/repo-root.js';
 import pg from 'pg';
 import { readEnvFile } from './support/endpoints.js';
 import { runJob, unfinishedJobs } from './support/job-runner.js';
+import { runNodeDemo } from './demo-node.js';
 
 const root = packageRoot();
 const say = (m: string) => process.stdout.write(`\n\x1b[1m==> ${m}\x1b[0m\n`);
-say('starting the local Kubernetes API server, Kafka, PostgreSQL and MongoDB-wire server (first run builds them: ~10 min)');
-execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
+say('starting the local node (kubelet, containerd, controllers), Kafka, PostgreSQL and MongoDB-wire server (first run builds them: ~12 min)');
+execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', 'postgres', 'kafka', 'mongo', 'kube'], { stdio: ['ignore', 'ignore', 'inherit'] });
+let nodeUp = true;
+try {
+  execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', 'node'], { stdio: ['ignore', 'ignore', 'inherit'] });
+} catch {
+  nodeUp = false;
+}
 const env = { ...process.env, ...readEnvFile() } as Record<string, string>;
+if (nodeUp) {
+  process.exit(await runNodeDemo(env));
+}
+say(
+  'THE NODE DID NOT START (its log is above): falling back to stand-ins. No pod runs in what follows: the demo plays the kubelet and the Job controller itself',
+);
 const kubectl = (args: string[], input?: string) =>
   execFileSync(env.KUBECTL!, args, { env: { ...process.env, KUBECONFIG: env.KUBECONFIG }, encoding: 'utf8', ...(input ? { input } : {}) });
 const ns = 'mobileforge-demo';

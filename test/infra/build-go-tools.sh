@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Go-based test services from the Go module proxy into $CACHE/bin:
-# kube-apiserver, kube-controller-manager, kubectl (one pinned Kubernetes), etcd, FerretDB,
+# kube-apiserver, kube-controller-manager, kubectl and the node's kube-scheduler, kubelet and
+# kube-proxy (one pinned Kubernetes), etcd, FerretDB,
 # and on request helm and the gopher-lua runner. Each build is skipped when the binary for
 # the pinned version is already cached. Usage: build-go-tools.sh [k8s|etcd|ferretdb|helm|all]
 source "$(dirname "$0")/lib.sh"
@@ -13,10 +14,12 @@ stamp() { echo "$2" > "$BIN/$1.version"; }
 
 build_k8s() {
   local v=$KUBERNETES_VERSION minor
-  if stamp_ok kube-apiserver "$v" && stamp_ok kubectl "$v" && stamp_ok kube-controller-manager "$v"; then return; fi
+  local cmds=(kube-apiserver kube-controller-manager kubectl kube-scheduler kubelet kube-proxy) all_ok=1
+  for cmd in "${cmds[@]}"; do stamp_ok "$cmd" "$v" || all_ok=0; done
+  [ $all_ok = 1 ] && return
   minor=$(echo "$v" | cut -d. -f2)
   local dir="$SRC/k8s-$v"; mkdir -p "$dir"; cd "$dir"
-  log "building Kubernetes $v (kube-apiserver, kube-controller-manager, kubectl); the first build takes several minutes"
+  log "building Kubernetes $v (${cmds[*]}); the first build takes several minutes"
   # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with local
   # paths, which a dependent module cannot see; so we replace each with its published v0.<minor>.<patch>.
   local modfile; modfile=$(go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
@@ -34,11 +37,14 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
 )
 GO
   go mod tidy -e >/dev/null 2>&1 || true
   local ldf="-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$v"
-  for cmd in kube-apiserver kube-controller-manager kubectl; do
+  for cmd in "${cmds[@]}"; do
     stamp_ok "$cmd" "$v" && continue
     go build -tags tools -ldflags "$ldf" -o "$BIN/$cmd" "k8s.io/kubernetes/cmd/$cmd"
     stamp "$cmd" "$v"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Test services for MobileForge Sync, without Docker: PostgreSQL, Kafka (KRaft), FerretDB
-# (MongoDB wire) and kube-apiserver+etcd(+kube-controller-manager), all on 127.0.0.1.
+# (MongoDB wire) and kube-apiserver+etcd(+kube-controller-manager), all on 127.0.0.1; and a
+# one-node Kubernetes cluster that runs real pods on a bridge this script creates (node.sh).
 #
 #   infra.sh up [service...]      install what is missing, start, health-check (idempotent)
 #   infra.sh down [service...]    stop and delete runtime state
@@ -8,12 +9,15 @@
 #   infra.sh env                  print the endpoint variables tests read
 #   infra.sh install              only install/build what is missing (used by .ci/run)
 #
-# Services: postgres kafka mongo kube. Ports are overridable (see the *_PORT variables below).
+# Services: postgres kafka mongo kube node. Ports are overridable (see the *_PORT variables below).
 source "$(dirname "$0")/lib.sh"
 
 PG_PORT=${MF_PG_PORT:-55432}
 KAFKA_PORT=${MF_KAFKA_PORT:-59092}
 KAFKA_CTRL_PORT=${MF_KAFKA_CTRL_PORT:-59093}
+# a second listener for pods on the node: bound to loopback like the first, advertised as the
+# node bridge's address (node.sh forwards that address's port to it)
+KAFKA_BRIDGE_PORT=${MF_KAFKA_BRIDGE_PORT:-59094}
 MONGO_PORT=${MF_MONGO_PORT:-57017}
 ETCD_PORT=${MF_ETCD_PORT:-52379}
 ETCD_PEER_PORT=${MF_ETCD_PEER_PORT:-52380}
@@ -26,7 +30,7 @@ PG_PASSWORD=mobileforge-test   # a throwaway password for a loopback-only test s
 PGDATA_DIR=${MF_PGDATA:-/var/tmp/mobileforge-sync/pg}
 PG_BIN=/usr/lib/postgresql/$POSTGRES_MAJOR/bin
 KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
-ALL_SERVICES=(postgres kafka mongo kube)
+ALL_SERVICES=(postgres kafka mongo kube node)
 
 # ---------------------------------------------------------------- PostgreSQL
 install_postgres() {
@@ -77,11 +81,11 @@ up_kafka() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CTRL_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CTRL_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CTRL_PORT,NODE://127.0.0.1:$KAFKA_BRIDGE_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,NODE://$NODE_IP:$KAFKA_BRIDGE_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,NODE:PLAINTEXT
 log.dirs=$dir/data
 num.partitions=1
 # one broker: every internal topic must have replication factor 1, or group coordination
@@ -247,14 +251,20 @@ down_kube() {
 }
 version_kube() { echo "$KUBERNETES_VERSION (etcd $ETCD_VERSION)"; }
 
+# ---------------------------------------------------------------- the node (real pods)
+# shellcheck source=node.sh
+source "$INFRA_DIR/node.sh"
+
 # ---------------------------------------------------------------- common
+# A process that exited stays a zombie until PID 1 reaps it, which here can take seconds.
+alive() { kill -0 "$1" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 stop_pid() { # pidfile timeout
   local f=$1 t=${2:-10} pid i=0
   [ -f "$f" ] || return 0
   pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do
+    while alive "$pid"; do
       i=$((i + 1)); if [ $i -gt $((t * 5)) ]; then kill -KILL "$pid" 2>/dev/null || true; break; fi
       sleep 0.2
     done
@@ -267,6 +277,7 @@ addr_of() {
     kafka) echo "127.0.0.1:$KAFKA_PORT" ;;
     mongo) echo "127.0.0.1:$MONGO_PORT" ;;
     kube) echo "https://127.0.0.1:$APISERVER_PORT" ;;
+    node) addr_node ;;
   esac
 }
 is_up() {
@@ -275,6 +286,7 @@ is_up() {
     kafka) port_open "$KAFKA_PORT" ;;
     mongo) port_open "$MONGO_PORT" ;;
     kube) port_open "$APISERVER_PORT" && "$BIN/kubectl" --kubeconfig "$RUN/kube/kubeconfig" get --raw /readyz >/dev/null 2>&1 ;;
+    node) is_up_node ;;
   esac
 }
 write_env() {
@@ -291,6 +303,13 @@ KUBECONFIG=$RUN/kube/kubeconfig
 KUBECTL=$BIN/kubectl
 MOBILEFORGE_BIN=$BIN
 MOBILEFORGE_CRDS=$CACHE/crds
+NODE_KUBECONFIG=$NODE_DIR/kubeconfig
+NODE_NAME=$NODE_NAME
+NODE_IP=$NODE_IP
+NODE_CONTAINERD_ADDRESS=$NODE_CONTAINERD_SOCK
+NODE_KAFKA_BROKERS=$NODE_IP:$KAFKA_BRIDGE_PORT
+NODE_PGHOST=$NODE_IP
+NODE_MONGODB_URI=mongodb://$NODE_IP:$MONGO_PORT/
 ENV
 }
 services_from_args() { if [ $# -eq 0 ]; then echo "${ALL_SERVICES[@]}"; else echo "$@"; fi; }
@@ -302,13 +321,15 @@ is_external() {
     kafka) [ -n "${KAFKA_BROKERS:-}" ] ;;
     mongo) [ -n "${MONGODB_URI:-}" ] ;;
     kube) [ -n "${MOBILEFORGE_TEST_KUBECONFIG:-}" ] ;;
+    node) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
   esac
 }
 
 # A fresh machine may lack the system tools (JDK, Maven, Go, PostgreSQL, OpenSSL): install them.
 ensure_prereqs() {
   if ! command -v go >/dev/null || ! command -v mvn >/dev/null || ! command -v java >/dev/null \
-     || ! command -v openssl >/dev/null || ! command -v unzip >/dev/null || [ ! -x "$PG_BIN/postgres" ]; then
+     || ! command -v openssl >/dev/null || ! command -v unzip >/dev/null || [ ! -x "$PG_BIN/postgres" ] \
+     || ! command -v containerd >/dev/null || ! command -v podman >/dev/null || ! command -v socat >/dev/null; then
     bash "$INFRA_DIR/prereqs.sh"
   fi
 }
@@ -319,7 +340,7 @@ case "$cmd" in
 esac
 case "$cmd" in
   install)
-    install_postgres; install_kafka; install_mongo; install_kube ;;
+    install_postgres; install_kafka; install_mongo; install_kube; install_node ;;
   up)
     start=$(date +%s%N)
     skip_external=0; if [ "${1:-}" = --skip-external ]; then skip_external=1; shift; fi
@@ -335,10 +356,11 @@ case "$cmd" in
     for s in $(services_from_args "$@"); do "down_$s"; done
     log "stopped: $(services_from_args "$@")" ;;
   status)
-    printf '%-10s %-28s %-26s %s\n' SERVICE VERSION ADDRESS STATE
+    printf '%-10s %-32s %-44s %s\n' SERVICE VERSION ADDRESS STATE
     for s in "${ALL_SERVICES[@]}"; do
       if is_up "$s"; then st=up; else st=down; fi
-      printf '%-10s %-28s %-26s %s\n' "$s" "$("version_$s")" "$(addr_of "$s")" "$st"
+      [ "$s" = node ] && [ "$st" = up ] && st="up (node $NODE_NAME Ready)"
+      printf '%-10s %-32s %-44s %s\n' "$s" "$("version_$s")" "$(addr_of "$s")" "$st"
     done ;;
   env)
     write_env; cat "$RUN/env" ;;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system tools the test services need, if the machine lacks them:
-# PostgreSQL, OpenSSL, a JDK 17+, Maven, unzip (Debian packages) and a Go toolchain new enough
-# for Kubernetes (Debian's golang-go bootstraps; the go command then fetches the pinned
+# PostgreSQL, OpenSSL, a JDK 17+, Maven, unzip, containerd, runc, the CNI plugins, podman (Debian
+# packages) and a Go toolchain new enough for Kubernetes (Debian's golang-go bootstraps; the go command then fetches the pinned
 # toolchain from the Go module proxy).
 source "$(dirname "$0")/lib.sh"
 GO_MIN_TOOLCHAIN=go1.25.0
@@ -13,6 +13,16 @@ command -v mvn >/dev/null || missing+=(maven)
 command -v go >/dev/null || missing+=(golang-go)
 command -v runuser >/dev/null || missing+=(util-linux)
 command -v unzip >/dev/null || missing+=(unzip)
+# the node service: container runtime, CNI plugins, image building, the pods' forwarders
+command -v containerd >/dev/null || missing+=(containerd)
+command -v runc >/dev/null || missing+=(runc)
+[ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+command -v podman >/dev/null || missing+=(podman)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+command -v iptables >/dev/null || missing+=(iptables)
+command -v conntrack >/dev/null || missing+=(conntrack)
+command -v socat >/dev/null || missing+=(socat)
+command -v ip >/dev/null || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing from Debian: ${missing[*]}"
   apt-get update -qq

@@ -10,6 +10,8 @@ const SERVICE_VARS = {
   kafka: ['KAFKA_BROKERS'],
   mongo: ['MONGODB_URI'],
   kube: ['KUBECONFIG', 'KUBECTL', 'MOBILEFORGE_BIN', 'MOBILEFORGE_CRDS'],
+  // the one-node cluster that runs real pods (test/e2e), and the services' addresses as its pods see them
+  node: ['NODE_KUBECONFIG', 'NODE_NAME', 'NODE_IP', 'NODE_CONTAINERD_ADDRESS', 'NODE_KAFKA_BROKERS', 'NODE_PGHOST', 'NODE_MONGODB_URI'],
 } as const;
 export type ServiceName = keyof typeof SERVICE_VARS;
 
@@ -21,6 +23,7 @@ const EXTERNAL_MARKER: Record<ServiceName, string> = {
   // KUBECONFIG is routinely set to a real cluster on a developer's machine; tests never
   // touch it unless asked explicitly through this variable.
   kube: 'MOBILEFORGE_TEST_KUBECONFIG',
+  node: 'MOBILEFORGE_E2E_KUBECONFIG',
 };
 
 /** Where test/infra keeps its builds (MOBILEFORGE_CACHE, as in test/infra/lib.sh). */
@@ -67,6 +70,7 @@ export function resolveTestEnv(env: NodeJS.ProcessEnv = process.env): Record<str
     }
   }
   if (ext.has('kube') && env.MOBILEFORGE_TEST_KUBECONFIG) out.KUBECONFIG = env.MOBILEFORGE_TEST_KUBECONFIG;
+  if (ext.has('node') && env.MOBILEFORGE_E2E_KUBECONFIG) out.NODE_KUBECONFIG = env.MOBILEFORGE_E2E_KUBECONFIG;
   if (ext.has('postgres') && env.DATABASE_URL) {
     const u = new URL(env.DATABASE_URL);
     out.PGHOST = u.hostname;

@@ -12,5 +12,8 @@ export default function globalSetup(): void {
   // Integration tests run the real operator and workloads from dist/, as production does.
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
   if (process.env.MOBILEFORGE_NO_START === '1') return;
-  execFileSync('bash', [join(root, 'test', 'infra', 'infra.sh'), 'up', '--skip-external'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // Not the node: these suites play the kubelet and the controllers themselves (test/e2e runs real pods).
+  execFileSync('bash', [join(root, 'test', 'infra', 'infra.sh'), 'up', '--skip-external', 'postgres', 'kafka', 'mongo', 'kube'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }

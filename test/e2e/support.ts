@@ -1,0 +1,127 @@
+// What the end-to-end tests and the demo share: kubectl and helm against the local node, the
+// images test/infra/images.sh built, and a pipeline pointed at the local services as the
+// node's pods reach them (the bridge address), with requests small enough for one node.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { packageRoot } from '../../operator/util/repo-root.js';
+import type { SyncPipeline } from '../../operator/api/v1alpha1.js';
+
+const root = packageRoot();
+
+function need(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: start the node with \`bash test/infra/infra.sh up node\` (docs/testing.md)`);
+  return v;
+}
+
+const OPERATOR_IMAGE = 'localhost/mobileforge/mobileforge-operator';
+export const WORKLOAD_IMAGE = 'localhost/mobileforge/sync-workload';
+export const OPERATOR_NAMESPACE = 'mobileforge-system';
+export const OPERATOR_RELEASE = 'mobileforge';
+
+/** kubectl against the node's cluster. */
+export function nodeKubectl(args: string[], input?: string): string {
+  return execFileSync(need('KUBECTL'), args, {
+    env: { ...process.env, KUBECONFIG: need('NODE_KUBECONFIG') },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(input !== undefined ? { input } : {}),
+  });
+}
+
+export function nodeGetJson<T>(args: string[]): T {
+  return JSON.parse(nodeKubectl([...args, '-o', 'json'])) as T;
+}
+
+/** The tag images.sh gives the current sources (the images `images.sh load` put on the node). */
+export function imageTag(): string {
+  return execFileSync('bash', [join(root, 'test', 'infra', 'images.sh'), 'tag'], { encoding: 'utf8' }).trim();
+}
+
+/** Tags an image already on the node under another tag (same content), as a registry would serve a new tag. */
+export function retagOnNode(repo: string, from: string, to: string): void {
+  execFileSync('ctr', ['--address', need('NODE_CONTAINERD_ADDRESS'), '--namespace', 'k8s.io', 'images', 'tag', '--force', `${repo}:${from}`, `${repo}:${to}`], {
+    stdio: 'ignore',
+  });
+}
+
+/** `helm upgrade --install` of charts/mobileforge-operator with the locally built operator image. */
+export function installOperator(tag: string, extra: string[] = []): string {
+  return execFileSync(
+    join(need('MOBILEFORGE_BIN'), 'helm'),
+    [
+      'upgrade',
+      '--install',
+      OPERATOR_RELEASE,
+      join(root, 'charts', 'mobileforge-operator'),
+      '--namespace',
+      OPERATOR_NAMESPACE,
+      '--create-namespace',
+      '--set',
+      `image.repository=${OPERATOR_IMAGE}`,
+      '--set',
+      `image.tag=${tag}`,
+      // one replica keeps the node lean; leader election stays on as installed by default
+      '--set',
+      'replicaCount=1',
+      '--wait',
+      '--timeout',
+      '3m',
+      ...extra,
+    ],
+    { env: { ...process.env, KUBECONFIG: need('NODE_KUBECONFIG') }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+}
+
+/** Small requests: the environment profiles ask for most of a 2-vCPU node per pod. */
+const SMALL = { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '384Mi' } };
+
+export interface NodePipelineOptions {
+  name: string;
+  namespace: string;
+  tag: string;
+  databases: { insights: string; sync: string };
+  mongoDatabase: string;
+  postgresSecret: string;
+  mongoSecret: string;
+}
+
+/** A dev pipeline on the local services, reached at the node bridge's address. */
+export function nodePipeline(o: NodePipelineOptions): SyncPipeline {
+  return {
+    apiVersion: 'mobileforge.credeau.com/v1alpha1',
+    kind: 'MobileForgeSyncPipeline',
+    metadata: { name: o.name, namespace: o.namespace },
+    spec: {
+      dau: 5000,
+      environment: 'dev',
+      region: 'other',
+      image: { repository: WORKLOAD_IMAGE, tag: o.tag, pullPolicy: 'IfNotPresent' },
+      kafka: { bootstrapServers: need('NODE_KAFKA_BROKERS').split(','), replicationFactor: 1, topicManagement: { mode: 'admin' } },
+      postgres: {
+        host: need('NODE_PGHOST'),
+        port: Number(need('PGPORT')),
+        database: o.databases.insights,
+        syncDatabase: o.databases.sync,
+        sslMode: 'disable',
+        credentialsSecretRef: { name: o.postgresSecret },
+      },
+      mongodb: { uriSecretRef: { name: o.mongoSecret }, database: o.mongoDatabase },
+      autoscaling: { engine: 'hpa' },
+      producer: { resources: SMALL },
+      consumers: { sms: { resources: SMALL }, events: { resources: SMALL }, common: { resources: SMALL } },
+      maintenance: { resources: SMALL },
+    },
+  };
+}
+
+export interface PodList {
+  items: {
+    metadata: { name: string; labels?: Record<string, string>; ownerReferences?: { kind: string; name: string }[]; deletionTimestamp?: string };
+    spec: { containers: { image: string }[]; serviceAccountName?: string };
+    status: { phase: string; conditions?: { type: string; status: string }[]; containerStatuses?: { ready: boolean; restartCount: number; imageID: string }[] };
+  }[];
+}
+
+export const podReady = (p: PodList['items'][number]): boolean => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
