@@ -20,11 +20,12 @@ import { openApiDocument } from './openapi.js';
 import { errorMessage } from '../../core/errors.js';
 
 export interface ProducerDeps {
-  auth: Authenticator;
+  auth: Pick<Authenticator, 'authenticate'>;
   sink: MessageSink;
   validator: PayloadValidator;
-  usage: BatchWriter;
-  unauthorized: BatchWriter;
+  /** Audit rows (usage, unauthorized_requests): queued here, written in the background. */
+  usage: Pick<BatchWriter, 'add'>;
+  unauthorized: Pick<BatchWriter, 'add'>;
   limits: Limits;
   maxMessageBytes: number;
   metrics: ProducerMetrics;
