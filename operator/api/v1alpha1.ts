@@ -49,8 +49,8 @@ export function defaultReplicationFactor(environment: Environment, dau: number):
   return environment === 'dev' || dau <= SINGLE_BROKER_MAX_DAU ? 1 : 3;
 }
 /** Largest resource quantities a pod may ask for: no node this runs on is larger. */
-export const MAX_CPU = '256';
-export const MAX_MEMORY = '2Ti';
+const MAX_CPU = '256';
+const MAX_MEMORY = '2Ti';
 
 /**
  * Image references (github.com/distribution/reference): a repository is an optional registry
@@ -62,8 +62,7 @@ const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
 const IMAGE_REPOSITORY_PATTERN = `^(?:${DOMAIN_COMPONENT}(?:[.]${DOMAIN_COMPONENT})*(?::[0-9]+)?/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`;
 const IMAGE_TAG_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
 /** What Kubernetes' CronJob accepts (five fields or a descriptor), by shape. */
-export const CRON_PATTERN =
-  '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9*/,-]+ +[0-9*/,-]+ +[0-9*/,?-]+ +[0-9A-Za-z*/,-]+ +[0-9A-Za-z*/,?-]+)$';
+const CRON_PATTERN = '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9*/,-]+ +[0-9*/,-]+ +[0-9*/,?-]+ +[0-9A-Za-z*/,-]+ +[0-9A-Za-z*/,?-]+)$';
 
 /**
  * Messages of the admission rules (CEL), shared with the offline validator
@@ -90,7 +89,7 @@ export const RULE_MESSAGES = {
   minInSync: 'minInSyncReplicas must not exceed the replication factor (3 by default, 1 in dev)',
 } as const;
 /** Env names that look like credentials; RE2 syntax, also valid as a JavaScript RegExp. */
-export const CREDENTIAL_ENV_PATTERN = 'PASSWORD|SECRET|TOKEN|CREDENTIAL';
+const CREDENTIAL_ENV_PATTERN = 'PASSWORD|SECRET|TOKEN|CREDENTIAL';
 
 const SecretKeyRef = (what: string, defaultKey: string) =>
   Type.Object(
