@@ -86,7 +86,7 @@ export const RULE_MESSAGES = {
   requestLeLimit: 'each resource request must be less than or equal to its limit',
   cronSchedule: 'schedule must be a cron expression: five fields (minute hour day-of-month month day-of-week) or @yearly, @monthly, @weekly, @daily or @hourly',
   timeZone: 'timeZone must be an IANA time zone name, e.g. Asia/Kolkata or UTC',
-  minInSync: 'minInSyncReplicas must not exceed the replication factor (3 by default, 1 in dev)',
+  minInSync: 'minInSyncReplicas must not exceed the replication factor (by default 3; 1 in dev and up to 25000 DAU)',
 } as const;
 /** Env names that look like credentials; RE2 syntax, also valid as a JavaScript RegExp. */
 const CREDENTIAL_ENV_PATTERN = 'PASSWORD|SECRET|TOKEN|CREDENTIAL';
