@@ -33,6 +33,8 @@ export const ENV = {
   mongoWaitQueueTimeoutMs: 'DI_MONGODB_WAIT_QUEUE_TIMEOUT_MS',
   enabledTopics: 'ENABLED_TOPICS',
   consumerGroup: 'KAFKA_CONSUMER_GROUP',
+  /** The pipeline's region (india, other): the Producer API refuses the sources it excludes. */
+  pipelineRegion: 'PIPELINE_REGION',
   port: 'PORT',
   logLevel: 'LOG_LEVEL',
 } as const;

@@ -93,7 +93,9 @@ function mergeEnv(ours: V1EnvVar[], extra: V1EnvVar[] = []): V1EnvVar[] {
 
 function componentEnv(spec: SyncPipelineSpec, c: ComponentName): V1EnvVar[] {
   const common = [...postgresEnv(spec), ...kafkaEnv(spec)];
-  if (c === 'producer') return common;
+  // The region is the pipeline's, not the client row's: in an India pipeline no client may
+  // send what no consumer there reads (and what may not be collected there).
+  if (c === 'producer') return [...common, plainEnv(ENV.pipelineRegion, spec.region)];
   return [
     ...common,
     ...mongoEnv(spec),

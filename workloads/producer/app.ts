@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
-import { SOURCES, TOPIC_FACTS, topicForSource, type Source } from '../../core/domain.js';
+import { SOURCES, TOPIC_FACTS, topicForSource, type Region, type Source } from '../../core/domain.js';
 import type { SyncRequestBody } from '../../core/envelope.js';
 import { messageKey, RecordTooLargeError, splitIntoMessages, MESSAGE_VERSION } from '../../core/message.js';
 import type { Logger } from '../../core/log.js';
@@ -27,6 +27,8 @@ export interface ProducerDeps {
   usage: Pick<BatchWriter, 'add'>;
   unauthorized: Pick<BatchWriter, 'add'>;
   limits: Limits;
+  /** The pipeline's region: its exclusions apply to every client, whatever its geography. */
+  region: Region;
   maxMessageBytes: number;
   metrics: ProducerMetrics;
   registry: Registry;
@@ -171,11 +173,16 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
     }
   };
 
+  // Two rules, either refuses: the pipeline's region (an India pipeline has no topic or
+  // consumer for these sources, and may not collect them) and the client's own geography.
   const regionPolicy = (req: Request, res: Response, next: NextFunction) => {
     const { client, source } = ctx(res);
-    if (client!.geography === 'india' && !TOPIC_FACTS[topicForSource(source!)].allowedInIndia) {
-      req.resume();
-      throw new RequestError(403, 'SOURCE_NOT_ALLOWED', `${source} is not collected for clients in india`);
+    if (!TOPIC_FACTS[topicForSource(source!)].allowedInIndia) {
+      const why = deps.region === 'india' ? 'in an india pipeline' : client!.geography === 'india' ? 'for clients in india' : undefined;
+      if (why) {
+        req.resume();
+        throw new RequestError(403, 'SOURCE_NOT_ALLOWED', `${source} is not collected ${why}`);
+      }
     }
     next();
   };

@@ -75,6 +75,7 @@ async function main(): Promise<void> {
     usage,
     unauthorized,
     limits: settings.limits,
+    region: settings.region,
     maxMessageBytes: settings.maxMessageBytes,
     metrics,
     registry: metrics.registry,

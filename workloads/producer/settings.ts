@@ -1,10 +1,13 @@
 // The Producer API's optional settings (docs/producer.md); the DI_* ones are in core/config.ts.
 import { ENV } from '../../core/env-contract.js';
 import { ConfigError, type EnvReader } from '../../core/config.js';
+import { REGIONS, type Region } from '../../core/domain.js';
 import type { Limits } from './payload.js';
 
 export interface ProducerSettings {
   port: number;
+  /** The pipeline's region; `other` when unset (a producer run by hand, outside the operator). */
+  region: Region;
   limits: Limits;
   maxMessageBytes: number;
   authMaxSkewMs: number;
@@ -29,6 +32,7 @@ interface HttpTimeouts {
 export function producerSettings(r: EnvReader): ProducerSettings {
   return {
     port: r.int(ENV.port, 8000, 0, 65535),
+    region: r.oneOf(ENV.pipelineRegion, REGIONS, 'other'),
     limits: {
       maxBodyBytes: r.int('MAX_BODY_BYTES', 5 * 1024 * 1024, 1024),
       maxDecompressedBytes: r.int('MAX_DECOMPRESSED_BYTES', 20 * 1024 * 1024, 1024),

@@ -179,6 +179,24 @@ describe('happy path', () => {
   });
 });
 
+describe("the pipeline's region", () => {
+  test('an India pipeline refuses contacts and call_logs (403 SOURCE_NOT_ALLOWED) even from a client marked other; sms accepted', async () => {
+    const indiaPipeline = await ProducerProcess.start(db, { PIPELINE_REGION: 'india', KAFKA_SEND_TIMEOUT_MS: '3000' });
+    const c = new SyncClient({ baseUrl: indiaPipeline.url, clientId: other.id, authToken: other.token });
+    try {
+      const contacts = batch(RECORDS.contacts);
+      expect(await send(c, 'contacts', contacts)).toMatchObject({ status: 403, body: { error: { code: 'SOURCE_NOT_ALLOWED' } } });
+      expect(await send(c, 'call_logs', batch(RECORDS.call_logs))).toMatchObject({ status: 403, body: { error: { code: 'SOURCE_NOT_ALLOWED' } } });
+      expect((await send(c, 'sms', batch(RECORDS.sms))).status).toBe(202);
+      await sleep(1000);
+      expect(recorder.forRequest(contacts.request_id)).toEqual([]);
+    } finally {
+      c.close();
+      await indiaPipeline.stop();
+    }
+  }, 60000);
+});
+
 describe('authentication', () => {
   const cases: [string, string, () => Promise<SyncResponse>][] = [
     ['no headers', 'AUTH_MISSING', () => send(client, 'sms', batch(RECORDS.sms), { headers: { 'x-client-id': '', 'x-auth-token': '' } })],

@@ -216,6 +216,14 @@ describe('render: decisions', () => {
     expect(envMap(deployments(r.objects)[3]!)[ENV.enabledTopics]).toBe('apps_and_device_batched');
   });
 
+  test("the producer is told its pipeline's region (PIPELINE_REGION), so it refuses what the region excludes", () => {
+    for (const region of ['india', 'other'] as const) {
+      const producer = deployments(render(pipeline({ region }), FULL).objects)[0]!;
+      expect(producer.metadata!.name).toBe('test-producer');
+      expect(envMap(producer)['PIPELINE_REGION']).toBe(region);
+    }
+  });
+
   test('strimzi mode: KafkaTopics labelled for the cluster, owned only when deletion was asked for', () => {
     const kafka = { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi' as const, strimziClusterName: 'prod' } };
     const kept = render(pipeline({ kafka }), FULL).objects.filter((o) => o.kind === 'KafkaTopic');

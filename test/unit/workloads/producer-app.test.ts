@@ -49,6 +49,7 @@ beforeAll(async () => {
     usage: { add: (row) => void usage.push(row) },
     unauthorized: { add: (row) => void unauthorized.push(row) },
     limits,
+    region: 'other',
     maxMessageBytes: 900_000,
     metrics,
     registry: metrics.registry,
