@@ -36,11 +36,16 @@ export const ENV = {
   /** The pipeline's region (india, other): the Producer API refuses the sources it excludes. */
   pipelineRegion: 'PIPELINE_REGION',
   port: 'PORT',
+  /** The Producer API's Prometheus port: apart from the API port, so no Service or Ingress for the API exposes it. */
+  metricsPort: 'METRICS_PORT',
   logLevel: 'LOG_LEVEL',
 } as const;
 
-/** Port every workload's HTTP server (API, health, metrics) listens on; the seed's 8000. */
+/** Port every workload's HTTP server (API, health, readiness; consumers: metrics too) listens on; the seed's 8000. */
 export const WORKLOAD_HTTP_PORT = 8000;
+
+/** Port the Producer API serves /metrics on (METRICS_PORT): never behind the API's Service or Ingress. */
+export const PRODUCER_METRICS_PORT = 9090;
 
 /** What an unset variable means, on both sides of the contract. */
 export const ENV_DEFAULTS = {

@@ -1,10 +1,11 @@
 // A PodMonitor (Prometheus Operator) for the pipeline's workloads: every Producer API and
-// consumer pod serves /metrics on its `http` port. The migration and maintenance pods expose
-// no port, so the port name alone keeps them out.
+// consumer pod serves /metrics on its port named `metrics` (the producer's is not its API port).
+// The migration and maintenance pods expose no port, so the port name alone keeps them out.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { SyncPipeline } from '../api/v1alpha1.js';
 import { APP_NAME, instanceLabels } from './naming.js';
 import { childMeta } from './metadata.js';
+import { METRICS_PORT_NAME } from './workloads.js';
 
 const DEFAULT_SCRAPE_INTERVAL = '30s';
 
@@ -32,7 +33,7 @@ export function podMonitor(p: SyncPipeline): PodMonitor {
     metadata: childMeta(p, podMonitorName(name), { ...pm?.labels, ...instanceLabels(name), 'app.kubernetes.io/component': 'monitoring' }),
     spec: {
       selector: { matchLabels: { 'app.kubernetes.io/name': APP_NAME, 'app.kubernetes.io/instance': name } },
-      podMetricsEndpoints: [{ port: 'http', path: '/metrics', interval: pm?.interval ?? DEFAULT_SCRAPE_INTERVAL }],
+      podMetricsEndpoints: [{ port: METRICS_PORT_NAME, path: '/metrics', interval: pm?.interval ?? DEFAULT_SCRAPE_INTERVAL }],
     },
   };
 }

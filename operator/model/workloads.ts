@@ -1,6 +1,7 @@
 // Deployments, Service, PodDisruptionBudgets, Ingress and ServiceAccount of a pipeline.
 import type {
   V1Container,
+  V1ContainerPort,
   V1Deployment,
   V1EnvVar,
   V1Ingress,
@@ -17,7 +18,7 @@ import type {
 import type { SyncPipeline, SyncPipelineSpec } from '../api/v1alpha1.js';
 import { caKey, passwordKey, uriKey, usernameKey, type SecretKey } from '../api/secret-refs.js';
 import { CONSUMER_GROUPS, topicsForConsumer, type ComponentName } from '../../core/domain.js';
-import { ENV, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
+import { ENV, PRODUCER_METRICS_PORT, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
 import { DEFAULTS, type ComponentSettings } from './defaults.js';
 import { childMeta } from './metadata.js';
 import { CONFIG_HASH_ANNOTATION, componentLabels, deploymentName, selectorLabels, serviceAccountName } from './naming.js';
@@ -25,6 +26,13 @@ import { CONFIG_HASH_ANNOTATION, componentLabels, deploymentName, selectorLabels
 /** The unprivileged user the workload image runs as (see Dockerfile.workload). */
 const WORKLOAD_UID = 10001;
 const KAFKA_CA_DIR = '/etc/mobileforge/kafka-ca';
+
+/**
+ * The name of the port Prometheus scrapes on every workload pod (the PodMonitor's). The
+ * Producer API serves metrics on a port of its own, which its Service never exposes; a
+ * consumer's one port (health, readiness, metrics) has no Service at all.
+ */
+export const METRICS_PORT_NAME = 'metrics';
 
 const secretEnv = (name: string, ref: SecretKey): V1EnvVar => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
 const plainEnv = (name: string, value: string | number | boolean): V1EnvVar => ({ name, value: String(value) });
@@ -95,7 +103,7 @@ function componentEnv(spec: SyncPipelineSpec, c: ComponentName): V1EnvVar[] {
   const common = [...postgresEnv(spec), ...kafkaEnv(spec)];
   // The region is the pipeline's, not the client row's: in an India pipeline no client may
   // send what no consumer there reads (and what may not be collected there).
-  if (c === 'producer') return [...common, plainEnv(ENV.pipelineRegion, spec.region)];
+  if (c === 'producer') return [...common, plainEnv(ENV.pipelineRegion, spec.region), plainEnv(ENV.metricsPort, PRODUCER_METRICS_PORT)];
   return [
     ...common,
     ...mongoEnv(spec),
@@ -125,6 +133,16 @@ function defaultSpread(pipeline: string, c: ComponentName): V1TopologySpreadCons
   ];
 }
 
+/** The producer: the API port (`http`) and the metrics port; a consumer: one port, named for the PodMonitor. */
+function containerPorts(c: ComponentName): V1ContainerPort[] {
+  if (c === 'producer')
+    return [
+      { name: 'http', containerPort: WORKLOAD_HTTP_PORT, protocol: 'TCP' },
+      { name: METRICS_PORT_NAME, containerPort: PRODUCER_METRICS_PORT, protocol: 'TCP' },
+    ];
+  return [{ name: METRICS_PORT_NAME, containerPort: WORKLOAD_HTTP_PORT, protocol: 'TCP' }];
+}
+
 function podSpec(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V1PodSpec {
   const spec = p.spec;
   const o = s.overrides;
@@ -135,17 +153,18 @@ function podSpec(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V1Pod
     mounts.push({ name: 'kafka-ca', mountPath: KAFKA_CA_DIR, readOnly: true });
     volumes.push({ name: 'kafka-ca', secret: { secretName: ca.name, items: [{ key: caKey(ca).key, path: 'ca.crt' }] } });
   }
+  const probePort = containerPorts(c)[0]!.name!;
   const container: V1Container = {
     name: c === 'producer' ? 'producer' : 'consumer',
     image: `${spec.image.repository}:${spec.image.tag}`,
     imagePullPolicy: spec.image.pullPolicy ?? DEFAULTS.pullPolicy,
     args: [c === 'producer' ? 'producer' : 'consumer'],
-    ports: [{ name: 'http', containerPort: WORKLOAD_HTTP_PORT, protocol: 'TCP' }],
+    ports: containerPorts(c),
     env: mergeEnv(componentEnv(spec, c), o.env),
     resources: { requests: { ...s.resources.requests }, limits: { ...s.resources.limits } },
-    livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
-    readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
-    startupProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 2, failureThreshold: 30 },
+    livenessProbe: { httpGet: { path: '/health', port: probePort }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+    readinessProbe: { httpGet: { path: '/ready', port: probePort }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+    startupProbe: { httpGet: { path: '/health', port: probePort }, periodSeconds: 2, failureThreshold: 30 },
     securityContext: containerSecurityContext(),
     volumeMounts: mounts,
   };
@@ -211,6 +230,12 @@ export function producerService(p: SyncPipeline): V1Service {
   };
 }
 
+/** The paths the Ingress routes: the sync API and liveness. */
+const INGRESS_PATHS: [string, 'Prefix' | 'Exact'][] = [
+  ['/v1/sync', 'Prefix'],
+  ['/health', 'Exact'],
+];
+
 export function producerIngress(p: SyncPipeline): V1Ingress | undefined {
   const ing = p.spec.producer?.ingress;
   if (!ing?.enabled || !ing.host) return undefined;
@@ -218,6 +243,7 @@ export function producerIngress(p: SyncPipeline): V1Ingress | undefined {
   const meta = childMeta(p, deploymentName(name, 'producer'), componentLabels(name, 'producer'));
   if (ing.annotations) meta.annotations = { ...ing.annotations };
   const port = p.spec.producer?.service?.port ?? DEFAULTS.servicePort;
+  const backend = { service: { name: deploymentName(name, 'producer'), port: { number: port } } };
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
@@ -225,12 +251,9 @@ export function producerIngress(p: SyncPipeline): V1Ingress | undefined {
     spec: {
       ...(ing.className ? { ingressClassName: ing.className } : {}),
       ...(ing.tlsSecretName ? { tls: [{ hosts: [ing.host], secretName: ing.tlsSecretName }] } : {}),
-      rules: [
-        {
-          host: ing.host,
-          http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: deploymentName(name, 'producer'), port: { number: port } } } }] },
-        },
-      ],
+      // Only what the SDK and an external health check need: /ready, /openapi.json and anything
+      // added later stay inside the cluster unless routed here on purpose.
+      rules: [{ host: ing.host, http: { paths: INGRESS_PATHS.map(([path, pathType]) => ({ path, pathType, backend })) } }],
     },
   };
 }

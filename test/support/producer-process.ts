@@ -9,7 +9,8 @@ import { kafkaBrokers, uniqueName, workloadPostgresEnv } from './services.js';
 export class ProducerProcess extends ManagedProcess {
   static async start(database: string, env: Record<string, string> = {}): Promise<ProducerProcess> {
     const port = await freePort();
-    const p = new ProducerProcess('producer', ['workloads', 'producer', 'main.js'], port, {
+    const metricsPort = await freePort();
+    const p = new ProducerProcess('producer', ['workloads', 'producer', 'main.js'], port, metricsPort, {
       ...workloadPostgresEnv(),
       DI_POSTGRES_DATABASE: database,
       DI_POSTGRES_SYNC_DATABASE: database,
@@ -18,14 +19,34 @@ export class ProducerProcess extends ManagedProcess {
       LOG_LEVEL: 'info',
       ...env,
       PORT: String(port),
+      METRICS_PORT: String(metricsPort),
     });
     p.spawn();
     await p.waitUntil('answering /health', () => p.httpOk('/health'), 20000);
     return p;
   }
 
+  constructor(
+    name: string,
+    script: string[],
+    port: number,
+    /** Where /metrics is served: a port of its own, not the API's. */
+    readonly metricsPort: number,
+    env: NodeJS.ProcessEnv,
+  ) {
+    super(name, script, port, env);
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}/metrics`;
+  }
+
+  override async metrics(): Promise<string> {
+    return (await fetch(this.metricsUrl)).text();
   }
 }
 

@@ -4,9 +4,9 @@
 // log line), knownSource, authenticate, regionPolicy, readPayload, publish; any error lands in
 // one handler that answers with the documented JSON error shape.
 import { randomUUID } from 'node:crypto';
+import type { Registry } from 'prom-client';
 import type { Socket } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Registry } from 'prom-client';
 import { SOURCES, TOPIC_FACTS, topicForSource, type Region, type Source } from '../../core/domain.js';
 import type { SyncRequestBody } from '../../core/envelope.js';
 import { messageKey, RecordTooLargeError, splitIntoMessages, MESSAGE_VERSION } from '../../core/message.js';
@@ -31,11 +31,17 @@ export interface ProducerDeps {
   region: Region;
   maxMessageBytes: number;
   metrics: ProducerMetrics;
-  registry: Registry;
   log: Logger;
-  /** Kafka and PostgreSQL reachable. */
-  ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+  /** Whether to take traffic, and each dependency's state (never error text: /ready may be reachable from outside). */
+  ready: () => Promise<Readiness>;
   retryAfterSeconds?: number;
+}
+
+export type DependencyState = 'ok' | 'unavailable';
+
+export interface Readiness {
+  ok: boolean;
+  checks: Record<string, DependencyState>;
 }
 
 /** What the steps of one sync request learn, in order. */
@@ -97,6 +103,15 @@ function closeAfterAnswer(req: Request, res: Response): void {
   req.resume();
 }
 
+/** The metrics port's app: /metrics and nothing else (everything else 404). */
+export function createMetricsApp(registry: Registry): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', async (_req, res) => void res.type(registry.contentType).send(await registry.metrics()));
+  app.use((_req, res) => sendError(res, randomUUID(), 404, 'NOT_FOUND', 'no such endpoint'));
+  return app;
+}
+
 export function createProducerApp(deps: ProducerDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -107,7 +122,6 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
     const r = await deps.ready();
     res.status(r.ok ? 200 : 503).json({ status: r.ok ? 'ready' : 'not ready', checks: r.checks });
   });
-  app.get('/metrics', async (_req, res) => void res.type(deps.registry.contentType).send(await deps.registry.metrics()));
   const openapi = openApiDocument(deps.limits, (s) => deps.validator.schema(s));
   app.get('/openapi.json', (_req, res) => void res.json(openapi));
 

@@ -11,7 +11,7 @@ import { useKafkaGzipLevel } from '../../core/kafka-gzip.js';
 import { createLogger, parseLogLevel, type Logger } from '../../core/log.js';
 import { Authenticator, ClientDirectory, ReplayGuard } from './auth.js';
 import { BatchWriter } from './audit.js';
-import { createProducerApp, errorBody } from './app.js';
+import { createMetricsApp, createProducerApp, errorBody, type DependencyState } from './app.js';
 import { KafkaSink } from './kafka-sink.js';
 import { ProducerMetrics } from './metrics.js';
 import { PayloadValidator } from './payload.js';
@@ -63,11 +63,23 @@ async function main(): Promise<void> {
   await sink.connect().catch((err: unknown) => log.warn('Kafka not reachable at start-up', { error: errorMessage(err) }));
   const admin = new Kafka({ ...kConfig, logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 3000, retry: { retries: 0 } }).admin();
 
-  const check = async <T>(f: () => Promise<T>): Promise<string> =>
-    f().then(
-      () => 'ok',
-      (err: unknown) => errorMessage(err),
-    );
+  // /ready says which dependency is down, never why: its body may be reachable from outside
+  // (a LoadBalancer Service). The reason goes to the log, once per change of state.
+  const lastState = new Map<string, DependencyState>();
+  const check = async <T>(name: string, f: () => Promise<T>): Promise<DependencyState> => {
+    let state: DependencyState = 'ok';
+    let reason: string | undefined;
+    await f().catch((err: unknown) => {
+      state = 'unavailable';
+      reason = errorMessage(err);
+    });
+    if (lastState.get(name) !== state) {
+      if (state === 'ok') log.info('dependency available', { dependency: name });
+      else log.warn('dependency unavailable', { dependency: name, error: reason });
+      lastState.set(name, state);
+    }
+    return state;
+  };
   const app = createProducerApp({
     auth: new Authenticator(new ClientDirectory(pool, settings.clientCacheTtlMs), new ReplayGuard(settings.authMaxSkewMs), settings.authMaxSkewMs),
     sink,
@@ -78,12 +90,11 @@ async function main(): Promise<void> {
     region: settings.region,
     maxMessageBytes: settings.maxMessageBytes,
     metrics,
-    registry: metrics.registry,
     log,
     ready: async () => {
       const [postgres, kafka] = await Promise.all([
-        check(() => pool.query('SELECT 1')),
-        check(async () => {
+        check('postgres', () => pool.query('SELECT 1')),
+        check('kafka', async () => {
           await admin.connect();
           await admin.describeCluster();
         }),
@@ -106,6 +117,8 @@ async function main(): Promise<void> {
   );
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => clientError(err, socket, log));
   server.listen(settings.port, () => log.info('listening', { port: settings.port }));
+  const metricsServer = createServer(createMetricsApp(metrics.registry));
+  metricsServer.listen(settings.metricsPort, () => log.info('serving metrics', { port: settings.metricsPort }));
   server.on('request', (_req, res) => {
     inFlight++;
     res.on('close', () => inFlight--);
@@ -118,6 +131,8 @@ async function main(): Promise<void> {
     log.info('shutting down: no new connections, finishing in-flight requests', { signal, inFlight });
     server.close();
     server.closeIdleConnections();
+    metricsServer.close();
+    metricsServer.closeAllConnections();
     while (inFlight > 0) await new Promise((res) => setTimeout(res, 20));
     server.closeAllConnections();
     await sink.close();

@@ -137,16 +137,8 @@ export function openApiDocument(limits: Limits, requestSchema: (source: Source) 
         get: {
           operationId: 'ready',
           security: [],
-          summary: 'Readiness: Kafka and PostgreSQL reachable',
-          responses: { 200: { description: 'Ready.' }, 503: { description: 'Kafka or PostgreSQL unreachable.' } },
-        },
-      },
-      '/metrics': {
-        get: {
-          operationId: 'metrics',
-          security: [],
-          summary: 'Prometheus metrics',
-          responses: { 200: { description: 'Metrics in the Prometheus text format.' } },
+          summary: 'Readiness: {"status", "checks": {"kafka", "postgres"}}, each "ok" or "unavailable" (never error text)',
+          responses: { 200: { description: 'Ready.' }, 503: { description: 'Not ready: the checks name the dependency that is down.' } },
         },
       },
       '/openapi.json': {

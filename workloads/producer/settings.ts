@@ -1,11 +1,13 @@
 // The Producer API's optional settings (docs/producer.md); the DI_* ones are in core/config.ts.
-import { ENV } from '../../core/env-contract.js';
+import { ENV, PRODUCER_METRICS_PORT } from '../../core/env-contract.js';
 import { ConfigError, type EnvReader } from '../../core/config.js';
 import { REGIONS, type Region } from '../../core/domain.js';
 import type { Limits } from './payload.js';
 
 export interface ProducerSettings {
   port: number;
+  /** /metrics only, apart from the API so that what exposes the API does not expose it. */
+  metricsPort: number;
   /** The pipeline's region; `other` when unset (a producer run by hand, outside the operator). */
   region: Region;
   limits: Limits;
@@ -30,8 +32,13 @@ interface HttpTimeouts {
 }
 
 export function producerSettings(r: EnvReader): ProducerSettings {
+  const port = r.int(ENV.port, 8000, 0, 65535);
+  const metricsPort = r.int(ENV.metricsPort, PRODUCER_METRICS_PORT, 0, 65535);
+  if (port !== 0 && metricsPort === port)
+    throw new ConfigError(`${ENV.metricsPort} (${metricsPort}) must differ from ${ENV.port}: metrics are not served on the API port`);
   return {
-    port: r.int(ENV.port, 8000, 0, 65535),
+    port,
+    metricsPort,
     region: r.oneOf(ENV.pipelineRegion, REGIONS, 'other'),
     limits: {
       maxBodyBytes: r.int('MAX_BODY_BYTES', 5 * 1024 * 1024, 1024),

@@ -425,7 +425,7 @@ describe('the operator', () => {
       read<k8s.KubernetesObject & { spec: { podMetricsEndpoints: { port: string }[] } }>('monitoring.coreos.com/v1', 'PodMonitor', `${NAME}-workloads`),
     );
     expect(pm.metadata?.labels?.release).toBe('prom');
-    expect(pm.spec.podMetricsEndpoints.map((e) => e.port)).toEqual(['http']);
+    expect(pm.spec.podMetricsEndpoints.map((e) => e.port)).toEqual(['metrics']);
     await waitFor('Monitoring=True', async () => condition(await live(), 'Monitoring')?.status === 'True');
     kubectlApply(spec({ dau: 180_000, region: 'india' }));
     await waitFor(

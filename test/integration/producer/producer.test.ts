@@ -550,10 +550,23 @@ describe('the OpenAPI document', () => {
       const ok = r.status === 202 ? validateAccepted(r.body) : validateError(r.body);
       if (!ok) throw new Error(`response ${r.status} ${JSON.stringify(r.body)} does not match the document`);
     }
-    for (const path of ['/health', '/ready', '/metrics', '/openapi.json']) {
+    for (const path of ['/health', '/ready', '/openapi.json']) {
       expect(doc.paths[path]).toBeDefined();
       expect((await fetch(`${producer.url}${path}`)).status).toBe(200);
     }
+  });
+});
+
+describe('public surface', () => {
+  test('/metrics is not on the API port (404 NOT_FOUND) but on the metrics port', async () => {
+    const onApi = await fetch(`${producer.url}/metrics`);
+    expect(onApi.status).toBe(404);
+    expect(await onApi.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    const onMetrics = await fetch(producer.metricsUrl);
+    expect(onMetrics.status).toBe(200);
+    expect(await onMetrics.text()).toContain('# TYPE producer_requests_total counter');
+    // The metrics port serves nothing else.
+    expect((await fetch(`http://127.0.0.1:${producer.metricsPort}/v1/sync/sms`, { method: 'POST' })).status).toBe(404);
   });
 });
 
@@ -564,7 +577,10 @@ describe('Kafka outages and shutdown', () => {
       const results = await Promise.all(Array.from({ length: 5 }, () => send(client, 'sms', batch(RECORDS.sms))));
       expect(results.map((r) => r.status)).toEqual(Array(5).fill(503));
       expect(results[0]).toMatchObject({ body: { error: { code: 'KAFKA_UNAVAILABLE' } }, retryAfter: '5' });
-      expect((await fetch(`${producer.url}/ready`)).status).toBe(503);
+      // It names the dependency that is down, and no internal error text (addresses, errno).
+      const ready = await fetch(`${producer.url}/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'not ready', checks: { kafka: 'unavailable', postgres: 'ok' } });
     } finally {
       setServiceState('kafka', 'up');
     }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import type { KubernetesObject, V1CronJob, V1Deployment, V1EnvVar, V1Job, V1PodSpec } from '@kubernetes/client-node';
+import type { KubernetesObject, V1CronJob, V1Deployment, V1EnvVar, V1Ingress, V1Job, V1PodSpec, V1Service } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { render, type RenderInput } from '../../../operator/model/render.js';
 import { ENV } from '../../../core/env-contract.js';
@@ -133,11 +133,35 @@ describe('render: what every pipeline gets', () => {
     }
   });
 
-  test('the producer listens on 8000 with /health and /ready probes', () => {
+  test('the producer listens on 8000 with /health and /ready probes, and serves metrics on a port of their own (9090)', () => {
     const c = deployments(objs)[0]!.spec!.template.spec!.containers[0]!;
-    expect(c.ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }]);
+    expect(c.ports).toEqual([
+      { name: 'http', containerPort: 8000, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
+    ]);
+    expect(envMap(deployments(objs)[0]!)['METRICS_PORT']).toBe('9090');
     expect(c.livenessProbe?.httpGet).toEqual({ path: '/health', port: 'http' });
     expect(c.readinessProbe?.httpGet).toEqual({ path: '/ready', port: 'http' });
+  });
+
+  test("the producer's Service exposes only the API port, never the metrics port", () => {
+    const lb = render(pipeline({ producer: { service: { type: 'LoadBalancer', port: 443 } } }), FULL).objects.find(
+      (o): o is V1Service => o.kind === 'Service',
+    )!;
+    expect(lb.spec!.type).toBe('LoadBalancer');
+    expect(lb.spec!.ports).toEqual([{ name: 'http', port: 443, targetPort: 'http', protocol: 'TCP' }]);
+  });
+
+  test('the Ingress routes only the sync API and /health: not /metrics, /ready or /openapi.json', () => {
+    const ing = render(pipeline({ producer: { ingress: { enabled: true, host: 'sync.example.com' } } }), FULL).objects.find(
+      (o): o is V1Ingress => o.kind === 'Ingress',
+    )!;
+    const paths = ing.spec!.rules![0]!.http!.paths;
+    expect(paths.map((x) => [x.path, x.pathType])).toEqual([
+      ['/v1/sync', 'Prefix'],
+      ['/health', 'Exact'],
+    ]);
+    for (const x of paths) expect(x.backend.service).toEqual({ name: 'test-producer', port: { number: 8000 } });
   });
 
   test('Deployments leave replicas to the autoscaler', () => {
@@ -424,7 +448,7 @@ describe('render: KEDA reads lag from a SASL / private-CA Kafka through a Trigge
 describe('render: a PodMonitor for the workloads, when asked and when the cluster has the API', () => {
   const monitored = pipeline({ monitoring: { podMonitor: { enabled: true, interval: '15s', labels: { release: 'kube-prometheus-stack' } } } });
 
-  test("it selects the pipeline's pods and scrapes /metrics on the http port", () => {
+  test("it selects the pipeline's pods and scrapes /metrics on the metrics port", () => {
     const r = render(monitored, { capabilities: { keda: true, podMonitor: true } });
     const pm = r.objects.find((o) => o.kind === 'PodMonitor') as KubernetesObject & {
       spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: unknown[] };
@@ -432,10 +456,10 @@ describe('render: a PodMonitor for the workloads, when asked and when the cluste
     expect(pm.metadata?.name).toBe('test-workloads');
     expect(pm.metadata?.labels).toMatchObject({ release: 'kube-prometheus-stack', 'app.kubernetes.io/managed-by': 'mobileforge-operator' });
     expect(pm.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'mobileforge-sync', 'app.kubernetes.io/instance': 'test' });
-    expect(pm.spec.podMetricsEndpoints).toEqual([{ port: 'http', path: '/metrics', interval: '15s' }]);
+    expect(pm.spec.podMetricsEndpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '15s' }]);
     expect(r.monitoring).toEqual({ podMonitor: 'test-workloads' });
-    // The pods it selects do serve /metrics on a port named http.
-    for (const d of deployments(r.objects)) expect(d.spec!.template.spec!.containers[0]!.ports).toContainEqual(expect.objectContaining({ name: 'http' }));
+    // The pods it selects do serve /metrics on a port named metrics.
+    for (const d of deployments(r.objects)) expect(d.spec!.template.spec!.containers[0]!.ports).toContainEqual(expect.objectContaining({ name: 'metrics' }));
   });
 
   test('not asked: none; asked without the Prometheus Operator: none, and the reason', () => {
