@@ -5,7 +5,9 @@
 // client ceiling. Prints throughput, latency, the producer's CPU and RSS, the ratio, and what
 // that means in DAU (docs/workload-model.md). Ends with one line of JSON.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -67,6 +69,9 @@ const producer = spawn(process.execPath, [...nodeFlags, `${root}/dist/workloads/
   env: {
     PATH: process.env.PATH,
     PORT: String(port),
+    // Not scraped here: any free port, and a spool of its own (several may run side by side).
+    METRICS_PORT: '0',
+    USAGE_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'bench-usage-spool-')),
     LOG_LEVEL: 'warn',
     DI_POSTGRES_HOST: env.PGHOST,
     DI_POSTGRES_PORT: env.PGPORT,

@@ -1,5 +1,7 @@
 // Runs the real Producer API (dist/workloads/producer/main.js) against the test PostgreSQL
 // and Kafka, and collects everything that lands on the pipeline topics.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { TOPICS } from '../../core/domain.js';
 import { parseMessage, type SyncMessage } from '../../core/message.js';
@@ -10,6 +12,8 @@ export class ProducerProcess extends ManagedProcess {
   static async start(database: string, env: Record<string, string> = {}): Promise<ProducerProcess> {
     const port = await freePort();
     const metricsPort = await freePort();
+    // Its own spool directory, kept across a restart of this process (spawn again).
+    const spoolDir = join(tmpdir(), uniqueName('usage-spool'));
     const p = new ProducerProcess('producer', ['workloads', 'producer', 'main.js'], port, metricsPort, {
       ...workloadPostgresEnv(),
       DI_POSTGRES_DATABASE: database,
@@ -17,6 +21,7 @@ export class ProducerProcess extends ManagedProcess {
       DI_KAFKA_BROKER_ENDPOINT: kafkaBrokers().join(','),
       AUDIT_FLUSH_MS: '100',
       LOG_LEVEL: 'info',
+      USAGE_SPOOL_DIR: spoolDir,
       ...env,
       PORT: String(port),
       METRICS_PORT: String(metricsPort),

@@ -11,7 +11,7 @@ import { SOURCES, TOPIC_FACTS, topicForSource, type Region, type Source } from '
 import type { SyncRequestBody } from '../../core/envelope.js';
 import { messageKey, RecordTooLargeError, splitIntoMessages, MESSAGE_VERSION } from '../../core/message.js';
 import type { Logger } from '../../core/log.js';
-import { AuthError, type Authenticator, type ClientRecord } from './auth.js';
+import { AuthError, ClientsUnavailableError, type Authenticator, type ClientRecord } from './auth.js';
 import { auditText, type BatchWriter } from './audit.js';
 import { KafkaUnavailableError, type MessageSink } from './kafka-sink.js';
 import { BodyTooLargeError, decodeBody, readBody, RequestError, type Limits, type PayloadValidator } from './payload.js';
@@ -255,6 +255,12 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
     if (err instanceof KafkaUnavailableError) {
       deps.metrics.kafkaFailures.inc();
       return sendError(res, requestId, 503, 'KAFKA_UNAVAILABLE', 'the data could not be written to Kafka; retry later with the same request_id', undefined, {
+        'Retry-After': String(deps.retryAfterSeconds ?? 5),
+      });
+    }
+    if (err instanceof ClientsUnavailableError) {
+      deps.log.warn('client lookup failed', { request_id: requestId, error: err.message });
+      return sendError(res, requestId, 503, 'AUTH_UNAVAILABLE', 'the client could not be looked up; retry later with the same request_id', undefined, {
         'Retry-After': String(deps.retryAfterSeconds ?? 5),
       });
     }

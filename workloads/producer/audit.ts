@@ -22,6 +22,12 @@ export function auditText(value: string | undefined, max: number): string | unde
   );
 }
 
+/** One multi-row INSERT: all the rows or none. */
+export async function insertRows(pool: Pick<pg.Pool, 'query'>, table: string, cols: string[], rows: unknown[][]): Promise<void> {
+  const values = rows.map((_, i) => `(${cols.map((_c, j) => `$${i * cols.length + j + 1}`).join(', ')})`).join(', ');
+  await pool.query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ${values}`, rows.flat());
+}
+
 export interface BatchWriterOptions {
   table: string;
   columns: string[];
@@ -94,9 +100,7 @@ export class BatchWriter {
   }
 
   private async insert(rows: unknown[][]): Promise<void> {
-    const cols = this.opts.columns;
-    const values = rows.map((_, i) => `(${cols.map((_c, j) => `$${i * cols.length + j + 1}`).join(', ')})`).join(', ');
-    await this.pool.query(`INSERT INTO ${this.opts.table} (${cols.join(', ')}) VALUES ${values}`, rows.flat());
+    await insertRows(this.pool, this.opts.table, this.opts.columns, rows);
   }
 
   /** False when PostgreSQL failed transiently meanwhile; the rows not written are queued again. */

@@ -4,6 +4,7 @@
 // refused. Every failure has a stable code.
 import type pg from 'pg';
 import { decryptAuthToken, TokenError } from '../../core/auth-token.js';
+import { errorMessage } from '../../core/errors.js';
 
 export interface ClientRecord {
   clientId: string;
@@ -27,26 +28,58 @@ export interface ClientLookup {
   find(clientId: string): Promise<ClientRecord | undefined>;
 }
 
-/** Clients from PostgreSQL, cached (hits and misses) for `ttlMs`. */
+/** The clients table cannot be read and nothing usable is cached for this client. */
+export class ClientsUnavailableError extends Error {
+  override name = 'ClientsUnavailableError';
+}
+
+/** After a failed read, how long lookups answer from the cache without asking PostgreSQL again. */
+const RETRY_AFTER_FAILURE_MS = 2000;
+
+/**
+ * Clients from PostgreSQL, cached (hits and misses) for `ttlMs`. While PostgreSQL cannot be
+ * read (a failover, an outage), an expired entry is still served for up to `maxStaleMs` after
+ * it was last read: known clients keep syncing, and a change to a client row (a new auth_token,
+ * a removed client) takes effect at most that late.
+ */
 export class ClientDirectory implements ClientLookup {
-  private readonly cache = new Map<string, { value: ClientRecord | undefined; expires: number }>();
+  private readonly cache = new Map<string, { value: ClientRecord | undefined; expires: number; loaded: number }>();
   private readonly inflight = new Map<string, Promise<ClientRecord | undefined>>();
+  private failedUntil = 0;
 
   constructor(
     private readonly pool: Pick<pg.Pool, 'query'>,
     private readonly ttlMs: number,
+    private readonly maxStaleMs: number,
+    private readonly onStale: () => void = () => undefined,
     private readonly maxEntries = 100_000,
   ) {}
 
   async find(clientId: string): Promise<ClientRecord | undefined> {
     const hit = this.cache.get(clientId);
-    if (hit && hit.expires > Date.now()) return hit.value;
+    const now = Date.now();
+    if (hit && hit.expires > now) return hit.value;
+    const usable = hit !== undefined && now - hit.loaded <= this.maxStaleMs;
+    // PostgreSQL failed a moment ago: do not make every request wait on it again.
+    if (usable && now < this.failedUntil) {
+      this.onStale();
+      return hit.value;
+    }
     let pending = this.inflight.get(clientId);
     if (!pending) {
       pending = this.load(clientId).finally(() => this.inflight.delete(clientId));
       this.inflight.set(clientId, pending);
     }
-    return pending;
+    try {
+      return await pending;
+    } catch (err) {
+      this.failedUntil = Date.now() + RETRY_AFTER_FAILURE_MS;
+      if (usable) {
+        this.onStale();
+        return hit.value;
+      }
+      throw new ClientsUnavailableError(`the clients table cannot be read: ${errorMessage(err)}`);
+    }
   }
 
   private async load(clientId: string): Promise<ClientRecord | undefined> {
@@ -57,7 +90,7 @@ export class ClientDirectory implements ClientLookup {
     const row = r.rows[0];
     const value = row ? { clientId: row.client_id, authToken: row.auth_token, geography: row.geography } : undefined;
     if (this.cache.size >= this.maxEntries) this.cache.clear();
-    this.cache.set(clientId, { value, expires: Date.now() + this.ttlMs });
+    this.cache.set(clientId, { value, expires: Date.now() + this.ttlMs, loaded: Date.now() });
     return value;
   }
 }

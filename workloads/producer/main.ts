@@ -11,6 +11,7 @@ import { useKafkaGzipLevel } from '../../core/kafka-gzip.js';
 import { createLogger, parseLogLevel, type Logger } from '../../core/log.js';
 import { Authenticator, ClientDirectory, ReplayGuard } from './auth.js';
 import { BatchWriter } from './audit.js';
+import { SpooledWriter } from './spool.js';
 import { createMetricsApp, createProducerApp, errorBody, type DependencyState } from './app.js';
 import { KafkaSink } from './kafka-sink.js';
 import { ProducerMetrics } from './metrics.js';
@@ -47,7 +48,32 @@ async function main(): Promise<void> {
         log.warn('audit row refused by PostgreSQL; dropped', { table, error: errorMessage(err) });
       },
     });
-  const usage = writer('usage', ['request_id', 'client_id', 'api_name', 'response_code', 'created_at']);
+  // usage is billing: durable through a crash and a PostgreSQL outage (spool.ts). The
+  // unauthorized_requests rows are diagnostics: an in-memory queue is enough.
+  const usage = new SpooledWriter(pool, {
+    table: 'usage',
+    columns: ['request_id', 'client_id', 'api_name', 'response_code', 'created_at'],
+    dir: settings.usageSpool.dir,
+    maxBytes: settings.usageSpool.maxBytes,
+    flushIntervalMs: settings.auditFlushMs,
+    maxBatch: 1000,
+    onDropped: (n) => metrics.auditDropped.inc({ table: 'usage' }, n),
+    onWritten: (n) => metrics.auditWritten.inc({ table: 'usage' }, n),
+    onError: (err) => log.warn('audit write failed', { table: 'usage', error: errorMessage(err) }),
+    onRejected: (n, err) => {
+      metrics.auditDropped.inc({ table: 'usage' }, n);
+      log.warn('audit row refused by PostgreSQL; dropped', { table: 'usage', error: errorMessage(err) });
+    },
+  });
+  try {
+    const { recoveredBytes } = usage.open();
+    if (recoveredBytes > 0) log.info('usage rows left by an earlier process will be written', { dir: settings.usageSpool.dir, bytes: recoveredBytes });
+  } catch (err) {
+    log.error('the usage spool directory is not writable', { dir: settings.usageSpool.dir, error: errorMessage(err) });
+    process.exitCode = 2;
+    return;
+  }
+  metrics.usageSpooled = () => usage.spooledBytes;
   const unauthorized = writer('unauthorized_requests', ['client_id', 'request_id', 'auth_token', 'req_body', 'created_at']);
   usage.start();
   unauthorized.start();
@@ -81,7 +107,11 @@ async function main(): Promise<void> {
     return state;
   };
   const app = createProducerApp({
-    auth: new Authenticator(new ClientDirectory(pool, settings.clientCacheTtlMs), new ReplayGuard(settings.authMaxSkewMs), settings.authMaxSkewMs),
+    auth: new Authenticator(
+      new ClientDirectory(pool, settings.clientCacheTtlMs, settings.clientCacheMaxStaleMs, () => metrics.staleClients.inc()),
+      new ReplayGuard(settings.authMaxSkewMs),
+      settings.authMaxSkewMs,
+    ),
     sink,
     validator: new PayloadValidator(settings.limits),
     usage,
@@ -99,7 +129,9 @@ async function main(): Promise<void> {
           await admin.describeCluster();
         }),
       ]);
-      return { ok: postgres === 'ok' && kafka === 'ok', checks: { postgres, kafka } };
+      // Kafka only: ingestion needs nothing else (clients come from the cache, usage rows wait
+      // in the spool), so a PostgreSQL failover takes no producer out of its Service.
+      return { ok: kafka === 'ok', checks: { kafka, postgres } };
     },
   });
 
@@ -139,6 +171,8 @@ async function main(): Promise<void> {
     await Promise.all([usage.stop(), unauthorized.stop()]);
     await admin.disconnect().catch(() => undefined);
     await pool.end();
+    // Left for a restarted container in this pod; lost if the pod itself goes.
+    if (usage.spooledBytes > 0) log.warn('usage rows left in the spool', { dir: settings.usageSpool.dir, bytes: usage.spooledBytes });
     log.info('stopped');
     // Client libraries keep timers (kafkajs, pg) that would hold the process open.
     process.exit(process.exitCode ?? 0);

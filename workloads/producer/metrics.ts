@@ -1,5 +1,5 @@
 // Prometheus metrics of the Producer API.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class ProducerMetrics {
   readonly registry = new Registry();
@@ -35,9 +35,22 @@ export class ProducerMetrics {
   });
   readonly auditDropped = new Counter({
     name: 'producer_audit_rows_dropped_total',
-    help: 'usage / unauthorized_requests rows dropped: PostgreSQL unavailable too long (queue full), or a row it refused for its data.',
+    help: 'usage / unauthorized_requests rows dropped: PostgreSQL unavailable too long (the usage spool or the unauthorized_requests queue full), or a row it refused for its data.',
     labelNames: ['table'],
     registers: [this.registry],
+  });
+  readonly staleClients = new Counter({
+    name: 'producer_client_cache_stale_total',
+    help: 'Authentications answered from an expired client cache entry because PostgreSQL could not be read.',
+    registers: [this.registry],
+  });
+  /** Read at each scrape: the bytes in the usage spool. */
+  usageSpooled: () => number = () => 0;
+  readonly usageSpoolBytes: Gauge = new Gauge({
+    name: 'producer_usage_spool_bytes',
+    help: 'usage rows waiting on disk for PostgreSQL, in bytes.',
+    registers: [this.registry],
+    collect: (): void => this.usageSpoolBytes.set(this.usageSpooled()),
   });
   readonly auditWritten = new Counter({
     name: 'producer_audit_rows_written_total',

@@ -15,7 +15,7 @@ const ERROR_CODES = {
   415: ['UNSUPPORTED_CONTENT_TYPE', 'UNSUPPORTED_ENCODING'],
   431: ['HEADERS_TOO_LARGE'],
   500: ['INTERNAL'],
-  503: ['KAFKA_UNAVAILABLE'],
+  503: ['KAFKA_UNAVAILABLE', 'AUTH_UNAVAILABLE'],
 } as const;
 
 /** `Request_sms`, ...: the component holding a source's request schema. */
@@ -126,7 +126,10 @@ export function openApiDocument(limits: Limits, requestSchema: (source: Source) 
             431: error(431, 'The request headers are too large; the connection is closed.'),
             500: error(500, 'Unexpected error.'),
             503: {
-              ...error(503, 'Kafka could not take the data; nothing was acknowledged. Retry after Retry-After seconds with the same request_id.'),
+              ...error(
+                503,
+                'Kafka could not take the data (KAFKA_UNAVAILABLE), or the client could not be looked up (AUTH_UNAVAILABLE); nothing was acknowledged. Retry after Retry-After seconds with the same request_id.',
+              ),
               headers: { 'Retry-After': { schema: { type: 'integer' } } },
             },
           },

@@ -14,6 +14,10 @@ export interface ProducerSettings {
   maxMessageBytes: number;
   authMaxSkewMs: number;
   clientCacheTtlMs: number;
+  /** How long after its last read a cached client is still served while PostgreSQL cannot be read. */
+  clientCacheMaxStaleMs: number;
+  /** The durable spool of usage rows. */
+  usageSpool: { dir: string; maxBytes: number };
   sendTimeoutMs: number;
   kafkaLanes: number;
   kafkaGzipLevel: number;
@@ -49,6 +53,9 @@ export function producerSettings(r: EnvReader): ProducerSettings {
     maxMessageBytes: r.int('KAFKA_MAX_MESSAGE_BYTES', 900_000, 10_000),
     authMaxSkewMs: r.int('AUTH_MAX_SKEW_SECONDS', 300, 1) * 1000,
     clientCacheTtlMs: r.int('CLIENT_CACHE_TTL_SECONDS', 60, 0) * 1000,
+    clientCacheMaxStaleMs: r.int('CLIENT_CACHE_MAX_STALE_SECONDS', 3600, 0) * 1000,
+    // Under the /tmp emptyDir's 256Mi limit the operator sets (over it the pod is evicted).
+    usageSpool: { dir: r.optional('USAGE_SPOOL_DIR', '/tmp/usage-spool'), maxBytes: r.int('USAGE_SPOOL_MAX_BYTES', 128 * 1024 * 1024, 1024) },
     sendTimeoutMs: r.int('KAFKA_SEND_TIMEOUT_MS', 5000, 100),
     kafkaLanes: r.int('KAFKA_PRODUCER_LANES', 4, 1, 32),
     kafkaGzipLevel: r.int('KAFKA_GZIP_LEVEL', 1, 1, 9),

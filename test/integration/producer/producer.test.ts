@@ -570,6 +570,89 @@ describe('public surface', () => {
   });
 });
 
+describe('PostgreSQL outage (a failover)', () => {
+  test('PostgreSQL stopped for 30 s under load: still ready, no 503 for known clients, no usage row lost, not even through a crash meanwhile', async () => {
+    const known = { id: uniqueName('failover'), token: randomUUID() };
+    const crashing = { id: uniqueName('crash'), token: randomUUID() };
+    await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'other'), ($3, $4, 'other')`, [
+      known.id,
+      known.token,
+      crashing.id,
+      crashing.token,
+    ]);
+    // A short cache TTL, so the outage outlasts it many times over.
+    const env = { CLIENT_CACHE_TTL_SECONDS: '2', KAFKA_SEND_TIMEOUT_MS: '3000' };
+    const [a, b] = await Promise.all([ProducerProcess.start(db, env), ProducerProcess.start(db, env)]);
+    const ca = new SyncClient({ baseUrl: a.url, clientId: known.id, authToken: known.token });
+    const cb = new SyncClient({ baseUrl: b.url, clientId: crashing.id, authToken: crashing.token });
+    const sent: string[] = [];
+    const statuses: number[] = [];
+    const readiness: { status: number; body: unknown }[] = [];
+    let loading = true;
+    const worker = async () => {
+      while (loading) {
+        const x = batch(RECORDS.events);
+        const r = await ca.send('events', x);
+        statuses.push(r.status);
+        sent.push(x.request_id);
+        await sleep(20);
+      }
+    };
+    const crashed: string[] = [];
+    try {
+      // Both know their client before the outage (the cache is what carries them through it).
+      expect((await cb.send('sms', batch(RECORDS.sms))).status).toBe(202);
+      const load = Promise.all([worker(), worker(), worker()]);
+      await sleep(1000);
+      pgc.on('error', () => undefined); // the suite's own connection dies with the server
+      setServiceState('postgres', 'down');
+      const outageEnds = Date.now() + 30_000;
+      // The crashing producer takes requests during the outage, then dies without a flush.
+      for (let i = 0; i < 20; i++) {
+        const x = batch(RECORDS.sms);
+        expect((await cb.send('sms', x)).status).toBe(202);
+        crashed.push(x.request_id);
+      }
+      expect(await b.kill('SIGKILL')).toBeNull();
+      while (Date.now() < outageEnds) {
+        const r = await fetch(`${a.url}/ready`);
+        readiness.push({ status: r.status, body: await r.json() });
+        await sleep(2000);
+      }
+      setServiceState('postgres', 'up');
+      b.spawn();
+      await b.waitUntil('answering /health again', () => b.httpOk('/health'), 20000);
+      await sleep(2000);
+      loading = false;
+      await load;
+    } finally {
+      loading = false;
+      setServiceState('postgres', 'up');
+      ca.close();
+      cb.close();
+    }
+    pgc = await connectPg(db);
+    expect(statuses.length).toBeGreaterThan(100);
+    expect(statuses.filter((s) => s !== 202)).toEqual([]);
+    expect(readiness.length).toBeGreaterThan(5);
+    for (const r of readiness) expect(r).toEqual({ status: 200, body: { status: 'ready', checks: { kafka: 'ok', postgres: 'unavailable' } } });
+    // Every request has its usage row, once: the running producer's and the crashed one's.
+    const rowsFor = async (clientId: string) =>
+      (await pgc.query<{ request_id: string }>('SELECT request_id FROM usage WHERE client_id = $1', [clientId])).rows.map((r) => r.request_id);
+    await waitFor('the usage rows of the outage', async () => ((await rowsFor(known.id)).length >= sent.length ? true : undefined), 30000);
+    expect((await rowsFor(known.id)).sort()).toEqual([...sent].sort());
+    await waitFor('the usage rows of the crashed producer', async () => ((await rowsFor(crashing.id)).length >= crashed.length + 1 ? true : undefined), 30000);
+    expect((await rowsFor(crashing.id)).filter((id) => crashed.includes(id)).sort()).toEqual([...crashed].sort());
+    expect(await a.metric('producer_audit_rows_dropped_total', 'table="usage"')).toBe(0);
+    const stale = await a.metric('producer_client_cache_stale_total');
+    expect(stale).toBeGreaterThan(0);
+    process.stdout.write(
+      `PostgreSQL down 30 s: ${statuses.length} requests, all 202; ${stale} authentications from the stale cache; ${sent.length} + ${crashed.length} (crashed producer) usage rows, all landed\n`,
+    );
+    await Promise.all([a.stop(), b.stop()]);
+  }, 180000);
+});
+
 describe('Kafka outages and shutdown', () => {
   test('Kafka stopped -> 503 with Retry-After and no 202; Kafka back -> accepted again', async () => {
     setServiceState('kafka', 'down');
