@@ -478,9 +478,15 @@ const AutoscalingSchema = Type.Object(
           'keda: HPA for the Producer API, KEDA ScaledObjects (Kafka lag + CPU) for consumers; hpa: HPAs on CPU and memory everywhere; none: fixed replicas at minReplicas. Defaults to keda; falls back to hpa when KEDA is not installed.',
       }),
     ),
-    cpuTargetUtilization: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Target CPU utilisation, % of the request. Defaults to 50.' })),
+    cpuTargetUtilization: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100,
+        description: 'Target CPU utilisation, % of the request. Defaults to 70 (one workload process uses at most one core).',
+      }),
+    ),
     memoryTargetUtilization: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 100, description: 'Target memory utilisation, % of the request. Defaults to 50.' }),
+      Type.Integer({ minimum: 1, maximum: 100, description: 'Target memory utilisation, % of the request. Defaults to 80.' }),
     ),
     lagThresholds: Type.Optional(
       Type.Object(lagProps, { description: 'KEDA lag thresholds per topic. Defaults: sms_batched 100, events_log 500, the others 100.' }),
