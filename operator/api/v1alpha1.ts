@@ -694,6 +694,30 @@ export const StatusSchema = Type.Object(
         { description: 'Replica counts per component.' },
       ),
     ),
+    flow: Type.Optional(
+      Type.Object(
+        {
+          lag: Type.Integer({ minimum: 0, description: 'Records the consumer groups have not committed yet, all together (the LAG column).' }),
+          recordsPerMinute: Type.Optional(
+            Type.Integer({ minimum: 0, description: "Records produced to the pipeline's topics per minute, between the last two readings." }),
+          ),
+          groups: Type.Array(
+            Type.Object({
+              consumer: Type.String({ description: 'Consumer (sms, events, common).' }),
+              group: Type.String({ description: 'Kafka consumer group.' }),
+              lag: Type.Integer({ minimum: 0, description: 'Records behind in this group.' }),
+              topics: Type.Array(Type.Object({ name: Type.String(), lag: Type.Integer({ minimum: 0 }) }), { maxItems: 8, description: 'Lag per topic.' }),
+            }),
+            { maxItems: 8, description: 'Lag per consumer group.' },
+          ),
+          observedAt: Type.String({ description: 'When the figures were read from Kafka.' }),
+        },
+        {
+          description:
+            "Is data flowing (admin topic mode): consumer lag and produce rate, read from Kafka's offsets every FLOW_INTERVAL_SECONDS (operator setting, default 30); changes within 100 records or 10 % are not reported.",
+        },
+      ),
+    ),
     topics: Type.Optional(
       Type.Array(
         Type.Object({
