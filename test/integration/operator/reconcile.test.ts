@@ -244,35 +244,26 @@ describe('the operator', () => {
       return !condition(got, 'Stalled') && condition(got, 'Ready')?.status === 'True';
     });
 
-    const progressing = (status: string, reason: string) =>
-      JSON.stringify({ status: { conditions: [{ type: 'Progressing', status, reason, message: `ReplicaSet "${NAME}-producer-5c8d" ${reason}` }] } });
-    kubectlRun([
-      'patch',
-      'deployment',
-      `${NAME}-producer`,
-      '-n',
-      ns,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      progressing('False', 'ProgressDeadlineExceeded'),
-    ]);
+    // What the Deployment controller reports about the producer's rollout.
+    const setProgressing = (status: string, reason: string) =>
+      kubectlRun([
+        'patch',
+        'deployment',
+        `${NAME}-producer`,
+        '-n',
+        ns,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ status: { conditions: [{ type: 'Progressing', status, reason, message: `ReplicaSet "${NAME}-producer-5c8d" ${reason}` }] } }),
+      ]);
+    setProgressing('False', 'ProgressDeadlineExceeded');
     const deadline = await waitFor('Stalled=True (deadline)', async () => {
       const got = await live();
       return condition(got, 'Stalled')?.reason === 'ProgressDeadlineExceeded' ? got : undefined;
     });
     expect(condition(deadline, 'Producer')).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
-    kubectlRun([
-      'patch',
-      'deployment',
-      `${NAME}-producer`,
-      '-n',
-      ns,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      progressing('True', 'NewReplicaSetAvailable'),
-    ]);
+    setProgressing('True', 'NewReplicaSetAvailable');
     await waitFor('Stalled gone after the rollout completes', async () => !condition(await live(), 'Stalled'));
   });
 
