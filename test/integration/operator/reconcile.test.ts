@@ -159,7 +159,7 @@ describe('the operator', () => {
     expect(ready.status?.migration).toMatchObject({ job, phase: 'Succeeded', completionTime: expect.any(String) });
     expect(ready.status?.partitionMaintenance).toEqual({ cronJob: `${NAME}-partitions`, schedule: '15 0 * * *', suspended: false, active: 0 });
     const table = kubectlRun(['get', 'syncpipelines', '-n', ns]);
-    expect(table).toMatch(/^NAME\s+DAU\s+TIER\s+ENV\s+READY\s+PRODUCERS\s+CONSUMERS\s+AGE\n/);
+    expect(table).toMatch(/^NAME\s+DAU\s+TIER\s+ENV\s+READY\s+PRODUCERS\s+CONSUMERS\s+LAG\s+AGE\n/);
     expect(table).toMatch(/acme\s+60000\s+75k\s+production\s+True\s+1\/1\s+3\/3\s+\d+s/);
     const events = kubectlRun(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${NAME}`, '-o', 'jsonpath={.items[*].reason}']);
     expect(events).toContain('Created');
