@@ -72,9 +72,29 @@ export function postgresConfig(r: EnvReader, databaseVar: string = ENV.postgresD
     user: r.required(ENV.postgresUsername),
     password: r.required(ENV.postgresPassword),
     database: r.required(databaseVar),
-    // prefer: try without TLS requirements (node-postgres has no opportunistic mode)
-    ...(sslmode === 'disable' || sslmode === 'prefer' ? {} : { ssl: { rejectUnauthorized: sslmode !== 'require' } }),
+    ...postgresTls(sslmode, r.optional(ENV.postgresSslCaFile, '')),
   };
+}
+
+/**
+ * libpq's sslmode in node-postgres terms. `prefer` means no TLS here (node-postgres has no
+ * opportunistic mode); `require` encrypts without checking the certificate; `verify-ca`
+ * checks the chain but not the host name; `verify-full` checks both. The CA file (a mounted
+ * bundle such as RDS's) is trusted in addition to the system's CAs.
+ */
+function postgresTls(sslmode: 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full', caFile: string): Pick<pg.PoolConfig, 'ssl'> {
+  if (sslmode === 'disable' || sslmode === 'prefer') return {};
+  if (sslmode === 'require') return { ssl: { rejectUnauthorized: false } };
+  const ca = caFile ? { ca: readCaFile(ENV.postgresSslCaFile, caFile) } : {};
+  return { ssl: { rejectUnauthorized: true, ...ca, ...(sslmode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) } };
+}
+
+function readCaFile(variable: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${variable}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
 }
 
 export function kafkaConfig(r: EnvReader, clientId: string): KafkaConfig {
@@ -129,6 +149,15 @@ export function mongoSettings(r: EnvReader): MongoSettings {
       socketTimeoutMS: r.int(ENV.mongoSocketTimeoutMs, ENV_DEFAULTS.mongoSocketTimeoutMs, 0),
       retryWrites: r.bool(ENV.mongoRetryWrites, ENV_DEFAULTS.mongoRetryWrites),
       waitQueueTimeoutMS: r.int(ENV.mongoWaitQueueTimeoutMs, ENV_DEFAULTS.mongoWaitQueueTimeoutMs, 0),
+      ...mongoTls(r),
     },
   };
+}
+
+/** TLS to MongoDB / DocumentDB: on with DI_MONGODB_TLS (or a CA file), trusting the given CA bundle. */
+function mongoTls(r: EnvReader): Pick<MongoClientOptions, 'tls' | 'tlsCAFile'> {
+  const caFile = r.optional(ENV.mongoTlsCaFile, '');
+  if (caFile) readCaFile(ENV.mongoTlsCaFile, caFile); // fail at start-up, naming the variable
+  if (!r.bool(ENV.mongoTls, caFile !== '')) return {};
+  return { tls: true, ...(caFile ? { tlsCAFile: caFile } : {}) };
 }

@@ -11,6 +11,7 @@ export const ENV = {
   postgresDatabase: 'DI_POSTGRES_DATABASE',
   postgresSyncDatabase: 'DI_POSTGRES_SYNC_DATABASE',
   postgresSslMode: 'DI_POSTGRES_SSLMODE',
+  postgresSslCaFile: 'DI_POSTGRES_SSL_CA_FILE',
   kafkaBrokers: 'DI_KAFKA_BROKER_ENDPOINT',
   kafkaTls: 'DI_KAFKA_TLS',
   kafkaTlsCaFile: 'DI_KAFKA_TLS_CA_FILE',
@@ -31,6 +32,8 @@ export const ENV = {
   mongoSocketTimeoutMs: 'DI_MONGODB_SOCKET_TIMEOUT_MS',
   mongoRetryWrites: 'DI_MONGODB_RETRY_WRITES',
   mongoWaitQueueTimeoutMs: 'DI_MONGODB_WAIT_QUEUE_TIMEOUT_MS',
+  mongoTls: 'DI_MONGODB_TLS',
+  mongoTlsCaFile: 'DI_MONGODB_TLS_CA_FILE',
   enabledTopics: 'ENABLED_TOPICS',
   consumerGroup: 'KAFKA_CONSUMER_GROUP',
   /** The pipeline's region (india, other): the Producer API refuses the sources it excludes. */

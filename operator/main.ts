@@ -34,6 +34,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorCon
     resyncMs: intVar(env, 'RESYNC_SECONDS', 300) * 1000,
     httpPort: intVar(env, 'METRICS_PORT', 8080, 0),
     pendingRequeueMs: intVar(env, 'PENDING_REQUEUE_SECONDS', 10) * 1000,
+    flowIntervalMs: intVar(env, 'FLOW_INTERVAL_SECONDS', 30, 0) * 1000,
+    laggingAfterMs: intVar(env, 'LAGGING_AFTER_SECONDS', 300) * 1000,
     leaderElection: {
       enabled: elect === 'true',
       namespace: leaseNamespace,

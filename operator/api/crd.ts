@@ -50,6 +50,7 @@ export function buildCrd(): V1CustomResourceDefinition {
             { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Whether every component is ready.' },
             { name: 'Producers', type: 'string', jsonPath: '.status.producers', description: 'Producer API pods ready/desired.' },
             { name: 'Consumers', type: 'string', jsonPath: '.status.consumers', description: 'Consumer pods ready/desired.' },
+            { name: 'Lag', type: 'integer', jsonPath: '.status.flow.lag', description: 'Records the consumers are behind, all groups together.' },
             { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', priority: 1, description: 'Why Ready is what it is.' },
             {
               name: 'Migration',

@@ -26,3 +26,16 @@ export const usernameKey = (ref: CredentialsRef): SecretKey => ({ name: ref.name
 export const passwordKey = (ref: CredentialsRef): SecretKey => ({ name: ref.name, key: ref.passwordKey ?? DEFAULT_SECRET_KEYS.password });
 export const uriKey = (ref: KeyRef): SecretKey => ({ name: ref.name, key: ref.key ?? DEFAULT_SECRET_KEYS.uri });
 export const caKey = (ref: KeyRef): SecretKey => ({ name: ref.name, key: ref.key ?? DEFAULT_SECRET_KEYS.ca });
+
+/** A CA bundle from a Secret or a ConfigMap (the API's CaBundleRef), with the key's default. */
+export interface CaBundleSource {
+  kind: 'secret' | 'configMap';
+  name: string;
+  key: string;
+}
+
+export function caBundle(ref: { secretRef?: KeyRef; configMapRef?: KeyRef }): CaBundleSource | undefined {
+  if (ref.secretRef) return { kind: 'secret', ...caKey(ref.secretRef) };
+  if (ref.configMapRef) return { kind: 'configMap', ...caKey(ref.configMapRef) };
+  return undefined;
+}

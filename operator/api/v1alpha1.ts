@@ -78,6 +78,7 @@ export const RULE_MESSAGES = {
   deleteUnmanaged: 'deleteTopicsOnDeletion cannot apply to unmanaged topics',
   mongoTarget: 'give exactly one of mongodb.host or mongodb.uriSecretRef',
   mongoPool: 'minPoolSize must be less than or equal to maxPoolSize',
+  caSource: 'give exactly one of secretRef or configMapRef for the CA bundle',
   ingressHost: 'ingress.host is required when the ingress is enabled',
   nameLength: 'metadata.name must be at most 36 characters, so that every child name fits in 63',
   partitionsBelowConsumers: "partitions must be at least the consuming deployment's maxReplicas: a consumer beyond the partition count would sit idle",
@@ -98,6 +99,34 @@ const SecretKeyRef = (what: string, defaultKey: string) =>
       key: Type.Optional(Type.String({ description: `Key within the Secret. Defaults to "${defaultKey}".`, minLength: 1, maxLength: DNS_NAME_MAX })),
     },
     { description: `Reference to a Secret key holding ${what}. Secrets are never written inline.` },
+  );
+
+/**
+ * A CA bundle (PEM) from a Secret or a ConfigMap: a public bundle such as Amazon RDS's or
+ * DocumentDB's needs no secrecy and fits a ConfigMap. Mounted read-only into the pods.
+ */
+const CaBundleRef = (server: string) =>
+  Type.Object(
+    {
+      secretRef: Type.Optional(SecretKeyRef(`the CA bundle (PEM) that signed ${server}'s certificate`, 'ca.crt')),
+      configMapRef: Type.Optional(
+        Type.Object(
+          {
+            name: Type.String({
+              description: "Name of the ConfigMap, in the pipeline's namespace, that holds the CA bundle.",
+              minLength: 1,
+              maxLength: DNS_NAME_MAX,
+            }),
+            key: Type.Optional(Type.String({ description: 'Key within the ConfigMap. Defaults to "ca.crt".', minLength: 1, maxLength: DNS_NAME_MAX })),
+          },
+          { description: 'Reference to a ConfigMap key holding the CA bundle (PEM).' },
+        ),
+      ),
+    },
+    {
+      description: `CA bundle (PEM) that signed ${server}'s certificate, trusted in addition to the system's CAs: exactly one of secretRef or configMapRef. Mounted read-only.`,
+      'x-kubernetes-validations': [{ rule: 'has(self.secretRef) != has(self.configMapRef)', message: RULE_MESSAGES.caSource }],
+    },
   );
 
 const CredentialsSecretRef = (what: string) =>
@@ -390,8 +419,12 @@ const PostgresSchema = Type.Object(
     ),
     credentialsSecretRef: CredentialsSecretRef('PostgreSQL'),
     sslMode: Type.Optional(
-      StringEnum(['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const, { description: 'libpq sslmode. Defaults to "prefer".' }),
+      StringEnum(['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const, {
+        description:
+          'libpq sslmode. Defaults to "verify-full" in production (TLS, certificate and host name checked), "prefer" elsewhere. "prefer" runs without TLS (the client has no opportunistic mode).',
+      }),
     ),
+    ca: Type.Optional(CaBundleRef("the PostgreSQL server (for RDS, the region's RDS CA bundle)")),
   },
   { description: 'The PostgreSQL server holding the insights and sync databases.' },
 );
@@ -416,6 +449,15 @@ const MongoSchema = Type.Object(
     socketTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, description: 'DI_MONGODB_SOCKET_TIMEOUT_MS. Defaults to 10000.' })),
     retryWrites: Type.Optional(Type.Boolean({ description: 'DI_MONGODB_RETRY_WRITES. Defaults to true (set false for AWS DocumentDB).' })),
     waitQueueTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, description: 'DI_MONGODB_WAIT_QUEUE_TIMEOUT_MS. Defaults to 2000.' })),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean({ description: 'TLS to MongoDB (DI_MONGODB_TLS). Defaults to true when a CA is given, else false.' })),
+          ca: Type.Optional(CaBundleRef('the MongoDB server (for DocumentDB, the global RDS CA bundle)')),
+        },
+        { description: 'TLS to MongoDB or DocumentDB. A connection string from uriSecretRef may also carry tls=true.' },
+      ),
+    ),
   },
   {
     description: 'The MongoDB (or DocumentDB) server the consumers write device, SMS, contacts and call-log data to.',
@@ -436,9 +478,15 @@ const AutoscalingSchema = Type.Object(
           'keda: HPA for the Producer API, KEDA ScaledObjects (Kafka lag + CPU) for consumers; hpa: HPAs on CPU and memory everywhere; none: fixed replicas at minReplicas. Defaults to keda; falls back to hpa when KEDA is not installed.',
       }),
     ),
-    cpuTargetUtilization: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Target CPU utilisation, % of the request. Defaults to 50.' })),
+    cpuTargetUtilization: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100,
+        description: 'Target CPU utilisation, % of the request. Defaults to 70 (one workload process uses at most one core).',
+      }),
+    ),
     memoryTargetUtilization: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 100, description: 'Target memory utilisation, % of the request. Defaults to 50.' }),
+      Type.Integer({ minimum: 1, maximum: 100, description: 'Target memory utilisation, % of the request. Defaults to 80.' }),
     ),
     lagThresholds: Type.Optional(
       Type.Object(lagProps, { description: 'KEDA lag thresholds per topic. Defaults: sms_batched 100, events_log 500, the others 100.' }),
@@ -644,6 +692,30 @@ export const StatusSchema = Type.Object(
           common: Type.Optional(ReplicaStatus),
         },
         { description: 'Replica counts per component.' },
+      ),
+    ),
+    flow: Type.Optional(
+      Type.Object(
+        {
+          lag: Type.Integer({ minimum: 0, description: 'Records the consumer groups have not committed yet, all together (the LAG column).' }),
+          recordsPerMinute: Type.Optional(
+            Type.Integer({ minimum: 0, description: "Records produced to the pipeline's topics per minute, between the last two readings." }),
+          ),
+          groups: Type.Array(
+            Type.Object({
+              consumer: Type.String({ description: 'Consumer (sms, events, common).' }),
+              group: Type.String({ description: 'Kafka consumer group.' }),
+              lag: Type.Integer({ minimum: 0, description: 'Records behind in this group.' }),
+              topics: Type.Array(Type.Object({ name: Type.String(), lag: Type.Integer({ minimum: 0 }) }), { maxItems: 8, description: 'Lag per topic.' }),
+            }),
+            { maxItems: 8, description: 'Lag per consumer group.' },
+          ),
+          observedAt: Type.String({ description: 'When the figures were read from Kafka.' }),
+        },
+        {
+          description:
+            "Is data flowing (admin topic mode): consumer lag and produce rate, read from Kafka's offsets every FLOW_INTERVAL_SECONDS (operator setting, default 30); changes within 100 records or 10 % are not reported.",
+        },
       ),
     ),
     topics: Type.Optional(

@@ -45,7 +45,7 @@ export function formatPlan(p: Plan): string {
   return [
     `MobileForge Sync plan: ${fmt(p.dau)} DAU, ${p.environment}, region ${p.region}`,
     `Tier: ${p.tier} (${tierNote})`,
-    `Pods sized from the ${p.environment === 'production' ? 'Production' : 'Dev/UAT'} node spec: ${p.nodeSpec.vcpu} vCPU / ${p.nodeSpec.memoryGiB} GB`,
+    `One process per pod (it uses at most one core); the reference deployment ran them on ${p.nodeSpec.vcpu} vCPU / ${p.nodeSpec.memoryGiB} GB machines`,
     '',
     components,
     '',

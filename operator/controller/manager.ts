@@ -25,6 +25,10 @@ export interface OperatorConfig {
   httpPort: number;
   leaderElection: { enabled: boolean; namespace: string; name: string; identity: string; leaseDurationSeconds: number; retryPeriodMs: number };
   pendingRequeueMs?: number;
+  /** How often each pipeline's consumer lag is read from Kafka (0: never). */
+  flowIntervalMs?: number;
+  /** Lag growing for this long sets Lagging=True. */
+  laggingAfterMs?: number;
 }
 
 export class OperatorManager {
@@ -117,6 +121,8 @@ export class OperatorManager {
       capabilities: () => this.capabilities,
       log: (m, f) => this.log.warn(m, f),
       ...(this.config.pendingRequeueMs !== undefined ? { pendingRequeueMs: this.config.pendingRequeueMs } : {}),
+      ...(this.config.flowIntervalMs !== undefined ? { flowIntervalMs: this.config.flowIntervalMs } : {}),
+      ...(this.config.laggingAfterMs !== undefined ? { laggingAfterMs: this.config.laggingAfterMs } : {}),
     });
     this.queue = new WorkQueue({
       concurrency: this.config.concurrency,

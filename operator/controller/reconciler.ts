@@ -11,7 +11,8 @@ import { componentLabel, deploymentName, PAUSED_ANNOTATION, kafkaTopicObjectName
 import { configHash } from '../model/references.js';
 import { render, type RenderResult } from '../model/render.js';
 import type { PartitionCounts } from '../model/topics.js';
-import { TOPICS, COMPONENTS, type ComponentName, type TopicName } from '../../core/domain.js';
+import { CONSUMER_GROUPS, CONSUMERS, TOPICS, COMPONENTS, type ComponentName, type TopicName } from '../../core/domain.js';
+import { decideFlow, type FlowMemory, type LaggingCondition } from '../model/flow.js';
 import { ownedKinds, type KindInfo } from '../model/owned-kinds.js';
 import { apiErrorMessage, describeRef, refOf, type ObjectRef } from './cluster.js';
 import { contentHash, needsApply, withAppliedHash } from './diff.js';
@@ -65,6 +66,10 @@ export interface ReconcilerDeps {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** How soon to look again while topics or pods are not ready. */
   pendingRequeueMs?: number;
+  /** How often to read consumer lag and produce rate from Kafka (0: never). Default 30 s. */
+  flowIntervalMs?: number;
+  /** Lag growing for this long sets Lagging=True. Default 5 minutes. */
+  laggingAfterMs?: number;
 }
 
 type ReconcileFailure = NonNullable<Observation['error']>;
@@ -99,6 +104,8 @@ function isPaused(p: SyncPipeline): boolean {
 const kindName = (ref: ObjectRef) => `${ref.kind}/${ref.name}`;
 
 export class Reconciler {
+  /** Per pipeline: the last Kafka offsets read, to tell a rate and a growing lag (model/flow.ts). */
+  private readonly flowMemory = new Map<string, FlowMemory>();
   private readonly now: () => Date;
   private readonly log: (msg: string, fields?: Record<string, unknown>) => void;
 
@@ -127,8 +134,9 @@ export class Reconciler {
     const applyError: ReconcileFailure | undefined = applied.failures[0] ? { reason: 'ApplyFailed', message: applied.failures[0] } : undefined;
     const topics = await this.reconcileTopics(p, result, caps, (kafka.error ?? applyError) ? undefined : kafka.config);
     const error = kafka.error ?? applyError ?? topics.error;
+    const flow = await this.observeFlow(p, result, kafka.error ? undefined : kafka.config);
 
-    const status = buildStatus(this.observe(p, result, migration, topics.topics, applied, pruned, error), p.status, this.now().toISOString());
+    const status = buildStatus({ ...this.observe(p, result, migration, topics.topics, applied, pruned, error), ...flow }, p.status, this.now().toISOString());
     await this.writeStatusIfChanged(p, status);
     await this.recordEvents(
       p,
@@ -148,7 +156,48 @@ export class Reconciler {
 
     if (error) throw new ReconcileError(error.message);
     const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    return ready ? {} : { requeueAfterMs: this.deps.pendingRequeueMs ?? 10_000 };
+    const again = ready ? this.flowIntervalMs() || undefined : (this.deps.pendingRequeueMs ?? 10_000);
+    return again === undefined ? {} : { requeueAfterMs: again };
+  }
+
+  private flowIntervalMs(): number {
+    return this.deps.flowIntervalMs ?? 30_000;
+  }
+
+  /**
+   * Consumer lag and produce rate, read from Kafka at most every flowIntervalMs, in admin mode
+   * (`config`: the operator reaches Kafka anyway; in Strimzi or unmanaged mode it may have no
+   * route to the brokers). Between reads, and when Kafka cannot be read, status keeps what it
+   * said. Never fails the reconcile: it is information about the data, not about the objects.
+   */
+  private async observeFlow(p: SyncPipeline, result: RenderResult, config: KafkaView['config']): Promise<Pick<Observation, 'flow' | 'lagging'>> {
+    const key = `${p.metadata.namespace}/${p.metadata.name}`;
+    const memory = this.flowMemory.get(key) ?? {};
+    const now = this.now().getTime();
+    const keep = () => {
+      const c = p.status?.conditions?.find((x) => x.type === 'Lagging');
+      return {
+        ...(p.status?.flow ? { flow: p.status.flow } : {}),
+        ...(c ? { lagging: { status: c.status, reason: c.reason, message: c.message } as LaggingCondition } : {}),
+      };
+    };
+    const interval = this.flowIntervalMs();
+    if (!config || interval <= 0 || (memory.previous && now - memory.previous.at < interval)) return keep();
+    const groups = CONSUMERS.map((c) => ({
+      consumer: c,
+      group: CONSUMER_GROUPS[c],
+      topics: result.topics.filter((t) => t.consumer === c).map((t) => t.name),
+    })).filter((g) => g.topics.length > 0);
+    try {
+      const read = await this.deps.topics.for(config).flow(groups);
+      const decision = decideFlow({ at: now, ...read }, CONSUMER_GROUPS, p.status?.flow, memory, this.deps.laggingAfterMs ?? 300_000);
+      this.flowMemory.set(key, decision.memory);
+      return { flow: decision.flow, lagging: decision.lagging };
+    } catch (err) {
+      this.log('consumer lag not read', { pipeline: key, error: errorMessage(err) });
+      await this.deps.topics.evict(config); // reconnect, with fresh metadata, next time
+      return keep();
+    }
   }
 
   /** Paused means no writes at all: only the first reconcile after pausing records it. */

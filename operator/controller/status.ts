@@ -7,6 +7,7 @@ import type { Condition, MigrationStatus, PartitionMaintenanceStatus, ReplicaCou
 import { consumerConditionType } from '../model/naming.js';
 import type { RenderResult } from '../model/render.js';
 import type { DesiredTopic } from '../model/topics.js';
+import type { FlowStatus, LaggingCondition } from '../model/flow.js';
 import { CONSUMERS, type ComponentName, type TopicName } from '../../core/domain.js';
 
 export interface DeploymentObservation {
@@ -169,6 +170,10 @@ export interface Observation {
   changed: boolean;
   /** A failure that stopped this reconcile (apply rejected, Kafka unreachable...). */
   error?: { reason: string; message: string };
+  /** Lag and produce rate, as status should report them (model/flow.ts); absent until first read. */
+  flow?: FlowStatus;
+  /** Informational: whether consumer lag keeps growing. Never part of Ready. */
+  lagging?: LaggingCondition;
 }
 
 type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
@@ -343,6 +348,7 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
       { type: 'Paused', status: 'False', reason: 'Active', message: 'reconciling' },
       ...parts,
       partitionMaintenanceCondition(o.partitionMaintenance),
+      ...(o.lagging ? [{ type: 'Lagging', ...o.lagging }] : []),
       ...monitoringCondition(o),
     ];
   }
@@ -359,6 +365,7 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
     ...(o.paused
       ? pick(previous, 'migration', 'partitionMaintenance')
       : { migration: o.migration, ...(o.partitionMaintenance ? { partitionMaintenance: o.partitionMaintenance } : {}) }),
+    ...(o.flow ? { flow: o.flow } : previous?.flow ? { flow: previous.flow } : {}),
     topics:
       keptWhilePaused?.topics ??
       o.topics.map((t) => ({

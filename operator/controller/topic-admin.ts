@@ -7,8 +7,9 @@ import { Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
 import { caKey, passwordKey, usernameKey } from '../api/secret-refs.js';
 import type { DesiredTopic, PartitionCounts } from '../model/topics.js';
-import type { TopicName } from '../../core/domain.js';
+import type { ConsumerName, TopicName } from '../../core/domain.js';
 import type { TopicObservation } from './status.js';
+import type { FlowSample } from '../model/flow.js';
 
 export type SecretValue = (name: string, key: string) => string | undefined;
 
@@ -55,7 +56,15 @@ export interface TopicAdmin {
   partitions(names: TopicName[]): Promise<PartitionCounts>;
   ensure(topics: DesiredTopic[]): Promise<TopicObservation[]>;
   delete(names: TopicName[]): Promise<void>;
+  /** Each group's uncommitted records per topic, and the sum of the topics' end offsets. */
+  flow(groups: GroupTopics[]): Promise<Omit<FlowSample, 'at'>>;
   close(): Promise<void>;
+}
+
+export interface GroupTopics {
+  consumer: ConsumerName;
+  group: string;
+  topics: string[];
 }
 
 class KafkaTopicAdmin implements TopicAdmin {
@@ -129,6 +138,40 @@ class KafkaTopicAdmin implements TopicAdmin {
     const existing = new Set(await admin.listTopics());
     const present = names.filter((n) => existing.has(n));
     if (present.length > 0) await admin.deleteTopics({ topics: present });
+  }
+
+  async flow(groups: GroupTopics[]): Promise<Omit<FlowSample, 'at'>> {
+    const admin = await this.connected();
+    const existing = new Set(await admin.listTopics());
+    const topics = [...new Set(groups.flatMap((g) => g.topics))].filter((t) => existing.has(t));
+    // Refresh the leaders first: a client that saw these topics before they were re-created
+    // (or their partitions raised) would ask the wrong broker ("not the leader").
+    if (topics.length > 0) await admin.fetchTopicMetadata({ topics });
+    // One topic at a time: kafkajs's admin answers concurrent fetchTopicOffsets calls with
+    // "not the leader" (they race on its metadata refresh).
+    const ends = new Map<string, Map<number, { high: number; low: number }>>();
+    for (const t of topics) ends.set(t, new Map((await admin.fetchTopicOffsets(t)).map((o) => [o.partition, { high: Number(o.high), low: Number(o.low) }])));
+    const lag: FlowSample['lag'] = {};
+    for (const g of groups) {
+      const present = g.topics.filter((t) => ends.has(t));
+      if (present.length === 0) continue;
+      const committed = await admin.fetchOffsets({ groupId: g.group, topics: present });
+      lag[g.consumer] = Object.fromEntries(
+        committed.map((c) => {
+          const end = ends.get(c.topic)!;
+          // No commit yet: the group starts from the beginning, so everything still there is behind.
+          const behind = c.partitions.reduce((n, p) => {
+            const e = end.get(p.partition);
+            if (!e) return n;
+            const at = Number(p.offset);
+            return n + Math.max(0, e.high - (at >= 0 ? at : e.low));
+          }, 0);
+          return [c.topic, behind];
+        }),
+      );
+    }
+    const produced = [...ends.values()].reduce((n, parts) => n + [...parts.values()].reduce((a, p) => a + p.high, 0), 0);
+    return { lag, produced };
   }
 
   async close(): Promise<void> {

@@ -44,7 +44,10 @@ function utilizationMetrics(p: SyncPipeline): V2MetricSpec[] {
     type: 'Resource',
     resource: { name, target: { type: 'Utilization', averageUtilization: value } },
   });
-  return [metric('cpu', a?.cpuTargetUtilization ?? DEFAULTS.targetUtilization), metric('memory', a?.memoryTargetUtilization ?? DEFAULTS.targetUtilization)];
+  return [
+    metric('cpu', a?.cpuTargetUtilization ?? DEFAULTS.cpuTargetUtilization),
+    metric('memory', a?.memoryTargetUtilization ?? DEFAULTS.memoryTargetUtilization),
+  ];
 }
 
 export function hpa(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V2HorizontalPodAutoscaler {

@@ -14,7 +14,7 @@ import { childMeta } from './metadata.js';
 import { componentLabels, migrationJobName, partitionsCronJobName, serviceAccountName, type JobComponent } from './naming.js';
 import type { PodResources } from './profile.js';
 import { canonicalQuantity } from './quantity.js';
-import { containerSecurityContext, mongoEnv, podSecurityContext, postgresEnv, TMP_MOUNT, TMP_VOLUME } from './workloads.js';
+import { containerSecurityContext, databaseCaVolumes, mongoEnv, podSecurityContext, postgresEnv, TMP_MOUNT, TMP_VOLUME } from './workloads.js';
 
 const MAINTENANCE_DEFAULTS = {
   schedule: DEFAULT_MAINTENANCE_SCHEDULE,
@@ -100,10 +100,10 @@ function jobPodTemplate(p: SyncPipeline, c: JobComponent, env: V1EnvVar[], s: Ma
           env,
           resources: { requests: { ...s.resources.requests }, limits: { ...s.resources.limits } },
           securityContext: containerSecurityContext(),
-          volumeMounts: [{ ...TMP_MOUNT }],
+          volumeMounts: [{ ...TMP_MOUNT }, ...databaseCaVolumes(p.spec, c === 'migrate').mounts],
         },
       ],
-      volumes: [{ ...TMP_VOLUME }],
+      volumes: [{ ...TMP_VOLUME }, ...databaseCaVolumes(p.spec, c === 'migrate').volumes],
     },
   };
 }

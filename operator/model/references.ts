@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { V1EnvVar } from '@kubernetes/client-node';
 import { componentOverrides, type SyncPipelineSpec } from '../api/v1alpha1.js';
-import { caKey, passwordKey, uriKey, usernameKey, type SecretKey } from '../api/secret-refs.js';
+import { caBundle, caKey, passwordKey, uriKey, usernameKey, type SecretKey } from '../api/secret-refs.js';
 import { COMPONENTS } from '../../core/domain.js';
 
 /** One Secret or ConfigMap and the keys of it that the pods read. */
@@ -25,7 +25,15 @@ function extraEnvKeys(spec: SyncPipelineSpec, source: 'secretKeyRef' | 'configMa
   );
 }
 
-/** Every Secret key the pipeline's pods read: database and Kafka credentials, the Kafka CA, extra env. */
+/** The database CA bundles of either kind (added only when given, so other pipelines' hashes stay as they were). */
+function databaseCaKeys(spec: SyncPipelineSpec, kind: 'secret' | 'configMap'): ObjectKeys[] {
+  return [spec.postgres.ca, spec.mongodb.tls?.ca].flatMap((ref) => {
+    const src = ref && caBundle(ref);
+    return src?.kind === kind ? [{ name: src.name, keys: [src.key] }] : [];
+  });
+}
+
+/** Every Secret key the pipeline's pods read: database and Kafka credentials, CAs, extra env. */
 export function referencedSecrets(spec: SyncPipelineSpec): ObjectKeys[] {
   const credentials = (ref: Parameters<typeof usernameKey>[0]) => keysOf(usernameKey(ref), passwordKey(ref));
   const refs: ObjectKeys[] = [credentials(spec.postgres.credentialsSecretRef)];
@@ -35,12 +43,12 @@ export function referencedSecrets(spec: SyncPipelineSpec): ObjectKeys[] {
   const k = spec.kafka;
   if (k.sasl) refs.push(credentials(k.sasl.credentialsSecretRef));
   if (k.tls?.enabled && k.tls.caSecretRef) refs.push(keysOf(caKey(k.tls.caSecretRef)));
-  return [...refs, ...extraEnvKeys(spec, 'secretKeyRef')];
+  return [...refs, ...databaseCaKeys(spec, 'secret'), ...extraEnvKeys(spec, 'secretKeyRef')];
 }
 
 /** ConfigMap keys the pods read through extra env (`configMapKeyRef`). */
 export function referencedConfigMaps(spec: SyncPipelineSpec): ObjectKeys[] {
-  return extraEnvKeys(spec, 'configMapKeyRef');
+  return [...databaseCaKeys(spec, 'configMap'), ...extraEnvKeys(spec, 'configMapKeyRef')];
 }
 
 /** An object's values (or digests of them) by key; undefined when the object does not exist. */

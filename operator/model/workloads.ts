@@ -16,7 +16,7 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 import type { SyncPipeline, SyncPipelineSpec } from '../api/v1alpha1.js';
-import { caKey, passwordKey, uriKey, usernameKey, type SecretKey } from '../api/secret-refs.js';
+import { caBundle, caKey, passwordKey, uriKey, usernameKey, type SecretKey } from '../api/secret-refs.js';
 import { CONSUMER_GROUPS, topicsForConsumer, type ComponentName } from '../../core/domain.js';
 import { ENV, PRODUCER_METRICS_PORT, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
 import { DEFAULTS, type ComponentSettings } from './defaults.js';
@@ -26,6 +26,37 @@ import { CONFIG_HASH_ANNOTATION, componentLabels, deploymentName, selectorLabels
 /** The unprivileged user the workload image runs as (see Dockerfile.workload). */
 const WORKLOAD_UID = 10001;
 const KAFKA_CA_DIR = '/etc/mobileforge/kafka-ca';
+const POSTGRES_CA_DIR = '/etc/mobileforge/postgres-ca';
+const MONGODB_CA_DIR = '/etc/mobileforge/mongodb-ca';
+
+/** Production checks the database's certificate and host name; elsewhere the libpq default. */
+function postgresSslMode(spec: SyncPipelineSpec): string {
+  return spec.postgres.sslMode ?? (spec.environment === 'production' ? 'verify-full' : DEFAULTS.postgresSslMode);
+}
+
+function mongoTlsEnabled(spec: SyncPipelineSpec): boolean {
+  return spec.mongodb.tls?.enabled ?? Boolean(spec.mongodb.tls?.ca);
+}
+
+/** A CA bundle mounted read-only as `<dir>/ca.crt`, from its Secret or ConfigMap. */
+function caVolume(name: string, dir: string, ref: Parameters<typeof caBundle>[0] | undefined): { volume: V1Volume; mount: V1VolumeMount } | undefined {
+  const src = ref && caBundle(ref);
+  if (!src) return undefined;
+  const items = [{ key: src.key, path: 'ca.crt' }];
+  return {
+    volume: src.kind === 'secret' ? { name, secret: { secretName: src.name, items } } : { name, configMap: { name: src.name, items } },
+    mount: { name, mountPath: dir, readOnly: true },
+  };
+}
+
+/** The database CA bundles a pod mounts: PostgreSQL's for every one, MongoDB's for those that write to it. */
+export function databaseCaVolumes(spec: SyncPipelineSpec, usesMongo: boolean): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const cas = [
+    caVolume('postgres-ca', POSTGRES_CA_DIR, spec.postgres.ca),
+    usesMongo ? caVolume('mongodb-ca', MONGODB_CA_DIR, spec.mongodb.tls?.ca) : undefined,
+  ].filter((v): v is NonNullable<typeof v> => v !== undefined);
+  return { volumes: cas.map((c) => c.volume), mounts: cas.map((c) => c.mount) };
+}
 
 /**
  * The name of the port Prometheus scrapes on every workload pod (the PodMonitor's). The
@@ -47,7 +78,8 @@ export function postgresEnv(spec: SyncPipelineSpec): V1EnvVar[] {
     plainEnv(ENV.postgresPort, pg.port ?? DEFAULTS.postgresPort),
     plainEnv(ENV.postgresDatabase, pg.database ?? DEFAULTS.postgresDatabase),
     plainEnv(ENV.postgresSyncDatabase, pg.syncDatabase ?? DEFAULTS.postgresSyncDatabase),
-    plainEnv(ENV.postgresSslMode, pg.sslMode ?? DEFAULTS.postgresSslMode),
+    plainEnv(ENV.postgresSslMode, postgresSslMode(spec)),
+    ...(pg.ca ? [plainEnv(ENV.postgresSslCaFile, `${POSTGRES_CA_DIR}/ca.crt`)] : []),
   ];
 }
 
@@ -89,6 +121,8 @@ export function mongoEnv(spec: SyncPipelineSpec): V1EnvVar[] {
     plainEnv(ENV.mongoRetryWrites, m.retryWrites ?? DEFAULTS.mongoRetryWrites),
     plainEnv(ENV.mongoWaitQueueTimeoutMs, m.waitQueueTimeoutMs ?? DEFAULTS.mongoWaitQueueTimeoutMs),
   );
+  if (mongoTlsEnabled(spec)) env.push(plainEnv(ENV.mongoTls, true));
+  if (m.tls?.ca) env.push(plainEnv(ENV.mongoTlsCaFile, `${MONGODB_CA_DIR}/ca.crt`));
   return env;
 }
 
@@ -153,6 +187,9 @@ function podSpec(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V1Pod
     mounts.push({ name: 'kafka-ca', mountPath: KAFKA_CA_DIR, readOnly: true });
     volumes.push({ name: 'kafka-ca', secret: { secretName: ca.name, items: [{ key: caKey(ca).key, path: 'ca.crt' }] } });
   }
+  const databaseCas = databaseCaVolumes(spec, c !== 'producer');
+  mounts.push(...databaseCas.mounts);
+  volumes.push(...databaseCas.volumes);
   const probePort = containerPorts(c)[0]!.name!;
   const container: V1Container = {
     name: c === 'producer' ? 'producer' : 'consumer',

@@ -44,10 +44,12 @@ up_postgres() {
   if port_open "$PG_PORT"; then return; fi
   if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
     log "initialising PostgreSQL cluster in $PGDATA_DIR"
-    mkdir -p "$PGDATA_DIR"; chown -R postgres:postgres "$(dirname "$PGDATA_DIR")"
+    # Only the data directory changes hands: its parent may be shared (/var/tmp).
+    mkdir -p "$PGDATA_DIR"; chown postgres:postgres "$PGDATA_DIR"
     local pwfile; pwfile=$(mktemp); echo "$PG_PASSWORD" > "$pwfile"; chmod 644 "$pwfile"
     pg_run "$PG_BIN/initdb" -D "$PGDATA_DIR" -U "$PG_USER" --pwfile="$pwfile" -A scram-sha-256 -E UTF8 --no-locale >/dev/null
     rm -f "$pwfile"
+    pg_tls "$PGDATA_DIR"
     cat >> "$PGDATA_DIR/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
@@ -57,11 +59,32 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 shared_buffers = 256MB
+# TLS on (not required): a test CA signs the server certificate, so clients can be tested with
+# sslmode verify-ca and verify-full as on RDS; plain connections keep working.
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
 CONF
   fi
   log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
   pg_run "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w -t 60 start >/dev/null \
     || die "PostgreSQL did not start; see $PGDATA_DIR/server.log"
+}
+# A throwaway CA ($RUN/postgres-tls/ca.crt, for tests to trust) and a server certificate for the
+# name localhost only, owned by postgres with a private key it alone can read. Tests reach the
+# server both as localhost (the name matches) and as 127.0.0.1 (it does not: verify-full must
+# refuse, verify-ca accept).
+PG_TLS_DIR="$RUN/postgres-tls"
+pg_tls() {
+  local data=$1 dir=$PG_TLS_DIR
+  mkdir -p "$dir"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mobileforge-test-postgres-ca" \
+    -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$data/server.key" -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost\n' > "$dir/server.ext"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$dir/server.ext" -out "$data/server.crt" 2>/dev/null
+  chown postgres:postgres "$data/server.key" "$data/server.crt"; chmod 600 "$data/server.key"; chmod 644 "$dir/ca.crt"
 }
 down_postgres() {
   if [ -f "$PGDATA_DIR/postmaster.pid" ]; then
@@ -297,6 +320,7 @@ PGPORT=$PG_PORT
 PGUSER=$PG_USER
 PGPASSWORD=$PG_PASSWORD
 PGDATABASE=postgres
+PG_CA_FILE=$PG_TLS_DIR/ca.crt
 DATABASE_URL=postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres
 MONGODB_URI=mongodb://127.0.0.1:$MONGO_PORT/
 KUBECONFIG=$RUN/kube/kubeconfig

@@ -22,6 +22,12 @@ const with_ = (mutate: (p: SyncPipeline) => void, base = pipeline()): SyncPipeli
 
 export const INVALID_CASES: InvalidCase[] = [
   {
+    name: 'a CA bundle from both a Secret and a ConfigMap',
+    doc: pipeline({ postgres: { host: 'pg', credentialsSecretRef: { name: 'pg' }, ca: { secretRef: { name: 'a' }, configMapRef: { name: 'b' } } } }),
+    path: 'spec.postgres.ca',
+    message: RULE_MESSAGES.caSource,
+  },
+  {
     name: 'min > max replicas',
     doc: pipeline({ consumers: { sms: { minReplicas: 5, maxReplicas: 2 } } }),
     path: 'spec.consumers.sms',

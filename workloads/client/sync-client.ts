@@ -9,6 +9,7 @@ import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { encryptAuthToken } from '../../core/auth-token.js';
 import type { Source } from '../../core/domain.js';
 import type { DeviceIds } from '../../core/envelope.js';
+import { errorMessage } from '../../core/errors.js';
 
 export interface SyncBatch {
   request_id: string;
@@ -96,7 +97,7 @@ export class SyncClient {
         if (!RETRYABLE_STATUS.has(res.status)) return res;
         failure = `HTTP ${res.status}${res.body.error ? ` ${res.body.error.code}: ${res.body.error.message}` : ''}`;
       } catch (err) {
-        failure = err instanceof Error ? err.message : String(err);
+        failure = errorMessage(err);
       }
       if (attempt >= retries) throw new SyncError(`gave up after ${attempt + 1} attempts: ${failure}`, attempt + 1, res);
       const backoff = random() * Math.min(max, initial * 2 ** attempt);

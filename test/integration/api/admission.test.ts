@@ -100,7 +100,7 @@ describe('admission of pipelines', () => {
       execFileSync(process.env.KUBECTL!, ['apply', '--server-side', '--field-manager=tests', '-n', ns, '-f', samplePath(name)], { env: process.env });
     }
     const table = execFileSync(process.env.KUBECTL!, ['get', 'syncpipelines', '-n', ns], { env: process.env, encoding: 'utf8' });
-    expect(table.split('\n')[0]).toMatch(/^NAME\s+DAU\s+TIER\s+ENV\s+READY\s+PRODUCERS\s+CONSUMERS\s+AGE$/);
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+DAU\s+TIER\s+ENV\s+READY\s+PRODUCERS\s+CONSUMERS\s+LAG\s+AGE$/);
     expect(table).toMatch(/acme\s+180000\s+production/);
     expect(execFileSync(process.env.KUBECTL!, ['get', 'mfsp', '-n', ns, '-o', 'name'], { env: process.env, encoding: 'utf8' }).trim().split('\n')).toHaveLength(
       3,

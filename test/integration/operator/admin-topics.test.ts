@@ -9,7 +9,7 @@ import { pipeline } from '../../support/fixtures.js';
 import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
 import { OperatorProcess } from '../../support/operator-process.js';
 import { createSecret, kubectlApply, kubectlRun, prepareOperatorNamespace, teardownOperatorNamespace } from '../../support/operator-env.js';
-import { connectKafkaAdmin, kafkaBrokers, requireKube, testKubeConfig } from '../../support/services.js';
+import { connectKafkaAdmin, kafkaBrokers, requireKube, testKafka, testKubeConfig } from '../../support/services.js';
 import { waitFor } from '../../support/wait.js';
 
 const TOPICS = ['sms_batched', 'events_log', 'apps_and_device_batched', 'contacts_batched', 'call_logs_batched'];
@@ -41,11 +41,14 @@ beforeAll(async () => {
   const existing = new Set(await admin.listTopics());
   const stale = TOPICS.filter((t) => existing.has(t));
   if (stale.length) await admin.deleteTopics({ topics: stale });
+  // ... and without the seed's consumer groups' offsets from an earlier run.
+  await admin.deleteGroups(['sms-consumer-group', 'events-consumer-group', 'common-consumer-group']).catch(() => undefined);
   await installPipelineCrd(kc);
   await installUpstreamCrds(kc);
   const prepared = await prepareOperatorNamespace(kc, 'topics');
   ns = prepared.ns;
-  operator = await OperatorProcess.start({ namespace: ns, kubeconfig: prepared.kubeconfig });
+  // Lag read every second, Lagging after 4 s of growth: the flow test runs in seconds, not minutes.
+  operator = await OperatorProcess.start({ namespace: ns, kubeconfig: prepared.kubeconfig, env: { FLOW_INTERVAL_SECONDS: '1', LAGGING_AFTER_SECONDS: '4' } });
 }, 60000);
 
 afterAll(async () => {
@@ -64,6 +67,50 @@ test("creates every topic with the ladder's partitions and reports them in statu
   expect(status.topics?.find((t) => t.name === 'sms_batched')).toEqual({ name: 'sms_batched', partitions: 16, replicationFactor: 1, ready: true });
   expect(status.conditions?.find((c) => c.type === 'Topics')).toMatchObject({ status: 'True', reason: 'TopicsReady' });
   expect(get().metadata.finalizers).toContain('mobileforge.credeau.com/delete-topics');
+});
+
+test('consumer lag and produce rate in status and the LAG column; Lagging while it grows, cleared when the group catches up', async () => {
+  const producer = testKafka('flow-test').producer();
+  await producer.connect();
+  try {
+    const send = (n: number) =>
+      producer.send({ topic: 'sms_batched', messages: Array.from({ length: n }, (_, i) => ({ key: `u${i % 7}`, value: `{"n":${i}}` })) });
+    await send(250);
+    const flow = await waitFor('lag 250 in status', () => {
+      const f = get().status?.flow;
+      return f?.lag === 250 ? f : undefined;
+    });
+    expect(flow.groups.find((g) => g.consumer === 'sms')).toMatchObject({ group: 'sms-consumer-group', lag: 250, topics: [{ name: 'sms_batched', lag: 250 }] });
+    const row = kubectlRun(['get', 'syncpipeline', 'topics', '-n', ns]).split('\n');
+    expect(row[0]).toMatch(/\bLAG\b/);
+    expect(row[1]!.split(/\s+/)[row[0]!.split(/\s+/).indexOf('LAG')]).toBe('250');
+
+    // Growing reading after reading for longer than LAGGING_AFTER_SECONDS.
+    const lagging = await waitFor(
+      'Lagging=True',
+      async () => {
+        await send(400);
+        const c = get().status?.conditions?.find((x) => x.type === 'Lagging');
+        return c?.status === 'True' ? c : undefined;
+      },
+      30000,
+      1200,
+    );
+    expect(lagging.reason).toBe('LagGrowing');
+    expect(get().status?.flow?.recordsPerMinute).toBeGreaterThan(0);
+    // Not part of Ready: Ready's reason is about the objects (here: no kubelet runs the pods).
+    expect(get().status?.conditions?.find((x) => x.type === 'Ready')?.reason).not.toBe('LagGrowing');
+
+    // The group commits everything: lag 0, KeepingUp.
+    const ends = await admin.fetchTopicOffsets('sms_batched');
+    await admin.setOffsets({ groupId: 'sms-consumer-group', topic: 'sms_batched', partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })) });
+    await waitFor('caught up', () => {
+      const s = get().status;
+      return s?.flow?.groups.find((g) => g.consumer === 'sms')?.lag === 0 && s.conditions?.find((x) => x.type === 'Lagging')?.reason === 'KeepingUp';
+    });
+  } finally {
+    await producer.disconnect();
+  }
 });
 
 test('raises partitions when DAU grows, and never lowers them when it shrinks', async () => {

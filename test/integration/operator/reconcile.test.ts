@@ -159,7 +159,7 @@ describe('the operator', () => {
     expect(ready.status?.migration).toMatchObject({ job, phase: 'Succeeded', completionTime: expect.any(String) });
     expect(ready.status?.partitionMaintenance).toEqual({ cronJob: `${NAME}-partitions`, schedule: '15 0 * * *', suspended: false, active: 0 });
     const table = kubectlRun(['get', 'syncpipelines', '-n', ns]);
-    expect(table).toMatch(/^NAME\s+DAU\s+TIER\s+ENV\s+READY\s+PRODUCERS\s+CONSUMERS\s+AGE\n/);
+    expect(table).toMatch(/^NAME\s+DAU\s+TIER\s+ENV\s+READY\s+PRODUCERS\s+CONSUMERS\s+LAG\s+AGE\n/);
     expect(table).toMatch(/acme\s+60000\s+75k\s+production\s+True\s+1\/1\s+3\/3\s+\d+s/);
     const events = kubectlRun(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${NAME}`, '-o', 'jsonpath={.items[*].reason}']);
     expect(events).toContain('Created');
@@ -244,35 +244,26 @@ describe('the operator', () => {
       return !condition(got, 'Stalled') && condition(got, 'Ready')?.status === 'True';
     });
 
-    const progressing = (status: string, reason: string) =>
-      JSON.stringify({ status: { conditions: [{ type: 'Progressing', status, reason, message: `ReplicaSet "${NAME}-producer-5c8d" ${reason}` }] } });
-    kubectlRun([
-      'patch',
-      'deployment',
-      `${NAME}-producer`,
-      '-n',
-      ns,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      progressing('False', 'ProgressDeadlineExceeded'),
-    ]);
+    // What the Deployment controller reports about the producer's rollout.
+    const setProgressing = (status: string, reason: string) =>
+      kubectlRun([
+        'patch',
+        'deployment',
+        `${NAME}-producer`,
+        '-n',
+        ns,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ status: { conditions: [{ type: 'Progressing', status, reason, message: `ReplicaSet "${NAME}-producer-5c8d" ${reason}` }] } }),
+      ]);
+    setProgressing('False', 'ProgressDeadlineExceeded');
     const deadline = await waitFor('Stalled=True (deadline)', async () => {
       const got = await live();
       return condition(got, 'Stalled')?.reason === 'ProgressDeadlineExceeded' ? got : undefined;
     });
     expect(condition(deadline, 'Producer')).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
-    kubectlRun([
-      'patch',
-      'deployment',
-      `${NAME}-producer`,
-      '-n',
-      ns,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      progressing('True', 'NewReplicaSetAvailable'),
-    ]);
+    setProgressing('True', 'NewReplicaSetAvailable');
     await waitFor('Stalled gone after the rollout completes', async () => !condition(await live(), 'Stalled'));
   });
 

@@ -34,6 +34,7 @@ describe('the CRD', () => {
       'Ready',
       'Producers',
       'Consumers',
+      'Lag',
       'Reason',
       'Migration',
       'Age',

@@ -15,7 +15,7 @@ describe('mobileforge plan', () => {
     const r = run(['plan', '--dau', '180000', '--environment', 'production', '--region', 'india']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('Tier: 200k (extrapolated');
-    expect(r.out).toMatch(/consumer-sms\s+8-32\s+3\/3500m\s+6Gi\/7Gi\s+sms_batched/);
+    expect(r.out).toMatch(/consumer-sms\s+8-32\s+1\/1500m\s+512Mi\/1Gi\s+sms_batched/);
     expect(r.out).toMatch(/sms_batched\s+32\s+3\s+sms-consumer-group/);
     expect(r.out).not.toContain('contacts_batched');
     expect(r.out).toContain('Kafka brokers (recommended): 6-10');

@@ -9,7 +9,8 @@ import type { SyncPipeline, SyncPipelineStatus } from '../../../operator/api/v1a
 import type { ObjectRef } from '../../../operator/controller/cluster.js';
 import type { Capabilities } from '../../../operator/model/autoscaling.js';
 import { Reconciler, type ReconcilerCache, type ReconcilerWriter } from '../../../operator/controller/reconciler.js';
-import { TopicAdminPool, type TopicAdmin } from '../../../operator/controller/topic-admin.js';
+import { TopicAdminPool, type GroupTopics, type TopicAdmin } from '../../../operator/controller/topic-admin.js';
+import type { FlowSample } from '../../../operator/model/flow.js';
 import type { TopicObservation } from '../../../operator/controller/status.js';
 import type { PipelineEvent } from '../../../operator/model/events.js';
 import type { DesiredTopic, PartitionCounts } from '../../../operator/model/topics.js';
@@ -87,10 +88,16 @@ class FakeKafka implements TopicAdmin {
   async delete(names: TopicName[]): Promise<void> {
     for (const n of names) this.topics.delete(n);
   }
+  /** Records behind per topic for every group, and records ever produced. */
+  behind = 0;
+  produced = 0;
+  async flow(groups: GroupTopics[]): Promise<Omit<FlowSample, 'at'>> {
+    return { lag: Object.fromEntries(groups.map((g) => [g.consumer, Object.fromEntries(g.topics.map((t) => [t, this.behind]))])), produced: this.produced };
+  }
   async close(): Promise<void> {}
 }
 
-function setup(p: SyncPipeline = pipeline({ dau: 60_000 }), caps: Capabilities = { keda: true }) {
+function setup(p: SyncPipeline = pipeline({ dau: 60_000 }), caps: Capabilities = { keda: true }, clock = { ms: Date.parse('2026-01-01T00:00:00Z') }) {
   const cache = new FakeCache();
   cache.put(p as unknown as k8s.KubernetesObject);
   for (const name of ['pg-creds', 'mongo-creds']) cache.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'sync' } });
@@ -103,7 +110,9 @@ function setup(p: SyncPipeline = pipeline({ dau: 60_000 }), caps: Capabilities =
     topics: new TopicAdminPool((c) => (configs.push(c), kafka)),
     secrets: { values: async () => undefined },
     capabilities: () => caps,
-    now: () => new Date('2026-01-01T00:00:00Z'),
+    now: () => new Date(clock.ms),
+    flowIntervalMs: 30_000,
+    laggingAfterMs: 60_000,
     pendingRequeueMs: 1234,
   });
   const current = () => cache.pipeline('sync', p.metadata.name)!;
@@ -112,7 +121,7 @@ function setup(p: SyncPipeline = pipeline({ dau: 60_000 }), caps: Capabilities =
     const job = cache.list<k8s.V1Job>('batch/v1', 'Job', 'sync')[0]!;
     cache.put({ ...job, status: { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } } as k8s.KubernetesObject);
   };
-  return { cache, writer, kafka, reconciler, current, condition, succeedMigration };
+  return { cache, writer, kafka, reconciler, current, condition, succeedMigration, clock };
 }
 
 describe('Reconciler with fake I/O', () => {
@@ -196,5 +205,41 @@ describe('Reconciler with fake I/O', () => {
     await reconciler.reconcile('sync', 'test');
     expect(writer.statuses).toHaveLength(1);
     expect(writer.applied).toEqual([]);
+  });
+
+  test('lag and produce rate: read every flow interval, a steady lag writes nothing, a growing one sets Lagging (not part of Ready)', async () => {
+    const { writer, kafka, reconciler, current, condition, succeedMigration, clock } = setup();
+    await reconciler.reconcile('sync', 'test');
+    succeedMigration();
+    kafka.behind = 50;
+    clock.ms += 30_000;
+    await reconciler.reconcile('sync', 'test');
+    expect(current().status?.flow).toMatchObject({ lag: 50 * 5, groups: [{ consumer: 'sms', group: 'sms-consumer-group', lag: 50 }, {}, {}] });
+    expect(condition('Lagging')).toMatchObject({ status: 'False', reason: 'KeepingUp' });
+
+    // A change within the tolerance (100 records or 10 %), not a growing one: nothing to write.
+    const writes = writer.statuses.length;
+    kafka.behind = 45;
+    clock.ms += 30_000;
+    await reconciler.reconcile('sync', 'test');
+    expect(writer.statuses.length).toBe(writes);
+
+    // Growing for longer than laggingAfterMs: Lagging=True; Ready is unaffected by it.
+    for (const behind of [500, 1000, 2000]) {
+      kafka.behind = behind;
+      kafka.produced += 100_000;
+      clock.ms += 30_000;
+      await reconciler.reconcile('sync', 'test');
+    }
+    expect(condition('Lagging')).toMatchObject({ status: 'True', reason: 'LagGrowing' });
+    expect(current().status?.flow).toMatchObject({ lag: 2000 * 5, recordsPerMinute: 200_000 });
+    expect(condition('Ready')?.reason).not.toBe('LagGrowing');
+
+    // Between reads nothing is read or written.
+    const before = writer.statuses.length;
+    clock.ms += 1_000;
+    kafka.behind = 0;
+    await reconciler.reconcile('sync', 'test');
+    expect(writer.statuses.length).toBe(before);
   });
 });

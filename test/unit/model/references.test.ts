@@ -11,7 +11,8 @@ const everything = pipeline({
     tls: { enabled: true, caSecretRef: { name: 'kafka-ca', key: 'root.pem' } },
     sasl: { mechanism: 'scram-sha-512', credentialsSecretRef: { name: 'kafka-user', usernameKey: 'user' } },
   },
-  mongodb: { uriSecretRef: { name: 'mongo-uri' } },
+  mongodb: { uriSecretRef: { name: 'mongo-uri' }, tls: { ca: { secretRef: { name: 'docdb-ca' } } } },
+  postgres: { host: 'pg', credentialsSecretRef: { name: 'pg-creds' }, ca: { configMapRef: { name: 'rds-ca', key: 'bundle.pem' } } },
   producer: { env: [{ name: 'API_TOKEN', valueFrom: { secretKeyRef: { name: 'extra', key: 'token' } } }] },
   consumers: { sms: { env: [{ name: 'FLAGS', valueFrom: { configMapKeyRef: { name: 'flags', key: 'sms' } } }] } },
 });
@@ -53,7 +54,16 @@ describe('referenced Secrets and ConfigMaps', () => {
     expect(flat(referencedSecrets(everything.spec))).toEqual(readByPods(objects, 'secret'));
     expect(flat(referencedConfigMaps(everything.spec))).toEqual(readByPods(objects, 'configMap'));
     expect(flat(referencedSecrets(everything.spec))).toEqual(
-      new Set(['pg-creds/username', 'pg-creds/password', 'mongo-uri/uri', 'kafka-user/user', 'kafka-user/password', 'kafka-ca/root.pem', 'extra/token']),
+      new Set([
+        'pg-creds/username',
+        'pg-creds/password',
+        'mongo-uri/uri',
+        'kafka-user/user',
+        'kafka-user/password',
+        'kafka-ca/root.pem',
+        'docdb-ca/ca.crt',
+        'extra/token',
+      ]),
     );
   });
 

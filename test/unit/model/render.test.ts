@@ -176,8 +176,8 @@ describe('render: what every pipeline gets', () => {
       ['kafka', 'apps_and_device_batched'],
       ['kafka', 'contacts_batched'],
       ['kafka', 'call_logs_batched'],
-      ['cpu', '50'],
-      ['memory', '50'],
+      ['cpu', '70'],
+      ['memory', '80'],
     ]);
     expect(so.spec.triggers[0]!.metadata).toMatchObject({ consumerGroup: 'common-consumer-group', lagThreshold: '100', bootstrapServers: 'k1:9092,k2:9092' });
     expect([so.spec.minReplicaCount, so.spec.maxReplicaCount]).toEqual([3, 10]);
@@ -297,10 +297,10 @@ describe('render: decisions', () => {
     const r = render(pipeline({ environment: 'uat', consumers: { sms: { resources: { limits: { memory: '3Gi' } } } } }), FULL);
     const [producer, sms] = deployments(r.objects);
     expect(producer!.spec!.template.spec!.containers[0]!.resources).toEqual({
-      requests: { cpu: '1500m', memory: '1536Mi' },
-      limits: { cpu: '1750m', memory: '1792Mi' },
+      requests: { cpu: '500m', memory: '384Mi' },
+      limits: { cpu: '1', memory: '768Mi' },
     });
-    expect(sms!.spec!.template.spec!.containers[0]!.resources!.limits).toEqual({ cpu: '1750m', memory: '3Gi' });
+    expect(sms!.spec!.template.spec!.containers[0]!.resources!.limits).toEqual({ cpu: '1', memory: '3Gi' });
   });
 });
 
