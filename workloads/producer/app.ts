@@ -131,16 +131,27 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
     res.locals.sync = sync;
     const raw = String(req.params.source);
     if ((SOURCES as readonly string[]).includes(raw)) sync.source = raw as Source;
+    // Only validated or sanitised text reaches the audit tables: a client id from the
+    // clients table or a cleaned, bounded copy of the header, a known source name.
+    const clientIdOf = () => sync.client?.clientId ?? auditText(header(req, 'x-client-id'), 72);
+    // The usage row is recorded as the answer's headers are written, before any byte of it
+    // leaves: a client that saw its answer has its row (billing) even if the process dies
+    // right after. 'finish' would come only once the answer had been handed to the socket.
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
+    res.writeHead = ((...args: unknown[]) => {
+      const clientId = clientIdOf();
+      const code = typeof args[0] === 'number' ? args[0] : res.statusCode;
+      if (clientId) deps.usage.add([sync.requestId, clientId, `sync/${sync.source ?? 'unknown'}`, code, new Date()]);
+      res.writeHead = writeHead as Response['writeHead'];
+      return writeHead(...args);
+    }) as Response['writeHead'];
     res.on('finish', () => {
       const code = res.statusCode;
       const source = sync.source ?? 'unknown';
       const seconds = Number(process.hrtime.bigint() - sync.started) / 1e9;
       deps.metrics.requests.inc({ source, code: String(code) });
       deps.metrics.duration.observe({ source }, seconds);
-      // Only validated or sanitised text reaches the audit tables: a client id from the
-      // clients table or a cleaned, bounded copy of the header, a known source name.
-      const clientId = sync.client?.clientId ?? auditText(header(req, 'x-client-id'), 72);
-      if (clientId) deps.usage.add([sync.requestId, clientId, `sync/${source}`, code, new Date()]);
+      const clientId = clientIdOf();
       deps.log.info('request', {
         request_id: sync.requestId,
         client_id: clientId,
