@@ -118,7 +118,13 @@ export function nodePipeline(o: NodePipelineOptions): SyncPipeline {
 
 export interface PodList {
   items: {
-    metadata: { name: string; namespace?: string; labels?: Record<string, string>; ownerReferences?: { kind: string; name: string }[]; deletionTimestamp?: string };
+    metadata: {
+      name: string;
+      namespace?: string;
+      labels?: Record<string, string>;
+      ownerReferences?: { kind: string; name: string }[];
+      deletionTimestamp?: string;
+    };
     spec: { containers: { image: string }[]; serviceAccountName?: string };
     status: { phase: string; conditions?: { type: string; status: string }[]; containerStatuses?: { ready: boolean; restartCount: number; imageID: string }[] };
   }[];
@@ -150,4 +156,3 @@ export async function removeOtherPipelines(keep: string[] = []): Promise<string[
     await new Promise((r) => setTimeout(r, 500));
   }
 }
-
