@@ -151,11 +151,13 @@ GO
 }
 
 # ---------------------------------------------------------------- the project's images
-# A content hash of what the Dockerfiles copy (the same list as .dockerignore), so an
-# unchanged tree reuses the images and any source change gives a new tag.
+# A content hash of what the builds can see (the Dockerfiles and what .dockerignore lets
+# through), so an unchanged tree reuses the images and any source change gives a new tag.
 source_tag() {
-  (cd "$REPO" && find Dockerfile.operator Dockerfile.workload package.json package-lock.json tsconfig.json \
-     tsconfig.build.json tsconfig.image.json operator workloads crds -type f -print0 | sort -z \
+  local paths
+  paths=$(cd "$REPO" && sed -n 's|^!\(.*\)|\1|p' .dockerignore | sed 's|/$||')
+  # shellcheck disable=SC2086 # one path per word
+  (cd "$REPO" && find Dockerfile.operator Dockerfile.workload $paths -type f -print0 | sort -z \
      | xargs -0 sha256sum; base_want) | sha256sum | cut -c1-12 | sed 's/^/dev-/'
 }
 build_project() {
