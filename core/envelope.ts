@@ -28,7 +28,7 @@ const envelopeFields = {
     minLength: 1,
     maxLength: 64,
     pattern: '^[A-Za-z0-9._:-]+$',
-    description: 'Unique per SDK request; reuse it when retrying.',
+    description: "Unique among one user's requests of one client; reuse it when retrying.",
   }),
   user_id: id(128, "The host app's user id."),
   sdk_version: id(32, 'SDK version, e.g. "2.4.0".'),

@@ -47,19 +47,77 @@ export function utcDay(d: Date, offsetDays = 0): Date {
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + offsetDays));
 }
 
-/** Creates the daily partitions of `table` from today through `daysAhead` days ahead. */
+/** Every daily-partitioned table (usage, unauthorized_requests, sync_events_log) is partitioned on it. */
+export const PARTITION_KEY = 'created_at';
+
+/** The DEFAULT partition of a partitioned table, if it has one. */
+export async function defaultPartition(db: Queryable, table: string): Promise<string | undefined> {
+  const r = await db.query<{ name: string }>(
+    `SELECT partdefid::regclass::text AS name FROM pg_partitioned_table WHERE partrelid = $1::regclass AND partdefid <> 0`,
+    [table],
+  );
+  return r.rows[0]?.name;
+}
+
+/**
+ * Creates the daily partitions of `table` from today through `daysAhead` days ahead. A day whose
+ * rows already wait in the DEFAULT partition (dated beyond the partitions made so far) has them
+ * moved into its new partition: PostgreSQL refuses to create a partition while DEFAULT holds
+ * rows that belong in it, so without the move that day's partition, and every run after it,
+ * would fail for good. `db` must be one connection: the move is a transaction.
+ */
 export async function ensureDailyPartitions(db: Queryable, table: string, now: Date, daysAhead: number): Promise<string[]> {
   const created: string[] = [];
+  const def = await defaultPartition(db, table);
   for (let i = 0; i <= daysAhead; i++) {
     const from = utcDay(now, i);
     const to = utcDay(now, i + 1);
     const name = partitionName(table, from);
-    const exists = await db.query(`SELECT 1 FROM pg_class WHERE relname = $1`, [name]);
-    if (exists.rowCount) continue;
-    await db.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF ${table} FOR VALUES FROM ('${from.toISOString()}') TO ('${to.toISOString()}')`);
-    created.push(name);
+    if (await relationExists(db, name)) continue;
+    const bounds = `FOR VALUES FROM ('${from.toISOString()}') TO ('${to.toISOString()}')`;
+    const waiting = def ? await db.query(`SELECT 1 FROM ${def} WHERE ${PARTITION_KEY} >= $1 AND ${PARTITION_KEY} < $2 LIMIT 1`, [from, to]) : undefined;
+    if (def && waiting?.rowCount) {
+      if (await createMovingFromDefault(db, table, def, name, bounds, from, to)) created.push(name);
+    } else {
+      await db.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF ${table} ${bounds}`);
+      created.push(name);
+    }
   }
   return created;
+}
+
+async function relationExists(db: Queryable, name: string): Promise<boolean> {
+  return Boolean((await db.query(`SELECT 1 FROM pg_class WHERE relname = $1`, [name])).rowCount);
+}
+
+/**
+ * Moves the day's rows out of DEFAULT, creates the day's partition and puts them back through
+ * the parent (so they land in it), in one transaction. The parent is locked for its length (a
+ * few milliseconds: only that day's rows move) so no writer adds a row for that day to DEFAULT
+ * in between; writers lock the parent before any partition, so they wait rather than deadlock.
+ * False when another run made the partition first.
+ */
+async function createMovingFromDefault(db: Queryable, table: string, def: string, name: string, bounds: string, from: Date, to: Date): Promise<boolean> {
+  await db.query('BEGIN');
+  try {
+    await db.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+    if (await relationExists(db, name)) {
+      await db.query('COMMIT');
+      return false;
+    }
+    await db.query(`CREATE TEMPORARY TABLE mf_moving (LIKE ${table}) ON COMMIT DROP`);
+    await db.query(
+      `WITH moved AS (DELETE FROM ${def} WHERE ${PARTITION_KEY} >= $1 AND ${PARTITION_KEY} < $2 RETURNING *) INSERT INTO mf_moving SELECT * FROM moved`,
+      [from, to],
+    );
+    await db.query(`CREATE TABLE ${name} PARTITION OF ${table} ${bounds}`);
+    await db.query(`INSERT INTO ${table} SELECT * FROM mf_moving`);
+    await db.query('COMMIT');
+    return true;
+  } catch (err) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Creates the insights tables and partitions, once, whatever number of pods run it at once. */

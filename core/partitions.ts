@@ -1,7 +1,7 @@
 // Daily partition maintenance (create ahead, drop past retention) of the range-partitioned
 // tables; the `partitions` job runs it.
 import type pg from 'pg';
-import { ensureDailyPartitions, utcDay } from './insights-schema.js';
+import { defaultPartition, ensureDailyPartitions, PARTITION_KEY, utcDay } from './insights-schema.js';
 
 type Queryable = Pick<pg.Client, 'query'>;
 
@@ -20,18 +20,32 @@ async function dropPartitionsBefore(db: Queryable, table: string, before: Date):
   return old;
 }
 
+/**
+ * Deletes `table`'s rows dated before `before` from its DEFAULT partition: rows for days that
+ * never had a partition (dated before the first one was made) are kept as long as a dropped
+ * partition's would have been, and no longer.
+ */
+async function pruneDefaultBefore(db: Queryable, table: string, before: Date): Promise<number> {
+  const def = await defaultPartition(db, table);
+  if (!def) return 0;
+  return (await db.query(`DELETE FROM ${def} WHERE ${PARTITION_KEY} < $1`, [before])).rowCount ?? 0;
+}
+
 export async function maintainPartitions(
   db: Queryable,
   tables: readonly string[],
   now: Date,
   daysAhead: number,
   retentionDays: number,
-): Promise<{ created: string[]; dropped: string[] }> {
+): Promise<{ created: string[]; dropped: string[]; prunedFromDefault: Record<string, number> }> {
   const created: string[] = [];
   const dropped: string[] = [];
+  const prunedFromDefault: Record<string, number> = {};
   for (const t of tables) {
     created.push(...(await ensureDailyPartitions(db, t, now, daysAhead)));
-    dropped.push(...(await dropPartitionsBefore(db, t, utcDay(now, -retentionDays))));
+    const cutoff = utcDay(now, -retentionDays);
+    dropped.push(...(await dropPartitionsBefore(db, t, cutoff)));
+    prunedFromDefault[t] = await pruneDefaultBefore(db, t, cutoff);
   }
-  return { created, dropped };
+  return { created, dropped, prunedFromDefault };
 }

@@ -6,6 +6,14 @@ import type { Source } from './domain.js';
 const str = (max: number) => ({ type: 'string', minLength: 1, maxLength: max });
 const timestamp = { type: 'integer', minimum: 0, maximum: 32503680000000 };
 
+/**
+ * How far ahead of the Producer API's clock a record's time (milliseconds since the epoch) may
+ * be. A day covers a device clock set a few hours fast or in the wrong time zone; anything
+ * further is a broken clock, and an event dated beyond the days PostgreSQL has partitions for
+ * would wait in sync_events_log's DEFAULT partition until its day came.
+ */
+export const MAX_FUTURE_MS = 24 * 3600_000;
+
 /** Record schemas per source. Extra fields are allowed (newer SDKs); the ones named are typed. */
 export const RECORD_SCHEMAS: Record<Source, object> = {
   sms: {
@@ -52,3 +60,31 @@ export const RECORD_SCHEMAS: Record<Source, object> = {
     },
   },
 };
+
+/** The fields of each source's records that hold a time: those typed `timestamp` above. */
+const TIME_FIELDS = Object.fromEntries(
+  Object.entries(RECORD_SCHEMAS).map(([source, schema]) => {
+    const properties = (schema as { properties?: Record<string, unknown> }).properties ?? {};
+    return [source, Object.keys(properties).filter((k) => properties[k] === timestamp)];
+  }),
+) as Record<Source, string[]>;
+
+/**
+ * The first time in `records` more than MAX_FUTURE_MS ahead of `now`, as a path into the
+ * request body (for the error's details); undefined when there is none. Run after the schema
+ * check, so each time field is an integer when present.
+ */
+export function findFutureTime(source: Source, records: readonly Record<string, unknown>[], now: number): { path: string; message: string } | undefined {
+  const fields = TIME_FIELDS[source];
+  for (let i = 0; i < records.length; i++) {
+    for (const f of fields) {
+      const t = records[i]![f];
+      if (typeof t === 'number' && t > now + MAX_FUTURE_MS)
+        return {
+          path: `body.records[${i}].${f}`,
+          message: `is ${new Date(t).toISOString()}, more than ${MAX_FUTURE_MS / 3600_000} hours ahead of the server's clock`,
+        };
+    }
+  }
+  return undefined;
+}

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { packageRoot } from '../operator/util/repo-root.js';
 import { SyncClient, type SyncBatch } from '../workloads/client/sync-client.js';
 import { COLLECTIONS } from '../core/sync-schema.js';
-import { OPERATOR_NAMESPACE, installOperator, nodeKubectl, nodePipeline } from './e2e/support.js';
+import { OPERATOR_NAMESPACE, installOperator, nodeKubectl, nodePipeline, removeOtherPipelines } from './e2e/support.js';
 
 const say = (m: string) => process.stdout.write(`\n\x1b[1m==> ${m}\x1b[0m\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,6 +36,8 @@ export async function runNodeDemo(env: Record<string, string>): Promise<number> 
 
   say('helm install the operator (charts/mobileforge-operator) with that image');
   installOperator(tag);
+  // one pipeline per Kafka: the seed's topic and consumer-group names are fixed
+  for (const p of await removeOtherPipelines([ns])) process.stdout.write(`removed pipeline ${p} (it would share Kafka's consumer groups with the demo's)\n`);
   show(['get', 'pods', '-n', OPERATOR_NAMESPACE, '-o', 'wide']);
 
   const databases = { insights: 'mobileforge_demo_insights', sync: 'mobileforge_demo_sync' };

@@ -156,8 +156,11 @@ export class Reconciler {
 
     if (error) throw new ReconcileError(error.message);
     const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    const again = ready ? this.flowIntervalMs() || undefined : (this.deps.pendingRequeueMs ?? 10_000);
-    return again === undefined ? {} : { requeueAfterMs: again };
+    // Look again: soon while not Ready; at the flow interval to keep lag current (admin mode).
+    const flowMs = topicMode(p.spec) === 'admin' && this.flowIntervalMs() > 0 ? this.flowIntervalMs() : undefined;
+    const pendingMs = ready ? undefined : (this.deps.pendingRequeueMs ?? 10_000);
+    const again = Math.min(flowMs ?? Infinity, pendingMs ?? Infinity);
+    return Number.isFinite(again) ? { requeueAfterMs: again } : {};
   }
 
   private flowIntervalMs(): number {

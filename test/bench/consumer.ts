@@ -13,7 +13,7 @@ import pg from 'pg';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import { readEnvFile } from '../support/endpoints.js';
 import { MESSAGE_VERSION, messageKey, parseMessage, splitIntoMessages } from '../../core/message.js';
-import { COLLECTIONS, migrateMongo, migrateSync } from '../../core/sync-schema.js';
+import { COLLECTIONS, documentId, migrateMongo, migrateSync } from '../../core/sync-schema.js';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '300' }, records: { type: 'string', default: '100' } } });
 const MESSAGES = Number(values.messages);
@@ -156,7 +156,7 @@ await raw.run({
         sdk_version: msg.sdk_version,
         device: msg.device,
         synced_at: new Date(msg.received_at),
-        _id: `${msg.request_id}:${msg.source}:${msg.chunk.index}:${i}`,
+        _id: documentId([msg.client_id, msg.user_id, msg.request_id, msg.source, msg.chunk.index, i]),
       }));
     });
     if (docs.length) await rawDb.collection<{ _id: string }>(COLLECTIONS.sms).insertMany(docs, { ordered: false });

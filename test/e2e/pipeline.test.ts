@@ -21,6 +21,7 @@ import {
   nodeKubectl,
   nodePipeline,
   podReady,
+  removeOtherPipelines,
   retagOnNode,
   type PodList,
 } from './support.js';
@@ -153,6 +154,8 @@ const eventRows = async (prefix: string): Promise<{ rows: number; distinct: numb
 beforeAll(async () => {
   tag = imageTag();
   installOperator(tag);
+  const removed = await removeOtherPipelines([ns]);
+  if (removed.length > 0) process.stdout.write(`removed pipelines that would share Kafka's consumer groups with this one: ${removed.join(', ')}\n`);
   pgAdmin = await connectPg();
   // The pipeline's own database role, so that its password can be rotated without touching
   // the role other suites use. The forwarder makes pods' connections arrive from loopback.
@@ -265,14 +268,15 @@ test('a consumer pod and a producer pod deleted mid-stream lose nothing and dupl
   await waitFor('some of the stream sent', () => sent >= 40, 60000);
   nodeKubectl(['delete', 'pod', consumerPod, '-n', ns, '--wait=false']);
   await waitFor('the consumer pod gone', () => gone(consumerPod), 60000, 500);
+  // batches keep arriving while the replacement consumer starts and joins the group
   const atConsumerGone = sent;
+  await waitFor('more of the stream sent after the consumer pod went', () => sent >= atConsumerGone + 20, 60000);
   nodeKubectl(['delete', 'pod', producerPod, '-n', ns, '--wait=false']);
   await waitFor('the producer pod gone', () => gone(producerPod), 60000, 500);
   const atProducerGone = sent;
   await waitFor('more of the stream sent through the new producer pod', () => sent >= atProducerGone + 40, 90000);
   stop = true;
   await stream;
-  expect(atProducerGone).toBeGreaterThan(atConsumerGone);
   const total = sent;
   await waitWithState('every SMS record of the stream in MongoDB', async () => (await smsDocs('s2')) === total * per, 120000);
   await waitWithState('every event of the stream in PostgreSQL', async () => (await eventRows('e2')).rows === total * per, 60000);

@@ -118,10 +118,41 @@ export function nodePipeline(o: NodePipelineOptions): SyncPipeline {
 
 export interface PodList {
   items: {
-    metadata: { name: string; labels?: Record<string, string>; ownerReferences?: { kind: string; name: string }[]; deletionTimestamp?: string };
+    metadata: {
+      name: string;
+      namespace?: string;
+      labels?: Record<string, string>;
+      ownerReferences?: { kind: string; name: string }[];
+      deletionTimestamp?: string;
+    };
     spec: { containers: { image: string }[]; serviceAccountName?: string };
     status: { phase: string; conditions?: { type: string; status: string }[]; containerStatuses?: { ready: boolean; restartCount: number; imageID: string }[] };
   }[];
 }
 
 export const podReady = (p: PodList['items'][number]): boolean => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/**
+ * Deletes every pipeline on the node except those in `keep`, and waits until their pods are
+ * gone. Pipelines use the seed's fixed topic and consumer-group names, so two pipelines on one
+ * Kafka share the groups and take each other's messages: on the node (one Kafka) only one
+ * pipeline may run at a time. A demo left running, or a run that was interrupted, is removed.
+ */
+export async function removeOtherPipelines(keep: string[] = []): Promise<string[]> {
+  const others = nodeKubectl(['get', 'syncpipelines', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}'])
+    .split('\n')
+    .filter((l) => l && !keep.includes(l.split('/')[0]!));
+  for (const o of others) {
+    const [ns, name] = o.split('/') as [string, string];
+    nodeKubectl(['delete', 'syncpipeline', name, '-n', ns, '--wait=true', '--timeout=60s']);
+  }
+  const deadline = Date.now() + 90000;
+  for (;;) {
+    const left = nodeGetJson<PodList>(['get', 'pods', '-A', '-l', 'app.kubernetes.io/managed-by=mobileforge-operator']).items.filter(
+      (p) => !keep.includes(p.metadata.namespace ?? ''),
+    );
+    if (left.length === 0) return others;
+    if (Date.now() > deadline) throw new Error(`pods of removed pipelines still running: ${left.map((p) => p.metadata.name).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -64,15 +64,18 @@ rootfs() {
   mv "$dir.tmp" "$dir"
   echo "$want" > "$dir.stamp"
 }
+# The machine's CA bundle goes into the image: registry traffic from here passes a CA that
+# only this machine trusts, and without it `npm ci` inside a build fails with
+# SELF_SIGNED_CERT_IN_CHAIN.
+CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+# What the base is made of; the project images' tag includes it, so a new base rebuilds them.
+base_want() { echo "$(node --version) $(sha256sum "$CA_BUNDLE" | cut -c1-16) 1"; }
 build_base() {
   podman_env
   local node_v; node_v=$(node --version)
   case "$node_v" in v20.20.*) ;; *) die "the base stand-in needs the machine's Node 20.20 (found $node_v)";; esac
-  # The machine's CA bundle goes into the image: registry traffic from here passes a CA that
-  # only this machine trusts, and without it `npm ci` inside a build fails with
-  # SELF_SIGNED_CERT_IN_CHAIN.
-  local ca=/etc/ssl/certs/ca-certificates.crt
-  local want; want="$node_v $(sha256sum "$ca" | cut -c1-16) 1"
+  local ca=$CA_BUNDLE
+  local want; want=$(base_want)
   if have_image "$BASE_TAG" && [ "$(cat "$IMAGES/node-base.stamp" 2>/dev/null)" = "$want" ]; then return; fi
   rootfs
   if ! have_image localhost/mobileforge/bookworm-minbase:1; then
@@ -148,12 +151,14 @@ GO
 }
 
 # ---------------------------------------------------------------- the project's images
-# A content hash of what the Dockerfiles copy (the same list as .dockerignore), so an
-# unchanged tree reuses the images and any source change gives a new tag.
+# A content hash of what the builds can see (the Dockerfiles and what .dockerignore lets
+# through), so an unchanged tree reuses the images and any source change gives a new tag.
 source_tag() {
-  (cd "$REPO" && find Dockerfile.operator Dockerfile.workload package.json package-lock.json tsconfig.json \
-     tsconfig.build.json tsconfig.image.json operator workloads crds -type f -print0 | sort -z \
-     | xargs -0 sha256sum | sha256sum | cut -c1-12 | sed 's/^/dev-/')
+  local paths
+  paths=$(cd "$REPO" && sed -n 's|^!\(.*\)|\1|p' .dockerignore | sed 's|/$||')
+  # shellcheck disable=SC2086 # one path per word
+  (cd "$REPO" && find Dockerfile.operator Dockerfile.workload $paths -type f -print0 | sort -z \
+     | xargs -0 sha256sum; base_want) | sha256sum | cut -c1-12 | sed 's/^/dev-/'
 }
 build_project() {
   podman_env

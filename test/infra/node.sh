@@ -42,7 +42,7 @@ install_node() {
   local missing=()
   for c in containerd runc ctr podman debootstrap socat iptables conntrack; do command -v "$c" >/dev/null || missing+=("$c"); done
   [ -x /usr/lib/cni/bridge ] || missing+=(cni)
-  if [ ${#missing[@]} -gt 0 ]; then bash "$INFRA_DIR/prereqs.sh" node; fi
+  if [ ${#missing[@]} -gt 0 ]; then bash "$INFRA_DIR/prereqs.sh"; fi
   bash "$INFRA_DIR/images.sh" pause
 }
 

@@ -21,7 +21,7 @@ export class OperatorProcess extends ManagedProcess {
       METRICS_PORT: String(port),
       RESYNC_SECONDS: '2',
       PENDING_REQUEUE_SECONDS: '1',
-      LEASE_DURATION_SECONDS: '4',
+      LEASE_DURATION_SECONDS: '8', // short for fast takeovers, long enough for a renewal on a busy 2-core machine
       LEASE_RETRY_MS: '500',
       LOG_LEVEL: 'info',
       ...opts.env,

@@ -1,15 +1,15 @@
 // Where each message's records land, written idempotently: every MongoDB document has a
-// deterministic _id (request, chunk, position), inserted unordered with duplicate-key errors
-// (11000) treated as "already written"; every PostgreSQL row has a unique key and is inserted
+// deterministic _id (client, user, request, source, chunk, position), inserted unordered with
+// duplicate-key errors (11000) treated as "already written"; every PostgreSQL row has a unique
+// key that starts with the client and user (core/sync-schema.ts) and is inserted
 // ON CONFLICT DO NOTHING. Redelivery therefore never duplicates, on FerretDB and MongoDB 7 alike
 // (no upserts or transactions, which FerretDB does not do atomically).
-import { createHash } from 'node:crypto';
 import type { Db, Document } from 'mongodb';
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import type pg from 'pg';
 import type { Source } from '../../core/domain.js';
 import type { SyncMessage } from '../../core/message.js';
-import { COLLECTIONS } from '../../core/sync-schema.js';
+import { COLLECTIONS, documentId } from '../../core/sync-schema.js';
 
 export interface SinkResult {
   written: number;
@@ -20,7 +20,13 @@ export class PoisonRecordError extends Error {
   override name = 'PoisonRecordError';
 }
 
-const recordId = (m: SyncMessage, i: number) => `${m.request_id}:${m.source}:${m.chunk.index}:${i}`;
+/**
+ * A record's place within its client's and user's requests. In PostgreSQL the client and user
+ * are columns of the same unique key (sync_events_log_identity), so this is the rest of it;
+ * MongoDB's _id hashes all of it (recordDocumentId).
+ */
+const recordKey = (m: SyncMessage, i: number) => `${m.request_id}:${m.source}:${m.chunk.index}:${i}`;
+const recordDocumentId = (m: SyncMessage, i: number) => documentId([m.client_id, m.user_id, m.request_id, m.source, m.chunk.index, i]);
 
 function baseFields(m: SyncMessage): Record<string, unknown> {
   return {
@@ -64,7 +70,7 @@ function deviceMapperDoc(m: SyncMessage): Document | undefined {
   const d = m.device;
   if (!d.device_id && !d.android_id && !d.app_device_id && !d.google_adv_id) return undefined;
   const assembled = [d.device_id, d.android_id, d.app_device_id, d.google_adv_id].map((x) => x ?? '').join('|');
-  const _id = createHash('sha256').update(`${m.client_id}:${m.user_id}:${assembled}`).digest('hex').slice(0, 32);
+  const _id = documentId([m.client_id, m.user_id, d.device_id ?? null, d.android_id ?? null, d.app_device_id ?? null, d.google_adv_id ?? null]);
   return {
     _id,
     client_id: m.client_id,
@@ -102,7 +108,7 @@ export class MongoSink {
   private collect(m: SyncMessage, add: (collection: string, doc: Document) => void): void {
     const base = baseFields(m);
     m.records.forEach((r, i) => {
-      const doc = { ...r, ...base, _id: recordId(m, i) };
+      const doc = { ...r, ...base, _id: recordDocumentId(m, i) };
       switch (m.source as Exclude<Source, 'events'>) {
         case 'sms':
           add(COLLECTIONS.sms, doc);
@@ -142,7 +148,7 @@ export class PostgresSink {
       if (typeof e.event_type !== 'string') throw new PoisonRecordError(`events record ${i} has no event_type`);
       const at = typeof e.timestamp === 'number' ? new Date(e.timestamp) : new Date(m.received_at);
       const value = typeof e.event_value === 'string' ? e.event_value : e.event_value === undefined ? null : JSON.stringify(e.event_value);
-      return [e.event_type, value, m.request_id, m.client_id, m.user_id, recordId(m, i), at];
+      return [e.event_type, value, m.request_id, m.client_id, m.user_id, recordKey(m, i), at];
     });
   }
 

@@ -26,14 +26,22 @@ async function main(): Promise<void> {
     ] as const) {
       const client = new pg.Client(postgresConfig(r, dbVar));
       await client.connect();
-      await migrate(client, new Date(), s.daysAhead);
-      await client.end();
+      // closed on failure too: an open connection would keep the process (and the Job's pod)
+      // running until the Job's deadline, and the Job would never retry
+      try {
+        await migrate(client, new Date(), s.daysAhead);
+      } finally {
+        await client.end();
+      }
       log.info('postgres migrated', { database: name });
     }
     const mongo = new MongoClient(s.mongoUri, s.mongoOptions);
-    await mongo.connect();
-    await migrateMongo(mongo.db(s.mongoDatabase));
-    await mongo.close();
+    try {
+      await mongo.connect();
+      await migrateMongo(mongo.db(s.mongoDatabase));
+    } finally {
+      await mongo.close();
+    }
     log.info('mongodb migrated', { database: s.mongoDatabase });
   } catch (err) {
     log.error('migration failed', { error: errorMessage(err) });

@@ -25,9 +25,14 @@ async function main(): Promise<void> {
     ] as const) {
       const client = new pg.Client(postgresConfig(r, dbVar));
       await client.connect();
-      const result = await maintainPartitions(client, tables, new Date(), daysAhead, retentionDays);
-      await client.end();
-      log.info('partitions maintained', { database: dbVar, ...result });
+      // closed on failure too: an open connection would keep the process (and the Job's pod)
+      // running until the Job's deadline, and the Job would never retry
+      try {
+        const result = await maintainPartitions(client, tables, new Date(), daysAhead, retentionDays);
+        log.info('partitions maintained', { database: dbVar, ...result });
+      } finally {
+        await client.end();
+      }
     }
   } catch (err) {
     log.error('partition maintenance failed', { error: errorMessage(err) });

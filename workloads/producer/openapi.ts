@@ -2,11 +2,22 @@
 // the objects the server's validator compiled (core/envelope.ts, through payload.ts); a test
 // compares the served document with them.
 import { SOURCES, type Source } from '../../core/domain.js';
+import { MAX_FUTURE_MS } from '../../core/record-schemas.js';
 import { MAX_JSON_DEPTH } from '../../core/storable.js';
 import type { Limits } from './payload.js';
 
 const ERROR_CODES = {
-  400: ['INVALID_JSON', 'INVALID_GZIP', 'SCHEMA_VIOLATION', 'UNSTORABLE_VALUE', 'JSON_TOO_DEEP', 'INVALID_PATH', 'INCOMPLETE_BODY', 'BAD_REQUEST'],
+  400: [
+    'INVALID_JSON',
+    'INVALID_GZIP',
+    'SCHEMA_VIOLATION',
+    'UNSTORABLE_VALUE',
+    'TIMESTAMP_OUT_OF_RANGE',
+    'JSON_TOO_DEEP',
+    'INVALID_PATH',
+    'INCOMPLETE_BODY',
+    'BAD_REQUEST',
+  ],
   401: ['AUTH_MISSING', 'AUTH_UNKNOWN_CLIENT', 'AUTH_MALFORMED', 'AUTH_INVALID', 'AUTH_EXPIRED', 'AUTH_REPLAYED'],
   403: ['SOURCE_NOT_ALLOWED'],
   404: ['UNKNOWN_SOURCE', 'NOT_FOUND'],
@@ -99,7 +110,8 @@ export function openApiDocument(limits: Limits, requestSchema: (source: Source) 
               `JSON, optionally gzip-compressed, matching the component Request_{source} for the source in the path. ` +
               `At most ${limits.maxBodyBytes} bytes on the wire, ${limits.maxDecompressedBytes} bytes decompressed, ${limits.maxRecords} records, ` +
               `objects and arrays nested at most ${MAX_JSON_DEPTH} deep (JSON_TOO_DEEP). No string anywhere may contain the NUL character (U+0000) ` +
-              'and no field name may start with "$" or contain "." or NUL, because the databases cannot store them (UNSTORABLE_VALUE, naming the field).',
+              'and no field name may start with "$" or contain "." or NUL, because the databases cannot store them (UNSTORABLE_VALUE, naming the field). ' +
+              `No record time (timestamp, updated_at) may be more than ${MAX_FUTURE_MS / 3600_000} hours ahead of the server's clock (TIMESTAMP_OUT_OF_RANGE, naming the field).`,
             content: {
               'application/json': {
                 // The body's schema depends on the source in the path, which OpenAPI cannot

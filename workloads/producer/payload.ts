@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { SOURCES, type Source } from '../../core/domain.js';
 import { syncRequestSchema, type SyncRequestBody } from '../../core/envelope.js';
+import { findFutureTime } from '../../core/record-schemas.js';
 import { findUnstorable, MAX_JSON_DEPTH } from '../../core/storable.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -150,7 +151,8 @@ export class PayloadValidator {
     return this.schemas.get(source)!;
   }
 
-  validate(source: Source, body: unknown): SyncRequestBody {
+  /** `now`: the server's clock, which record times may not be far ahead of (core/record-schemas.ts). */
+  validate(source: Source, body: unknown, now = Date.now()): SyncRequestBody {
     const records = (body as { records?: unknown } | null)?.records;
     if (Array.isArray(records) && records.length > this.limits.maxRecords) {
       throw new RequestError(413, 'TOO_MANY_RECORDS', `a request may carry at most ${this.limits.maxRecords} records (got ${records.length})`);
@@ -168,7 +170,10 @@ export class PayloadValidator {
     const v = this.validators.get(source)!;
     if (!v(body))
       throw new RequestError(400, 'SCHEMA_VIOLATION', 'the body does not match the schema for this source', (v.errors ?? []).slice(0, 10).map(issue));
-    return body as SyncRequestBody;
+    const valid = body as SyncRequestBody;
+    const future = findFutureTime(source, valid.records, now);
+    if (future) throw new RequestError(400, 'TIMESTAMP_OUT_OF_RANGE', `${future.path} ${future.message}`, [future]);
+    return valid;
   }
 }
 
