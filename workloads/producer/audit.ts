@@ -28,6 +28,32 @@ export async function insertRows(pool: Pick<pg.Pool, 'query'>, table: string, co
   await pool.query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ${values}`, rows.flat());
 }
 
+/**
+ * After PostgreSQL refused a batch for its data: the rows one at a time, dropping (and
+ * reporting) only those refused. Returns the index of the first row not written because
+ * PostgreSQL went away meanwhile, or undefined when every row was written or dropped.
+ */
+export async function insertRowByRow(
+  pool: Pick<pg.Pool, 'query'>,
+  opts: Pick<BatchWriterOptions, 'table' | 'columns' | 'onWritten' | 'onRejected' | 'onError'>,
+  rows: unknown[][],
+): Promise<number | undefined> {
+  for (let i = 0; i < rows.length; i++) {
+    try {
+      await insertRows(pool, opts.table, opts.columns, [rows[i]!]);
+      opts.onWritten?.(1);
+    } catch (err) {
+      if (isPermanentPgError(err)) {
+        opts.onRejected?.(1, err);
+        continue;
+      }
+      opts.onError?.(err);
+      return i;
+    }
+  }
+  return undefined;
+}
+
 export interface BatchWriterOptions {
   table: string;
   columns: string[];
@@ -105,22 +131,11 @@ export class BatchWriter {
 
   /** False when PostgreSQL failed transiently meanwhile; the rows not written are queued again. */
   private async insertOneByOne(rows: unknown[][]): Promise<boolean> {
-    for (let i = 0; i < rows.length; i++) {
-      try {
-        await this.insert([rows[i]!]);
-        this.opts.onWritten?.(1);
-      } catch (err) {
-        if (isPermanentPgError(err)) {
-          this.opts.onRejected?.(1, err);
-          continue;
-        }
-        // PostgreSQL went away meanwhile: what is left waits for the next flush.
-        this.opts.onError?.(err);
-        this.queue.unshift(...rows.slice(i));
-        return false;
-      }
-    }
-    return true;
+    const stoppedAt = await insertRowByRow(this.pool, this.opts, rows);
+    if (stoppedAt === undefined) return true;
+    // PostgreSQL went away meanwhile: what is left waits for the next flush.
+    this.queue.unshift(...rows.slice(stoppedAt));
+    return false;
   }
 
   async stop(): Promise<void> {

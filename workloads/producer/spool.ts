@@ -11,7 +11,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, 
 import { join } from 'node:path';
 import type pg from 'pg';
 import { isPermanentPgError } from '../../core/pg-errors.js';
-import { insertRows, type BatchWriterOptions } from './audit.js';
+import { insertRowByRow, insertRows, type BatchWriterOptions } from './audit.js';
 
 export interface SpoolOptions extends Omit<BatchWriterOptions, 'maxQueued'> {
   dir: string;
@@ -161,31 +161,22 @@ export class SpooledWriter {
       if (!isPermanentPgError(err)) return false;
     }
     // PostgreSQL refused the batch for its data: row by row, dropping only the rows refused.
-    for (let i = 0; i < rows.length; i++) {
-      try {
-        await insertRows(this.pool, this.opts.table, this.opts.columns, [rows[i]!]);
-        this.opts.onWritten?.(1);
-      } catch (err) {
-        if (isPermanentPgError(err)) {
-          this.opts.onRejected?.(1, err);
-          continue;
-        }
-        // PostgreSQL went away meanwhile: keep what is left, replacing the segment atomically.
-        this.opts.onError?.(err);
-        const rest = rows
-          .slice(i)
-          .map((r) => `${JSON.stringify(r)}\n`)
-          .join('');
-        const tmp = `${this.path(seg.name)}.tmp`;
-        writeFileSync(tmp, rest);
-        renameSync(tmp, this.path(seg.name));
-        const bytes = Buffer.byteLength(rest);
-        this.bytes -= seg.bytes - bytes;
-        seg.bytes = bytes;
-        return false;
-      }
+    const stoppedAt = await insertRowByRow(this.pool, this.opts, rows);
+    if (stoppedAt === undefined) {
+      this.remove(seg);
+      return true;
     }
-    this.remove(seg);
-    return true;
+    // PostgreSQL went away meanwhile: keep what is left, replacing the segment atomically.
+    const rest = rows
+      .slice(stoppedAt)
+      .map((r) => `${JSON.stringify(r)}\n`)
+      .join('');
+    const tmp = `${this.path(seg.name)}.tmp`;
+    writeFileSync(tmp, rest);
+    renameSync(tmp, this.path(seg.name));
+    const bytes = Buffer.byteLength(rest);
+    this.bytes -= seg.bytes - bytes;
+    seg.bytes = bytes;
+    return false;
   }
 }
