@@ -116,7 +116,10 @@ export class Reconciler {
 
   async reconcile(namespace: string, name: string): Promise<WorkResult> {
     const p = this.deps.cache.pipeline(namespace, name);
-    if (!p) return {}; // deleted: children go with it through their owner references
+    if (!p) {
+      this.flowMemory.delete(`${namespace}/${name}`);
+      return {}; // deleted: children go with it through their owner references
+    }
     if (p.metadata.deletionTimestamp) return this.finalize(p);
     const caps = this.deps.capabilities();
     if (isPaused(p)) return this.recordPaused(p, caps);
