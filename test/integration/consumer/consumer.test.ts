@@ -4,28 +4,27 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type pg from 'pg';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import type { MongoClient, Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../../core/message.js';
 import type { Source } from '../../../core/domain.js';
 import { COLLECTIONS } from '../../../core/sync-schema.js';
 import { ConsumerProcess, runMigrate } from '../../support/consumer-process.js';
-import { connectKafkaAdmin, connectMongo, connectPg, createTestDatabase, dropTestDatabase, kafkaBrokers, uniqueName } from '../../support/services.js';
+import { openSinkFixture, type SinkFixture } from '../../support/sink-fixture.js';
+import { kafkaBrokers, uniqueName } from '../../support/services.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
 const u = uniqueName('c').replace(/-/g, '');
 const topics = { sms: `sms-${u}`, events: `events-${u}`, common: `common-${u}`, filtered: `filtered-${u}` };
-let insightsDb: string;
-let syncDb: string;
 const mongoDb = `sync_${u}`;
 let pgSync: pg.Client;
-let mongo: MongoClient;
+let fixture: SinkFixture | undefined;
 let db: Db;
 let admin: Admin;
 let producer: Producer;
 let consumer: ConsumerProcess;
 let filtered: ConsumerProcess;
 
-const baseEnv = () => ({ DI_POSTGRES_DATABASE: insightsDb, DI_POSTGRES_SYNC_DATABASE: syncDb, DI_MONGODB_DATABASE: mongoDb });
+const baseEnv = () => fixture!.env();
 
 function message(source: Source, records: Record<string, unknown>[], requestId = uniqueName('r'), userId = 'user-1'): { key: string; value: string } {
   const [value] = splitIntoMessages(
@@ -74,30 +73,14 @@ async function schemaSnapshot(): Promise<string> {
 }
 
 beforeAll(async () => {
-  insightsDb = await createTestDatabase('insights');
-  syncDb = await createTestDatabase('sync');
-  pgSync = await connectPg(syncDb);
-  mongo = await connectMongo();
-  db = mongo.db(mongoDb);
-  admin = await connectKafkaAdmin();
-  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true });
-  producer = new Kafka({ clientId: 'consumer-tests', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
+  fixture = await openSinkFixture(mongoDb, Object.values(topics), 'consumer-tests');
+  ({ pgSync, db, admin, producer } = fixture);
 }, 60000);
 
 afterAll(async () => {
   await consumer?.stop();
   await filtered?.stop();
-  await producer?.disconnect();
-  await admin?.deleteTopics({ topics: [...Object.values(topics), ...Object.values(topics).map((t) => `${t}.dlq`)] }).catch(() => undefined);
-  await admin?.disconnect();
-  await db?.dropDatabase().catch(() => undefined);
-  await mongo?.close();
-  await pgSync?.end();
-  for (const d of [insightsDb, syncDb]) if (d) await dropTestDatabase(d);
+  await fixture?.close();
 });
 
 describe('migrate', () => {
@@ -302,7 +285,7 @@ describe('the consumer', () => {
       async () => (await filtered.metric('consumer_records_skipped_total')) === 1 && (await filtered.metric('consumer_records_written_total')) === 1,
       30000,
     );
-    const fdb = mongo.db(`${mongoDb}_f`);
+    const fdb = fixture!.mongo.db(`${mongoDb}_f`);
     expect(await fdb.collection(COLLECTIONS.contacts).countDocuments()).toBe(0);
     expect(await fdb.collection(COLLECTIONS.sms).countDocuments()).toBe(1);
     await filtered.stop();

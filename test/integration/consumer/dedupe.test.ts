@@ -4,28 +4,26 @@
 // against the test Kafka, MongoDB-wire server and PostgreSQL.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type pg from 'pg';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import type { Db, MongoClient } from 'mongodb';
+import type { Producer } from 'kafkajs';
+import type { Db } from 'mongodb';
 import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../../core/message.js';
 import type { Source } from '../../../core/domain.js';
 import { COLLECTIONS } from '../../../core/sync-schema.js';
 import { ConsumerProcess, runMigrate } from '../../support/consumer-process.js';
-import { connectKafkaAdmin, connectMongo, connectPg, createTestDatabase, dropTestDatabase, kafkaBrokers, uniqueName } from '../../support/services.js';
+import { openSinkFixture, type SinkFixture } from '../../support/sink-fixture.js';
+import { connectPg, createTestDatabase, dropTestDatabase, uniqueName } from '../../support/services.js';
 import { waitFor } from '../../support/wait.js';
 
 const u = uniqueName('d').replace(/-/g, '');
 const topics = { sms: `sms-${u}`, events: `events-${u}`, common: `common-${u}` };
 const mongoDb = `dedupe_${u}`;
-let insightsDb: string;
-let syncDb: string;
 let pgSync: pg.Client;
-let mongo: MongoClient;
+let fixture: SinkFixture | undefined;
 let db: Db;
-let admin: Admin;
 let producer: Producer;
 let consumer: ConsumerProcess;
 
-const baseEnv = () => ({ DI_POSTGRES_DATABASE: insightsDb, DI_POSTGRES_SYNC_DATABASE: syncDb, DI_MONGODB_DATABASE: mongoDb });
+const baseEnv = () => fixture!.env();
 
 interface Identity {
   client: string;
@@ -119,18 +117,8 @@ async function stored(requestId: string) {
 const each = (n: number) => Object.fromEntries(SENDERS.map((s) => [`${s.client}/${s.user}`, n]));
 
 beforeAll(async () => {
-  insightsDb = await createTestDatabase('insights');
-  syncDb = await createTestDatabase('sync');
-  pgSync = await connectPg(syncDb);
-  mongo = await connectMongo();
-  db = mongo.db(mongoDb);
-  admin = await connectKafkaAdmin();
-  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true });
-  producer = new Kafka({ clientId: 'dedupe-tests', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
+  fixture = await openSinkFixture(mongoDb, Object.values(topics), 'dedupe-tests');
+  ({ pgSync, db, producer } = fixture);
   expect((await runMigrate(baseEnv())).code).toBe(0);
   consumer = await ConsumerProcess.start({
     ...baseEnv(),
@@ -141,13 +129,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await consumer?.stop();
-  await producer?.disconnect();
-  await admin?.deleteTopics({ topics: [...Object.values(topics), ...Object.values(topics).map((t) => `${t}.dlq`)] }).catch(() => undefined);
-  await admin?.disconnect();
-  await db?.dropDatabase().catch(() => undefined);
-  await mongo?.close();
-  await pgSync?.end();
-  for (const d of [insightsDb, syncDb]) if (d) await dropTestDatabase(d);
+  await fixture?.close();
 });
 
 test('two clients, and two users of one client, reusing one request id: each one is stored', async () => {

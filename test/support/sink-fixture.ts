@@ -1,0 +1,53 @@
+// What the consumer suites stand on: fresh insights and sync databases, a MongoDB database,
+// the suite's topics (3 partitions each) and an idempotent producer, torn down together.
+import type pg from 'pg';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import type { Db, MongoClient } from 'mongodb';
+import { connectKafkaAdmin, connectMongo, connectPg, createTestDatabase, dropTestDatabase, kafkaBrokers } from './services.js';
+
+export interface SinkFixture {
+  insightsDb: string;
+  syncDb: string;
+  mongoDb: string;
+  pgSync: pg.Client;
+  mongo: MongoClient;
+  db: Db;
+  admin: Admin;
+  producer: Producer;
+  /** The workload variables that point a consumer or `migrate` at these databases. */
+  env(): Record<string, string>;
+  /** Deletes the topics (and their DLQs), drops the databases, closes every client. */
+  close(): Promise<void>;
+}
+
+export async function openSinkFixture(mongoDb: string, topics: string[], clientId: string): Promise<SinkFixture> {
+  const insightsDb = await createTestDatabase('insights');
+  const syncDb = await createTestDatabase('sync');
+  const pgSync = await connectPg(syncDb);
+  const mongo = await connectMongo();
+  const db = mongo.db(mongoDb);
+  const admin = await connectKafkaAdmin();
+  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true });
+  const producer = new Kafka({ clientId, brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  return {
+    insightsDb,
+    syncDb,
+    mongoDb,
+    pgSync,
+    mongo,
+    db,
+    admin,
+    producer,
+    env: () => ({ DI_POSTGRES_DATABASE: insightsDb, DI_POSTGRES_SYNC_DATABASE: syncDb, DI_MONGODB_DATABASE: mongoDb }),
+    async close() {
+      await producer.disconnect();
+      await admin.deleteTopics({ topics: [...topics, ...topics.map((t) => `${t}.dlq`)] }).catch(() => undefined);
+      await admin.disconnect();
+      await db.dropDatabase().catch(() => undefined);
+      await mongo.close();
+      await pgSync.end();
+      for (const d of [insightsDb, syncDb]) await dropTestDatabase(d);
+    },
+  };
+}
