@@ -80,6 +80,8 @@ function partitionsEnv(p: SyncPipeline, s: MaintenanceSettings): V1EnvVar[] {
 function jobPodTemplate(p: SyncPipeline, c: JobComponent, env: V1EnvVar[], s: MaintenanceSettings, labels: Record<string, string>): V1PodTemplateSpec {
   const spec = p.spec;
   const m = spec.maintenance ?? {};
+  // Only migrate writes to MongoDB; both open PostgreSQL.
+  const cas = databaseCaVolumes(spec, c === 'migrate');
   return {
     metadata: { labels: { ...labels }, ...(m.podAnnotations ? { annotations: { ...m.podAnnotations } } : {}) },
     spec: {
@@ -100,10 +102,10 @@ function jobPodTemplate(p: SyncPipeline, c: JobComponent, env: V1EnvVar[], s: Ma
           env,
           resources: { requests: { ...s.resources.requests }, limits: { ...s.resources.limits } },
           securityContext: containerSecurityContext(),
-          volumeMounts: [{ ...TMP_MOUNT }, ...databaseCaVolumes(p.spec, c === 'migrate').mounts],
+          volumeMounts: [{ ...TMP_MOUNT }, ...cas.mounts],
         },
       ],
-      volumes: [{ ...TMP_VOLUME }, ...databaseCaVolumes(p.spec, c === 'migrate').volumes],
+      volumes: [{ ...TMP_VOLUME }, ...cas.volumes],
     },
   };
 }
