@@ -20,7 +20,11 @@ const operators: OperatorProcess[] = [];
 let jobController: { stop(): void } | undefined;
 
 const specFor = (name: string, dau: number) =>
-  pipeline({ dau, kafka: { bootstrapServers: ['kafka-bootstrap:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'k' } } }, name);
+  // Many pipelines on one Kafka cluster: each with topics and groups of its own.
+  pipeline(
+    { dau, kafka: { bootstrapServers: ['kafka-bootstrap:9092'], topicPrefix: `${name}.`, topicManagement: { mode: 'strimzi', strimziClusterName: 'k' } } },
+    name,
+  );
 /** How many children the model wants: what a converged pipeline must have, no more. */
 const EXPECTED = render(specFor('x', 30_000), { capabilities: { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1' } }).objects.length;
 
