@@ -70,13 +70,17 @@ function startOperator(flowIntervalS: number): ChildProcess {
   });
 }
 
+/** Every sample by metric name, and by full series (name and labels). */
 async function metrics(): Promise<Map<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${values.port}/metrics`)).text();
   const sums = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
+    const series = line.slice(0, line.lastIndexOf(' '));
     const name = line.slice(0, line.search(/[{ ]/));
-    sums.set(name, (sums.get(name) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    sums.set(name, (sums.get(name) ?? 0) + value);
+    if (series !== name) sums.set(series, value);
   }
   return sums;
 }
@@ -107,7 +111,11 @@ async function settle(): Promise<void> {
 
 interface Window {
   kafkaRequestsPerS: number;
+  /** Kafka requests in the window by API. */
+  kafkaRequests: Record<string, number>;
   apiWritesPerS: number;
+  /** API-server writes in the window by verb and resource. */
+  apiWrites: Record<string, number>;
   cpuCores: number;
   rssMb: number;
 }
@@ -116,10 +124,19 @@ async function measure(pid: number): Promise<Window> {
   const before = await metrics();
   await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
   const after = await metrics();
+  const delta = (prefix: string) =>
+    Object.fromEntries(
+      [...after]
+        .filter(([k]) => k.startsWith(`${prefix}{`))
+        .map(([k, v]) => [k.slice(prefix.length), v - (before.get(k) ?? 0)] as const)
+        .filter(([, d]) => d > 0),
+    );
   const rate = (name: string) => Number((((after.get(name) ?? 0) - (before.get(name) ?? 0)) / WINDOW_S).toFixed(3));
   return {
     kafkaRequestsPerS: rate('mobileforge_kafka_requests_total'),
+    kafkaRequests: delta('mobileforge_kafka_requests_total'),
     apiWritesPerS: rate('mobileforge_api_write_requests_total'),
+    apiWrites: delta('mobileforge_api_write_requests_total'),
     cpuCores: rate('process_cpu_seconds_total'),
     rssMb: Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024),
   };

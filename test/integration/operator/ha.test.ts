@@ -82,6 +82,14 @@ test('operator killed mid-reconcile and restarted: converges, no duplicates', as
     expect(new Set(names).size).toBe(names.length);
     expect(names).toHaveLength(EXPECTED);
   }
+  // Restarted over converged pipelines, it reads everything afresh (its first lists) and
+  // finds nothing to write, through several re-queues of the not-yet-ready pipelines.
+  await op.stop();
+  op.restart();
+  await op.waitHealthy();
+  await sleep(6000);
+  expect(await op.metric('mobileforge_reconcile_total')).toBeGreaterThan(5);
+  expect(await op.metric('mobileforge_api_write_requests_total')).toBe(0);
   await op.stop();
 });
 
