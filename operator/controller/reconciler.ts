@@ -104,6 +104,8 @@ function isPaused(p: SyncPipeline): boolean {
   return p.spec.paused === true || p.metadata.annotations?.[PAUSED_ANNOTATION] === 'true';
 }
 
+const pipelineKey = (p: SyncPipeline) => `${p.metadata.namespace}/${p.metadata.name}`;
+
 const kindName = (ref: ObjectRef) => `${ref.kind}/${ref.name}`;
 
 export class Reconciler {
@@ -121,6 +123,7 @@ export class Reconciler {
     const p = this.deps.cache.pipeline(namespace, name);
     if (!p) {
       this.flowMemory.delete(`${namespace}/${name}`);
+      await this.deps.topics.release(`${namespace}/${name}`);
       return {}; // deleted: children go with it through their owner references
     }
     if (p.metadata.deletionTimestamp) return this.finalize(p);
@@ -202,13 +205,13 @@ export class Reconciler {
       topics: result.topics.filter((t) => t.consumer === c && t.role === 'data').map((t) => t.name),
     })).filter((g) => g.topics.length > 0);
     try {
-      const read = await this.deps.topics.for(config).flow(groups);
+      const read = await this.deps.topics.for(config, pipelineKey(p)).flow(groups);
       const decision = decideFlow({ at: now, ...read }, groupNames, p.status?.flow, memory, this.deps.laggingAfterMs ?? 300_000);
       this.flowMemory.set(key, decision.memory);
       return { flow: decision.flow, lagging: decision.lagging };
     } catch (err) {
       this.log('consumer lag not read', { pipeline: key, error: errorMessage(err) });
-      await this.deps.topics.evict(config); // reconnect, with fresh metadata, next time
+      await this.deps.topics.evict(config, pipelineKey(p)); // reconnect, with fresh metadata, next time
       return keep();
     }
   }
@@ -256,9 +259,9 @@ export class Reconciler {
       let config: KafkaView['config'];
       try {
         config = kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
-        return { existing: { ...existing, ...(await this.deps.topics.for(config).partitions(pipelineTopicNames(p.spec))) }, config };
+        return { existing: { ...existing, ...(await this.deps.topics.for(config, pipelineKey(p)).partitions(pipelineTopicNames(p.spec))) }, config };
       } catch (err) {
-        if (config) await this.deps.topics.evict(config);
+        if (config) await this.deps.topics.evict(config, pipelineKey(p));
         const reason = err instanceof KafkaCredentialsError ? 'KafkaCredentialsMissing' : 'KafkaUnreachable';
         return { existing, error: { reason, message: `cannot read topics: ${errorMessage(err)}` } };
       }
@@ -329,11 +332,11 @@ export class Reconciler {
       case 'admin': {
         if (!config) return { topics: [], ensured: [] };
         try {
-          const topics = await this.deps.topics.for(config).ensure(result.topics);
+          const topics = await this.deps.topics.for(config, pipelineKey(p)).ensure(result.topics);
           return { topics, ensured: topics };
         } catch (err) {
           if (err instanceof InsufficientBrokersError) return { topics: [], ensured: [], error: { reason: 'InsufficientBrokers', message: err.message } };
-          await this.deps.topics.evict(config);
+          await this.deps.topics.evict(config, pipelineKey(p));
           return { topics: [], ensured: [], error: { reason: 'TopicsFailed', message: `Kafka admin: ${errorMessage(err)}` } };
         }
       }
@@ -453,7 +456,7 @@ export class Reconciler {
     const names = render(p, { capabilities: this.deps.capabilities() })
       .topics.map((t) => t.name)
       .filter((n) => !held.has(n));
-    await this.deps.topics.for(config).delete(names);
+    await this.deps.topics.for(config, pipelineKey(p)).delete(names);
     await this.deps.client
       .recordEvent(p, { type: 'Normal', reason: 'TopicsDeleted', message: `deleted topics ${names.join(', ')} as deleteTopicsOnDeletion asked` })
       .catch(() => undefined);
