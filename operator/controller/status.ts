@@ -286,6 +286,14 @@ function autoscalingCondition(o: Observation): ConditionInput {
   }
 }
 
+/** A warning, not part of Ready: the spec asks for more than the sizing model finds useful. */
+function overProvisionedCondition(o: Observation): ConditionInput {
+  const type = 'OverProvisioned';
+  const found = o.render.overProvisioned;
+  if (found.length === 0) return { type, status: 'False', reason: 'WithinModel', message: 'the spec asks for no more than the sizing model finds useful' };
+  return { type, status: 'True', reason: 'BeyondModelNeed', message: `${found.join('; ')} (applied as asked; see mobileforge plan)` };
+}
+
 /** Merges new condition values into the previous list, keeping transition times of unchanged statuses. */
 function mergeConditions(previous: Condition[] | undefined, next: ConditionInput[], generation: number, now: string): Condition[] {
   return next.map((c) => {
@@ -349,6 +357,7 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
       ...parts,
       partitionMaintenanceCondition(o.partitionMaintenance),
       ...(o.lagging ? [{ type: 'Lagging', ...o.lagging }] : []),
+      overProvisionedCondition(o),
       ...monitoringCondition(o),
     ];
   }
@@ -357,7 +366,8 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
   const keptWhilePaused = o.paused ? previous : undefined;
   return {
     observedGeneration: o.paused ? (previous?.observedGeneration ?? o.generation) : o.generation,
-    tier: o.render.sizing.extrapolated ? `${o.render.sizing.tier} (extrapolated)` : o.render.sizing.tier,
+    tier: o.render.sizing.aboveLadder ? `${o.render.sizing.tier} (above the ladder)` : o.render.sizing.tier,
+    calibration: o.render.sizing.calibration,
     producers: keptWhilePaused?.producers ?? `${counts.producer.ready}/${counts.producer.desired}`,
     consumers: keptWhilePaused?.consumers ?? `${sum(CONSUMERS, 'ready')}/${sum(CONSUMERS, 'desired')}`,
     autoscalingEngine: o.render.engine,
