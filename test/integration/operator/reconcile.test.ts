@@ -435,7 +435,7 @@ describe('the operator', () => {
     const writes = await operator.metric('mobileforge_api_write_requests_total');
     kubectlApply(spec({ dau: 40_000, region: 'india', paused: true }));
     await sleep(5000);
-    expect((await read<k8s.V2HorizontalPodAutoscaler>('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-producer`))?.spec?.minReplicas).toBe(8);
+    expect((await read<k8s.V2HorizontalPodAutoscaler>('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-producer`))?.spec?.minReplicas).toBe(4);
     expect(await operator.metric('mobileforge_api_write_requests_total')).toBe(writes);
 
     kubectlApply(spec({ dau: 40_000, region: 'india' }));
