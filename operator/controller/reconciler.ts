@@ -12,7 +12,7 @@ import { configHash } from '../model/references.js';
 import { render, type RenderResult } from '../model/render.js';
 import type { PartitionCounts } from '../model/topics.js';
 import { CONSUMER_GROUPS, CONSUMERS, TOPICS, COMPONENTS, type ComponentName, type TopicName } from '../../core/domain.js';
-import { decideFlow, type FlowMemory, type LaggingCondition } from '../model/flow.js';
+import { decideFlow, nextTraffic, type FlowMemory, type LaggingCondition } from '../model/flow.js';
 import { ownedKinds, type KindInfo } from '../model/owned-kinds.js';
 import { apiErrorMessage, describeRef, refOf, type ObjectRef } from './cluster.js';
 import { contentHash, needsApply, withAppliedHash } from './diff.js';
@@ -176,7 +176,7 @@ export class Reconciler {
    * route to the brokers). Between reads, and when Kafka cannot be read, status keeps what it
    * said. Never fails the reconcile: it is information about the data, not about the objects.
    */
-  private async observeFlow(p: SyncPipeline, result: RenderResult, config: KafkaView['config']): Promise<Pick<Observation, 'flow' | 'lagging'>> {
+  private async observeFlow(p: SyncPipeline, result: RenderResult, config: KafkaView['config']): Promise<Pick<Observation, 'flow' | 'lagging' | 'traffic'>> {
     const key = `${p.metadata.namespace}/${p.metadata.name}`;
     const memory = this.flowMemory.get(key) ?? {};
     const now = this.now().getTime();
@@ -185,6 +185,7 @@ export class Reconciler {
       return {
         ...(p.status?.flow ? { flow: p.status.flow } : {}),
         ...(c ? { lagging: { status: c.status, reason: c.reason, message: c.message } as LaggingCondition } : {}),
+        ...(memory.traffic?.dau === p.spec.dau ? { traffic: { ...memory.traffic, at: now } } : {}),
       };
     };
     const interval = this.flowIntervalMs();
@@ -197,8 +198,9 @@ export class Reconciler {
     try {
       const read = await this.deps.topics.for(config).flow(groups);
       const decision = decideFlow({ at: now, ...read }, CONSUMER_GROUPS, p.status?.flow, memory, this.deps.laggingAfterMs ?? 300_000);
-      this.flowMemory.set(key, decision.memory);
-      return { flow: decision.flow, lagging: decision.lagging };
+      const traffic = nextTraffic(memory.traffic, p.spec.dau, now, decision.flow.recordsPerMinute);
+      this.flowMemory.set(key, { ...decision.memory, traffic });
+      return { flow: decision.flow, lagging: decision.lagging, traffic: { ...traffic, at: now } };
     } catch (err) {
       this.log('consumer lag not read', { pipeline: key, error: errorMessage(err) });
       await this.deps.topics.evict(config); // reconnect, with fresh metadata, next time

@@ -7,7 +7,8 @@ import type { Condition, MigrationStatus, PartitionMaintenanceStatus, ReplicaCou
 import { consumerConditionType } from '../model/naming.js';
 import type { RenderResult } from '../model/render.js';
 import type { DesiredTopic } from '../model/topics.js';
-import type { FlowStatus, LaggingCondition } from '../model/flow.js';
+import type { FlowStatus, LaggingCondition, Traffic } from '../model/flow.js';
+import { dauBeyondTraffic } from '../model/guard-rails.js';
 import { CONSUMERS, type ComponentName, type TopicName } from '../../core/domain.js';
 
 export interface DeploymentObservation {
@@ -174,6 +175,8 @@ export interface Observation {
   flow?: FlowStatus;
   /** Informational: whether consumer lag keeps growing. Never part of Ready. */
   lagging?: LaggingCondition;
+  /** The busiest produce rate read for the current DAU, and over how long (`at`: now). */
+  traffic?: Traffic & { at: number };
 }
 
 type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
@@ -289,7 +292,8 @@ function autoscalingCondition(o: Observation): ConditionInput {
 /** A warning, not part of Ready: the spec asks for more than the sizing model finds useful. */
 function overProvisionedCondition(o: Observation): ConditionInput {
   const type = 'OverProvisioned';
-  const found = o.render.overProvisioned;
+  const dau = o.traffic ? dauBeyondTraffic(o.render.sizing, o.traffic, o.traffic.at) : undefined;
+  const found = [...o.render.overProvisioned, ...(dau ? [dau] : [])];
   if (found.length === 0) return { type, status: 'False', reason: 'WithinModel', message: 'the spec asks for no more than the sizing model finds useful' };
   return { type, status: 'True', reason: 'BeyondModelNeed', message: `${found.join('; ')} (applied as asked; see mobileforge plan)` };
 }

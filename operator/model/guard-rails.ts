@@ -7,6 +7,7 @@ import { componentOverrides } from '../api/v1alpha1.js';
 import { COMPONENTS, TOPIC_FACTS, TOPICS, type ComponentName } from '../../core/domain.js';
 import { parseQuantity } from '../../core/quantity.js';
 import type { SizingSpec } from './defaults.js';
+import type { Traffic } from './flow.js';
 import type { Sizing } from './ladder.js';
 import { ONE_PROCESS_CPU } from './profile.js';
 
@@ -49,4 +50,25 @@ export function overProvisioning(spec: SizingSpec, sizing: Sizing): string[] {
       );
   }
   return out;
+}
+
+/** How long produce rates must have been read for a DAU before they are held against it: a whole day, peak included. */
+const TRAFFIC_WINDOW_MS = 24 * 3600_000;
+/** The busiest rate read under this share of the model's day average reads as a DAU typo. */
+const TRAFFIC_SHARE = 0.1;
+
+/** Two significant figures: small changes of the busiest rate do not rewrite the message (and status). */
+const roughly = (x: number): string => fmt(Number(x.toPrecision(2)));
+
+/**
+ * A DAU far above the traffic: after a day of readings (the operator reads the produce rate in
+ * admin topic mode), the busiest rate seen is under a tenth of the model's average for the DAU.
+ * The replicas, partitions and brokers sized for it would idle. Undefined otherwise.
+ */
+export function dauBeyondTraffic(sizing: Sizing, traffic: Traffic, now: number): string | undefined {
+  if (now - traffic.since < TRAFFIC_WINDOW_MS) return undefined;
+  const average = sizing.basis.producer.calibrated.load.average.recordsPerSecond;
+  const busiest = traffic.busiestRecordsPerMinute / 60;
+  if (busiest >= TRAFFIC_SHARE * average) return undefined;
+  return `dau ${fmt(traffic.dau)}: in a day or more of readings the busiest produce rate was about ${roughly(busiest)} records/s, under a tenth of the ${roughly(average)} records/s the model expects on average for that DAU (a typo?)`;
 }

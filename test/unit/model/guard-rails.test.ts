@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { overProvisioning } from '../../../operator/model/guard-rails.js';
+import { dauBeyondTraffic, overProvisioning } from '../../../operator/model/guard-rails.js';
 import { sizeFor } from '../../../operator/model/ladder.js';
 import { pipeline } from '../../support/fixtures.js';
 
@@ -45,5 +45,22 @@ describe('guard rails: asking for more than the model finds useful', () => {
       'producer requests 3 CPU, but one workload process uses at most 1 core: the rest stays idle (add replicas instead)',
     ]);
     expect(findings({ producer: { resources: { requests: { cpu: '1' } } } })).toEqual([]);
+  });
+});
+
+describe('guard rails: a DAU far above the traffic read', () => {
+  const sizing = sizeFor({ dau: 1_000_000, environment: 'production', region: 'india' });
+  const day = 24 * 3600_000;
+  // the model's day average for 1M DAU in India: 601 records per DAU per day, 6,956 records/s
+  test('needs a whole day of readings', () => {
+    expect(dauBeyondTraffic(sizing, { dau: 1_000_000, since: 0, busiestRecordsPerMinute: 60 }, day - 1)).toBeUndefined();
+    expect(dauBeyondTraffic(sizing, { dau: 1_000_000, since: 0, busiestRecordsPerMinute: 60 }, day)).toContain('dau 1,000,000');
+  });
+
+  test('a busiest rate of a tenth of the average or more is traffic the DAU may well have', () => {
+    expect(dauBeyondTraffic(sizing, { dau: 1_000_000, since: 0, busiestRecordsPerMinute: 696 * 60 }, day)).toBeUndefined();
+    expect(dauBeyondTraffic(sizing, { dau: 1_000_000, since: 0, busiestRecordsPerMinute: 690 * 60 }, day)).toBe(
+      'dau 1,000,000: in a day or more of readings the busiest produce rate was about 690 records/s, under a tenth of the 7,000 records/s the model expects on average for that DAU (a typo?)',
+    );
   });
 });
