@@ -3,13 +3,19 @@
 // changes the replication factor of an existing topic (that needs a reassignment); both are
 // reported in status instead.
 import { createHash } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ITopicMetadata, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
 import { caKey, passwordKey, usernameKey } from '../api/secret-refs.js';
 import type { DesiredTopic, PartitionCounts } from '../model/topics.js';
-import type { ConsumerName, TopicName } from '../../core/domain.js';
+import type { ConsumerName } from '../../core/domain.js';
 import type { TopicObservation } from './status.js';
 import type { FlowSample } from '../model/flow.js';
+
+/** Kafka's UNKNOWN_TOPIC_OR_PARTITION, also once kafkajs has given up retrying it (as its cause). */
+function unknownTopic(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) if ((e as Error & { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+  return false;
+}
 
 export type SecretValue = (name: string, key: string) => string | undefined;
 
@@ -53,9 +59,9 @@ export class InsufficientBrokersError extends Error {
 
 export interface TopicAdmin {
   /** Partition counts of the topics that exist. */
-  partitions(names: TopicName[]): Promise<PartitionCounts>;
+  partitions(names: string[]): Promise<PartitionCounts>;
   ensure(topics: DesiredTopic[]): Promise<TopicObservation[]>;
-  delete(names: TopicName[]): Promise<void>;
+  delete(names: string[]): Promise<void>;
   /** Each group's uncommitted records per topic, and the sum of the topics' end offsets. */
   flow(groups: GroupTopics[]): Promise<Omit<FlowSample, 'at'>>;
   close(): Promise<void>;
@@ -67,32 +73,55 @@ export interface GroupTopics {
   topics: string[];
 }
 
+/** Called with the Kafka API name of every request an admin client sends (for the operator's metrics). */
+export type KafkaRequestObserver = (api: string) => void;
+
 class KafkaTopicAdmin implements TopicAdmin {
   private admin: Admin | undefined;
-  constructor(private readonly config: KafkaConfig) {}
+  constructor(
+    private readonly config: KafkaConfig,
+    private readonly onRequest?: KafkaRequestObserver,
+  ) {}
 
   private async connected(): Promise<Admin> {
     if (!this.admin) {
       const admin = new Kafka(this.config).admin();
+      const observe = this.onRequest;
+      if (observe) admin.on(admin.events.REQUEST, (e) => observe(e.payload.apiName));
       await admin.connect();
       this.admin = admin;
     }
     return this.admin;
   }
 
-  async partitions(names: TopicName[]): Promise<PartitionCounts> {
+  /**
+   * Metadata of those of `names` that exist. Usually all do, and one Metadata request for just
+   * these topics answers; only when one is missing is the cluster's whole topic list read (a
+   * request whose answer grows with every topic of every pipeline on the cluster).
+   */
+  private async metadataOf(names: string[]): Promise<Map<string, ITopicMetadata>> {
+    if (names.length === 0) return new Map();
     const admin = await this.connected();
-    const existing = new Set(await admin.listTopics());
-    const present = names.filter((n) => existing.has(n));
-    if (present.length === 0) return {};
-    const meta = await admin.fetchTopicMetadata({ topics: present });
-    return Object.fromEntries(meta.topics.map((t) => [t.name, t.partitions.length]));
+    const byName = (topics: ITopicMetadata[]) => new Map(topics.map((t) => [t.name, t]));
+    try {
+      return byName((await admin.fetchTopicMetadata({ topics: names })).topics);
+    } catch (err) {
+      if (!unknownTopic(err)) throw err;
+      const existing = new Set(await admin.listTopics());
+      const present = names.filter((n) => existing.has(n));
+      return present.length ? byName((await admin.fetchTopicMetadata({ topics: present })).topics) : new Map();
+    }
+  }
+
+  async partitions(names: string[]): Promise<PartitionCounts> {
+    return Object.fromEntries([...(await this.metadataOf(names))].map(([name, t]) => [name, t.partitions.length]));
   }
 
   async ensure(topics: DesiredTopic[]): Promise<TopicObservation[]> {
     const admin = await this.connected();
-    const existing = await this.partitions(topics.map((t) => t.name));
-    const missing = topics.filter((t) => existing[t.name] === undefined);
+    const names = topics.map((t) => t.name);
+    let meta = await this.metadataOf(names);
+    const missing = topics.filter((t) => !meta.has(t.name));
     if (missing.length > 0) {
       // Kafka's own refusal (INVALID_REPLICATION_FACTOR) does not say what to change.
       const brokers = (await admin.describeCluster()).brokers.length;
@@ -113,14 +142,14 @@ class KafkaTopicAdmin implements TopicAdmin {
         })),
       });
     }
-    const grow = topics.filter((t) => existing[t.name] !== undefined && existing[t.name]! < t.partitions);
+    const grow = topics.filter((t) => (meta.get(t.name)?.partitions.length ?? Infinity) < t.partitions);
     if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })) });
+    // Read again only what this call changed.
+    if (missing.length > 0 || grow.length > 0) meta = await this.metadataOf(names);
 
-    const after = await this.partitions(topics.map((t) => t.name));
-    const meta = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name).filter((n) => after[n] !== undefined) });
     return topics.map((t) => {
-      const m = meta.topics.find((x) => x.name === t.name);
-      const partitions = after[t.name] ?? 0;
+      const m = meta.get(t.name);
+      const partitions = m?.partitions.length ?? 0;
       const rf = m?.partitions[0]?.replicas.length ?? 0;
       const leaderless = m?.partitions.filter((p) => p.leader < 0).length ?? 0;
       const problems = [
@@ -133,7 +162,7 @@ class KafkaTopicAdmin implements TopicAdmin {
     });
   }
 
-  async delete(names: TopicName[]): Promise<void> {
+  async delete(names: string[]): Promise<void> {
     const admin = await this.connected();
     const existing = new Set(await admin.listTopics());
     const present = names.filter((n) => existing.has(n));
@@ -142,11 +171,9 @@ class KafkaTopicAdmin implements TopicAdmin {
 
   async flow(groups: GroupTopics[]): Promise<Omit<FlowSample, 'at'>> {
     const admin = await this.connected();
-    const existing = new Set(await admin.listTopics());
-    const topics = [...new Set(groups.flatMap((g) => g.topics))].filter((t) => existing.has(t));
-    // Refresh the leaders first: a client that saw these topics before they were re-created
-    // (or their partitions raised) would ask the wrong broker ("not the leader").
-    if (topics.length > 0) await admin.fetchTopicMetadata({ topics });
+    // Reading the metadata first also refreshes the leaders: a client that saw these topics
+    // before they were re-created (or their partitions raised) would ask the wrong broker.
+    const topics = [...(await this.metadataOf([...new Set(groups.flatMap((g) => g.topics))])).keys()];
     // One topic at a time: kafkajs's admin answers concurrent fetchTopicOffsets calls with
     // "not the leader" (they race on its metadata refresh).
     const ends = new Map<string, Map<number, { high: number; low: number }>>();
@@ -180,20 +207,32 @@ class KafkaTopicAdmin implements TopicAdmin {
   }
 }
 
-/** A digest of the cluster configuration: the SASL password and CA are not kept as Map keys. */
-function poolKey(config: KafkaConfig): string {
-  return createHash('sha256')
+/** A digest of the cluster configuration (the SASL password and CA are not kept as Map keys), per pipeline. */
+function poolKey(config: KafkaConfig, pipeline: string): string {
+  return `${pipeline}#${createHash('sha256')
     .update(JSON.stringify([config.brokers, config.ssl, config.sasl]))
-    .digest('hex');
+    .digest('hex')}`;
 }
 
-/** One admin client per distinct cluster configuration, reused across reconciles. */
+/**
+ * One admin client per pipeline (and cluster configuration), reused across its reconciles.
+ * Not one per cluster: a kafkajs client refreshes the metadata of every topic it has ever
+ * read offsets of, on each new topic and whenever it is stale, so a client shared by 300
+ * pipelines fetched the metadata of all their topics again and again (46,000 Metadata requests
+ * while 300 pipelines took their first readings, against a few hundred with one each).
+ */
 export class TopicAdminPool {
   private readonly admins = new Map<string, TopicAdmin>();
-  constructor(private readonly factory: (config: KafkaConfig) => TopicAdmin = (c) => new KafkaTopicAdmin(c)) {}
+  constructor(private readonly factory: (config: KafkaConfig) => TopicAdmin) {}
 
-  for(config: KafkaConfig): TopicAdmin {
-    const key = poolKey(config);
+  /** Admin clients of real Kafka clusters, each request reported to `onRequest`. */
+  static forKafka(onRequest?: KafkaRequestObserver): TopicAdminPool {
+    return new TopicAdminPool((c) => new KafkaTopicAdmin(c, onRequest));
+  }
+
+  /** The admin client of `pipeline` (namespace/name) on the cluster `config` names. */
+  for(config: KafkaConfig, pipeline: string): TopicAdmin {
+    const key = poolKey(config, pipeline);
     let admin = this.admins.get(key);
     if (!admin) {
       admin = this.factory(config);
@@ -203,10 +242,19 @@ export class TopicAdminPool {
   }
 
   /** Drops a client after a failure, so the next reconcile reconnects. */
-  async evict(config: KafkaConfig): Promise<void> {
-    const key = poolKey(config);
+  async evict(config: KafkaConfig, pipeline: string): Promise<void> {
+    const key = poolKey(config, pipeline);
     await this.admins.get(key)?.close();
     this.admins.delete(key);
+  }
+
+  /** Closes the clients of a pipeline that is gone. */
+  async release(pipeline: string): Promise<void> {
+    for (const [key, admin] of this.admins) {
+      if (!key.startsWith(`${pipeline}#`)) continue;
+      this.admins.delete(key);
+      await admin.close();
+    }
   }
 
   async close(): Promise<void> {
