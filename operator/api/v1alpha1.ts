@@ -30,13 +30,13 @@ export type AutoscalingEngine = (typeof AUTOSCALING_ENGINES)[number];
 
 const DNS_NAME_MAX = 253;
 
-/** Highest replica count a spec may state, and the most the ladder may compute. */
+/** Highest replica count a spec may state. */
 export const MAX_REPLICAS = 1000;
 /**
- * Highest DAU the ladder can size. Above 100K every bound scales linearly (docs/api.md#the-dau-ladder);
- * the steepest column, the SMS consumer's 16 replicas per 100K, reaches MAX_REPLICAS at
- * 6.25M DAU (and sms_batched 1,000 partitions, within Kafka's 10,000 per topic here). Beyond it
- * the ladder would plan more replicas than a spec may even state.
+ * Highest DAU a spec may state. Above 100K the calibrated capacity model sizes the components
+ * (docs/api.md#the-dau-ladder), far below MAX_REPLICAS here; the bound stays where linear
+ * extrapolation of the ladder used to reach MAX_REPLICAS, so specs valid before stay valid and a
+ * DAU with an extra digit is still refused.
  */
 export const MAX_DAU = 6_250_000;
 /**
@@ -221,14 +221,14 @@ function componentOverrideFields(component: string) {
       Type.Integer({
         minimum: 0,
         maximum: MAX_REPLICAS,
-        description: `Lowest replica count for the ${component}. Defaults to the DAU ladder's minimum for this tier.`,
+        description: `Lowest replica count for the ${component}. Defaults to the sizing model's minimum for the DAU (the larger of the ladder's and the calibrated need for the average load).`,
       }),
     ),
     maxReplicas: Type.Optional(
       Type.Integer({
         minimum: 1,
         maximum: MAX_REPLICAS,
-        description: `Highest replica count for the ${component}. Defaults to the DAU ladder's maximum for this tier.`,
+        description: `Highest replica count for the ${component}. Defaults to the sizing model's maximum for the DAU (the larger of the ladder's and the calibrated need for the peak).`,
       }),
     ),
     resources: Type.Optional(Resources),
@@ -257,7 +257,8 @@ const minLeMax = [
 ];
 
 const ComponentSchema = Type.Object(componentOverrideFields('component'), {
-  description: 'Optional overrides for one consumer deployment; anything unset comes from the DAU ladder and the environment profile.',
+  description:
+    'Optional overrides for one consumer deployment; anything unset comes from the sizing model (DAU ladder and calibrated need) and the environment profile.',
   'x-kubernetes-validations': minLeMax,
 });
 
@@ -310,7 +311,7 @@ const TopicOverride = Type.Object(
         minimum: 1,
         maximum: 10000,
         description:
-          "Partition count. Defaults to the larger of the seed value and the consuming deployment's maxReplicas. Never below that deployment's maxReplicas: refused when maxReplicas is set explicitly, raised to the ladder's maximum otherwise (status.topics shows the count in effect). Can only grow.",
+          "Partition count. Defaults to the larger of the seed value and the consuming deployment's maxReplicas. Never below that deployment's maxReplicas: refused when maxReplicas is set explicitly, raised to the sizing model's maximum otherwise (status.topics shows the count in effect). Can only grow.",
       }),
     ),
     config: Type.Optional(StringMap({ description: 'Kafka topic configuration, e.g. {"retention.ms": "604800000"}.' })),
@@ -605,7 +606,7 @@ export const SpecSchema = Type.Object(
     dau: Type.Integer({
       minimum: 1,
       maximum: MAX_DAU,
-      description: `Daily active users of the SDK. Sizes replicas, partitions and brokers through the DAU ladder (docs/api.md#the-dau-ladder). At most ${MAX_DAU}: beyond it the ladder would plan more than ${MAX_REPLICAS} consumer replicas.`,
+      description: `Daily active users of the SDK. Sizes replicas, partitions and brokers through the DAU ladder and the calibrated capacity model (docs/api.md#the-dau-ladder). At most ${MAX_DAU}.`,
     }),
     environment: StringEnum(ENVIRONMENTS, { description: 'dev, uat or production: picks pod resources (node specs) and the default replication factor.' }),
     region: StringEnum(REGIONS, {
@@ -712,7 +713,14 @@ const ReplicaStatus = Type.Object(
 export const StatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(Type.Integer({ minimum: 0, description: 'The spec generation the status describes.' })),
-    tier: Type.Optional(Type.String({ description: 'DAU ladder rung the pipeline is sized for, e.g. "100k" or "200k (extrapolated)".' })),
+    tier: Type.Optional(
+      Type.String({
+        description: 'DAU ladder rung the pipeline is sized for, e.g. "100k", or above the ladder the DAU rounded up to 25K, e.g. "1m (above the ladder)".',
+      }),
+    ),
+    calibration: Type.Optional(
+      Type.String({ description: 'Version of the calibrated per-replica capacity figures the replica ranges were sized with (docs/api.md#the-dau-ladder).' }),
+    ),
     producers: Type.Optional(Type.String({ description: 'Producer API pods ready/desired, e.g. "3/4".' })),
     consumers: Type.Optional(Type.String({ description: 'Consumer pods ready/desired, all groups together.' })),
     autoscalingEngine: Type.Optional(Type.String({ description: 'Autoscaling engine in effect (keda, hpa or none), after capability fallback.' })),

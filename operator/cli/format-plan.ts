@@ -6,7 +6,10 @@ import type { Plan } from '../model/plan.js';
 import type { Range } from '../model/ladder.js';
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
+const whole = (n: number): string => fmt(Math.round(n));
 const range = (r: Range): string => (r.min === r.max ? String(r.min) : `${r.min}-${r.max}`);
+const num = (n: number): string => String(Math.round(n * 100) / 100);
+const amounts = (r: Range, unit: string): string => (r.min === r.max ? `${num(r.min)}${unit}` : `${num(r.min)}-${num(r.max)}${unit}`);
 
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -20,23 +23,52 @@ function table(headers: string[], rows: string[][]): string {
 
 export function formatPlan(p: Plan): string {
   const top = LADDER[LADDER.length - 1]!;
-  const tierNote = p.extrapolated
-    ? `extrapolated: the ${fmt(top.dau)} DAU row x${(p.sizedForDau / top.dau).toFixed(2)}, for ${fmt(p.sizedForDau)} DAU`
-    : `ladder rung for up to ${fmt(p.sizedForDau)} DAU`;
-  const components = table(
-    ['COMPONENT', 'REPLICAS', 'CPU REQ/LIMIT', 'MEMORY REQ/LIMIT', 'TOPICS'],
+  const tierNote = p.aboveLadder
+    ? `above the ladder: each component at the larger of the ${fmt(top.dau)} DAU rung and the calibrated need`
+    : `ladder rung for up to ${fmt(p.sizedForDau)} DAU, or the calibrated need where larger`;
+  const isProducer = (name: string): boolean => name === 'producer';
+  const sizing = table(
+    ['COMPONENT', 'LOAD AVG -> PEAK', 'PER REPLICA', 'NEED', 'LADDER', 'REPLICAS'],
     p.components.map((c) => [
       componentLabel(c.name),
+      isProducer(c.name)
+        ? `${whole(c.load.average.requestsPerSecond)} -> ${whole(c.load.peak.requestsPerSecond)} req/s (${whole(c.load.average.recordsPerSecond)} -> ${whole(c.load.peak.recordsPerSecond)} rec/s)`
+        : `${whole(c.load.average.recordsPerSecond)} -> ${whole(c.load.peak.recordsPerSecond)} rec/s`,
+      isProducer(c.name)
+        ? `${whole(c.perReplica.requestsPerSecond)} req/s (${whole(c.perReplica.recordsPerSecond)} rec/s)`
+        : `${whole(c.perReplica.recordsPerSecond)} rec/s`,
+      range(c.calibrated),
+      range(c.ladder),
       range(c.replicas),
-      `${c.resources.requests.cpu}/${c.resources.limits.cpu}`,
-      `${c.resources.requests.memory}/${c.resources.limits.memory}`,
-      c.name === 'producer'
-        ? '(writes all)'
-        : p.topics
-            .filter((t) => t.consumer === c.name && t.role === 'data')
-            .map((t) => t.name)
-            .join(',') || '-',
     ]),
+  );
+  const resources = table(
+    ['COMPONENT', 'REPLICAS', 'CPU REQ/LIMIT', 'MEMORY REQ/LIMIT', 'vCPU REQUESTED', 'MEMORY REQUESTED', 'TOPICS'],
+    [
+      ...p.components.map((c) => [
+        componentLabel(c.name),
+        range(c.replicas),
+        `${c.resources.requests.cpu}/${c.resources.limits.cpu}`,
+        `${c.resources.requests.memory}/${c.resources.limits.memory}`,
+        amounts(c.requests.vcpu, ''),
+        amounts(c.requests.memoryGiB, ' GiB'),
+        c.name === 'producer'
+          ? '(writes all)'
+          : p.topics
+              .filter((t) => t.consumer === c.name && t.role === 'data')
+              .map((t) => t.name)
+              .join(',') || '-',
+      ]),
+      [
+        'total',
+        range({ min: p.components.reduce((n, c) => n + c.replicas.min, 0), max: p.components.reduce((n, c) => n + c.replicas.max, 0) }),
+        '',
+        '',
+        amounts(p.total.vcpu, ''),
+        amounts(p.total.memoryGiB, ' GiB'),
+        '',
+      ],
+    ],
   );
   const topics = table(
     ['TOPIC', 'PARTITIONS', 'RF', 'CONSUMER GROUP'],
@@ -45,13 +77,19 @@ export function formatPlan(p: Plan): string {
   return [
     `MobileForge Sync plan: ${fmt(p.dau)} DAU, ${p.environment}, region ${p.region}`,
     `Tier: ${p.tier} (${tierNote})`,
-    `One process per pod (it uses at most one core); the reference deployment ran them on ${p.nodeSpec.vcpu} vCPU / ${p.nodeSpec.memoryGiB} GB machines`,
+    `Calibration ${p.calibration.version} (${p.calibration.date}, ${p.calibration.machine}): per-replica capacity at the pod's CPU request`,
+    `NEED = replicas for the average load (min) and the peak (max) at ${Math.round(p.calibration.headroom * 100)} % of that capacity; REPLICAS = the larger of NEED and LADDER`,
     '',
-    components,
+    sizing,
+    '',
+    `One process per pod (it uses at most one core); the reference deployment ran them on ${p.nodeSpec.vcpu} vCPU / ${p.nodeSpec.memoryGiB} GB machines`,
+    'Requested resources at the floor (min replicas) and the ceiling (max replicas):',
+    '',
+    resources,
     '',
     topics,
     '',
-    `Kafka brokers (recommended): ${range(p.kafkaBrokers)}`,
+    `Kafka brokers (recommended): ${range(p.kafkaBrokers)}${p.aboveLadder ? ` (the ${fmt(top.dau)} DAU row scaled; brokers are not calibrated)` : ''}`,
     `Expected peak load (docs/workload-model.md): ${fmt(p.peak.requestsPerSecond)} requests/s, ${fmt(p.peak.recordsPerSecond)} records/s`,
     '',
   ].join('\n');

@@ -12,7 +12,7 @@ import { configHash } from '../model/references.js';
 import { render, type RenderResult } from '../model/render.js';
 import { pipelineTopicNames, type DesiredTopic, type PartitionCounts } from '../model/topics.js';
 import { consumerGroupName, CONSUMERS, deadLetterTopic, kafkaTopicName, TOPICS, COMPONENTS, type ComponentName, type ConsumerName } from '../../core/domain.js';
-import { decideFlow, type FlowMemory, type LaggingCondition } from '../model/flow.js';
+import { decideFlow, nextTraffic, type FlowMemory, type LaggingCondition } from '../model/flow.js';
 import { findConflict, type KafkaConflict } from '../model/conflicts.js';
 import { ownedKinds, type KindInfo } from '../model/owned-kinds.js';
 import { apiErrorMessage, describeRef, refOf, type ObjectRef } from './cluster.js';
@@ -184,7 +184,7 @@ export class Reconciler {
    * route to the brokers). Between reads, and when Kafka cannot be read, status keeps what it
    * said. Never fails the reconcile: it is information about the data, not about the objects.
    */
-  private async observeFlow(p: SyncPipeline, result: RenderResult, config: KafkaView['config']): Promise<Pick<Observation, 'flow' | 'lagging'>> {
+  private async observeFlow(p: SyncPipeline, result: RenderResult, config: KafkaView['config']): Promise<Pick<Observation, 'flow' | 'lagging' | 'traffic'>> {
     const key = `${p.metadata.namespace}/${p.metadata.name}`;
     const memory = this.flowMemory.get(key) ?? {};
     const now = this.now().getTime();
@@ -193,6 +193,7 @@ export class Reconciler {
       return {
         ...(p.status?.flow ? { flow: p.status.flow } : {}),
         ...(c ? { lagging: { status: c.status, reason: c.reason, message: c.message } as LaggingCondition } : {}),
+        ...(memory.traffic?.dau === p.spec.dau ? { traffic: { ...memory.traffic, at: now } } : {}),
       };
     };
     const interval = this.flowIntervalMs();
@@ -207,8 +208,9 @@ export class Reconciler {
     try {
       const read = await this.deps.topics.for(config, pipelineKey(p)).flow(groups);
       const decision = decideFlow({ at: now, ...read }, groupNames, p.status?.flow, memory, this.deps.laggingAfterMs ?? 300_000);
-      this.flowMemory.set(key, decision.memory);
-      return { flow: decision.flow, lagging: decision.lagging };
+      const traffic = nextTraffic(memory.traffic, p.spec.dau, now, decision.flow.recordsPerMinute);
+      this.flowMemory.set(key, { ...decision.memory, traffic });
+      return { flow: decision.flow, lagging: decision.lagging, traffic: { ...traffic, at: now } };
     } catch (err) {
       this.log('consumer lag not read', { pipeline: key, error: errorMessage(err) });
       await this.deps.topics.evict(config, pipelineKey(p)); // reconnect, with fresh metadata, next time

@@ -7,7 +7,8 @@ import type { Condition, MigrationStatus, PartitionMaintenanceStatus, ReplicaCou
 import { consumerConditionType } from '../model/naming.js';
 import type { RenderResult } from '../model/render.js';
 import type { DesiredTopic } from '../model/topics.js';
-import type { FlowStatus, LaggingCondition } from '../model/flow.js';
+import type { FlowStatus, LaggingCondition, Traffic } from '../model/flow.js';
+import { dauBeyondTraffic } from '../model/guard-rails.js';
 import { CONSUMERS, type ComponentName } from '../../core/domain.js';
 
 export interface DeploymentObservation {
@@ -174,6 +175,8 @@ export interface Observation {
   flow?: FlowStatus;
   /** Informational: whether consumer lag keeps growing. Never part of Ready. */
   lagging?: LaggingCondition;
+  /** The busiest produce rate read for the current DAU, and over how long (`at`: now). */
+  traffic?: Traffic & { at: number };
 }
 
 type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
@@ -286,6 +289,15 @@ function autoscalingCondition(o: Observation): ConditionInput {
   }
 }
 
+/** A warning, not part of Ready: the spec asks for more than the sizing model finds useful. */
+function overProvisionedCondition(o: Observation): ConditionInput {
+  const type = 'OverProvisioned';
+  const dau = o.traffic ? dauBeyondTraffic(o.render.sizing, o.traffic, o.traffic.at) : undefined;
+  const found = [...o.render.overProvisioned, ...(dau ? [dau] : [])];
+  if (found.length === 0) return { type, status: 'False', reason: 'WithinModel', message: 'the spec asks for no more than the sizing model finds useful' };
+  return { type, status: 'True', reason: 'BeyondModelNeed', message: `${found.join('; ')} (applied as asked; see mobileforge plan)` };
+}
+
 /** Merges new condition values into the previous list, keeping transition times of unchanged statuses. */
 function mergeConditions(previous: Condition[] | undefined, next: ConditionInput[], generation: number, now: string): Condition[] {
   return next.map((c) => {
@@ -349,6 +361,7 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
       ...parts,
       partitionMaintenanceCondition(o.partitionMaintenance),
       ...(o.lagging ? [{ type: 'Lagging', ...o.lagging }] : []),
+      overProvisionedCondition(o),
       ...monitoringCondition(o),
     ];
   }
@@ -357,7 +370,8 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
   const keptWhilePaused = o.paused ? previous : undefined;
   return {
     observedGeneration: o.paused ? (previous?.observedGeneration ?? o.generation) : o.generation,
-    tier: o.render.sizing.extrapolated ? `${o.render.sizing.tier} (extrapolated)` : o.render.sizing.tier,
+    tier: o.render.sizing.aboveLadder ? `${o.render.sizing.tier} (above the ladder)` : o.render.sizing.tier,
+    calibration: o.render.sizing.calibration,
     producers: keptWhilePaused?.producers ?? `${counts.producer.ready}/${counts.producer.desired}`,
     consumers: keptWhilePaused?.consumers ?? `${sum(CONSUMERS, 'ready')}/${sum(CONSUMERS, 'desired')}`,
     autoscalingEngine: o.render.engine,

@@ -61,7 +61,7 @@ export function defaultMinInSync(replicationFactor: number): number {
 /**
  * A production Producer API never runs as a single pod: with one replica, a node drain (which
  * evicts before it replaces) takes ingestion down, and a budget that forbade the eviction would
- * block the drain instead. So its floor is 2 there; the ladder's other bounds are unchanged,
+ * block the drain instead. So its floor is 2 there; the model's other bounds are unchanged,
  * and an explicit minReplicas still wins.
  */
 const PRODUCTION_PRODUCER_FLOOR = 2;

@@ -23,6 +23,22 @@ export interface FlowMemory {
   previous?: FlowSample;
   /** Since when the total lag has grown sample after sample. */
   growingSince?: number;
+  /** The busiest produce rate read for the pipeline's current DAU, and since when it has been read. */
+  traffic?: Traffic;
+}
+
+/** What the produce rate readings say about the DAU a spec states (guard-rails.ts). */
+export interface Traffic {
+  readonly dau: number;
+  /** Milliseconds since the epoch of the first reading for this DAU. */
+  readonly since: number;
+  readonly busiestRecordsPerMinute: number;
+}
+
+/** The traffic memory after a reading: kept while the DAU stays, started afresh when it changes. */
+export function nextTraffic(previous: Traffic | undefined, dau: number, at: number, recordsPerMinute: number | undefined): Traffic {
+  const base = previous?.dau === dau ? previous : { dau, since: at, busiestRecordsPerMinute: 0 };
+  return { ...base, busiestRecordsPerMinute: Math.max(base.busiestRecordsPerMinute, recordsPerMinute ?? 0) };
 }
 
 export interface LaggingCondition {

@@ -1,10 +1,19 @@
-// The DAU scaling ladder: the seed document's table, exactly, and the rule for DAU beyond it.
+// Sizing: the seed document's DAU ladder, exactly, and the calibrated capacity model
+// (capacity.ts) above and beside it.
 //
-// Between rungs we take the next rung up (50,001 DAU is sized as 75K). Above the top rung
-// (100K) we extrapolate proportionally: round DAU up to the next 25K step S and multiply every
-// bound of the 100K row by S / 100K, rounding up. Every component's load is linear in DAU
-// (docs/workload-model.md), and the SMS consumer column of the seed is itself exactly linear
-// (4 per 25K). Example: 180K DAU -> S = 200K -> x2.0 -> producer 8-20, SMS 8-32.
+// Each component's replica range is the larger of two, bound by bound:
+// - the ladder: the seed's rung at or above the DAU (50,001 DAU takes the 75K rung); above the
+//   top rung (100K), the top rung itself: the floor a pipeline never falls below as it grows;
+// - the calibrated need: min for the workload model's average load, max for its peak, each at
+//   the measured per-replica capacity with headroom (capacity.ts).
+// Both are non-decreasing in DAU, so the result is too: no step down after the top rung. Up to
+// 100K the ladder is the larger everywhere (its rungs leave room for availability, and the
+// calibrated need there is one or two replicas), so the seed's four rows stand unchanged.
+//
+// Kafka brokers are outside the operator (it only recommends them) and were not calibrated:
+// above 100K their range is still the 100K row scaled by the next 25K step / 100K, rounding up.
+import type { ComponentName } from '../../core/domain.js';
+import { CALIBRATION, capacityNeeds, type Calibration, type CapacityNeed, type CapacitySpec } from './capacity.js';
 
 export interface Range {
   readonly min: number;
@@ -30,46 +39,73 @@ export const LADDER: readonly LadderRung[] = [
   { dau: 100_000, producer: r(4, 10), sms: r(4, 16), events: r(3, 10), common: r(3, 10), kafkaBrokers: r(3, 5) },
 ];
 
-const EXTRAPOLATION_STEP = 25_000;
+const BROKER_STEP = 25_000;
+
+interface ComponentBasis {
+  /** The ladder's range for the DAU (above the top rung: the top rung's). */
+  readonly ladder: Range;
+  /** What the calibrated capacity model says the load needs. */
+  readonly calibrated: CapacityNeed;
+}
 
 export interface Sizing {
-  /** Rung name, e.g. "75k"; above the ladder the extrapolated step, e.g. "200k". */
+  /** Rung name, e.g. "75k"; above the ladder the DAU rounded up to 25K, e.g. "1m". */
   readonly tier: string;
-  readonly extrapolated: boolean;
-  /** The DAU the sizing is for (the rung or step at or above the requested DAU). */
+  /** Above the top rung: the calibrated need sizes every component (never below the top rung). */
+  readonly aboveLadder: boolean;
+  /** The DAU of the rung, or above the ladder the DAU itself. */
   readonly sizedForDau: number;
+  /** Version of the calibrated figures the need comes from (capacity-data.ts). */
+  readonly calibration: string;
   readonly producer: Range;
   readonly sms: Range;
   readonly events: Range;
   readonly common: Range;
   readonly kafkaBrokers: Range;
+  readonly basis: Readonly<Record<ComponentName, ComponentBasis>>;
 }
 
 function tierName(dau: number): string {
   return dau % 1_000_000 === 0 ? `${dau / 1_000_000}m` : `${dau / 1000}k`;
 }
 
-export function sizeForDau(dau: number): Sizing {
+const TOP = LADDER[LADDER.length - 1]!;
+
+/** The ladder alone: the rung at or above the DAU, or above the ladder the top rung (brokers scaled). */
+export function ladderFor(dau: number): LadderRung & { readonly tier: string; readonly aboveLadder: boolean } {
   if (!Number.isInteger(dau) || dau < 1) throw new RangeError(`dau must be a positive integer, got ${dau}`);
   const rung = LADDER.find((x) => dau <= x.dau);
-  if (rung) return { tier: tierName(rung.dau), extrapolated: false, sizedForDau: rung.dau, ...pickRanges(rung) };
-
-  const top = LADDER[LADDER.length - 1]!;
-  const step = Math.ceil(dau / EXTRAPOLATION_STEP) * EXTRAPOLATION_STEP;
-  const factor = step / top.dau;
-  const scale = (x: Range): Range => ({ min: Math.ceil(x.min * factor), max: Math.ceil(x.max * factor) });
+  if (rung) return { ...rung, tier: tierName(rung.dau), aboveLadder: false };
+  const step = Math.ceil(dau / BROKER_STEP) * BROKER_STEP;
+  const factor = step / TOP.dau;
   return {
+    ...TOP,
+    dau,
     tier: tierName(step),
-    extrapolated: true,
-    sizedForDau: step,
-    producer: scale(top.producer),
-    sms: scale(top.sms),
-    events: scale(top.events),
-    common: scale(top.common),
-    kafkaBrokers: scale(top.kafkaBrokers),
+    aboveLadder: true,
+    kafkaBrokers: { min: Math.ceil(TOP.kafkaBrokers.min * factor), max: Math.ceil(TOP.kafkaBrokers.max * factor) },
   };
 }
 
-function pickRanges(x: LadderRung): Omit<Sizing, 'tier' | 'extrapolated' | 'sizedForDau'> {
-  return { producer: x.producer, sms: x.sms, events: x.events, common: x.common, kafkaBrokers: x.kafkaBrokers };
+const larger = (a: Range, b: Range): Range => ({ min: Math.max(a.min, b.min), max: Math.max(a.max, b.max) });
+
+export function sizeFor(spec: CapacitySpec, calibration: Calibration = CALIBRATION): Sizing {
+  const ladder = ladderFor(spec.dau);
+  const needs = capacityNeeds(spec, calibration);
+  const basis = Object.fromEntries((['producer', 'sms', 'events', 'common'] as const).map((c) => [c, { ladder: ladder[c], calibrated: needs[c] }])) as Record<
+    ComponentName,
+    ComponentBasis
+  >;
+  return {
+    tier: ladder.tier,
+    aboveLadder: ladder.aboveLadder,
+    sizedForDau: ladder.dau,
+    calibration: calibration.version,
+    producer: larger(ladder.producer, needs.producer.replicas),
+    sms: larger(ladder.sms, needs.sms.replicas),
+    events: larger(ladder.events, needs.events.replicas),
+    common: larger(ladder.common, needs.common.replicas),
+    kafkaBrokers: ladder.kafkaBrokers,
+    basis,
+  };
 }

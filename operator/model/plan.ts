@@ -1,16 +1,18 @@
 // The sizing plan of a pipeline: what `mobileforge plan` prints and what status reports.
 import type { Environment } from '../api/v1alpha1.js';
 import { type Region, COMPONENTS, type ComponentName } from '../../core/domain.js';
+import { CALIBRATION, dailyPerDau, HEADROOM, PEAK_FACTOR, type Calibration, type Load } from './capacity.js';
 import { componentSettings, type SizingSpec } from './defaults.js';
-import { sizeForDau, type Range, type Sizing } from './ladder.js';
+import { sizeFor, type Range, type Sizing } from './ladder.js';
 import { nodeSpecFor, type NodeSpec, type PodResources } from './profile.js';
+import { parseQuantity } from '../../core/quantity.js';
 import { desiredTopics, type DesiredTopic } from './topics.js';
 
 /** Per-DAU daily traffic from docs/workload-model.md (India has no contacts or call logs). */
 export const WORKLOAD_MODEL = {
-  india: { requestsPerDauDay: 13.3, recordsPerDauDay: 601 },
-  other: { requestsPerDauDay: 20.3, recordsPerDauDay: 1021 },
-  peakFactor: 3,
+  india: { requestsPerDauDay: dailyPerDau('india').requests, recordsPerDauDay: dailyPerDau('india').records },
+  other: { requestsPerDauDay: dailyPerDau('other').requests, recordsPerDauDay: dailyPerDau('other').records },
+  peakFactor: PEAK_FACTOR,
 } as const;
 
 export interface PeakLoad {
@@ -24,10 +26,25 @@ export function peakLoad(dau: number, region: Region): PeakLoad {
   return { requestsPerSecond: rate(m.requestsPerDauDay), recordsPerSecond: rate(m.recordsPerDauDay) };
 }
 
+/** Sum of a resource over replicas: at the floor (min replicas) and the ceiling (max replicas). */
+interface Footprint {
+  vcpu: Range;
+  memoryGiB: Range;
+}
+
 interface ComponentPlan {
   name: ComponentName;
+  /** Load at the day's average and at the peak (the producer: requests and records; consumers: records). */
+  load: { average: Load; peak: Load };
+  /** What one replica carries at its measured capacity. */
+  perReplica: Load;
+  /** Replicas the calibrated model needs (min: average, max: peak, at HEADROOM) and the ladder's. */
+  calibrated: Range;
+  ladder: Range;
   replicas: Range;
   resources: PodResources;
+  /** Requests (not limits) over the replica range. */
+  requests: Footprint;
 }
 
 export interface Plan {
@@ -35,28 +52,59 @@ export interface Plan {
   environment: Environment;
   region: Region;
   tier: string;
-  extrapolated: boolean;
+  aboveLadder: boolean;
   sizedForDau: number;
+  calibration: { version: string; date: string; machine: string; command: string; headroom: number };
   nodeSpec: NodeSpec;
   components: ComponentPlan[];
+  /** Requests of every component together, at the floor and the ceiling. */
+  total: Footprint;
   topics: DesiredTopic[];
   kafkaBrokers: Range;
   peak: PeakLoad;
 }
 
-export function planFor(spec: SizingSpec, sizing: Sizing = sizeForDau(spec.dau)): Plan {
+const cores = (q: string): number => Number(parseQuantity(q).milli) / 1000;
+const gib = (q: string): number => Number(parseQuantity(q).milli) / 1000 / 2 ** 30;
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+const over = (per: number, r: Range): Range => ({ min: round2(per * r.min), max: round2(per * r.max) });
+
+export function planFor(spec: SizingSpec, calibration: Calibration = CALIBRATION, sizing: Sizing = sizeFor(spec, calibration)): Plan {
+  const components = COMPONENTS.map((name): ComponentPlan => {
+    const s = componentSettings(spec, sizing, name);
+    const b = sizing.basis[name];
+    return {
+      name,
+      load: b.calibrated.load,
+      perReplica: b.calibrated.capacity,
+      calibrated: b.calibrated.replicas,
+      ladder: b.ladder,
+      replicas: s.replicas,
+      resources: s.resources,
+      requests: { vcpu: over(cores(s.resources.requests.cpu), s.replicas), memoryGiB: over(gib(s.resources.requests.memory), s.replicas) },
+    };
+  });
+  const sum = (f: (c: ComponentPlan) => Range): Range => ({
+    min: round2(components.reduce((n, c) => n + f(c).min, 0)),
+    max: round2(components.reduce((n, c) => n + f(c).max, 0)),
+  });
   return {
     dau: spec.dau,
     environment: spec.environment,
     region: spec.region,
     tier: sizing.tier,
-    extrapolated: sizing.extrapolated,
+    aboveLadder: sizing.aboveLadder,
     sizedForDau: sizing.sizedForDau,
+    calibration: {
+      version: calibration.version,
+      date: calibration.provenance.date,
+      machine: calibration.provenance.machine,
+      command: calibration.provenance.command,
+      headroom: HEADROOM,
+    },
     nodeSpec: nodeSpecFor(spec.environment),
-    components: COMPONENTS.map((name) => {
-      const s = componentSettings(spec, sizing, name);
-      return { name, replicas: s.replicas, resources: s.resources };
-    }),
+    components,
+    total: { vcpu: sum((c) => c.requests.vcpu), memoryGiB: sum((c) => c.requests.memoryGiB) },
     topics: desiredTopics(spec, sizing),
     kafkaBrokers: sizing.kafkaBrokers,
     peak: peakLoad(spec.dau, spec.region),

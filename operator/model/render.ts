@@ -7,7 +7,8 @@ import type { AutoscalingEngine, SyncPipeline } from '../api/v1alpha1.js';
 import { CONSUMERS, topicsForConsumer, COMPONENTS, type ComponentName } from '../../core/domain.js';
 import { resolveEngine, hpa, kafkaTriggerAuthentication, scaledObject, type Capabilities } from './autoscaling.js';
 import { componentSettings, topicMode, type ComponentSettings } from './defaults.js';
-import { sizeForDau, type Sizing } from './ladder.js';
+import { sizeFor, type Sizing } from './ladder.js';
+import { overProvisioning } from './guard-rails.js';
 import { kafkaTopic } from './strimzi.js';
 import { desiredTopics, type DesiredTopic, type PartitionCounts } from './topics.js';
 import { migrationJob, partitionsCronJob } from './maintenance.js';
@@ -33,6 +34,8 @@ export interface RenderResult {
   topicsBlocked?: string;
   /** Whether a PodMonitor was asked for, and why there is none if so. */
   monitoring?: { podMonitor: string } | { blocked: string };
+  /** Where the spec asks for more than the sizing model finds useful (the OverProvisioned condition). */
+  overProvisioned: string[];
   /** Name of the migration Job the workloads wait for. */
   migrationJob: string;
   objects: KubernetesObject[];
@@ -40,7 +43,7 @@ export interface RenderResult {
 
 export function render(p: SyncPipeline, input: RenderInput): RenderResult {
   const spec = p.spec;
-  const sizing = sizeForDau(spec.dau);
+  const sizing = sizeFor(spec);
   const components = Object.fromEntries(COMPONENTS.map((c) => [c, componentSettings(spec, sizing, c)])) as Record<ComponentName, ComponentSettings>;
   const topics = desiredTopics(spec, sizing, input.existingPartitions);
   const { engine, fallbackReason } = resolveEngine(p, input.capabilities);
@@ -97,6 +100,7 @@ export function render(p: SyncPipeline, input: RenderInput): RenderResult {
     ...(fallbackReason ? { engineFallback: fallbackReason } : {}),
     ...(topicsBlocked ? { topicsBlocked } : {}),
     ...(monitoring ? { monitoring } : {}),
+    overProvisioned: overProvisioning(spec, sizing),
     migrationJob: migration.metadata!.name!,
     objects,
   };

@@ -4,7 +4,9 @@
 // its write requests per pipeline; its writes while idle. Runs the real operator process
 // against the local test kube-apiserver (npm run infra:up). No kubelet runs there, so a
 // stand-in marks each Deployment ready as soon as it appears (as a kubelet on an empty cluster
-// would, minus image pulls). Ends with one line of JSON.
+// would, minus image pulls). In the same run, the yardstick: the same pipelines' rendered
+// objects applied by a minimal server-side-apply client; ratioToBareApply is its time over the
+// operator's burst time. Ends with one line of JSON.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -14,6 +16,11 @@ import { API_VERSION, KIND, type SyncPipeline } from '../../operator/api/v1alpha
 import { packageRoot } from '../../operator/util/repo-root.js';
 import { readEnvFile } from '../support/endpoints.js';
 import { succeededJobStatus } from '../support/job-runner.js';
+import { ApiDiscovery } from '../../operator/controller/discovery.js';
+import { render } from '../../operator/model/render.js';
+
+/** Stands in for the hash of the referenced Secrets the operator puts on pod templates: same length. */
+const BARE_CONFIG_HASH = '0123456789abcdef';
 
 const { values } = parseArgs({
   options: { samples: { type: 'string', default: '20' }, size: { type: 'string', default: '300' }, port: { type: 'string', default: '18181' } },
@@ -208,16 +215,53 @@ try {
   }
   const rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${operator.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
+  // The yardstick: the same pipelines created the same way in a namespace the operator does not
+  // watch, and the very objects the model renders for them applied by a minimal client
+  // (server-side apply, eight pipelines at a time as the operator's MAX_CONCURRENT_RECONCILES,
+  // one object after another within a pipeline; no watches, status, events or readiness).
+  log(`bare server-side apply: ${SIZE} pipelines' rendered objects`);
+  const bareNs = `${ns}-bare`;
+  kubectl(['create', 'namespace', bareNs]);
+  const capabilities = await new ApiDiscovery(kc).discover();
+  const tb = performance.now();
+  const created: SyncPipeline[] = [];
+  const bareNames = Array.from({ length: SIZE }, (_, i) => `bare-${i}`);
+  for (let i = 0; i < bareNames.length; i += 25)
+    created.push(
+      ...(await Promise.all(
+        bareNames.slice(i, i + 25).map(async (n) => (await objects.create({ ...pipeline(n), metadata: { name: n, namespace: bareNs } })) as SyncPipeline),
+      )),
+    );
+  let nextPipeline = 0;
+  let bareWrites = created.length;
+  let objectsPerPipeline = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (nextPipeline < created.length) {
+        const p = created[nextPipeline++]!;
+        const rendered = render(p, { capabilities, configHash: BARE_CONFIG_HASH }).objects;
+        objectsPerPipeline = rendered.length;
+        for (const o of rendered) {
+          await objects.patch(o, undefined, undefined, 'bench-bare-apply', true, k8s.PatchStrategy.ServerSideApply);
+          bareWrites++;
+        }
+      }
+    }),
+  );
+  const bareMs = performance.now() - tb;
+
   const result = {
     bench: 'operator',
     single: { samples: SAMPLES, p50Ms: Math.round(pct(single, 50)), p99Ms: Math.round(pct(single, 99)) },
     burst: { pipelines: SIZE, allReadyMs: Math.round(allReadyMs), p50Ms: Math.round(pct(manyLatencies, 50)), p99Ms: Math.round(pct(manyLatencies, 99)) },
+    bareApply: { pipelines: SIZE, allAppliedMs: Math.round(bareMs), objectsPerPipeline, writeRequestsPerPipeline: Number((bareWrites / SIZE).toFixed(1)) },
+    ratioToBareApply: Number((bareMs / allReadyMs).toFixed(2)),
     writeRequestsPerPipeline: Number((writesSettled / (SAMPLES + SIZE)).toFixed(1)),
     writeRequestsPerPipelineSingle: Number((writesAfterSingle / SAMPLES).toFixed(1)),
     idleWritesIn10s: idleWrites,
     operatorRssMb: Math.round(rssMb),
     nodeOptions: OPERATOR_NODE_OPTIONS,
-    targets: { singleUnderMs: 1000, burst300UnderMs: 60000, rssUnderMb: 200, idleWrites: 0 },
+    targets: { singleUnderMs: 1000, burst300UnderMs: 60000, rssUnderMb: 200, idleWrites: 0, ratioToBareApply: 0.8 },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
@@ -226,7 +270,7 @@ try {
   pipelineWatch.abort();
   operator.kill('SIGTERM');
   try {
-    kubectl(['delete', 'namespace', ns, '--wait=false']);
+    kubectl(['delete', 'namespace', ns, `${ns}-bare`, '--wait=false', '--ignore-not-found']);
   } catch {
     /* best effort */
   }

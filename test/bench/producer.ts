@@ -2,8 +2,10 @@
 // Load on the real Producer API process: real encrypted tokens, gzip'd 100-record SMS
 // batches, fixed concurrency; then, in the same run against the same broker, a raw kafkajs
 // producer sending the same messages (same settings: idempotent, acks=all, gzip), as the
-// client ceiling. Prints throughput, latency, the producer's CPU and RSS, the ratio, and what
-// that means in DAU (docs/workload-model.md). Ends with one line of JSON.
+// client ceiling, and a bare forwarder (node:http + one kafkajs producer passing the same gzip'd
+// bodies through without auth, parsing or validation) under the same load: the yardstick,
+// ratioToBareForwarder. Prints throughput, latency, the producer's CPU and RSS, the ratios, and
+// what that means in DAU (docs/workload-model.md). Ends with one line of JSON.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -166,44 +168,81 @@ const atPeakResult = {
   producerCpuCores: round(peakCpu),
 };
 
-// Phase 1: through the Producer API, saturated.
+// Phase 1: through the Producer API, saturated; then, the same closed loop of the same gzip'd
+// bodies against the bare forwarder (test/bench/bare-forwarder.ts: node:http and one kafkajs
+// producer, no auth, parsing or validation), the yardstick the Producer API is measured by.
+interface Saturated {
+  requestsPerSec: number;
+  recordsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  failed: number;
+  cpuCores: number;
+  rssMb: number;
+  generatorCpuCores: number;
+}
+async function saturate(target: number, pid: number): Promise<Saturated> {
+  const sdk = new SyncClient({ baseUrl: `http://127.0.0.1:${target}`, clientId: client.id, authToken: client.token });
+  await sdk.send('sms', makeBatch(0)); // warm-up: connections, caches
+  let next = 0;
+  const latencies: number[] = [];
+  let ok = 0;
+  let failed = 0;
+  const cpu0 = cpuSeconds(pid);
+  const gen0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() - t0 < DURATION_MS) {
+        const body = pool[next++ % POOL]!.gz;
+        const s = performance.now();
+        const r = await sdk.send('sms', undefined, { raw: body, headers: { 'content-encoding': 'gzip' } });
+        latencies.push(performance.now() - s);
+        if (r.status === 202) ok++;
+        else failed++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  const gen = process.cpuUsage(gen0);
+  const result = {
+    requestsPerSec: ok / elapsed,
+    recordsPerSec: (ok * RECORDS) / elapsed,
+    p50Ms: pct(latencies, 50),
+    p99Ms: pct(latencies, 99),
+    failed,
+    cpuCores: (cpuSeconds(pid) - cpu0) / elapsed,
+    rssMb: rssMb(pid),
+    generatorCpuCores: (gen.user + gen.system) / 1e6 / elapsed,
+  };
+  sdk.close();
+  return result;
+}
 log(`Producer API: ${CONCURRENCY} concurrent clients, ${RECORDS}-record SMS batches, ${DURATION_MS / 1000} s`);
-const sdk = new SyncClient({ baseUrl: `http://127.0.0.1:${port}`, clientId: client.id, authToken: client.token });
-await sdk.send('sms', makeBatch(0)); // warm-up: connections, caches
-let next = 0;
-const latencies: number[] = [];
-let ok = 0;
-let failed = 0;
-const cpu0 = cpuSeconds(producer.pid!);
-const gen0 = process.cpuUsage();
-const t0 = performance.now();
-await Promise.all(
-  Array.from({ length: CONCURRENCY }, async () => {
-    while (performance.now() - t0 < DURATION_MS) {
-      const body = pool[next++ % POOL]!.gz;
-      const s = performance.now();
-      const r = await sdk.send('sms', undefined, { raw: body, headers: { 'content-encoding': 'gzip' } });
-      latencies.push(performance.now() - s);
-      if (r.status === 202) ok++;
-      else failed++;
-    }
-  }),
-);
-const elapsed = (performance.now() - t0) / 1000;
-const producerCpu = (cpuSeconds(producer.pid!) - cpu0) / elapsed;
-const gen = process.cpuUsage(gen0);
-const generatorCpu = (gen.user + gen.system) / 1e6 / elapsed;
-const producerRss = rssMb(producer.pid!);
-sdk.close();
-const ours = {
-  requestsPerSec: ok / elapsed,
-  recordsPerSec: (ok * RECORDS) / elapsed,
-  p50Ms: pct(latencies, 50),
-  p99Ms: pct(latencies, 99),
-  failed,
-  producerCpuCores: producerCpu,
-  producerRssMb: producerRss,
-};
+const ours = await saturate(port, producer.pid!);
+const generatorCpu = ours.generatorCpuCores;
+
+const barePort = await new Promise<number>((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const p = (s.address() as { port: number }).port;
+    s.close(() => resolve(p));
+  });
+});
+const bare = spawn(process.execPath, [`${root}/dist/test/bench/bare-forwarder.js`], {
+  env: { PATH: process.env.PATH, PORT: String(barePort), KAFKA_BROKERS: brokers.join(','), TOPIC: 'sms_batched', KAFKA_GZIP_LEVEL: String(GZIP_LEVEL) },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+for (let i = 0; i < 100; i++) {
+  try {
+    if ((await fetch(`http://127.0.0.1:${barePort}/`)).ok) break;
+  } catch {
+    /* starting */
+  }
+  await new Promise((r) => setTimeout(r, 100));
+}
+log(`bare forwarder: the same ${CONCURRENCY} clients and bodies, no auth, parsing or validation`);
+const bareResult = await saturate(barePort, bare.pid!);
+bare.kill('SIGTERM');
 
 // Phase 2: the same messages straight from kafkajs, same settings, coalesced the same way;
 // twice: kafkajs as shipped (its async gzip at zlib's default level), then with the producer's
@@ -230,6 +269,7 @@ async function rawCeiling(): Promise<{ requestsPerSec: number; recordsPerSec: nu
   const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await raw.connect();
   let sent = 0;
+  let next = 0;
   const c0 = process.cpuUsage();
   const t1 = performance.now();
   while (performance.now() - t1 < DURATION_MS) {
@@ -273,10 +313,19 @@ const result = {
     recordsPerSec: Math.round(ours.recordsPerSec),
     p50Ms: round(ours.p50Ms),
     p99Ms: round(ours.p99Ms),
-    failed,
-    producerCpuCores: round(ours.producerCpuCores),
-    producerRssMb: Math.round(ours.producerRssMb),
+    failed: ours.failed,
+    producerCpuCores: round(ours.cpuCores),
+    producerRssMb: Math.round(ours.rssMb),
     loadGeneratorCpuCores: round(generatorCpu),
+  },
+  bareForwarder: {
+    requestsPerSec: round(bareResult.requestsPerSec),
+    recordsPerSec: Math.round(bareResult.recordsPerSec),
+    p50Ms: round(bareResult.p50Ms),
+    p99Ms: round(bareResult.p99Ms),
+    failed: bareResult.failed,
+    cpuCores: round(bareResult.cpuCores),
+    rssMb: Math.round(bareResult.rssMb),
   },
   ceiling: {
     requestsPerSec: round(ceiling.requestsPerSec),
@@ -290,9 +339,10 @@ const result = {
     cpuCores: round(ceilingDefault.cpuCores),
     codec: 'kafkajs as shipped (async gzip, level 6)',
   },
+  ratioToBareForwarder: Math.round((ours.requestsPerSec / bareResult.requestsPerSec) * 100) / 100,
   ratio: Math.round((ours.recordsPerSec / ceiling.recordsPerSec) * 100) / 100,
   ratioToKafkajsDefaults: Math.round((ours.recordsPerSec / ceilingDefault.recordsPerSec) * 100) / 100,
   dau: { model: 'docs/workload-model.md, India profile, peak = 3x average', byRequests: dauByRequests, byRecords: dauByRecords },
-  targets: { requestsPerSec: 460, recordsPerSec: 21000, p99Ms: 50, ratio: 0.7 },
+  targets: { requestsPerSec: 460, recordsPerSec: 21000, p99Ms: 50, ratioToBareForwarder: 0.6, ratio: 0.7 },
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,5 +1,5 @@
 // Admin-API topic mode against a real Kafka broker: the operator creates the topics, raises
-// partitions when the ladder wants more, never lowers them, reports them in status, and
+// partitions when the consumers' maxima want more, never lowers them, reports them in status, and
 // deletes them on pipeline deletion only when asked (through a finalizer).
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type * as k8s from '@kubernetes/client-node';
@@ -28,9 +28,14 @@ async function partitions(names = TOPICS): Promise<Record<string, number>> {
   const meta = await admin.fetchTopicMetadata({ topics: present });
   return Object.fromEntries(meta.topics.map((t) => [t.name, t.partitions.length]));
 }
-function apply(dau: number, extra: Partial<SyncPipeline['spec']['kafka']> = {}): void {
+function apply(dau: number, extra: Partial<SyncPipeline['spec']['kafka']> = {}, consumers?: SyncPipeline['spec']['consumers']): void {
   const p = pipeline(
-    { dau, environment: 'dev', kafka: { bootstrapServers: kafkaBrokers(), topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true }, ...extra } },
+    {
+      dau,
+      environment: 'dev',
+      kafka: { bootstrapServers: kafkaBrokers(), topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true }, ...extra },
+      ...(consumers ? { consumers } : {}),
+    },
     'topics',
   );
   kubectlApply({ ...p, metadata: { name: 'topics', namespace: ns } });
@@ -126,10 +131,10 @@ test('consumer lag and produce rate in status and the LAG column; Lagging while 
   }
 });
 
-test('raises partitions when DAU grows, and never lowers them when it shrinks', async () => {
-  apply(300_000); // x3: sms max 48, common max 30
+test("raises partitions when the consumers' maxima grow, and never lowers them when they shrink", async () => {
+  apply(100_000, {}, { sms: { maxReplicas: 48 }, common: { maxReplicas: 30 } });
   await waitFor('raised partitions', async () => (await partitions()).sms_batched === 48);
-  expect(await partitions()).toMatchObject({ sms_batched: 48, events_log: 30, apps_and_device_batched: 30 });
+  expect(await partitions()).toMatchObject({ sms_batched: 48, events_log: 20, apps_and_device_batched: 30 });
   apply(25_000);
   await waitFor('status reconciled at 25k', () => get().status?.tier === '25k');
   await new Promise((r) => setTimeout(r, 3000));

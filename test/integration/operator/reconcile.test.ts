@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
 import { render } from '../../../operator/model/render.js';
+import { CALIBRATION } from '../../../operator/model/capacity.js';
 import { isSubset } from '../../../operator/controller/diff.js';
 import { pipeline } from '../../support/fixtures.js';
 import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
@@ -155,7 +156,9 @@ describe('the operator', () => {
       'Topics=True',
       'Autoscaling=True',
       'PartitionMaintenance=True',
+      'OverProvisioned=False',
     ]);
+    expect(ready.status?.calibration).toBe(CALIBRATION.version);
     expect(ready.status?.migration).toMatchObject({ job, phase: 'Succeeded', completionTime: expect.any(String) });
     expect(ready.status?.partitionMaintenance).toEqual({ cronJob: `${NAME}-partitions`, schedule: '15 0 * * *', suspended: false, active: 0 });
     const table = kubectlRun(['get', 'syncpipelines', '-n', ns]);
@@ -168,6 +171,7 @@ describe('the operator', () => {
   test('change dau: replica ranges and partitions follow; an autoscaler-set replica count survives', async () => {
     kubectlRun(['scale', 'deployment', `${NAME}-consumer-sms`, '-n', ns, '--replicas=7']);
     kubectlApply(spec({ dau: 180_000 }));
+    // above the ladder: the 100K rung (the calibrated need is smaller), sms_batched at its seed 16
     await waitFor('ranges for 200k', async () => {
       const hpa = await read<k8s.V2HorizontalPodAutoscaler>('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-producer`);
       const so = await read<k8s.KubernetesObject & { spec: { minReplicaCount: number; maxReplicaCount: number } }>(
@@ -177,17 +181,17 @@ describe('the operator', () => {
       );
       const kt = await read<k8s.KubernetesObject & { spec: { partitions: number } }>('kafka.strimzi.io/v1', 'KafkaTopic', `${NAME}-sms-batched`);
       return (
-        hpa?.spec?.minReplicas === 8 &&
-        hpa.spec.maxReplicas === 20 &&
-        so?.spec.minReplicaCount === 8 &&
-        so.spec.maxReplicaCount === 32 &&
-        kt?.spec.partitions === 32
+        hpa?.spec?.minReplicas === 4 &&
+        hpa.spec.maxReplicas === 10 &&
+        so?.spec.minReplicaCount === 4 &&
+        so.spec.maxReplicaCount === 16 &&
+        kt?.spec.partitions === 16
       );
     });
     await sleep(5000); // two resyncs
     const sms = await read<k8s.V1Deployment>('apps/v1', 'Deployment', `${NAME}-consumer-sms`);
     expect(sms?.spec?.replicas).toBe(7);
-    expect((await live()).status?.tier).toBe('200k (extrapolated)');
+    expect((await live()).status?.tier).toBe('200k (above the ladder)');
   });
 
   test('a child deleted or edited by hand is restored; a field someone else manages survives', async () => {
@@ -431,7 +435,7 @@ describe('the operator', () => {
     const writes = await operator.metric('mobileforge_api_write_requests_total');
     kubectlApply(spec({ dau: 40_000, region: 'india', paused: true }));
     await sleep(5000);
-    expect((await read<k8s.V2HorizontalPodAutoscaler>('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-producer`))?.spec?.minReplicas).toBe(8);
+    expect((await read<k8s.V2HorizontalPodAutoscaler>('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-producer`))?.spec?.minReplicas).toBe(4);
     expect(await operator.metric('mobileforge_api_write_requests_total')).toBe(writes);
 
     kubectlApply(spec({ dau: 40_000, region: 'india' }));

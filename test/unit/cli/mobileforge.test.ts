@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
 import { main } from '../../../operator/cli/mobileforge.js';
+import { CALIBRATION } from '../../../operator/model/capacity.js';
 import { samplePath } from '../../support/fixtures.js';
 
 function run(args: string[], stdin = '') {
@@ -14,22 +15,40 @@ describe('mobileforge plan', () => {
   test('prints a sizing table', () => {
     const r = run(['plan', '--dau', '180000', '--environment', 'production', '--region', 'india']);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('Tier: 200k (extrapolated');
-    expect(r.out).toMatch(/consumer-sms\s+8-32\s+1\/1500m\s+512Mi\/1Gi\s+sms_batched/);
-    expect(r.out).toMatch(/sms_batched\s+32\s+3\s+sms-consumer-group/);
+    expect(r.out).toContain('Tier: 200k (above the ladder');
+    expect(r.out).toContain(`Calibration ${CALIBRATION.version}`);
+    // the reasoning: load at average and peak, per-replica capacity, need, ladder, replicas
+    expect(r.out).toMatch(/COMPONENT\s+LOAD AVG -> PEAK\s+PER REPLICA\s+NEED\s+LADDER\s+REPLICAS/);
+    expect(r.out).toMatch(/consumer-sms\s+813 -> 2,438 rec\/s\s+[\d,]+ rec\/s\s+\d+(-\d+)?\s+4-16\s+4-16/);
+    // the resources at the floor and the ceiling
+    expect(r.out).toMatch(/consumer-sms\s+4-16\s+1\/1500m\s+512Mi\/1Gi\s+4-16\s+2-8 GiB\s+sms_batched/);
+    expect(r.out).toMatch(/total\s+14-46\s+14-46\s+7-23 GiB/);
+    expect(r.out).toMatch(/sms_batched\s+16\s+3\s+sms-consumer-group/);
     expect(r.out).not.toContain('contacts_batched');
     expect(r.out).toContain('Kafka brokers (recommended): 6-10');
   });
 
+  test('1M DAU in production (India): a floor of a few dozen vCPU, justified line by line by the calibration', () => {
+    const plan = JSON.parse(run(['plan', '--dau', '1000000', '--environment', 'production', '--region', 'india', '-o', 'json']).out);
+    for (const c of plan.components) {
+      // never below the top rung, and never below what the calibrated need says
+      expect(c.replicas.min).toBe(Math.max(c.ladder.min, c.calibrated.min, c.name === 'producer' ? 2 : 1));
+      expect(c.replicas.max).toBe(Math.max(c.ladder.max, c.calibrated.max));
+    }
+    // the linear extrapolation planned 40+40+30+30 = 140 pods of 3 vCPU at the floor
+    expect(plan.total.vcpu.min).toBeLessThan(0.2 * 140);
+  });
+
   test('-o json gives the same plan as data', () => {
     const plan = JSON.parse(run(['plan', '--dau', '50000', '--environment', 'uat', '--region', 'other', '-o', 'json']).out);
-    expect(plan).toMatchObject({ tier: '50k', extrapolated: false, kafkaBrokers: { min: 3, max: 3 } });
+    expect(plan).toMatchObject({ tier: '50k', aboveLadder: false, kafkaBrokers: { min: 3, max: 3 }, calibration: { version: CALIBRATION.version } });
     expect(plan.components.map((c: { name: string; replicas: unknown }) => [c.name, c.replicas])).toEqual([
       ['producer', { min: 2, max: 5 }],
       ['sms', { min: 2, max: 8 }],
       ['events', { min: 1, max: 5 }],
       ['common', { min: 1, max: 5 }],
     ]);
+    expect(plan.total.vcpu).toEqual({ min: 3, max: 11.5 });
   });
 
   test('bad arguments: exit 2 with the reason and the usage', () => {

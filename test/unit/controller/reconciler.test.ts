@@ -280,4 +280,29 @@ describe('Reconciler with fake I/O', () => {
     await reconciler.reconcile('sync', 'test');
     expect(writer.statuses.length).toBe(before);
   });
+
+  test('a DAU far above the produce rate read over a day sets OverProvisioned (a warning, never the reason for Ready); a corrected DAU starts afresh', async () => {
+    const { cache, kafka, reconciler, current, condition, succeedMigration, clock } = setup(pipeline({ dau: 1_000_000 }));
+    await reconciler.reconcile('sync', 'test');
+    succeedMigration();
+    // 1M records per 12 h is about 23 records/s; the model expects 11,817 on average for 1M DAU (other regions)
+    kafka.produced += 1_000_000;
+    clock.ms += 12 * 3600_000;
+    await reconciler.reconcile('sync', 'test');
+    expect(current().status?.flow?.recordsPerMinute).toBe(1389);
+    expect(condition('OverProvisioned')).toMatchObject({ status: 'False', reason: 'WithinModel' }); // half a day of readings: too soon to tell
+    kafka.produced += 1_000_000;
+    clock.ms += 12 * 3600_000;
+    await reconciler.reconcile('sync', 'test');
+    expect(condition('OverProvisioned')).toMatchObject({ status: 'True', reason: 'BeyondModelNeed' });
+    expect(condition('OverProvisioned')!.message).toContain(
+      'dau 1,000,000: in a day or more of readings the busiest produce rate was about 23 records/s, under a tenth of the 12,000 records/s the model expects on average',
+    );
+    expect(condition('Ready')?.reason).not.toBe('BeyondModelNeed');
+
+    cache.put({ ...current(), spec: { ...current().spec, dau: 10_000 } } as unknown as k8s.KubernetesObject);
+    clock.ms += 30_000;
+    await reconciler.reconcile('sync', 'test');
+    expect(condition('OverProvisioned')).toMatchObject({ status: 'False', reason: 'WithinModel' });
+  });
 });

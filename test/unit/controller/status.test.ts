@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import type * as k8s from '@kubernetes/client-node';
 import { buildStatus, observeCronJob, observeDeployment, observeMigration, type Observation } from '../../../operator/controller/status.js';
 import { render } from '../../../operator/model/render.js';
+import { CALIBRATION } from '../../../operator/model/capacity.js';
 import { pipeline } from '../../support/fixtures.js';
 
 const ready = { exists: true, desired: 2, ready: 2, updated: 2, observedCurrent: true };
@@ -27,7 +28,22 @@ describe('status', () => {
     const s = buildStatus(observe(), undefined, 't1');
     expect(cond(s, 'Ready')).toMatchObject({ status: 'True', reason: 'PipelineReady', observedGeneration: 3, lastTransitionTime: 't1' });
     expect(s).toMatchObject({ observedGeneration: 3, tier: '75k', producers: '2/2', consumers: '6/6', autoscalingEngine: 'keda' });
+    expect(s.calibration).toBe(CALIBRATION.version);
     expect(cond(s, 'Reconciling')?.status).toBe('False');
+    expect(cond(s, 'OverProvisioned')).toMatchObject({ status: 'False', reason: 'WithinModel' });
+  });
+
+  test('a spec asking for far more than the model finds useful is a warning, not a reason for Ready=False', () => {
+    const r = render(pipeline({ dau: 60_000, consumers: { sms: { minReplicas: 120, maxReplicas: 120 } } }), { capabilities: { keda: true } });
+    const s = buildStatus(observe({ render: r }), undefined, 't1');
+    expect(cond(s, 'OverProvisioned')).toMatchObject({ status: 'True', reason: 'BeyondModelNeed' });
+    expect(cond(s, 'OverProvisioned')!.message).toContain('consumers.sms.minReplicas 120 is above the 12 replicas the model plans for the 60,000 DAU peak');
+    expect(cond(s, 'Ready')).toMatchObject({ status: 'True', reason: 'PipelineReady' });
+  });
+
+  test('above the ladder the tier says so', () => {
+    const r = render(pipeline({ dau: 1_000_000 }), { capabilities: { keda: true } });
+    expect(buildStatus(observe({ render: r }), undefined, 't1').tier).toBe('1m (above the ladder)');
   });
 
   test('the first component that is not ready explains Ready=False; Reconciling while converging', () => {

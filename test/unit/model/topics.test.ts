@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { defaultReplicationFactor } from '../../../operator/api/v1alpha1.js';
-import { sizeForDau } from '../../../operator/model/ladder.js';
+import { defaultReplicationFactor, ENVIRONMENTS, MAX_DAU } from '../../../operator/api/v1alpha1.js';
+import { ladderFor, sizeFor } from '../../../operator/model/ladder.js';
 import { desiredTopics, pipelineTopicNames } from '../../../operator/model/topics.js';
 import { pipeline } from '../../support/fixtures.js';
 
@@ -17,7 +17,7 @@ const SEED_TOPICS = [
 const topicsFor = (spec: Parameters<typeof pipeline>[0], existing = {}) => allTopicsFor(spec, existing).filter((t) => t.role === 'data');
 const allTopicsFor = (spec: Parameters<typeof pipeline>[0], existing = {}) => {
   const p = pipeline(spec);
-  return desiredTopics(p.spec, sizeForDau(p.spec.dau), existing);
+  return desiredTopics(p.spec, sizeFor(p.spec), existing);
 };
 
 describe('topics', () => {
@@ -38,18 +38,31 @@ describe('topics', () => {
   });
 
   test("partitions grow to the consuming deployment's max replicas", () => {
-    // 200K: sms max 32 > 16; common max 20 > 10; events max 20 = 20
-    const t = Object.fromEntries(topicsFor({ dau: 200_000 }).map((x) => [x.name, x.partitions]));
-    expect(t).toEqual({ sms_batched: 32, events_log: 20, apps_and_device_batched: 20, contacts_batched: 20, call_logs_batched: 20 });
+    // 100K: sms max 16 = 16, events 10 < 20, common 10 = 10: the seed's counts stand
+    const t = Object.fromEntries(topicsFor({ dau: 100_000 }).map((x) => [x.name, x.partitions]));
+    expect(t).toEqual({ sms_batched: 16, events_log: 20, apps_and_device_batched: 10, contacts_batched: 10, call_logs_batched: 10 });
     // an override of the consumer's max replicas counts too
     const o = topicsFor({ consumers: { sms: { maxReplicas: 48 } } }).find((x) => x.name === 'sms_batched');
     expect(o?.partitions).toBe(48);
+    const common = topicsFor({ consumers: { common: { maxReplicas: 20 } } }).filter((x) => x.consumer === 'common');
+    expect(common.map((x) => x.partitions)).toEqual([20, 20, 20]);
   });
 
-  test("an explicit partition count below the ladder's max replicas of the consumer is raised to it", () => {
-    // 200K DAU: the sms consumer may scale to 32; 4 partitions would leave 28 of them idle
-    const t = topicsFor({ dau: 200_000, kafka: { bootstrapServers: ['k:9092'], topics: { sms_batched: { partitions: 4 }, events_log: { partitions: 64 } } } });
+  test("an explicit partition count below the consumer's max replicas is raised to it", () => {
+    // the sms consumer may scale to 32; 4 partitions would leave 28 of them idle
+    const t = topicsFor({
+      consumers: { sms: { maxReplicas: 32 } },
+      kafka: { bootstrapServers: ['k:9092'], topics: { sms_batched: { partitions: 4 }, events_log: { partitions: 64 } } },
+    });
     expect(Object.fromEntries(t.map((x) => [x.name, x.partitions]))).toMatchObject({ sms_batched: 32, events_log: 64 });
+  });
+
+  test('partitions are never decreased: a topic keeps what it has when the DAU, the overrides or the sizing model would want fewer', () => {
+    // e.g. topics created when 1M DAU was sized by multiplying the 100K row (sms up to 160 consumers)
+    const existing = { sms_batched: 160, events_log: 100, apps_and_device_batched: 100 };
+    const t = topicsFor({ dau: 1_000_000, region: 'india' }, existing);
+    expect(Object.fromEntries(t.map((x) => [x.name, x.partitions]))).toEqual(existing);
+    expect(topicsFor({ dau: 1_000 }, existing).find((x) => x.name === 'sms_batched')!.partitions).toBe(160);
   });
 
   test('per-topic overrides apply, but never below what the topic already has', () => {
@@ -100,7 +113,7 @@ describe('replication on small clusters', () => {
   };
 
   test('the default never exceeds the smallest broker count the plan recommends for the DAU', () => {
-    expect(sizeForDau(25_000).kafkaBrokers.min).toBe(1);
+    expect(ladderFor(25_000).kafkaBrokers.min).toBe(1);
     expect(rfAndIsr({ dau: 25_000, environment: 'production' })).toEqual([1, '1']);
     expect(rfAndIsr({ dau: 50_000, environment: 'production' })).toEqual([3, '2']);
     expect(rfAndIsr({ dau: 25_000, environment: 'uat' })).toEqual([1, '1']);
@@ -116,8 +129,21 @@ describe('replication on small clusters', () => {
 test("the API's default replication factor (also used by admission) is min(3, the plan's smallest broker count)", () => {
   for (const dau of [1, 24_999, 25_000, 25_001, 50_000, 100_000, 180_000, 1_000_000]) {
     for (const environment of ['uat', 'production'] as const) {
-      expect(defaultReplicationFactor(environment, dau)).toBe(Math.min(3, sizeForDau(dau).kafkaBrokers.min));
+      expect(defaultReplicationFactor(environment, dau)).toBe(Math.min(3, ladderFor(dau).kafkaBrokers.min));
     }
     expect(defaultReplicationFactor('dev', dau)).toBe(1);
+  }
+});
+
+test('unless set explicitly, the replication factor is never above the recommended broker count, over a dense DAU sweep', () => {
+  for (let dau = 1; dau <= MAX_DAU; dau += dau < 200_000 ? 499 : 49_999) {
+    for (const environment of ENVIRONMENTS) {
+      const p = pipeline({ dau, environment });
+      const s = sizeFor(p.spec);
+      for (const t of desiredTopics(p.spec, s)) {
+        expect(t.replicationFactor).toBeLessThanOrEqual(s.kafkaBrokers.min);
+        expect(Number(t.config['min.insync.replicas'])).toBeLessThanOrEqual(t.replicationFactor);
+      }
+    }
   }
 });
