@@ -64,8 +64,13 @@ scrape_configs:
         target_label: pod
       - source_labels: [__meta_kubernetes_pod_container_name]
         target_label: container
-      - regex: __meta_kubernetes_pod_label_(app_kubernetes_io_.+)
-        action: labelmap
+      # a pipeline's pods: the labels its PodMonitor sets (operator/model/monitoring.ts)
+      - source_labels: [__meta_kubernetes_pod_label_app_kubernetes_io_name, __meta_kubernetes_pod_label_app_kubernetes_io_instance]
+        regex: 'mobileforge-sync;(.+)'
+        target_label: pipeline
+      - source_labels: [__meta_kubernetes_pod_label_app_kubernetes_io_name, __meta_kubernetes_pod_label_app_kubernetes_io_component]
+        regex: 'mobileforge-sync;(.+)'
+        target_label: component
 CFG
 }
 
