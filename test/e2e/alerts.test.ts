@@ -170,7 +170,7 @@ test('Prometheus finds the pods through the node API server and scrapes them: op
     'every pod scraped',
     async () => {
       const r = await instantQuery(prometheus(), `up{pipeline="${name}"} == 1 or up{container="operator"} == 1`);
-      const components = (r.data?.result ?? []).map((s) => s.metric.component ?? s.metric.container ?? '').sort();
+      const components = [...new Set((r.data?.result ?? []).map((s) => s.metric.component ?? s.metric.container ?? ''))].sort();
       return components.length >= 5 ? components : undefined;
     },
     90000,
