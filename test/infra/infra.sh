@@ -177,6 +177,8 @@ install_kube() {
   bash "$INFRA_DIR/build-go-tools.sh" lua
   bash "$INFRA_DIR/build-go-tools.sh" helm
   bash "$INFRA_DIR/build-go-tools.sh" upstream-crds
+  # promtool for the alert-rule tests, and the Prometheus the e2e alert tests run (prometheus.sh)
+  install_prometheus
   # the Dockerfile linter must not keep the services from starting; its test says if it is missing
   bash "$INFRA_DIR/build-go-tools.sh" hadolint || log "warning: hadolint could not be installed"
 }
@@ -370,7 +372,7 @@ case "$cmd" in
 esac
 case "$cmd" in
   install)
-    install_postgres; install_kafka; install_mongo; install_kube; install_node; install_prometheus ;;
+    install_postgres; install_kafka; install_mongo; install_kube; install_node ;;
   up)
     start=$(date +%s%N)
     skip_external=0; if [ "${1:-}" = --skip-external ]; then skip_external=1; shift; fi
