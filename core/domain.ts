@@ -42,6 +42,32 @@ export const CONSUMER_GROUPS: Readonly<Record<ConsumerName, string>> = {
   common: 'common-consumer-group',
 };
 
+/**
+ * How one pipeline names its topics and consumer groups on a Kafka cluster: the seed's names
+ * behind optional prefixes, so that dev and uat (or two products) can share one cluster
+ * without reading each other's data. No prefix gives the seed's names exactly.
+ */
+export interface KafkaNaming {
+  readonly topicPrefix: string;
+  readonly groupPrefix: string;
+}
+
+/** Characters Kafka allows in topic names (and that are safe in group ids). */
+export const KAFKA_NAME_PATTERN = '^[a-zA-Z0-9._-]+$';
+
+export function kafkaTopicName(naming: KafkaNaming, topic: TopicName): string {
+  return `${naming.topicPrefix}${topic}`;
+}
+
+export function consumerGroupName(naming: KafkaNaming, consumer: ConsumerName): string {
+  return `${naming.groupPrefix}${CONSUMER_GROUPS[consumer]}`;
+}
+
+/** Where a consumer sends what it can never write: one dead-letter topic per topic it reads. */
+export function deadLetterTopic(topic: string): string {
+  return `${topic}.dlq`;
+}
+
 export function topicForSource(source: Source): TopicName {
   const found = TOPICS.find((t) => TOPIC_FACTS[t].source === source);
   if (!found) throw new Error(`no topic for source ${source}`);

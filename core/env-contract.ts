@@ -35,6 +35,8 @@ export const ENV = {
   mongoTls: 'DI_MONGODB_TLS',
   mongoTlsCaFile: 'DI_MONGODB_TLS_CA_FILE',
   enabledTopics: 'ENABLED_TOPICS',
+  /** Prepended to the seed's topic names by the Producer API (unset: the seed's names). */
+  topicPrefix: 'KAFKA_TOPIC_PREFIX',
   consumerGroup: 'KAFKA_CONSUMER_GROUP',
   /** The pipeline's region (india, other): the Producer API refuses the sources it excludes. */
   pipelineRegion: 'PIPELINE_REGION',

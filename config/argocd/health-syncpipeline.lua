@@ -6,7 +6,7 @@
 local hs = {}
 local failures = {
   ApplyFailed = true, KafkaUnreachable = true, KafkaCredentialsMissing = true,
-  TopicsFailed = true, StrimziNotInstalled = true, MigrationFailed = true, InsufficientBrokers = true,
+  TopicsFailed = true, StrimziNotInstalled = true, MigrationFailed = true, InsufficientBrokers = true, Conflict = true,
 }
 local function condition(t)
   if obj.status == nil or obj.status.conditions == nil then return nil end

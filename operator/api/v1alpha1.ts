@@ -7,7 +7,7 @@
 // and stated in each field's description; computed values go to status.
 import { Type, type Static } from '@sinclair/typebox';
 import type { V1Affinity, V1EnvVar, V1Toleration, V1TopologySpreadConstraint } from '@kubernetes/client-node';
-import { CONSUMERS, REGIONS, SOURCES, TOPIC_FACTS, TOPICS, type ComponentName } from '../../core/domain.js';
+import { CONSUMERS, KAFKA_NAME_PATTERN, REGIONS, SOURCES, TOPIC_FACTS, TOPICS, type ComponentName } from '../../core/domain.js';
 import { BROKER_ADDRESS_PATTERN } from '../../core/config.js';
 import { TIME_ZONES } from './time-zones.js';
 import { Opaque, OpaqueList, optionalKeys, Quantity, StringEnum, StringMap } from './schema-helpers.js';
@@ -87,6 +87,8 @@ export const RULE_MESSAGES = {
   requestLeLimit: 'each resource request must be less than or equal to its limit',
   cronSchedule: 'schedule must be a cron expression: five fields (minute hour day-of-month month day-of-week) or @yearly, @monthly, @weekly, @daily or @hourly',
   timeZone: 'timeZone must be an IANA time zone name, e.g. Asia/Kolkata or UTC',
+  topicPrefixImmutable: 'topicPrefix cannot change: records still in the current topics would never be consumed; create a new pipeline instead',
+  groupPrefixImmutable: 'consumerGroupPrefix cannot change: the new groups would read every topic again from the beginning; create a new pipeline instead',
   minInSync: 'minInSyncReplicas must not exceed the replication factor (by default 3; 1 in dev and up to 25000 DAU)',
 } as const;
 /** Env names that look like credentials; RE2 syntax, also valid as a JavaScript RegExp. */
@@ -334,6 +336,23 @@ const KafkaSchema = Type.Object(
       maxItems: 32,
       description: 'Kafka bootstrap servers (host:port). Becomes DI_KAFKA_BROKER_ENDPOINT.',
     }),
+    topicPrefix: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        pattern: KAFKA_NAME_PATTERN,
+        description:
+          'Prepended to every topic name (e.g. "uat." gives uat.sms_batched and uat.sms_batched.dlq), so that several pipelines can share one Kafka cluster. Unset: the seed\'s names. Cannot change once set.',
+      }),
+    ),
+    consumerGroupPrefix: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        pattern: KAFKA_NAME_PATTERN,
+        description: 'Prepended to every consumer group name (e.g. uat.sms-consumer-group). Defaults to topicPrefix. Cannot change once set.',
+      }),
+    ),
     topicManagement: Type.Optional(
       Type.Object(
         {
@@ -404,7 +423,21 @@ const KafkaSchema = Type.Object(
       ),
     ),
   },
-  { description: 'The Kafka cluster the pipeline uses.' },
+  {
+    description: 'The Kafka cluster the pipeline uses.',
+    'x-kubernetes-validations': [
+      {
+        rule: "(has(self.topicPrefix) ? self.topicPrefix : '') == (has(oldSelf.topicPrefix) ? oldSelf.topicPrefix : '')",
+        message: RULE_MESSAGES.topicPrefixImmutable,
+        fieldPath: '.topicPrefix',
+      },
+      {
+        rule: "(has(self.consumerGroupPrefix) ? self.consumerGroupPrefix : '') == (has(oldSelf.consumerGroupPrefix) ? oldSelf.consumerGroupPrefix : '')",
+        message: RULE_MESSAGES.groupPrefixImmutable,
+        fieldPath: '.consumerGroupPrefix',
+      },
+    ],
+  },
 );
 
 const PostgresSchema = Type.Object(

@@ -33,14 +33,14 @@ export function formatPlan(p: Plan): string {
       c.name === 'producer'
         ? '(writes all)'
         : p.topics
-            .filter((t) => t.consumer === c.name)
+            .filter((t) => t.consumer === c.name && t.role === 'data')
             .map((t) => t.name)
             .join(',') || '-',
     ]),
   );
   const topics = table(
     ['TOPIC', 'PARTITIONS', 'RF', 'CONSUMER GROUP'],
-    p.topics.map((t) => [t.name, String(t.partitions), String(t.replicationFactor), CONSUMER_GROUPS[t.consumer]]),
+    p.topics.map((t) => [t.name, String(t.partitions), String(t.replicationFactor), t.role === 'data' ? CONSUMER_GROUPS[t.consumer] : '(dead letters)']),
   );
   return [
     `MobileForge Sync plan: ${fmt(p.dau)} DAU, ${p.environment}, region ${p.region}`,

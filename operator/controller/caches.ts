@@ -91,6 +91,10 @@ export class ClusterCache {
             // The cache keeps this very object: managedFields are never read and are often the
             // largest part of it, so drop them to keep the operator's memory small.
             if (obj.metadata) delete obj.metadata.managedFields;
+            // Items of the first list come without apiVersion and kind (a List names them
+            // once); desired objects carry both, and comparing the two must not see a change.
+            obj.apiVersion ??= info.apiVersion;
+            obj.kind ??= info.kind;
             transform?.(obj);
             this.opts.onChange(obj, info);
           });

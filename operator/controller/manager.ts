@@ -40,7 +40,7 @@ export class OperatorManager {
   private resyncTimer: NodeJS.Timeout | undefined;
   private capabilities: Capabilities = { keda: false };
   private synced = false;
-  private readonly topics = new TopicAdminPool();
+  private readonly topics = TopicAdminPool.forKafka((api) => this.metrics.kafkaRequests.inc({ api }));
   private readonly discovery: CapabilitySource;
 
   constructor(
@@ -92,6 +92,11 @@ export class OperatorManager {
     if (kind.kind === PIPELINE_KIND.kind) {
       const key = this.keyFor(ns, obj.metadata?.name);
       if (key) this.queue?.add(key);
+      // A pipeline that lost a topic or group to this one may be free now (this one was
+      // deleted, or moved to another cluster): look at every waiting one again.
+      for (const p of this.cache?.pipelines() ?? []) {
+        if (p.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === 'Conflict')) this.queue?.add(`${p.metadata.namespace}/${p.metadata.name}`);
+      }
     } else if (kind.kind === 'Secret' || kind.kind === 'ConfigMap') {
       // Only pipelines that reference this Secret or ConfigMap care about it.
       const refs = kind.kind === 'Secret' ? referencedSecrets : referencedConfigMaps;

@@ -37,6 +37,12 @@ export class OperatorMetrics {
     labelNames: ['verb', 'resource', 'code'],
     registers: [this.registry],
   });
+  readonly kafkaRequests = new Counter({
+    name: 'mobileforge_kafka_requests_total',
+    help: "Requests the operator's Kafka admin clients sent (topics and, every flow interval, offsets), by Kafka API.",
+    labelNames: ['api'],
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({ name: 'mobileforge_leader', help: '1 when this replica holds the leader lease.', registers: [this.registry] });
 
   /**

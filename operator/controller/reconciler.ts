@@ -7,12 +7,13 @@ import type { Capabilities } from '../model/autoscaling.js';
 import { topicMode } from '../model/defaults.js';
 import { eventsFor, type PipelineEvent } from '../model/events.js';
 import { KINDS_GATED_BY_MIGRATION } from '../model/maintenance.js';
-import { componentLabel, deploymentName, PAUSED_ANNOTATION, kafkaTopicObjectName, partitionsCronJobName } from '../model/naming.js';
+import { componentLabel, deploymentName, PAUSED_ANNOTATION, kafkaNaming, kafkaTopicObjectName, partitionsCronJobName } from '../model/naming.js';
 import { configHash } from '../model/references.js';
 import { render, type RenderResult } from '../model/render.js';
-import type { PartitionCounts } from '../model/topics.js';
-import { CONSUMER_GROUPS, CONSUMERS, TOPICS, COMPONENTS, type ComponentName, type TopicName } from '../../core/domain.js';
+import { pipelineTopicNames, type DesiredTopic, type PartitionCounts } from '../model/topics.js';
+import { consumerGroupName, CONSUMERS, deadLetterTopic, kafkaTopicName, TOPICS, COMPONENTS, type ComponentName, type ConsumerName } from '../../core/domain.js';
 import { decideFlow, type FlowMemory, type LaggingCondition } from '../model/flow.js';
+import { findConflict, type KafkaConflict } from '../model/conflicts.js';
 import { ownedKinds, type KindInfo } from '../model/owned-kinds.js';
 import { apiErrorMessage, describeRef, refOf, type ObjectRef } from './cluster.js';
 import { contentHash, needsApply, withAppliedHash } from './diff.js';
@@ -39,6 +40,8 @@ const TOPICS_FINALIZER = 'mobileforge.credeau.com/delete-topics';
 /** What the reconciler reads: the watch caches (ClusterCache), never the API server directly. */
 export interface ReconcilerCache {
   pipeline(namespace: string, name: string): SyncPipeline | undefined;
+  /** Every pipeline the operator watches: another one may already hold a topic or group. */
+  pipelines(): SyncPipeline[];
   get<T extends k8s.KubernetesObject>(apiVersion: string, kind: string, name: string, namespace?: string): T | undefined;
   list<T extends k8s.KubernetesObject>(apiVersion: string, kind: string, namespace?: string): T[];
   /** Secrets and ConfigMaps with digests in place of their values. */
@@ -123,6 +126,8 @@ export class Reconciler {
     if (p.metadata.deletionTimestamp) return this.finalize(p);
     const caps = this.deps.capabilities();
     if (isPaused(p)) return this.recordPaused(p, caps);
+    const conflict = findConflict(p, this.deps.cache.pipelines());
+    if (conflict) return this.recordConflict(p, caps, conflict);
     await this.ensureFinalizer(p);
 
     // Gather.
@@ -189,14 +194,16 @@ export class Reconciler {
     };
     const interval = this.flowIntervalMs();
     if (!config || interval <= 0 || (memory.previous && now - memory.previous.at < interval)) return keep();
+    const naming = kafkaNaming(p.spec);
+    const groupNames = Object.fromEntries(CONSUMERS.map((c) => [c, consumerGroupName(naming, c)])) as Record<ConsumerName, string>;
     const groups = CONSUMERS.map((c) => ({
       consumer: c,
-      group: CONSUMER_GROUPS[c],
-      topics: result.topics.filter((t) => t.consumer === c).map((t) => t.name),
+      group: groupNames[c],
+      topics: result.topics.filter((t) => t.consumer === c && t.role === 'data').map((t) => t.name),
     })).filter((g) => g.topics.length > 0);
     try {
       const read = await this.deps.topics.for(config).flow(groups);
-      const decision = decideFlow({ at: now, ...read }, CONSUMER_GROUPS, p.status?.flow, memory, this.deps.laggingAfterMs ?? 300_000);
+      const decision = decideFlow({ at: now, ...read }, groupNames, p.status?.flow, memory, this.deps.laggingAfterMs ?? 300_000);
       this.flowMemory.set(key, decision.memory);
       return { flow: decision.flow, lagging: decision.lagging };
     } catch (err) {
@@ -204,6 +211,23 @@ export class Reconciler {
       await this.deps.topics.evict(config); // reconnect, with fresh metadata, next time
       return keep();
     }
+  }
+
+  /**
+   * Another pipeline holds some of this one's topics or consumer groups: apply nothing (what
+   * already runs keeps running as it is, on the names it had) and say why in status, once.
+   */
+  private async recordConflict(p: SyncPipeline, caps: Capabilities, conflict: KafkaConflict): Promise<WorkResult> {
+    const result = render(p, { capabilities: caps, configHash: this.configHashOf(p) });
+    const migration = observeMigration(result.migrationJob, this.deps.cache.get<k8s.V1Job>('batch/v1', 'Job', result.migrationJob, p.metadata.namespace));
+    const error = { reason: 'Conflict', message: conflict.message };
+    const nothing: ApplyOutcome = { wanted: new Set(), created: [], updated: [], failures: [] };
+    const status = buildStatus(this.observe(p, result, migration, [], nothing, { deleted: [] }, error), p.status, this.now().toISOString());
+    await this.writeStatusIfChanged(p, status);
+    const wasConflict = p.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === 'Conflict') ?? false;
+    if (!wasConflict) await this.recordEvents(p, [{ type: 'Warning', reason: 'Conflict', message: conflict.message }]);
+    // The manager re-queues waiting pipelines when another pipeline changes or goes away.
+    return {};
   }
 
   /** Paused means no writes at all: only the first reconcile after pausing records it. */
@@ -232,7 +256,7 @@ export class Reconciler {
       let config: KafkaView['config'];
       try {
         config = kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
-        return { existing: { ...existing, ...(await this.deps.topics.for(config).partitions(TOPICS.slice())) }, config };
+        return { existing: { ...existing, ...(await this.deps.topics.for(config).partitions(pipelineTopicNames(p.spec))) }, config };
       } catch (err) {
         if (config) await this.deps.topics.evict(config);
         const reason = err instanceof KafkaCredentialsError ? 'KafkaCredentialsMissing' : 'KafkaUnreachable';
@@ -240,14 +264,18 @@ export class Reconciler {
       }
     }
     if (mode === 'strimzi' && caps.kafkaTopicApiVersion) {
+      const naming = kafkaNaming(p.spec);
       for (const t of TOPICS) {
-        const kt = this.deps.cache.get<KafkaTopicObject>(
-          caps.kafkaTopicApiVersion,
-          'KafkaTopic',
-          kafkaTopicObjectName(p.metadata.name, t),
-          p.metadata.namespace,
-        );
-        if (kt?.spec?.partitions) existing[t] = Math.max(existing[t] ?? 0, kt.spec.partitions);
+        for (const role of ['data', 'dead-letter'] as const) {
+          const kt = this.deps.cache.get<KafkaTopicObject>(
+            caps.kafkaTopicApiVersion,
+            'KafkaTopic',
+            kafkaTopicObjectName(p.metadata.name, t, role),
+            p.metadata.namespace,
+          );
+          const name = role === 'data' ? kafkaTopicName(naming, t) : deadLetterTopic(kafkaTopicName(naming, t));
+          if (kt?.spec?.partitions) existing[name] = Math.max(existing[name] ?? 0, kt.spec.partitions);
+        }
       }
     }
     return { existing };
@@ -311,9 +339,9 @@ export class Reconciler {
       }
       case 'strimzi': {
         const version = caps.kafkaTopicApiVersion;
-        const live = (topic: TopicName) =>
+        const live = (t: DesiredTopic) =>
           version
-            ? this.deps.cache.get<KafkaTopicObject>(version, 'KafkaTopic', kafkaTopicObjectName(p.metadata.name, topic), p.metadata.namespace)
+            ? this.deps.cache.get<KafkaTopicObject>(version, 'KafkaTopic', kafkaTopicObjectName(p.metadata.name, t.topic, t.role), p.metadata.namespace)
             : undefined;
         return { topics: version ? observeStrimziTopics(result.topics, live) : [], ensured: [] };
       }
@@ -420,7 +448,11 @@ export class Reconciler {
   private async finalize(p: SyncPipeline): Promise<WorkResult> {
     if (!p.metadata.finalizers?.includes(TOPICS_FINALIZER)) return {};
     const config = kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
-    const names = render(p, { capabilities: this.deps.capabilities() }).topics.map((t) => t.name);
+    // Never a topic another pipeline holds (this one may have come to share it since).
+    const held = new Set(findConflict(p, this.deps.cache.pipelines())?.topics ?? []);
+    const names = render(p, { capabilities: this.deps.capabilities() })
+      .topics.map((t) => t.name)
+      .filter((n) => !held.has(n));
     await this.deps.topics.for(config).delete(names);
     await this.deps.client
       .recordEvent(p, { type: 'Normal', reason: 'TopicsDeleted', message: `deleted topics ${names.join(', ')} as deleteTopicsOnDeletion asked` })

@@ -8,7 +8,7 @@ import { consumerConditionType } from '../model/naming.js';
 import type { RenderResult } from '../model/render.js';
 import type { DesiredTopic } from '../model/topics.js';
 import type { FlowStatus, LaggingCondition } from '../model/flow.js';
-import { CONSUMERS, type ComponentName, type TopicName } from '../../core/domain.js';
+import { CONSUMERS, type ComponentName } from '../../core/domain.js';
 
 export interface DeploymentObservation {
   exists: boolean;
@@ -83,9 +83,9 @@ export interface KafkaTopicObject extends KubernetesObject {
 }
 
 /** Strimzi mode: each desired topic as its KafkaTopic's Ready condition reports it. */
-export function observeStrimziTopics(desired: readonly DesiredTopic[], live: (topic: TopicName) => KafkaTopicObject | undefined): TopicObservation[] {
+export function observeStrimziTopics(desired: readonly DesiredTopic[], live: (topic: DesiredTopic) => KafkaTopicObject | undefined): TopicObservation[] {
   return desired.map((t) => {
-    const kt = live(t.name);
+    const kt = live(t);
     const ready = kt?.status?.conditions?.find((c) => c.type === 'Ready');
     return {
       name: t.name,

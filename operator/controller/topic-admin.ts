@@ -7,7 +7,7 @@ import { Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
 import { caKey, passwordKey, usernameKey } from '../api/secret-refs.js';
 import type { DesiredTopic, PartitionCounts } from '../model/topics.js';
-import type { ConsumerName, TopicName } from '../../core/domain.js';
+import type { ConsumerName } from '../../core/domain.js';
 import type { TopicObservation } from './status.js';
 import type { FlowSample } from '../model/flow.js';
 
@@ -53,9 +53,9 @@ export class InsufficientBrokersError extends Error {
 
 export interface TopicAdmin {
   /** Partition counts of the topics that exist. */
-  partitions(names: TopicName[]): Promise<PartitionCounts>;
+  partitions(names: string[]): Promise<PartitionCounts>;
   ensure(topics: DesiredTopic[]): Promise<TopicObservation[]>;
-  delete(names: TopicName[]): Promise<void>;
+  delete(names: string[]): Promise<void>;
   /** Each group's uncommitted records per topic, and the sum of the topics' end offsets. */
   flow(groups: GroupTopics[]): Promise<Omit<FlowSample, 'at'>>;
   close(): Promise<void>;
@@ -67,20 +67,28 @@ export interface GroupTopics {
   topics: string[];
 }
 
+/** Called with the Kafka API name of every request an admin client sends (for the operator's metrics). */
+export type KafkaRequestObserver = (api: string) => void;
+
 class KafkaTopicAdmin implements TopicAdmin {
   private admin: Admin | undefined;
-  constructor(private readonly config: KafkaConfig) {}
+  constructor(
+    private readonly config: KafkaConfig,
+    private readonly onRequest?: KafkaRequestObserver,
+  ) {}
 
   private async connected(): Promise<Admin> {
     if (!this.admin) {
       const admin = new Kafka(this.config).admin();
+      const observe = this.onRequest;
+      if (observe) admin.on(admin.events.REQUEST, (e) => observe(e.payload.apiName));
       await admin.connect();
       this.admin = admin;
     }
     return this.admin;
   }
 
-  async partitions(names: TopicName[]): Promise<PartitionCounts> {
+  async partitions(names: string[]): Promise<PartitionCounts> {
     const admin = await this.connected();
     const existing = new Set(await admin.listTopics());
     const present = names.filter((n) => existing.has(n));
@@ -133,7 +141,7 @@ class KafkaTopicAdmin implements TopicAdmin {
     });
   }
 
-  async delete(names: TopicName[]): Promise<void> {
+  async delete(names: string[]): Promise<void> {
     const admin = await this.connected();
     const existing = new Set(await admin.listTopics());
     const present = names.filter((n) => existing.has(n));
@@ -190,7 +198,12 @@ function poolKey(config: KafkaConfig): string {
 /** One admin client per distinct cluster configuration, reused across reconciles. */
 export class TopicAdminPool {
   private readonly admins = new Map<string, TopicAdmin>();
-  constructor(private readonly factory: (config: KafkaConfig) => TopicAdmin = (c) => new KafkaTopicAdmin(c)) {}
+  constructor(private readonly factory: (config: KafkaConfig) => TopicAdmin) {}
+
+  /** Admin clients of real Kafka clusters, each request reported to `onRequest`. */
+  static forKafka(onRequest?: KafkaRequestObserver): TopicAdminPool {
+    return new TopicAdminPool((c) => new KafkaTopicAdmin(c, onRequest));
+  }
 
   for(config: KafkaConfig): TopicAdmin {
     const key = poolKey(config);

@@ -5,10 +5,10 @@
 import type { KubernetesObject, V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
 import type { AutoscalingEngine, SyncPipeline } from '../api/v1alpha1.js';
 import { caKey, passwordKey, usernameKey } from '../api/secret-refs.js';
-import { CONSUMER_GROUPS, type ConsumerName, type TopicName, type ComponentName } from '../../core/domain.js';
+import { consumerGroupName, kafkaTopicName, type ConsumerName, type TopicName, type ComponentName } from '../../core/domain.js';
 import { DEFAULTS, lagThreshold, requestedEngine, type ComponentSettings } from './defaults.js';
 import { childMeta } from './metadata.js';
-import { componentLabels, deploymentName } from './naming.js';
+import { componentLabels, deploymentName, kafkaNaming } from './naming.js';
 
 export interface Capabilities {
   /** Served KafkaTopic API version, or undefined when Strimzi's CRD is not installed. */
@@ -129,14 +129,15 @@ export function scaledObject(p: SyncPipeline, c: ConsumerName, s: ComponentSetti
     ...(k.tls?.enabled ? { tls: 'enable' } : {}),
   };
   const auth = kafkaTriggerAuthentication(p) ? { authenticationRef: { name: kafkaTriggerAuthName(name) } } : {};
+  const naming = kafkaNaming(p.spec);
   const kafkaTriggers = topics.map((topic) => ({
     type: 'kafka',
     ...auth,
     metadata: {
       ...security,
       bootstrapServers: brokers,
-      consumerGroup: CONSUMER_GROUPS[c],
-      topic,
+      consumerGroup: consumerGroupName(naming, c),
+      topic: kafkaTopicName(naming, topic),
       lagThreshold: String(lagThreshold(p.spec, topic)),
       // A group that has not committed yet still has work: count from the beginning.
       offsetResetPolicy: 'earliest',

@@ -37,7 +37,7 @@ export const DEFAULTS = {
 
 /** The part of a spec that sizing depends on: enough for `mobileforge plan`. */
 export type SizingSpec = Pick<SyncPipelineSpec, 'dau' | 'environment' | 'region' | 'producer' | 'consumers'> & {
-  kafka?: Pick<SyncPipelineSpec['kafka'], 'replicationFactor' | 'minInSyncReplicas' | 'topics'>;
+  kafka?: Pick<SyncPipelineSpec['kafka'], 'replicationFactor' | 'minInSyncReplicas' | 'topics' | 'topicPrefix' | 'consumerGroupPrefix'>;
 };
 
 export interface ComponentSettings {

@@ -29,15 +29,16 @@ export interface ReconcileOutcome {
   migration: MigrationStatus;
 }
 
+/** One event for the topics that became ready, one for those whose partitions were raised. */
 function topicEvents(previous: SyncPipelineStatus | undefined, ensured: ReconcileOutcome['ensuredTopics']): PipelineEvent[] {
   const before = new Map((previous?.topics ?? []).map((t) => [t.name, t.partitions]));
-  return ensured.flatMap((t): PipelineEvent[] => {
-    const had = before.get(t.name);
-    if (had === undefined && t.partitions > 0) return [{ type: 'Normal', reason: 'TopicReady', message: `topic ${t.name} has ${t.partitions} partitions` }];
-    if (had !== undefined && had < t.partitions)
-      return [{ type: 'Normal', reason: 'PartitionsRaised', message: `topic ${t.name} raised to ${t.partitions} partitions` }];
-    return [];
-  });
+  const ready = ensured.filter((t) => before.get(t.name) === undefined && t.partitions > 0);
+  const raised = ensured.filter((t) => (before.get(t.name) ?? Infinity) < t.partitions);
+  const list = (ts: typeof ensured) => ts.map((t) => `${t.name} (${t.partitions})`).join(', ');
+  return [
+    ...(ready.length ? [{ type: 'Normal' as const, reason: 'TopicReady', message: `topics ready, with their partitions: ${list(ready)}` }] : []),
+    ...(raised.length ? [{ type: 'Normal' as const, reason: 'PartitionsRaised', message: `partitions raised: ${list(raised)}` }] : []),
+  ];
 }
 
 /** Events are reported on transitions: a state that persists is reported once. */

@@ -1,5 +1,6 @@
 // Names and labels of everything a pipeline owns.
-import type { ComponentName, ConsumerName, TopicName } from '../../core/domain.js';
+import type { SyncPipelineSpec } from '../api/v1alpha1.js';
+import type { ComponentName, ConsumerName, KafkaNaming, TopicName } from '../../core/domain.js';
 
 export const APP_NAME = 'mobileforge-sync';
 export const MANAGED_BY = 'mobileforge-operator';
@@ -20,8 +21,18 @@ export function serviceAccountName(pipeline: string): string {
   return `${pipeline}-workload`;
 }
 
-export function kafkaTopicObjectName(pipeline: string, topic: TopicName): string {
-  return `${pipeline}-${topic.replace(/_/g, '-')}`;
+/** A KafkaTopic's object name: per pipeline and seed topic, whatever the prefix (which may hold characters object names cannot). */
+export function kafkaTopicObjectName(pipeline: string, topic: TopicName, role: TopicRole = 'data'): string {
+  return `${pipeline}-${topic.replace(/_/g, '-')}${role === 'dead-letter' ? '-dlq' : ''}`;
+}
+
+/** A topic the consumers read, or the dead-letter topic beside it. */
+export type TopicRole = 'data' | 'dead-letter';
+
+/** The pipeline's topic and group prefixes (the group prefix follows the topic prefix unless set). */
+export function kafkaNaming(spec: { kafka?: Pick<SyncPipelineSpec['kafka'], 'topicPrefix' | 'consumerGroupPrefix'> }): KafkaNaming {
+  const topicPrefix = spec.kafka?.topicPrefix ?? '';
+  return { topicPrefix, groupPrefix: spec.kafka?.consumerGroupPrefix ?? topicPrefix };
 }
 
 /** Labels on every object of a pipeline: how the operator finds what it owns. */

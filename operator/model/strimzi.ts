@@ -18,7 +18,7 @@ export function kafkaTopic(p: SyncPipeline, t: DesiredTopic, apiVersion: NonNull
   const owned = p.spec.kafka.topicManagement?.deleteTopicsOnDeletion === true;
   const meta = childMeta(
     p,
-    kafkaTopicObjectName(p.metadata.name, t.name),
+    kafkaTopicObjectName(p.metadata.name, t.topic, t.role),
     { ...componentLabels(p.metadata.name, 'topics'), 'strimzi.io/cluster': cluster },
     { owned },
   );

@@ -1,40 +1,77 @@
-// The Kafka topics a pipeline needs: the seed's five (three in India), with partitions at
-// least the seed's (or the explicit count) and at least the consuming deployment's max
-// replicas (a consumer beyond the partition count would sit idle; admission refuses an explicit
-// count below an explicit maxReplicas), never fewer than the topic already has.
+// The Kafka topics a pipeline needs: the seed's five (three in India), each with its
+// dead-letter topic. Data topics get partitions at least the seed's (or the explicit count)
+// and at least the consuming deployment's max replicas (a consumer beyond the partition count
+// would sit idle; admission refuses an explicit count below an explicit maxReplicas), never
+// fewer than the topic already has. Names carry the pipeline's prefix (naming.ts).
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
-import { TOPIC_FACTS, TOPICS, type ConsumerName, type TopicName } from '../../core/domain.js';
+import { deadLetterTopic, kafkaTopicName, TOPIC_FACTS, TOPICS, type ConsumerName, type TopicName } from '../../core/domain.js';
 import { componentSettings, defaultMinInSync, replicationFactor, type SizingSpec } from './defaults.js';
 import type { Sizing } from './ladder.js';
+import { kafkaNaming, type TopicRole } from './naming.js';
 
 export interface DesiredTopic {
-  readonly name: TopicName;
+  /** The topic's name on the cluster (prefix included). */
+  readonly name: string;
+  /** The seed topic it is, or whose dead letters it holds. */
+  readonly topic: TopicName;
+  readonly role: TopicRole;
   readonly partitions: number;
   readonly replicationFactor: number;
   readonly config: Record<string, string>;
   readonly consumer: ConsumerName;
 }
 
-export type PartitionCounts = Partial<Record<TopicName, number>>;
+/** Partition counts by topic name on the cluster. */
+export type PartitionCounts = Partial<Record<string, number>>;
+
+/**
+ * Dead letters are rare and read by people, not consumers: one partition is plenty, and they
+ * are kept two weeks (not the broker's default week) so that a team back from a long weekend
+ * can still see what was set aside and why.
+ */
+const DEAD_LETTER_PARTITIONS = 1;
+const DEAD_LETTER_RETENTION_MS = String(14 * 24 * 60 * 60 * 1000);
 
 function topicsForRegion(region: SyncPipelineSpec['region']): TopicName[] {
   return TOPICS.filter((t) => region !== 'india' || TOPIC_FACTS[t].allowedInIndia);
 }
 
+/** Every topic name the pipeline uses on its cluster, data and dead-letter. */
+export function pipelineTopicNames(spec: Pick<SizingSpec, 'region' | 'kafka'>): string[] {
+  const naming = kafkaNaming(spec);
+  return topicsForRegion(spec.region).flatMap((t) => [kafkaTopicName(naming, t), deadLetterTopic(kafkaTopicName(naming, t))]);
+}
+
 export function desiredTopics(spec: SizingSpec, sizing: Sizing, existing: PartitionCounts = {}): DesiredTopic[] {
   const rf = replicationFactor(spec);
-  const minIsr = spec.kafka?.minInSyncReplicas ?? defaultMinInSync(rf);
-  return topicsForRegion(spec.region).map((name) => {
-    const facts = TOPIC_FACTS[name];
-    const override = spec.kafka?.topics?.[name];
+  const minIsr = String(Math.min(spec.kafka?.minInSyncReplicas ?? defaultMinInSync(rf), rf));
+  const naming = kafkaNaming(spec);
+  return topicsForRegion(spec.region).flatMap((topic): DesiredTopic[] => {
+    const facts = TOPIC_FACTS[topic];
+    const override = spec.kafka?.topics?.[topic];
     const consumerMax = componentSettings(spec, sizing, facts.consumer).replicas.max;
     const wanted = Math.max(override?.partitions ?? facts.seedPartitions, consumerMax);
-    return {
-      name,
-      partitions: Math.max(wanted, existing[name] ?? 0),
-      replicationFactor: rf,
-      config: { 'min.insync.replicas': String(Math.min(minIsr, rf)), ...override?.config },
-      consumer: facts.consumer,
-    };
+    const name = kafkaTopicName(naming, topic);
+    const dlq = deadLetterTopic(name);
+    return [
+      {
+        name,
+        topic,
+        role: 'data',
+        partitions: Math.max(wanted, existing[name] ?? 0),
+        replicationFactor: rf,
+        config: { 'min.insync.replicas': minIsr, ...override?.config },
+        consumer: facts.consumer,
+      },
+      {
+        name: dlq,
+        topic,
+        role: 'dead-letter',
+        partitions: Math.max(DEAD_LETTER_PARTITIONS, existing[dlq] ?? 0),
+        replicationFactor: rf,
+        config: { 'min.insync.replicas': minIsr, 'retention.ms': DEAD_LETTER_RETENTION_MS },
+        consumer: facts.consumer,
+      },
+    ];
   });
 }

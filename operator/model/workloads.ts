@@ -17,11 +17,11 @@ import type {
 } from '@kubernetes/client-node';
 import type { SyncPipeline, SyncPipelineSpec } from '../api/v1alpha1.js';
 import { caBundle, caKey, passwordKey, uriKey, usernameKey, type SecretKey } from '../api/secret-refs.js';
-import { CONSUMER_GROUPS, topicsForConsumer, type ComponentName } from '../../core/domain.js';
+import { consumerGroupName, kafkaTopicName, topicsForConsumer, type ComponentName } from '../../core/domain.js';
 import { ENV, PRODUCER_METRICS_PORT, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
 import { DEFAULTS, type ComponentSettings } from './defaults.js';
 import { childMeta } from './metadata.js';
-import { CONFIG_HASH_ANNOTATION, componentLabels, deploymentName, selectorLabels, serviceAccountName } from './naming.js';
+import { CONFIG_HASH_ANNOTATION, componentLabels, deploymentName, selectorLabels, serviceAccountName, kafkaNaming } from './naming.js';
 
 /** The unprivileged user the workload image runs as (see Dockerfile.workload). */
 const WORKLOAD_UID = 10001;
@@ -137,12 +137,25 @@ function componentEnv(spec: SyncPipelineSpec, c: ComponentName): V1EnvVar[] {
   const common = [...postgresEnv(spec), ...kafkaEnv(spec)];
   // The region is the pipeline's, not the client row's: in an India pipeline no client may
   // send what no consumer there reads (and what may not be collected there).
-  if (c === 'producer') return [...common, plainEnv(ENV.pipelineRegion, spec.region), plainEnv(ENV.metricsPort, PRODUCER_METRICS_PORT)];
+  const naming = kafkaNaming(spec);
+  if (c === 'producer')
+    return [
+      ...common,
+      plainEnv(ENV.pipelineRegion, spec.region),
+      plainEnv(ENV.metricsPort, PRODUCER_METRICS_PORT),
+      // Unset without a prefix: the seed's variables exactly.
+      ...(naming.topicPrefix ? [plainEnv(ENV.topicPrefix, naming.topicPrefix)] : []),
+    ];
   return [
     ...common,
     ...mongoEnv(spec),
-    plainEnv(ENV.enabledTopics, topicsForConsumer(c, spec.region).join(',')),
-    plainEnv(ENV.consumerGroup, CONSUMER_GROUPS[c]),
+    plainEnv(
+      ENV.enabledTopics,
+      topicsForConsumer(c, spec.region)
+        .map((t) => kafkaTopicName(naming, t))
+        .join(','),
+    ),
+    plainEnv(ENV.consumerGroup, consumerGroupName(naming, c)),
   ];
 }
 

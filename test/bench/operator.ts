@@ -136,7 +136,8 @@ const pipeline = (name: string): k8s.KubernetesObject =>
       environment: 'production',
       region: 'india',
       image: { repository: 'registry.example.com/mobileforge/sync-workload', tag: '0.1.0' },
-      kafka: { bootstrapServers: ['kafka:9092'], topicManagement: { mode: 'unmanaged' } },
+      // Many pipelines on one Kafka cluster: each with topics and groups of its own.
+      kafka: { bootstrapServers: ['kafka:9092'], topicPrefix: `${name}.`, topicManagement: { mode: 'unmanaged' } },
       postgres: { host: 'pg', credentialsSecretRef: { name: 'pg' } },
       mongodb: { host: 'mongo', credentialsSecretRef: { name: 'pg' } },
     },

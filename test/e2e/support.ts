@@ -134,9 +134,9 @@ export const podReady = (p: PodList['items'][number]): boolean => p.status.condi
 
 /**
  * Deletes every pipeline on the node except those in `keep`, and waits until their pods are
- * gone. Pipelines use the seed's fixed topic and consumer-group names, so two pipelines on one
- * Kafka share the groups and take each other's messages: on the node (one Kafka) only one
- * pipeline may run at a time. A demo left running, or a run that was interrupted, is removed.
+ * gone. The pipelines here use the seed's topic and consumer-group names (what a single
+ * pipeline gets), so a second one on the node's Kafka would wait in Conflict; and the node has
+ * two cores. A demo left running, or a run that was interrupted, is removed.
  */
 export async function removeOtherPipelines(keep: string[] = []): Promise<string[]> {
   const others = nodeKubectl(['get', 'syncpipelines', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}'])

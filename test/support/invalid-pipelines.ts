@@ -80,6 +80,12 @@ export const INVALID_CASES: InvalidCase[] = [
     path: 'spec.environment',
     message: /dev.*uat.*production/,
   },
+  {
+    name: 'a topic prefix Kafka cannot take',
+    doc: pipeline({ kafka: { bootstrapServers: ['k:9092'], topicPrefix: 'team a/' } }),
+    path: 'spec.kafka.topicPrefix',
+    message: /match/,
+  },
   { name: 'no bootstrap servers', doc: pipeline({ kafka: { bootstrapServers: [] } }), path: 'spec.kafka.bootstrapServers', message: /1 item/ },
   {
     name: 'postgres without credentials secret',

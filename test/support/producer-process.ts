@@ -67,10 +67,21 @@ export class TopicRecorder {
     const admin = kafka.admin();
     await admin.connect();
     const start = new Map<string, { partition: number; offset: string }[]>();
+    // Topics created a moment ago may still be electing leaders: refresh and ask again.
+    const offsets = async (topic: string, tries = 10): Promise<{ partition: number; high: string }[]> => {
+      try {
+        return await admin.fetchTopicOffsets(topic);
+      } catch (err) {
+        if (tries <= 1) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+        await admin.fetchTopicMetadata({ topics: [topic] });
+        return offsets(topic, tries - 1);
+      }
+    };
     for (const topic of TOPICS)
       start.set(
         topic,
-        (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high })),
+        (await offsets(topic)).map((o) => ({ partition: o.partition, offset: o.high })),
       );
     await admin.disconnect();
     const consumer = kafka.consumer({ groupId: uniqueName('recorder'), sessionTimeout: 10000, heartbeatInterval: 1000, retry: { retries: 20 } });

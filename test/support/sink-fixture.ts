@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { Db, MongoClient } from 'mongodb';
+import { deadLetterTopic } from '../../core/domain.js';
 import { connectKafkaAdmin, connectMongo, connectPg, createTestDatabase, dropTestDatabase, kafkaBrokers } from './services.js';
 
 export interface SinkFixture {
@@ -27,7 +28,14 @@ export async function openSinkFixture(mongoDb: string, topics: string[], clientI
   const mongo = await connectMongo();
   const db = mongo.db(mongoDb);
   const admin = await connectKafkaAdmin();
-  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true });
+  // Each topic with its dead-letter topic, as the operator creates them (consumers do not).
+  await admin.createTopics({
+    topics: topics.flatMap((topic) => [
+      { topic, numPartitions: 3, replicationFactor: 1 },
+      { topic: deadLetterTopic(topic), numPartitions: 1, replicationFactor: 1 },
+    ]),
+    waitForLeaders: true,
+  });
   const producer = new Kafka({ clientId, brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   return {
@@ -42,7 +50,7 @@ export async function openSinkFixture(mongoDb: string, topics: string[], clientI
     env: () => ({ DI_POSTGRES_DATABASE: insightsDb, DI_POSTGRES_SYNC_DATABASE: syncDb, DI_MONGODB_DATABASE: mongoDb }),
     async close() {
       await producer.disconnect();
-      await admin.deleteTopics({ topics: [...topics, ...topics.map((t) => `${t}.dlq`)] }).catch(() => undefined);
+      await admin.deleteTopics({ topics: [...topics, ...topics.map(deadLetterTopic)] }).catch(() => undefined);
       await admin.disconnect();
       await db.dropDatabase().catch(() => undefined);
       await mongo.close();

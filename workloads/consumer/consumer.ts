@@ -5,7 +5,7 @@
 // `<topic>.dlq` with headers saying why and where from, and the partition moves on.
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '../../core/log.js';
-import type { Source } from '../../core/domain.js';
+import { deadLetterTopic, type Source } from '../../core/domain.js';
 import type { SyncMessage } from '../../core/message.js';
 import type { ConsumerMetrics } from './metrics.js';
 import { PoisonRecordError, type MongoSink, type PostgresSink } from './sinks.js';
@@ -13,8 +13,6 @@ import { permanentSinkFailure } from './sink-errors.js';
 import { decodeAndValidate, PoisonMessageError } from './validate.js';
 import { errorMessage } from '../../core/errors.js';
 import { backoffDelay, type Backoff } from '../../core/backoff.js';
-
-export const dlqTopic = (topic: string) => `${topic}.dlq`;
 
 export interface ConsumerEngineOptions {
   consumer: Consumer;
@@ -90,7 +88,7 @@ export class ConsumerEngine {
 
   private async deadLetter(topic: string, partition: number, offset: string, value: Buffer | null, key: Buffer | null, reason: string): Promise<void> {
     await this.o.dlq.send({
-      topic: dlqTopic(topic),
+      topic: deadLetterTopic(topic),
       acks: -1,
       messages: [
         {

@@ -8,7 +8,8 @@ import pg from 'pg';
 import { EnvReader, kafkaConfig, loadConfig, postgresConfig } from '../../core/config.js';
 import { ENV } from '../../core/env-contract.js';
 import { createLogger, parseLogLevel } from '../../core/log.js';
-import { ConsumerEngine, dlqTopic } from './consumer.js';
+import { ConsumerEngine } from './consumer.js';
+import { deadLetterTopic } from '../../core/domain.js';
 import { ConsumerMetrics } from './metrics.js';
 import { consumerSettings } from './settings.js';
 import { MongoSink, PostgresSink } from './sinks.js';
@@ -36,13 +37,13 @@ async function main(): Promise<void> {
   const kafka = new Kafka({ ...kConfig, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  // DLQ topics exist before anything can be dead-lettered (auto-creation is usually off).
+  // The dead-letter topics are the operator's (or, run by hand, the platform team's) to create,
+  // with the pipeline's partitions, replication and retention. Without one, a poison message
+  // cannot be set aside: its partition retries it and waits rather than drop it.
   const existing = new Set(await admin.listTopics());
-  const missing = s.topics.map(dlqTopic).filter((t) => !existing.has(t));
-  if (missing.length)
-    await admin
-      .createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 1 })) })
-      .catch((err: unknown) => log.warn('could not create DLQ topics', { topics: missing, error: String(err) }));
+  const missing = s.topics.map(deadLetterTopic).filter((t) => !existing.has(t));
+  if (missing.length) log.warn('dead-letter topics missing: a poison message on their topics will wait until they exist', { topics: missing });
+  await admin.disconnect();
   const dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await dlq.connect();
   const consumer = kafka.consumer({ groupId: s.group, sessionTimeout: 30000, heartbeatInterval: 3000, maxBytesPerPartition: 4 * 1024 * 1024 });
@@ -90,7 +91,6 @@ async function main(): Promise<void> {
     log.info('shutting down: finishing the in-flight batch, committing, leaving the group', { signal });
     await consumer.disconnect(); // waits for eachBatch to return, commits resolved offsets
     await dlq.disconnect();
-    await admin.disconnect();
     await mongo.close();
     await pool.end();
     server.close();

@@ -29,6 +29,8 @@ export interface ProducerDeps {
   limits: Limits;
   /** The pipeline's region: its exclusions apply to every client, whatever its geography. */
   region: Region;
+  /** Prepended to the seed's topic names: the pipeline's own topics on a shared cluster. */
+  topicPrefix?: string;
   maxMessageBytes: number;
   metrics: ProducerMetrics;
   log: Logger;
@@ -245,7 +247,7 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
     }
     const key = messageKey(client.clientId, body.user_id);
     await deps.sink.send(
-      topicForSource(source),
+      `${deps.topicPrefix ?? ''}${topicForSource(source)}`,
       values.map((value) => ({ key, value, headers: { 'request-id': body.request_id } })),
     );
     deps.metrics.records.inc({ source }, body.records.length);

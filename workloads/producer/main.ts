@@ -118,6 +118,7 @@ async function main(): Promise<void> {
     unauthorized,
     limits: settings.limits,
     region: settings.region,
+    topicPrefix: settings.topicPrefix,
     maxMessageBytes: settings.maxMessageBytes,
     metrics,
     log,

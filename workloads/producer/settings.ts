@@ -1,7 +1,7 @@
 // The Producer API's optional settings (docs/producer.md); the DI_* ones are in core/config.ts.
 import { ENV, PRODUCER_METRICS_PORT } from '../../core/env-contract.js';
 import { ConfigError, type EnvReader } from '../../core/config.js';
-import { REGIONS, type Region } from '../../core/domain.js';
+import { KAFKA_NAME_PATTERN, REGIONS, type Region } from '../../core/domain.js';
 import type { Limits } from './payload.js';
 
 export interface ProducerSettings {
@@ -10,6 +10,8 @@ export interface ProducerSettings {
   metricsPort: number;
   /** The pipeline's region; `other` when unset (a producer run by hand, outside the operator). */
   region: Region;
+  /** Prepended to the seed's topic names (empty: the seed's names). */
+  topicPrefix: string;
   limits: Limits;
   maxMessageBytes: number;
   authMaxSkewMs: number;
@@ -35,6 +37,13 @@ interface HttpTimeouts {
   keepAliveTimeoutMs: number;
 }
 
+function topicPrefix(r: EnvReader): string {
+  const prefix = r.optional(ENV.topicPrefix, '');
+  if (prefix !== '' && !new RegExp(KAFKA_NAME_PATTERN).test(prefix))
+    throw new ConfigError(`${ENV.topicPrefix} may contain only letters, digits, '.', '_' and '-' (got ${JSON.stringify(prefix)})`);
+  return prefix;
+}
+
 export function producerSettings(r: EnvReader): ProducerSettings {
   const port = r.int(ENV.port, 8000, 0, 65535);
   const metricsPort = r.int(ENV.metricsPort, PRODUCER_METRICS_PORT, 0, 65535);
@@ -44,6 +53,7 @@ export function producerSettings(r: EnvReader): ProducerSettings {
     port,
     metricsPort,
     region: r.oneOf(ENV.pipelineRegion, REGIONS, 'other'),
+    topicPrefix: topicPrefix(r),
     limits: {
       maxBodyBytes: r.int('MAX_BODY_BYTES', 5 * 1024 * 1024, 1024),
       maxDecompressedBytes: r.int('MAX_DECOMPRESSED_BYTES', 20 * 1024 * 1024, 1024),

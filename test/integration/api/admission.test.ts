@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { render } from '../../../operator/model/render.js';
-import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
+import { RULE_MESSAGES, type SyncPipeline } from '../../../operator/api/v1alpha1.js';
 import { loadSample, pipeline, SAMPLE_NAMES, samplePath } from '../../support/fixtures.js';
 import { INVALID_CASES } from '../../support/invalid-pipelines.js';
 import { apiCode, apiMessage, createNamespace, deleteNamespace, installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
@@ -120,6 +120,18 @@ describe('admission of pipelines', () => {
     expect(err).toBeDefined();
     expect(apiCode(err)).toBe(422);
     expect(apiMessage(err)).toMatch(message);
+  });
+
+  test('the topic prefix cannot change once set (the server evaluates the same transition rule)', async () => {
+    const p = submitted(pipeline({ kafka: { bootstrapServers: ['k:9092'], topicPrefix: 'dev.' } }, 'fixed-prefix')) as SyncPipeline;
+    await objects.create(p as k8s.KubernetesObject);
+    const moved = { ...p, spec: { ...p.spec, kafka: { ...p.spec.kafka, topicPrefix: 'uat.' } } };
+    const err = await objects.patch(moved as k8s.KubernetesObject, undefined, undefined, 'tests', true, k8s.PatchStrategy.ServerSideApply).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(apiCode(err)).toBe(422);
+    expect(apiMessage(err)).toContain(RULE_MESSAGES.topicPrefixImmutable);
   });
 
   test('partitions never decrease once set', async () => {

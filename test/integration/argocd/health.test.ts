@@ -48,6 +48,11 @@ describe('SyncPipeline health (gopher-lua)', () => {
     ['an apply the API server rejected', 'Degraded', pipelineWith({ error: { reason: 'ApplyFailed', message: 'Deployment/x: forbidden' } })],
     ['Kafka unreachable', 'Degraded', pipelineWith({ error: { reason: 'KafkaUnreachable', message: 'connect ECONNREFUSED' } })],
     [
+      "another pipeline holds this one's topics",
+      'Degraded',
+      pipelineWith({ error: { reason: 'Conflict', message: 'topics sms_batched already belong to pipeline sync/first' } }),
+    ],
+    [
       'strimzi mode without Strimzi',
       'Degraded',
       pipelineWith({

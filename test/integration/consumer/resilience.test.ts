@@ -36,7 +36,13 @@ const env = () => ({ DI_POSTGRES_DATABASE: insightsDb, DI_POSTGRES_SYNC_DATABASE
 
 async function topic(prefix: string, partitions = 4): Promise<string> {
   const t = uniqueName(prefix);
-  await admin.createTopics({ topics: [{ topic: t, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [
+      { topic: t, numPartitions: partitions, replicationFactor: 1 },
+      { topic: `${t}.dlq`, numPartitions: 1, replicationFactor: 1 },
+    ],
+    waitForLeaders: true,
+  });
   topicsMade.push(t, `${t}.dlq`);
   return t;
 }

@@ -12,16 +12,18 @@ import { createSecret, kubectlApply, kubectlRun, prepareOperatorNamespace, teard
 import { connectKafkaAdmin, kafkaBrokers, requireKube, testKafka, testKubeConfig } from '../../support/services.js';
 import { waitFor } from '../../support/wait.js';
 
-const TOPICS = ['sms_batched', 'events_log', 'apps_and_device_batched', 'contacts_batched', 'call_logs_batched'];
+const SEED = ['sms_batched', 'events_log', 'apps_and_device_batched', 'contacts_batched', 'call_logs_batched'];
+/** The seed's topics and their dead-letter topics. */
+const TOPICS = SEED.flatMap((t) => [t, `${t}.dlq`]);
 let kc: k8s.KubeConfig;
 let ns: string;
 let operator: OperatorProcess;
 let admin: Admin;
 
 const get = () => JSON.parse(kubectlRun(['get', 'syncpipeline', 'topics', '-n', ns, '-o', 'json'])) as SyncPipeline;
-async function partitions(): Promise<Record<string, number>> {
+async function partitions(names = TOPICS): Promise<Record<string, number>> {
   const existing = new Set(await admin.listTopics());
-  const present = TOPICS.filter((t) => existing.has(t));
+  const present = names.filter((t) => existing.has(t));
   if (!present.length) return {};
   const meta = await admin.fetchTopicMetadata({ topics: present });
   return Object.fromEntries(meta.topics.map((t) => [t.name, t.partitions.length]));
@@ -56,13 +58,17 @@ afterAll(async () => {
   await admin?.disconnect();
 });
 
-test("creates every topic with the ladder's partitions and reports them in status", async () => {
+test("creates every topic with the ladder's partitions, and its dead-letter topic, and reports them in status", async () => {
   apply(25_000);
-  await waitFor('five topics', async () => Object.keys(await partitions()).length === 5);
-  expect(await partitions()).toEqual({ sms_batched: 16, events_log: 20, apps_and_device_batched: 10, contacts_batched: 10, call_logs_batched: 10 });
+  await waitFor('ten topics', async () => Object.keys(await partitions()).length === 10);
+  const dlq = Object.fromEntries(SEED.map((t) => [`${t}.dlq`, 1]));
+  expect(await partitions()).toEqual({ sms_batched: 16, events_log: 20, apps_and_device_batched: 10, contacts_batched: 10, call_logs_batched: 10, ...dlq });
+  // Dead letters are kept two weeks, whatever the broker's default.
+  const configs = await admin.describeConfigs({ resources: [{ type: 2, name: 'sms_batched.dlq', configNames: ['retention.ms'] }], includeSynonyms: false });
+  expect(configs.resources[0]!.configEntries.find((e) => e.configName === 'retention.ms')?.configValue).toBe(String(14 * 86_400_000));
   const status = await waitFor('topics in status', () => {
     const s = get().status;
-    return s?.topics?.length === 5 && s.topics.every((t) => t.ready) ? s : undefined;
+    return s?.topics?.length === 10 && s.topics.every((t) => t.ready) ? s : undefined;
   });
   expect(status.topics?.find((t) => t.name === 'sms_batched')).toEqual({ name: 'sms_batched', partitions: 16, replicationFactor: 1, ready: true });
   expect(status.conditions?.find((c) => c.type === 'Topics')).toMatchObject({ status: 'True', reason: 'TopicsReady' });
@@ -112,6 +118,9 @@ test('consumer lag and produce rate in status and the LAG column; Lagging while 
       const s = get().status;
       return s?.flow?.groups.find((g) => g.consumer === 'sms')?.lag === 0 && s.conditions?.find((x) => x.type === 'Lagging')?.reason === 'KeepingUp';
     });
+    // What reading the flow costs Kafka is on the operator's /metrics, by Kafka API.
+    expect(await operator.metric('mobileforge_kafka_requests_total', 'api="ListOffsets"')).toBeGreaterThan(0);
+    expect(await operator.metric('mobileforge_kafka_requests_total', 'api="OffsetFetch"')).toBeGreaterThan(0);
   } finally {
     await producer.disconnect();
   }
@@ -127,6 +136,41 @@ test('raises partitions when DAU grows, and never lowers them when it shrinks', 
   expect((await partitions()).sms_batched).toBe(48);
   expect(get().status?.topics?.find((t) => t.name === 'sms_batched')?.partitions).toBe(48);
 });
+
+test('a second pipeline on the same Kafka with the same names waits with Ready=False Conflict; with a prefix of its own it gets its own topics', async () => {
+  const twin = (kafka: Partial<SyncPipeline['spec']['kafka']> = {}) => {
+    const p = pipeline(
+      {
+        environment: 'dev',
+        region: 'india',
+        kafka: { bootstrapServers: kafkaBrokers(), topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true }, ...kafka },
+      },
+      'twin',
+    );
+    kubectlApply({ ...p, metadata: { name: 'twin', namespace: ns } });
+  };
+  const ready = () =>
+    (JSON.parse(kubectlRun(['get', 'syncpipeline', 'twin', '-n', ns, '-o', 'json'])) as SyncPipeline).status?.conditions?.find((c) => c.type === 'Ready');
+  twin();
+  const c = await waitFor('Ready=False Conflict', () => (ready()?.reason === 'Conflict' ? ready() : undefined));
+  expect(c?.message).toMatch(
+    /^topics sms_batched, sms_batched.dlq, .* and consumer groups sms-consumer-group, .* already belong to pipeline .*\/topics: set spec.kafka.topicPrefix/,
+  );
+  // Nothing of the waiting pipeline was created: no Job, no Deployment.
+  expect(kubectlRun(['get', 'jobs,deployments', '-n', ns, '-l', 'app.kubernetes.io/instance=twin', '-o', 'name']).trim()).toBe('');
+  const events = kubectlRun(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=twin,reason=Conflict', '-o', 'name']);
+  expect(events.trim().split('\n')).toHaveLength(1);
+  // The prefix cannot be added to it (records could be left behind): it is recreated with one.
+  kubectlRun(['delete', 'syncpipeline', 'twin', '-n', ns, '--wait=true', '--timeout=60s']);
+  twin({ topicPrefix: 'twin.' });
+  const own = ['sms_batched', 'events_log', 'apps_and_device_batched'].flatMap((t) => [`twin.${t}`, `twin.${t}.dlq`]);
+  await waitFor('its own six topics', async () => Object.keys(await partitions(own)).length === 6);
+  await waitFor('no longer in conflict', () => ready() !== undefined && ready()?.reason !== 'Conflict');
+  kubectlRun(['delete', 'syncpipeline', 'twin', '-n', ns, '--wait=true', '--timeout=60s']);
+  await waitFor('its topics deleted with it', async () => Object.keys(await partitions(own)).length === 0, 30000);
+  // The first pipeline's topics were never touched.
+  expect((await partitions()).sms_batched).toBe(48);
+}, 120000);
 
 test('deleting the pipeline deletes its topics when deleteTopicsOnDeletion is set', async () => {
   kubectlRun(['delete', 'syncpipeline', 'topics', '-n', ns, '--wait=true', '--timeout=60s']);

@@ -40,7 +40,7 @@ afterAll(async () => {
 });
 
 test('KEDA absent: consumers fall back to HPAs, and the Autoscaling condition says so', async () => {
-  const p = pipeline({ kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'unmanaged' } } }, 'no-keda');
+  const p = pipeline({ kafka: { bootstrapServers: ['k:9092'], topicPrefix: 'no-keda.', topicManagement: { mode: 'unmanaged' } } }, 'no-keda');
   kubectlApply({ ...p, metadata: { name: 'no-keda', namespace: ns } });
   await simulateMigrationSucceeded(ns, 'no-keda');
   await waitFor(
@@ -59,7 +59,10 @@ test('KEDA absent: consumers fall back to HPAs, and the Autoscaling condition sa
 });
 
 test('strimzi mode without Strimzi: not Ready, with a clear message', async () => {
-  const p = pipeline({ kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'prod' } } }, 'no-strimzi');
+  const p = pipeline(
+    { kafka: { bootstrapServers: ['k:9092'], topicPrefix: 'no-strimzi.', topicManagement: { mode: 'strimzi', strimziClusterName: 'prod' } } },
+    'no-strimzi',
+  );
   kubectlApply({ ...p, metadata: { name: 'no-strimzi', namespace: ns } });
   await simulateMigrationSucceeded(ns, 'no-strimzi');
   const topics = await waitFor('the Topics condition', () => cond(get('no-strimzi'), 'Topics'));

@@ -56,4 +56,17 @@ describe('offline validation', () => {
     ]);
     expect(ruleIssues(pipeline({ kafka: { bootstrapServers: ['k:9092'], topics: { sms_batched: { partitions: 40 } } } }).spec, old)).toEqual([]);
   });
+
+  test('topic and consumer-group prefixes cannot change, be added or be removed once the pipeline exists', () => {
+    const spec = (kafka: object) => pipeline({ kafka: { bootstrapServers: ['k:9092'], ...kafka } }).spec;
+    const topic = { path: 'spec.kafka.topicPrefix', message: RULE_MESSAGES.topicPrefixImmutable };
+    const group = { path: 'spec.kafka.consumerGroupPrefix', message: RULE_MESSAGES.groupPrefixImmutable };
+    expect(ruleIssues(spec({ topicPrefix: 'b.' }), spec({ topicPrefix: 'a.' }))).toEqual([topic]);
+    expect(ruleIssues(spec({ topicPrefix: 'a.' }), spec({}))).toEqual([topic]);
+    expect(ruleIssues(spec({}), spec({ topicPrefix: 'a.' }))).toEqual([topic]);
+    expect(ruleIssues(spec({ topicPrefix: 'a.', consumerGroupPrefix: 'g-' }), spec({ topicPrefix: 'a.' }))).toEqual([group]);
+    expect(ruleIssues(spec({ topicPrefix: 'a.', consumerGroupPrefix: 'g-' }), spec({ topicPrefix: 'a.', consumerGroupPrefix: 'g-' }))).toEqual([]);
+    // a new pipeline may take any prefix
+    expect(ruleIssues(spec({ topicPrefix: 'a.', consumerGroupPrefix: 'g-' }))).toEqual([]);
+  });
 });

@@ -27,6 +27,9 @@ class FakeCache implements ReconcilerCache {
   pipeline(namespace: string, name: string): SyncPipeline | undefined {
     return this.get<k8s.KubernetesObject>('mobileforge.credeau.com/v1alpha1', 'MobileForgeSyncPipeline', name, namespace) as SyncPipeline | undefined;
   }
+  pipelines(): SyncPipeline[] {
+    return this.list<k8s.KubernetesObject>('mobileforge.credeau.com/v1alpha1', 'MobileForgeSyncPipeline') as SyncPipeline[];
+  }
   get<T extends k8s.KubernetesObject>(apiVersion: string, kind: string, name: string, namespace?: string): T | undefined {
     return this.objects.get(key(apiVersion, kind, namespace, name)) as T | undefined;
   }
@@ -132,11 +135,13 @@ describe('Reconciler with fake I/O', () => {
     expect(writer.applied.some((a) => a.startsWith('Deployment/'))).toBe(false);
     expect(writer.applied.some((a) => a.startsWith('CronJob/'))).toBe(false);
     expect(writer.applied.some((a) => a.startsWith('HorizontalPodAutoscaler/'))).toBe(true);
-    expect([...kafka.topics.keys()].sort()).toEqual(['apps_and_device_batched', 'call_logs_batched', 'contacts_batched', 'events_log', 'sms_batched']);
+    const seed = ['apps_and_device_batched', 'call_logs_batched', 'contacts_batched', 'events_log', 'sms_batched'];
+    expect([...kafka.topics.keys()].sort()).toEqual(seed.flatMap((t) => [t, `${t}.dlq`]));
     expect(condition('Migration')?.reason).toBe('MigrationPending');
     expect(condition('Ready')?.status).toBe('False');
     expect(result).toEqual({ requeueAfterMs: 1234 });
-    expect(writer.events.map((e) => e.reason)).toEqual(['Created', 'TopicReady', 'TopicReady', 'TopicReady', 'TopicReady', 'TopicReady']);
+    expect(writer.events.map((e) => e.reason)).toEqual(['Created', 'TopicReady']);
+    expect(writer.events[1]!.message).toMatch(/^topics ready, with their partitions: sms_batched \(16\), sms_batched.dlq \(1\), events_log \(20\)/);
   });
 
   test('once the Job succeeds the Deployments and the CronJob follow, with one MigrationSucceeded event', async () => {
@@ -169,12 +174,17 @@ describe('Reconciler with fake I/O', () => {
     const strimzi = pipeline({ dau: 60_000, kafka: { bootstrapServers: ['kafka:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'main' } } });
     const { cache, writer, reconciler, current } = setup(strimzi, { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1' });
     await reconciler.reconcile('sync', 'test');
-    expect(writer.applied.filter((a) => a.startsWith('KafkaTopic/'))).toHaveLength(5);
+    expect(writer.applied.filter((a) => a.startsWith('KafkaTopic/'))).toHaveLength(10);
     // someone else's KafkaTopic in the namespace: no instance label, no owner
     cache.put({ apiVersion: 'kafka.strimzi.io/v1', kind: 'KafkaTopic', metadata: { name: 'other-team', namespace: 'sync' } });
     cache.put({ ...current(), spec: { ...current().spec, region: 'india' } } as unknown as k8s.KubernetesObject);
     await reconciler.reconcile('sync', 'test');
-    expect(writer.deleted.sort()).toEqual(['KafkaTopic/test-call-logs-batched', 'KafkaTopic/test-contacts-batched']);
+    expect(writer.deleted.sort()).toEqual([
+      'KafkaTopic/test-call-logs-batched',
+      'KafkaTopic/test-call-logs-batched-dlq',
+      'KafkaTopic/test-contacts-batched',
+      'KafkaTopic/test-contacts-batched-dlq',
+    ]);
     expect(writer.events.find((e) => e.reason === 'Pruned')?.message).toMatch(/KafkaTopic\/test-call-logs-batched/);
   });
 
@@ -193,6 +203,34 @@ describe('Reconciler with fake I/O', () => {
     writer.refuse.add('Service');
     await expect(reconciler.reconcile('sync', 'test')).rejects.toThrow(/cannot read topics: Connection error/);
     expect(condition('Ready')?.reason).toBe('KafkaUnreachable');
+  });
+
+  test('a second pipeline on the same Kafka with the same names: Conflict, nothing applied, one event; free again once the first is gone', async () => {
+    const older = pipeline({ dau: 60_000 }, 'first');
+    older.metadata.creationTimestamp = new Date('2025-12-01T00:00:00Z') as unknown as SyncPipeline['metadata']['creationTimestamp'];
+    const newer = pipeline({ dau: 60_000 });
+    newer.metadata.creationTimestamp = new Date('2025-12-02T00:00:00Z') as unknown as SyncPipeline['metadata']['creationTimestamp'];
+    const { cache, writer, kafka, reconciler, condition } = setup(newer);
+    cache.put(older as unknown as k8s.KubernetesObject);
+    expect(await reconciler.reconcile('sync', 'test')).toEqual({});
+    expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'Conflict' });
+    expect(condition('Ready')!.message).toMatch(
+      /^topics sms_batched, sms_batched.dlq, .* and consumer groups sms-consumer-group, .* already belong to pipeline sync\/first/,
+    );
+    expect(writer.applied).toEqual([]);
+    expect(kafka.topics.size).toBe(0);
+    expect(writer.events.map((e) => e.reason)).toEqual(['Conflict']);
+    // Waiting writes nothing more.
+    const statuses = writer.statuses.length;
+    await reconciler.reconcile('sync', 'test');
+    expect(writer.statuses).toHaveLength(statuses);
+    expect(writer.events).toHaveLength(1);
+    // The first pipeline goes away: this one proceeds.
+    cache.objects.delete(['mobileforge.credeau.com/v1alpha1', 'MobileForgeSyncPipeline', 'sync', 'first'].join('|'));
+    await reconciler.reconcile('sync', 'test');
+    expect(condition('Ready')?.reason).not.toBe('Conflict');
+    expect(writer.applied.length).toBeGreaterThan(0);
+    expect(kafka.topics.has('sms_batched.dlq')).toBe(true);
   });
 
   test('a missing pipeline is a no-op; a paused one records Paused once and then writes nothing', async () => {

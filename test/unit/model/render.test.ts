@@ -22,7 +22,7 @@ describe('render: golden output of the samples', () => {
     const topics = render(loadSample('uat'), { capabilities: { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1beta2' } }).objects.filter(
       (o) => o.kind === 'KafkaTopic',
     );
-    expect(topics.map((t) => t.apiVersion)).toEqual(Array(3).fill('kafka.strimzi.io/v1beta2'));
+    expect(topics.map((t) => t.apiVersion)).toEqual(Array(6).fill('kafka.strimzi.io/v1beta2'));
     expect(topics).toMatchSnapshot();
   });
 });
@@ -251,10 +251,14 @@ describe('render: decisions', () => {
   test('strimzi mode: KafkaTopics labelled for the cluster, owned only when deletion was asked for', () => {
     const kafka = { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi' as const, strimziClusterName: 'prod' } };
     const kept = render(pipeline({ kafka }), FULL).objects.filter((o) => o.kind === 'KafkaTopic');
-    expect(kept).toHaveLength(5);
+    expect(kept).toHaveLength(10);
     expect(kept[0]).toMatchObject({
       metadata: { name: 'test-sms-batched', labels: { 'strimzi.io/cluster': 'prod' } },
       spec: { topicName: 'sms_batched', partitions: 16, replicas: 3 },
+    });
+    expect(kept[1]).toMatchObject({
+      metadata: { name: 'test-sms-batched-dlq', labels: { 'strimzi.io/cluster': 'prod' } },
+      spec: { topicName: 'sms_batched.dlq', partitions: 1, replicas: 3, config: { 'retention.ms': '1209600000' } },
     });
     expect(kept[0]!.metadata!.ownerReferences).toBeUndefined();
     const owned = render(pipeline({ kafka: { ...kafka, topicManagement: { ...kafka.topicManagement, deleteTopicsOnDeletion: true } } }), FULL).objects.filter(
@@ -269,6 +273,38 @@ describe('render: decisions', () => {
     });
     expect(r.objects.some((o) => o.kind === 'KafkaTopic')).toBe(false);
     expect(r.topicsBlocked).toMatch(/no KafkaTopic API/);
+  });
+
+  test('topic and group prefixes reach the consumers, the producer, the KEDA triggers and the KafkaTopics; without them, the seed names', () => {
+    const env = (r: ReturnType<typeof render>, c: string) =>
+      Object.fromEntries(
+        (r.objects.find((o) => o.kind === 'Deployment' && o.metadata!.name === `test-${c}`) as V1Deployment).spec!.template.spec!.containers[0]!.env!.map(
+          (e) => [e.name, e.value],
+        ),
+      );
+    const kafka = { bootstrapServers: ['k:9092'], topicPrefix: 'uat.', topicManagement: { mode: 'strimzi' as const, strimziClusterName: 'prod' } };
+    const r = render(pipeline({ kafka }), FULL);
+    expect(env(r, 'consumer-common')).toMatchObject({
+      ENABLED_TOPICS: 'uat.apps_and_device_batched,uat.contacts_batched,uat.call_logs_batched',
+      KAFKA_CONSUMER_GROUP: 'uat.common-consumer-group',
+    });
+    expect(env(r, 'producer')).toMatchObject({ KAFKA_TOPIC_PREFIX: 'uat.' });
+    const so = r.objects.find((o) => o.kind === 'ScaledObject' && o.metadata!.name === 'test-consumer-sms') as unknown as {
+      spec: { triggers: { type: string; metadata: Record<string, string> }[] };
+    };
+    expect(so.spec.triggers.filter((t) => t.type === 'kafka').map((t) => [t.metadata.topic, t.metadata.consumerGroup])).toEqual([
+      ['uat.sms_batched', 'uat.sms-consumer-group'],
+    ]);
+    expect(r.objects.filter((o) => o.kind === 'KafkaTopic').map((o) => (o as unknown as { spec: { topicName: string } }).spec.topicName)).toContain(
+      'uat.events_log.dlq',
+    );
+    // a group prefix of its own
+    const own = render(pipeline({ kafka: { ...kafka, consumerGroupPrefix: 'team-b-' } }), FULL);
+    expect(env(own, 'consumer-sms')).toMatchObject({ ENABLED_TOPICS: 'uat.sms_batched', KAFKA_CONSUMER_GROUP: 'team-b-sms-consumer-group' });
+    // no prefix: exactly the seed's variables
+    const seed = render(pipeline(), FULL);
+    expect(env(seed, 'producer')).not.toHaveProperty('KAFKA_TOPIC_PREFIX');
+    expect(env(seed, 'consumer-sms')).toMatchObject({ ENABLED_TOPICS: 'sms_batched', KAFKA_CONSUMER_GROUP: 'sms-consumer-group' });
   });
 
   test('admin mode renders no KafkaTopic objects (the operator uses the admin API)', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { defaultReplicationFactor } from '../../../operator/api/v1alpha1.js';
 import { sizeForDau } from '../../../operator/model/ladder.js';
-import { desiredTopics } from '../../../operator/model/topics.js';
+import { desiredTopics, pipelineTopicNames } from '../../../operator/model/topics.js';
 import { pipeline } from '../../support/fixtures.js';
 
 // The seed's topic table: name, partitions, replication factor, and India's exclusions.
@@ -13,7 +13,9 @@ const SEED_TOPICS = [
   ['call_logs_batched', 10, 3, false],
 ] as const;
 
-const topicsFor = (spec: Parameters<typeof pipeline>[0], existing = {}) => {
+/** The data topics (the consumers' own), without their dead-letter topics. */
+const topicsFor = (spec: Parameters<typeof pipeline>[0], existing = {}) => allTopicsFor(spec, existing).filter((t) => t.role === 'data');
+const allTopicsFor = (spec: Parameters<typeof pipeline>[0], existing = {}) => {
   const p = pipeline(spec);
   return desiredTopics(p.spec, sizeForDau(p.spec.dau), existing);
 };
@@ -59,6 +61,35 @@ describe('topics', () => {
         .filter((x) => x.name === 'events_log' || x.name === 'sms_batched')
         .map((x) => x.partitions),
     ).toEqual([64, 30]);
+  });
+});
+
+describe('dead-letter topics and prefixes', () => {
+  test('every topic has a dead-letter topic beside it: one partition, the same replication, kept two weeks', () => {
+    const all = allTopicsFor({ dau: 100_000 });
+    expect(all.map((t) => t.name)).toEqual(SEED_TOPICS.flatMap(([n]) => [n, `${n}.dlq`]));
+    for (const dlq of all.filter((t) => t.role === 'dead-letter')) {
+      expect(dlq).toMatchObject({ partitions: 1, replicationFactor: 3, config: { 'min.insync.replicas': '2', 'retention.ms': String(14 * 86_400_000) } });
+    }
+    // never fewer partitions than the topic has (someone raised them by hand)
+    expect(allTopicsFor({}, { 'sms_batched.dlq': 4 }).find((t) => t.name === 'sms_batched.dlq')?.partitions).toBe(4);
+  });
+
+  test('a topic prefix names every topic and dead-letter topic of the pipeline, and nothing else changes', () => {
+    const plain = allTopicsFor({ region: 'india' });
+    const prefixed = allTopicsFor({ region: 'india', kafka: { bootstrapServers: ['k:9092'], topicPrefix: 'uat.' } });
+    expect(prefixed.map((t) => t.name)).toEqual([
+      'uat.sms_batched',
+      'uat.sms_batched.dlq',
+      'uat.events_log',
+      'uat.events_log.dlq',
+      'uat.apps_and_device_batched',
+      'uat.apps_and_device_batched.dlq',
+    ]);
+    expect(prefixed.map(({ name: _n, ...rest }) => rest)).toEqual(plain.map(({ name: _n, ...rest }) => rest));
+    expect(pipelineTopicNames(pipeline({ region: 'india', kafka: { bootstrapServers: ['k:9092'], topicPrefix: 'uat.' } }).spec)).toEqual(
+      prefixed.map((t) => t.name),
+    );
   });
 });
 
