@@ -1,5 +1,6 @@
 // `npm run generate`: writes every generated file (the CRD and its copies for the chart and
-// kustomize, the API reference, the RBAC role for kustomize and the chart).
+// kustomize, the API reference, the RBAC role for kustomize and the chart, the chart's copies of
+// the alert rules and the dashboard).
 import { writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { GENERATED_FILES } from './generated-files.js';

@@ -57,10 +57,22 @@ function argocdHealthConfigMap(): string {
   );
 }
 
+/** The shipped alert rules and dashboard (config/prometheus, config/grafana), copied into the chart for `.Files.Get`. */
+const configFile =
+  (...path: string[]) =>
+  () =>
+    readFileSync(join(packageRoot(), 'config', ...path), 'utf8');
+function chartRulesFile(): string {
+  return '# Generated from config/prometheus/rules.yaml by `npm run generate`. Do not edit by hand.\n' + configFile('prometheus', 'rules.yaml')();
+}
+
 export const GENERATED_FILES: GeneratedFile[] = [
   ...[CRD_FILE, ...CRD_COPIES].map((path) => ({ path, content: crdYaml })),
   { path: REFERENCE_FILE, content: referenceMarkdown },
   { path: join(packageRoot(), 'config', 'rbac', 'role.yaml'), content: roleYaml },
   { path: join(packageRoot(), 'charts', 'mobileforge-operator', 'templates', '_rules.tpl'), content: chartRulesTemplate },
   { path: join(packageRoot(), 'config', 'argocd', 'argocd-cm-health.yaml'), content: argocdHealthConfigMap },
+  { path: join(packageRoot(), 'charts', 'mobileforge-operator', 'files', 'prometheus-rules.yaml'), content: chartRulesFile },
+  // JSON has no comments: the chart's template says where this copy comes from.
+  { path: join(packageRoot(), 'charts', 'mobileforge-operator', 'files', 'grafana-dashboard.json'), content: configFile('grafana', 'mobileforge-sync.json') },
 ];

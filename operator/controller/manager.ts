@@ -118,6 +118,8 @@ export class OperatorManager {
       onChange: (o, k) => this.onChange(o, k),
       onError: (k, err) => this.log.warn('watch error; restarting', { kind: k.kind, error: apiErrorMessage(err) }),
     });
+    const cache = this.cache;
+    this.metrics.pipelinesSeen = () => cache.pipelines();
     const reconciler = new Reconciler({
       cache: this.cache,
       client,

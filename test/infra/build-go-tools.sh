@@ -240,12 +240,13 @@ install_hadolint() {
 fetch_upstream_crds() {
   # Not a build: the upstream CRDs the rendered objects must satisfy, for admission tests, taken
   # from the projects' own published artifacts into the cache: KEDA's ScaledObject and
-  # TriggerAuthentication and the Prometheus Operator's PodMonitor from their Go modules, and
+  # TriggerAuthentication and the Prometheus Operator's PodMonitor and PrometheusRule from their Go modules, and
   # Strimzi's KafkaTopic from its api test jar on Maven Central.
   local out="$CACHE/crds"
   fetch_crd "github.com/kedacore/keda/v2" "$KEDA_VERSION" config/crd/bases/keda.sh_scaledobjects.yaml "$out/keda.sh_scaledobjects.$KEDA_VERSION.yaml"
   fetch_crd "github.com/kedacore/keda/v2" "$KEDA_VERSION" config/crd/bases/keda.sh_triggerauthentications.yaml "$out/keda.sh_triggerauthentications.$KEDA_VERSION.yaml"
   fetch_crd "github.com/prometheus-operator/prometheus-operator" "$PROMETHEUS_OPERATOR_VERSION" example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml "$out/monitoring.coreos.com_podmonitors.$PROMETHEUS_OPERATOR_VERSION.yaml"
+  fetch_crd "github.com/prometheus-operator/prometheus-operator" "$PROMETHEUS_OPERATOR_VERSION" example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml "$out/monitoring.coreos.com_prometheusrules.$PROMETHEUS_OPERATOR_VERSION.yaml"
   fetch_strimzi_crds "$out"
 }
 fetch_strimzi_crds() {

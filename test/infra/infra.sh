@@ -9,7 +9,7 @@
 #   infra.sh env                  print the endpoint variables tests read
 #   infra.sh install              only install/build what is missing (used by .ci/run)
 #
-# Services: postgres kafka mongo kube node. Ports are overridable (see the *_PORT variables below).
+# Services: postgres kafka mongo kube node prometheus (scrapes the node's pods; prometheus.sh). Ports are overridable (see the *_PORT variables below).
 source "$(dirname "$0")/lib.sh"
 
 PG_PORT=${MF_PG_PORT:-55432}
@@ -30,7 +30,7 @@ PG_PASSWORD=mobileforge-test   # a throwaway password for a loopback-only test s
 PGDATA_DIR=${MF_PGDATA:-/var/tmp/mobileforge-sync/pg}
 PG_BIN=/usr/lib/postgresql/$POSTGRES_MAJOR/bin
 KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
-ALL_SERVICES=(postgres kafka mongo kube node)
+ALL_SERVICES=(postgres kafka mongo kube node prometheus)
 
 # ---------------------------------------------------------------- PostgreSQL
 install_postgres() {
@@ -177,6 +177,8 @@ install_kube() {
   bash "$INFRA_DIR/build-go-tools.sh" lua
   bash "$INFRA_DIR/build-go-tools.sh" helm
   bash "$INFRA_DIR/build-go-tools.sh" upstream-crds
+  # promtool for the alert-rule tests, and the Prometheus the e2e alert tests run (prometheus.sh)
+  install_prometheus
   # the Dockerfile linter must not keep the services from starting; its test says if it is missing
   bash "$INFRA_DIR/build-go-tools.sh" hadolint || log "warning: hadolint could not be installed"
 }
@@ -277,6 +279,8 @@ version_kube() { echo "$KUBERNETES_VERSION (etcd $ETCD_VERSION)"; }
 # ---------------------------------------------------------------- the node (real pods)
 # shellcheck source=node.sh
 source "$INFRA_DIR/node.sh"
+# shellcheck source=prometheus.sh
+source "$INFRA_DIR/prometheus.sh"
 
 # ---------------------------------------------------------------- common
 # A process that exited stays a zombie until PID 1 reaps it, which here can take seconds.
@@ -301,6 +305,7 @@ addr_of() {
     mongo) echo "127.0.0.1:$MONGO_PORT" ;;
     kube) echo "https://127.0.0.1:$APISERVER_PORT" ;;
     node) addr_node ;;
+    prometheus) addr_prometheus ;;
   esac
 }
 is_up() {
@@ -310,6 +315,7 @@ is_up() {
     mongo) port_open "$MONGO_PORT" ;;
     kube) port_open "$APISERVER_PORT" && "$BIN/kubectl" --kubeconfig "$RUN/kube/kubeconfig" get --raw /readyz >/dev/null 2>&1 ;;
     node) is_up_node ;;
+    prometheus) is_up_prometheus ;;
   esac
 }
 write_env() {
@@ -334,6 +340,7 @@ NODE_CONTAINERD_ADDRESS=$NODE_CONTAINERD_SOCK
 NODE_KAFKA_BROKERS=$NODE_IP:$KAFKA_BRIDGE_PORT
 NODE_PGHOST=$NODE_IP
 NODE_MONGODB_URI=mongodb://$NODE_IP:$MONGO_PORT/
+PROMETHEUS_URL=http://127.0.0.1:$PROM_PORT
 ENV
 }
 services_from_args() { if [ $# -eq 0 ]; then echo "${ALL_SERVICES[@]}"; else echo "$@"; fi; }
@@ -346,6 +353,7 @@ is_external() {
     mongo) [ -n "${MONGODB_URI:-}" ] ;;
     kube) [ -n "${MOBILEFORGE_TEST_KUBECONFIG:-}" ] ;;
     node) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
+    prometheus) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
   esac
 }
 

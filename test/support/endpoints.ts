@@ -11,7 +11,8 @@ const SERVICE_VARS = {
   mongo: ['MONGODB_URI'],
   kube: ['KUBECONFIG', 'KUBECTL', 'MOBILEFORGE_BIN', 'MOBILEFORGE_CRDS'],
   // the one-node cluster that runs real pods (test/e2e), and the services' addresses as its pods see them
-  node: ['NODE_KUBECONFIG', 'NODE_NAME', 'NODE_IP', 'NODE_CONTAINERD_ADDRESS', 'NODE_KAFKA_BROKERS', 'NODE_PGHOST', 'NODE_MONGODB_URI'],
+  // (and the Prometheus that scrapes its pods)
+  node: ['NODE_KUBECONFIG', 'NODE_NAME', 'NODE_IP', 'NODE_CONTAINERD_ADDRESS', 'NODE_KAFKA_BROKERS', 'NODE_PGHOST', 'NODE_MONGODB_URI', 'PROMETHEUS_URL'],
 } as const;
 export type ServiceName = keyof typeof SERVICE_VARS;
 

@@ -22,6 +22,7 @@ export const UPSTREAM_CRDS = {
   kedaScaledObject: { versionVar: 'KEDA_VERSION', file: (v: string) => `keda.sh_scaledobjects.${v}.yaml` },
   kedaTriggerAuthentication: { versionVar: 'KEDA_VERSION', file: (v: string) => `keda.sh_triggerauthentications.${v}.yaml` },
   prometheusPodMonitor: { versionVar: 'PROMETHEUS_OPERATOR_VERSION', file: (v: string) => `monitoring.coreos.com_podmonitors.${v}.yaml` },
+  prometheusRule: { versionVar: 'PROMETHEUS_OPERATOR_VERSION', file: (v: string) => `monitoring.coreos.com_prometheusrules.${v}.yaml` },
 } as const;
 
 function upstreamCrdPath(key: keyof typeof UPSTREAM_CRDS): string {

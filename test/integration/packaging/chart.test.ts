@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
 import { packageRoot } from '../../../operator/util/repo-root.js';
-import { createNamespace, deleteNamespace } from '../../support/kube.js';
+import { createNamespace, deleteNamespace, installUpstreamCrds } from '../../support/kube.js';
 import { kubectlRun } from '../../support/operator-env.js';
 import { requireKube, testKubeConfig } from '../../support/services.js';
 
@@ -103,6 +103,33 @@ describe('Helm chart', () => {
 
   test('the ServiceMonitor is optional', () => {
     expect(docs(template('--set', 'metrics.serviceMonitor.enabled=true')).some((o) => o.kind === 'ServiceMonitor')).toBe(true);
+  });
+
+  test("monitoring options: the shipped alert rules as a PrometheusRule and the dashboard as a sidecar ConfigMap, identical to config/'s; accepted against the Prometheus Operator's CRD", async () => {
+    expect(docs(template()).some((o) => o.kind === 'PrometheusRule' || (o.kind === 'ConfigMap' && o.metadata.name.endsWith('-dashboard')))).toBe(false);
+    const out = template('--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.grafanaDashboard.enabled=true');
+    const objs = docs(out);
+    const rule = objs.find((o) => o.kind === 'PrometheusRule')!;
+    const shipped = parse(readFileSync(join(root, 'config', 'prometheus', 'rules.yaml'), 'utf8')) as { groups: unknown[] };
+    expect(rule.spec).toEqual(shipped);
+    const cm = objs.find((o) => o.kind === 'ConfigMap') as unknown as k8s.V1ConfigMap;
+    expect(cm.metadata?.labels).toMatchObject({ grafana_dashboard: '1' });
+    expect(JSON.parse(cm.data!['mobileforge-sync.json']!)).toEqual(JSON.parse(readFileSync(join(root, 'config', 'grafana', 'mobileforge-sync.json'), 'utf8')));
+    await installUpstreamCrds(kc, ['prometheusRule']);
+    expect(dryRun(out)).toContain('prometheusrule.monitoring.coreos.com/mfo-mobileforge-operator serverside-applied (server dry run)');
+    // the CRD's schema is checked: a rule without expr is refused
+    const broken = out.replace(/^(\s+)expr: \|\n(\1 {2}.*\n)+/m, '');
+    expect(broken).not.toBe(out);
+    expect(() => dryRun(broken)).toThrow(/expr/);
+  });
+
+  test('runbookBaseUrl turns the runbook paths into links', () => {
+    const rule = docs(
+      template('--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.prometheusRule.runbookBaseUrl=https://git.example.com/mobileforge/blob/main/'),
+    ).find((o) => o.kind === 'PrometheusRule') as unknown as { spec: { groups: { rules: { annotations: Record<string, string> }[] }[] } };
+    const urls = rule.spec.groups.flatMap((g) => g.rules.map((r) => r.annotations.runbook_url));
+    expect(urls.length).toBeGreaterThan(5);
+    for (const u of urls) expect(u).toMatch(/^https:\/\/git\.example\.com\/mobileforge\/blob\/main\/docs\/operations\.md#mobileforge[a-z]+$/);
   });
 });
 

@@ -492,7 +492,18 @@ describe('render: a PodMonitor for the workloads, when asked and when the cluste
     expect(pm.metadata?.name).toBe('test-workloads');
     expect(pm.metadata?.labels).toMatchObject({ release: 'kube-prometheus-stack', 'app.kubernetes.io/managed-by': 'mobileforge-operator' });
     expect(pm.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'mobileforge-sync', 'app.kubernetes.io/instance': 'test' });
-    expect(pm.spec.podMetricsEndpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '15s' }]);
+    expect(pm.spec.podMetricsEndpoints).toEqual([
+      {
+        port: 'metrics',
+        path: '/metrics',
+        interval: '15s',
+        // the labels the shipped alert rules and dashboard group by
+        relabelings: [
+          { sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_instance'], targetLabel: 'pipeline' },
+          { sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_component'], targetLabel: 'component' },
+        ],
+      },
+    ]);
     expect(r.monitoring).toEqual({ podMonitor: 'test-workloads' });
     // The pods it selects do serve /metrics on a port named metrics.
     for (const d of deployments(r.objects)) expect(d.spec!.template.spec!.containers[0]!.ports).toContainEqual(expect.objectContaining({ name: 'metrics' }));
