@@ -376,6 +376,7 @@ case "$cmd" in
   up)
     start=$(date +%s%N)
     skip_external=0; if [ "${1:-}" = --skip-external ]; then skip_external=1; shift; fi
+    reserve_ports $(for v in $(compgen -v | grep -E '_PORT$'); do echo "${!v}"; done)
     for s in $(services_from_args "$@"); do
       if [ $skip_external = 1 ] && is_external "$s"; then log "$s: using the external one you configured"; continue; fi
       "up_$s"

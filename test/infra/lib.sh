@@ -22,6 +22,15 @@ wait_port() {
   done
 }
 
+# The services listen on fixed ports inside Linux's ephemeral range (32768-60999 here): reserve
+# them, so that no other process's outgoing connection takes one before its service binds it.
+reserve_ports() {
+  local f=/proc/sys/net/ipv4/ip_local_reserved_ports ports
+  [ -w "$f" ] || return 0
+  ports=$( { tr ',' '\n' < "$f"; printf '%s\n' "$@"; } | grep -E '^[0-9]+(-[0-9]+)?$' | sort -u | paste -sd, - || true)
+  [ -z "$ports" ] || echo "$ports" > "$f" 2>/dev/null || true
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
