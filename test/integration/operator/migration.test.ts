@@ -37,7 +37,8 @@ function realPipeline(name: string, pgSecret: string): SyncPipeline {
     {
       dau: 30_000,
       environment: 'dev',
-      kafka: { bootstrapServers: ['kafka:9092'], topicManagement: { mode: 'unmanaged' } },
+      // Several pipelines on one Kafka cluster: each with topics and groups of its own.
+      kafka: { bootstrapServers: ['kafka:9092'], topicPrefix: `${name}.`, topicManagement: { mode: 'unmanaged' } },
       postgres: {
         host: process.env.PGHOST!,
         port: Number(process.env.PGPORT),
