@@ -207,7 +207,8 @@ keda_up() {
   if ! pid_alive "$d/keda-adapter.pid"; then
     log "node: starting KEDA $KEDA_VERSION metrics API server on https://$NODE_IP:$KEDA_ADAPTER_PORT"
     setsid nohup "${keda_env[@]}" "$BIN/keda-adapter" --bind-address="$NODE_IP" --secure-port="$KEDA_ADAPTER_PORT" \
-      --port="$KEDA_ADAPTER_METRICS_PORT" --authentication-kubeconfig="$d/keda.kubeconfig" --authorization-kubeconfig="$d/keda.kubeconfig" \
+      --port="$KEDA_ADAPTER_METRICS_PORT" --lister-kubeconfig="$d/keda.kubeconfig" \
+      --authentication-kubeconfig="$d/keda.kubeconfig" --authorization-kubeconfig="$d/keda.kubeconfig" \
       --cert-dir="$d/keda-certs" --tls-cert-file="$d/keda-certs/tls.crt" --tls-private-key-file="$d/keda-certs/tls.key" \
       --metrics-service-address="$NODE_IP:$KEDA_GRPC_PORT" --zap-log-level=error --profiling=false \
       > "$d/keda-adapter.log" 2>&1 < /dev/null &
