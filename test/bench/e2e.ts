@@ -32,7 +32,11 @@ if (process.env.MOBILEFORGE_NO_START !== '1') {
 }
 const env = { ...readEnvFile(), ...process.env } as Record<string, string>;
 Object.assign(process.env, env);
-const tag = execFileSync('bash', [`${root}/test/infra/images.sh`, 'load'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+// MOBILEFORGE_NO_START=1: the caller started the services and imported the images
+const tag = execFileSync('bash', [`${root}/test/infra/images.sh`, process.env.MOBILEFORGE_NO_START === '1' ? 'tag' : 'load'], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+}).trim();
 installOperator(tag);
 
 const run = `b${Date.now().toString(36)}`;

@@ -11,7 +11,7 @@ const SERVICE_VARS = {
   mongo: ['MONGODB_URI'],
   kube: ['KUBECONFIG', 'KUBECTL', 'MOBILEFORGE_BIN', 'MOBILEFORGE_CRDS'],
   // the one-node cluster that runs real pods (test/e2e), and the services' addresses as its pods see them
-  node: ['NODE_KUBECONFIG', 'NODE_NAME', 'NODE_IP', 'NODE_CONTAINERD_ADDRESS', 'NODE_KAFKA_BROKERS', 'NODE_PGHOST', 'NODE_MONGODB_URI'],
+  node: ['NODE_KUBECONFIG', 'NODE_NAME', 'NODE_IP', 'NODE_CONTAINERD_ADDRESS', 'NODE_KAFKA_BROKERS', 'NODE_PGHOST', 'NODE_MONGODB_URI', 'NODE_AUDIT_LOG'],
 } as const;
 export type ServiceName = keyof typeof SERVICE_VARS;
 
