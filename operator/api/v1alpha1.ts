@@ -529,6 +529,14 @@ const AutoscalingSchema = Type.Object(
     cooldownPeriodSeconds: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 86400, description: 'KEDA cooldown before scaling to minimum. Defaults to 300.' }),
     ),
+    scaleDownStabilizationSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 3600,
+        description:
+          'How long the autoscaler (each HPA, and the HPA KEDA manages) keeps the highest recommendation of the recent past before scaling down, so that a short dip does not remove replicas. Defaults to 300.',
+      }),
+    ),
   },
   { description: 'Autoscaling of the Producer API and the consumers.' },
 );

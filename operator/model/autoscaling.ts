@@ -36,7 +36,7 @@ export function resolveEngine(p: SyncPipeline, caps: Capabilities): EngineDecisi
   return { engine: wanted };
 }
 
-const SCALE_DOWN_STABILIZATION_SECONDS = 300;
+const scaleDownStabilizationSeconds = (p: SyncPipeline): number => p.spec.autoscaling?.scaleDownStabilizationSeconds ?? DEFAULTS.scaleDownStabilizationSeconds;
 
 function utilizationMetrics(p: SyncPipeline): V2MetricSpec[] {
   const a = p.spec.autoscaling;
@@ -62,7 +62,7 @@ export function hpa(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V2
       minReplicas: Math.max(1, s.replicas.min),
       maxReplicas: Math.max(1, s.replicas.max),
       metrics: utilizationMetrics(p),
-      behavior: { scaleDown: { stabilizationWindowSeconds: SCALE_DOWN_STABILIZATION_SECONDS } },
+      behavior: { scaleDown: { stabilizationWindowSeconds: scaleDownStabilizationSeconds(p) } },
     },
   };
 }
@@ -160,7 +160,7 @@ export function scaledObject(p: SyncPipeline, c: ConsumerName, s: ComponentSetti
       maxReplicaCount: s.replicas.max,
       pollingInterval: a?.pollingIntervalSeconds ?? DEFAULTS.pollingIntervalSeconds,
       cooldownPeriod: a?.cooldownPeriodSeconds ?? DEFAULTS.cooldownPeriodSeconds,
-      advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: SCALE_DOWN_STABILIZATION_SECONDS } } } },
+      advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: scaleDownStabilizationSeconds(p) } } } },
       triggers: [...kafkaTriggers, ...utilization],
     },
   };

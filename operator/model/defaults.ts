@@ -32,6 +32,7 @@ export const DEFAULTS = {
   memoryTargetUtilization: 80,
   pollingIntervalSeconds: 30,
   cooldownPeriodSeconds: 300,
+  scaleDownStabilizationSeconds: 300,
   pullPolicy: 'IfNotPresent',
 } as const;
 

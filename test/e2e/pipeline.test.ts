@@ -348,7 +348,7 @@ test('a changed image tag rolls the Deployments through the migration gate', asy
 test('the operator pod killed and replaced takes over without rewriting the pipeline', async () => {
   const snapshot = () => {
     const kinds = ['deployments', 'services', 'horizontalpodautoscalers', 'poddisruptionbudgets', 'cronjobs', 'serviceaccounts'];
-    const items = nodeGetJson<{ items: { kind: string; metadata: { name: string; generation?: number; resourceVersion: string } }[] }>([
+    const items = nodeGetJson<{ items: { kind: string; metadata: { name: string; generation?: number; resourceVersion: string }; spec?: unknown }[] }>([
       'get',
       kinds.join(','),
       '-n',
@@ -356,7 +356,11 @@ test('the operator pod killed and replaced takes over without rewriting the pipe
       '-l',
       instance,
     ]).items;
-    return Object.fromEntries(items.map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.generation ?? o.metadata.resourceVersion]));
+    // An HPA has no generation, and the HPA controller rewrites its status (current metrics)
+    // every sync: its spec is what the operator would rewrite.
+    const version = (o: (typeof items)[number]) =>
+      o.metadata.generation ?? (o.kind === 'HorizontalPodAutoscaler' ? JSON.stringify(o.spec) : o.metadata.resourceVersion);
+    return Object.fromEntries(items.map((o) => [`${o.kind}/${o.metadata.name}`, version(o)]));
   };
   const operatorPods = () => nodeGetJson<PodList>(['get', 'pods', '-n', OPERATOR_NAMESPACE, '-l', `app.kubernetes.io/instance=${OPERATOR_RELEASE}`]).items;
   const leaseHolder = () => nodeKubectl(['get', 'lease', 'mobileforge-operator', '-n', OPERATOR_NAMESPACE, '-o', 'jsonpath={.spec.holderIdentity}']);

@@ -76,6 +76,7 @@ export function installOperator(tag: string, extra: string[] = []): string {
 
 /** Small requests: the environment profiles ask for most of a 2-vCPU node per pod. */
 const SMALL = { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '384Mi' } };
+const ONE = { minReplicas: 1, maxReplicas: 1 };
 
 export interface NodePipelineOptions {
   name: string;
@@ -109,8 +110,11 @@ export function nodePipeline(o: NodePipelineOptions): SyncPipeline {
       },
       mongodb: { uriSecretRef: { name: o.mongoSecret }, database: o.mongoDatabase },
       autoscaling: { engine: 'hpa' },
-      producer: { resources: SMALL },
-      consumers: { sms: { resources: SMALL }, events: { resources: SMALL }, common: { resources: SMALL } },
+      // One replica each: the node's HPA controller reads real pod metrics, and any busy Node
+      // process exceeds these small requests, so the HPAs would otherwise add pods mid-test.
+      // test/e2e/autoscaling.test.ts sets its own ranges to watch them scale.
+      producer: { resources: SMALL, ...ONE },
+      consumers: { sms: { resources: SMALL, ...ONE }, events: { resources: SMALL, ...ONE }, common: { resources: SMALL, ...ONE } },
       maintenance: { resources: SMALL },
     },
   };

@@ -281,6 +281,8 @@ version_kube() { echo "$KUBERNETES_VERSION (etcd $ETCD_VERSION)"; }
 source "$INFRA_DIR/node.sh"
 # shellcheck source=prometheus.sh
 source "$INFRA_DIR/prometheus.sh"
+# shellcheck source=autoscalers.sh
+source "$INFRA_DIR/autoscalers.sh"
 
 # ---------------------------------------------------------------- common
 # A process that exited stays a zombie until PID 1 reaps it, which here can take seconds.
@@ -336,6 +338,7 @@ MOBILEFORGE_CRDS=$CACHE/crds
 NODE_KUBECONFIG=$NODE_DIR/kubeconfig
 NODE_NAME=$NODE_NAME
 NODE_IP=$NODE_IP
+NODE_AUDIT_LOG=$NODE_AUDIT_LOG
 NODE_CONTAINERD_ADDRESS=$NODE_CONTAINERD_SOCK
 NODE_KAFKA_BROKERS=$NODE_IP:$KAFKA_BRIDGE_PORT
 NODE_PGHOST=$NODE_IP

@@ -44,6 +44,7 @@ install_node() {
   [ -x /usr/lib/cni/bridge ] || missing+=(cni)
   if [ ${#missing[@]} -gt 0 ]; then bash "$INFRA_DIR/prereqs.sh"; fi
   bash "$INFRA_DIR/images.sh" pause
+  install_autoscalers
 }
 
 node_kubectl() { "$BIN/kubectl" --kubeconfig "$NODE_DIR/kubeconfig" "$@"; }
@@ -157,6 +158,7 @@ node_control_plane_up() {
       --kubelet-client-certificate="$d/pki/apiserver-kubelet-client.crt" --kubelet-client-key="$d/pki/apiserver-kubelet-client.key" \
       --kubelet-certificate-authority="$d/pki/ca.crt" --kubelet-preferred-address-types=InternalIP \
       --enable-priority-and-fairness=false --profiling=false \
+      $(autoscalers_apiserver_flags) \
       --v=0 > "$d/apiserver.log" 2>&1 < /dev/null &
     echo $! > "$d/apiserver.pid"
     local i=0
@@ -357,6 +359,7 @@ up_node() {
   node_containerd_up
   node_kubelet_up
   node_forwarders_up
+  autoscalers_up
 }
 
 # Stop everything the node started, in the order that leaves nothing behind: the kubelet
@@ -370,6 +373,7 @@ down_node() {
   if [ -f "$d/kubeconfig" ]; then
     uids=$(node_kubectl get pods -A -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' --request-timeout=5s 2>/dev/null || true)
   fi
+  autoscalers_down
   # all state is thrown away: no component gets long for a graceful stop
   for f in kube-proxy kubelet scheduler kcm apiserver etcd forward-postgres forward-mongo forward-kafka; do
     stop_pid "$d/$f.pid" 3
@@ -423,5 +427,5 @@ is_up_node() {
   port_open "$KUBELET_HEALTHZ_PORT" 2>/dev/null && port_open "$KUBE_PROXY_HEALTHZ_PORT" 2>/dev/null && [ -f "$NODE_DIR/kubeconfig" ] \
     && node_kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True
 }
-version_node() { echo "$KUBERNETES_VERSION, containerd $(containerd --version 2>/dev/null | awk '{print $3}')"; }
+version_node() { echo "$KUBERNETES_VERSION, containerd $(containerd --version 2>/dev/null | awk '{print $3}'), KEDA $KEDA_VERSION, metrics-server $METRICS_SERVER_VERSION"; }
 addr_node() { echo "$NODE_NAME https://$NODE_IP:$NODE_APISERVER_PORT"; }

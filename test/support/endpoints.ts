@@ -12,7 +12,17 @@ const SERVICE_VARS = {
   kube: ['KUBECONFIG', 'KUBECTL', 'MOBILEFORGE_BIN', 'MOBILEFORGE_CRDS'],
   // the one-node cluster that runs real pods (test/e2e), and the services' addresses as its pods see them
   // (and the Prometheus that scrapes its pods)
-  node: ['NODE_KUBECONFIG', 'NODE_NAME', 'NODE_IP', 'NODE_CONTAINERD_ADDRESS', 'NODE_KAFKA_BROKERS', 'NODE_PGHOST', 'NODE_MONGODB_URI', 'PROMETHEUS_URL'],
+  node: [
+    'NODE_KUBECONFIG',
+    'NODE_NAME',
+    'NODE_IP',
+    'NODE_CONTAINERD_ADDRESS',
+    'NODE_KAFKA_BROKERS',
+    'NODE_PGHOST',
+    'NODE_MONGODB_URI',
+    'PROMETHEUS_URL',
+    'NODE_AUDIT_LOG',
+  ],
 } as const;
 export type ServiceName = keyof typeof SERVICE_VARS;
 

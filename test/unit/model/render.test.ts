@@ -217,6 +217,23 @@ describe('render: decisions', () => {
     ]);
   });
 
+  test("scale-down stabilisation: 300 s by default, the spec's window on every HPA and on the HPA KEDA manages", () => {
+    type Scaler = KubernetesObject & {
+      spec: {
+        behavior?: { scaleDown: { stabilizationWindowSeconds: number } };
+        advanced?: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: number } } } };
+      };
+    };
+    const windows = (p: SyncPipeline) =>
+      (render(p, FULL).objects.filter((o) => o.kind === 'HorizontalPodAutoscaler' || o.kind === 'ScaledObject') as Scaler[]).map(
+        (o) =>
+          o.spec.behavior?.scaleDown.stabilizationWindowSeconds ?? o.spec.advanced?.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds,
+      );
+    expect(windows(pipeline())).toEqual([300, 300, 300, 300]);
+    expect(windows(pipeline({ autoscaling: { scaleDownStabilizationSeconds: 20 } }))).toEqual([20, 20, 20, 20]);
+    expect(windows(pipeline({ autoscaling: { engine: 'hpa', scaleDownStabilizationSeconds: 0 } }))).toEqual([0, 0, 0, 0]);
+  });
+
   test('KEDA missing: falls back to HPAs and says why', () => {
     const r = render(pipeline(), { capabilities: { keda: false } });
     expect(r.engine).toBe('hpa');

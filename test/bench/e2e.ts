@@ -1,0 +1,197 @@
+// npm run bench:e2e [-- --duration 20 --sample 10]
+// End-to-end freshness on the local node: the time from the Producer API's 202 to the record
+// being readable in MongoDB (SMS) and in PostgreSQL (events), at the 1M-DAU peak request rate of
+// docs/workload-model.md (India), open loop, through the producer's Service to real pods (the
+// operator installed by its chart, one pipeline, the node's autoscalers acting). The request
+// mix follows the model: SMS batches of 40 records, event batches of 25, SMS backfill batches of
+// 500 (the model's apps_and_device requests are sent as SMS batches of 40). Every `sample`-th
+// request is timed: a poller asks both stores every 100 ms which timed requests are readable.
+// Ends with one line of JSON.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { MongoClient } from 'mongodb';
+import pg from 'pg';
+import { packageRoot } from '../../operator/util/repo-root.js';
+import { peakLoad } from '../../operator/model/plan.js';
+import { readEnvFile } from '../support/endpoints.js';
+import { SyncClient, type SyncBatch } from '../../workloads/client/sync-client.js';
+import { COLLECTIONS } from '../../core/sync-schema.js';
+import { installOperator, nodeKubectl, nodePipeline, removeOtherPipelines } from '../e2e/support.js';
+
+const { values } = parseArgs({ options: { duration: { type: 'string', default: '20' }, sample: { type: 'string', default: '10' } } });
+const DURATION_MS = Number(values.duration) * 1000;
+const SAMPLE = Number(values.sample);
+const POLL_MS = 100;
+const root = packageRoot();
+const log = (m: string) => process.stderr.write(`[bench:e2e] ${m}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+if (process.env.MOBILEFORGE_NO_START !== '1') {
+  execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', '--skip-external'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+const env = { ...readEnvFile(), ...process.env } as Record<string, string>;
+Object.assign(process.env, env);
+// MOBILEFORGE_NO_START=1: the caller started the services and imported the images
+const tag = execFileSync('bash', [`${root}/test/infra/images.sh`, process.env.MOBILEFORGE_NO_START === '1' ? 'tag' : 'load'], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+}).trim();
+installOperator(tag);
+
+const run = `b${Date.now().toString(36)}`;
+const ns = `bench-e2e-${run}`;
+const name = 'fresh';
+const databases = { insights: `${run}_insights`, sync: `${run}_sync` };
+const pgAdmin = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD, database: 'postgres' });
+await pgAdmin.connect();
+for (const d of Object.values(databases)) await pgAdmin.query(`CREATE DATABASE ${d}`);
+for (const p of await removeOtherPipelines([ns])) log(`removed pipeline ${p} (it would share Kafka's consumer groups)`);
+nodeKubectl(['create', 'namespace', ns]);
+nodeKubectl(['create', 'secret', 'generic', 'pg', '-n', ns, `--from-literal=username=${env.PGUSER}`, `--from-literal=password=${env.PGPASSWORD}`]);
+nodeKubectl(['create', 'secret', 'generic', 'mongo', '-n', ns, `--from-literal=uri=${env.NODE_MONGODB_URI}`]);
+const pipeline = nodePipeline({ name, namespace: ns, tag, databases, mongoDatabase: run, postgresSecret: 'pg', mongoSecret: 'mongo' });
+// a process may use up to one core; the autoscalers add replicas where the node has room
+const busy = { requests: { cpu: '250m', memory: '320Mi' }, limits: { cpu: '1', memory: '512Mi' } };
+pipeline.spec.autoscaling = { engine: 'keda', memoryTargetUtilization: 100 };
+pipeline.spec.producer = { resources: busy, minReplicas: 1, maxReplicas: 2 };
+pipeline.spec.consumers = {
+  sms: { resources: busy, minReplicas: 1, maxReplicas: 3 },
+  events: { resources: busy, minReplicas: 1, maxReplicas: 2 },
+  common: { resources: busy, minReplicas: 1, maxReplicas: 1 },
+};
+nodeKubectl(['apply', '--server-side', '-f', '-'], JSON.stringify(pipeline));
+const ready = () => nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True';
+for (const until = Date.now() + 240000; !ready(); await sleep(1000)) if (Date.now() > until) throw new Error('the pipeline did not become Ready');
+
+const client = { id: 'acme-bench', token: randomUUID() };
+const insights = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD, database: databases.insights });
+await insights.connect();
+await insights.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'india')`, [client.id, client.token]);
+await insights.end();
+const syncDb = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD, database: databases.sync });
+await syncDb.connect();
+const mongo = new MongoClient(env.MONGODB_URI!);
+await mongo.connect();
+const sms = mongo.db(run).collection(COLLECTIONS.sms);
+const ip = nodeKubectl(['get', 'service', `${name}-producer`, '-n', ns, '-o', 'jsonpath={.spec.clusterIP}']);
+const sdk = new SyncClient({ baseUrl: `http://${ip}:8000`, clientId: client.id, authToken: client.token });
+
+type Kind = 'sms' | 'events' | 'backfill';
+/** The model's India mix per 133 requests: 70 SMS (60 + the 10 device requests), 60 events, 3 backfill. */
+const kindOf = (i: number): Kind => (i % 133 < 70 ? 'sms' : i % 133 < 130 ? 'events' : 'backfill');
+function batch(id: string, kind: Kind): SyncBatch {
+  const base = { request_id: id, user_id: `user-${id.length % 50}`, sdk_version: '2.4.0', device: { device_id: 'd-1', android_id: 'a-1' } };
+  if (kind === 'events') {
+    return { ...base, records: Array.from({ length: 25 }, (_, i) => ({ event_type: 'app_open', event_value: `${id}-${i}`, timestamp: Date.now() })) };
+  }
+  return {
+    ...base,
+    records: Array.from({ length: kind === 'sms' ? 40 : 500 }, (_, i) => ({
+      id: `${id}-${i}`,
+      sender: 'AX-HDFCBK',
+      body: `Rs.${i}.00 debited from a/c XXXX${i % 97} on 26-11-26 to VPA XXXXXXXX@ybl (UPI Ref No XXXXXXXX${i}). Not you? Call 1800XXXXXXX`,
+      timestamp: 1764000000000 + i,
+      type: 'inbox',
+    })),
+  };
+}
+
+// warm-up: connections, caches, the consumers' first fetch
+await sdk.send('sms', batch(`${run}-warm`, 'sms'));
+const peak = peakLoad(1_000_000, 'india');
+log(`open loop at the 1M-DAU peak (India): ${peak.requestsPerSecond} requests/s for ${DURATION_MS / 1000} s, every ${SAMPLE}th request timed`);
+
+const accepted = new Map<string, { at: number; sink: 'mongo' | 'pg' }>();
+const fresh = { mongo: [] as number[], pg: [] as number[] };
+let sent = 0;
+let failed = 0;
+let loadDone = false;
+// the poller: which timed requests are readable now
+const poller = (async () => {
+  for (;;) {
+    const pending = [...accepted.entries()];
+    const mongoIds = pending.filter(([, v]) => v.sink === 'mongo').map(([k]) => k);
+    const pgIds = pending.filter(([, v]) => v.sink === 'pg').map(([k]) => k);
+    const [seenMongo, seenPg] = await Promise.all([
+      mongoIds.length ? (sms.distinct('request_id', { request_id: { $in: mongoIds } }) as Promise<string[]>) : Promise.resolve([] as string[]),
+      pgIds.length
+        ? syncDb
+            .query<{ id: string }>('SELECT DISTINCT sync_request_id AS id FROM sync_events_log WHERE sync_request_id = ANY($1)', [pgIds])
+            .then((r) => r.rows.map((x) => x.id))
+        : Promise.resolve([] as string[]),
+    ]);
+    const now = performance.now();
+    const seen = { mongo: seenMongo, pg: seenPg };
+    for (const sink of ['mongo', 'pg'] as const) {
+      for (const id of seen[sink]) {
+        fresh[sink].push(now - accepted.get(id)!.at);
+        accepted.delete(id);
+      }
+    }
+    if (loadDone && accepted.size === 0) return;
+    await sleep(POLL_MS);
+  }
+})();
+
+const t0 = performance.now();
+const inFlight: Promise<void>[] = [];
+for (let i = 0; ; i++) {
+  const due = t0 + (i * 1000) / peak.requestsPerSecond;
+  if (due - t0 >= DURATION_MS) break;
+  const wait = due - performance.now();
+  if (wait > 1) await sleep(wait);
+  const kind = kindOf(i);
+  const timed = i % SAMPLE === 0;
+  const id = `${run}-${timed ? 't' : 'u'}-${i}`;
+  sent++;
+  inFlight.push(
+    sdk.send(kind === 'events' ? 'events' : 'sms', batch(id, kind)).then(
+      (r) => {
+        if (r.status !== 202) failed++;
+        else if (timed) accepted.set(id, { at: performance.now(), sink: kind === 'events' ? 'pg' : 'mongo' });
+      },
+      () => void failed++,
+    ),
+  );
+}
+await Promise.all(inFlight);
+const loadSeconds = (performance.now() - t0) / 1000;
+loadDone = true;
+const timedOut = await Promise.race([poller.then(() => false), sleep(300000).then(() => true)]);
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!) : null;
+};
+const replicas = nodeKubectl(['get', 'deployments', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.replicas} {end}']).trim();
+log(`sent ${sent} requests in ${loadSeconds.toFixed(1)} s (${failed} failed); replicas now: ${replicas}`);
+log(`MongoDB (SMS): ${fresh.mongo.length} timed requests, p50 ${pct(fresh.mongo, 50)} ms, p99 ${pct(fresh.mongo, 99)} ms`);
+log(`PostgreSQL (events): ${fresh.pg.length} timed requests, p50 ${pct(fresh.pg, 50)} ms, p99 ${pct(fresh.pg, 99)} ms`);
+if (timedOut) log(`${accepted.size} timed requests still not readable after 300 s`);
+
+sdk.close();
+await mongo.db(run).dropDatabase();
+await mongo.close();
+await syncDb.end();
+nodeKubectl(['delete', 'namespace', ns, '--wait=false']);
+await sleep(2000);
+for (const d of Object.values(databases)) await pgAdmin.query(`DROP DATABASE IF EXISTS ${d} WITH (FORCE)`);
+await pgAdmin.end();
+process.stdout.write(
+  `${JSON.stringify({
+    bench: 'e2e',
+    dau: 1_000_000,
+    region: 'india',
+    requestsPerSec: peak.requestsPerSecond,
+    seconds: Math.round(loadSeconds),
+    sent,
+    failed,
+    timedEvery: SAMPLE,
+    pollMs: POLL_MS,
+    mongo: { timed: fresh.mongo.length, p50Ms: pct(fresh.mongo, 50), p99Ms: pct(fresh.mongo, 99) },
+    postgres: { timed: fresh.pg.length, p50Ms: pct(fresh.pg, 50), p99Ms: pct(fresh.pg, 99) },
+    unreadable: accepted.size,
+    replicas,
+    target: { p99Ms: 2000 },
+  })}\n`,
+);
