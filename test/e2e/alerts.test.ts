@@ -13,12 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import type { MongoClient } from 'mongodb';
-import { SyncClient, type SyncBatch } from '../../workloads/client/sync-client.js';
+import { SyncClient } from '../../workloads/client/sync-client.js';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import { connectMongo, connectPg, uniqueName } from '../support/services.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { dashboardQueries, instantQuery, rulesWithFor } from '../support/prometheus.js';
-import { imageTag, installOperator, nodeGetJson, nodeKubectl, nodePipeline, podReady, removeOtherPipelines, type PodList } from './support.js';
+import { imageTag, installOperator, nodeGetJson, nodeKubectl, nodePipeline, podReady, removeOtherPipelines, type PodList, smsBatch } from './support.js';
 
 const ns = uniqueName('e2e-alerts');
 const name = 'alerts';
@@ -70,20 +70,6 @@ async function waitWithState<T>(what: string, probe: () => T | undefined | false
   }
 }
 
-const sms = (requestId: string, n: number): SyncBatch => ({
-  request_id: requestId,
-  user_id: 'user-1',
-  sdk_version: '2.4.0',
-  device: { device_id: 'd-1', android_id: 'a-1' },
-  records: Array.from({ length: n }, (_, i) => ({
-    id: `${requestId}-${i}`,
-    sender: 'AX-BANK',
-    body: `debited INR ${i}`,
-    timestamp: 1764000000000 + i,
-    type: 'inbox',
-  })),
-});
-
 /** Sync traffic from a few concurrent "devices" (a few requests a second each) until stopped; counts answers by status. */
 class Load {
   readonly statuses = new Map<number | string, number>();
@@ -98,7 +84,7 @@ class Load {
           while (!this.stopped) {
             const id = `l-${k}-${n++}`;
             const status = await this.client()
-              .send('sms', sms(id, 10))
+              .send('sms', smsBatch(id, 10))
               .then((r) => r.status)
               .catch(() => 'error');
             this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);

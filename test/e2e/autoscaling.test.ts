@@ -17,7 +17,7 @@ import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../core/messa
 import { CONSUMER_GROUPS } from '../../core/domain.js';
 import { connectKafkaAdmin, connectMongo, connectPg, testKafka, uniqueName } from '../support/services.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { OPERATOR_NAMESPACE, imageTag, installOperator, nodeGetJson, nodeKubectl, nodePipeline, removeOtherPipelines } from './support.js';
+import { OPERATOR_NAMESPACE, imageTag, installOperator, nodeGetJson, nodeKubectl, nodePipeline, removeOtherPipelines, smsBatch } from './support.js';
 import type { SyncPipeline } from '../../operator/api/v1alpha1.js';
 
 const ns = uniqueName('e2e-scale');
@@ -90,20 +90,11 @@ function deploymentWrites(from = auditFrom): AuditEvent[] {
     .filter((e) => e.stage === 'ResponseComplete' && e.objectRef?.resource === 'deployments' && e.objectRef.namespace === ns);
 }
 
-function smsBatch(requestId: string, n: number): SyncBatch {
-  return {
-    request_id: requestId,
-    user_id: `user-${requestId.length % 11}`,
-    sdk_version: '2.4.0',
-    device: { device_id: 'd-1', android_id: 'a-1' },
-    records: Array.from({ length: n }, (_, i) => ({
-      id: `${requestId}-${i}`,
-      sender: 'AX-BANK',
-      body: `Rs.${i}.00 debited from a/c XXXX${i % 97} to VPA XXXXXXXX@ybl (UPI Ref No XXXXXXXX${i}). Not you? Call 1800XXXXXXX`,
-      timestamp: 1764000000000 + i,
-      type: 'inbox',
-    })),
-  };
+function upiSms(requestId: string, n: number): SyncBatch {
+  return smsBatch(requestId, n, {
+    userId: `user-${requestId.length % 11}`,
+    body: (i) => `Rs.${i}.00 debited from a/c XXXX${i % 97} to VPA XXXXXXXX@ybl (UPI Ref No XXXXXXXX${i}). Not you? Call 1800XXXXXXX`,
+  });
 }
 
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(0)} s`;
@@ -193,7 +184,7 @@ test('sustained producer load: the HPA adds producer replicas on CPU, and remove
     while (!stop && sent < MAX_REQUESTS && Date.now() - started < LOAD_LIMIT_MS) {
       const id = `load-${k}-${sent++}`;
       try {
-        if ((await sync.send('sms', smsBatch(id, 20))).status === 202) accepted++;
+        if ((await sync.send('sms', upiSms(id, 20))).status === 202) accepted++;
       } catch {
         await sleep(100); // a pod that is starting or stopping: try the next batch
       }
@@ -244,7 +235,7 @@ test('a backlog on the SMS topic: KEDA scales the SMS consumer out on lag, the b
       topic: 'sms_batched',
       messages: Array.from({ length: 100 }, (_, j) => {
         const n = i + j;
-        const batch = smsBatch(`${prefix}-${n}`, RECORDS);
+        const batch = upiSms(`${prefix}-${n}`, RECORDS);
         return {
           key: messageKey(client.id, batch.user_id),
           value: splitIntoMessages(

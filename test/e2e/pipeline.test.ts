@@ -24,6 +24,7 @@ import {
   removeOtherPipelines,
   retagOnNode,
   type PodList,
+  smsBatch,
 } from './support.js';
 
 const ns = uniqueName('e2e');
@@ -82,19 +83,7 @@ async function waitWithState<T>(what: string, probe: () => T | undefined | false
 }
 
 function sms(requestId: string, n: number): SyncBatch {
-  return {
-    request_id: requestId,
-    user_id: `user-${requestId.length % 7}`,
-    sdk_version: '2.4.0',
-    device: { device_id: 'd-1', android_id: 'a-1' },
-    records: Array.from({ length: n }, (_, i) => ({
-      id: `${requestId}-${i}`,
-      sender: 'AX-BANK',
-      body: `debited INR ${i}`,
-      timestamp: 1764000000000 + i,
-      type: 'inbox',
-    })),
-  };
+  return smsBatch(requestId, n, { userId: `user-${requestId.length % 7}` });
 }
 function events(requestId: string, n: number): SyncBatch {
   return {

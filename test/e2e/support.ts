@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import type { SyncPipeline } from '../../operator/api/v1alpha1.js';
+import type { SyncBatch } from '../../workloads/client/sync-client.js';
 
 const root = packageRoot();
 
@@ -159,4 +160,21 @@ export async function removeOtherPipelines(keep: string[] = []): Promise<string[
     if (Date.now() > deadline) throw new Error(`pods of removed pipelines still running: ${left.map((p) => p.metadata.name).join(', ')}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** A batch of `n` SMS records: the user is `userId` (default `user-1`), each body `body(i)` (default a short debit). */
+export function smsBatch(requestId: string, n: number, o: { userId?: string; body?: (i: number) => string } = {}): SyncBatch {
+  return {
+    request_id: requestId,
+    user_id: o.userId ?? 'user-1',
+    sdk_version: '2.4.0',
+    device: { device_id: 'd-1', android_id: 'a-1' },
+    records: Array.from({ length: n }, (_, i) => ({
+      id: `${requestId}-${i}`,
+      sender: 'AX-BANK',
+      body: o.body ? o.body(i) : `debited INR ${i}`,
+      timestamp: 1764000000000 + i,
+      type: 'inbox',
+    })),
+  };
 }
