@@ -53,7 +53,7 @@ function planCommand(args: string[]): string {
   return output === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan);
 }
 
-function renderCommand(args: string[], readStdin: () => string): string {
+function renderCommand(args: string[], readStdin: () => string, warn: (s: string) => void): string {
   const { values } = parseArgs({
     args,
     options: {
@@ -83,6 +83,8 @@ function renderCommand(args: string[], readStdin: () => string): string {
     const pipeline = validatePipeline(value, where);
     const result = render(pipeline, { capabilities: { keda: !values['no-keda'], podMonitor: true, kafkaTopicApiVersion: `kafka.strimzi.io/${topicApi}` } });
     objects.push(...result.objects);
+    // What the operator would report as OverProvisioned: said here, on stderr, before it is applied.
+    for (const m of result.overProvisioned) warn(`warning: ${where}: ${m}\n`);
   });
   if (output === 'json') return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`;
   return objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
@@ -113,7 +115,7 @@ export function main(argv: string[], io: CliIo = processIo): number {
         io.out(planCommand(rest));
         return 0;
       case 'render':
-        io.out(renderCommand(rest, io.stdin));
+        io.out(renderCommand(rest, io.stdin, io.err));
         return 0;
       case undefined:
       case 'help':

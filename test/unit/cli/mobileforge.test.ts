@@ -107,6 +107,27 @@ spec:
     expect(r.err).toContain('spec.postgres.credentialsSecretRef: required field is missing');
   });
 
+  test('warns on stderr where the spec asks for more than the model finds useful, and still renders', () => {
+    const wide = `apiVersion: mobileforge.credeau.com/v1alpha1
+kind: MobileForgeSyncPipeline
+metadata: {name: wide}
+spec:
+  dau: 50000
+  environment: uat
+  region: india
+  image: {repository: registry.example.com/mobileforge/sync-workload, tag: "0.1.0"}
+  kafka: {bootstrapServers: ["k:9092"]}
+  postgres: {host: pg, credentialsSecretRef: {name: pg}}
+  mongodb: {host: m, credentialsSecretRef: {name: m}}
+  consumers: {sms: {maxReplicas: 400}}
+`;
+    const r = run(['render', '-f', '-'], wide);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^warning: <stdin>: consumers\.sms\.maxReplicas 400 is more than \d+x the \d+ the model plans for the 50,000 DAU peak/m);
+    expect(r.out).toContain('kind: Deployment');
+    expect(run(['render', '-f', samplePath('production')]).err).toBe('');
+  });
+
   test('reports YAML syntax errors with the line', () => {
     const r = run(['render', '-f', '-'], 'apiVersion: x\nspec: [unclosed\n');
     expect(r.code).toBe(1);
