@@ -149,7 +149,8 @@ export async function removeOtherPipelines(keep: string[] = []): Promise<string[
     .filter((l) => l && !keep.includes(l.split('/')[0]!));
   for (const o of others) {
     const [ns, name] = o.split('/') as [string, string];
-    nodeKubectl(['delete', 'syncpipeline', name, '-n', ns, '--wait=true', '--timeout=60s']);
+    // (another suite may be deleting it at the same moment)
+    nodeKubectl(['delete', 'syncpipeline', name, '-n', ns, '--ignore-not-found', '--wait=true', '--timeout=60s']);
   }
   const deadline = Date.now() + 90000;
   for (;;) {
