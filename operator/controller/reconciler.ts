@@ -10,8 +10,8 @@ import { KINDS_GATED_BY_MIGRATION } from '../model/maintenance.js';
 import { componentLabel, deploymentName, PAUSED_ANNOTATION, kafkaNaming, kafkaTopicObjectName, partitionsCronJobName } from '../model/naming.js';
 import { configHash } from '../model/references.js';
 import { render, type RenderResult } from '../model/render.js';
-import { pipelineTopicNames, type DesiredTopic, type PartitionCounts } from '../model/topics.js';
-import { consumerGroupName, CONSUMERS, deadLetterTopic, kafkaTopicName, TOPICS, COMPONENTS, type ComponentName, type ConsumerName } from '../../core/domain.js';
+import { pipelineTopicNames, pipelineTopics, type DesiredTopic, type PartitionCounts } from '../model/topics.js';
+import { consumerGroupName, CONSUMERS, COMPONENTS, type ComponentName, type ConsumerName } from '../../core/domain.js';
 import { decideFlow, nextTraffic, type FlowMemory, type LaggingCondition } from '../model/flow.js';
 import { findConflict, type KafkaConflict } from '../model/conflicts.js';
 import { ownedKinds, type KindInfo } from '../model/owned-kinds.js';
@@ -269,18 +269,14 @@ export class Reconciler {
       }
     }
     if (mode === 'strimzi' && caps.kafkaTopicApiVersion) {
-      const naming = kafkaNaming(p.spec);
-      for (const t of TOPICS) {
-        for (const role of ['data', 'dead-letter'] as const) {
-          const kt = this.deps.cache.get<KafkaTopicObject>(
-            caps.kafkaTopicApiVersion,
-            'KafkaTopic',
-            kafkaTopicObjectName(p.metadata.name, t, role),
-            p.metadata.namespace,
-          );
-          const name = role === 'data' ? kafkaTopicName(naming, t) : deadLetterTopic(kafkaTopicName(naming, t));
-          if (kt?.spec?.partitions) existing[name] = Math.max(existing[name] ?? 0, kt.spec.partitions);
-        }
+      for (const t of pipelineTopics(p.spec)) {
+        const kt = this.deps.cache.get<KafkaTopicObject>(
+          caps.kafkaTopicApiVersion,
+          'KafkaTopic',
+          kafkaTopicObjectName(p.metadata.name, t.topic, t.role),
+          p.metadata.namespace,
+        );
+        if (kt?.spec?.partitions) existing[t.name] = Math.max(existing[t.name] ?? 0, kt.spec.partitions);
       }
     }
     return { existing };

@@ -9,12 +9,7 @@ import { componentSettings, defaultMinInSync, replicationFactor, type SizingSpec
 import type { Sizing } from './ladder.js';
 import { kafkaNaming, type TopicRole } from './naming.js';
 
-export interface DesiredTopic {
-  /** The topic's name on the cluster (prefix included). */
-  readonly name: string;
-  /** The seed topic it is, or whose dead letters it holds. */
-  readonly topic: TopicName;
-  readonly role: TopicRole;
+export interface DesiredTopic extends NamedTopic {
   readonly partitions: number;
   readonly replicationFactor: number;
   readonly config: Record<string, string>;
@@ -36,42 +31,45 @@ function topicsForRegion(region: SyncPipelineSpec['region']): TopicName[] {
   return TOPICS.filter((t) => region !== 'india' || TOPIC_FACTS[t].allowedInIndia);
 }
 
-/** Every topic name the pipeline uses on its cluster, data and dead-letter. */
-export function pipelineTopicNames(spec: Pick<SizingSpec, 'region' | 'kafka'>): string[] {
+/** A topic of the pipeline by its name on the cluster: which seed topic it is, in which role. */
+export interface NamedTopic {
+  readonly name: string;
+  readonly topic: TopicName;
+  readonly role: TopicRole;
+}
+
+/** Every topic the pipeline uses on its cluster, each seed topic followed by its dead-letter topic. */
+export function pipelineTopics(spec: Pick<SizingSpec, 'region' | 'kafka'>): NamedTopic[] {
   const naming = kafkaNaming(spec);
-  return topicsForRegion(spec.region).flatMap((t) => [kafkaTopicName(naming, t), deadLetterTopic(kafkaTopicName(naming, t))]);
+  return topicsForRegion(spec.region).flatMap((topic): NamedTopic[] => {
+    const name = kafkaTopicName(naming, topic);
+    return [
+      { name, topic, role: 'data' },
+      { name: deadLetterTopic(name), topic, role: 'dead-letter' },
+    ];
+  });
+}
+
+export function pipelineTopicNames(spec: Pick<SizingSpec, 'region' | 'kafka'>): string[] {
+  return pipelineTopics(spec).map((t) => t.name);
 }
 
 export function desiredTopics(spec: SizingSpec, sizing: Sizing, existing: PartitionCounts = {}): DesiredTopic[] {
   const rf = replicationFactor(spec);
   const minIsr = String(Math.min(spec.kafka?.minInSyncReplicas ?? defaultMinInSync(rf), rf));
-  const naming = kafkaNaming(spec);
-  return topicsForRegion(spec.region).flatMap((topic): DesiredTopic[] => {
-    const facts = TOPIC_FACTS[topic];
-    const override = spec.kafka?.topics?.[topic];
+  return pipelineTopics(spec).map((t): DesiredTopic => {
+    const facts = TOPIC_FACTS[t.topic];
+    const common = { ...t, replicationFactor: rf, consumer: facts.consumer };
+    if (t.role === 'dead-letter') {
+      return {
+        ...common,
+        partitions: Math.max(DEAD_LETTER_PARTITIONS, existing[t.name] ?? 0),
+        config: { 'min.insync.replicas': minIsr, 'retention.ms': DEAD_LETTER_RETENTION_MS },
+      };
+    }
+    const override = spec.kafka?.topics?.[t.topic];
     const consumerMax = componentSettings(spec, sizing, facts.consumer).replicas.max;
     const wanted = Math.max(override?.partitions ?? facts.seedPartitions, consumerMax);
-    const name = kafkaTopicName(naming, topic);
-    const dlq = deadLetterTopic(name);
-    return [
-      {
-        name,
-        topic,
-        role: 'data',
-        partitions: Math.max(wanted, existing[name] ?? 0),
-        replicationFactor: rf,
-        config: { 'min.insync.replicas': minIsr, ...override?.config },
-        consumer: facts.consumer,
-      },
-      {
-        name: dlq,
-        topic,
-        role: 'dead-letter',
-        partitions: Math.max(DEAD_LETTER_PARTITIONS, existing[dlq] ?? 0),
-        replicationFactor: rf,
-        config: { 'min.insync.replicas': minIsr, 'retention.ms': DEAD_LETTER_RETENTION_MS },
-        consumer: facts.consumer,
-      },
-    ];
+    return { ...common, partitions: Math.max(wanted, existing[t.name] ?? 0), config: { 'min.insync.replicas': minIsr, ...override?.config } };
   });
 }

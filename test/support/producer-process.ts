@@ -7,6 +7,7 @@ import { TOPICS } from '../../core/domain.js';
 import { parseMessage, type SyncMessage } from '../../core/message.js';
 import { ManagedProcess, freePort } from './managed-process.js';
 import { kafkaBrokers, uniqueName, workloadPostgresEnv } from './services.js';
+import { waitFor } from './wait.js';
 
 export class ProducerProcess extends ManagedProcess {
   static async start(database: string, env: Record<string, string> = {}): Promise<ProducerProcess> {
@@ -68,16 +69,13 @@ export class TopicRecorder {
     await admin.connect();
     const start = new Map<string, { partition: number; offset: string }[]>();
     // Topics created a moment ago may still be electing leaders: refresh and ask again.
-    const offsets = async (topic: string, tries = 10): Promise<{ partition: number; high: string }[]> => {
-      try {
-        return await admin.fetchTopicOffsets(topic);
-      } catch (err) {
-        if (tries <= 1) throw err;
-        await new Promise((r) => setTimeout(r, 500));
-        await admin.fetchTopicMetadata({ topics: [topic] });
-        return offsets(topic, tries - 1);
-      }
-    };
+    const offsets = (topic: string) =>
+      waitFor(
+        `${topic} offsets`,
+        () => admin.fetchTopicOffsets(topic).catch(() => admin.fetchTopicMetadata({ topics: [topic] }).then(() => undefined)),
+        5000,
+        500,
+      );
     for (const topic of TOPICS)
       start.set(
         topic,

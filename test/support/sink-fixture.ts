@@ -3,7 +3,8 @@
 import type pg from 'pg';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { Db, MongoClient } from 'mongodb';
-import { deadLetterTopic } from '../../core/domain.js';
+import { deadLetterTopic, type Source } from '../../core/domain.js';
+import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../core/message.js';
 import { connectKafkaAdmin, connectMongo, connectPg, createTestDatabase, dropTestDatabase, kafkaBrokers } from './services.js';
 
 export interface SinkFixture {
@@ -58,4 +59,29 @@ export async function openSinkFixture(mongoDb: string, topics: string[], clientI
       for (const d of [insightsDb, syncDb]) await dropTestDatabase(d);
     },
   };
+}
+
+/** One Kafka message as the Producer API writes it: `records` of `source` from `user` of `client`, keyed like it. */
+export function syncMessage(
+  who: { client: string; user: string },
+  source: Source,
+  records: Record<string, unknown>[],
+  requestId: string,
+): { key: string; value: string } {
+  const [value] = splitIntoMessages(
+    {
+      v: MESSAGE_VERSION,
+      request_id: requestId,
+      client_id: who.client,
+      user_id: who.user,
+      source,
+      sdk_version: '2.4.0',
+      // the same device ids everywhere: the device_id_mapper entry is per client and user
+      device: { device_id: 'd-1', android_id: 'a-1' },
+      received_at: new Date().toISOString(),
+    },
+    records,
+    900_000,
+  );
+  return { key: messageKey(who.client, who.user), value: value! };
 }

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type pg from 'pg';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { Db } from 'mongodb';
-import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../../core/message.js';
+import { messageKey } from '../../../core/message.js';
 import type { Source } from '../../../core/domain.js';
 import { COLLECTIONS } from '../../../core/sync-schema.js';
 import { ConsumerProcess, runMigrate } from '../../support/consumer-process.js';
-import { openSinkFixture, type SinkFixture } from '../../support/sink-fixture.js';
+import { openSinkFixture, syncMessage, type SinkFixture } from '../../support/sink-fixture.js';
 import { kafkaBrokers, uniqueName } from '../../support/services.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
@@ -27,21 +27,7 @@ let filtered: ConsumerProcess;
 const baseEnv = () => fixture!.env();
 
 function message(source: Source, records: Record<string, unknown>[], requestId = uniqueName('r'), userId = 'user-1'): { key: string; value: string } {
-  const [value] = splitIntoMessages(
-    {
-      v: MESSAGE_VERSION,
-      request_id: requestId,
-      client_id: 'acme',
-      user_id: userId,
-      source,
-      sdk_version: '2.4.0',
-      device: { device_id: 'd-1', android_id: 'a-1' },
-      received_at: new Date().toISOString(),
-    },
-    records,
-    900_000,
-  );
-  return { key: messageKey('acme', userId), value: value! };
+  return syncMessage({ client: 'acme', user: userId }, source, records, requestId);
 }
 
 /** Dead letters on the given DLQ topics whose value matches, once `count` of them are there. */

@@ -6,11 +6,9 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type pg from 'pg';
 import type { Producer } from 'kafkajs';
 import type { Db } from 'mongodb';
-import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../../core/message.js';
-import type { Source } from '../../../core/domain.js';
 import { COLLECTIONS } from '../../../core/sync-schema.js';
 import { ConsumerProcess, runMigrate } from '../../support/consumer-process.js';
-import { openSinkFixture, type SinkFixture } from '../../support/sink-fixture.js';
+import { openSinkFixture, syncMessage, type SinkFixture } from '../../support/sink-fixture.js';
 import { connectPg, createTestDatabase, dropTestDatabase, uniqueName } from '../../support/services.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -43,41 +41,22 @@ const SENDERS: Identity[] = [
   { client: 'acme', user: 'x:u' },
 ];
 
-function message(who: Identity, source: Source, records: Record<string, unknown>[], requestId: string): { key: string; value: string } {
-  const [value] = splitIntoMessages(
-    {
-      v: MESSAGE_VERSION,
-      request_id: requestId,
-      client_id: who.client,
-      user_id: who.user,
-      source,
-      sdk_version: '2.4.0',
-      // the same device ids everywhere: the device_id_mapper entry is per client and user
-      device: { device_id: 'd-1', android_id: 'a-1' },
-      received_at: new Date().toISOString(),
-    },
-    records,
-    900_000,
-  );
-  return { key: messageKey(who.client, who.user), value: value! };
-}
-
 /** One sender's request in every sink: 2 SMS, 2 events, a device record (+ its device_id_mapper entry). */
 function request(who: Identity, requestId: string) {
   return {
-    sms: message(
+    sms: syncMessage(
       who,
       'sms',
       [1, 2].map((n) => ({ id: `${who.client}/${who.user}/${n}`, sender: 'AX-BANK', body: `b${n}`, timestamp: 1764000000000 + n, type: 'inbox' })),
       requestId,
     ),
-    events: message(
+    events: syncMessage(
       who,
       'events',
       [1, 2].map((n) => ({ event_type: 'tap', event_value: `${who.client}/${who.user}/${n}`, timestamp: 1764000000000 + n })),
       requestId,
     ),
-    device: message(who, 'apps_and_device', [{ kind: 'device', model: 'Pixel 8' }], requestId),
+    device: syncMessage(who, 'apps_and_device', [{ kind: 'device', model: 'Pixel 8' }], requestId),
   };
 }
 const RECORDS_PER_REQUEST = 2 + 2 + 1 + 1;

@@ -1,8 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { main } from '../../../operator/cli/mobileforge.js';
 import { CALIBRATION } from '../../../operator/model/capacity.js';
-import { samplePath } from '../../support/fixtures.js';
+import { pipeline, samplePath } from '../../support/fixtures.js';
 
 function run(args: string[], stdin = '') {
   let out = '';
@@ -108,19 +108,7 @@ spec:
   });
 
   test('warns on stderr where the spec asks for more than the model finds useful, and still renders', () => {
-    const wide = `apiVersion: mobileforge.credeau.com/v1alpha1
-kind: MobileForgeSyncPipeline
-metadata: {name: wide}
-spec:
-  dau: 50000
-  environment: uat
-  region: india
-  image: {repository: registry.example.com/mobileforge/sync-workload, tag: "0.1.0"}
-  kafka: {bootstrapServers: ["k:9092"]}
-  postgres: {host: pg, credentialsSecretRef: {name: pg}}
-  mongodb: {host: m, credentialsSecretRef: {name: m}}
-  consumers: {sms: {maxReplicas: 400}}
-`;
+    const wide = stringify(pipeline({ dau: 50_000, environment: 'uat', region: 'india', consumers: { sms: { maxReplicas: 400 } } }, 'wide'));
     const r = run(['render', '-f', '-'], wide);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/^warning: <stdin>: consumers\.sms\.maxReplicas 400 is more than \d+x the \d+ the model plans for the 50,000 DAU peak/m);
