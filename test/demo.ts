@@ -9,7 +9,8 @@
 // part: it runs the migration Job's container command (the workload entry point, with the
 // Job's env) and reports the Deployments' pods ready. Leaves the services running.
 import { execFileSync, spawn } from 'node:child_process';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { Kafka } from '../core/kafka.js';
 import { crdYaml } from '../operator/api/crd-yaml.js';
 import { packageRoot } from '../operator/util/repo-root.js';
 import pg from 'pg';

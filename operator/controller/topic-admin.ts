@@ -3,7 +3,8 @@
 // changes the replication factor of an existing topic (that needs a reassignment); both are
 // reported in status instead.
 import { createHash } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type ITopicMetadata, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { logLevel, type Admin, type ITopicMetadata, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka } from '../../core/kafka.js';
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
 import { caKey, passwordKey, usernameKey } from '../api/secret-refs.js';
 import type { DesiredTopic, PartitionCounts } from '../model/topics.js';

@@ -6,7 +6,8 @@
 // coalesced into the next one. Answers 202 once Kafka acknowledged. Environment: PORT,
 // KAFKA_BROKERS, TOPIC, KAFKA_GZIP_LEVEL.
 import { createServer } from 'node:http';
-import { CompressionTypes, Kafka, logLevel, type Message } from 'kafkajs';
+import { CompressionTypes, logLevel, type Message } from 'kafkajs';
+import { Kafka } from '../../core/kafka.js';
 import { useKafkaGzipLevel } from '../../core/kafka-gzip.js';
 
 const topic = process.env.TOPIC ?? 'sms_batched';

@@ -98,6 +98,40 @@ function upiSms(requestId: string, n: number): SyncBatch {
   });
 }
 
+interface Hpa {
+  status: {
+    currentReplicas?: number;
+    desiredReplicas?: number;
+    currentMetrics?: {
+      type: string;
+      resource?: { name: string; current: { averageUtilization?: number } };
+      external?: { current: { averageValue?: string } };
+    }[];
+    conditions?: { type: string; status: string; reason?: string }[];
+  };
+}
+/** What an HPA last saw and decided, one line: why a scale-in has not happened yet. */
+function hpaState(hpa: string): string {
+  try {
+    const { status } = nodeGetJson<Hpa>(['get', 'hpa', hpa, '-n', ns]);
+    const metrics = (status.currentMetrics ?? []).map((m) =>
+      m.resource ? `${m.resource.name} ${m.resource.current.averageUtilization ?? '?'}%` : `${m.type} ${m.external?.current.averageValue ?? '?'}`,
+    );
+    const conditions = (status.conditions ?? []).map((c) => `${c.type}=${c.status}(${c.reason ?? ''})`);
+    return `${hpa}: ${status.currentReplicas ?? '?'} -> ${status.desiredReplicas ?? '?'} replicas; metrics ${metrics.join(', ')}; ${conditions.join(' ')}`;
+  } catch (err) {
+    return `${hpa}: ${(err as Error).message}`;
+  }
+}
+/** Waits for a Deployment at `count` replicas; a time-out says what its HPA sees. */
+async function waitForReplicas(what: string, component: string, hpa: string, count: number): Promise<void> {
+  try {
+    await waitFor(what, () => replicas(component) === count, 240000, 2000);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; ${hpaState(hpa)}`, { cause: err });
+  }
+}
+
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(0)} s`;
 const note = (m: string) => process.stdout.write(`[autoscaling] ${m}\n`);
 
@@ -206,7 +240,7 @@ test('sustained producer load: the HPA adds producer replicas on CPU, and remove
   const loadEnded = Date.now();
   note(`load: ${sent} requests, ${accepted} accepted in ${elapsed(started)}; producer replicas at the end of the load: ${peak}`);
   expect(accepted).toBeGreaterThan(0);
-  await waitFor('the producer back at its minimum of one replica', () => replicas('producer') === 1, 240000, 2000);
+  await waitForReplicas('the producer back at its minimum of one replica', 'producer', `${name}-producer`, 1);
   note(`producer scaled in ${elapsed(loadEnded)} after the load ended (stabilisation window ${STABILISATION_SECONDS} s)`);
   expect(scaledOutAt).toBeDefined();
   expect(peak).toBeGreaterThan(1);
@@ -216,7 +250,7 @@ test('sustained producer load: the HPA adds producer replicas on CPU, and remove
 }, 600000);
 
 test('a backlog on the SMS topic: KEDA scales the SMS consumer out on lag, the backlog drains, and it scales back in', async () => {
-  await waitFor('the SMS consumer at one replica before the backlog', () => replicas('consumer-sms') === 1, 240000, 2000);
+  await waitForReplicas('the SMS consumer at one replica before the backlog', 'consumer-sms', `keda-hpa-${name}-consumer-sms`, 1);
   const admin = await connectKafkaAdmin(kafka);
   const [sms] = (await admin.fetchTopicMetadata({ topics: ['sms_batched'] })).topics;
   await admin.disconnect();
@@ -283,7 +317,7 @@ test('a backlog on the SMS topic: KEDA scales the SMS consumer out on lag, the b
   );
   const drained = Date.now();
   note(`SMS consumer scaled out after ${scaledOutAfter}, to ${peak} replicas; backlog drained after ${elapsed(started)}`);
-  await waitFor('the SMS consumer back at one replica', () => replicas('consumer-sms') === 1, 240000, 2000);
+  await waitForReplicas('the SMS consumer back at one replica', 'consumer-sms', `keda-hpa-${name}-consumer-sms`, 1);
   note(`SMS consumer scaled in ${elapsed(drained)} after the backlog drained`);
   expect(peak).toBeGreaterThan(1);
   // KEDA never asks for more consumers than the topic has partitions

@@ -2,7 +2,8 @@
 // and Kafka, and collects everything that lands on the pipeline topics.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { logLevel, type Consumer } from 'kafkajs';
+import { Kafka } from '../../core/kafka.js';
 import { TOPICS } from '../../core/domain.js';
 import { parseMessage, type SyncMessage } from '../../core/message.js';
 import { ManagedProcess, freePort } from './managed-process.js';

@@ -1,7 +1,8 @@
 // What the consumer suites stand on: fresh insights and sync databases, a MongoDB database,
 // the suite's topics (3 partitions each) and an idempotent producer, torn down together.
 import type pg from 'pg';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { logLevel, type Admin, type Producer } from 'kafkajs';
+import { Kafka } from '../../core/kafka.js';
 import type { Db, MongoClient } from 'mongodb';
 import { deadLetterTopic, type Source } from '../../core/domain.js';
 import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../core/message.js';

@@ -2,7 +2,8 @@
 // ENABLED_TOPICS in KAFKA_CONSUMER_GROUP; the seed's sms, events and common consumers are
 // three configurations of it.
 import express from 'express';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { Kafka } from '../../core/kafka.js';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { EnvReader, kafkaConfig, loadConfig, postgresConfig } from '../../core/config.js';

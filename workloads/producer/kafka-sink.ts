@@ -8,7 +8,8 @@
 // several lanes instead: each its own idempotent producer with one request in flight, and a
 // request goes to the lane its key hashes to. All messages of one key go through one lane, in
 // order, so per-user order and exactly-once appends hold; the lanes' round trips overlap.
-import { CompressionTypes, Kafka, logLevel, type KafkaConfig, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { CompressionTypes, logLevel, type KafkaConfig, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { Kafka } from '../../core/kafka.js';
 import { errorMessage } from '../../core/errors.js';
 
 export class KafkaUnavailableError extends Error {

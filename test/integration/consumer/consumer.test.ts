@@ -3,7 +3,8 @@
 // by the message's source, whatever the topic is called.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type pg from 'pg';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { logLevel, type Admin, type Producer } from 'kafkajs';
+import { Kafka } from '../../../core/kafka.js';
 import type { Db } from 'mongodb';
 import { messageKey } from '../../../core/message.js';
 import type { Source } from '../../../core/domain.js';

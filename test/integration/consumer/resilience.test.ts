@@ -3,7 +3,8 @@
 // Also the `partitions` maintenance job.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type pg from 'pg';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { logLevel, type Admin, type Producer } from 'kafkajs';
+import { Kafka } from '../../../core/kafka.js';
 import type { Db, MongoClient } from 'mongodb';
 import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../../core/message.js';
 import { COLLECTIONS } from '../../../core/sync-schema.js';
