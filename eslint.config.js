@@ -13,7 +13,16 @@ export default tseslint.config(
       // core/kafka.ts hands out kafkajs's Kafka with its idle-loop correction applied
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { paths: [{ name: 'kafkajs', importNames: ['Kafka'], allowTypeImports: true, message: "Import Kafka from core/kafka.js: it corrects kafkajs's idle request-queue loop." }] },
+        {
+          paths: [
+            {
+              name: 'kafkajs',
+              importNames: ['Kafka'],
+              allowTypeImports: true,
+              message: "Import Kafka from core/kafka.js: it corrects kafkajs's idle request-queue loop.",
+            },
+          ],
+        },
       ],
     },
   },

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { Kafka } from 'kafkajs';
 
 /** The kafkajs release whose request queue this module corrects; another one must be re-checked. */
-export const PATCHED_KAFKAJS_VERSION = '2.2.4';
+const PATCHED_KAFKAJS_VERSION = '2.2.4';
 /** kafkajs's own re-check interval while requests wait on a throttle. */
 const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
 
