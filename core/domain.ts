@@ -8,12 +8,33 @@ export type Source = (typeof SOURCES)[number];
 export const TOPICS = ['sms_batched', 'events_log', 'apps_and_device_batched', 'contacts_batched', 'call_logs_batched'] as const;
 export type TopicName = (typeof TOPICS)[number];
 
-export const CONSUMERS = ['sms', 'events', 'common'] as const;
-export type ConsumerName = (typeof CONSUMERS)[number];
+/**
+ * How a pipeline's consumers are laid out: the seed's production split (one consumer group and
+ * Deployment each for SMS, events and the rest), or its basic deployment's single consumer that
+ * reads every topic in one group, for environments too small to keep three busy.
+ */
+export const CONSUMER_LAYOUTS = ['split', 'single'] as const;
+export type ConsumerLayout = (typeof CONSUMER_LAYOUTS)[number];
 
-/** The four workloads a pipeline runs: the Producer API and one Deployment per consumer group. */
+/** The consumers of the split layout, each with its own group. */
+export const SPLIT_CONSUMERS = ['sms', 'events', 'common'] as const;
+export type SplitConsumer = (typeof SPLIT_CONSUMERS)[number];
+/** The one consumer of the single layout, over every topic. */
+const SINGLE_CONSUMER = 'all';
+export type ConsumerName = SplitConsumer | typeof SINGLE_CONSUMER;
+export const ALL_CONSUMERS: readonly ConsumerName[] = [...SPLIT_CONSUMERS, SINGLE_CONSUMER];
+
+export function consumersOf(layout: ConsumerLayout): readonly ConsumerName[] {
+  return layout === 'single' ? [SINGLE_CONSUMER] : SPLIT_CONSUMERS;
+}
+
+/** The workloads a pipeline runs: the Producer API and one Deployment per consumer group. */
 export type ComponentName = 'producer' | ConsumerName;
-export const COMPONENTS: readonly ComponentName[] = ['producer', ...CONSUMERS];
+export const ALL_COMPONENTS: readonly ComponentName[] = ['producer', ...ALL_CONSUMERS];
+
+export function componentsOf(layout: ConsumerLayout): readonly ComponentName[] {
+  return ['producer', ...consumersOf(layout)];
+}
 
 export const REGIONS = ['india', 'other'] as const;
 export type Region = (typeof REGIONS)[number];
@@ -22,7 +43,8 @@ export interface TopicFacts {
   readonly source: Source;
   /** Partitions in the seed's topic table (sized there for 150K-200K DAU). */
   readonly seedPartitions: number;
-  readonly consumer: ConsumerName;
+  /** The split layout's consumer that reads it. */
+  readonly consumer: SplitConsumer;
   /** Contacts and call logs are never collected in India. */
   readonly allowedInIndia: boolean;
 }
@@ -35,11 +57,12 @@ export const TOPIC_FACTS: Readonly<Record<TopicName, TopicFacts>> = {
   call_logs_batched: { source: 'call_logs', seedPartitions: 10, consumer: 'common', allowedInIndia: false },
 };
 
-/** The seed's consumer-group names for its production split. */
+/** The seed's consumer-group names for its production split, and the single consumer's. */
 export const CONSUMER_GROUPS: Readonly<Record<ConsumerName, string>> = {
   sms: 'sms-consumer-group',
   events: 'events-consumer-group',
   common: 'common-consumer-group',
+  all: 'all-consumer-group',
 };
 
 /**
@@ -74,7 +97,12 @@ export function topicForSource(source: Source): TopicName {
   return found;
 }
 
-/** Topics a consumer reads in a region, in the seed's order. */
+/** Topics a consumer reads in a region, in the seed's order (the single consumer: all of them). */
 export function topicsForConsumer(consumer: ConsumerName, region: Region): TopicName[] {
-  return TOPICS.filter((t) => TOPIC_FACTS[t].consumer === consumer && (region !== 'india' || TOPIC_FACTS[t].allowedInIndia));
+  return TOPICS.filter((t) => (consumer === SINGLE_CONSUMER || TOPIC_FACTS[t].consumer === consumer) && (region !== 'india' || TOPIC_FACTS[t].allowedInIndia));
+}
+
+/** The consumer of a layout that reads a topic. */
+export function consumerOfTopic(layout: ConsumerLayout, topic: TopicName): ConsumerName {
+  return layout === 'single' ? SINGLE_CONSUMER : TOPIC_FACTS[topic].consumer;
 }

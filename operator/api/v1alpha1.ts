@@ -7,7 +7,7 @@
 // and stated in each field's description; computed values go to status.
 import { Type, type Static } from '@sinclair/typebox';
 import type { V1Affinity, V1EnvVar, V1Toleration, V1TopologySpreadConstraint } from '@kubernetes/client-node';
-import { CONSUMERS, KAFKA_NAME_PATTERN, REGIONS, SOURCES, TOPIC_FACTS, TOPICS, type ComponentName } from '../../core/domain.js';
+import { ALL_CONSUMERS, CONSUMER_LAYOUTS, KAFKA_NAME_PATTERN, REGIONS, SOURCES, TOPIC_FACTS, TOPICS, type ComponentName } from '../../core/domain.js';
 import { BROKER_ADDRESS_PATTERN } from '../../core/config.js';
 import { TIME_ZONES } from './time-zones.js';
 import { Opaque, OpaqueList, optionalKeys, Quantity, StringEnum, StringMap } from './schema-helpers.js';
@@ -89,6 +89,8 @@ export const RULE_MESSAGES = {
   timeZone: 'timeZone must be an IANA time zone name, e.g. Asia/Kolkata or UTC',
   topicPrefixImmutable: 'topicPrefix cannot change: records still in the current topics would never be consumed; create a new pipeline instead',
   groupPrefixImmutable: 'consumerGroupPrefix cannot change: the new groups would read every topic again from the beginning; create a new pipeline instead',
+  singleOverrides: 'consumers.sms, consumers.events and consumers.common size the split layout: with layout single, size its one consumer under consumers.all',
+  splitOverrides: 'consumers.all sizes the single layout: set consumers.layout to single, or size consumers.sms, consumers.events and consumers.common',
   minInSync: 'minInSyncReplicas must not exceed the replication factor (by default 3; 1 in dev and up to 25000 DAU)',
 } as const;
 /** Env names that look like credentials; RE2 syntax, also valid as a JavaScript RegExp. */
@@ -607,7 +609,15 @@ const MaintenanceSchema = Type.Object(
   },
 );
 
-const consumerProps = optionalKeys(CONSUMERS, () => ComponentSchema);
+const consumerProps = {
+  layout: Type.Optional(
+    StringEnum(CONSUMER_LAYOUTS, {
+      description:
+        'split (the default): one consumer group and Deployment each for sms, events and common. single: one consumer group and Deployment over every topic, for environments too small to keep three busy. Switching stops the old consumers, starts the new groups from their committed offsets, then starts the new consumers.',
+    }),
+  ),
+  ...optionalKeys(ALL_CONSUMERS, () => ComponentSchema),
+};
 
 export const SpecSchema = Type.Object(
   {
@@ -654,7 +664,17 @@ export const SpecSchema = Type.Object(
     mongodb: MongoSchema,
     producer: Type.Optional(ProducerSchema),
     consumers: Type.Optional(
-      Type.Object(consumerProps, { description: 'Overrides per consumer: sms (sms_batched), events (events_log), common (apps, contacts, call logs).' }),
+      Type.Object(consumerProps, {
+        description:
+          'The consumer layout, and overrides per consumer: split has sms (sms_batched), events (events_log) and common (apps, contacts, call logs); single has all (every topic).',
+        'x-kubernetes-validations': [
+          {
+            rule: "!has(self.layout) || self.layout != 'single' || (!has(self.sms) && !has(self.events) && !has(self.common))",
+            message: RULE_MESSAGES.singleOverrides,
+          },
+          { rule: "(has(self.layout) && self.layout == 'single') || !has(self.all)", message: RULE_MESSAGES.splitOverrides, fieldPath: '.all' },
+        ],
+      }),
     ),
     autoscaling: Type.Optional(AutoscalingSchema),
     maintenance: Type.Optional(MaintenanceSchema),
@@ -697,7 +717,7 @@ const ConditionSchema = Type.Object(
     type: Type.String({
       maxLength: 316,
       description:
-        'Condition type: Ready, Reconciling, Paused, Producer, SmsConsumer, EventsConsumer, CommonConsumer, Topics, Autoscaling, Migration, PartitionMaintenance, Monitoring.',
+        'Condition type: Ready, Reconciling, Paused, Producer, SmsConsumer, EventsConsumer, CommonConsumer (split layout) or AllConsumer (single layout), Topics, Autoscaling, Migration, PartitionMaintenance, Monitoring.',
     }),
     status: StringEnum(['True', 'False', 'Unknown'] as const, { description: 'True, False or Unknown.' }),
     observedGeneration: Type.Optional(Type.Integer({ minimum: 0, description: 'The generation this condition was computed for.' })),
@@ -731,6 +751,12 @@ export const StatusSchema = Type.Object(
     ),
     producers: Type.Optional(Type.String({ description: 'Producer API pods ready/desired, e.g. "3/4".' })),
     consumers: Type.Optional(Type.String({ description: 'Consumer pods ready/desired, all groups together.' })),
+    consumerLayout: Type.Optional(
+      StringEnum(CONSUMER_LAYOUTS, {
+        description:
+          "The consumer layout whose groups hold the pipeline's committed offsets: the spec's once a switch of layout has handed them over to the new groups, the previous one until then.",
+      }),
+    ),
     autoscalingEngine: Type.Optional(Type.String({ description: 'Autoscaling engine in effect (keda, hpa or none), after capability fallback.' })),
     components: Type.Optional(
       Type.Object(
@@ -739,6 +765,7 @@ export const StatusSchema = Type.Object(
           sms: Type.Optional(ReplicaStatus),
           events: Type.Optional(ReplicaStatus),
           common: Type.Optional(ReplicaStatus),
+          all: Type.Optional(ReplicaStatus),
         },
         { description: 'Replica counts per component.' },
       ),
@@ -752,7 +779,7 @@ export const StatusSchema = Type.Object(
           ),
           groups: Type.Array(
             Type.Object({
-              consumer: Type.String({ description: 'Consumer (sms, events, common).' }),
+              consumer: Type.String({ description: 'Consumer (sms, events, common; all in the single layout).' }),
               group: Type.String({ description: 'Kafka consumer group.' }),
               lag: Type.Integer({ minimum: 0, description: 'Records behind in this group.' }),
               topics: Type.Array(Type.Object({ name: Type.String(), lag: Type.Integer({ minimum: 0 }) }), { maxItems: 8, description: 'Lag per topic.' }),

@@ -21,6 +21,23 @@ function table(headers: string[], rows: string[][]): string {
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
+/** The consumers' requests in the plan's layout against the other one, and what the cheaper one saves at the floor. */
+function layoutComparison(p: Plan): string {
+  const other = p.consumerLayout === 'split' ? 'single' : 'split';
+  const mine = p.consumersByLayout[p.consumerLayout];
+  const theirs = p.consumersByLayout[other];
+  const describe = (l: Plan['consumerLayout']) => (l === 'split' ? 'split (sms, events and common consumers)' : 'single (one consumer over every topic)');
+  const lines = [
+    `Consumer layout ${describe(p.consumerLayout)}: the consumers request ${amounts(mine.vcpu, ' vCPU')} and ${amounts(mine.memoryGiB, ' GiB')}.`,
+    `With consumers.layout: ${other} they would request ${amounts(theirs.vcpu, ' vCPU')} and ${amounts(theirs.memoryGiB, ' GiB')}`,
+  ];
+  const vcpu = mine.vcpu.min - theirs.vcpu.min;
+  const memory = mine.memoryGiB.min - theirs.memoryGiB.min;
+  if (vcpu > 0 || memory > 0) lines[1] += `: ${num(vcpu)} vCPU and ${num(memory)} GiB less at the floor.`;
+  else lines[1] += '.';
+  return lines.join('\n');
+}
+
 export function formatPlan(p: Plan): string {
   const top = LADDER[LADDER.length - 1]!;
   const tierNote = p.aboveLadder
@@ -86,6 +103,8 @@ export function formatPlan(p: Plan): string {
     'Requested resources at the floor (min replicas) and the ceiling (max replicas):',
     '',
     resources,
+    '',
+    layoutComparison(p),
     '',
     topics,
     '',

@@ -1,12 +1,12 @@
 // `mobileforge`: sizing plans and offline rendering of MobileForgeSyncPipelines.
-//   mobileforge plan --dau 180000 --environment production --region india [-o table|json]
+//   mobileforge plan --dau 180000 --environment production --region india [--consumer-layout split|single] [-o table|json]
 //   mobileforge render -f pipeline.yaml [--kafka-topic-api v1|v1beta2] [--no-keda] [-o yaml|json]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { ENVIRONMENTS, type Environment } from '../api/v1alpha1.js';
 import { PipelineValidationError, validatePipeline } from '../api/validate.js';
-import { REGIONS, type Region } from '../../core/domain.js';
+import { CONSUMER_LAYOUTS, REGIONS, type ConsumerLayout, type Region } from '../../core/domain.js';
 import { planFor } from '../model/plan.js';
 import { render } from '../model/render.js';
 import { formatPlan } from './format-plan.js';
@@ -14,9 +14,11 @@ import { formatPlan } from './format-plan.js';
 const USAGE = `mobileforge: size and render MobileForge Sync pipelines
 
 Usage:
-  mobileforge plan --dau N --environment dev|uat|production --region india|other [-o table|json]
+  mobileforge plan --dau N --environment dev|uat|production --region india|other
+                   [--consumer-layout split|single] [-o table|json]
       Print the sizing for a DAU: replicas per component, pod resources, topics and
-      partitions, recommended Kafka brokers, and the peak load the workload model expects.
+      partitions, recommended Kafka brokers, and the peak load the workload model expects;
+      and what the consumers would request in the other consumer layout.
 
   mobileforge render -f FILE [-o yaml|json] [--kafka-topic-api v1|v1beta2] [--no-keda]
       Print every object the operator would create for the pipeline(s) in FILE ("-" reads
@@ -41,15 +43,22 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
 function planCommand(args: string[]): string {
   const { values } = parseArgs({
     args,
-    options: { dau: { type: 'string' }, environment: { type: 'string' }, region: { type: 'string' }, output: { type: 'string', short: 'o', default: 'table' } },
+    options: {
+      dau: { type: 'string' },
+      environment: { type: 'string' },
+      region: { type: 'string' },
+      'consumer-layout': { type: 'string', default: 'split' },
+      output: { type: 'string', short: 'o', default: 'table' },
+    },
     strict: true,
   });
   const dau = Number(values.dau);
   if (values.dau === undefined || !Number.isInteger(dau) || dau < 1) throw new UsageError(`--dau must be a positive integer (got ${values.dau ?? 'nothing'})`);
   const environment = oneOf<Environment>('environment', values.environment, ENVIRONMENTS);
   const region = oneOf<Region>('region', values.region, REGIONS);
+  const layout = oneOf<ConsumerLayout>('consumer-layout', values['consumer-layout'], CONSUMER_LAYOUTS);
   const output = oneOf('output', values.output, ['table', 'json'] as const);
-  const plan = planFor({ dau, environment, region });
+  const plan = planFor({ dau, environment, region, consumers: { layout } });
   return output === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan);
 }
 

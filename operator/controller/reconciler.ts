@@ -4,14 +4,23 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline, SyncPipelineStatus } from '../api/v1alpha1.js';
 import type { Capabilities } from '../model/autoscaling.js';
-import { topicMode } from '../model/defaults.js';
+import { consumerLayout, topicMode } from '../model/defaults.js';
 import { eventsFor, type PipelineEvent } from '../model/events.js';
 import { KINDS_GATED_BY_MIGRATION } from '../model/maintenance.js';
 import { componentLabel, deploymentName, PAUSED_ANNOTATION, kafkaNaming, kafkaTopicObjectName, partitionsCronJobName } from '../model/naming.js';
 import { configHash } from '../model/references.js';
 import { render, type RenderResult } from '../model/render.js';
 import { pipelineTopicNames, pipelineTopics, type DesiredTopic, type PartitionCounts } from '../model/topics.js';
-import { consumerGroupName, CONSUMERS, COMPONENTS, type ComponentName, type ConsumerName } from '../../core/domain.js';
+import {
+  ALL_CONSUMERS,
+  consumerGroupName,
+  consumersOf,
+  kafkaTopicName,
+  type ComponentName,
+  type ConsumerLayout,
+  type ConsumerName,
+} from '../../core/domain.js';
+import { handOver, heldLayout, layoutGroups, switchStep, type LiveConsumers } from '../model/layout-switch.js';
 import { decideFlow, nextTraffic, type FlowMemory, type LaggingCondition } from '../model/flow.js';
 import { findConflict, type KafkaConflict } from '../model/conflicts.js';
 import { ownedKinds, type KindInfo } from '../model/owned-kinds.js';
@@ -138,16 +147,26 @@ export class Reconciler {
     // Decide.
     const result = render(p, { capabilities: caps, existingPartitions: kafka.existing, configHash: this.configHashOf(p) });
     const migration = observeMigration(result.migrationJob, this.deps.cache.get<k8s.V1Job>('batch/v1', 'Job', result.migrationJob, namespace));
+    // A switch of consumer layout holds the new consumers back until the old ones have stopped
+    // and their offsets are handed over (model/layout-switch.ts).
+    const layout = await this.consumerLayoutStep(p);
+    const held = new Set(layout.hold.map(componentLabel));
+    const objects = result.objects.filter((o) => !held.has(o.metadata?.labels?.['app.kubernetes.io/component'] ?? ''));
     // Act. Workloads roll out only once the migration Job of this spec has succeeded; until
     // then what runs keeps running as it is (wanted, so not pruned, but not updated).
-    const applied = await this.applyChildren(result, migration.phase === 'Succeeded');
+    const applied = await this.applyChildren(objects, migration.phase === 'Succeeded');
     const pruned = await this.pruneUnwanted(p, caps, applied.wanted);
     const applyError: ReconcileFailure | undefined = applied.failures[0] ? { reason: 'ApplyFailed', message: applied.failures[0] } : undefined;
     const topics = await this.reconcileTopics(p, result, caps, (kafka.error ?? applyError) ? undefined : kafka.config);
     const error = kafka.error ?? applyError ?? topics.error;
     const flow = await this.observeFlow(p, result, kafka.error ? undefined : kafka.config);
 
-    const status = buildStatus({ ...this.observe(p, result, migration, topics.topics, applied, pruned, error), ...flow }, p.status, this.now().toISOString());
+    const consumerLayoutObservation = { holding: layout.holding, ...(layout.waiting ? { waiting: layout.waiting } : {}) };
+    const status = buildStatus(
+      { ...this.observe(p, result, migration, topics.topics, applied, pruned, error), ...flow, consumerLayout: consumerLayoutObservation },
+      p.status,
+      this.now().toISOString(),
+    );
     await this.writeStatusIfChanged(p, status);
     await this.recordEvents(
       p,
@@ -199,12 +218,15 @@ export class Reconciler {
     const interval = this.flowIntervalMs();
     if (!config || interval <= 0 || (memory.previous && now - memory.previous.at < interval)) return keep();
     const naming = kafkaNaming(p.spec);
-    const groupNames = Object.fromEntries(CONSUMERS.map((c) => [c, consumerGroupName(naming, c)])) as Record<ConsumerName, string>;
-    const groups = CONSUMERS.map((c) => ({
-      consumer: c,
-      group: groupNames[c],
-      topics: result.topics.filter((t) => t.consumer === c && t.role === 'data').map((t) => t.name),
-    })).filter((g) => g.topics.length > 0);
+    const consumers = consumersOf(consumerLayout(p.spec));
+    const groupNames = Object.fromEntries(consumers.map((c) => [c, consumerGroupName(naming, c)])) as Partial<Record<ConsumerName, string>>;
+    const groups = consumers
+      .map((c) => ({
+        consumer: c,
+        group: groupNames[c]!,
+        topics: result.topics.filter((t) => t.consumer === c && t.role === 'data').map((t) => t.name),
+      }))
+      .filter((g) => g.topics.length > 0);
     try {
       const read = await this.deps.topics.for(config, pipelineKey(p)).flow(groups);
       const decision = decideFlow({ at: now, ...read }, groupNames, p.status?.flow, memory, this.deps.laggingAfterMs ?? 300_000);
@@ -282,11 +304,70 @@ export class Reconciler {
     return { existing };
   }
 
+  /**
+   * Where a switch of consumer layout stands, and the consumers to hold back for it. At the
+   * hand-over step it reads the groups from Kafka and commits the new groups' offsets.
+   */
+  private async consumerLayoutStep(p: SyncPipeline): Promise<{ holding: ConsumerLayout; waiting?: string; hold: ConsumerName[] }> {
+    const wanted = consumerLayout(p.spec);
+    const live = this.liveConsumers(p);
+    const from = heldLayout(p.status?.consumerLayout, live, wanted);
+    const step = switchStep(from, wanted, live);
+    const hold = [...consumersOf(wanted)];
+    if (step.step === 'none' || step.step === 'done') return { holding: wanted, hold: [] };
+    if (step.step === 'stop') return { holding: from, waiting: step.waiting, hold };
+    let config: ReturnType<typeof kafkaConfigFor> | undefined;
+    try {
+      config = kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
+      const admin = this.deps.topics.for(config, pipelineKey(p));
+      const naming = kafkaNaming(p.spec);
+      const groups = layoutGroups(
+        p.spec.region,
+        (c) => consumerGroupName(naming, c),
+        (t) => kafkaTopicName(naming, t),
+      );
+      const decision = handOver(groups[from], groups[wanted], await admin.groupStates([...groups.split, ...groups.single]));
+      if ('waiting' in decision) return { holding: from, waiting: decision.waiting, hold };
+      await admin.commitOffsets(decision.commits);
+      const partitions = decision.commits.reduce((n, c) => n + c.partitions.length, 0);
+      await this.recordEvents(p, [
+        {
+          type: 'Normal',
+          reason: 'ConsumerLayoutSwitched',
+          message: `consumer layout ${from} -> ${wanted}: committed offsets handed over on ${partitions} partitions (${groups[wanted].map((g) => g.group).join(', ')}); starting the ${wanted} consumers`,
+        },
+      ]);
+      return { holding: wanted, hold: [] };
+    } catch (err) {
+      if (config) await this.deps.topics.evict(config, pipelineKey(p));
+      return {
+        holding: from,
+        waiting: `switching the consumer layout from ${from} to ${wanted}: cannot hand the committed offsets over: ${errorMessage(err)}`,
+        hold,
+      };
+    }
+  }
+
+  /** Consumers of either layout that have a Deployment or pods of this pipeline. */
+  private liveConsumers(p: SyncPipeline): LiveConsumers {
+    const { namespace, name } = p.metadata;
+    const podComponents = new Set(
+      this.deps.cache
+        .list<k8s.V1Pod>('v1', 'Pod', namespace)
+        .filter((pod) => pod.metadata?.labels?.['app.kubernetes.io/instance'] === name)
+        .map((pod) => pod.metadata?.labels?.['app.kubernetes.io/component']),
+    );
+    return {
+      deployments: ALL_CONSUMERS.filter((c) => this.deps.cache.get<k8s.V1Deployment>('apps/v1', 'Deployment', deploymentName(name!, c), namespace)),
+      pods: ALL_CONSUMERS.filter((c) => podComponents.has(componentLabel(c))),
+    };
+  }
+
   /** Applies, in parallel, every rendered object that differs from the cache (the objects do not
    * depend on each other at admission: an HPA may name a Deployment that does not exist yet). */
-  private async applyChildren(result: RenderResult, migrated: boolean): Promise<ApplyOutcome> {
+  private async applyChildren(objects: k8s.KubernetesObject[], migrated: boolean): Promise<ApplyOutcome> {
     const wanted = new Set<string>();
-    const applies = result.objects
+    const applies = objects
       .map((obj) => {
         const desired = withAppliedHash(obj);
         const ref = refOf(desired);
@@ -367,7 +448,7 @@ export class Reconciler {
     const pods = this.deps.cache.list<k8s.V1Pod>('v1', 'Pod', namespace).filter((pod) => pod.metadata?.labels?.['app.kubernetes.io/instance'] === name);
     const podsOf = (c: ComponentName) => pods.filter((pod) => pod.metadata?.labels?.['app.kubernetes.io/component'] === componentLabel(c));
     const deployments = Object.fromEntries(
-      COMPONENTS.map((c) => [
+      (Object.keys(result.components) as ComponentName[]).map((c) => [
         c,
         observeDeployment(this.deps.cache.get<k8s.V1Deployment>('apps/v1', 'Deployment', deploymentName(name, c), namespace), podsOf(c)),
       ]),

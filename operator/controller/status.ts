@@ -9,7 +9,7 @@ import type { RenderResult } from '../model/render.js';
 import type { DesiredTopic } from '../model/topics.js';
 import type { FlowStatus, LaggingCondition, Traffic } from '../model/flow.js';
 import { dauBeyondTraffic } from '../model/guard-rails.js';
-import { CONSUMERS, type ComponentName } from '../../core/domain.js';
+import { ALL_CONSUMERS, type ComponentName, type ConsumerLayout } from '../../core/domain.js';
 
 export interface DeploymentObservation {
   exists: boolean;
@@ -177,17 +177,23 @@ export interface Observation {
   lagging?: LaggingCondition;
   /** The busiest produce rate read for the current DAU, and over how long (`at`: now). */
   traffic?: Traffic & { at: number };
+  /**
+   * The layout whose consumer groups hold the committed offsets, and while a switch of layout
+   * waits (for the old consumers to stop), why the new consumers are not created yet.
+   */
+  consumerLayout?: { holding: ConsumerLayout; waiting?: string };
 }
 
 type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
 
 const COMPONENT_CONDITION: Record<ComponentName, string> = {
   producer: 'Producer',
-  ...(Object.fromEntries(CONSUMERS.map((c) => [c, consumerConditionType(c)])) as Record<(typeof CONSUMERS)[number], string>),
+  ...(Object.fromEntries(ALL_CONSUMERS.map((c) => [c, consumerConditionType(c)])) as Record<(typeof ALL_CONSUMERS)[number], string>),
 };
 
-function componentCondition(c: ComponentName, d: DeploymentObservation | undefined): ConditionInput {
+function componentCondition(c: ComponentName, d: DeploymentObservation | undefined, switching: string | undefined): ConditionInput {
   const type = COMPONENT_CONDITION[c];
+  if (!d?.exists && switching && c !== 'producer') return { type, status: 'False', reason: 'SwitchingLayout', message: switching };
   if (!d?.exists) return { type, status: 'False', reason: 'NotCreated', message: 'the Deployment does not exist yet' };
   const counts = `${d.ready}/${d.desired} replicas ready`;
   if (d.stalled) return { type, status: 'False', reason: d.stalled.reason, message: `${d.stalled.message}; ${counts}` };
@@ -234,7 +240,7 @@ function migrationCondition(m: MigrationObservation): ConditionInput {
  * or a Deployment past its progress deadline. Argo CD reports the pipeline Degraded on it.
  */
 function stalledCondition(o: Observation): ConditionInput[] {
-  const stalled = (Object.keys(COMPONENT_CONDITION) as ComponentName[]).flatMap((c) => {
+  const stalled = (Object.keys(o.render.components) as ComponentName[]).flatMap((c) => {
     const s = o.deployments[c]?.stalled;
     return s ? [{ component: COMPONENT_CONDITION[c], ...s }] : [];
   });
@@ -308,7 +314,7 @@ function mergeConditions(previous: Condition[] | undefined, next: ConditionInput
 }
 
 function replicaCounts(o: Observation, c: ComponentName): ReplicaCounts {
-  const range = o.render.components[c].replicas;
+  const range = o.render.components[c]!.replicas;
   const d = o.deployments[c];
   return { ready: d?.ready ?? 0, desired: d?.desired ?? 0, min: range.min, max: range.max };
 }
@@ -318,9 +324,11 @@ function pick(previous: SyncPipelineStatus | undefined, ...keys: ('migration' | 
 }
 
 export function buildStatus(o: Observation, previous: SyncPipelineStatus | undefined, now: string): SyncPipelineStatus {
-  const components = Object.keys(COMPONENT_CONDITION) as ComponentName[];
-  const counts = Object.fromEntries(components.map((c) => [c, replicaCounts(o, c)])) as Record<ComponentName, ReplicaCounts>;
-  const sum = (cs: readonly ComponentName[], k: 'ready' | 'desired') => cs.reduce((n, c) => n + counts[c][k], 0);
+  const components = Object.keys(o.render.components) as ComponentName[];
+  const consumers = components.filter((c) => c !== 'producer');
+  const counts = Object.fromEntries(components.map((c) => [c, replicaCounts(o, c)])) as Partial<Record<ComponentName, ReplicaCounts>>;
+  const producer = counts.producer!;
+  const sum = (cs: readonly ComponentName[], k: 'ready' | 'desired') => cs.reduce((n, c) => n + counts[c]![k], 0);
 
   let conditions: ConditionInput[];
   if (o.paused) {
@@ -337,7 +345,7 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
     // Migration first: while it has not succeeded, it is why the workloads are missing.
     const parts = [
       migrationCondition(o.migration),
-      ...components.map((c) => componentCondition(c, o.deployments[c])),
+      ...components.map((c) => componentCondition(c, o.deployments[c], o.consumerLayout?.waiting)),
       topicsCondition(o),
       autoscalingCondition(o),
     ];
@@ -368,12 +376,14 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
 
   // While paused nothing is observed: the counts and topics last reported stand.
   const keptWhilePaused = o.paused ? previous : undefined;
+  const layoutHeld = o.paused ? previous?.consumerLayout : (o.consumerLayout?.holding ?? previous?.consumerLayout);
   return {
     observedGeneration: o.paused ? (previous?.observedGeneration ?? o.generation) : o.generation,
     tier: o.render.sizing.aboveLadder ? `${o.render.sizing.tier} (above the ladder)` : o.render.sizing.tier,
     calibration: o.render.sizing.calibration,
-    producers: keptWhilePaused?.producers ?? `${counts.producer.ready}/${counts.producer.desired}`,
-    consumers: keptWhilePaused?.consumers ?? `${sum(CONSUMERS, 'ready')}/${sum(CONSUMERS, 'desired')}`,
+    producers: keptWhilePaused?.producers ?? `${producer.ready}/${producer.desired}`,
+    consumers: keptWhilePaused?.consumers ?? `${sum(consumers, 'ready')}/${sum(consumers, 'desired')}`,
+    ...(layoutHeld ? { consumerLayout: layoutHeld } : {}),
     autoscalingEngine: o.render.engine,
     components: keptWhilePaused?.components ?? counts,
     ...(o.paused

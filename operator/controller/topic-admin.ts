@@ -11,6 +11,7 @@ import type { DesiredTopic, PartitionCounts } from '../model/topics.js';
 import type { ConsumerName } from '../../core/domain.js';
 import type { TopicObservation } from './status.js';
 import type { FlowSample } from '../model/flow.js';
+import type { GroupState, OffsetCommit } from '../model/layout-switch.js';
 
 /** Kafka's UNKNOWN_TOPIC_OR_PARTITION, also once kafkajs has given up retrying it (as its cause). */
 function unknownTopic(err: unknown): boolean {
@@ -65,6 +66,10 @@ export interface TopicAdmin {
   delete(names: string[]): Promise<void>;
   /** Each group's uncommitted records per topic, and the sum of the topics' end offsets. */
   flow(groups: GroupTopics[]): Promise<Omit<FlowSample, 'at'>>;
+  /** Members and committed offsets of consumer groups, on those of their topics that exist. */
+  groupStates(groups: { group: string; topics: readonly string[] }[]): Promise<GroupState[]>;
+  /** Commits offsets for groups that have no members (a group's members commit their own). */
+  commitOffsets(commits: readonly OffsetCommit[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -200,6 +205,31 @@ class KafkaTopicAdmin implements TopicAdmin {
     }
     const produced = [...ends.values()].reduce((n, parts) => n + [...parts.values()].reduce((a, p) => a + p.high, 0), 0);
     return { lag, produced };
+  }
+
+  async groupStates(groups: { group: string; topics: readonly string[] }[]): Promise<GroupState[]> {
+    const admin = await this.connected();
+    const existing = new Set((await this.metadataOf([...new Set(groups.flatMap((g) => g.topics))])).keys());
+    const described = new Map((await admin.describeGroups(groups.map((g) => g.group))).groups.map((d) => [d.groupId, d.members.length]));
+    const states: GroupState[] = [];
+    for (const g of groups) {
+      const topics = g.topics.filter((t) => existing.has(t));
+      const committed = topics.length > 0 ? await admin.fetchOffsets({ groupId: g.group, topics }) : [];
+      states.push({
+        group: g.group,
+        members: described.get(g.group) ?? 0,
+        committed: Object.fromEntries(
+          committed.map((c) => [c.topic, Object.fromEntries(c.partitions.filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, Number(p.offset)]))]),
+        ),
+      });
+    }
+    return states;
+  }
+
+  async commitOffsets(commits: readonly OffsetCommit[]): Promise<void> {
+    const admin = await this.connected();
+    for (const c of commits)
+      await admin.setOffsets({ groupId: c.group, topic: c.topic, partitions: c.partitions.map((p) => ({ partition: p.partition, offset: String(p.offset) })) });
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,7 @@
 // about its whole CPU request, so at the target utilisation it carries HEADROOM of that
 // capacity, and the autoscaler settles where this model puts it.
 import type { Environment } from '../api/v1alpha1.js';
-import { COMPONENTS, type ComponentName, type ConsumerName, type Region, type Source } from '../../core/domain.js';
+import { ALL_COMPONENTS, SPLIT_CONSUMERS, type ComponentName, type Region, type Source, type SplitConsumer } from '../../core/domain.js';
 import { CALIBRATION } from './capacity-data.js';
 import type { Range } from './ladder.js';
 
@@ -39,7 +39,8 @@ interface ConsumerCapacity {
 export interface ProfileCapacity {
   readonly cpuRequest: string;
   readonly producer: ProducerCapacity;
-  readonly consumers: Readonly<Record<ConsumerName, ConsumerCapacity>>;
+  /** Calibrated per split consumer; the single layout's consumer is derived from them. */
+  readonly consumers: Readonly<Record<SplitConsumer, ConsumerCapacity>>;
 }
 
 export interface Calibration {
@@ -87,6 +88,7 @@ const SOURCES_OF: Readonly<Record<ComponentName, readonly Source[]>> = {
   sms: ['sms'],
   events: ['events'],
   common: ['apps_and_device', 'contacts', 'call_logs'],
+  all: ['sms', 'events', 'apps_and_device', 'contacts', 'call_logs'],
 };
 
 /** Per-DAU daily totals of a region (what every component together sees). */
@@ -123,11 +125,19 @@ function profileOf(environment: Environment): ProfileName {
   return environment === 'production' ? 'production' : 'dev-uat';
 }
 
-/** What one replica of a component carries at its measured capacity (consumers: records only). */
-function replicaCapacity(environment: Environment, c: ComponentName, calibration: Calibration = CALIBRATION): Load {
-  const p = calibration.profiles[profileOf(environment)];
+/**
+ * What one replica of a component carries at its measured capacity (consumers: records only).
+ * The single layout's consumer does each split consumer's work in the same proportions as the
+ * load brings it, so its capacity is the load-weighted harmonic mean of theirs: the records/s
+ * at which the time each kind of record takes adds up to one replica's time.
+ */
+function replicaCapacity(spec: CapacitySpec, c: ComponentName, calibration: Calibration): Load {
+  const p = calibration.profiles[profileOf(spec.environment)];
   if (c === 'producer') return { requestsPerSecond: p.producer.requestsPerSecond, recordsPerSecond: p.producer.recordsPerSecond };
-  return { requestsPerSecond: Number.POSITIVE_INFINITY, recordsPerSecond: p.consumers[c].recordsPerSecond };
+  if (c !== 'all') return { requestsPerSecond: Number.POSITIVE_INFINITY, recordsPerSecond: p.consumers[c].recordsPerSecond };
+  const records = (k: ComponentName) => componentLoad(1, spec.region, k).average.recordsPerSecond;
+  const secondsPerRecord = SPLIT_CONSUMERS.reduce((t, k) => t + records(k) / p.consumers[k].recordsPerSecond, 0) / records('all');
+  return { requestsPerSecond: Number.POSITIVE_INFINITY, recordsPerSecond: 1 / secondsPerRecord };
 }
 
 function replicasFor(load: Load, capacity: Load): number {
@@ -151,11 +161,11 @@ export interface CapacitySpec {
 
 function capacityNeed(spec: CapacitySpec, c: ComponentName, calibration: Calibration = CALIBRATION): CapacityNeed {
   const load = componentLoad(spec.dau, spec.region, c);
-  const capacity = replicaCapacity(spec.environment, c, calibration);
+  const capacity = replicaCapacity(spec, c, calibration);
   const min = replicasFor(load.average, capacity);
   return { load, capacity, replicas: { min, max: Math.max(min, replicasFor(load.peak, capacity)) } };
 }
 
 export function capacityNeeds(spec: CapacitySpec, calibration: Calibration = CALIBRATION): Record<ComponentName, CapacityNeed> {
-  return Object.fromEntries(COMPONENTS.map((c) => [c, capacityNeed(spec, c, calibration)])) as Record<ComponentName, CapacityNeed>;
+  return Object.fromEntries(ALL_COMPONENTS.map((c) => [c, capacityNeed(spec, c, calibration)])) as Record<ComponentName, CapacityNeed>;
 }

@@ -4,7 +4,7 @@
 // with another and which one keeps the names: the one created first, as Strimzi does for two
 // KafkaTopics naming one topic, so the answer is stable and never moves a running pipeline.
 import type { SyncPipeline } from '../api/v1alpha1.js';
-import { CONSUMERS, consumerGroupName, topicsForConsumer } from '../../core/domain.js';
+import { ALL_CONSUMERS, consumerGroupName, topicsForConsumer } from '../../core/domain.js';
 import { kafkaNaming } from './naming.js';
 import { pipelineTopicNames } from './topics.js';
 
@@ -31,7 +31,8 @@ function kafkaClaim(p: SyncPipeline): KafkaClaim {
     // Broker addresses as written; two lists that share any broker reach the same cluster.
     servers: new Set(p.spec.kafka.bootstrapServers.map((s) => s.trim().toLowerCase())),
     topics: new Set(pipelineTopicNames(p.spec)),
-    groups: new Set(CONSUMERS.filter((c) => topicsForConsumer(c, p.spec.region).length > 0).map((c) => consumerGroupName(naming, c))),
+    // Both layouts' groups: a switch of layout hands the offsets from one to the other.
+    groups: new Set(ALL_CONSUMERS.filter((c) => topicsForConsumer(c, p.spec.region).length > 0).map((c) => consumerGroupName(naming, c))),
   };
 }
 

@@ -9,7 +9,7 @@ import {
   type SyncPipelineSpec,
   type AutoscalingEngine,
 } from '../api/v1alpha1.js';
-import type { ComponentName, TopicName } from '../../core/domain.js';
+import { componentsOf, type ComponentName, type ConsumerLayout, type TopicName } from '../../core/domain.js';
 import { ENV_DEFAULTS, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
 import type { Range, Sizing } from './ladder.js';
 import { podResourcesFor, type PodResources } from './profile.js';
@@ -97,6 +97,15 @@ export function componentSettings(spec: SizingSpec, sizing: Sizing, c: Component
     resources: effectiveResources(spec.environment, overrides),
     overrides,
   };
+}
+
+export function consumerLayout(spec: Pick<SyncPipelineSpec, 'consumers'>): ConsumerLayout {
+  return spec.consumers?.layout ?? 'split';
+}
+
+/** The producer and the consumers of the spec's layout. */
+export function pipelineComponents(spec: Pick<SyncPipelineSpec, 'consumers'>): readonly ComponentName[] {
+  return componentsOf(consumerLayout(spec));
 }
 
 export function requestedEngine(spec: SyncPipelineSpec): AutoscalingEngine {

@@ -4,9 +4,9 @@
 // condition, so a typo (an extra zero in a replica count or a DAU-sized override copied
 // from a bigger pipeline) is visible before it is paid for.
 import { componentOverrides } from '../api/v1alpha1.js';
-import { COMPONENTS, TOPIC_FACTS, TOPICS, type ComponentName } from '../../core/domain.js';
+import { TOPIC_FACTS, TOPICS, type ComponentName } from '../../core/domain.js';
 import { parseQuantity } from '../../core/quantity.js';
-import type { SizingSpec } from './defaults.js';
+import { pipelineComponents, type SizingSpec } from './defaults.js';
 import type { Traffic } from './flow.js';
 import type { Sizing } from './ladder.js';
 import { ONE_PROCESS_CPU } from './profile.js';
@@ -27,7 +27,7 @@ function path(c: ComponentName): string {
 export function overProvisioning(spec: SizingSpec, sizing: Sizing): string[] {
   const out: string[] = [];
   const peak = `the ${fmt(spec.dau)} DAU peak`;
-  for (const c of COMPONENTS) {
+  for (const c of pipelineComponents(spec)) {
     const o = componentOverrides(spec, c);
     const planned = sizing[c];
     if (o.minReplicas !== undefined && o.minReplicas > planned.max)

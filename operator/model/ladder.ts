@@ -10,9 +10,13 @@
 // 100K the ladder is the larger everywhere (its rungs leave room for availability, and the
 // calibrated need there is one or two replicas), so the seed's four rows stand unchanged.
 //
+// The single consumer layout has no row of its own: the seed's basic deployment runs one
+// consumer, so its ladder range starts at one replica and reaches the largest split consumer's
+// maximum; the calibrated need of all the sources together lifts both bounds as DAU grows.
+//
 // Kafka brokers are outside the operator (it only recommends them) and were not calibrated:
 // above 100K their range is still the 100K row scaled by the next 25K step / 100K, rounding up.
-import type { ComponentName } from '../../core/domain.js';
+import { ALL_COMPONENTS, SPLIT_CONSUMERS, type ComponentName } from '../../core/domain.js';
 import { CALIBRATION, capacityNeeds, type Calibration, type CapacityNeed, type CapacitySpec } from './capacity.js';
 
 export interface Range {
@@ -61,6 +65,8 @@ export interface Sizing {
   readonly sms: Range;
   readonly events: Range;
   readonly common: Range;
+  /** The single layout's one consumer. */
+  readonly all: Range;
   readonly kafkaBrokers: Range;
   readonly basis: Readonly<Record<ComponentName, ComponentBasis>>;
 }
@@ -92,10 +98,8 @@ const larger = (a: Range, b: Range): Range => ({ min: Math.max(a.min, b.min), ma
 export function sizeFor(spec: CapacitySpec, calibration: Calibration = CALIBRATION): Sizing {
   const ladder = ladderFor(spec.dau);
   const needs = capacityNeeds(spec, calibration);
-  const basis = Object.fromEntries((['producer', 'sms', 'events', 'common'] as const).map((c) => [c, { ladder: ladder[c], calibrated: needs[c] }])) as Record<
-    ComponentName,
-    ComponentBasis
-  >;
+  const ladderOf = (c: ComponentName): Range => (c === 'all' ? { min: 1, max: Math.max(...SPLIT_CONSUMERS.map((k) => ladder[k].max)) } : ladder[c]);
+  const basis = Object.fromEntries(ALL_COMPONENTS.map((c) => [c, { ladder: ladderOf(c), calibrated: needs[c] }])) as Record<ComponentName, ComponentBasis>;
   return {
     tier: ladder.tier,
     aboveLadder: ladder.aboveLadder,
@@ -105,6 +109,7 @@ export function sizeFor(spec: CapacitySpec, calibration: Calibration = CALIBRATI
     sms: larger(ladder.sms, needs.sms.replicas),
     events: larger(ladder.events, needs.events.replicas),
     common: larger(ladder.common, needs.common.replicas),
+    all: larger(basis.all.ladder, needs.all.replicas),
     kafkaBrokers: ladder.kafkaBrokers,
     basis,
   };

@@ -1,8 +1,8 @@
 // The sizing plan of a pipeline: what `mobileforge plan` prints and what status reports.
 import type { Environment } from '../api/v1alpha1.js';
-import { type Region, COMPONENTS, type ComponentName } from '../../core/domain.js';
+import { CONSUMER_LAYOUTS, componentsOf, consumersOf, type ComponentName, type ConsumerLayout, type Region } from '../../core/domain.js';
 import { CALIBRATION, dailyPerDau, HEADROOM, PEAK_FACTOR, type Calibration, type Load } from './capacity.js';
-import { componentSettings, type SizingSpec } from './defaults.js';
+import { componentSettings, consumerLayout, type SizingSpec } from './defaults.js';
 import { sizeFor, type Range, type Sizing } from './ladder.js';
 import { nodeSpecFor, type NodeSpec, type PodResources } from './profile.js';
 import { parseQuantity } from '../../core/quantity.js';
@@ -56,9 +56,12 @@ export interface Plan {
   sizedForDau: number;
   calibration: { version: string; date: string; machine: string; command: string; headroom: number };
   nodeSpec: NodeSpec;
+  consumerLayout: ConsumerLayout;
   components: ComponentPlan[];
   /** Requests of every component together, at the floor and the ceiling. */
   total: Footprint;
+  /** The consumers' requests in each layout (the spec's overrides apply to its own layout only). */
+  consumersByLayout: Record<ConsumerLayout, Footprint>;
   topics: DesiredTopic[];
   kafkaBrokers: Range;
   peak: PeakLoad;
@@ -69,25 +72,36 @@ const gib = (q: string): number => Number(parseQuantity(q).milli) / 1000 / 2 ** 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 const over = (per: number, r: Range): Range => ({ min: round2(per * r.min), max: round2(per * r.max) });
 
+const sumOf = (plans: ComponentPlan[], f: (c: ComponentPlan) => Range): Range => ({
+  min: round2(plans.reduce((n, c) => n + f(c).min, 0)),
+  max: round2(plans.reduce((n, c) => n + f(c).max, 0)),
+});
+const footprint = (plans: ComponentPlan[]): Footprint => ({ vcpu: sumOf(plans, (c) => c.requests.vcpu), memoryGiB: sumOf(plans, (c) => c.requests.memoryGiB) });
+
+function componentPlan(spec: SizingSpec, sizing: Sizing, name: ComponentName): ComponentPlan {
+  const s = componentSettings(spec, sizing, name);
+  const b = sizing.basis[name];
+  return {
+    name,
+    load: b.calibrated.load,
+    perReplica: b.calibrated.capacity,
+    calibrated: b.calibrated.replicas,
+    ladder: b.ladder,
+    replicas: s.replicas,
+    resources: s.resources,
+    requests: { vcpu: over(cores(s.resources.requests.cpu), s.replicas), memoryGiB: over(gib(s.resources.requests.memory), s.replicas) },
+  };
+}
+
 export function planFor(spec: SizingSpec, calibration: Calibration = CALIBRATION, sizing: Sizing = sizeFor(spec, calibration)): Plan {
-  const components = COMPONENTS.map((name): ComponentPlan => {
-    const s = componentSettings(spec, sizing, name);
-    const b = sizing.basis[name];
-    return {
-      name,
-      load: b.calibrated.load,
-      perReplica: b.calibrated.capacity,
-      calibrated: b.calibrated.replicas,
-      ladder: b.ladder,
-      replicas: s.replicas,
-      resources: s.resources,
-      requests: { vcpu: over(cores(s.resources.requests.cpu), s.replicas), memoryGiB: over(gib(s.resources.requests.memory), s.replicas) },
-    };
-  });
-  const sum = (f: (c: ComponentPlan) => Range): Range => ({
-    min: round2(components.reduce((n, c) => n + f(c).min, 0)),
-    max: round2(components.reduce((n, c) => n + f(c).max, 0)),
-  });
+  const layout = consumerLayout(spec);
+  const components = componentsOf(layout).map((name) => componentPlan(spec, sizing, name));
+  const consumersIn = (l: ConsumerLayout): Footprint =>
+    footprint(
+      l === layout
+        ? components.filter((c) => c.name !== 'producer')
+        : consumersOf(l).map((name) => componentPlan({ ...spec, consumers: { layout: l } }, sizing, name)),
+    );
   return {
     dau: spec.dau,
     environment: spec.environment,
@@ -103,8 +117,10 @@ export function planFor(spec: SizingSpec, calibration: Calibration = CALIBRATION
       headroom: HEADROOM,
     },
     nodeSpec: nodeSpecFor(spec.environment),
+    consumerLayout: layout,
     components,
-    total: { vcpu: sum((c) => c.requests.vcpu), memoryGiB: sum((c) => c.requests.memoryGiB) },
+    total: footprint(components),
+    consumersByLayout: Object.fromEntries(CONSUMER_LAYOUTS.map((l) => [l, consumersIn(l)])) as Record<ConsumerLayout, Footprint>,
     topics: desiredTopics(spec, sizing),
     kafkaBrokers: sizing.kafkaBrokers,
     peak: peakLoad(spec.dau, spec.region),

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { V1EnvVar } from '@kubernetes/client-node';
 import { componentOverrides, type SyncPipelineSpec } from '../api/v1alpha1.js';
 import { caBundle, caKey, passwordKey, uriKey, usernameKey, type SecretKey } from '../api/secret-refs.js';
-import { COMPONENTS } from '../../core/domain.js';
+import { ALL_COMPONENTS } from '../../core/domain.js';
 
 /** One Secret or ConfigMap and the keys of it that the pods read. */
 export interface ObjectKeys {
@@ -17,7 +17,7 @@ const keysOf = (...refs: SecretKey[]): ObjectKeys => ({ name: refs[0]!.name, key
 
 /** Keys the components' extra env reads through `valueFrom` of the given kind. */
 function extraEnvKeys(spec: SyncPipelineSpec, source: 'secretKeyRef' | 'configMapKeyRef'): ObjectKeys[] {
-  return COMPONENTS.flatMap((c) =>
+  return ALL_COMPONENTS.flatMap((c) =>
     (componentOverrides(spec, c).env ?? []).flatMap((e: V1EnvVar) => {
       const ref = e.valueFrom?.[source];
       return ref?.name && ref.key ? [{ name: ref.name, keys: [ref.key] }] : [];

@@ -4,9 +4,9 @@
 // argument.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AutoscalingEngine, SyncPipeline } from '../api/v1alpha1.js';
-import { CONSUMERS, topicsForConsumer, COMPONENTS, type ComponentName } from '../../core/domain.js';
+import { topicsForConsumer, type ComponentName } from '../../core/domain.js';
 import { resolveEngine, hpa, kafkaTriggerAuthentication, scaledObject, type Capabilities } from './autoscaling.js';
-import { componentSettings, topicMode, type ComponentSettings } from './defaults.js';
+import { componentSettings, pipelineComponents, topicMode, type ComponentSettings } from './defaults.js';
 import { sizeFor, type Sizing } from './ladder.js';
 import { overProvisioning } from './guard-rails.js';
 import { kafkaTopic } from './strimzi.js';
@@ -25,7 +25,8 @@ export interface RenderInput {
 
 export interface RenderResult {
   sizing: Sizing;
-  components: Record<ComponentName, ComponentSettings>;
+  /** The producer and the consumers of the spec's layout. */
+  components: Partial<Record<ComponentName, ComponentSettings>>;
   topics: DesiredTopic[];
   engine: AutoscalingEngine;
   /** Why the requested autoscaling engine was replaced, if it was. */
@@ -44,14 +45,16 @@ export interface RenderResult {
 export function render(p: SyncPipeline, input: RenderInput): RenderResult {
   const spec = p.spec;
   const sizing = sizeFor(spec);
-  const components = Object.fromEntries(COMPONENTS.map((c) => [c, componentSettings(spec, sizing, c)])) as Record<ComponentName, ComponentSettings>;
+  const names = pipelineComponents(spec);
+  const components: Partial<Record<ComponentName, ComponentSettings>> = Object.fromEntries(names.map((c) => [c, componentSettings(spec, sizing, c)]));
+  const settings = (c: ComponentName): ComponentSettings => components[c]!;
   const topics = desiredTopics(spec, sizing, input.existingPartitions);
   const { engine, fallbackReason } = resolveEngine(p, input.capabilities);
 
   const migration = migrationJob(p);
   const objects: KubernetesObject[] = [workloadServiceAccount(p), migration, partitionsCronJob(p)];
-  for (const c of COMPONENTS) {
-    const s = components[c];
+  for (const c of names) {
+    const s = settings(c);
     // With an autoscaler the Deployment never states replicas: the autoscaler owns them.
     objects.push(
       deployment(p, c, s, { ...(engine === 'none' ? { replicas: s.replicas.min } : {}), ...(input.configHash ? { configHash: input.configHash } : {}) }),
@@ -62,12 +65,13 @@ export function render(p: SyncPipeline, input: RenderInput): RenderResult {
   const ingress = producerIngress(p);
   if (ingress) objects.push(ingress);
 
-  if (engine !== 'none') objects.push(hpa(p, 'producer', components.producer));
+  if (engine !== 'none') objects.push(hpa(p, 'producer', settings('producer')));
   const triggerAuth = engine === 'keda' ? kafkaTriggerAuthentication(p) : undefined;
   if (triggerAuth) objects.push(triggerAuth);
-  for (const c of CONSUMERS) {
-    if (engine === 'keda') objects.push(scaledObject(p, c, components[c], topicsForConsumer(c, spec.region)));
-    else if (engine === 'hpa') objects.push(hpa(p, c, components[c]));
+  for (const c of names) {
+    if (c === 'producer') continue;
+    if (engine === 'keda') objects.push(scaledObject(p, c, settings(c), topicsForConsumer(c, spec.region)));
+    else if (engine === 'hpa') objects.push(hpa(p, c, settings(c)));
   }
 
   let monitoring: RenderResult['monitoring'];

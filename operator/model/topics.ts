@@ -4,8 +4,8 @@
 // would sit idle; admission refuses an explicit count below an explicit maxReplicas), never
 // fewer than the topic already has. Names carry the pipeline's prefix (naming.ts).
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
-import { deadLetterTopic, kafkaTopicName, TOPIC_FACTS, TOPICS, type ConsumerName, type TopicName } from '../../core/domain.js';
-import { componentSettings, defaultMinInSync, replicationFactor, type SizingSpec } from './defaults.js';
+import { consumerOfTopic, deadLetterTopic, kafkaTopicName, TOPIC_FACTS, TOPICS, type ConsumerName, type TopicName } from '../../core/domain.js';
+import { componentSettings, consumerLayout, defaultMinInSync, replicationFactor, type SizingSpec } from './defaults.js';
 import type { Sizing } from './ladder.js';
 import { kafkaNaming, type TopicRole } from './naming.js';
 
@@ -13,6 +13,7 @@ export interface DesiredTopic extends NamedTopic {
   readonly partitions: number;
   readonly replicationFactor: number;
   readonly config: Record<string, string>;
+  /** The consumer of the spec's layout that reads it. */
   readonly consumer: ConsumerName;
 }
 
@@ -59,7 +60,8 @@ export function desiredTopics(spec: SizingSpec, sizing: Sizing, existing: Partit
   const minIsr = String(Math.min(spec.kafka?.minInSyncReplicas ?? defaultMinInSync(rf), rf));
   return pipelineTopics(spec).map((t): DesiredTopic => {
     const facts = TOPIC_FACTS[t.topic];
-    const common = { ...t, replicationFactor: rf, consumer: facts.consumer };
+    const consumer = consumerOfTopic(consumerLayout(spec), t.topic);
+    const common = { ...t, replicationFactor: rf, consumer };
     if (t.role === 'dead-letter') {
       return {
         ...common,
@@ -68,7 +70,7 @@ export function desiredTopics(spec: SizingSpec, sizing: Sizing, existing: Partit
       };
     }
     const override = spec.kafka?.topics?.[t.topic];
-    const consumerMax = componentSettings(spec, sizing, facts.consumer).replicas.max;
+    const consumerMax = componentSettings(spec, sizing, consumer).replicas.max;
     const wanted = Math.max(override?.partitions ?? facts.seedPartitions, consumerMax);
     return { ...common, partitions: Math.max(wanted, existing[t.name] ?? 0), config: { 'min.insync.replicas': minIsr, ...override?.config } };
   });

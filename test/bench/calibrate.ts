@@ -35,7 +35,7 @@ import { SyncClient } from '../../workloads/client/sync-client.js';
 import { migrateInsights } from '../../core/insights-schema.js';
 import { migrateMongo, migrateSync } from '../../core/sync-schema.js';
 import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../core/message.js';
-import type { ConsumerName, Source } from '../../core/domain.js';
+import type { SplitConsumer, Source } from '../../core/domain.js';
 
 const { values } = parseArgs({
   options: {
@@ -259,7 +259,7 @@ const deviceRecord = (u: number) => ({
 });
 
 /** Each consumer's messages: its main source at the workload model's records per request. */
-const CONSUMER_MESSAGES: Record<ConsumerName, { source: Source; recordsPerMessage: number; build: (u: number) => Record<string, unknown>[] }> = {
+const CONSUMER_MESSAGES: Record<SplitConsumer, { source: Source; recordsPerMessage: number; build: (u: number) => Record<string, unknown>[] }> = {
   // SMS: 6 syncs of 40 and 0.3 backfills of 500 a day, i.e. 62 records per request on average.
   sms: { source: 'sms', recordsPerMessage: 62, build: (u) => Array.from({ length: 62 }, (_, i) => smsRecord(u, i)) },
   events: { source: 'events', recordsPerMessage: 25, build: (u) => Array.from({ length: 25 }, (_, i) => eventRecord(u, i)) },
@@ -399,7 +399,7 @@ async function calibrateProducer(profile: ProfileName, cores: number): Promise<P
 }
 
 // ---- the consumers --------------------------------------------------------------------------
-async function calibrateConsumer(profile: ProfileName, cores: number, consumer: ConsumerName): Promise<ProfileCapacity['consumers'][ConsumerName]> {
+async function calibrateConsumer(profile: ProfileName, cores: number, consumer: SplitConsumer): Promise<ProfileCapacity['consumers'][SplitConsumer]> {
   const shape = CONSUMER_MESSAGES[consumer];
   const topic = `${tag}-${consumer}-${profile}`;
   const group = `${topic}-group`;

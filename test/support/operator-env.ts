@@ -1,7 +1,7 @@
 // Sets up what an operator under test needs in its namespace: the RBAC of config/rbac bound
 // to a ServiceAccount, a kubeconfig that impersonates that ServiceAccount (so the suite
 // proves the role is enough), and the Secrets pipelines reference.
-import { COMPONENTS } from '../../core/domain.js';
+import { componentsOf, type ConsumerLayout } from '../../core/domain.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -93,7 +93,7 @@ export function simulateDeploymentsReady(ns: string, pipeline: string): void {
  * What the Job controller would report once the migration pod exited 0 (nothing is run: the
  * migration suite runs the real one). The operator rolls the workloads out after this.
  */
-export async function simulateMigrationSucceeded(ns: string, pipeline: string): Promise<string> {
+export async function simulateMigrationSucceeded(ns: string, pipeline: string, layout: ConsumerLayout = 'split'): Promise<string> {
   const name = await waitFor(`the migration Job of ${pipeline}`, () =>
     unfinishedJobs(kubectlRun, ns, pipeline).find((n) => n.startsWith(`${pipeline}-migrate-`)),
   );
@@ -106,7 +106,7 @@ export async function simulateMigrationSucceeded(ns: string, pipeline: string): 
       kubectlRun(['get', 'deployments', '-n', ns, '-l', `app.kubernetes.io/instance=${pipeline}`, '-o', 'name'])
         .trim()
         .split('\n')
-        .filter(Boolean).length === COMPONENTS.length,
+        .filter(Boolean).length === componentsOf(layout).length,
   );
   return name;
 }

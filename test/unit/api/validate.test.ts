@@ -70,3 +70,16 @@ describe('offline validation', () => {
     expect(ruleIssues(spec({ topicPrefix: 'a.', consumerGroupPrefix: 'g-' }))).toEqual([]);
   });
 });
+
+describe('the consumer layout', () => {
+  test('split overrides with layout single, or the single consumer override without it, are refused with a message that says which', () => {
+    expect(ruleIssues(pipeline({ consumers: { layout: 'single', sms: { maxReplicas: 4 } } }).spec)).toEqual([
+      { path: 'spec.consumers', message: RULE_MESSAGES.singleOverrides },
+    ]);
+    expect(ruleIssues(pipeline({ consumers: { all: { maxReplicas: 4 } } }).spec)).toEqual([
+      { path: 'spec.consumers.all', message: RULE_MESSAGES.splitOverrides },
+    ]);
+    expect(ruleIssues(pipeline({ consumers: { layout: 'single', all: { maxReplicas: 4 } } }).spec)).toEqual([]);
+    expect(ruleIssues(pipeline({ consumers: { layout: 'split', sms: { maxReplicas: 4 } } }).spec)).toEqual([]);
+  });
+});

@@ -11,6 +11,7 @@ import type { Capabilities } from '../../../operator/model/autoscaling.js';
 import { Reconciler, type ReconcilerCache, type ReconcilerWriter } from '../../../operator/controller/reconciler.js';
 import { TopicAdminPool, type GroupTopics, type TopicAdmin } from '../../../operator/controller/topic-admin.js';
 import type { FlowSample } from '../../../operator/model/flow.js';
+import type { GroupState, OffsetCommit } from '../../../operator/model/layout-switch.js';
 import type { TopicObservation } from '../../../operator/controller/status.js';
 import type { PipelineEvent } from '../../../operator/model/events.js';
 import type { DesiredTopic, PartitionCounts } from '../../../operator/model/topics.js';
@@ -96,6 +97,23 @@ class FakeKafka implements TopicAdmin {
   produced = 0;
   async flow(groups: GroupTopics[]): Promise<Omit<FlowSample, 'at'>> {
     return { lag: Object.fromEntries(groups.map((g) => [g.consumer, Object.fromEntries(g.topics.map((t) => [t, this.behind]))])), produced: this.produced };
+  }
+  /** Consumer groups: members, and committed offsets by topic and partition. */
+  readonly groups = new Map<string, { members: number; committed: Record<string, Record<number, number>> }>();
+  async groupStates(groups: { group: string; topics: readonly string[] }[]): Promise<GroupState[]> {
+    if (this.down) throw new Error('Connection error: ECONNREFUSED');
+    return groups.map(({ group, topics }) => {
+      const g = this.groups.get(group);
+      return { group, members: g?.members ?? 0, committed: Object.fromEntries(topics.filter((t) => g?.committed[t]).map((t) => [t, g!.committed[t]!])) };
+    });
+  }
+  async commitOffsets(commits: readonly OffsetCommit[]): Promise<void> {
+    for (const c of commits) {
+      const g = this.groups.get(c.group) ?? { members: 0, committed: {} };
+      if (g.members > 0) throw new Error(`group ${c.group} has members`);
+      g.committed[c.topic] = { ...g.committed[c.topic], ...Object.fromEntries(c.partitions.map((p) => [p.partition, p.offset])) };
+      this.groups.set(c.group, g);
+    }
   }
   async close(): Promise<void> {}
 }
@@ -304,5 +322,71 @@ describe('Reconciler with fake I/O', () => {
     clock.ms += 30_000;
     await reconciler.reconcile('sync', 'test');
     expect(condition('OverProvisioned')).toMatchObject({ status: 'False', reason: 'WithinModel' });
+  });
+});
+
+describe('switching the consumer layout', () => {
+  test('split -> single: the split consumers stop, their groups empty, their offsets are handed over, then the single consumer starts', async () => {
+    const { cache, writer, kafka, reconciler, current, condition, succeedMigration } = setup();
+    await reconciler.reconcile('sync', 'test');
+    succeedMigration();
+    await reconciler.reconcile('sync', 'test');
+    expect(current().status?.consumerLayout).toBe('split');
+    kafka.groups.set('sms-consumer-group', { members: 1, committed: { sms_batched: { 0: 42, 3: 7 } } });
+    kafka.groups.set('events-consumer-group', { members: 0, committed: { events_log: { 1: 9 } } });
+    // a pod of the SMS consumer, still stopping after its Deployment goes
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'test-consumer-sms-abc',
+        namespace: 'sync',
+        labels: { 'app.kubernetes.io/instance': 'test', 'app.kubernetes.io/component': 'consumer-sms' },
+      },
+    };
+    cache.put(pod);
+    cache.put({ ...current(), spec: { ...current().spec, consumers: { layout: 'single' } } } as unknown as k8s.KubernetesObject);
+    writer.applied.length = 0;
+
+    await reconciler.reconcile('sync', 'test');
+    expect(writer.deleted.filter((d) => d.startsWith('Deployment/')).sort()).toEqual([
+      'Deployment/test-consumer-common',
+      'Deployment/test-consumer-events',
+      'Deployment/test-consumer-sms',
+    ]);
+    expect(writer.applied.filter((a) => a.includes('consumer-all'))).toEqual([]);
+    expect(condition('AllConsumer')).toMatchObject({ status: 'False', reason: 'SwitchingLayout' });
+    expect(condition('AllConsumer')?.message).toMatch(/waiting for the split consumers \(sms, events, common\) to stop/);
+    expect(current().status?.consumerLayout).toBe('split');
+    // the Deployments are gone, one pod is not
+    await reconciler.reconcile('sync', 'test');
+    expect(condition('AllConsumer')?.message).toMatch(/waiting for the split consumers \(sms\) to stop/);
+    expect(writer.applied.filter((a) => a.includes('consumer-all'))).toEqual([]);
+
+    cache.objects.delete(key('v1', 'Pod', 'sync', pod.metadata.name));
+    await reconciler.reconcile('sync', 'test');
+    expect(condition('AllConsumer')?.message).toMatch(/waiting for consumer group sms-consumer-group \(1 members\) to be empty/);
+    expect(kafka.groups.has('all-consumer-group')).toBe(false);
+
+    kafka.groups.get('sms-consumer-group')!.members = 0;
+    await reconciler.reconcile('sync', 'test');
+    expect(kafka.groups.get('all-consumer-group')?.committed).toEqual({ sms_batched: { 0: 42, 3: 7 }, events_log: { 1: 9 } });
+    expect(writer.applied).toEqual(expect.arrayContaining(['Deployment/test-consumer-all', 'ScaledObject/test-consumer-all']));
+    expect(current().status?.consumerLayout).toBe('single');
+    expect(writer.events.find((e) => e.reason === 'ConsumerLayoutSwitched')?.message).toMatch(/split -> single: committed offsets handed over on 3 partitions/);
+  });
+
+  test('Kafka unreachable at the hand-over: the new consumers wait, and status says why', async () => {
+    const { cache, kafka, reconciler, current, condition, succeedMigration, writer } = setup();
+    await reconciler.reconcile('sync', 'test');
+    succeedMigration();
+    await reconciler.reconcile('sync', 'test');
+    cache.put({ ...current(), spec: { ...current().spec, consumers: { layout: 'single' } } } as unknown as k8s.KubernetesObject);
+    await reconciler.reconcile('sync', 'test'); // the split consumers go
+    kafka.down = true;
+    await reconciler.reconcile('sync', 'test').catch(() => undefined);
+    expect(condition('AllConsumer')?.message).toMatch(/cannot hand the committed offsets over: Connection error/);
+    expect(writer.applied).not.toContain('Deployment/test-consumer-all');
+    expect(current().status?.consumerLayout).toBe('split');
   });
 });

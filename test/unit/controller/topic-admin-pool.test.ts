@@ -9,6 +9,8 @@ function fakeAdmin(closed: Set<TopicAdmin>): TopicAdmin {
     ensure: async () => [],
     delete: async () => undefined,
     flow: async () => ({ lag: {}, produced: 0 }),
+    groupStates: async () => [],
+    commitOffsets: async () => undefined,
     close: async () => void closed.add(admin),
   };
   return admin;

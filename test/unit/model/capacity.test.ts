@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
-import { CALIBRATION, componentLoad, dailyPerDau, producerRecordsPerRequest } from '../../../operator/model/capacity.js';
+import { CALIBRATION, capacityNeeds, componentLoad, dailyPerDau, producerRecordsPerRequest } from '../../../operator/model/capacity.js';
 import { podResourcesFor } from '../../../operator/model/profile.js';
-import { peakLoad } from '../../../operator/model/plan.js';
+import { peakLoad, planFor } from '../../../operator/model/plan.js';
 
 describe('workload model by component', () => {
   test("the sources add up to docs/workload-model.md's daily totals", () => {
@@ -40,5 +40,30 @@ describe('committed calibration', () => {
       expect(profile.producer.p99Ms).toBeLessThan(50);
       for (const c of Object.values(profile.consumers)) expect(c.recordsPerSecond).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('the single consumer layout', () => {
+  test.each(['india', 'other'] as const)(
+    '%s: one consumer over every topic needs, at any load, what the split consumers need together (before rounding up)',
+    (region) => {
+      for (const dau of [20_000, 250_000, 2_000_000]) {
+        const spec = { dau, environment: 'production' as const, region };
+        const needs = capacityNeeds(spec);
+        const exact = (c: 'sms' | 'events' | 'common' | 'all') => needs[c].load.peak.recordsPerSecond / needs[c].capacity.recordsPerSecond;
+        expect(exact('all')).toBeCloseTo(exact('sms') + exact('events') + exact('common'), 9);
+        expect(needs.all.replicas.max).toBeLessThanOrEqual(needs.sms.replicas.max + needs.events.replicas.max + needs.common.replicas.max);
+      }
+    },
+  );
+
+  test('a small dev pipeline: the plan shows the single layout requesting less at the floor, and the consumers it would run', () => {
+    const split = planFor({ dau: 20_000, environment: 'dev', region: 'india' });
+    expect(split.components.map((c) => c.name)).toEqual(['producer', 'sms', 'events', 'common']);
+    expect(split.consumersByLayout.single.vcpu.min).toBeLessThan(split.consumersByLayout.split.vcpu.min);
+    const single = planFor({ dau: 20_000, environment: 'dev', region: 'india', consumers: { layout: 'single' } });
+    expect(single.components.map((c) => c.name)).toEqual(['producer', 'all']);
+    expect(single.consumersByLayout).toEqual(split.consumersByLayout);
+    expect(single.total.vcpu.min).toBeLessThan(split.total.vcpu.min);
   });
 });

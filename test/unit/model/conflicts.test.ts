@@ -19,7 +19,7 @@ describe('two pipelines on one Kafka cluster', () => {
     const c = findConflict(uat, [dev, uat]);
     expect(c).toMatchObject({ holder: 'team-a/dev' });
     expect(c!.topics).toEqual(expect.arrayContaining(['sms_batched', 'sms_batched.dlq', 'events_log']));
-    expect(c!.groups).toEqual(['sms-consumer-group', 'events-consumer-group', 'common-consumer-group']);
+    expect(c!.groups).toEqual(['sms-consumer-group', 'events-consumer-group', 'common-consumer-group', 'all-consumer-group']);
     expect(c!.message).toMatch(/already belong to pipeline team-a\/dev: set spec.kafka.topicPrefix/);
   });
 
@@ -44,7 +44,7 @@ describe('two pipelines on one Kafka cluster', () => {
     const b = at('b', 2, { topicPrefix: 'b.', consumerGroupPrefix: 'shared-' });
     expect(findConflict(b, [a, b])).toMatchObject({
       topics: [],
-      groups: ['shared-sms-consumer-group', 'shared-events-consumer-group', 'shared-common-consumer-group'],
+      groups: ['shared-sms-consumer-group', 'shared-events-consumer-group', 'shared-common-consumer-group', 'shared-all-consumer-group'],
     });
   });
 

@@ -533,3 +533,45 @@ describe('render: a PodMonitor for the workloads, when asked and when the cluste
     expect(r.monitoring).toEqual({ blocked: expect.stringContaining('no PodMonitor API') });
   });
 });
+
+describe('render: the single consumer layout', () => {
+  const single = render(pipeline({ dau: 20_000, environment: 'dev', consumers: { layout: 'single', all: { maxReplicas: 3 } } }), FULL);
+
+  test('one consumer Deployment over every topic in one group, one ScaledObject over all their lag', () => {
+    expect(kinds(single.objects).filter((k) => /consumer/.test(k))).toEqual([
+      'Deployment/test-consumer-all',
+      'PodDisruptionBudget/test-consumer-all',
+      'ScaledObject/test-consumer-all',
+    ]);
+    const env = envMap(deployments(single.objects).find((d) => d.metadata?.name === 'test-consumer-all')!);
+    expect(env[ENV.enabledTopics]).toBe('sms_batched,events_log,apps_and_device_batched,contacts_batched,call_logs_batched');
+    expect(env[ENV.consumerGroup]).toBe('all-consumer-group');
+    const so = single.objects.find((o) => o.kind === 'ScaledObject') as KubernetesObject & {
+      spec: { triggers: { type: string; metadata: Record<string, string> }[]; maxReplicaCount: number };
+    };
+    const kafkaTriggers = so.spec.triggers.filter((t) => t.type === 'kafka');
+    expect(kafkaTriggers.map((t) => t.metadata.topic)).toEqual([
+      'sms_batched',
+      'events_log',
+      'apps_and_device_batched',
+      'contacts_batched',
+      'call_logs_batched',
+    ]);
+    expect(new Set(kafkaTriggers.map((t) => t.metadata.consumerGroup))).toEqual(new Set(['all-consumer-group']));
+    expect(so.spec.maxReplicaCount).toBe(3);
+  });
+
+  test('the topics are the same as in the split layout: switching never changes a partition count', () => {
+    const split = render(pipeline({ dau: 20_000, environment: 'dev' }), FULL);
+    expect(single.topics.map((t) => [t.name, t.partitions])).toEqual(split.topics.map((t) => [t.name, t.partitions]));
+    expect(new Set(single.topics.map((t) => t.consumer))).toEqual(new Set(['all']));
+  });
+
+  test('engine hpa: one HPA for the single consumer', () => {
+    const hpa = render(pipeline({ dau: 20_000, environment: 'dev', consumers: { layout: 'single' }, autoscaling: { engine: 'hpa' } }), FULL);
+    expect(kinds(hpa.objects).filter((k) => k.startsWith('HorizontalPodAutoscaler'))).toEqual([
+      'HorizontalPodAutoscaler/test-producer',
+      'HorizontalPodAutoscaler/test-consumer-all',
+    ]);
+  });
+});
