@@ -389,6 +389,58 @@ test('the operator pod killed and replaced takes over without rewriting the pipe
   expect(leaseHolder()).toBe(successor);
 }, 240000);
 
+test('switching to the single consumer layout mid-stream: the split consumers stop, the single one resumes from their offsets', async () => {
+  const per = 3;
+  const layout = () => nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'jsonpath={.status.consumerLayout}']);
+  const consumerDeployments = () =>
+    deployments()
+      .map((d) => d.metadata.name)
+      .filter((n) => n.includes('-consumer-'))
+      .sort();
+  expect(layout()).toBe('split');
+  let sent = 0;
+  let stop = false;
+  const stream = (async () => {
+    while (!stop) {
+      const i = sent;
+      await Promise.all([0, 1].map((k) => deliver('sms', sms(`s4-${i + k}`, per)).then(() => deliver('events', events(`e4-${i + k}`, per)))));
+      sent = i + 2;
+      await sleep(100);
+    }
+  })();
+  await waitFor('some of the stream sent', () => sent >= 20, 60000);
+  nodeKubectl(['patch', 'syncpipeline', name, '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { consumers: { layout: 'single' } } })]);
+  await waitWithState(
+    'only the single consumer, ready',
+    () => JSON.stringify(consumerDeployments()) === JSON.stringify([`${name}-consumer-all`]) && pipelineReady(),
+    180000,
+  );
+  expect(layout()).toBe('single');
+  const atSwitch = sent;
+  await waitFor('more of the stream sent to the single consumer', () => sent >= atSwitch + 20, 60000);
+  stop = true;
+  await stream;
+  const total = sent;
+  await waitWithState('every SMS record of the stream in MongoDB', async () => (await smsDocs('s4')) === total * per, 120000);
+  await waitWithState('every event of the stream in PostgreSQL', async () => (await eventRows('e4')).rows === total * per, 60000);
+  expect(await distinctSmsIds('s4')).toBe(total * per);
+  expect(await eventRows('e4')).toEqual({ rows: total * per, distinct: total * per });
+  // Nothing was read twice: the single consumer's sinks met no record already stored.
+  const pod = nodeGetJson<{ items: { status: { podIP: string } }[] }>(['get', 'pods', '-n', ns, '-l', `${instance},app.kubernetes.io/component=consumer-all`])
+    .items[0]!;
+  const metrics = await (await fetch(`http://${pod.status.podIP}:8000/metrics`)).text();
+  const counter = (metric: string) =>
+    metrics
+      .split('\n')
+      .filter((l) => l.startsWith(metric))
+      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  expect(counter('consumer_records_written_total')).toBeGreaterThan(0);
+  expect(counter('consumer_records_duplicate_total')).toBe(0);
+  const switched = nodeKubectl(['get', 'events', '-n', ns, '--field-selector', 'reason=ConsumerLayoutSwitched', '-o', 'jsonpath={.items[*].message}']);
+  expect(switched).toMatch(/split -> single: committed offsets handed over on \d+ partitions/);
+  process.stdout.write(`[pipeline] layout switch: ${total} SMS and ${total} event batches streamed across it; ${switched}\n`);
+}, 420000);
+
 test('deleting the pipeline garbage-collects everything it owned', async () => {
   nodeKubectl(['delete', 'syncpipeline', name, '-n', ns, '--wait=true', '--timeout=60s']);
   await waitWithState(
