@@ -47,8 +47,13 @@ export function retagOnNode(repo: string, from: string, to: string): void {
   });
 }
 
-/** `helm upgrade --install` of charts/mobileforge-operator with the locally built operator image. */
+/**
+ * `helm upgrade --install` of charts/mobileforge-operator with the locally built operator image,
+ * after applying the chart's CRD as docs/install.md says an upgrade does (Helm installs the CRDs
+ * in crds/ once and never upgrades them; the node keeps its cluster between runs).
+ */
 export function installOperator(tag: string, extra: string[] = []): string {
+  nodeKubectl(['apply', '--server-side', '--force-conflicts', '-f', join(root, 'charts', 'mobileforge-operator', 'crds')]);
   return execFileSync(
     join(need('MOBILEFORGE_BIN'), 'helm'),
     [
