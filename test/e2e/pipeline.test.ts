@@ -409,7 +409,10 @@ test('switching to the single consumer layout mid-stream: the split consumers st
     }
   })();
   await waitFor('some of the stream sent', () => sent >= 20, 60000);
-  nodeKubectl(['patch', 'syncpipeline', name, '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { consumers: { layout: 'single' } } })]);
+  // The split consumers' overrides move to the single one: admission refuses the other layout's.
+  const sizing = JSON.parse(nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'jsonpath={.spec.consumers.sms}'])) as object;
+  const patch = { spec: { consumers: { layout: 'single', sms: null, events: null, common: null, all: sizing } } };
+  nodeKubectl(['patch', 'syncpipeline', name, '-n', ns, '--type=merge', '-p', JSON.stringify(patch)]);
   await waitWithState(
     'only the single consumer, ready',
     () => JSON.stringify(consumerDeployments()) === JSON.stringify([`${name}-consumer-all`]) && pipelineReady(),
