@@ -511,7 +511,7 @@ const AutoscalingSchema = Type.Object(
     engine: Type.Optional(
       StringEnum(AUTOSCALING_ENGINES, {
         description:
-          'keda: HPA for the Producer API, KEDA ScaledObjects (Kafka lag + CPU) for consumers; hpa: HPAs on CPU and memory everywhere; none: fixed replicas at minReplicas. Defaults to keda; falls back to hpa when KEDA is not installed.',
+          'keda: HPA for the Producer API, KEDA ScaledObjects (Kafka lag + CPU) for consumers; hpa: HPAs on CPU everywhere; none: fixed replicas at minReplicas. Defaults to keda; falls back to hpa when KEDA is not installed.',
       }),
     ),
     cpuTargetUtilization: Type.Optional(
@@ -522,7 +522,12 @@ const AutoscalingSchema = Type.Object(
       }),
     ),
     memoryTargetUtilization: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 100, description: 'Target memory utilisation, % of the request. Defaults to 80.' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: 100,
+        description:
+          'Target memory utilisation, % of the request. Unset by default: the autoscalers then scale on CPU (and lag) only, since a Node process keeps the heap it grew to after a burst and a memory target would hold replicas long after the load.',
+      }),
     ),
     lagThresholds: Type.Optional(
       Type.Object(lagProps, { description: 'KEDA lag thresholds per topic. Defaults: sms_batched 100, events_log 500, the others 100.' }),

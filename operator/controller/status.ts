@@ -286,10 +286,10 @@ function autoscalingCondition(o: Observation): ConditionInput {
         type,
         status: 'True',
         reason: 'KEDA',
-        message: 'Producer API on an HPA (CPU, memory); consumers on KEDA ScaledObjects (Kafka lag, CPU, memory)',
+        message: `Producer API on an HPA (${o.render.utilization}); consumers on KEDA ScaledObjects (Kafka lag, ${o.render.utilization})`,
       };
     case 'hpa':
-      return { type, status: 'True', reason: 'HPA', message: 'every component on an HPA (CPU, memory)' };
+      return { type, status: 'True', reason: 'HPA', message: `every component on an HPA (${o.render.utilization})` };
     default:
       return { type, status: 'True', reason: 'Disabled', message: "fixed replicas at each component's minimum" };
   }

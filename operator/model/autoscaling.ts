@@ -1,4 +1,4 @@
-// Autoscalers: an autoscaling/v2 HPA for the Producer API (CPU and memory), and for each
+// Autoscalers: an autoscaling/v2 HPA for the Producer API (CPU; memory when asked), and for each
 // consumer either a KEDA ScaledObject (one kafka trigger per topic it reads, plus CPU and
 // memory) or an HPA. Never both on one Deployment: KEDA refuses a target that already has an
 // HPA it does not own, and two controllers would fight over replicas.
@@ -30,7 +30,7 @@ export function resolveEngine(p: SyncPipeline, caps: Capabilities): EngineDecisi
   if (wanted === 'keda' && !caps.keda) {
     return {
       engine: 'hpa',
-      fallbackReason: 'KEDA is not installed (no keda.sh/v1alpha1 ScaledObject API); consumers scale on CPU and memory through HPAs instead of Kafka lag',
+      fallbackReason: 'KEDA is not installed (no keda.sh/v1alpha1 ScaledObject API); consumers scale on CPU through HPAs instead of Kafka lag',
     };
   }
   return { engine: wanted };
@@ -38,6 +38,12 @@ export function resolveEngine(p: SyncPipeline, caps: Capabilities): EngineDecisi
 
 const scaleDownStabilizationSeconds = (p: SyncPipeline): number => p.spec.autoscaling?.scaleDownStabilizationSeconds ?? DEFAULTS.scaleDownStabilizationSeconds;
 
+/**
+ * CPU always; memory only when the spec sets a target. A Node process keeps the heap it grew
+ * to: after a burst (a consumer that wrote a backlog holds 350-400 MB) its working set stays
+ * near the peak for hours, so a memory target would hold scaled-out replicas long after the
+ * load, while CPU falls back as soon as the work does. The memory limit still guards the pod.
+ */
 function utilizationMetrics(p: SyncPipeline): V2MetricSpec[] {
   const a = p.spec.autoscaling;
   const metric = (name: 'cpu' | 'memory', value: number): V2MetricSpec => ({
@@ -46,8 +52,13 @@ function utilizationMetrics(p: SyncPipeline): V2MetricSpec[] {
   });
   return [
     metric('cpu', a?.cpuTargetUtilization ?? DEFAULTS.cpuTargetUtilization),
-    metric('memory', a?.memoryTargetUtilization ?? DEFAULTS.memoryTargetUtilization),
+    ...(a?.memoryTargetUtilization !== undefined ? [metric('memory', a.memoryTargetUtilization)] : []),
   ];
+}
+
+/** What the component's autoscaler reads, for status: "CPU" or "CPU, memory". */
+export function utilizationSignals(p: SyncPipeline): string {
+  return p.spec.autoscaling?.memoryTargetUtilization !== undefined ? 'CPU, memory' : 'CPU';
 }
 
 export function hpa(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V2HorizontalPodAutoscaler {

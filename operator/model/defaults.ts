@@ -28,8 +28,6 @@ export const DEFAULTS = {
   servicePort: WORKLOAD_HTTP_PORT,
   /** % of the CPU request: 0.7 core of a production pod, reached by one process well before it saturates (profile.ts). */
   cpuTargetUtilization: 70,
-  /** % of the memory request: above a Node process's working set, so only real memory growth scales out. */
-  memoryTargetUtilization: 80,
   pollingIntervalSeconds: 30,
   cooldownPeriodSeconds: 300,
   scaleDownStabilizationSeconds: 300,

@@ -5,7 +5,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AutoscalingEngine, SyncPipeline } from '../api/v1alpha1.js';
 import { topicsForConsumer, type ComponentName } from '../../core/domain.js';
-import { resolveEngine, hpa, kafkaTriggerAuthentication, scaledObject, type Capabilities } from './autoscaling.js';
+import { resolveEngine, hpa, kafkaTriggerAuthentication, scaledObject, utilizationSignals, type Capabilities } from './autoscaling.js';
 import { componentSettings, pipelineComponents, topicMode, type ComponentSettings } from './defaults.js';
 import { sizeFor, type Sizing } from './ladder.js';
 import { overProvisioning } from './guard-rails.js';
@@ -29,6 +29,8 @@ export interface RenderResult {
   components: Partial<Record<ComponentName, ComponentSettings>>;
   topics: DesiredTopic[];
   engine: AutoscalingEngine;
+  /** The resource metrics the autoscalers read besides lag: "CPU", or "CPU, memory". */
+  utilization: string;
   /** Why the requested autoscaling engine was replaced, if it was. */
   engineFallback?: string;
   /** Set when topics are wanted from Strimzi but its KafkaTopic API is missing. */
@@ -101,6 +103,7 @@ export function render(p: SyncPipeline, input: RenderInput): RenderResult {
     components,
     topics,
     engine,
+    utilization: utilizationSignals(p),
     ...(fallbackReason ? { engineFallback: fallbackReason } : {}),
     ...(topicsBlocked ? { topicsBlocked } : {}),
     ...(monitoring ? { monitoring } : {}),

@@ -37,18 +37,15 @@ let kafka: Kafka;
 let sync: SyncClient;
 let auditFrom = 0;
 
-// A CPU request small enough that one busy process is many times its target, and a memory
-// request well above a Node process's working set, so that CPU (producer) and lag (SMS
-// consumer) are what scale them. A process's RSS stays near its peak after a load (a consumer
-// that wrote a backlog holds 350-400 MB), so a request near it would keep them scaled out.
-const resources = { requests: { cpu: '100m', memory: '640Mi' }, limits: { cpu: '500m', memory: '1Gi' } };
+// A CPU request small enough that one busy process is many times its target: CPU (producer)
+// and lag (SMS consumer) scale them, with the default metrics (no memory target).
+const resources = { requests: { cpu: '100m', memory: '384Mi' }, limits: { cpu: '500m', memory: '1Gi' } };
 
 function scalingPipeline(tag: string): SyncPipeline {
   const p = nodePipeline({ name, namespace: ns, tag, databases, mongoDatabase, postgresSecret: 'pg', mongoSecret: 'mongo' });
   p.spec.autoscaling = {
     engine: 'keda',
     cpuTargetUtilization: 50,
-    memoryTargetUtilization: 100,
     scaleDownStabilizationSeconds: STABILISATION_SECONDS,
     pollingIntervalSeconds: 5,
     cooldownPeriodSeconds: 30,

@@ -168,7 +168,7 @@ describe('render: what every pipeline gets', () => {
     for (const d of deployments(objs)) expect(d.spec).not.toHaveProperty('replicas');
   });
 
-  test('KEDA triggers: one kafka trigger per topic with group and lag threshold, plus CPU and memory', () => {
+  test('KEDA triggers: one kafka trigger per topic with group and lag threshold, plus CPU (no memory unless a target is set)', () => {
     const so = objs.find((o) => o.kind === 'ScaledObject' && o.metadata?.name === 'test-consumer-common') as KubernetesObject & {
       spec: { triggers: { type: string; metadata: Record<string, string> }[]; minReplicaCount: number; maxReplicaCount: number };
     };
@@ -177,10 +177,19 @@ describe('render: what every pipeline gets', () => {
       ['kafka', 'contacts_batched'],
       ['kafka', 'call_logs_batched'],
       ['cpu', '70'],
-      ['memory', '80'],
     ]);
     expect(so.spec.triggers[0]!.metadata).toMatchObject({ consumerGroup: 'common-consumer-group', lagThreshold: '100', bootstrapServers: 'k1:9092,k2:9092' });
     expect([so.spec.minReplicaCount, so.spec.maxReplicaCount]).toEqual([3, 10]);
+  });
+
+  test('a memory target, when the spec sets one, reaches the HPA and the ScaledObjects', () => {
+    const withMemory = render({ ...p, spec: { ...p.spec, autoscaling: { memoryTargetUtilization: 90 } } }, FULL).objects;
+    const hpa = withMemory.find((o) => o.kind === 'HorizontalPodAutoscaler') as KubernetesObject & { spec: { metrics: { resource: { name: string } }[] } };
+    expect(hpa.spec.metrics.map((m) => m.resource.name)).toEqual(['cpu', 'memory']);
+    const so = withMemory.find((o) => o.kind === 'ScaledObject') as KubernetesObject & {
+      spec: { triggers: { type: string; metadata: Record<string, string> }[] };
+    };
+    expect(so.spec.triggers.filter((t) => t.type === 'memory').map((t) => t.metadata.value)).toEqual(['90']);
   });
 
   test("children carry the app.kubernetes.io labels and an owner reference, never the pipeline's own labels", () => {
