@@ -140,6 +140,43 @@ const eventRows = async (prefix: string): Promise<{ rows: number; distinct: numb
   return r.rows[0]!;
 };
 
+/**
+ * SMS and event batches of `per` records, `parallel` of each at a time, delivered as the SDK
+ * does until `stop()`, which resolves to how many of each were accepted.
+ */
+function stream(prefix: { sms: string; events: string }, per: number, parallel: number): { sent: () => number; stop: () => Promise<number> } {
+  let sent = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const i = sent;
+      await Promise.all(
+        Array.from({ length: parallel }, (_, k) =>
+          deliver('sms', sms(`${prefix.sms}-${i + k}`, per)).then(() => deliver('events', events(`${prefix.events}-${i + k}`, per))),
+        ),
+      );
+      sent = i + parallel;
+      await sleep(50);
+    }
+  })();
+  return {
+    sent: () => sent,
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return sent;
+    },
+  };
+}
+
+/** Every record of a stream stored, each once: MongoDB (SMS) and PostgreSQL (events). */
+async function expectStreamStored(prefix: { sms: string; events: string }, total: number, per: number): Promise<void> {
+  await waitWithState('every SMS record of the stream in MongoDB', async () => (await smsDocs(prefix.sms)) === total * per, 120000);
+  await waitWithState('every event of the stream in PostgreSQL', async () => (await eventRows(prefix.events)).rows === total * per, 60000);
+  expect(await distinctSmsIds(prefix.sms)).toBe(total * per);
+  expect(await eventRows(prefix.events)).toEqual({ rows: total * per, distinct: total * per });
+}
+
 beforeAll(async () => {
   tag = imageTag();
   installOperator(tag);
@@ -244,33 +281,20 @@ test('a consumer pod and a producer pod deleted mid-stream lose nothing and dupl
   const gone = (pod: string) => nodeKubectl(['get', 'pod', pod, '-n', ns, '--ignore-not-found', '-o', 'name']).trim() === '';
   // Traffic flows until both pods are gone for good and a little after, so that each
   // deletion happens mid-stream whatever the timing.
-  let sent = 0;
-  let stop = false;
-  const stream = (async () => {
-    while (!stop) {
-      const i = sent;
-      await Promise.all([0, 1, 2, 3].map((k) => deliver('sms', sms(`s2-${i + k}`, per)).then(() => deliver('events', events(`e2-${i + k}`, per)))));
-      sent = i + 4;
-      await sleep(50);
-    }
-  })();
-  await waitFor('some of the stream sent', () => sent >= 40, 60000);
+  const prefix = { sms: 's2', events: 'e2' };
+  const traffic = stream(prefix, per, 4);
+  const sent = traffic.sent;
+  await waitFor('some of the stream sent', () => sent() >= 40, 60000);
   nodeKubectl(['delete', 'pod', consumerPod, '-n', ns, '--wait=false']);
   await waitFor('the consumer pod gone', () => gone(consumerPod), 60000, 500);
   // batches keep arriving while the replacement consumer starts and joins the group
-  const atConsumerGone = sent;
-  await waitFor('more of the stream sent after the consumer pod went', () => sent >= atConsumerGone + 20, 60000);
+  const atConsumerGone = sent();
+  await waitFor('more of the stream sent after the consumer pod went', () => sent() >= atConsumerGone + 20, 60000);
   nodeKubectl(['delete', 'pod', producerPod, '-n', ns, '--wait=false']);
   await waitFor('the producer pod gone', () => gone(producerPod), 60000, 500);
-  const atProducerGone = sent;
-  await waitFor('more of the stream sent through the new producer pod', () => sent >= atProducerGone + 40, 90000);
-  stop = true;
-  await stream;
-  const total = sent;
-  await waitWithState('every SMS record of the stream in MongoDB', async () => (await smsDocs('s2')) === total * per, 120000);
-  await waitWithState('every event of the stream in PostgreSQL', async () => (await eventRows('e2')).rows === total * per, 60000);
-  expect(await distinctSmsIds('s2')).toBe(total * per);
-  expect(await eventRows('e2')).toEqual({ rows: total * per, distinct: total * per });
+  const atProducerGone = sent();
+  await waitFor('more of the stream sent through the new producer pod', () => sent() >= atProducerGone + 40, 90000);
+  await expectStreamStored(prefix, await traffic.stop(), per);
   // the replacements are new pods, ready through their probes
   await waitWithState('the Deployments whole again', () => rolledOut(), 60000);
   const names = pods().map((p) => p.metadata.name);
@@ -398,17 +422,9 @@ test('switching to the single consumer layout mid-stream: the split consumers st
       .filter((n) => n.includes('-consumer-'))
       .sort();
   expect(layout()).toBe('split');
-  let sent = 0;
-  let stop = false;
-  const stream = (async () => {
-    while (!stop) {
-      const i = sent;
-      await Promise.all([0, 1].map((k) => deliver('sms', sms(`s4-${i + k}`, per)).then(() => deliver('events', events(`e4-${i + k}`, per)))));
-      sent = i + 2;
-      await sleep(100);
-    }
-  })();
-  await waitFor('some of the stream sent', () => sent >= 20, 60000);
+  const prefix = { sms: 's4', events: 'e4' };
+  const traffic = stream(prefix, per, 2);
+  await waitFor('some of the stream sent', () => traffic.sent() >= 20, 60000);
   // The split consumers' overrides move to the single one: admission refuses the other layout's.
   const sizing = JSON.parse(nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'jsonpath={.spec.consumers.sms}'])) as object;
   const patch = { spec: { consumers: { layout: 'single', sms: null, events: null, common: null, all: sizing } } };
@@ -419,15 +435,10 @@ test('switching to the single consumer layout mid-stream: the split consumers st
     180000,
   );
   expect(layout()).toBe('single');
-  const atSwitch = sent;
-  await waitFor('more of the stream sent to the single consumer', () => sent >= atSwitch + 20, 60000);
-  stop = true;
-  await stream;
-  const total = sent;
-  await waitWithState('every SMS record of the stream in MongoDB', async () => (await smsDocs('s4')) === total * per, 120000);
-  await waitWithState('every event of the stream in PostgreSQL', async () => (await eventRows('e4')).rows === total * per, 60000);
-  expect(await distinctSmsIds('s4')).toBe(total * per);
-  expect(await eventRows('e4')).toEqual({ rows: total * per, distinct: total * per });
+  const atSwitch = traffic.sent();
+  await waitFor('more of the stream sent to the single consumer', () => traffic.sent() >= atSwitch + 20, 60000);
+  const total = await traffic.stop();
+  await expectStreamStored(prefix, total, per);
   // Nothing was read twice: the single consumer's sinks met no record already stored.
   const pod = nodeGetJson<{ items: { status: { podIP: string } }[] }>(['get', 'pods', '-n', ns, '-l', `${instance},app.kubernetes.io/component=consumer-all`])
     .items[0]!;
