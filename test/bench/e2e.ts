@@ -5,7 +5,8 @@
 // operator installed by its chart, one pipeline, the node's autoscalers acting). The request
 // mix follows the model: SMS batches of 40 records, event batches of 25, SMS backfill batches of
 // 500 (the model's apps_and_device requests are sent as SMS batches of 40). Every `sample`-th
-// request is timed: a poller asks both stores every 100 ms which timed requests are readable.
+// request is timed: a poller asks both stores every 100 ms which timed requests are readable
+// (MongoDB by the _id of each request's first record, PostgreSQL by request id).
 // Ends with one line of JSON.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -16,7 +17,7 @@ import { packageRoot } from '../../operator/util/repo-root.js';
 import { peakLoad } from '../../operator/model/plan.js';
 import { readEnvFile } from '../support/endpoints.js';
 import { SyncClient, type SyncBatch } from '../../workloads/client/sync-client.js';
-import { COLLECTIONS } from '../../core/sync-schema.js';
+import { COLLECTIONS, documentId } from '../../core/sync-schema.js';
 import { installOperator, nodeKubectl, nodePipeline, removeOtherPipelines } from '../e2e/support.js';
 
 const { values } = parseArgs({
@@ -76,15 +77,25 @@ const syncDb = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), user:
 await syncDb.connect();
 const mongo = new MongoClient(env.MONGODB_URI!);
 await mongo.connect();
-const sms = mongo.db(run).collection(COLLECTIONS.sms);
+const sms = mongo.db(run).collection<{ _id: string }>(COLLECTIONS.sms);
 const ip = nodeKubectl(['get', 'service', `${name}-producer`, '-n', ns, '-o', 'jsonpath={.spec.clusterIP}']);
 const sdk = new SyncClient({ baseUrl: `http://${ip}:8000`, clientId: client.id, authToken: client.token });
+
+/** Users of the requests: `user-N` from the request id, as `batch` builds them. */
+const userOf = (id: string) => `user-${id.length % 50}`;
+/** The MongoDB _id of a request's first SMS record (the consumer's deterministic id), and back. */
+const byFirstDocument = new Map<string, string>();
+function firstDocument(requestId: string): string {
+  const id = documentId([client.id, userOf(requestId), requestId, 'sms', 0, 0]);
+  byFirstDocument.set(id, requestId);
+  return id;
+}
 
 type Kind = 'sms' | 'events' | 'backfill';
 /** The model's India mix per 133 requests: 70 SMS (60 + the 10 device requests), 60 events, 3 backfill. */
 const kindOf = (i: number): Kind => (i % 133 < 70 ? 'sms' : i % 133 < 130 ? 'events' : 'backfill');
 function batch(id: string, kind: Kind): SyncBatch {
-  const base = { request_id: id, user_id: `user-${id.length % 50}`, sdk_version: '2.4.0', device: { device_id: 'd-1', android_id: 'a-1' } };
+  const base = { request_id: id, user_id: userOf(id), sdk_version: '2.4.0', device: { device_id: 'd-1', android_id: 'a-1' } };
   if (kind === 'events') {
     return { ...base, records: Array.from({ length: 25 }, (_, i) => ({ event_type: 'app_open', event_value: `${id}-${i}`, timestamp: Date.now() })) };
   }
@@ -119,7 +130,15 @@ const poller = (async () => {
     const mongoIds = pending.filter(([, v]) => v.sink === 'mongo').map(([k]) => k);
     const pgIds = pending.filter(([, v]) => v.sink === 'pg').map(([k]) => k);
     const [seenMongo, seenPg] = await Promise.all([
-      mongoIds.length ? (sms.distinct('request_id', { request_id: { $in: mongoIds } }) as Promise<string[]>) : Promise.resolve([] as string[]),
+      // By primary key: a request is readable once the first of its records is (they are
+      // inserted together), and a lookup by _id costs the sink far less than a query on
+      // request_id, which on FerretDB loaded the very store being measured.
+      mongoIds.length
+        ? sms
+            .find({ _id: { $in: mongoIds.map(firstDocument) } }, { projection: { _id: 1 } })
+            .toArray()
+            .then((docs) => docs.map((d) => byFirstDocument.get(String(d._id))!))
+        : Promise.resolve([] as string[]),
       pgIds.length
         ? syncDb
             .query<{ id: string }>('SELECT DISTINCT sync_request_id AS id FROM sync_events_log WHERE sync_request_id = ANY($1)', [pgIds])
