@@ -7,19 +7,11 @@ import type { Capabilities } from '../model/autoscaling.js';
 import { consumerLayout, topicMode } from '../model/defaults.js';
 import { eventsFor, type PipelineEvent } from '../model/events.js';
 import { KINDS_GATED_BY_MIGRATION } from '../model/maintenance.js';
-import { componentLabel, deploymentName, PAUSED_ANNOTATION, kafkaNaming, kafkaTopicObjectName, partitionsCronJobName } from '../model/naming.js';
+import { componentLabel, deploymentName, PAUSED_ANNOTATION, kafkaTopicObjectName, partitionsCronJobName } from '../model/naming.js';
 import { configHash } from '../model/references.js';
 import { render, type RenderResult } from '../model/render.js';
 import { pipelineTopicNames, pipelineTopics, type DesiredTopic, type PartitionCounts } from '../model/topics.js';
-import {
-  ALL_CONSUMERS,
-  consumerGroupName,
-  consumersOf,
-  kafkaTopicName,
-  type ComponentName,
-  type ConsumerLayout,
-  type ConsumerName,
-} from '../../core/domain.js';
+import { ALL_CONSUMERS, consumersOf, type ComponentName, type ConsumerLayout, type ConsumerName } from '../../core/domain.js';
 import { handOver, heldLayout, layoutGroups, switchStep, type LiveConsumers } from '../model/layout-switch.js';
 import { decideFlow, nextTraffic, type FlowMemory, type LaggingCondition } from '../model/flow.js';
 import { findConflict, type KafkaConflict } from '../model/conflicts.js';
@@ -217,16 +209,8 @@ export class Reconciler {
     };
     const interval = this.flowIntervalMs();
     if (!config || interval <= 0 || (memory.previous && now - memory.previous.at < interval)) return keep();
-    const naming = kafkaNaming(p.spec);
-    const consumers = consumersOf(consumerLayout(p.spec));
-    const groupNames = Object.fromEntries(consumers.map((c) => [c, consumerGroupName(naming, c)])) as Partial<Record<ConsumerName, string>>;
-    const groups = consumers
-      .map((c) => ({
-        consumer: c,
-        group: groupNames[c]!,
-        topics: result.topics.filter((t) => t.consumer === c && t.role === 'data').map((t) => t.name),
-      }))
-      .filter((g) => g.topics.length > 0);
+    const groups = layoutGroups(p.spec)[consumerLayout(p.spec)];
+    const groupNames: Partial<Record<ConsumerName, string>> = Object.fromEntries(groups.map((g) => [g.consumer, g.group]));
     try {
       const read = await this.deps.topics.for(config, pipelineKey(p)).flow(groups);
       const decision = decideFlow({ at: now, ...read }, groupNames, p.status?.flow, memory, this.deps.laggingAfterMs ?? 300_000);
@@ -320,12 +304,7 @@ export class Reconciler {
     try {
       config = kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
       const admin = this.deps.topics.for(config, pipelineKey(p));
-      const naming = kafkaNaming(p.spec);
-      const groups = layoutGroups(
-        p.spec.region,
-        (c) => consumerGroupName(naming, c),
-        (t) => kafkaTopicName(naming, t),
-      );
+      const groups = layoutGroups(p.spec);
       const decision = handOver(groups[from], groups[wanted], await admin.groupStates([...groups.split, ...groups.single]));
       if ('waiting' in decision) return { holding: from, waiting: decision.waiting, hold };
       await admin.commitOffsets(decision.commits);
@@ -348,15 +327,17 @@ export class Reconciler {
     }
   }
 
+  /** The pipeline's pods (by its instance label), from the cache. */
+  private podsOf(p: SyncPipeline): k8s.V1Pod[] {
+    return this.deps.cache
+      .list<k8s.V1Pod>('v1', 'Pod', p.metadata.namespace)
+      .filter((pod) => pod.metadata?.labels?.['app.kubernetes.io/instance'] === p.metadata.name);
+  }
+
   /** Consumers of either layout that have a Deployment or pods of this pipeline. */
   private liveConsumers(p: SyncPipeline): LiveConsumers {
     const { namespace, name } = p.metadata;
-    const podComponents = new Set(
-      this.deps.cache
-        .list<k8s.V1Pod>('v1', 'Pod', namespace)
-        .filter((pod) => pod.metadata?.labels?.['app.kubernetes.io/instance'] === name)
-        .map((pod) => pod.metadata?.labels?.['app.kubernetes.io/component']),
-    );
+    const podComponents = new Set(this.podsOf(p).map((pod) => pod.metadata?.labels?.['app.kubernetes.io/component']));
     return {
       deployments: ALL_CONSUMERS.filter((c) => this.deps.cache.get<k8s.V1Deployment>('apps/v1', 'Deployment', deploymentName(name!, c), namespace)),
       pods: ALL_CONSUMERS.filter((c) => podComponents.has(componentLabel(c))),
@@ -445,7 +426,7 @@ export class Reconciler {
     error: ReconcileFailure | undefined,
   ): Observation {
     const { namespace, name } = p.metadata;
-    const pods = this.deps.cache.list<k8s.V1Pod>('v1', 'Pod', namespace).filter((pod) => pod.metadata?.labels?.['app.kubernetes.io/instance'] === name);
+    const pods = this.podsOf(p);
     const podsOf = (c: ComponentName) => pods.filter((pod) => pod.metadata?.labels?.['app.kubernetes.io/component'] === componentLabel(c));
     const deployments = Object.fromEntries(
       (Object.keys(result.components) as ComponentName[]).map((c) => [

@@ -8,10 +8,9 @@ import { Kafka } from '../../core/kafka.js';
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
 import { caKey, passwordKey, usernameKey } from '../api/secret-refs.js';
 import type { DesiredTopic, PartitionCounts } from '../model/topics.js';
-import type { ConsumerName } from '../../core/domain.js';
 import type { TopicObservation } from './status.js';
 import type { FlowSample } from '../model/flow.js';
-import type { GroupState, OffsetCommit } from '../model/layout-switch.js';
+import type { GroupState, LayoutGroup, OffsetCommit } from '../model/layout-switch.js';
 
 /** Kafka's UNKNOWN_TOPIC_OR_PARTITION, also once kafkajs has given up retrying it (as its cause). */
 function unknownTopic(err: unknown): boolean {
@@ -65,19 +64,16 @@ export interface TopicAdmin {
   ensure(topics: DesiredTopic[]): Promise<TopicObservation[]>;
   delete(names: string[]): Promise<void>;
   /** Each group's uncommitted records per topic, and the sum of the topics' end offsets. */
-  flow(groups: GroupTopics[]): Promise<Omit<FlowSample, 'at'>>;
+  flow(groups: readonly GroupTopics[]): Promise<Omit<FlowSample, 'at'>>;
   /** Members and committed offsets of consumer groups, on those of their topics that exist. */
-  groupStates(groups: { group: string; topics: readonly string[] }[]): Promise<GroupState[]>;
+  groupStates(groups: readonly Pick<GroupTopics, 'group' | 'topics'>[]): Promise<GroupState[]>;
   /** Commits offsets for groups that have no members (a group's members commit their own). */
   commitOffsets(commits: readonly OffsetCommit[]): Promise<void>;
   close(): Promise<void>;
 }
 
-export interface GroupTopics {
-  consumer: ConsumerName;
-  group: string;
-  topics: string[];
-}
+/** A consumer group and the topics (cluster names) it reads. */
+export type GroupTopics = LayoutGroup;
 
 /** Called with the Kafka API name of every request an admin client sends (for the operator's metrics). */
 export type KafkaRequestObserver = (api: string) => void;
@@ -175,7 +171,7 @@ class KafkaTopicAdmin implements TopicAdmin {
     if (present.length > 0) await admin.deleteTopics({ topics: present });
   }
 
-  async flow(groups: GroupTopics[]): Promise<Omit<FlowSample, 'at'>> {
+  async flow(groups: readonly GroupTopics[]): Promise<Omit<FlowSample, 'at'>> {
     const admin = await this.connected();
     // Reading the metadata first also refreshes the leaders: a client that saw these topics
     // before they were re-created (or their partitions raised) would ask the wrong broker.
@@ -207,7 +203,7 @@ class KafkaTopicAdmin implements TopicAdmin {
     return { lag, produced };
   }
 
-  async groupStates(groups: { group: string; topics: readonly string[] }[]): Promise<GroupState[]> {
+  async groupStates(groups: readonly Pick<GroupTopics, 'group' | 'topics'>[]): Promise<GroupState[]> {
     const admin = await this.connected();
     const existing = new Set((await this.metadataOf([...new Set(groups.flatMap((g) => g.topics))])).keys());
     const described = new Map((await admin.describeGroups(groups.map((g) => g.group))).groups.map((d) => [d.groupId, d.members.length]));

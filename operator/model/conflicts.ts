@@ -4,8 +4,7 @@
 // with another and which one keeps the names: the one created first, as Strimzi does for two
 // KafkaTopics naming one topic, so the answer is stable and never moves a running pipeline.
 import type { SyncPipeline } from '../api/v1alpha1.js';
-import { ALL_CONSUMERS, consumerGroupName, topicsForConsumer } from '../../core/domain.js';
-import { kafkaNaming } from './naming.js';
+import { layoutGroups } from './layout-switch.js';
 import { pipelineTopicNames } from './topics.js';
 
 /** What a pipeline holds on its Kafka cluster. */
@@ -26,13 +25,13 @@ export interface KafkaConflict {
 const key = (p: SyncPipeline) => `${p.metadata.namespace ?? ''}/${p.metadata.name}`;
 
 function kafkaClaim(p: SyncPipeline): KafkaClaim {
-  const naming = kafkaNaming(p.spec);
+  const groups = layoutGroups(p.spec);
   return {
     // Broker addresses as written; two lists that share any broker reach the same cluster.
     servers: new Set(p.spec.kafka.bootstrapServers.map((s) => s.trim().toLowerCase())),
     topics: new Set(pipelineTopicNames(p.spec)),
     // Both layouts' groups: a switch of layout hands the offsets from one to the other.
-    groups: new Set(ALL_CONSUMERS.filter((c) => topicsForConsumer(c, p.spec.region).length > 0).map((c) => consumerGroupName(naming, c))),
+    groups: new Set([...groups.split, ...groups.single].map((g) => g.group)),
   };
 }
 

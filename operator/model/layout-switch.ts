@@ -10,7 +10,9 @@
 //      older offsets, and the last layout that ran holds the newest);
 //   4. start the new layout's Deployments, which resume exactly where the old ones stopped.
 // Decisions only; the reconciler gathers the state and acts.
-import { consumersOf, topicsForConsumer, type ConsumerLayout, type ConsumerName, type Region } from '../../core/domain.js';
+import type { SyncPipelineSpec } from '../api/v1alpha1.js';
+import { consumerGroupName, consumersOf, kafkaTopicName, topicsForConsumer, type ConsumerLayout, type ConsumerName } from '../../core/domain.js';
+import { kafkaNaming } from './naming.js';
 
 /** What the cluster shows of a pipeline's consumers. */
 export interface LiveConsumers {
@@ -72,15 +74,20 @@ export interface LayoutGroup {
   readonly topics: readonly string[];
 }
 
-/** Both layouts' groups of a pipeline, each with the topics it reads on the cluster. */
-export function layoutGroups(
-  region: Region,
-  groupName: (c: ConsumerName) => string,
-  topicName: (t: ReturnType<typeof topicsForConsumer>[number]) => string,
-): Record<ConsumerLayout, LayoutGroup[]> {
+/**
+ * Both layouts' consumer groups of a pipeline, each with the topics (cluster names) it reads:
+ * what lag is read for, what a switch hands over between, and what a pipeline claims on its
+ * Kafka cluster.
+ */
+export function layoutGroups(spec: Pick<SyncPipelineSpec, 'region' | 'kafka'>): Record<ConsumerLayout, LayoutGroup[]> {
+  const naming = kafkaNaming(spec);
   const of = (layout: ConsumerLayout): LayoutGroup[] =>
     consumersOf(layout)
-      .map((consumer) => ({ consumer, group: groupName(consumer), topics: topicsForConsumer(consumer, region).map(topicName) }))
+      .map((consumer) => ({
+        consumer,
+        group: consumerGroupName(naming, consumer),
+        topics: topicsForConsumer(consumer, spec.region).map((t) => kafkaTopicName(naming, t)),
+      }))
       .filter((g) => g.topics.length > 0);
   return { split: of('split'), single: of('single') };
 }

@@ -2,11 +2,8 @@ import { describe, expect, test } from '@jest/globals';
 import { handOver, heldLayout, layoutGroups, switchStep, type GroupState } from '../../../operator/model/layout-switch.js';
 
 const none = { deployments: [], pods: [] };
-const groups = layoutGroups(
-  'other',
-  (c) => `p.${c}-consumer-group`,
-  (t) => `p.${t}`,
-);
+// topic and group prefix "p."
+const groups = layoutGroups({ region: 'other', kafka: { bootstrapServers: ['k:9092'], topicPrefix: 'p.' } });
 
 describe('which layout holds the offsets', () => {
   test('what status recorded; else the layout whose Deployments exist; a new pipeline starts in its spec', () => {
@@ -52,7 +49,7 @@ describe('layoutGroups', () => {
       ['p.events-consumer-group', 1],
       ['p.common-consumer-group', 3],
     ]);
-    const india = layoutGroups('india', String, String);
+    const india = layoutGroups({ region: 'india', kafka: { bootstrapServers: ['k:9092'] } });
     expect(india.single[0]!.topics).toEqual(['sms_batched', 'events_log', 'apps_and_device_batched']);
   });
 });
