@@ -18,7 +18,7 @@ import { peakLoad } from '../../operator/model/plan.js';
 import { readEnvFile } from '../support/endpoints.js';
 import { SyncClient, type SyncBatch } from '../../workloads/client/sync-client.js';
 import { COLLECTIONS, documentId } from '../../core/sync-schema.js';
-import { installOperator, nodeKubectl, nodePipeline, removeOtherPipelines } from '../e2e/support.js';
+import { createDatabaseSecrets, installOperator, nodeKubectl, nodePipeline, removeOtherPipelines } from '../e2e/support.js';
 
 const { values } = parseArgs({
   options: { duration: { type: 'string', default: '20' }, sample: { type: 'string', default: '10' }, dau: { type: 'string', default: '1000000' } },
@@ -52,8 +52,7 @@ await pgAdmin.connect();
 for (const d of Object.values(databases)) await pgAdmin.query(`CREATE DATABASE ${d}`);
 for (const p of await removeOtherPipelines([ns])) log(`removed pipeline ${p} (it would share Kafka's consumer groups)`);
 nodeKubectl(['create', 'namespace', ns]);
-nodeKubectl(['create', 'secret', 'generic', 'pg', '-n', ns, `--from-literal=username=${env.PGUSER}`, `--from-literal=password=${env.PGPASSWORD}`]);
-nodeKubectl(['create', 'secret', 'generic', 'mongo', '-n', ns, `--from-literal=uri=${env.NODE_MONGODB_URI}`]);
+createDatabaseSecrets(ns, { username: env.PGUSER!, password: env.PGPASSWORD! });
 const pipeline = nodePipeline({ name, namespace: ns, tag, databases, mongoDatabase: run, postgresSecret: 'pg', mongoSecret: 'mongo' });
 // a process may use up to one core; the autoscalers add replicas where the node has room
 const busy = { requests: { cpu: '250m', memory: '320Mi' }, limits: { cpu: '1', memory: '512Mi' } };

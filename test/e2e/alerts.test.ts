@@ -18,7 +18,18 @@ import { packageRoot } from '../../operator/util/repo-root.js';
 import { connectMongo, connectPg, uniqueName } from '../support/services.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { dashboardQueries, instantQuery, rulesWithFor } from '../support/prometheus.js';
-import { imageTag, installOperator, nodeGetJson, nodeKubectl, nodePipeline, podReady, removeOtherPipelines, type PodList, smsBatch } from './support.js';
+import {
+  createDatabaseSecrets,
+  imageTag,
+  installOperator,
+  nodeGetJson,
+  nodeKubectl,
+  nodePipeline,
+  podReady,
+  removeOtherPipelines,
+  type PodList,
+  smsBatch,
+} from './support.js';
 
 const ns = uniqueName('e2e-alerts');
 const name = 'alerts';
@@ -114,8 +125,7 @@ beforeAll(async () => {
   for (const d of Object.values(databases)) await pgAdmin.query(`CREATE DATABASE ${d} OWNER ${role}`);
   mongo = await connectMongo();
   nodeKubectl(['create', 'namespace', ns]);
-  nodeKubectl(['create', 'secret', 'generic', 'pg', '-n', ns, `--from-literal=username=${role}`, `--from-literal=password=pw-${role}`]);
-  nodeKubectl(['create', 'secret', 'generic', 'mongo', '-n', ns, `--from-literal=uri=${process.env.NODE_MONGODB_URI!}`]);
+  createDatabaseSecrets(ns, { username: role, password: `pw-${role}` });
   const p = nodePipeline({ name, namespace: ns, tag, databases, mongoDatabase, postgresSecret: 'pg', mongoSecret: 'mongo' });
   // fixed replicas, so that minReplicas alone stops a consumer
   p.spec.autoscaling = { engine: 'none' };

@@ -17,7 +17,17 @@ import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../core/messa
 import { CONSUMER_GROUPS } from '../../core/domain.js';
 import { connectKafkaAdmin, connectMongo, connectPg, testKafka, uniqueName } from '../support/services.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { OPERATOR_NAMESPACE, imageTag, installOperator, nodeGetJson, nodeKubectl, nodePipeline, removeOtherPipelines, smsBatch } from './support.js';
+import {
+  OPERATOR_NAMESPACE,
+  createDatabaseSecrets,
+  imageTag,
+  installOperator,
+  nodeGetJson,
+  nodeKubectl,
+  nodePipeline,
+  removeOtherPipelines,
+  smsBatch,
+} from './support.js';
 import type { SyncPipeline } from '../../operator/api/v1alpha1.js';
 
 const ns = uniqueName('e2e-scale');
@@ -143,17 +153,7 @@ beforeAll(async () => {
   db = mongo.db(mongoDatabase);
   kafka = testKafka('e2e-autoscaling');
   nodeKubectl(['create', 'namespace', ns]);
-  nodeKubectl([
-    'create',
-    'secret',
-    'generic',
-    'pg',
-    '-n',
-    ns,
-    `--from-literal=username=${process.env.PGUSER!}`,
-    `--from-literal=password=${process.env.PGPASSWORD!}`,
-  ]);
-  nodeKubectl(['create', 'secret', 'generic', 'mongo', '-n', ns, `--from-literal=uri=${process.env.NODE_MONGODB_URI!}`]);
+  createDatabaseSecrets(ns, { username: process.env.PGUSER!, password: process.env.PGPASSWORD! });
   nodeKubectl(['apply', '--server-side', '-f', '-'], JSON.stringify(scalingPipeline(tag)));
   await waitFor(
     'the pipeline Ready',

@@ -13,6 +13,7 @@ import { connectMongo, connectPg, uniqueName } from '../support/services.js';
 import { sleep, waitFor } from '../support/wait.js';
 import {
   OPERATOR_NAMESPACE,
+  createDatabaseSecrets,
   OPERATOR_RELEASE,
   WORKLOAD_IMAGE,
   imageTag,
@@ -190,8 +191,7 @@ beforeAll(async () => {
   mongo = await connectMongo();
   db = mongo.db(mongoDatabase);
   nodeKubectl(['create', 'namespace', ns]);
-  nodeKubectl(['create', 'secret', 'generic', 'pg', '-n', ns, `--from-literal=username=${role}`, `--from-literal=password=first-${role}`]);
-  nodeKubectl(['create', 'secret', 'generic', 'mongo', '-n', ns, `--from-literal=uri=${process.env.NODE_MONGODB_URI!}`]);
+  createDatabaseSecrets(ns, { username: role, password: `first-${role}` });
 }, 240000);
 
 afterAll(async () => {

@@ -80,6 +80,15 @@ export function installOperator(tag: string, extra: string[] = []): string {
   );
 }
 
+/**
+ * The Secrets `nodePipeline` pipelines read, in namespace `ns`: `pg` (PostgreSQL user name and
+ * password) and `mongo` (the node's MongoDB URI).
+ */
+export function createDatabaseSecrets(ns: string, postgres: { username: string; password: string }): void {
+  nodeKubectl(['create', 'secret', 'generic', 'pg', '-n', ns, `--from-literal=username=${postgres.username}`, `--from-literal=password=${postgres.password}`]);
+  nodeKubectl(['create', 'secret', 'generic', 'mongo', '-n', ns, `--from-literal=uri=${need('NODE_MONGODB_URI')}`]);
+}
+
 /** Small requests: the environment profiles ask for most of a 2-vCPU node per pod. */
 const SMALL = { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '384Mi' } };
 const ONE = { minReplicas: 1, maxReplicas: 1 };
