@@ -43,6 +43,9 @@ interface Writing {
   upToOffset: string;
 }
 
+/** Seconds since the message's Kafka timestamp; 0 for a clock behind the producer's. */
+const ageSeconds = (message: KafkaMessage): number => Math.max(0, (Date.now() - Number(message.timestamp)) / 1000);
+
 type WriteOutcome = { ok: true } | { ok: false; stopped: true } | { ok: false; stopped: false; refused: string };
 
 export class ConsumerEngine {
@@ -184,6 +187,7 @@ export class ConsumerEngine {
       while (i < batch.messages.length && (group.length === 0 || records < maxRecords)) {
         const message = batch.messages[i++]!;
         this.o.metrics.consumed.inc({ topic });
+        this.o.metrics.taken.observe({ topic }, ageSeconds(message));
         last = message.offset;
         const m = await this.admit(topic, partition, message);
         if (m) {
@@ -195,6 +199,7 @@ export class ConsumerEngine {
       const written = group.length === 0 || (await this.writeGroupOrDeadLetter(group, w));
       if (w.paused) this.o.consumer.resume([{ topic, partitions: [partition] }]);
       if (!written) return; // shutting down: not committed, redelivered later
+      for (const a of group) this.o.metrics.freshness.observe({ topic }, ageSeconds(a.message));
       // Only now, with every record of the group written, may the offsets move.
       resolveOffset(last);
       await commitOffsetsIfNecessary();

@@ -1,6 +1,8 @@
 // Prometheus metrics of a consumer process.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+const FRESHNESS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300];
+
 export class ConsumerMetrics {
   readonly registry = new Registry();
   readonly consumed = new Counter({
@@ -47,9 +49,26 @@ export class ConsumerMetrics {
   });
   readonly writeLatency = new Histogram({
     name: 'consumer_batch_write_seconds',
-    help: "Time to write one message's records.",
+    help: 'Time to write one group of messages (one bulk write per sink, then their sync_requests rows).',
     labelNames: ['topic'],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  // Freshness, split where it is spent: waiting in Kafka and in this consumer's fetch and batch
+  // queue (taken), then the writes (written). Both count from the message's Kafka timestamp,
+  // which the Producer API's client sets as it sends the accepted request.
+  readonly taken = new Histogram({
+    name: 'consumer_message_wait_seconds',
+    help: "Time from a message's Kafka timestamp (sent by the Producer API) to this consumer taking it for writing.",
+    labelNames: ['topic'],
+    buckets: FRESHNESS_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly freshness = new Histogram({
+    name: 'consumer_record_freshness_seconds',
+    help: "Time from a message's Kafka timestamp (sent by the Producer API) to its records being written and readable.",
+    labelNames: ['topic'],
+    buckets: FRESHNESS_BUCKETS,
     registers: [this.registry],
   });
   readonly lag = new Gauge({

@@ -109,6 +109,7 @@ describe('the consumer', () => {
     ]);
     const contacts = message('contacts', [{ contact_id: 'c1', phones: ['+91XXXX1234'] }]);
     const calls = message('call_logs', [{ number: '+91XXXX1234', type: 'incoming', duration: 42, timestamp: 1764000000000 }]);
+    const sentAt = Date.now();
     await producer.sendBatch({
       acks: -1,
       topicMessages: [
@@ -121,6 +122,15 @@ describe('the consumer', () => {
     await waitFor('all five messages recorded', async () => Number((await pgSync.query('SELECT count(*) FROM sync_requests')).rows[0].count) === 5, 30000);
     // 2 sms + 1 event + 3 apps/device records and their device_id_mapper entry + 1 contact + 1 call
     await waitFor('nine records written', async () => (await consumer.metric('consumer_records_written_total')) === 9, 10000);
+    // Freshness: one observation per message, each from its Kafka timestamp, so no older than
+    // the time since the send (the same clock here).
+    const ageBound = (Date.now() - sentAt) / 1000;
+    expect(await consumer.metric('consumer_message_wait_seconds_count')).toBe(5);
+    expect(await consumer.metric('consumer_record_freshness_seconds_count')).toBe(5);
+    const freshnessSum = await consumer.metric('consumer_record_freshness_seconds_sum');
+    expect(freshnessSum).toBeGreaterThan(0);
+    expect(freshnessSum).toBeLessThanOrEqual(5 * ageBound);
+    expect(await consumer.metric('consumer_message_wait_seconds_sum')).toBeLessThanOrEqual(freshnessSum);
     expect(
       await db.collection(COLLECTIONS.sms).find({ client_id: 'acme' }).sort({ id: 1 }).project({ _id: 0, sender: 1, user_id: 1, request_id: 1 }).toArray(),
     ).toEqual([
