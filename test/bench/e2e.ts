@@ -5,8 +5,10 @@
 // operator installed by its chart, one pipeline, the node's autoscalers acting). The request
 // mix follows the model: SMS batches of 40 records, event batches of 25, SMS backfill batches of
 // 500 (the model's apps_and_device requests are sent as SMS batches of 40). Every `sample`-th
-// request is timed: a poller asks both stores every 100 ms which timed requests are readable
-// (MongoDB by the _id of each request's first record, PostgreSQL by request id).
+// request is timed: a poller per store asks every 100 ms which timed requests are readable
+// (MongoDB by the _id of each request's first record, PostgreSQL by the key of its first event).
+// The consumers' own freshness histograms (from each message's Kafka timestamp to being taken
+// and to written) are reported beside, per topic: where the time went.
 // Ends with one line of JSON.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -21,12 +23,19 @@ import { COLLECTIONS, documentId } from '../../core/sync-schema.js';
 import { createDatabaseSecrets, installOperator, nodeKubectl, nodePipeline, removeOtherPipelines } from '../e2e/support.js';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '20' }, sample: { type: 'string', default: '10' }, dau: { type: 'string', default: '1000000' } },
+  options: {
+    duration: { type: 'string', default: '20' },
+    sample: { type: 'string', default: '10' },
+    dau: { type: 'string', default: '1000000' },
+    'mongo-poll-ms': { type: 'string', default: '100' },
+  },
 });
 const DAU = Number(values.dau);
 const DURATION_MS = Number(values.duration) * 1000;
 const SAMPLE = Number(values.sample);
 const POLL_MS = 100;
+// 0: MongoDB is not polled (its freshness then comes from the consumers' histograms only).
+const MONGO_POLL_MS = Number(values['mongo-poll-ms']);
 const root = packageRoot();
 const log = (m: string) => process.stderr.write(`[bench:e2e] ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,6 +65,9 @@ createDatabaseSecrets(ns, { username: env.PGUSER!, password: env.PGPASSWORD! });
 const pipeline = nodePipeline({ name, namespace: ns, tag, databases, mongoDatabase: run, postgresSecret: 'pg', mongoSecret: 'mongo' });
 // a process may use up to one core; the autoscalers add replicas where the node has room
 const busy = { requests: { cpu: '250m', memory: '320Mi' }, limits: { cpu: '1', memory: '512Mi' } };
+// Its own topics and groups, deleted with it: a run never starts behind an earlier run's
+// backlog (or a test's leftovers) on the unprefixed topics.
+pipeline.spec.kafka = { ...pipeline.spec.kafka!, topicPrefix: `${run}.`, topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true } };
 pipeline.spec.autoscaling = { engine: 'keda' };
 pipeline.spec.producer = { resources: busy, minReplicas: 1, maxReplicas: 2 };
 pipeline.spec.consumers = {
@@ -122,40 +134,42 @@ const fresh = { mongo: [] as number[], pg: [] as number[] };
 let sent = 0;
 let failed = 0;
 let loadDone = false;
-// the poller: which timed requests are readable now
-const poller = (async () => {
-  for (;;) {
-    const pending = [...accepted.entries()];
-    const mongoIds = pending.filter(([, v]) => v.sink === 'mongo').map(([k]) => k);
-    const pgIds = pending.filter(([, v]) => v.sink === 'pg').map(([k]) => k);
-    const [seenMongo, seenPg] = await Promise.all([
-      // By primary key: a request is readable once the first of its records is (they are
-      // inserted together), and a lookup by _id costs the sink far less than a query on
-      // request_id, which on FerretDB loaded the very store being measured.
-      mongoIds.length
-        ? sms
-            .find({ _id: { $in: mongoIds.map(firstDocument) } }, { projection: { _id: 1 } })
-            .toArray()
-            .then((docs) => docs.map((d) => byFirstDocument.get(String(d._id))!))
-        : Promise.resolve([] as string[]),
-      pgIds.length
-        ? syncDb
-            .query<{ id: string }>('SELECT DISTINCT sync_request_id AS id FROM sync_events_log WHERE sync_request_id = ANY($1)', [pgIds])
-            .then((r) => r.rows.map((x) => x.id))
-        : Promise.resolve([] as string[]),
-    ]);
-    const now = performance.now();
-    const seen = { mongo: seenMongo, pg: seenPg };
-    for (const sink of ['mongo', 'pg'] as const) {
-      for (const id of seen[sink]) {
+/**
+ * One poller per sink, each asking every POLL_MS which of its timed requests are readable now.
+ * Independent loops: a slow read on one store (FerretDB scans a collection for an `$in` on _id)
+ * must not delay noticing the other's records.
+ */
+function poll(sink: 'mongo' | 'pg', everyMs: number, readable: (ids: string[]) => Promise<string[]>): Promise<void> {
+  return (async () => {
+    for (;;) {
+      const pending = [...accepted.entries()].filter(([, v]) => v.sink === sink).map(([k]) => k);
+      const seen = pending.length ? await readable(pending) : [];
+      const now = performance.now();
+      for (const id of seen) {
         fresh[sink].push(now - accepted.get(id)!.at);
         accepted.delete(id);
       }
+      if (loadDone && ![...accepted.values()].some((v) => v.sink === sink)) return;
+      await sleep(everyMs);
     }
-    if (loadDone && accepted.size === 0) return;
-    await sleep(POLL_MS);
-  }
-})();
+  })();
+}
+const pollers = Promise.all([
+  // By primary key: a request is readable once the first of its records is (they are inserted
+  // together).
+  poll('mongo', MONGO_POLL_MS, async (ids) =>
+    (await sms.find({ _id: { $in: ids.map(firstDocument) } }, { projection: { _id: 1 } }).toArray()).map((d) => byFirstDocument.get(String(d._id))!),
+  ),
+  // By the identity key of each request's first event (client, user, record key).
+  poll('pg', POLL_MS, async (ids) =>
+    (
+      await syncDb.query<{ id: string }>(
+        'SELECT sync_request_id AS id FROM sync_events_log WHERE client_id = $1 AND user_id = ANY($2) AND record_key = ANY($3)',
+        [client.id, [...new Set(ids.map(userOf))], ids.map((id) => `${id}:events:0:0`)],
+      )
+    ).rows.map((r) => r.id),
+  ),
+]);
 
 const t0 = performance.now();
 const inFlight: Promise<void>[] = [];
@@ -172,7 +186,7 @@ for (let i = 0; ; i++) {
     sdk.send(kind === 'events' ? 'events' : 'sms', batch(id, kind)).then(
       (r) => {
         if (r.status !== 202) failed++;
-        else if (timed) accepted.set(id, { at: performance.now(), sink: kind === 'events' ? 'pg' : 'mongo' });
+        else if (timed && (kind === 'events' || MONGO_POLL_MS > 0)) accepted.set(id, { at: performance.now(), sink: kind === 'events' ? 'pg' : 'mongo' });
       },
       () => void failed++,
     ),
@@ -181,23 +195,89 @@ for (let i = 0; ; i++) {
 await Promise.all(inFlight);
 const loadSeconds = (performance.now() - t0) / 1000;
 loadDone = true;
-const timedOut = await Promise.race([poller.then(() => false), sleep(300000).then(() => true)]);
+const timedOut = await Promise.race([pollers.then(() => false), sleep(300000).then(() => true)]);
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!) : null;
 };
+const breakdown = await consumersFreshness();
 const replicas = nodeKubectl(['get', 'deployments', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.replicas} {end}']).trim();
 log(`sent ${sent} requests in ${loadSeconds.toFixed(1)} s (${failed} failed); replicas now: ${replicas}`);
 log(`MongoDB (SMS): ${fresh.mongo.length} timed requests, p50 ${pct(fresh.mongo, 50)} ms, p99 ${pct(fresh.mongo, 99)} ms`);
 log(`PostgreSQL (events): ${fresh.pg.length} timed requests, p50 ${pct(fresh.pg, 50)} ms, p99 ${pct(fresh.pg, 99)} ms`);
+for (const [topic, b] of Object.entries(breakdown)) {
+  log(
+    `consumers, ${topic}: waiting p50 ${b.waitP50Ms} / p99 ${b.waitP99Ms} ms, readable p50 ${b.freshP50Ms} / p99 ${b.freshP99Ms} ms (${b.messages} messages)`,
+  );
+}
 if (timedOut) log(`${accepted.size} timed requests still not readable after 300 s`);
 
+/**
+ * Where the time went, as the consumers saw it: their freshness histograms (from each message's
+ * Kafka timestamp to being taken, and to written), summed over the consumer pods still running,
+ * quantiles interpolated within buckets as Prometheus's histogram_quantile does.
+ */
+async function consumersFreshness(): Promise<
+  Record<string, { messages: number; waitP50Ms: number; waitP99Ms: number; freshP50Ms: number; freshP99Ms: number }>
+> {
+  const ips = nodeKubectl(['get', 'pods', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.podIP}{"\\n"}{end}'])
+    .split('\n')
+    .filter((l) => l.includes('-consumer-'))
+    .map((l) => l.split(' ')[1])
+    .filter((ip): ip is string => Boolean(ip));
+  // metric -> topic -> le -> cumulative count
+  const buckets = new Map<string, Map<string, Map<number, number>>>();
+  for (const ip of ips) {
+    const text = await fetch(`http://${ip}:8000/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
+    for (const m of text.matchAll(/^(consumer_record_freshness_seconds|consumer_message_wait_seconds)_bucket\{le="([^"]+)",topic="([^"]+)"\} (\S+)$/gm)) {
+      const [, metric, le, topic, count] = m as unknown as [string, string, string, string, string];
+      const byTopic = buckets.get(metric) ?? new Map<string, Map<number, number>>();
+      buckets.set(metric, byTopic);
+      const byLe = byTopic.get(topic) ?? new Map<number, number>();
+      byTopic.set(topic, byLe);
+      const bound = le === '+Inf' ? Infinity : Number(le);
+      byLe.set(bound, (byLe.get(bound) ?? 0) + Number(count));
+    }
+  }
+  const quantile = (byLe: Map<number, number> | undefined, q: number): number => {
+    const sorted = [...(byLe ?? new Map<number, number>())].sort((a, b) => a[0] - b[0]);
+    const total = sorted.at(-1)?.[1] ?? 0;
+    let below = 0;
+    let lower = 0;
+    for (const [bound, cumulative] of sorted) {
+      if (cumulative >= q * total) {
+        if (bound === Infinity) return Math.round(lower * 1000);
+        return Math.round((lower + ((bound - lower) * (q * total - below)) / Math.max(1, cumulative - below)) * 1000);
+      }
+      below = cumulative;
+      lower = bound;
+    }
+    return 0;
+  };
+  const out: Record<string, { messages: number; waitP50Ms: number; waitP99Ms: number; freshP50Ms: number; freshP99Ms: number }> = {};
+  for (const [topic, byLe] of buckets.get('consumer_record_freshness_seconds') ?? []) {
+    const wait = buckets.get('consumer_message_wait_seconds')?.get(topic);
+    out[topic] = {
+      messages: byLe.get(Infinity) ?? 0,
+      waitP50Ms: quantile(wait, 0.5),
+      waitP99Ms: quantile(wait, 0.99),
+      freshP50Ms: quantile(byLe, 0.5),
+      freshP99Ms: quantile(byLe, 0.99),
+    };
+  }
+  return out;
+}
+
 sdk.close();
+await syncDb.end();
+// The pipeline's pods go first: FerretDB on SQLite crashes (SIGBUS in its WAL) when a database
+// is dropped while a consumer still writes to it.
+nodeKubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=180s']);
 await mongo.db(run).dropDatabase();
 await mongo.close();
-await syncDb.end();
-nodeKubectl(['delete', 'namespace', ns, '--wait=false']);
-await sleep(2000);
 for (const d of Object.values(databases)) await pgAdmin.query(`DROP DATABASE IF EXISTS ${d} WITH (FORCE)`);
 await pgAdmin.end();
 process.stdout.write(
@@ -214,6 +294,7 @@ process.stdout.write(
     mongo: { timed: fresh.mongo.length, p50Ms: pct(fresh.mongo, 50), p99Ms: pct(fresh.mongo, 99) },
     postgres: { timed: fresh.pg.length, p50Ms: pct(fresh.pg, 50), p99Ms: pct(fresh.pg, 99) },
     unreadable: accepted.size,
+    consumers: breakdown,
     replicas,
     target: { p99Ms: 2000 },
   })}\n`,
