@@ -79,6 +79,19 @@ function sendError(
   res.status(status).json(errorBody(requestId, code, message, details));
 }
 
+/**
+ * What res.status(status).json(body) answers (the same bytes and headers) for the one answer
+ * every accepted request gets. Express's json() and send() look up settings, MIME types and
+ * charset parameters on each call, a noticeable share of a request's CPU here.
+ */
+function sendJson(res: Response, status: number, body: Record<string, unknown>): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
 const header = (req: Request, name: string): string | undefined => {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -251,7 +264,7 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
       values.map((value) => ({ key, value, headers: { 'request-id': body.request_id } })),
     );
     deps.metrics.records.inc({ source }, body.records.length);
-    res.status(202).json({ request_id: body.request_id, accepted: body.records.length, messages: values.length });
+    sendJson(res, 202, { request_id: body.request_id, accepted: body.records.length, messages: values.length });
   };
 
   app.post('/v1/sync/:source', observe, knownSource, authenticate, regionPolicy, readPayload, publish);

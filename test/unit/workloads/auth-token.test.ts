@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
+import { createCipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { decryptAuthToken, encryptAuthToken, TokenError } from '../../../core/auth-token.js';
 import { Authenticator, AuthError, ReplayGuard, type ClientLookup } from '../../../workloads/producer/auth.js';
 
@@ -20,6 +20,24 @@ describe('the v1 auth token', () => {
     raw[raw.length - 20]! ^= 1;
     expect(() => decryptAuthToken(raw.toString('base64url'), authToken)).toThrow(/not made with this client/);
     expect(() => decryptAuthToken('AAAA', authToken)).toThrow(expect.objectContaining({ code: 'AUTH_MALFORMED' }));
+  });
+
+  test('is the construction docs/auth.md specifies (HKDF-SHA256, AES-128-GCM): tokens of an independent implementation decrypt, and ours equal its bytes', () => {
+    const reference = (token: string, ts: number, salt: Buffer, iv: Buffer, nonce: string): string => {
+      const key = Buffer.from(hkdfSync('sha256', Buffer.from(token, 'utf8'), salt, 'mobileforge-sync-auth-v1', 16));
+      const cipher = createCipheriv('aes-128-gcm', key, iv);
+      cipher.setAAD(Buffer.from([1]));
+      const body = Buffer.concat([cipher.update(JSON.stringify({ token, ts, nonce }), 'utf8'), cipher.final()]);
+      return Buffer.concat([Buffer.from([1]), salt, iv, body, cipher.getAuthTag()]).toString('base64url');
+    };
+    for (let i = 0; i < 50; i++) {
+      const secret = i % 2 ? randomUUID() : randomBytes(i + 1).toString('hex');
+      const [salt, iv, nonce] = [randomBytes(16), randomBytes(12), randomBytes(12)];
+      const theirs = reference(secret, 1000 + i, salt, iv, nonce.toString('hex'));
+      expect(decryptAuthToken(theirs, secret)).toEqual({ token: secret, ts: 1000 + i, nonce: nonce.toString('hex') });
+      const rand = [salt, iv, nonce];
+      expect(encryptAuthToken(secret, 1000 + i, () => rand.shift()!)).toBe(theirs);
+    }
   });
 
   test('matches the layout docs/auth.md specifies: 0x01 | salt 16 | iv 12 | ciphertext | tag 16', () => {

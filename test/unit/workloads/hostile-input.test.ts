@@ -24,6 +24,17 @@ describe('findUnstorable', () => {
     expect(findUnstorable(doc)).toMatchObject({ path, problem });
   });
 
+  test('several problems: the first in document order is named, whatever its kind', () => {
+    const doc = { records: [{ ok: 'x', nested: { deep: ['fine', 'a\u0000'] } }, { $bad: 1 }], tail: 'b\u0000' };
+    expect(findUnstorable(doc)).toMatchObject({ path: 'body.records[0].nested.deep[1]', problem: 'nul-in-string' });
+    expect(findUnstorable({ a: [[[1]]], b: '\u0000' }, 'body', 3)).toMatchObject({ path: 'body.a[0][0]', problem: 'too-deep' });
+    // A problem anywhere is found, the only one being last of many storable values.
+    const many = { records: Array.from({ length: 500 }, (_, i) => ({ id: i, body: 'text', tags: ['a', 'b'] })) };
+    expect(findUnstorable(many)).toBeUndefined();
+    many.records[499]!.tags.push('\u0000');
+    expect(findUnstorable(many)).toMatchObject({ path: 'body.records[499].tags[2]', problem: 'nul-in-string' });
+  });
+
   test('nesting: the limit is allowed, one more is refused, and 200,000 levels do not overflow the stack', () => {
     const nest = (n: number): unknown => JSON.parse(`${'['.repeat(n)}${']'.repeat(n)}`);
     expect(findUnstorable(nest(MAX_JSON_DEPTH))).toBeUndefined();

@@ -93,6 +93,21 @@ describe('createProducerApp with fake I/O', () => {
     expect(usage.at(-1)!.slice(0, 4)).toEqual(['req-ok', 'acme', 'sync/sms', 202]);
   });
 
+  test("the 202's exact bytes and headers: JSON in UTF-8, its length, nothing of Express's own", async () => {
+    const res = await fetch(`${base}/v1/sync/sms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-client-id': 'acme', 'x-auth-token': encryptAuthToken('acme-secret') },
+      body: JSON.stringify(batch('req-bytes')),
+    });
+    const text = await res.text();
+    expect(res.status).toBe(202);
+    expect(text).toBe('{"request_id":"req-bytes","accepted":1,"messages":1}');
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(res.headers.get('content-length')).toBe(String(text.length));
+    expect(res.headers.get('x-powered-by')).toBeNull();
+    expect(res.headers.get('etag')).toBeNull();
+  });
+
   test('an unknown source is a JSON 404 and publishes nothing', async () => {
     const before = sink.sent.length;
     expect(await post('photos', batch('req-404'))).toMatchObject({ status: 404, body: { error: { code: 'UNKNOWN_SOURCE' } } });
