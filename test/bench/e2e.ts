@@ -1,12 +1,13 @@
-// npm run bench:e2e [-- --duration 20 --sample 10 --dau 1000000]
+// npm run bench:e2e [-- --duration 20 --sample 10 --dau 1000000 --mongo-poll-ms 0]
 // End-to-end freshness on the local node: the time from the Producer API's 202 to the record
 // being readable in MongoDB (SMS) and in PostgreSQL (events), at the peak request rate of
 // docs/workload-model.md (India) for `--dau` (default 1M), open loop, through the producer's Service to real pods (the
 // operator installed by its chart, one pipeline, the node's autoscalers acting). The request
 // mix follows the model: SMS batches of 40 records, event batches of 25, SMS backfill batches of
 // 500 (the model's apps_and_device requests are sent as SMS batches of 40). Every `sample`-th
-// request is timed: a poller per store asks every 100 ms which timed requests are readable
-// (MongoDB by the _id of each request's first record, PostgreSQL by the key of its first event).
+// request is timed: a poller asks PostgreSQL every 100 ms which timed requests are readable (by
+// the key of each request's first event), and MongoDB too with --mongo-poll-ms (by the _id of
+// each request's first record; see MONGO_POLL_MS for why not by default).
 // The consumers' own freshness histograms (from each message's Kafka timestamp to being taken
 // and to written) are reported beside, per topic: where the time went.
 // Ends with one line of JSON.
@@ -15,6 +16,9 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
+import { logLevel } from 'kafkajs';
+import { Kafka } from '../../core/kafka.js';
+import { layoutGroups } from '../../operator/model/layout-switch.js';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import { peakLoad } from '../../operator/model/plan.js';
 import { readEnvFile } from '../support/endpoints.js';
@@ -27,14 +31,18 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '20' },
     sample: { type: 'string', default: '10' },
     dau: { type: 'string', default: '1000000' },
-    'mongo-poll-ms': { type: 'string', default: '100' },
+    'mongo-poll-ms': { type: 'string', default: '0' },
   },
 });
 const DAU = Number(values.dau);
 const DURATION_MS = Number(values.duration) * 1000;
 const SAMPLE = Number(values.sample);
 const POLL_MS = 100;
-// 0: MongoDB is not polled (its freshness then comes from the consumers' histograms only).
+// MongoDB is polled only when asked (e.g. 100): FerretDB 1.24, the local MongoDB-wire server,
+// answers every find, even one by _id, with a scan of the whole collection (about 60 ms per
+// 50K documents), so polling it every 100 ms loads the very store being measured and delays
+// the writes. Without it, MongoDB's freshness is the SMS consumers' own histogram (from each
+// message's Kafka timestamp, just before the 202, to its insert acknowledged).
 const MONGO_POLL_MS = Number(values['mongo-poll-ms']);
 const root = packageRoot();
 const log = (m: string) => process.stderr.write(`[bench:e2e] ${m}\n`);
@@ -133,6 +141,12 @@ const accepted = new Map<string, { at: number; sink: 'mongo' | 'pg' }>();
 const fresh = { mongo: [] as number[], pg: [] as number[] };
 let sent = 0;
 let failed = 0;
+/** Failed requests by HTTP status, or the client's error (code or message) when no answer came. */
+const failures: Record<string, number> = {};
+const fail = (why: string) => {
+  failed++;
+  failures[why] = (failures[why] ?? 0) + 1;
+};
 let loadDone = false;
 /**
  * One poller per sink, each asking every POLL_MS which of its timed requests are readable now.
@@ -171,6 +185,41 @@ const pollers = Promise.all([
   ),
 ]);
 
+/** The last /metrics text of each consumer pod, by pod name: a pod scaled in keeps its counts. */
+const consumerMetrics = new Map<string, string>();
+async function scrapeConsumers(): Promise<void> {
+  const pods = nodeKubectl(['get', 'pods', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.podIP}{"\\n"}{end}'])
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter(([pod, ip]) => pod?.includes('-consumer-') && ip);
+  for (const [pod, ip] of pods) {
+    const text = await fetch(`http://${ip}:8000/metrics`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.text(),
+      () => undefined,
+    );
+    if (text) consumerMetrics.set(pod!, text);
+  }
+}
+const scraper = setInterval(() => void scrapeConsumers().catch(() => undefined), 5000);
+
+/** Messages the pipeline's consumer groups have not committed yet, over all their topics. */
+const kafkaAdmin = new Kafka({ clientId: 'bench-e2e', brokers: env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
+await kafkaAdmin.connect();
+async function backlog(): Promise<number> {
+  let total = 0;
+  for (const g of layoutGroups(pipeline.spec).split) {
+    for (const topic of g.topics) {
+      const ends = await kafkaAdmin.fetchTopicOffsets(topic);
+      const [committed] = await kafkaAdmin.fetchOffsets({ groupId: g.group, topics: [topic] });
+      for (const e of ends) {
+        const offset = Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1);
+        total += Number(e.high) - (offset >= 0 ? offset : Number(e.low));
+      }
+    }
+  }
+  return total;
+}
+
 const t0 = performance.now();
 const inFlight: Promise<void>[] = [];
 for (let i = 0; ; i++) {
@@ -185,25 +234,33 @@ for (let i = 0; ; i++) {
   inFlight.push(
     sdk.send(kind === 'events' ? 'events' : 'sms', batch(id, kind)).then(
       (r) => {
-        if (r.status !== 202) failed++;
+        if (r.status !== 202) fail(String(r.status));
         else if (timed && (kind === 'events' || MONGO_POLL_MS > 0)) accepted.set(id, { at: performance.now(), sink: kind === 'events' ? 'pg' : 'mongo' });
       },
-      () => void failed++,
+      (err: unknown) => fail(err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message.slice(0, 60)) : 'error'),
     ),
   );
 }
 await Promise.all(inFlight);
 const loadSeconds = (performance.now() - t0) / 1000;
 loadDone = true;
-const timedOut = await Promise.race([pollers.then(() => false), sleep(300000).then(() => true)]);
+// unref'd: once the pollers are done, this deadline must not keep the process alive
+const deadline = new Promise<boolean>((r) => setTimeout(() => r(true), 300000).unref());
+const timedOut = await Promise.race([pollers.then(() => false), deadline]);
+// The consumers' figures count only what they have written: wait for every group to catch up.
+let left = await backlog();
+for (const until = Date.now() + 300000; left > 0 && Date.now() < until; left = await backlog()) await sleep(1000);
+clearInterval(scraper);
+await kafkaAdmin.disconnect();
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!) : null;
 };
 const breakdown = await consumersFreshness();
 const replicas = nodeKubectl(['get', 'deployments', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.replicas} {end}']).trim();
-log(`sent ${sent} requests in ${loadSeconds.toFixed(1)} s (${failed} failed); replicas now: ${replicas}`);
-log(`MongoDB (SMS): ${fresh.mongo.length} timed requests, p50 ${pct(fresh.mongo, 50)} ms, p99 ${pct(fresh.mongo, 99)} ms`);
+log(`sent ${sent} requests in ${loadSeconds.toFixed(1)} s (${failed} failed: ${JSON.stringify(failures)}); replicas now: ${replicas}`);
+if (MONGO_POLL_MS > 0) log(`MongoDB (SMS): ${fresh.mongo.length} timed requests, p50 ${pct(fresh.mongo, 50)} ms, p99 ${pct(fresh.mongo, 99)} ms`);
+else log('MongoDB (SMS): not polled (--mongo-poll-ms 0); see the SMS consumers below');
 log(`PostgreSQL (events): ${fresh.pg.length} timed requests, p50 ${pct(fresh.pg, 50)} ms, p99 ${pct(fresh.pg, 99)} ms`);
 for (const [topic, b] of Object.entries(breakdown)) {
   log(
@@ -211,27 +268,21 @@ for (const [topic, b] of Object.entries(breakdown)) {
   );
 }
 if (timedOut) log(`${accepted.size} timed requests still not readable after 300 s`);
+if (left > 0) log(`${left} messages still not consumed after 300 s more: the consumers' figures leave them out`);
 
 /**
  * Where the time went, as the consumers saw it: their freshness histograms (from each message's
- * Kafka timestamp to being taken, and to written), summed over the consumer pods still running,
- * quantiles interpolated within buckets as Prometheus's histogram_quantile does.
+ * Kafka timestamp to being taken, and to written), summed over every consumer pod of the run
+ * (the last scrape of those the autoscalers removed), quantiles interpolated within buckets as
+ * Prometheus's histogram_quantile does.
  */
 async function consumersFreshness(): Promise<
   Record<string, { messages: number; waitP50Ms: number; waitP99Ms: number; freshP50Ms: number; freshP99Ms: number }>
 > {
-  const ips = nodeKubectl(['get', 'pods', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.podIP}{"\\n"}{end}'])
-    .split('\n')
-    .filter((l) => l.includes('-consumer-'))
-    .map((l) => l.split(' ')[1])
-    .filter((ip): ip is string => Boolean(ip));
+  await scrapeConsumers();
   // metric -> topic -> le -> cumulative count
   const buckets = new Map<string, Map<string, Map<number, number>>>();
-  for (const ip of ips) {
-    const text = await fetch(`http://${ip}:8000/metrics`).then(
-      (r) => r.text(),
-      () => '',
-    );
+  for (const text of consumerMetrics.values()) {
     for (const m of text.matchAll(/^(consumer_record_freshness_seconds|consumer_message_wait_seconds)_bucket\{le="([^"]+)",topic="([^"]+)"\} (\S+)$/gm)) {
       const [, metric, le, topic, count] = m as unknown as [string, string, string, string, string];
       const byTopic = buckets.get(metric) ?? new Map<string, Map<number, number>>();
@@ -289,11 +340,13 @@ process.stdout.write(
     seconds: Math.round(loadSeconds),
     sent,
     failed,
+    failures,
     timedEvery: SAMPLE,
-    pollMs: POLL_MS,
+    pollMs: { postgres: POLL_MS, mongo: MONGO_POLL_MS },
     mongo: { timed: fresh.mongo.length, p50Ms: pct(fresh.mongo, 50), p99Ms: pct(fresh.mongo, 99) },
     postgres: { timed: fresh.pg.length, p50Ms: pct(fresh.pg, 50), p99Ms: pct(fresh.pg, 99) },
     unreadable: accepted.size,
+    unconsumed: left,
     consumers: breakdown,
     replicas,
     target: { p99Ms: 2000 },

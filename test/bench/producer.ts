@@ -298,6 +298,11 @@ await kadmin.deleteTopicRecords({
 producer.kill('SIGTERM');
 await kadmin.disconnect();
 await pgc.end();
+// The run's database goes with it (FORCE: the stopping producer may still hold connections).
+const admin1 = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD, database: 'postgres' });
+await admin1.connect();
+await admin1.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+await admin1.end();
 
 const perDauPeak = (perDay: number) => (perDay / 86_400) * WORKLOAD_MODEL.peakFactor;
 const dauByRequests = Math.floor(ours.requestsPerSec / perDauPeak(WORKLOAD_MODEL.india.requestsPerDauDay));
