@@ -157,7 +157,12 @@ install_mongo() { bash "$INFRA_DIR/build-go-tools.sh" ferretdb; }
 up_mongo() {
   install_mongo
   if port_open "$MONGO_PORT"; then return; fi
-  local dir="$RUN/ferretdb"; mkdir -p "$dir/data"
+  local dir="$RUN/ferretdb"
+  # A server that died (a crash, a reboot) can leave SQLite files it then refuses to open ("no
+  # such table: _ferretdb_collections"). The data is the tests' own: start clean, as `down` leaves
+  # it, unless KEEP_DATA=1.
+  [ "${KEEP_DATA:-}" = 1 ] || rm -rf "$dir/data"
+  mkdir -p "$dir/data"
   log "starting FerretDB $FERRETDB_VERSION (SQLite backend) on 127.0.0.1:$MONGO_PORT"
   setsid nohup "$BIN/ferretdb" -sqlite-url="file:$dir/data/" -listen-addr="127.0.0.1:$MONGO_PORT" -log-level=warn > "$dir/server.log" 2>&1 < /dev/null &
   echo $! > "$dir/pid"
