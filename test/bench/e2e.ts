@@ -11,9 +11,9 @@
 // The consumers' own freshness histograms (from each message's Kafka timestamp to being taken
 // and to written) are reported beside, per topic: where the time went.
 // Ends with one line of JSON.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { logLevel } from 'kafkajs';
@@ -188,7 +188,13 @@ const pollers = Promise.all([
 /** The last /metrics text of each consumer pod, by pod name: a pod scaled in keeps its counts. */
 const consumerMetrics = new Map<string, string>();
 async function scrapeConsumers(): Promise<void> {
-  const pods = nodeKubectl(['get', 'pods', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.podIP}{"\\n"}{end}'])
+  // Asynchronously: a synchronous kubectl would stall the load generator and the pollers.
+  const { stdout } = await promisify(execFile)(
+    env.KUBECTL!,
+    ['get', 'pods', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.podIP}{"\\n"}{end}'],
+    { env: { ...process.env, KUBECONFIG: env.NODE_KUBECONFIG } },
+  );
+  const pods = stdout
     .split('\n')
     .map((l) => l.split(' '))
     .filter(([pod, ip]) => pod?.includes('-consumer-') && ip);
