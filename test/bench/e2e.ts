@@ -9,11 +9,12 @@
 // the key of each request's first event), and MongoDB too with --mongo-poll-ms (by the _id of
 // each request's first record; see MONGO_POLL_MS for why not by default).
 // The consumers' own freshness histograms (from each message's Kafka timestamp to being taken
-// and to written) are reported beside, per topic: where the time went.
+// and to written), as the test services' Prometheus scraped them, are reported beside, per
+// topic: where the time went.
 // Ends with one line of JSON.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { logLevel } from 'kafkajs';
@@ -22,6 +23,7 @@ import { layoutGroups } from '../../operator/model/layout-switch.js';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import { peakLoad } from '../../operator/model/plan.js';
 import { readEnvFile } from '../support/endpoints.js';
+import { instantQuery } from '../support/prometheus.js';
 import { SyncClient, type SyncBatch } from '../../workloads/client/sync-client.js';
 import { COLLECTIONS, documentId } from '../../core/sync-schema.js';
 import { createDatabaseSecrets, installOperator, nodeKubectl, nodePipeline, removeOtherPipelines } from '../e2e/support.js';
@@ -185,29 +187,6 @@ const pollers = Promise.all([
   ),
 ]);
 
-/** The last /metrics text of each consumer pod, by pod name: a pod scaled in keeps its counts. */
-const consumerMetrics = new Map<string, string>();
-async function scrapeConsumers(): Promise<void> {
-  // Asynchronously: a synchronous kubectl would stall the load generator and the pollers.
-  const { stdout } = await promisify(execFile)(
-    env.KUBECTL!,
-    ['get', 'pods', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.podIP}{"\\n"}{end}'],
-    { env: { ...process.env, KUBECONFIG: env.NODE_KUBECONFIG } },
-  );
-  const pods = stdout
-    .split('\n')
-    .map((l) => l.split(' '))
-    .filter(([pod, ip]) => pod?.includes('-consumer-') && ip);
-  for (const [pod, ip] of pods) {
-    const text = await fetch(`http://${ip}:8000/metrics`, { signal: AbortSignal.timeout(2000) }).then(
-      (r) => r.text(),
-      () => undefined,
-    );
-    if (text) consumerMetrics.set(pod!, text);
-  }
-}
-const scraper = setInterval(() => void scrapeConsumers().catch(() => undefined), 5000);
-
 /** Messages the pipeline's consumer groups have not committed yet, over all their topics. */
 const kafkaAdmin = new Kafka({ clientId: 'bench-e2e', brokers: env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
 await kafkaAdmin.connect();
@@ -256,7 +235,6 @@ const timedOut = await Promise.race([pollers.then(() => false), deadline]);
 // The consumers' figures count only what they have written: wait for every group to catch up.
 let left = await backlog();
 for (const until = Date.now() + 300000; left > 0 && Date.now() < until; left = await backlog()) await sleep(1000);
-clearInterval(scraper);
 await kafkaAdmin.disconnect();
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -278,54 +256,37 @@ if (left > 0) log(`${left} messages still not consumed after 300 s more: the con
 
 /**
  * Where the time went, as the consumers saw it: their freshness histograms (from each message's
- * Kafka timestamp to being taken, and to written), summed over every consumer pod of the run
- * (the last scrape of those the autoscalers removed), quantiles interpolated within buckets as
- * Prometheus's histogram_quantile does.
+ * Kafka timestamp to being taken, and to written), as the test services' Prometheus scraped
+ * them from every consumer pod of the run every 5 s. max_over_time keeps the last counts of a
+ * pod the autoscalers removed; histogram_quantile interpolates within the buckets.
  */
 async function consumersFreshness(): Promise<
   Record<string, { messages: number; waitP50Ms: number; waitP99Ms: number; freshP50Ms: number; freshP99Ms: number }>
 > {
-  await scrapeConsumers();
-  // metric -> topic -> le -> cumulative count
-  const buckets = new Map<string, Map<string, Map<number, number>>>();
-  for (const text of consumerMetrics.values()) {
-    for (const m of text.matchAll(/^(consumer_record_freshness_seconds|consumer_message_wait_seconds)_bucket\{le="([^"]+)",topic="([^"]+)"\} (\S+)$/gm)) {
-      const [, metric, le, topic, count] = m as unknown as [string, string, string, string, string];
-      const byTopic = buckets.get(metric) ?? new Map<string, Map<number, number>>();
-      buckets.set(metric, byTopic);
-      const byLe = byTopic.get(topic) ?? new Map<number, number>();
-      byTopic.set(topic, byLe);
-      const bound = le === '+Inf' ? Infinity : Number(le);
-      byLe.set(bound, (byLe.get(bound) ?? 0) + Number(count));
-    }
-  }
-  const quantile = (byLe: Map<number, number> | undefined, q: number): number => {
-    const sorted = [...(byLe ?? new Map<number, number>())].sort((a, b) => a[0] - b[0]);
-    const total = sorted.at(-1)?.[1] ?? 0;
-    let below = 0;
-    let lower = 0;
-    for (const [bound, cumulative] of sorted) {
-      if (cumulative >= q * total) {
-        if (bound === Infinity) return Math.round(lower * 1000);
-        return Math.round((lower + ((bound - lower) * (q * total - below)) / Math.max(1, cumulative - below)) * 1000);
-      }
-      below = cumulative;
-      lower = bound;
-    }
-    return 0;
+  await sleep(12_000); // two scrapes: the last writes' counts reach Prometheus
+  const last = (series: string, by = 'topic') => `sum by (${by}) (max_over_time(${series}{namespace="${ns}"}[30m]))`;
+  const byTopic = async (expr: string): Promise<Map<string, number>> => {
+    const r = await instantQuery(env.PROMETHEUS_URL!, expr);
+    if (r.status !== 'success') throw new Error(`Prometheus refused ${expr}: ${r.error}`);
+    return new Map(r.data!.result.map((x) => [x.metric.topic!, Number(x.value[1])]));
   };
-  const out: Record<string, { messages: number; waitP50Ms: number; waitP99Ms: number; freshP50Ms: number; freshP99Ms: number }> = {};
-  for (const [topic, byLe] of buckets.get('consumer_record_freshness_seconds') ?? []) {
-    const wait = buckets.get('consumer_message_wait_seconds')?.get(topic);
-    out[topic] = {
-      messages: byLe.get(Infinity) ?? 0,
-      waitP50Ms: quantile(wait, 0.5),
-      waitP99Ms: quantile(wait, 0.99),
-      freshP50Ms: quantile(byLe, 0.5),
-      freshP99Ms: quantile(byLe, 0.99),
-    };
-  }
-  return out;
+  const quantileMs = async (metric: string, q: number) => {
+    const seconds = await byTopic(`histogram_quantile(${q}, ${last(`${metric}_bucket`, 'topic, le')})`);
+    return (topic: string) => Math.round((seconds.get(topic) ?? 0) * 1000);
+  };
+  const messages = await byTopic(last('consumer_record_freshness_seconds_count'));
+  const [waitP50, waitP99, freshP50, freshP99] = await Promise.all([
+    quantileMs('consumer_message_wait_seconds', 0.5),
+    quantileMs('consumer_message_wait_seconds', 0.99),
+    quantileMs('consumer_record_freshness_seconds', 0.5),
+    quantileMs('consumer_record_freshness_seconds', 0.99),
+  ]);
+  return Object.fromEntries(
+    [...messages].map(([topic, n]) => [
+      topic,
+      { messages: n, waitP50Ms: waitP50(topic), waitP99Ms: waitP99(topic), freshP50Ms: freshP50(topic), freshP99Ms: freshP99(topic) },
+    ]),
+  );
 }
 
 sdk.close();
