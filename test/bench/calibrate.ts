@@ -30,7 +30,7 @@ import { packageRoot } from '../../operator/util/repo-root.js';
 import { podResourcesFor } from '../../operator/model/profile.js';
 import { parseQuantity } from '../../core/quantity.js';
 import { producerRecordsPerRequest, type Calibration, type ProfileName, type ProfileCapacity } from '../../operator/model/capacity.js';
-import { cacheDir, readEnvFile } from '../support/endpoints.js';
+import { cacheDir, useTestServices } from '../support/endpoints.js';
 import { SyncClient } from '../../workloads/client/sync-client.js';
 import { migrateInsights } from '../../core/insights-schema.js';
 import { migrateMongo, migrateSync } from '../../core/sync-schema.js';
@@ -185,7 +185,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => pr
 
 // ---- services --------------------------------------------------------------------------------
 execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', 'postgres', 'kafka', 'mongo'], { stdio: ['ignore', 'ignore', 'inherit'] });
-const env = { ...readEnvFile(), ...process.env } as Record<string, string>;
+// Only the test services, whatever the shell's KUBECONFIG or DATABASE_URL says.
+useTestServices();
+const env = { ...process.env } as Record<string, string>;
 const brokers = env.KAFKA_BROKERS!.split(',');
 const tag = `cal${Date.now().toString(36)}`;
 const pgConf = { host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD };

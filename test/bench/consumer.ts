@@ -12,7 +12,7 @@ import { Kafka } from '../../core/kafka.js';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { packageRoot } from '../../operator/util/repo-root.js';
-import { readEnvFile } from '../support/endpoints.js';
+import { useTestServices } from '../support/endpoints.js';
 import { MESSAGE_VERSION, messageKey, parseMessage, splitIntoMessages } from '../../core/message.js';
 import { COLLECTIONS, documentId, migrateMongo, migrateSync } from '../../core/sync-schema.js';
 
@@ -24,7 +24,9 @@ const root = packageRoot();
 const log = (m: string) => process.stderr.write(`[bench:consumer] ${m}\n`);
 
 execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', 'postgres', 'kafka', 'mongo'], { stdio: ['ignore', 'ignore', 'inherit'] });
-const env = { ...readEnvFile(), ...process.env } as Record<string, string>;
+// Only the test services, whatever the shell's KUBECONFIG or DATABASE_URL says.
+useTestServices();
+const env = { ...process.env } as Record<string, string>;
 const brokers = env.KAFKA_BROKERS!.split(',');
 const tag = `bench${Date.now().toString(36)}`;
 const topic = `sms-${tag}`;

@@ -22,11 +22,11 @@ import { Kafka } from '../../core/kafka.js';
 import { layoutGroups } from '../../operator/model/layout-switch.js';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import { peakLoad } from '../../operator/model/plan.js';
-import { readEnvFile } from '../support/endpoints.js';
+import { useTestServices } from '../support/endpoints.js';
 import { instantQuery } from '../support/prometheus.js';
 import { SyncClient, type SyncBatch } from '../../workloads/client/sync-client.js';
 import { COLLECTIONS, documentId } from '../../core/sync-schema.js';
-import { createDatabaseSecrets, installOperator, nodeKubectl, nodePipeline, removeOtherPipelines } from '../e2e/support.js';
+import { createDatabaseSecrets, createTestNamespace, installOperator, nodeKubectl, nodePipeline } from '../e2e/support.js';
 
 const { values } = parseArgs({
   options: {
@@ -53,7 +53,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 if (process.env.MOBILEFORGE_NO_START !== '1') {
   execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', '--skip-external'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
-const env = { ...readEnvFile(), ...process.env } as Record<string, string>;
+// Only the test services, whatever the shell's KUBECONFIG or DATABASE_URL says.
+useTestServices();
+const env = { ...process.env } as Record<string, string>;
 Object.assign(process.env, env);
 // MOBILEFORGE_NO_START=1: the caller started the services and imported the images
 const tag = execFileSync('bash', [`${root}/test/infra/images.sh`, process.env.MOBILEFORGE_NO_START === '1' ? 'tag' : 'load'], {
@@ -69,15 +71,17 @@ const databases = { insights: `${run}_insights`, sync: `${run}_sync` };
 const pgAdmin = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD, database: 'postgres' });
 await pgAdmin.connect();
 for (const d of Object.values(databases)) await pgAdmin.query(`CREATE DATABASE ${d}`);
-for (const p of await removeOtherPipelines([ns])) log(`removed pipeline ${p} (it would share Kafka's consumer groups)`);
-nodeKubectl(['create', 'namespace', ns]);
+// Other pipelines (a demo left running) share the node's two cores: said, not removed.
+const others = nodeKubectl(['get', 'syncpipelines', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}']).trim();
+if (others) log(`other pipelines on the node, sharing its cores with this run: ${others}`);
+createTestNamespace(ns);
 createDatabaseSecrets(ns, { username: env.PGUSER!, password: env.PGPASSWORD! });
 const pipeline = nodePipeline({ name, namespace: ns, tag, databases, mongoDatabase: run, postgresSecret: 'pg', mongoSecret: 'mongo' });
 // a process may use up to one core; the autoscalers add replicas where the node has room
 const busy = { requests: { cpu: '250m', memory: '320Mi' }, limits: { cpu: '1', memory: '512Mi' } };
 // Its own topics and groups, deleted with it: a run never starts behind an earlier run's
-// backlog (or a test's leftovers) on the unprefixed topics.
-pipeline.spec.kafka = { ...pipeline.spec.kafka!, topicPrefix: `${run}.`, topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true } };
+// backlog (or a test's leftovers).
+pipeline.spec.kafka = { ...pipeline.spec.kafka!, topicPrefix: `${run}.` };
 pipeline.spec.autoscaling = { engine: 'keda' };
 pipeline.spec.producer = { resources: busy, minReplicas: 1, maxReplicas: 2 };
 pipeline.spec.consumers = {

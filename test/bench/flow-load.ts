@@ -17,7 +17,7 @@ import { Kafka } from '../../core/kafka.js';
 import { crdYaml } from '../../operator/api/crd-yaml.js';
 import { API_VERSION, KIND, type SyncPipeline } from '../../operator/api/v1alpha1.js';
 import { packageRoot } from '../../operator/util/repo-root.js';
-import { readEnvFile } from '../support/endpoints.js';
+import { useTestServices } from '../support/endpoints.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +34,9 @@ const root = packageRoot();
 const log = (m: string) => process.stderr.write(`[bench:operator-flow] ${m}\n`);
 
 execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', 'kube', 'kafka'], { stdio: ['ignore', 'ignore', 'inherit'] });
-const env = { ...readEnvFile(), ...process.env } as Record<string, string>;
+// Only the test services, whatever the shell's KUBECONFIG or DATABASE_URL says.
+useTestServices();
+const env = { ...process.env } as Record<string, string>;
 const brokers = env.KAFKA_BROKERS!.split(',');
 const kc = new k8s.KubeConfig();
 kc.loadFromFile(env.KUBECONFIG!);

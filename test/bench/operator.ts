@@ -14,7 +14,7 @@ import * as k8s from '@kubernetes/client-node';
 import { crdYaml } from '../../operator/api/crd-yaml.js';
 import { API_VERSION, KIND, type SyncPipeline } from '../../operator/api/v1alpha1.js';
 import { packageRoot } from '../../operator/util/repo-root.js';
-import { readEnvFile } from '../support/endpoints.js';
+import { useTestServices } from '../support/endpoints.js';
 import { succeededJobStatus } from '../support/job-runner.js';
 import { ApiDiscovery } from '../../operator/controller/discovery.js';
 import { render } from '../../operator/model/render.js';
@@ -30,7 +30,9 @@ const SIZE = Number(values.size);
 const root = packageRoot();
 
 execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', 'kube'], { stdio: ['ignore', 'ignore', 'inherit'] });
-const env = { ...readEnvFile(), ...process.env } as Record<string, string>;
+// Only the test services, whatever the shell's KUBECONFIG or DATABASE_URL says.
+useTestServices();
+const env = { ...process.env } as Record<string, string>;
 const kc = new k8s.KubeConfig();
 kc.loadFromFile(env.KUBECONFIG!);
 const kubectl = (args: string[], input?: string) =>

@@ -19,7 +19,7 @@ import { Kafka } from '../../core/kafka.js';
 import pg from 'pg';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import { peakLoad, WORKLOAD_MODEL } from '../../operator/model/plan.js';
-import { readEnvFile } from '../support/endpoints.js';
+import { useTestServices } from '../support/endpoints.js';
 import { SyncClient, type SyncBatch } from '../../workloads/client/sync-client.js';
 import { migrateInsights } from '../../core/insights-schema.js';
 import { useKafkaGzipLevel } from '../../core/kafka-gzip.js';
@@ -41,7 +41,9 @@ const root = packageRoot();
 const log = (m: string) => process.stderr.write(`[bench:producer] ${m}\n`);
 
 execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', 'postgres', 'kafka'], { stdio: ['ignore', 'ignore', 'inherit'] });
-const env = { ...readEnvFile(), ...process.env } as Record<string, string>;
+// Only the test services, whatever the shell's KUBECONFIG or DATABASE_URL says.
+useTestServices();
+const env = { ...process.env } as Record<string, string>;
 const brokers = env.KAFKA_BROKERS!.split(',');
 const db = `bench_${Date.now().toString(36)}`;
 const admin0 = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD, database: 'postgres' });

@@ -12,4 +12,6 @@ export default function globalSetup(): void {
   if (process.env.MOBILEFORGE_NO_START === '1') return;
   execFileSync('bash', [join(root, 'test', 'infra', 'infra.sh'), 'up', '--skip-external'], { stdio: ['ignore', 'ignore', 'inherit'] });
   execFileSync('bash', [join(root, 'test', 'infra', 'images.sh'), 'load'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // Pipelines earlier runs left on the node (a run killed before its afterAll); a demo's stays.
+  execFileSync('bash', [join(root, 'test', 'infra', 'sweep.sh'), 'node'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }

@@ -356,9 +356,9 @@ services_from_args() { if [ $# -eq 0 ]; then echo "${ALL_SERVICES[@]}"; else ech
 # (the same markers as test/support/endpoints.ts).
 is_external() {
   case $1 in
-    postgres) [ -n "${DATABASE_URL:-}" ] ;;
-    kafka) [ -n "${KAFKA_BROKERS:-}" ] ;;
-    mongo) [ -n "${MONGODB_URI:-}" ] ;;
+    postgres) [ -n "${MOBILEFORGE_TEST_DATABASE_URL:-}" ] ;;
+    kafka) [ -n "${MOBILEFORGE_TEST_KAFKA_BROKERS:-}" ] ;;
+    mongo) [ -n "${MOBILEFORGE_TEST_MONGODB_URI:-}" ] ;;
     kube) [ -n "${MOBILEFORGE_TEST_KUBECONFIG:-}" ] ;;
     node) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
     prometheus) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;

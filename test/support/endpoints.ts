@@ -1,6 +1,7 @@
-// Where the test services are, as the integration tests see them. The infra scripts write
-// $RUN/env; a variable set in the environment beforehand wins, so any test can be pointed at
-// an external service (for example a real MongoDB 7 through MONGODB_URI).
+// Where the test services are, as the tests, benchmarks and the demo see them. The infra
+// scripts write $RUN/env. A service's usual variables in the caller's environment (KUBECONFIG,
+// DATABASE_URL, ...) are never used: a test is pointed at an external service only through its
+// MOBILEFORGE_TEST_* marker (for example a real MongoDB 7 through MOBILEFORGE_TEST_MONGODB_URI).
 import { readFileSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -25,14 +26,19 @@ const SERVICE_VARS = {
   ],
 } as const;
 export type ServiceName = keyof typeof SERVICE_VARS;
+/** Paths of the locally built tools, not endpoints: the same whichever cluster the tests use. */
+const TOOL_VARS: ReadonlySet<string> = new Set(['KUBECTL', 'MOBILEFORGE_BIN', 'MOBILEFORGE_CRDS']);
 
-/** The variable that marks a service as external, so the harness neither starts nor replaces it. */
+/**
+ * The variable that points the tests at an external service instead of the local one. Never the
+ * service's usual variable: KUBECONFIG, DATABASE_URL, KAFKA_BROKERS and MONGODB_URI are
+ * routinely set to a real cluster or database on a developer's machine, and tests, benchmarks
+ * and the demo create and drop databases, topics and namespaces.
+ */
 const EXTERNAL_MARKER: Record<ServiceName, string> = {
-  postgres: 'DATABASE_URL',
-  kafka: 'KAFKA_BROKERS',
-  mongo: 'MONGODB_URI',
-  // KUBECONFIG is routinely set to a real cluster on a developer's machine; tests never
-  // touch it unless asked explicitly through this variable.
+  postgres: 'MOBILEFORGE_TEST_DATABASE_URL',
+  kafka: 'MOBILEFORGE_TEST_KAFKA_BROKERS',
+  mongo: 'MOBILEFORGE_TEST_MONGODB_URI',
   kube: 'MOBILEFORGE_TEST_KUBECONFIG',
   node: 'MOBILEFORGE_E2E_KUBECONFIG',
 };
@@ -67,8 +73,9 @@ export function externalServices(env: NodeJS.ProcessEnv = process.env): Set<Serv
 }
 
 /**
- * Endpoint variables for tests: local services from the env file, external ones left as the
- * caller set them. KUBECONFIG is always forced to the test cluster (or the explicit override).
+ * Endpoint variables for tests: the local services' from the env file, an external one's from
+ * its marker variable (EXTERNAL_MARKER). Whatever else the environment says about these
+ * services is ignored.
  */
 export function resolveTestEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const file = readEnvFile();
@@ -76,14 +83,20 @@ export function resolveTestEnv(env: NodeJS.ProcessEnv = process.env): Record<str
   const out: Record<string, string> = {};
   for (const [svc, vars] of Object.entries(SERVICE_VARS) as [ServiceName, readonly string[]][]) {
     for (const v of vars) {
-      const value = ext.has(svc) ? env[v] : file[v];
+      // An external node's addresses (NODE_*, PROMETHEUS_URL: names of ours, set on purpose)
+      // come with it; kubectl and the cached tools are always the local ones.
+      const value = !ext.has(svc) || TOOL_VARS.has(v) ? file[v] : svc === 'node' ? env[v] : undefined;
       if (value !== undefined) out[v] = value;
     }
   }
-  if (ext.has('kube') && env.MOBILEFORGE_TEST_KUBECONFIG) out.KUBECONFIG = env.MOBILEFORGE_TEST_KUBECONFIG;
-  if (ext.has('node') && env.MOBILEFORGE_E2E_KUBECONFIG) out.NODE_KUBECONFIG = env.MOBILEFORGE_E2E_KUBECONFIG;
-  if (ext.has('postgres') && env.DATABASE_URL) {
-    const u = new URL(env.DATABASE_URL);
+  if (ext.has('kube')) out.KUBECONFIG = env.MOBILEFORGE_TEST_KUBECONFIG!;
+  if (ext.has('node')) out.NODE_KUBECONFIG = env.MOBILEFORGE_E2E_KUBECONFIG!;
+  if (ext.has('kafka')) out.KAFKA_BROKERS = env.MOBILEFORGE_TEST_KAFKA_BROKERS!;
+  if (ext.has('mongo')) out.MONGODB_URI = env.MOBILEFORGE_TEST_MONGODB_URI!;
+  if (ext.has('postgres')) {
+    const url = env.MOBILEFORGE_TEST_DATABASE_URL!;
+    const u = new URL(url);
+    out.DATABASE_URL = url;
     out.PGHOST = u.hostname;
     out.PGPORT = u.port || '5432';
     out.PGUSER = decodeURIComponent(u.username);
@@ -91,4 +104,16 @@ export function resolveTestEnv(env: NodeJS.ProcessEnv = process.env): Record<str
     out.PGDATABASE = u.pathname.slice(1) || 'postgres';
   }
   return out;
+}
+
+/**
+ * Points this process (and every process it starts with its environment) at the test services
+ * only: each service variable the caller's environment set is removed, then the test services'
+ * are set. Every suite (test/support/load-env.ts), benchmark and the demo starts with this.
+ */
+export function useTestServices(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const resolved = resolveTestEnv(env);
+  for (const vars of Object.values(SERVICE_VARS)) for (const v of vars) delete env[v];
+  Object.assign(env, resolved);
+  return resolved;
 }

@@ -1,7 +1,8 @@
 // Jest global setup for integration tests: reuse running services or start the missing ones
-// through test/infra/infra.sh. Services the caller configured as external (MONGODB_URI,
-// KAFKA_BROKERS, DATABASE_URL, MOBILEFORGE_TEST_KUBECONFIG) are left alone; each worker then
+// through test/infra/infra.sh. Services the caller configured as external (the
+// MOBILEFORGE_TEST_* markers, test/support/endpoints.ts) are left alone; each worker then
 // picks up the endpoints in test/support/load-env.ts. MOBILEFORGE_NO_START=1 starts nothing.
+// Then test/infra/sweep.sh removes what earlier runs left in the test cluster.
 // (Self-contained on purpose: Jest loads this file outside its module mapper.)
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,4 +17,6 @@ export default function globalSetup(): void {
   execFileSync('bash', [join(root, 'test', 'infra', 'infra.sh'), 'up', '--skip-external', 'postgres', 'kafka', 'mongo', 'kube'], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  // What earlier runs left in the test cluster (a run killed before its afterAll).
+  execFileSync('bash', [join(root, 'test', 'infra', 'sweep.sh'), 'kube'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }

@@ -9,6 +9,7 @@ import { packageRoot } from '../../operator/util/repo-root.js';
 import { crdYaml } from '../../operator/api/crd-yaml.js';
 import { cacheDir } from './endpoints.js';
 import { uniqueName } from './services.js';
+import { testLabels } from './test-owner.js';
 import { errorMessage } from '../../core/errors.js';
 
 /**
@@ -100,7 +101,7 @@ export async function installUpstreamCrds(
 
 export async function createNamespace(kc: k8s.KubeConfig, prefix: string): Promise<string> {
   const name = uniqueName(prefix);
-  await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name, labels: { 'mobileforge.credeau.com/test': 'true' } } } });
+  await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name, labels: testLabels() } } });
   return name;
 }
 
