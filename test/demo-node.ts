@@ -9,7 +9,8 @@ import pg from 'pg';
 import { packageRoot } from '../operator/util/repo-root.js';
 import { SyncClient, type SyncBatch } from '../workloads/client/sync-client.js';
 import { COLLECTIONS } from '../core/sync-schema.js';
-import { OPERATOR_NAMESPACE, installOperator, nodeKubectl, nodePipeline, removeOtherPipelines } from './e2e/support.js';
+import { OPERATOR_NAMESPACE, installOperator, nodeKubectl, nodePipeline } from './e2e/support.js';
+import { DEMO_DATABASES, DEMO_MONGO_DATABASE, DEMO_NAMESPACE, DEMO_PIPELINE, DEMO_TOPIC_PREFIX } from './demo-names.js';
 
 const say = (m: string) => process.stdout.write(`\n\x1b[1m==> ${m}\x1b[0m\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,12 +24,27 @@ async function until(what: string, probe: () => boolean | Promise<boolean>, time
   }
 }
 
+/** The topic prefix of the demo pipeline already on the node ('' for none), or undefined if there is none. */
+function demoPipelinePrefix(ns: string, name: string): string | undefined {
+  const out = nodeKubectl([
+    'get',
+    'syncpipelines',
+    '-n',
+    ns,
+    '--field-selector',
+    `metadata.name=${name}`,
+    '-o',
+    'jsonpath={range .items[*]}[{.spec.kafka.topicPrefix}]{end}',
+  ]);
+  return out === '' ? undefined : out.slice(1, -1);
+}
+
 /** Runs the demo on the node; `env` holds the test services' endpoints (infra.sh env). Returns the exit code. */
 export async function runNodeDemo(env: Record<string, string>): Promise<number> {
   Object.assign(process.env, env);
   const root = packageRoot();
-  const ns = 'mobileforge-demo';
-  const name = 'acme-demo';
+  const ns = DEMO_NAMESPACE;
+  const name = DEMO_PIPELINE;
 
   say('building the operator and workload images from Dockerfile.operator and Dockerfile.workload (podman; cached by content)');
   const tag = execFileSync('bash', [`${root}/test/infra/images.sh`, 'load'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
@@ -36,11 +52,17 @@ export async function runNodeDemo(env: Record<string, string>): Promise<number> 
 
   say('helm install the operator (charts/mobileforge-operator) with that image');
   installOperator(tag);
-  // one pipeline per Kafka: the seed's topic and consumer-group names are fixed
-  for (const p of await removeOtherPipelines([ns])) process.stdout.write(`removed pipeline ${p} (it would share Kafka's consumer groups with the demo's)\n`);
+  // The demo's topics and consumer groups carry a prefix of their own (DEMO_TOPIC_PREFIX), so the
+  // demo shares the test Kafka with the test suites and other pipelines without meeting them. A
+  // demo pipeline made with another prefix (an older demo) is replaced: a prefix cannot change.
+  const existingPrefix = demoPipelinePrefix(ns, name);
+  if (existingPrefix !== undefined && existingPrefix !== DEMO_TOPIC_PREFIX) {
+    process.stdout.write(`replacing the earlier demo pipeline (topic prefix ${JSON.stringify(existingPrefix)})\n`);
+    nodeKubectl(['delete', 'syncpipeline', name, '-n', ns, '--wait=true', '--timeout=120s']);
+  }
   show(['get', 'pods', '-n', OPERATOR_NAMESPACE, '-o', 'wide']);
 
-  const databases = { insights: 'mobileforge_demo_insights', sync: 'mobileforge_demo_sync' };
+  const databases = DEMO_DATABASES;
   const pgAdmin = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD, database: 'postgres' });
   await pgAdmin.connect();
   for (const db of Object.values(databases)) {
@@ -60,9 +82,10 @@ export async function runNodeDemo(env: Record<string, string>): Promise<number> 
     namespace: ns,
     tag,
     databases,
-    mongoDatabase: 'mobileforge_demo',
+    mongoDatabase: DEMO_MONGO_DATABASE,
     postgresSecret: 'acme-demo-postgres',
     mongoSecret: 'acme-demo-mongodb',
+    topicPrefix: DEMO_TOPIC_PREFIX,
   });
   process.stdout.write(nodeKubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], JSON.stringify(pipeline)));
   const ready = () => nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True';
@@ -131,7 +154,7 @@ export async function runNodeDemo(env: Record<string, string>): Promise<number> 
   await syncDb.connect();
   const smsDocs = () =>
     mongo
-      .db('mobileforge_demo')
+      .db(DEMO_MONGO_DATABASE)
       .collection(COLLECTIONS.sms)
       .countDocuments({ request_id: { $regex: `^demo-${run}-` } });
   const eventRows = async () =>
@@ -144,7 +167,7 @@ export async function runNodeDemo(env: Record<string, string>): Promise<number> 
     // reported below with the counts
   }
   say('what the consumer pods wrote');
-  process.stdout.write(`MongoDB mobileforge_demo.${COLLECTIONS.sms}: ${await smsDocs()} of ${smsN * per} SMS records\n`);
+  process.stdout.write(`MongoDB ${DEMO_MONGO_DATABASE}.${COLLECTIONS.sms}: ${await smsDocs()} of ${smsN * per} SMS records\n`);
   process.stdout.write(`PostgreSQL ${databases.sync}.sync_events_log: ${await eventRows()} of ${evN * per} events\n`);
   await mongo.close();
   await syncDb.end();

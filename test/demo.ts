@@ -14,12 +14,19 @@ import { Kafka } from '../core/kafka.js';
 import { crdYaml } from '../operator/api/crd-yaml.js';
 import { packageRoot } from '../operator/util/repo-root.js';
 import pg from 'pg';
-import { readEnvFile } from './support/endpoints.js';
+import { useTestServices } from './support/endpoints.js';
 import { runJob, unfinishedJobs } from './support/job-runner.js';
 import { runNodeDemo } from './demo-node.js';
+import { cleanDemo } from './demo-clean.js';
+import { TOPICS } from '../core/domain.js';
+import { DEMO_DATABASES, DEMO_MONGO_DATABASE, DEMO_NAMESPACE, DEMO_PIPELINE, DEMO_TOPIC_PREFIX } from './demo-names.js';
 
 const root = packageRoot();
 const say = (m: string) => process.stdout.write(`\n\x1b[1m==> ${m}\x1b[0m\n`);
+// The demo runs on the local test services only, whatever the shell's KUBECONFIG,
+// DATABASE_URL, KAFKA_BROKERS or MONGODB_URI say.
+useTestServices();
+if (process.argv.includes('--clean')) process.exit(await cleanDemo({ ...process.env } as Record<string, string>));
 say('starting the local node (kubelet, containerd, controllers), Kafka, PostgreSQL and MongoDB-wire server (first run builds them: ~12 min)');
 execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', 'postgres', 'kafka', 'mongo', 'kube'], { stdio: ['ignore', 'ignore', 'inherit'] });
 let nodeUp = true;
@@ -28,7 +35,8 @@ try {
 } catch {
   nodeUp = false;
 }
-const env = { ...process.env, ...readEnvFile() } as Record<string, string>;
+useTestServices(); // now with the endpoints of the services just started
+const env = { ...process.env } as Record<string, string>;
 if (nodeUp) {
   process.exit(await runNodeDemo(env));
 }
@@ -37,7 +45,7 @@ say(
 );
 const kubectl = (args: string[], input?: string) =>
   execFileSync(env.KUBECTL!, args, { env: { ...process.env, KUBECONFIG: env.KUBECONFIG }, encoding: 'utf8', ...(input ? { input } : {}) });
-const ns = 'mobileforge-demo';
+const ns = DEMO_NAMESPACE;
 const show = (args: string[]) => process.stdout.write(`$ kubectl ${args.join(' ')}\n${kubectl(args)}`);
 
 say('installing the MobileForgeSyncPipeline CRD');
@@ -50,7 +58,7 @@ secret('acme-demo-postgres', { username: env.PGUSER!, password: env.PGPASSWORD! 
 secret('acme-demo-mongodb', { uri: env.MONGODB_URI! });
 
 // The databases exist before the pipeline (as a DBA would create them); the migration fills them.
-const databases = { insights: 'mobileforge_demo_insights', sync: 'mobileforge_demo_sync' };
+const databases = DEMO_DATABASES;
 const pgAdmin = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD, database: 'postgres' });
 await pgAdmin.connect();
 for (const db of Object.values(databases)) {
@@ -62,13 +70,13 @@ say('applying a 60K-DAU production pipeline (topics through the Kafka admin API,
 const pipeline = {
   apiVersion: 'mobileforge.credeau.com/v1alpha1',
   kind: 'MobileForgeSyncPipeline',
-  metadata: { name: 'acme-demo', namespace: ns },
+  metadata: { name: DEMO_PIPELINE, namespace: ns },
   spec: {
     dau: 60000,
     environment: 'production',
     region: 'other',
     image: { repository: 'registry.example.com/mobileforge/sync-workload', tag: '0.1.0' },
-    kafka: { bootstrapServers: env.KAFKA_BROKERS!.split(','), replicationFactor: 1, topicManagement: { mode: 'admin' } },
+    kafka: { bootstrapServers: env.KAFKA_BROKERS!.split(','), replicationFactor: 1, topicPrefix: DEMO_TOPIC_PREFIX, topicManagement: { mode: 'admin' } },
     postgres: {
       host: env.PGHOST,
       port: Number(env.PGPORT),
@@ -77,7 +85,7 @@ const pipeline = {
       sslMode: 'disable',
       credentialsSecretRef: { name: 'acme-demo-postgres' },
     },
-    mongodb: { uriSecretRef: { name: 'acme-demo-mongodb' }, database: 'mobileforge_demo' },
+    mongodb: { uriSecretRef: { name: 'acme-demo-mongodb' }, database: DEMO_MONGO_DATABASE },
     autoscaling: { engine: 'hpa' },
   },
 };
@@ -102,7 +110,7 @@ try {
   let ready = false;
   for (let i = 0; i < 60 && !ready; i++) {
     await sleep(500);
-    for (const job of unfinishedJobs(kubectl, ns, 'acme-demo')) {
+    for (const job of unfinishedJobs(kubectl, ns, DEMO_PIPELINE)) {
       // the Job controller's and kubelet's part: run the Job's container, report how it ended
       process.stdout.write(`running Job ${job} (the workload image's \`migrate\` with the Job's env)...\n`);
       const { code, log } = await runJob(kubectl, ns, job);
@@ -125,15 +133,15 @@ try {
         JSON.stringify({ status: { observedGeneration: d.metadata.generation, replicas: 1, readyReplicas: 1, updatedReplicas: 1, availableReplicas: 1 } }),
       ]);
     }
-    ready = kubectl(['get', 'syncpipeline', 'acme-demo', '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True';
+    ready = kubectl(['get', 'syncpipeline', DEMO_PIPELINE, '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True';
   }
   say('what the operator made');
   show(['get', 'syncpipelines', '-n', ns, '-o', 'wide']);
   show(['get', 'jobs,cronjobs,deployments,services,hpa,pdb', '-n', ns]);
-  show(['get', 'syncpipeline', 'acme-demo', '-n', ns, '-o', 'jsonpath={range .status.conditions[*]}{.type}{"\\t"}{.status}{"\\t"}{.message}{"\\n"}{end}']);
+  show(['get', 'syncpipeline', DEMO_PIPELINE, '-n', ns, '-o', 'jsonpath={range .status.conditions[*]}{.type}{"\\t"}{.status}{"\\t"}{.message}{"\\n"}{end}']);
   const admin = new Kafka({ clientId: 'demo', brokers: env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  const meta = await admin.fetchTopicMetadata({ topics: ['sms_batched', 'events_log', 'apps_and_device_batched', 'contacts_batched', 'call_logs_batched'] });
+  const meta = await admin.fetchTopicMetadata({ topics: TOPICS.map((t) => `${DEMO_TOPIC_PREFIX}${t}`) });
   say('topics in Kafka');
   for (const t of meta.topics) process.stdout.write(`${t.name}\t${t.partitions.length} partitions\n`);
   await admin.disconnect();

@@ -26,7 +26,8 @@ import {
   nodeKubectl,
   nodePipeline,
   podReady,
-  removeOtherPipelines,
+  createTestNamespace,
+  removeTestNamespace,
   type PodList,
   smsBatch,
 } from './support.js';
@@ -117,14 +118,13 @@ let load: Load;
 beforeAll(async () => {
   const tag = imageTag();
   installOperator(tag, ['--set', 'operator.flowIntervalSeconds=5']);
-  await removeOtherPipelines([ns]);
   writeFileSync(join(rulesDir, 'rules.yaml'), rulesWithFor('15s'));
   loadRules(join(rulesDir, 'rules.yaml'));
   pgAdmin = await connectPg();
   await pgAdmin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw-${role}'`);
   for (const d of Object.values(databases)) await pgAdmin.query(`CREATE DATABASE ${d} OWNER ${role}`);
   mongo = await connectMongo();
-  nodeKubectl(['create', 'namespace', ns]);
+  createTestNamespace(ns);
   createDatabaseSecrets(ns, { username: role, password: `pw-${role}` });
   const p = nodePipeline({ name, namespace: ns, tag, databases, mongoDatabase, postgresSecret: 'pg', mongoSecret: 'mongo' });
   // fixed replicas, so that minReplicas alone stops a consumer
@@ -147,10 +147,10 @@ afterAll(async () => {
   rmSync(rulesDir, { recursive: true, force: true });
   try {
     loadRules();
-    nodeKubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
   } catch {
     // best effort: the node may be down already
   }
+  removeTestNamespace(ns);
   for (const d of Object.values(databases)) await pgAdmin?.query(`DROP DATABASE IF EXISTS ${d} WITH (FORCE)`).catch(() => undefined);
   await pgAdmin?.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
   await pgAdmin?.end();
@@ -159,7 +159,7 @@ afterAll(async () => {
     .dropDatabase()
     .catch(() => undefined);
   await mongo?.close();
-});
+}, 300000);
 
 test('Prometheus finds the pods through the node API server and scrapes them: operator, producer, three consumers', async () => {
   const up = await waitWithState(

@@ -25,7 +25,8 @@ import {
   nodeGetJson,
   nodeKubectl,
   nodePipeline,
-  removeOtherPipelines,
+  createTestNamespace,
+  removeTestNamespace,
   smsBatch,
 } from './support.js';
 import type { SyncPipeline } from '../../operator/api/v1alpha1.js';
@@ -39,6 +40,8 @@ const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:mobileforge-m
 const HPA_CONTROLLER_USER = 'system:serviceaccount:kube-system:horizontal-pod-autoscaler';
 const MAX = { producer: 3, sms: 3 };
 const STABILISATION_SECONDS = 20;
+/** The pipeline's SMS topic on Kafka, under its prefix (nodePipeline's default). */
+const smsTopic = `${ns}.sms_batched`;
 
 let pgAdmin: pg.Client;
 let mongo: MongoClient;
@@ -145,14 +148,12 @@ const note = (m: string) => process.stdout.write(`[autoscaling] ${m}\n`);
 beforeAll(async () => {
   const tag = imageTag();
   installOperator(tag);
-  const removed = await removeOtherPipelines([ns]);
-  if (removed.length > 0) note(`removed pipelines that would share Kafka's consumer groups with this one: ${removed.join(', ')}`);
   pgAdmin = await connectPg();
   for (const d of Object.values(databases)) await pgAdmin.query(`CREATE DATABASE ${d}`);
   mongo = await connectMongo();
   db = mongo.db(mongoDatabase);
   kafka = testKafka('e2e-autoscaling');
-  nodeKubectl(['create', 'namespace', ns]);
+  createTestNamespace(ns);
   createDatabaseSecrets(ns, { username: process.env.PGUSER!, password: process.env.PGPASSWORD! });
   nodeKubectl(['apply', '--server-side', '-f', '-'], JSON.stringify(scalingPipeline(tag)));
   await waitFor(
@@ -177,16 +178,12 @@ beforeAll(async () => {
 }, 420000);
 
 afterAll(async () => {
-  try {
-    nodeKubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
-  } catch {
-    // best effort: the node may be down already
-  }
+  removeTestNamespace(ns);
   for (const d of Object.values(databases)) await pgAdmin?.query(`DROP DATABASE IF EXISTS ${d} WITH (FORCE)`).catch(() => undefined);
   await pgAdmin?.end();
   await db?.dropDatabase().catch(() => undefined);
   await mongo?.close();
-});
+}, 300000);
 
 test('the operator sees KEDA as installed: HPA for the producer, KEDA ScaledObjects for the consumers, which KEDA takes on', async () => {
   expect(nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'jsonpath={.status.autoscalingEngine}'])).toBe('keda');
@@ -249,7 +246,7 @@ test('sustained producer load: the HPA adds producer replicas on CPU, and remove
 test('a backlog on the SMS topic: KEDA scales the SMS consumer out on lag, the backlog drains, and it scales back in', async () => {
   await waitForReplicas('the SMS consumer at one replica before the backlog', 'consumer-sms', `keda-hpa-${name}-consumer-sms`, 1);
   const admin = await connectKafkaAdmin(kafka);
-  const [sms] = (await admin.fetchTopicMetadata({ topics: ['sms_batched'] })).topics;
+  const [sms] = (await admin.fetchTopicMetadata({ topics: [smsTopic] })).topics;
   await admin.disconnect();
   // partitions are never fewer than the consumers that may read them
   expect(sms!.partitions.length).toBeGreaterThanOrEqual(MAX.sms);
@@ -264,7 +261,7 @@ test('a backlog on the SMS topic: KEDA scales the SMS consumer out on lag, the b
   const started = Date.now();
   for (let i = 0; i < MESSAGES; i += 100) {
     await producer.send({
-      topic: 'sms_batched',
+      topic: smsTopic,
       messages: Array.from({ length: 100 }, (_, j) => {
         const n = i + j;
         const batch = upiSms(`${prefix}-${n}`, RECORDS);

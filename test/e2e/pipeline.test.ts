@@ -22,7 +22,8 @@ import {
   nodeKubectl,
   nodePipeline,
   podReady,
-  removeOtherPipelines,
+  createTestNamespace,
+  removeTestNamespace,
   retagOnNode,
   type PodList,
   smsBatch,
@@ -181,8 +182,6 @@ async function expectStreamStored(prefix: { sms: string; events: string }, total
 beforeAll(async () => {
   tag = imageTag();
   installOperator(tag);
-  const removed = await removeOtherPipelines([ns]);
-  if (removed.length > 0) process.stdout.write(`removed pipelines that would share Kafka's consumer groups with this one: ${removed.join(', ')}\n`);
   pgAdmin = await connectPg();
   // The pipeline's own database role, so that its password can be rotated without touching
   // the role other suites use. The forwarder makes pods' connections arrive from loopback.
@@ -190,23 +189,19 @@ beforeAll(async () => {
   for (const d of Object.values(databases)) await pgAdmin.query(`CREATE DATABASE ${d} OWNER ${role}`);
   mongo = await connectMongo();
   db = mongo.db(mongoDatabase);
-  nodeKubectl(['create', 'namespace', ns]);
+  createTestNamespace(ns);
   createDatabaseSecrets(ns, { username: role, password: `first-${role}` });
 }, 240000);
 
 afterAll(async () => {
-  try {
-    nodeKubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
-  } catch {
-    // best effort: the node may be down already
-  }
+  removeTestNamespace(ns);
   await pgSync?.end();
   for (const d of Object.values(databases)) await pgAdmin?.query(`DROP DATABASE IF EXISTS ${d} WITH (FORCE)`).catch(() => undefined);
   await pgAdmin?.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
   await pgAdmin?.end();
   await db?.dropDatabase().catch(() => undefined);
   await mongo?.close();
-});
+}, 300000);
 
 test('the operator runs as a pod from its Helm chart, with the image built from Dockerfile.operator', () => {
   const op = nodeGetJson<PodList>(['get', 'pods', '-n', OPERATOR_NAMESPACE, '-l', `app.kubernetes.io/instance=${OPERATOR_RELEASE}`]).items.filter(

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import type { SyncPipeline } from '../../operator/api/v1alpha1.js';
 import type { SyncBatch } from '../../workloads/client/sync-client.js';
+import { testLabels } from '../support/test-owner.js';
 
 const root = packageRoot();
 
@@ -101,6 +102,12 @@ export interface NodePipelineOptions {
   mongoDatabase: string;
   postgresSecret: string;
   mongoSecret: string;
+  /**
+   * Its topics' and consumer groups' prefix (default: the namespace and a dot). Every pipeline
+   * on the node's Kafka has one of its own, so that a demo left running, another suite or an
+   * earlier run's topics and groups never meet this one's.
+   */
+  topicPrefix?: string;
 }
 
 /** A dev pipeline on the local services, reached at the node bridge's address. */
@@ -114,7 +121,13 @@ export function nodePipeline(o: NodePipelineOptions): SyncPipeline {
       environment: 'dev',
       region: 'other',
       image: { repository: WORKLOAD_IMAGE, tag: o.tag, pullPolicy: 'IfNotPresent' },
-      kafka: { bootstrapServers: need('NODE_KAFKA_BROKERS').split(','), replicationFactor: 1, topicManagement: { mode: 'admin' } },
+      kafka: {
+        bootstrapServers: need('NODE_KAFKA_BROKERS').split(','),
+        replicationFactor: 1,
+        topicPrefix: o.topicPrefix ?? `${o.namespace}.`,
+        // its topics go with it
+        topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true },
+      },
       postgres: {
         host: need('NODE_PGHOST'),
         port: Number(need('PGPORT')),
@@ -152,28 +165,30 @@ export interface PodList {
 export const podReady = (p: PodList['items'][number]): boolean => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /**
- * Deletes every pipeline on the node except those in `keep`, and waits until their pods are
- * gone. The pipelines here use the seed's topic and consumer-group names (what a single
- * pipeline gets), so a second one on the node's Kafka would wait in Conflict; and the node has
- * two cores. A demo left running, or a run that was interrupted, is removed.
+ * Creates a namespace on the node for one suite, labelled as a test's (test/support/test-owner.ts):
+ * if the run is killed before its afterAll, test/infra/sweep.sh removes it on the next run.
  */
-export async function removeOtherPipelines(keep: string[] = []): Promise<string[]> {
-  const others = nodeKubectl(['get', 'syncpipelines', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}'])
-    .split('\n')
-    .filter((l) => l && !keep.includes(l.split('/')[0]!));
-  for (const o of others) {
-    const [ns, name] = o.split('/') as [string, string];
-    // (another suite may be deleting it at the same moment)
-    nodeKubectl(['delete', 'syncpipeline', name, '-n', ns, '--ignore-not-found', '--wait=true', '--timeout=60s']);
+export function createTestNamespace(ns: string): void {
+  const labels = Object.entries(testLabels()).map(([k, v]) => `${k}=${v}`);
+  nodeKubectl(['create', 'namespace', ns]);
+  nodeKubectl(['label', 'namespace', ns, ...labels]);
+}
+
+/**
+ * Removes a suite's namespace from the node and waits until it is gone: its pipelines first (the
+ * operator's finalizer deletes their topics), then everything else. The next suite then starts
+ * on an idle node. Best effort: the node may be down already.
+ */
+export function removeTestNamespace(ns: string): void {
+  try {
+    nodeKubectl(['delete', 'syncpipelines', '--all', '-n', ns, '--ignore-not-found', '--wait=true', '--timeout=90s']);
+  } catch {
+    // the namespace's deletion below still removes the rest
   }
-  const deadline = Date.now() + 90000;
-  for (;;) {
-    const left = nodeGetJson<PodList>(['get', 'pods', '-A', '-l', 'app.kubernetes.io/managed-by=mobileforge-operator']).items.filter(
-      (p) => !keep.includes(p.metadata.namespace ?? ''),
-    );
-    if (left.length === 0) return others;
-    if (Date.now() > deadline) throw new Error(`pods of removed pipelines still running: ${left.map((p) => p.metadata.name).join(', ')}`);
-    await new Promise((r) => setTimeout(r, 500));
+  try {
+    nodeKubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=true', '--timeout=120s']);
+  } catch {
+    // left to test/infra/sweep.sh on the next run
   }
 }
 

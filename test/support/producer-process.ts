@@ -57,15 +57,16 @@ export class ProducerProcess extends ManagedProcess {
   }
 }
 
-/** Everything on the pipeline topics from now on, decoded, for tests to filter. */
+/** Everything on a pipeline's topics (the seed's names behind `topicPrefix`) from now on, decoded, for tests to filter. */
 export class TopicRecorder {
   readonly messages: { topic: string; partition: number; offset: number; key: string; message: SyncMessage; headers: Record<string, string> }[] = [];
   private constructor(private readonly consumer: Consumer) {}
 
-  static async start(): Promise<TopicRecorder> {
+  static async start(topicPrefix = ''): Promise<TopicRecorder> {
+    const topics = TOPICS.map((t) => `${topicPrefix}${t}`);
     const kafka = new Kafka({ clientId: 'producer-tests', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
-    // From the end of each topic as it is now: the topics are shared with other suites and
-    // benchmarks (whose history can be large); tests tell their messages apart by unique ids.
+    // From the end of each topic as it is now (unprefixed topics may hold a large history);
+    // tests tell their messages apart by unique ids.
     const admin = kafka.admin();
     await admin.connect();
     const start = new Map<string, { partition: number; offset: string }[]>();
@@ -77,7 +78,7 @@ export class TopicRecorder {
         5000,
         500,
       );
-    for (const topic of TOPICS)
+    for (const topic of topics)
       start.set(
         topic,
         (await offsets(topic)).map((o) => ({ partition: o.partition, offset: o.high })),
@@ -86,7 +87,7 @@ export class TopicRecorder {
     const consumer = kafka.consumer({ groupId: uniqueName('recorder'), sessionTimeout: 10000, heartbeatInterval: 1000, retry: { retries: 20 } });
     const rec = new TopicRecorder(consumer);
     await consumer.connect();
-    await consumer.subscribe({ topics: [...TOPICS], fromBeginning: true });
+    await consumer.subscribe({ topics, fromBeginning: true });
     let assigned!: () => void;
     const ready = new Promise<void>((r) => (assigned = r));
     consumer.on(consumer.events.GROUP_JOIN, () => {

@@ -1,6 +1,8 @@
 // Admin-API topic mode against a real Kafka broker: the operator creates the topics, raises
 // partitions when the consumers' maxima want more, never lowers them, reports them in status, and
-// deletes them on pipeline deletion only when asked (through a finalizer).
+// deletes them on pipeline deletion only when asked (through a finalizer). The pipelines here
+// have a topic prefix of their own: the shared Kafka may hold a demo's or another run's
+// pipelines, which this suite must neither meet nor disturb.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type * as k8s from '@kubernetes/client-node';
 import type { Admin } from 'kafkajs';
@@ -9,12 +11,16 @@ import { pipeline } from '../../support/fixtures.js';
 import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
 import { OperatorProcess } from '../../support/operator-process.js';
 import { createSecret, kubectlApply, kubectlRun, prepareOperatorNamespace, teardownOperatorNamespace } from '../../support/operator-env.js';
-import { connectKafkaAdmin, kafkaBrokers, requireKube, testKafka, testKubeConfig } from '../../support/services.js';
+import { connectKafkaAdmin, kafkaBrokers, requireKube, testKafka, testKubeConfig, uniqueName } from '../../support/services.js';
 import { waitFor } from '../../support/wait.js';
 
 const SEED = ['sms_batched', 'events_log', 'apps_and_device_batched', 'contacts_batched', 'call_logs_batched'];
-/** The seed's topics and their dead-letter topics. */
-const TOPICS = SEED.flatMap((t) => [t, `${t}.dlq`]);
+/** This run's prefix: the suite's pipelines' topics and groups are the seed's names behind it. */
+const P = `${uniqueName('topics')}.`;
+/** The seed's topics and their dead-letter topics, under this run's prefix. */
+const TOPICS = SEED.flatMap((t) => [`${P}${t}`, `${P}${t}.dlq`]);
+const SMS_TOPIC = `${P}sms_batched`;
+const SMS_GROUP = `${P}sms-consumer-group`;
 let kc: k8s.KubeConfig;
 let ns: string;
 let operator: OperatorProcess;
@@ -26,14 +32,15 @@ async function partitions(names = TOPICS): Promise<Record<string, number>> {
   const present = names.filter((t) => existing.has(t));
   if (!present.length) return {};
   const meta = await admin.fetchTopicMetadata({ topics: present });
-  return Object.fromEntries(meta.topics.map((t) => [t.name, t.partitions.length]));
+  // keyed by the seed's name
+  return Object.fromEntries(meta.topics.map((t) => [t.name.startsWith(P) ? t.name.slice(P.length) : t.name, t.partitions.length]));
 }
 function apply(dau: number, extra: Partial<SyncPipeline['spec']['kafka']> = {}, consumers?: SyncPipeline['spec']['consumers']): void {
   const p = pipeline(
     {
       dau,
       environment: 'dev',
-      kafka: { bootstrapServers: kafkaBrokers(), topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true }, ...extra },
+      kafka: { bootstrapServers: kafkaBrokers(), topicPrefix: P, topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true }, ...extra },
       ...(consumers ? { consumers } : {}),
     },
     'topics',
@@ -44,12 +51,6 @@ function apply(dau: number, extra: Partial<SyncPipeline['spec']['kafka']> = {}, 
 beforeAll(async () => {
   kc = await requireKube(testKubeConfig());
   admin = await connectKafkaAdmin();
-  // These are the seed's fixed topic names: start from a broker without them.
-  const existing = new Set(await admin.listTopics());
-  const stale = TOPICS.filter((t) => existing.has(t));
-  if (stale.length) await admin.deleteTopics({ topics: stale });
-  // ... and without the seed's consumer groups' offsets from an earlier run.
-  await admin.deleteGroups(['sms-consumer-group', 'events-consumer-group', 'common-consumer-group']).catch(() => undefined);
   await installPipelineCrd(kc);
   await installUpstreamCrds(kc);
   const prepared = await prepareOperatorNamespace(kc, 'topics');
@@ -60,8 +61,15 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await teardownOperatorNamespace(kc, ns, [operator]);
-  await admin?.disconnect();
-});
+  // whatever a failed test left of this run's names (the pipelines' finalizers delete the rest)
+  if (admin) {
+    const left = (await admin.listTopics()).filter((t) => t.includes(P));
+    if (left.length) await admin.deleteTopics({ topics: left }).catch(() => undefined);
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.includes(P));
+    if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
+    await admin.disconnect();
+  }
+}, 120000);
 
 test("creates every topic with the ladder's partitions, and its dead-letter topic, and reports them in status", async () => {
   apply(25_000);
@@ -69,13 +77,13 @@ test("creates every topic with the ladder's partitions, and its dead-letter topi
   const dlq = Object.fromEntries(SEED.map((t) => [`${t}.dlq`, 1]));
   expect(await partitions()).toEqual({ sms_batched: 16, events_log: 20, apps_and_device_batched: 10, contacts_batched: 10, call_logs_batched: 10, ...dlq });
   // Dead letters are kept two weeks, whatever the broker's default.
-  const configs = await admin.describeConfigs({ resources: [{ type: 2, name: 'sms_batched.dlq', configNames: ['retention.ms'] }], includeSynonyms: false });
+  const configs = await admin.describeConfigs({ resources: [{ type: 2, name: `${SMS_TOPIC}.dlq`, configNames: ['retention.ms'] }], includeSynonyms: false });
   expect(configs.resources[0]!.configEntries.find((e) => e.configName === 'retention.ms')?.configValue).toBe(String(14 * 86_400_000));
   const status = await waitFor('topics in status', () => {
     const s = get().status;
     return s?.topics?.length === 10 && s.topics.every((t) => t.ready) ? s : undefined;
   });
-  expect(status.topics?.find((t) => t.name === 'sms_batched')).toEqual({ name: 'sms_batched', partitions: 16, replicationFactor: 1, ready: true });
+  expect(status.topics?.find((t) => t.name === SMS_TOPIC)).toEqual({ name: SMS_TOPIC, partitions: 16, replicationFactor: 1, ready: true });
   expect(status.conditions?.find((c) => c.type === 'Topics')).toMatchObject({ status: 'True', reason: 'TopicsReady' });
   expect(get().metadata.finalizers).toContain('mobileforge.credeau.com/delete-topics');
 });
@@ -84,18 +92,17 @@ test('consumer lag and produce rate in status and the LAG column; Lagging while 
   const producer = testKafka('flow-test').producer();
   await producer.connect();
   try {
-    const send = (n: number) =>
-      producer.send({ topic: 'sms_batched', messages: Array.from({ length: n }, (_, i) => ({ key: `u${i % 7}`, value: `{"n":${i}}` })) });
-    // Start the group at the topic's end, whatever an earlier run left behind (a re-created
-    // topic answers "not the leader" for a moment, hence the wait).
-    const ends = await waitFor('sms_batched offsets', () => admin.fetchTopicOffsets('sms_batched').catch(() => undefined));
-    await admin.setOffsets({ groupId: 'sms-consumer-group', topic: 'sms_batched', partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })) });
+    const send = (n: number) => producer.send({ topic: SMS_TOPIC, messages: Array.from({ length: n }, (_, i) => ({ key: `u${i % 7}`, value: `{"n":${i}}` })) });
+    // Start the group at the topic's end (a new topic answers "not the leader" for a moment,
+    // hence the wait).
+    const ends = await waitFor('sms_batched offsets', () => admin.fetchTopicOffsets(SMS_TOPIC).catch(() => undefined));
+    await admin.setOffsets({ groupId: SMS_GROUP, topic: SMS_TOPIC, partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })) });
     await send(250);
     const flow = await waitFor('lag 250 in status', () => {
       const f = get().status?.flow;
       return f?.lag === 250 ? f : undefined;
     });
-    expect(flow.groups.find((g) => g.consumer === 'sms')).toMatchObject({ group: 'sms-consumer-group', lag: 250, topics: [{ name: 'sms_batched', lag: 250 }] });
+    expect(flow.groups.find((g) => g.consumer === 'sms')).toMatchObject({ group: SMS_GROUP, lag: 250, topics: [{ name: SMS_TOPIC, lag: 250 }] });
     const row = kubectlRun(['get', 'syncpipeline', 'topics', '-n', ns]).split('\n');
     expect(row[0]).toMatch(/\bLAG\b/);
     expect(row[1]!.split(/\s+/)[row[0]!.split(/\s+/).indexOf('LAG')]).toBe('250');
@@ -117,8 +124,8 @@ test('consumer lag and produce rate in status and the LAG column; Lagging while 
     expect(get().status?.conditions?.find((x) => x.type === 'Ready')?.reason).not.toBe('LagGrowing');
 
     // The group commits everything: lag 0, KeepingUp.
-    const end = await admin.fetchTopicOffsets('sms_batched');
-    await admin.setOffsets({ groupId: 'sms-consumer-group', topic: 'sms_batched', partitions: end.map((o) => ({ partition: o.partition, offset: o.high })) });
+    const end = await admin.fetchTopicOffsets(SMS_TOPIC);
+    await admin.setOffsets({ groupId: SMS_GROUP, topic: SMS_TOPIC, partitions: end.map((o) => ({ partition: o.partition, offset: o.high })) });
     await waitFor('caught up', () => {
       const s = get().status;
       return s?.flow?.groups.find((g) => g.consumer === 'sms')?.lag === 0 && s.conditions?.find((x) => x.type === 'Lagging')?.reason === 'KeepingUp';
@@ -139,7 +146,7 @@ test("raises partitions when the consumers' maxima grow, and never lowers them w
   await waitFor('status reconciled at 25k', () => get().status?.tier === '25k');
   await new Promise((r) => setTimeout(r, 3000));
   expect((await partitions()).sms_batched).toBe(48);
-  expect(get().status?.topics?.find((t) => t.name === 'sms_batched')?.partitions).toBe(48);
+  expect(get().status?.topics?.find((t) => t.name === SMS_TOPIC)?.partitions).toBe(48);
 });
 
 test('a second pipeline on the same Kafka with the same names waits with Ready=False Conflict; with a prefix of its own it gets its own topics', async () => {
@@ -148,7 +155,7 @@ test('a second pipeline on the same Kafka with the same names waits with Ready=F
       {
         environment: 'dev',
         region: 'india',
-        kafka: { bootstrapServers: kafkaBrokers(), topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true }, ...kafka },
+        kafka: { bootstrapServers: kafkaBrokers(), topicPrefix: P, topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true }, ...kafka },
       },
       'twin',
     );
@@ -159,7 +166,9 @@ test('a second pipeline on the same Kafka with the same names waits with Ready=F
   twin();
   const c = await waitFor('Ready=False Conflict', () => (ready()?.reason === 'Conflict' ? ready() : undefined));
   expect(c?.message).toMatch(
-    /^topics sms_batched, sms_batched.dlq, .* and consumer groups sms-consumer-group, .* already belong to pipeline .*\/topics: set spec.kafka.topicPrefix/,
+    new RegExp(
+      `^topics ${P}sms_batched, ${P}sms_batched.dlq, .* and consumer groups ${P}sms-consumer-group, .* already belong to pipeline .*/topics: set spec.kafka.topicPrefix`,
+    ),
   );
   // Nothing of the waiting pipeline was created: no Job, no Deployment.
   expect(kubectlRun(['get', 'jobs,deployments', '-n', ns, '-l', 'app.kubernetes.io/instance=twin', '-o', 'name']).trim()).toBe('');
@@ -167,8 +176,8 @@ test('a second pipeline on the same Kafka with the same names waits with Ready=F
   expect(events.trim().split('\n')).toHaveLength(1);
   // The prefix cannot be added to it (records could be left behind): it is recreated with one.
   kubectlRun(['delete', 'syncpipeline', 'twin', '-n', ns, '--wait=true', '--timeout=60s']);
-  twin({ topicPrefix: 'twin.' });
-  const own = ['sms_batched', 'events_log', 'apps_and_device_batched'].flatMap((t) => [`twin.${t}`, `twin.${t}.dlq`]);
+  twin({ topicPrefix: `twin-${P}` });
+  const own = ['sms_batched', 'events_log', 'apps_and_device_batched'].flatMap((t) => [`twin-${P}${t}`, `twin-${P}${t}.dlq`]);
   await waitFor('its own six topics', async () => Object.keys(await partitions(own)).length === 6);
   await waitFor('no longer in conflict', () => ready() !== undefined && ready()?.reason !== 'Conflict');
   kubectlRun(['delete', 'syncpipeline', 'twin', '-n', ns, '--wait=true', '--timeout=60s']);
@@ -184,7 +193,7 @@ test('deleting the pipeline deletes its topics when deleteTopicsOnDeletion is se
 
 test('a replication factor the cluster cannot hold is refused clearly, and nothing is created', async () => {
   const p = pipeline(
-    { environment: 'production', kafka: { bootstrapServers: kafkaBrokers(), topicManagement: { mode: 'admin' }, replicationFactor: 3 } },
+    { environment: 'production', kafka: { bootstrapServers: kafkaBrokers(), topicPrefix: P, topicManagement: { mode: 'admin' }, replicationFactor: 3 } },
     'wide',
   );
   kubectlApply({ ...p, metadata: { name: 'wide', namespace: ns } });
@@ -206,6 +215,7 @@ test('SASL credentials: a Secret without the password is reported; with it, the 
       environment: 'dev',
       kafka: {
         bootstrapServers: kafkaBrokers(),
+        topicPrefix: `sasl-${P}`,
         topicManagement: { mode: 'admin' },
         sasl: { mechanism: 'scram-sha-512', credentialsSecretRef: { name: 'sasl-user' } },
       },

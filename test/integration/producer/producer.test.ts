@@ -26,6 +26,14 @@ const other = { id: uniqueName('acme'), token: randomUUID() };
 const india = { id: uniqueName('desi'), token: randomUUID() };
 let client: SyncClient;
 let indiaClient: SyncClient;
+/**
+ * The topics of this run: the seed's names behind a prefix of its own (as a pipeline with
+ * spec.kafka.topicPrefix gets), so that nothing else on the shared Kafka reads or writes them.
+ */
+const TOPIC_PREFIX = `${uniqueName('producer')}.`;
+const ownTopics = TOPICS.map((t) => `${TOPIC_PREFIX}${t}`);
+/** A Producer API process of this suite: its database, its topics. */
+const startProducer = (env: Record<string, string> = {}) => ProducerProcess.start(db, { KAFKA_TOPIC_PREFIX: TOPIC_PREFIX, ...env });
 /** Every response seen, to check against the OpenAPI document at the end. */
 const seen: { status: number; body: unknown }[] = [];
 /** Request ids the API acknowledged: no message may carry any other. */
@@ -74,11 +82,9 @@ beforeAll(async () => {
     india.token,
   ]);
   admin = await connectKafkaAdmin();
-  const existing = new Set(await admin.listTopics());
-  const missing = TOPICS.filter((t) => !existing.has(t));
-  if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true });
-  recorder = await TopicRecorder.start();
-  producer = await ProducerProcess.start(db, {
+  await admin.createTopics({ topics: ownTopics.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true });
+  recorder = await TopicRecorder.start(TOPIC_PREFIX);
+  producer = await startProducer({
     MAX_BODY_BYTES: String(LIMITS.maxBodyBytes),
     MAX_DECOMPRESSED_BYTES: String(LIMITS.maxDecompressedBytes),
     MAX_RECORDS_PER_REQUEST: String(LIMITS.maxRecords),
@@ -94,6 +100,7 @@ afterAll(async () => {
   indiaClient?.close();
   await producer?.stop();
   await recorder?.stop();
+  await admin?.deleteTopics({ topics: ownTopics }).catch(() => undefined);
   await admin?.disconnect();
   await pgc?.end();
   if (db) await dropTestDatabase(db);
@@ -112,7 +119,7 @@ describe('happy path', () => {
       contacts: 'contacts_batched',
       call_logs: 'call_logs_batched',
     }[source];
-    expect(msgs.map((m) => m.topic)).toEqual([topic]);
+    expect(msgs.map((m) => m.topic)).toEqual([`${TOPIC_PREFIX}${topic}`]);
     expect(msgs[0]!.key).toBe(`${other.id}:user-1`);
     expect(msgs[0]!.headers['request-id']).toBe(b.request_id);
     expect(msgs[0]!.message).toMatchObject({
@@ -181,7 +188,7 @@ describe('happy path', () => {
 
 describe("the pipeline's region", () => {
   test('an India pipeline refuses contacts and call_logs (403 SOURCE_NOT_ALLOWED) even from a client marked other; sms accepted', async () => {
-    const indiaPipeline = await ProducerProcess.start(db, { PIPELINE_REGION: 'india', KAFKA_SEND_TIMEOUT_MS: '3000' });
+    const indiaPipeline = await startProducer({ PIPELINE_REGION: 'india', KAFKA_SEND_TIMEOUT_MS: '3000' });
     const c = new SyncClient({ baseUrl: indiaPipeline.url, clientId: other.id, authToken: other.token });
     try {
       const contacts = batch(RECORDS.contacts);
@@ -472,7 +479,7 @@ describe('oversize bodies: a JSON 413, then the connection closes', () => {
 describe('slow clients are cut off', () => {
   let timed: ProducerProcess;
   beforeAll(async () => {
-    timed = await ProducerProcess.start(db, { HTTP_REQUEST_TIMEOUT_MS: '3000', HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000' });
+    timed = await startProducer({ HTTP_REQUEST_TIMEOUT_MS: '3000', HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000' });
   });
   afterAll(async () => {
     await timed?.stop();
@@ -582,7 +589,7 @@ describe('PostgreSQL outage (a failover)', () => {
     ]);
     // A short cache TTL, so the outage outlasts it many times over.
     const env = { CLIENT_CACHE_TTL_SECONDS: '2', KAFKA_SEND_TIMEOUT_MS: '3000' };
-    const [a, b] = await Promise.all([ProducerProcess.start(db, env), ProducerProcess.start(db, env)]);
+    const [a, b] = await Promise.all([startProducer(env), startProducer(env)]);
     const ca = new SyncClient({ baseUrl: a.url, clientId: known.id, authToken: known.token });
     const cb = new SyncClient({ baseUrl: b.url, clientId: crashing.id, authToken: crashing.token });
     const sent: string[] = [];
