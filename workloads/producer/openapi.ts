@@ -110,7 +110,8 @@ export function openApiDocument(limits: Limits, requestSchema: (source: Source) 
               `JSON, optionally gzip-compressed, matching the component Request_{source} for the source in the path. ` +
               `At most ${limits.maxBodyBytes} bytes on the wire, ${limits.maxDecompressedBytes} bytes decompressed, ${limits.maxRecords} records, ` +
               `objects and arrays nested at most ${MAX_JSON_DEPTH} deep (JSON_TOO_DEEP). No string anywhere may contain the NUL character (U+0000) ` +
-              'and no field name may start with "$" or contain "." or NUL, because the databases cannot store them (UNSTORABLE_VALUE, naming the field). ' +
+              'and no field name may start with "$" or contain "." or NUL; no string or field name may hold an unpaired UTF-16 surrogate, and no number may lie ' +
+              "beyond a 64-bit float's range; the databases cannot store these as sent (UNSTORABLE_VALUE, naming the field). " +
               `No record time (timestamp, updated_at) may be more than ${MAX_FUTURE_MS / 3600_000} hours ahead of the server's clock (TIMESTAMP_OUT_OF_RANGE, naming the field).`,
             content: {
               'application/json': {

@@ -314,6 +314,21 @@ describe('bad input: the right 4xx, nothing produced, no crash', () => {
     ['a key containing a dot', 400, 'UNSTORABLE_VALUE', () => send(client, 'sms', batch([{ ...RECORDS.sms[0], 'a.b': 1 }]))],
     ['a key containing NUL', 400, 'UNSTORABLE_VALUE', () => send(client, 'contacts', batch([{ ...RECORDS.contacts[0], 'x\u0000': 1 }]))],
     [
+      'a lone UTF-16 surrogate in a string (it would be stored as U+FFFD)',
+      400,
+      'UNSTORABLE_VALUE',
+      () => send(client, 'events', batch([{ ...RECORDS.events[0], event_value: 'pay \ud83d' }])),
+    ],
+    [
+      'a number beyond a double (1e400 would be stored as null)',
+      400,
+      'UNSTORABLE_VALUE',
+      () => {
+        const body = JSON.stringify(batch([{ ...RECORDS.events[0], amount: 0 }])).replace('"amount":0', '"amount":1e400');
+        return send(client, 'events', undefined, { raw: gz(body), headers: { 'content-encoding': 'gzip' } });
+      },
+    ],
+    [
       'JSON nested 200,000 levels deep in an extra field',
       400,
       'JSON_TOO_DEEP',
