@@ -3,7 +3,7 @@
 // clients table for a short TTL; stale tokens and replays within the freshness window are
 // refused. Every failure has a stable code.
 import type pg from 'pg';
-import { decryptAuthToken, TokenError } from '../../core/auth-token.js';
+import { decryptAuthToken, TokenError, type TokenPayload } from '../../core/auth-token.js';
 import { errorMessage } from '../../core/errors.js';
 
 export interface ClientRecord {
@@ -25,7 +25,14 @@ export class AuthError extends Error {
 }
 
 export interface ClientLookup {
+  /** The client, from the cache while it is fresh; undefined when there is no such client. */
   find(clientId: string): Promise<ClientRecord | undefined>;
+  /**
+   * The client as PostgreSQL has it now, for a token the cached row refused: the row may have
+   * changed since it was cached (a rotated auth_token, a client added). The lookup bounds how
+   * often it reads; when it may not or cannot read, it answers what `find` would.
+   */
+  refresh(clientId: string): Promise<ClientRecord | undefined>;
 }
 
 /** The clients table cannot be read and nothing usable is cached for this client. */
@@ -35,17 +42,33 @@ export class ClientsUnavailableError extends Error {
 
 /** After a failed read, how long lookups answer from the cache without asking PostgreSQL again. */
 const RETRY_AFTER_FAILURE_MS = 2000;
+/**
+ * A refused token forces a read of its client's row only if the cached row is older than this:
+ * a rotated auth_token takes effect within a second, and one client's bad tokens cost PostgreSQL
+ * at most one read a second.
+ */
+const MIN_FORCED_READ_INTERVAL_MS = 1000;
+/**
+ * Reads forced by refused tokens, all clients together, per second: a flood of bad tokens or
+ * unknown client ids from many ids at once reads no more than this (a small share of the pool's
+ * ten connections); beyond it the cached answer stands and the request is refused.
+ */
+const MAX_FORCED_READS_PER_SECOND = 10;
 
 /**
  * Clients from PostgreSQL, cached (hits and misses) for `ttlMs`. While PostgreSQL cannot be
  * read (a failover, an outage), an expired entry is still served for up to `maxStaleMs` after
  * it was last read: known clients keep syncing, and a change to a client row (a new auth_token,
- * a removed client) takes effect at most that late.
+ * a removed client) takes effect at most that late. Otherwise `refresh` reads a cached row again
+ * before its TTL, bounded per client and in all.
  */
 export class ClientDirectory implements ClientLookup {
   private readonly cache = new Map<string, { value: ClientRecord | undefined; expires: number; loaded: number }>();
   private readonly inflight = new Map<string, Promise<ClientRecord | undefined>>();
   private failedUntil = 0;
+  /** The current second's count of forced reads (MAX_FORCED_READS_PER_SECOND). */
+  private forcedWindowStart = 0;
+  private forcedInWindow = 0;
 
   constructor(
     private readonly pool: Pick<pg.Pool, 'query'>,
@@ -55,16 +78,31 @@ export class ClientDirectory implements ClientLookup {
     private readonly maxEntries = 100_000,
   ) {}
 
-  async find(clientId: string): Promise<ClientRecord | undefined> {
+  find(clientId: string): Promise<ClientRecord | undefined> {
+    return this.lookup(clientId, false);
+  }
+
+  refresh(clientId: string): Promise<ClientRecord | undefined> {
+    return this.lookup(clientId, true);
+  }
+
+  private async lookup(clientId: string, forced: boolean): Promise<ClientRecord | undefined> {
     const hit = this.cache.get(clientId);
     const now = Date.now();
-    if (hit && hit.expires > now) return hit.value;
-    const usable = hit !== undefined && now - hit.loaded <= this.maxStaleMs;
-    // PostgreSQL failed a moment ago: do not make every request wait on it again.
-    if (usable && now < this.failedUntil) {
-      this.onStale();
-      return hit.value;
+    const fresh = hit !== undefined && hit.expires > now;
+    if (fresh) {
+      if (!forced) return hit.value;
+      // A read already under way for this client is joined: it is as new as one started now.
+      if (!this.inflight.has(clientId) && !this.mayForceRead(hit.loaded, now)) return hit.value;
     }
+    const usable = hit !== undefined && now - hit.loaded <= this.maxStaleMs;
+    // A forced lookup follows a find() for the same request, which counted the stale answer.
+    const served = () => {
+      if (!fresh && !forced) this.onStale();
+      return hit?.value;
+    };
+    // PostgreSQL failed a moment ago: do not make every request wait on it again.
+    if (usable && now < this.failedUntil) return served();
     let pending = this.inflight.get(clientId);
     if (!pending) {
       pending = this.load(clientId).finally(() => this.inflight.delete(clientId));
@@ -74,12 +112,21 @@ export class ClientDirectory implements ClientLookup {
       return await pending;
     } catch (err) {
       this.failedUntil = Date.now() + RETRY_AFTER_FAILURE_MS;
-      if (usable) {
-        this.onStale();
-        return hit.value;
-      }
+      if (usable) return served();
       throw new ClientsUnavailableError(`the clients table cannot be read: ${errorMessage(err)}`);
     }
+  }
+
+  /** Whether a row read at `loaded` may be read again now, before its TTL; counts the read if so. */
+  private mayForceRead(loaded: number, now: number): boolean {
+    if (now - loaded < MIN_FORCED_READ_INTERVAL_MS || now < this.failedUntil) return false;
+    if (now - this.forcedWindowStart >= 1000) {
+      this.forcedWindowStart = now;
+      this.forcedInWindow = 0;
+    }
+    if (this.forcedInWindow >= MAX_FORCED_READS_PER_SECOND) return false;
+    this.forcedInWindow++;
+    return true;
   }
 
   private async load(clientId: string): Promise<ClientRecord | undefined> {
@@ -123,18 +170,49 @@ export class Authenticator {
 
   async authenticate(clientId: string | undefined, token: string | undefined, now = Date.now()): Promise<ClientRecord> {
     if (!clientId || !token) throw new AuthError('AUTH_MISSING', 'X-Client-Id and X-Auth-Token are required');
-    const client = await this.clients.find(clientId);
+    // Unknown when cached, perhaps added since: read once more before refusing.
+    let client = (await this.clients.find(clientId)) ?? (await this.reread(clientId, undefined));
     if (!client) throw new AuthError('AUTH_UNKNOWN_CLIENT', 'unknown client');
-    let payload;
+    let payload: TokenPayload;
     try {
-      payload = decryptAuthToken(token, client.authToken);
+      payload = decrypt(token, client.authToken);
     } catch (err) {
-      if (err instanceof TokenError) throw new AuthError(err.code, err.message);
-      throw err;
+      // Not made with the cached auth_token: it may have been rotated since the row was cached.
+      // (A malformed token is malformed whatever the secret: no read.)
+      if (!(err instanceof AuthError) || err.code !== 'AUTH_INVALID') throw err;
+      const current = await this.reread(clientId, client);
+      if (!current) throw new AuthError('AUTH_UNKNOWN_CLIENT', 'unknown client');
+      if (current.authToken === client.authToken) throw err;
+      client = current;
+      payload = decrypt(token, client.authToken);
     }
+    // Only now, with the token decrypted by the client's secret and fresh, is its nonce spent:
+    // a token refused above may still be accepted once the row is read again.
     if (Math.abs(now - payload.ts) > this.maxSkewMs)
       throw new AuthError('AUTH_EXPIRED', `the token is older than ${this.maxSkewMs / 1000} s (or from the future)`);
     if (!this.replay.firstUse(`${clientId}:${payload.nonce}`, now)) throw new AuthError('AUTH_REPLAYED', 'this token was already used');
     return client;
+  }
+
+  /**
+   * The client's row read again, or `cached` when the lookup did not read it: when PostgreSQL
+   * cannot be read, the request is refused for its own failure, not as unavailable.
+   */
+  private async reread(clientId: string, cached: ClientRecord | undefined): Promise<ClientRecord | undefined> {
+    try {
+      return await this.clients.refresh(clientId);
+    } catch (err) {
+      if (err instanceof ClientsUnavailableError) return cached;
+      throw err;
+    }
+  }
+}
+
+function decrypt(token: string, authToken: string): TokenPayload {
+  try {
+    return decryptAuthToken(token, authToken);
+  } catch (err) {
+    if (err instanceof TokenError) throw new AuthError(err.code, err.message);
+    throw err;
   }
 }

@@ -49,7 +49,8 @@ describe('the v1 auth token', () => {
 });
 
 describe('Authenticator', () => {
-  const clients: ClientLookup = { find: async (id) => (id === 'acme' ? { clientId: 'acme', authToken, geography: 'other' } : undefined) };
+  const find = async (id: string) => (id === 'acme' ? { clientId: 'acme', authToken, geography: 'other' } : undefined);
+  const clients: ClientLookup = { find, refresh: find };
   const auth = () => new Authenticator(clients, new ReplayGuard(300_000), 300_000);
   const code = async (p: Promise<unknown>) =>
     p.then(

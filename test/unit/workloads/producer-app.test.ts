@@ -43,7 +43,7 @@ let base: string;
 beforeAll(async () => {
   const metrics = new ProducerMetrics();
   const app = createProducerApp({
-    auth: new Authenticator({ find: async (id) => CLIENTS[id] }, new ReplayGuard(300_000), 300_000),
+    auth: new Authenticator({ find: async (id) => CLIENTS[id], refresh: async (id) => CLIENTS[id] }, new ReplayGuard(300_000), 300_000),
     sink,
     validator: new PayloadValidator(limits),
     usage: { add: (row) => void usage.push(row) },
