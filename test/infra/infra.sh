@@ -188,7 +188,16 @@ install_kube() {
   bash "$INFRA_DIR/build-go-tools.sh" hadolint || log "warning: hadolint could not be installed"
 }
 kube_certs() {
-  local d="$RUN/kube/pki"; [ -f "$d/admin.crt" ] && return
+  local d="$RUN/kube/pki"
+  if [ -f "$d/admin.crt" ]; then
+    # a cluster made before the controller manager was an administrator: give it a new certificate
+    if ! openssl x509 -in "$d/kcm.crt" -noout -subject 2>/dev/null | grep -q system:masters; then
+      openssl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=system:kube-controller-manager" -keyout "$d/kcm.key" -out "$d/kcm.csr" 2>/dev/null
+      openssl x509 -req -in "$d/kcm.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 3650 -out "$d/kcm.crt" 2>/dev/null
+      stop_pid "$RUN/kube/kcm.pid" 10
+    fi
+    return
+  fi
   mkdir -p "$d"; cd "$d"
   log "generating test CA, serving, client and service-account keys"
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mobileforge-test-ca" \
@@ -201,7 +210,11 @@ kube_certs() {
   }
   sign apiserver "/CN=kube-apiserver" "IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc"
   sign admin "/O=system:masters/CN=mobileforge-test-admin"
-  sign kcm "/CN=system:kube-controller-manager"
+  # The controllers run with their own identity, not per-controller service accounts, and the
+  # built-in role of that identity may not delete a namespace's contents (pods, Secrets, custom
+  # resources such as pipelines): every namespace would stay Terminating for ever. This test
+  # cluster's controller manager is its administrator.
+  sign kcm "/O=system:masters/CN=system:kube-controller-manager"
   openssl genrsa -out sa.key 2048 2>/dev/null
   openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
   cd - >/dev/null
