@@ -107,9 +107,10 @@ const SecretKeyRef = (what: string, defaultKey: string) =>
 
 /**
  * A CA bundle (PEM) from a Secret or a ConfigMap: a public bundle such as Amazon RDS's or
- * DocumentDB's needs no secrecy and fits a ConfigMap. Mounted read-only into the pods.
+ * DocumentDB's needs no secrecy and fits a ConfigMap. Mounted read-only into the pods, and
+ * trusted in addition to the system's CAs (core/config.ts), never in their place.
  */
-const CaBundleRef = (server: string) =>
+const CaBundleRef = (server: string, example: string) =>
   Type.Object(
     {
       secretRef: Type.Optional(SecretKeyRef(`the CA bundle (PEM) that signed ${server}'s certificate`, 'ca.crt')),
@@ -128,7 +129,7 @@ const CaBundleRef = (server: string) =>
       ),
     },
     {
-      description: `CA bundle (PEM) that signed ${server}'s certificate, trusted in addition to the system's CAs: exactly one of secretRef or configMapRef. Mounted read-only.`,
+      description: `CA bundle (PEM) that signed ${server}'s certificate (${example}), trusted in addition to the system's CAs: exactly one of secretRef or configMapRef. Mounted read-only.`,
       'x-kubernetes-validations': [{ rule: 'has(self.secretRef) != has(self.configMapRef)', message: RULE_MESSAGES.caSource }],
     },
   );
@@ -413,7 +414,10 @@ const KafkaSchema = Type.Object(
           enabled: Type.Boolean({ description: 'Connect to Kafka over TLS.' }),
           caSecretRef: Type.Optional(SecretKeyRef("the CA certificate (PEM) that signed the brokers' certificates", 'ca.crt')),
         },
-        { description: 'TLS to the brokers.' },
+        {
+          description:
+            "TLS to the brokers. A CA from caSecretRef is trusted in addition to the system's CAs (mounted read-only); without one, the system's CAs alone.",
+        },
       ),
     ),
     sasl: Type.Optional(
@@ -460,7 +464,7 @@ const PostgresSchema = Type.Object(
           'libpq sslmode. Defaults to "verify-full" in production (TLS, certificate and host name checked), "prefer" elsewhere. "prefer" runs without TLS (the client has no opportunistic mode).',
       }),
     ),
-    ca: Type.Optional(CaBundleRef("the PostgreSQL server (for RDS, the region's RDS CA bundle)")),
+    ca: Type.Optional(CaBundleRef('the PostgreSQL server', "on Amazon RDS: AWS's global RDS bundle, global-bundle.pem")),
   },
   { description: 'The PostgreSQL server holding the insights and sync databases.' },
 );
@@ -489,7 +493,7 @@ const MongoSchema = Type.Object(
       Type.Object(
         {
           enabled: Type.Optional(Type.Boolean({ description: 'TLS to MongoDB (DI_MONGODB_TLS). Defaults to true when a CA is given, else false.' })),
-          ca: Type.Optional(CaBundleRef('the MongoDB server (for DocumentDB, the global RDS CA bundle)')),
+          ca: Type.Optional(CaBundleRef('the MongoDB server', "on Amazon DocumentDB: AWS's global RDS bundle, global-bundle.pem")),
         },
         { description: 'TLS to MongoDB or DocumentDB. A connection string from uriSecretRef may also carry tls=true.' },
       ),
