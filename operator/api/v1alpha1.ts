@@ -10,6 +10,7 @@ import type { V1Affinity, V1EnvVar, V1Toleration, V1TopologySpreadConstraint } f
 import { ALL_CONSUMERS, CONSUMER_LAYOUTS, KAFKA_NAME_PATTERN, REGIONS, SOURCES, TOPIC_FACTS, TOPICS, type ComponentName } from '../../core/domain.js';
 import { BROKER_ADDRESS_PATTERN } from '../../core/config.js';
 import { TIME_ZONES } from './time-zones.js';
+import { OPERATOR_ENV } from './operator-env.js';
 import { Opaque, OpaqueList, optionalKeys, Quantity, StringEnum, StringMap } from './schema-helpers.js';
 
 export const GROUP = 'mobileforge.credeau.com';
@@ -92,6 +93,8 @@ export const RULE_MESSAGES = {
   singleOverrides: 'consumers.sms, consumers.events and consumers.common size the split layout: with layout single, size its one consumer under consumers.all',
   splitOverrides: 'consumers.all sizes the single layout: set consumers.layout to single, or size consumers.sms, consumers.events and consumers.common',
   minInSync: 'minInSyncReplicas must not exceed the replication factor (by default 3; 1 in dev and up to 25000 DAU)',
+  /** Said when the per-variable message (operatorEnvRule's messageExpression) cannot be built. */
+  operatorEnv: 'the operator sets this variable from the pipeline spec: set the spec field instead of an env entry (docs/api-reference.md lists them)',
 } as const;
 /** Env names that look like credentials; RE2 syntax, also valid as a JavaScript RegExp. */
 const CREDENTIAL_ENV_PATTERN = 'PASSWORD|SECRET|TOKEN|CREDENTIAL';
@@ -148,14 +151,31 @@ const CredentialsSecretRef = (what: string) =>
     { description: `Secret with the ${what} user name and password. Credentials are accepted only as Secret references.` },
   );
 
+/** A CEL string literal (double-quoted; JSON's escapes are CEL's). */
+const celString = (s: string): string => JSON.stringify(s);
+
+/**
+ * A pipeline's env may not name a variable the operator sets (core/env-contract.ts): refused per
+ * entry, the message naming the spec field to set instead. One rule over the contract's names,
+ * its message looked up by name, rather than a rule per variable in every component's schema.
+ */
+const operatorEnvRule = {
+  rule: `!(self.name in [${OPERATOR_ENV.map((v) => celString(v.name)).join(', ')}])`,
+  messageExpression: `{${OPERATOR_ENV.map((v) => `${celString(v.name)}: ${celString(v.message)}`).join(', ')}}[self.name]`,
+  message: RULE_MESSAGES.operatorEnv,
+  fieldPath: '.name',
+  reason: 'FieldValueForbidden',
+};
+
 const ExtraEnv = Type.Unsafe<V1EnvVar[]>({
   description:
-    "Extra environment variables for this component's containers (Kubernetes EnvVar). A variable whose name looks like a credential (PASSWORD, SECRET, TOKEN, CREDENTIAL) must come from valueFrom, never an inline value.",
+    "Extra environment variables for this component's containers (Kubernetes EnvVar). Not the variables the operator sets from the spec (docs/api-reference.md lists them): set their spec fields instead. A variable whose name looks like a credential (PASSWORD, SECRET, TOKEN, CREDENTIAL) must come from valueFrom, never an inline value.",
   type: 'array',
   maxItems: 64,
   items: {
     type: 'object',
     description: 'One environment variable.',
+    'x-kubernetes-validations': [operatorEnvRule],
     required: ['name'],
     properties: {
       name: { type: 'string', minLength: 1, maxLength: 256, description: 'Variable name.' },
@@ -726,7 +746,7 @@ const ConditionSchema = Type.Object(
     type: Type.String({
       maxLength: 316,
       description:
-        'Condition type: Ready, Reconciling, Paused, Producer, SmsConsumer, EventsConsumer, CommonConsumer (split layout) or AllConsumer (single layout), Topics, Autoscaling, Migration, PartitionMaintenance, Monitoring.',
+        'Condition type: Ready, Reconciling, Paused, Producer, SmsConsumer, EventsConsumer, CommonConsumer (split layout) or AllConsumer (single layout), Topics, Autoscaling, Migration, PartitionMaintenance, Monitoring, Lagging, OverProvisioned, Adjusted, Stalled.',
     }),
     status: StringEnum(['True', 'False', 'Unknown'] as const, { description: 'True, False or Unknown.' }),
     observedGeneration: Type.Optional(Type.Integer({ minimum: 0, description: 'The generation this condition was computed for.' })),

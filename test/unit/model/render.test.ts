@@ -337,22 +337,38 @@ describe('render: decisions', () => {
     expect(render(pipeline(), FULL).objects.some((o) => o.kind === 'KafkaTopic')).toBe(false);
   });
 
-  test('config hash lands on every pod template; user env replaces ours by name', () => {
+  test('config hash lands on every pod template; user env is added after ours', () => {
+    const r = render(pipeline({ producer: { env: [{ name: 'LOG_LEVEL', value: 'debug' }] } }), { ...FULL, configHash: 'abc123' });
+    for (const d of deployments(r.objects)) expect(d.spec!.template.metadata!.annotations).toEqual({ 'mobileforge.credeau.com/config-hash': 'abc123' });
+    expect(envOf(deployments(r.objects)[0]!).at(-1)).toEqual({ name: 'LOG_LEVEL', value: 'debug' });
+    expect(r.adjusted).toEqual([]);
+  });
+
+  test("an env entry naming one of the operator's variables (admitted before admission refused it) never replaces the operator's value, and says so", () => {
     const r = render(
       pipeline({
         producer: {
           env: [
-            { name: 'LOG_LEVEL', value: 'debug' },
             { name: 'DI_POSTGRES_PORT', value: '6432' },
+            { name: 'LOG_LEVEL', value: 'debug' },
+            { name: 'KAFKA_TOPIC_PREFIX', value: 'uat.' },
           ],
         },
+        consumers: { sms: { env: [{ name: 'DI_POSTGRES_SSLMODE', value: 'disable' }] } },
       }),
-      { ...FULL, configHash: 'abc123' },
+      FULL,
     );
-    for (const d of deployments(r.objects)) expect(d.spec!.template.metadata!.annotations).toEqual({ 'mobileforge.credeau.com/config-hash': 'abc123' });
-    const env = envOf(deployments(r.objects)[0]!);
-    expect(env.filter((e) => e.name === 'DI_POSTGRES_PORT')).toEqual([{ name: 'DI_POSTGRES_PORT', value: '6432' }]);
-    expect(env.at(-1)).toEqual({ name: 'LOG_LEVEL', value: 'debug' });
+    const [producer, sms] = deployments(r.objects);
+    expect(envOf(producer!).filter((e) => ['DI_POSTGRES_PORT', 'KAFKA_TOPIC_PREFIX', 'LOG_LEVEL'].includes(e.name))).toEqual([
+      { name: 'DI_POSTGRES_PORT', value: '5432' },
+      { name: 'LOG_LEVEL', value: 'debug' },
+    ]);
+    expect(envOf(sms!).filter((e) => e.name === 'DI_POSTGRES_SSLMODE')).toEqual([{ name: 'DI_POSTGRES_SSLMODE', value: 'verify-full' }]);
+    expect(r.adjusted).toEqual([
+      'producer.env entry DI_POSTGRES_PORT is not applied: the operator sets it from spec.postgres.port',
+      'producer.env entry KAFKA_TOPIC_PREFIX is not applied: the operator sets it from spec.kafka.topicPrefix',
+      'consumers.sms.env entry DI_POSTGRES_SSLMODE is not applied: the operator sets it from spec.postgres.sslMode',
+    ]);
   });
 
   test('resources come from the environment profile, overridable per value', () => {
