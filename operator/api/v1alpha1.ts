@@ -238,20 +238,21 @@ const Resources = Type.Object(
   },
 );
 
-function componentOverrideFields(component: string) {
+/** `floor`: what the operator raises both bounds to, said in their descriptions. */
+function componentOverrideFields(component: string, floor = '') {
   return {
     minReplicas: Type.Optional(
       Type.Integer({
         minimum: 0,
         maximum: MAX_REPLICAS,
-        description: `Lowest replica count for the ${component}. Defaults to the sizing model's minimum for the DAU (the larger of the ladder's and the calibrated need for the average load).`,
+        description: `Lowest replica count for the ${component}. Defaults to the sizing model's minimum for the DAU (the larger of the ladder's and the calibrated need for the average load).${floor}`,
       }),
     ),
     maxReplicas: Type.Optional(
       Type.Integer({
         minimum: 1,
         maximum: MAX_REPLICAS,
-        description: `Highest replica count for the ${component}. Defaults to the sizing model's maximum for the DAU (the larger of the ladder's and the calibrated need for the peak).`,
+        description: `Highest replica count for the ${component}. Defaults to the sizing model's maximum for the DAU (the larger of the ladder's and the calibrated need for the peak).${floor}`,
       }),
     ),
     resources: Type.Optional(Resources),
@@ -287,7 +288,10 @@ const ComponentSchema = Type.Object(componentOverrideFields('component'), {
 
 const ProducerSchema = Type.Object(
   {
-    ...componentOverrideFields('Producer API'),
+    ...componentOverrideFields(
+      'Producer API',
+      ' In production at least 2: a lower value is raised to 2 (the Adjusted condition says so), so that a node drain never stops ingestion.',
+    ),
     service: Type.Optional(
       Type.Object(
         {

@@ -306,8 +306,9 @@ function overProvisionedCondition(o: Observation): ConditionInput {
 
 /**
  * Present only while the operator applies something other than the spec states, each with its
- * reason: an env entry naming a variable the operator sets (admitted before admission refused
- * them). Informational, not part of Ready: the pipeline runs as the operator applied it.
+ * reason: a production Producer API's replica bounds raised to its floor, an env entry naming a
+ * variable the operator sets (admitted before admission refused them). Informational, not part
+ * of Ready: the pipeline runs as the operator applied it.
  */
 function adjustedCondition(o: Observation): ConditionInput[] {
   if (o.render.adjusted.length === 0) return [];

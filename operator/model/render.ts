@@ -6,7 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AutoscalingEngine, SyncPipeline } from '../api/v1alpha1.js';
 import { topicsForConsumer, type ComponentName } from '../../core/domain.js';
 import { resolveEngine, hpa, kafkaTriggerAuthentication, scaledObject, utilizationSignals, type Capabilities } from './autoscaling.js';
-import { componentSettings, pipelineComponents, topicMode, type ComponentSettings } from './defaults.js';
+import { componentSettings, pipelineComponents, productionFloorAdjustments, topicMode, type ComponentSettings } from './defaults.js';
 import { sizeFor, type Sizing } from './ladder.js';
 import { overProvisioning } from './guard-rails.js';
 import { kafkaTopic } from './strimzi.js';
@@ -110,7 +110,7 @@ export function render(p: SyncPipeline, input: RenderInput): RenderResult {
     ...(topicsBlocked ? { topicsBlocked } : {}),
     ...(monitoring ? { monitoring } : {}),
     overProvisioned: overProvisioning(spec, sizing),
-    adjusted: ignoredEnv(spec),
+    adjusted: [...productionFloorAdjustments(spec), ...ignoredEnv(spec)],
     migrationJob: migration.metadata!.name!,
     objects,
   };

@@ -324,14 +324,20 @@ export function producerIngress(p: SyncPipeline): V1Ingress | undefined {
   };
 }
 
-/** Lets a node drain evict one pod at a time, even for a component at one replica. */
+/**
+ * Lets a node drain evict one pod of a component at a time (with the production producer's two
+ * replicas at least, the other keeps serving), even for a component at one replica, which a
+ * minimum-available budget would pin to its node. A pod that is not ready serves nothing, so it
+ * may always be evicted (AlwaysAllow): under the default policy, pods crash-looping beyond the
+ * budget would hold the drain until someone deleted them.
+ */
 export function disruptionBudget(p: SyncPipeline, c: ComponentName): V1PodDisruptionBudget {
   const name = p.metadata.name;
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
     metadata: childMeta(p, deploymentName(name, c), componentLabels(name, c)),
-    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(name, c) } },
+    spec: { maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow', selector: { matchLabels: selectorLabels(name, c) } },
   };
 }
 
