@@ -61,9 +61,9 @@ export function defaultMinInSync(replicationFactor: number): number {
  * A production Producer API never runs as a single pod: with one replica, a node drain (which
  * evicts before it replaces) or a lost node takes ingestion down, and a budget that forbade the
  * eviction would block the drain instead. So its floor is 2 there, over the sizing model and
- * over the spec's own minReplicas and maxReplicas alike (raised, not refused: like the other
- * production rules the spec is applied, and what was changed is said in the Adjusted
- * condition, productionFloorAdjustments).
+ * over the spec's own minReplicas and maxReplicas alike: raised, not refused, as the guard rails
+ * (guard-rails.ts) never refuse either; the pipeline is applied and what was changed is said in
+ * the Adjusted condition (productionFloorAdjustments).
  */
 const PRODUCTION_PRODUCER_FLOOR = 2;
 
