@@ -1,5 +1,6 @@
 // Reading workload configuration from the environment: every error names the variable.
 import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import type { MongoClientOptions } from 'mongodb';
 import type pg from 'pg';
@@ -80,13 +81,24 @@ export function postgresConfig(r: EnvReader, databaseVar: string = ENV.postgresD
  * libpq's sslmode in node-postgres terms. `prefer` means no TLS here (node-postgres has no
  * opportunistic mode); `require` encrypts without checking the certificate; `verify-ca`
  * checks the chain but not the host name; `verify-full` checks both. The CA file (a mounted
- * bundle such as RDS's) is trusted in addition to the system's CAs.
+ * bundle such as RDS's) is trusted in addition to the system's CAs (trustedCas).
  */
 function postgresTls(sslmode: 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full', caFile: string): Pick<pg.PoolConfig, 'ssl'> {
   if (sslmode === 'disable' || sslmode === 'prefer') return {};
   if (sslmode === 'require') return { ssl: { rejectUnauthorized: false } };
-  const ca = caFile ? { ca: readCaFile(ENV.postgresSslCaFile, caFile) } : {};
+  const ca = caFile ? { ca: trustedCas(readCaFile(ENV.postgresSslCaFile, caFile)) } : {};
   return { ssl: { rejectUnauthorized: true, ...ca, ...(sslmode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) } };
+}
+
+/**
+ * A CA bundle trusted in addition to Node's built-in root CAs. Node's TLS trusts only the `ca`
+ * a connection is given, in place of its roots, and kafkajs, node-postgres and the MongoDB
+ * driver hand theirs to it unchanged; so the roots go in as well. A private CA for one server
+ * then never makes a publicly signed certificate untrusted (a managed Kafka or database behind
+ * a public CA, or moving to one).
+ */
+function trustedCas(bundle: string): string[] {
+  return [...rootCertificates, bundle];
 }
 
 function readCaFile(variable: string, path: string): string {
@@ -108,7 +120,7 @@ export function kafkaConfig(r: EnvReader, clientId: string): KafkaConfig {
   const cfg: KafkaConfig = { clientId, brokers };
   if (r.bool(ENV.kafkaTls, false)) {
     const caFile = r.optional(ENV.kafkaTlsCaFile, '');
-    cfg.ssl = caFile ? { ca: [readFileSync(caFile, 'utf8')] } : true;
+    cfg.ssl = caFile ? { ca: trustedCas(readCaFile(ENV.kafkaTlsCaFile, caFile)) } : true;
   }
   const mechanism = r.optional(ENV.kafkaSaslMechanism, '');
   if (mechanism) {
@@ -154,10 +166,15 @@ export function mongoSettings(r: EnvReader): MongoSettings {
   };
 }
 
-/** TLS to MongoDB / DocumentDB: on with DI_MONGODB_TLS (or a CA file), trusting the given CA bundle. */
-function mongoTls(r: EnvReader): Pick<MongoClientOptions, 'tls' | 'tlsCAFile'> {
+/**
+ * TLS to MongoDB / DocumentDB: on with DI_MONGODB_TLS (or a CA file), trusting the given CA
+ * bundle in addition to the system's CAs. Not as tlsCAFile: the driver reads that file into
+ * `ca` alone, which replaces the built-in roots; and read here, a missing file fails at
+ * start-up naming the variable rather than at the first connection.
+ */
+function mongoTls(r: EnvReader): Pick<MongoClientOptions, 'tls' | 'ca'> {
   const caFile = r.optional(ENV.mongoTlsCaFile, '');
-  if (caFile) readCaFile(ENV.mongoTlsCaFile, caFile); // fail at start-up, naming the variable
+  const ca = caFile ? trustedCas(readCaFile(ENV.mongoTlsCaFile, caFile)) : undefined;
   if (!r.bool(ENV.mongoTls, caFile !== '')) return {};
-  return { tls: true, ...(caFile ? { tlsCAFile: caFile } : {}) };
+  return { tls: true, ...(ca ? { ca } : {}) };
 }

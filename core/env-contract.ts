@@ -46,6 +46,62 @@ export const ENV = {
   logLevel: 'LOG_LEVEL',
 } as const;
 
+/**
+ * Who decides a variable of the Producer API and consumer containers. `spec`: the operator sets
+ * it from these pipeline spec fields (paths below `spec`; some only when the field is set).
+ * `fixed`: the operator sets it to a value of its own, for the reason given. `env`: the operator
+ * never sets it; a pipeline's per-component `env` may.
+ */
+export type EnvSource = { readonly spec: readonly [string, ...string[]] } | { readonly fixed: string } | 'env';
+
+/**
+ * Which spec field drives each variable. The operator owns every variable not marked `env`:
+ * admission refuses a per-component `env` entry naming one (operator/api/operator-env.ts), and
+ * the model never lets such an entry replace the operator's value, because a second way to set
+ * them would let one component disagree with the others or with the spec (a producer writing to
+ * other topics than its consumers read, TLS checks the spec asks for turned off unseen). Typed
+ * over every name of ENV, so a new variable cannot be added without saying who decides it.
+ */
+export const ENV_SOURCES: { readonly [K in keyof typeof ENV]: EnvSource } = {
+  postgresUsername: { spec: ['postgres.credentialsSecretRef'] },
+  postgresPassword: { spec: ['postgres.credentialsSecretRef'] },
+  postgresHost: { spec: ['postgres.host'] },
+  postgresPort: { spec: ['postgres.port'] },
+  postgresDatabase: { spec: ['postgres.database'] },
+  postgresSyncDatabase: { spec: ['postgres.syncDatabase'] },
+  postgresSslMode: { spec: ['postgres.sslMode'] },
+  postgresSslCaFile: { spec: ['postgres.ca'] },
+  kafkaBrokers: { spec: ['kafka.bootstrapServers'] },
+  kafkaTls: { spec: ['kafka.tls.enabled'] },
+  kafkaTlsCaFile: { spec: ['kafka.tls.caSecretRef'] },
+  kafkaSaslMechanism: { spec: ['kafka.sasl.mechanism'] },
+  kafkaSaslUsername: { spec: ['kafka.sasl.credentialsSecretRef'] },
+  kafkaSaslPassword: { spec: ['kafka.sasl.credentialsSecretRef'] },
+  mongoUsername: { spec: ['mongodb.credentialsSecretRef'] },
+  mongoPassword: { spec: ['mongodb.credentialsSecretRef'] },
+  mongoHost: { spec: ['mongodb.host'] },
+  mongoPort: { spec: ['mongodb.port'] },
+  mongoUri: { spec: ['mongodb.uriSecretRef'] },
+  mongoDatabase: { spec: ['mongodb.database'] },
+  mongoEnabledSources: { spec: ['mongodb.enabledSources'] },
+  mongoMaxPoolSize: { spec: ['mongodb.maxPoolSize'] },
+  mongoMinPoolSize: { spec: ['mongodb.minPoolSize'] },
+  mongoServerSelectionTimeoutMs: { spec: ['mongodb.serverSelectionTimeoutMs'] },
+  mongoConnectTimeoutMs: { spec: ['mongodb.connectTimeoutMs'] },
+  mongoSocketTimeoutMs: { spec: ['mongodb.socketTimeoutMs'] },
+  mongoRetryWrites: { spec: ['mongodb.retryWrites'] },
+  mongoWaitQueueTimeoutMs: { spec: ['mongodb.waitQueueTimeoutMs'] },
+  mongoTls: { spec: ['mongodb.tls.enabled'] },
+  mongoTlsCaFile: { spec: ['mongodb.tls.ca'] },
+  enabledTopics: { spec: ['region', 'consumers.layout', 'kafka.topicPrefix'] },
+  topicPrefix: { spec: ['kafka.topicPrefix'] },
+  consumerGroup: { spec: ['kafka.consumerGroupPrefix', 'consumers.layout'] },
+  pipelineRegion: { spec: ['region'] },
+  port: 'env',
+  metricsPort: { fixed: "the Producer API's metrics port, which its Service never exposes and the PodMonitor scrapes" },
+  logLevel: 'env',
+};
+
 /** Port every workload's HTTP server (API, health, readiness; consumers: metrics too) listens on; the seed's 8000. */
 export const WORKLOAD_HTTP_PORT = 8000;
 

@@ -35,6 +35,7 @@ const env = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregat
 interface CelRule {
   rule: string;
   message?: string;
+  messageExpression?: string;
   fieldPath?: string;
 }
 
@@ -51,6 +52,21 @@ function program(rule: string): ReturnType<Environment['parse']> {
   let p = compiled.get(rule);
   if (!p) compiled.set(rule, (p = env.parse(rule)));
   return p;
+}
+
+/**
+ * A failed rule's message as the API server gives it: its messageExpression's value, unless that
+ * fails or gives an empty, blank or multi-line string; then `message`.
+ */
+function ruleMessage(r: CelRule, vars: Record<string, unknown>): string {
+  const fallback = r.message ?? `failed rule: ${r.rule}`;
+  if (!r.messageExpression) return fallback;
+  try {
+    const m = program(r.messageExpression)(vars);
+    return typeof m === 'string' && m.trim() !== '' && !/[\r\n]/.test(m) ? m : fallback;
+  } catch {
+    return fallback;
+  }
 }
 
 /** JSON to CEL values: the schema's integers become CEL ints (BigInt), as the API server reads them. */
@@ -77,8 +93,9 @@ export function celViolations(schema: JsonSchema, value: unknown, path: string, 
   for (const r of (schema['x-kubernetes-validations'] as CelRule[] | undefined) ?? []) {
     const transition = /\boldSelf\b/.test(r.rule);
     if (transition && (old === undefined || old === null)) continue;
-    const ok = program(r.rule)({ self: toCel(value, schema), ...(transition ? { oldSelf: toCel(old, schema) } : {}) });
-    if (ok !== true) out.push({ path: `${path}${r.fieldPath ?? ''}`, message: r.message ?? `failed rule: ${r.rule}` });
+    const vars = { self: toCel(value, schema), ...(transition ? { oldSelf: toCel(old, schema) } : {}) };
+    const ok = program(r.rule)(vars);
+    if (ok !== true) out.push({ path: `${path}${r.fieldPath ?? ''}`, message: ruleMessage(r, vars) });
   }
   if (Array.isArray(value)) {
     const items = schema.items as JsonSchema | undefined;

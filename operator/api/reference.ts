@@ -2,6 +2,7 @@
 // reference and `kubectl explain` can never disagree.
 import { join } from 'node:path';
 import { SpecSchema } from './v1alpha1.js';
+import { OPERATOR_ENV, describeSource } from './operator-env.js';
 import { toPlainJson } from './schema-helpers.js';
 import { packageRoot } from '../util/repo-root.js';
 
@@ -60,6 +61,16 @@ export function referenceMarkdown(): string {
     '| on | message | rule |',
     '|---|---|---|',
     ...rules,
+    '',
+    '## Variables the operator sets',
+    '',
+    'The operator sets these variables in the Producer API and consumer containers (each where it applies), from the',
+    "spec fields named. A component's `env` may not name them: admission refuses the entry, with a message naming",
+    'the field to set instead.',
+    '',
+    '| variable | the operator sets it |',
+    '|---|---|',
+    ...OPERATOR_ENV.map((v) => `| \`${v.name}\` | ${describeSource(v.source).replace(/spec\.[A-Za-z.]+/g, (f) => `\`${f}\``)} |`),
     '',
   ].join('\n');
 }

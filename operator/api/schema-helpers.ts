@@ -6,6 +6,8 @@ import { Type, type TOptional, type TSchema, type TUnsafe, type SchemaOptions } 
 interface CelRule {
   rule: string;
   message: string;
+  /** A CEL expression giving the message; `message` stands when it cannot be evaluated. */
+  messageExpression?: string;
   /** JSONPath-like field the error is reported on, relative to the schema node. */
   fieldPath?: string;
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';

@@ -10,6 +10,7 @@ import type { V1Affinity, V1EnvVar, V1Toleration, V1TopologySpreadConstraint } f
 import { ALL_CONSUMERS, CONSUMER_LAYOUTS, KAFKA_NAME_PATTERN, REGIONS, SOURCES, TOPIC_FACTS, TOPICS, type ComponentName } from '../../core/domain.js';
 import { BROKER_ADDRESS_PATTERN } from '../../core/config.js';
 import { TIME_ZONES } from './time-zones.js';
+import { OPERATOR_ENV } from './operator-env.js';
 import { Opaque, OpaqueList, optionalKeys, Quantity, StringEnum, StringMap } from './schema-helpers.js';
 
 export const GROUP = 'mobileforge.credeau.com';
@@ -92,6 +93,8 @@ export const RULE_MESSAGES = {
   singleOverrides: 'consumers.sms, consumers.events and consumers.common size the split layout: with layout single, size its one consumer under consumers.all',
   splitOverrides: 'consumers.all sizes the single layout: set consumers.layout to single, or size consumers.sms, consumers.events and consumers.common',
   minInSync: 'minInSyncReplicas must not exceed the replication factor (by default 3; 1 in dev and up to 25000 DAU)',
+  /** Said when the per-variable message (operatorEnvRule's messageExpression) cannot be built. */
+  operatorEnv: 'the operator sets this variable from the pipeline spec: set the spec field instead of an env entry (docs/api-reference.md lists them)',
 } as const;
 /** Env names that look like credentials; RE2 syntax, also valid as a JavaScript RegExp. */
 const CREDENTIAL_ENV_PATTERN = 'PASSWORD|SECRET|TOKEN|CREDENTIAL';
@@ -107,9 +110,10 @@ const SecretKeyRef = (what: string, defaultKey: string) =>
 
 /**
  * A CA bundle (PEM) from a Secret or a ConfigMap: a public bundle such as Amazon RDS's or
- * DocumentDB's needs no secrecy and fits a ConfigMap. Mounted read-only into the pods.
+ * DocumentDB's needs no secrecy and fits a ConfigMap. Mounted read-only into the pods, and
+ * trusted in addition to the system's CAs (core/config.ts), never in their place.
  */
-const CaBundleRef = (server: string) =>
+const CaBundleRef = (server: string, example: string) =>
   Type.Object(
     {
       secretRef: Type.Optional(SecretKeyRef(`the CA bundle (PEM) that signed ${server}'s certificate`, 'ca.crt')),
@@ -128,7 +132,7 @@ const CaBundleRef = (server: string) =>
       ),
     },
     {
-      description: `CA bundle (PEM) that signed ${server}'s certificate, trusted in addition to the system's CAs: exactly one of secretRef or configMapRef. Mounted read-only.`,
+      description: `CA bundle (PEM) that signed ${server}'s certificate (${example}), trusted in addition to the system's CAs: exactly one of secretRef or configMapRef. Mounted read-only.`,
       'x-kubernetes-validations': [{ rule: 'has(self.secretRef) != has(self.configMapRef)', message: RULE_MESSAGES.caSource }],
     },
   );
@@ -147,14 +151,31 @@ const CredentialsSecretRef = (what: string) =>
     { description: `Secret with the ${what} user name and password. Credentials are accepted only as Secret references.` },
   );
 
+/** A CEL string literal (double-quoted; JSON's escapes are CEL's). */
+const celString = (s: string): string => JSON.stringify(s);
+
+/**
+ * A pipeline's env may not name a variable the operator sets (core/env-contract.ts): refused per
+ * entry, the message naming the spec field to set instead. One rule over the contract's names,
+ * its message looked up by name, rather than a rule per variable in every component's schema.
+ */
+const operatorEnvRule = {
+  rule: `!(self.name in [${OPERATOR_ENV.map((v) => celString(v.name)).join(', ')}])`,
+  messageExpression: `{${OPERATOR_ENV.map((v) => `${celString(v.name)}: ${celString(v.message)}`).join(', ')}}[self.name]`,
+  message: RULE_MESSAGES.operatorEnv,
+  fieldPath: '.name',
+  reason: 'FieldValueForbidden',
+};
+
 const ExtraEnv = Type.Unsafe<V1EnvVar[]>({
   description:
-    "Extra environment variables for this component's containers (Kubernetes EnvVar). A variable whose name looks like a credential (PASSWORD, SECRET, TOKEN, CREDENTIAL) must come from valueFrom, never an inline value.",
+    "Extra environment variables for this component's containers (Kubernetes EnvVar). Not the variables the operator sets from the spec (docs/api-reference.md lists them): set their spec fields instead. A variable whose name looks like a credential (PASSWORD, SECRET, TOKEN, CREDENTIAL) must come from valueFrom, never an inline value.",
   type: 'array',
   maxItems: 64,
   items: {
     type: 'object',
     description: 'One environment variable.',
+    'x-kubernetes-validations': [operatorEnvRule],
     required: ['name'],
     properties: {
       name: { type: 'string', minLength: 1, maxLength: 256, description: 'Variable name.' },
@@ -217,20 +238,21 @@ const Resources = Type.Object(
   },
 );
 
-function componentOverrideFields(component: string) {
+/** `floor`: what the operator raises both bounds to, said in their descriptions. */
+function componentOverrideFields(component: string, floor = '') {
   return {
     minReplicas: Type.Optional(
       Type.Integer({
         minimum: 0,
         maximum: MAX_REPLICAS,
-        description: `Lowest replica count for the ${component}. Defaults to the sizing model's minimum for the DAU (the larger of the ladder's and the calibrated need for the average load).`,
+        description: `Lowest replica count for the ${component}. Defaults to the sizing model's minimum for the DAU (the larger of the ladder's and the calibrated need for the average load).${floor}`,
       }),
     ),
     maxReplicas: Type.Optional(
       Type.Integer({
         minimum: 1,
         maximum: MAX_REPLICAS,
-        description: `Highest replica count for the ${component}. Defaults to the sizing model's maximum for the DAU (the larger of the ladder's and the calibrated need for the peak).`,
+        description: `Highest replica count for the ${component}. Defaults to the sizing model's maximum for the DAU (the larger of the ladder's and the calibrated need for the peak).${floor}`,
       }),
     ),
     resources: Type.Optional(Resources),
@@ -266,7 +288,10 @@ const ComponentSchema = Type.Object(componentOverrideFields('component'), {
 
 const ProducerSchema = Type.Object(
   {
-    ...componentOverrideFields('Producer API'),
+    ...componentOverrideFields(
+      'Producer API',
+      ' In production at least 2: a lower value is raised to 2 (the Adjusted condition says so), so that a node drain never stops ingestion.',
+    ),
     service: Type.Optional(
       Type.Object(
         {
@@ -413,7 +438,10 @@ const KafkaSchema = Type.Object(
           enabled: Type.Boolean({ description: 'Connect to Kafka over TLS.' }),
           caSecretRef: Type.Optional(SecretKeyRef("the CA certificate (PEM) that signed the brokers' certificates", 'ca.crt')),
         },
-        { description: 'TLS to the brokers.' },
+        {
+          description:
+            "TLS to the brokers. A CA from caSecretRef is trusted in addition to the system's CAs (mounted read-only); without one, the system's CAs alone.",
+        },
       ),
     ),
     sasl: Type.Optional(
@@ -460,7 +488,7 @@ const PostgresSchema = Type.Object(
           'libpq sslmode. Defaults to "verify-full" in production (TLS, certificate and host name checked), "prefer" elsewhere. "prefer" runs without TLS (the client has no opportunistic mode).',
       }),
     ),
-    ca: Type.Optional(CaBundleRef("the PostgreSQL server (for RDS, the region's RDS CA bundle)")),
+    ca: Type.Optional(CaBundleRef('the PostgreSQL server', "on Amazon RDS: AWS's global RDS bundle, global-bundle.pem")),
   },
   { description: 'The PostgreSQL server holding the insights and sync databases.' },
 );
@@ -489,7 +517,7 @@ const MongoSchema = Type.Object(
       Type.Object(
         {
           enabled: Type.Optional(Type.Boolean({ description: 'TLS to MongoDB (DI_MONGODB_TLS). Defaults to true when a CA is given, else false.' })),
-          ca: Type.Optional(CaBundleRef('the MongoDB server (for DocumentDB, the global RDS CA bundle)')),
+          ca: Type.Optional(CaBundleRef('the MongoDB server', "on Amazon DocumentDB: AWS's global RDS bundle, global-bundle.pem")),
         },
         { description: 'TLS to MongoDB or DocumentDB. A connection string from uriSecretRef may also carry tls=true.' },
       ),
@@ -722,7 +750,7 @@ const ConditionSchema = Type.Object(
     type: Type.String({
       maxLength: 316,
       description:
-        'Condition type: Ready, Reconciling, Paused, Producer, SmsConsumer, EventsConsumer, CommonConsumer (split layout) or AllConsumer (single layout), Topics, Autoscaling, Migration, PartitionMaintenance, Monitoring.',
+        'Condition type: Ready, Reconciling, Paused, Producer, SmsConsumer, EventsConsumer, CommonConsumer (split layout) or AllConsumer (single layout), Topics, Autoscaling, Migration, PartitionMaintenance, Monitoring, Lagging, OverProvisioned, Adjusted, Stalled.',
     }),
     status: StringEnum(['True', 'False', 'Unknown'] as const, { description: 'True, False or Unknown.' }),
     observedGeneration: Type.Optional(Type.Integer({ minimum: 0, description: 'The generation this condition was computed for.' })),

@@ -94,6 +94,8 @@ function renderCommand(args: string[], readStdin: () => string, warn: (s: string
     objects.push(...result.objects);
     // What the operator would report as OverProvisioned: said here, on stderr, before it is applied.
     for (const m of result.overProvisioned) warn(`warning: ${where}: ${m}\n`);
+    // And what it would report as Adjusted: applied otherwise than written.
+    for (const m of result.adjusted) warn(`warning: ${where}: ${m}\n`);
   });
   if (output === 'json') return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`;
   return objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');

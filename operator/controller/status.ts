@@ -304,6 +304,17 @@ function overProvisionedCondition(o: Observation): ConditionInput {
   return { type, status: 'True', reason: 'BeyondModelNeed', message: `${found.join('; ')} (applied as asked; see mobileforge plan)` };
 }
 
+/**
+ * Present only while the operator applies something other than the spec states, each with its
+ * reason: a production Producer API's replica bounds raised to its floor, an env entry naming a
+ * variable the operator sets (admitted before admission refused them). Informational, not part
+ * of Ready: the pipeline runs as the operator applied it.
+ */
+function adjustedCondition(o: Observation): ConditionInput[] {
+  if (o.render.adjusted.length === 0) return [];
+  return [{ type: 'Adjusted', status: 'True', reason: 'SpecAdjusted', message: o.render.adjusted.join('; ') }];
+}
+
 /** Merges new condition values into the previous list, keeping transition times of unchanged statuses. */
 function mergeConditions(previous: Condition[] | undefined, next: ConditionInput[], generation: number, now: string): Condition[] {
   return next.map((c) => {
@@ -370,6 +381,7 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
       partitionMaintenanceCondition(o.partitionMaintenance),
       ...(o.lagging ? [{ type: 'Lagging', ...o.lagging }] : []),
       overProvisionedCondition(o),
+      ...adjustedCondition(o),
       ...monitoringCondition(o),
     ];
   }

@@ -59,23 +59,35 @@ export function defaultMinInSync(replicationFactor: number): number {
 
 /**
  * A production Producer API never runs as a single pod: with one replica, a node drain (which
- * evicts before it replaces) takes ingestion down, and a budget that forbade the eviction would
- * block the drain instead. So its floor is 2 there; the model's other bounds are unchanged,
- * and an explicit minReplicas still wins.
+ * evicts before it replaces) or a lost node takes ingestion down, and a budget that forbade the
+ * eviction would block the drain instead. So its floor is 2 there, over the sizing model and
+ * over the spec's own minReplicas and maxReplicas alike: raised, not refused, as the guard rails
+ * (guard-rails.ts) never refuse either; the pipeline is applied and what was changed is said in
+ * the Adjusted condition (productionFloorAdjustments).
  */
 const PRODUCTION_PRODUCER_FLOOR = 2;
 
-function ladderRange(spec: SizingSpec, sizing: Sizing, c: ComponentName): Range {
-  const range = sizing[c];
-  if (c !== 'producer' || spec.environment !== 'production' || range.min >= PRODUCTION_PRODUCER_FLOOR) return range;
-  return { min: PRODUCTION_PRODUCER_FLOOR, max: Math.max(range.max, PRODUCTION_PRODUCER_FLOOR) };
+function floorOf(spec: Pick<SizingSpec, 'environment'>, c: ComponentName): number {
+  return c === 'producer' && spec.environment === 'production' ? PRODUCTION_PRODUCER_FLOOR : 0;
 }
 
 /** Replica range after overrides; an override of only one bound keeps the range valid. */
-function effectiveReplicas(ladder: Range, o: ComponentOverrides): Range {
-  const min = o.minReplicas ?? Math.min(ladder.min, o.maxReplicas ?? ladder.min);
-  const max = o.maxReplicas ?? Math.max(ladder.max, min);
+function effectiveReplicas(ladder: Range, o: ComponentOverrides, floor: number): Range {
+  const min = Math.max(floor, o.minReplicas ?? Math.min(ladder.min, o.maxReplicas ?? ladder.min));
+  const max = Math.max(floor, o.maxReplicas ?? Math.max(ladder.max, min));
   return { min, max };
+}
+
+/** The spec's replica bounds raised to the production floor, one message (empty when none was). */
+export function productionFloorAdjustments(spec: SizingSpec): string[] {
+  const floor = floorOf(spec, 'producer');
+  const o = componentOverrides(spec, 'producer');
+  const raised = (['minReplicas', 'maxReplicas'] as const).filter((k) => o[k] !== undefined && o[k] < floor);
+  if (raised.length === 0) return [];
+  const asked = raised.map((k) => `${k} ${o[k]}`).join(' and ');
+  return [
+    `producer.${asked} raised to ${floor}: a production Producer API runs at least ${floor} replicas, so that a node drain or a lost node never stops ingestion`,
+  ];
 }
 
 function effectiveResources(environment: Environment, o: ComponentOverrides): PodResources {
@@ -91,7 +103,7 @@ function effectiveResources(environment: Environment, o: ComponentOverrides): Po
 export function componentSettings(spec: SizingSpec, sizing: Sizing, c: ComponentName): ComponentSettings {
   const overrides = componentOverrides(spec, c);
   return {
-    replicas: effectiveReplicas(ladderRange(spec, sizing, c), overrides),
+    replicas: effectiveReplicas(sizing[c], overrides, floorOf(spec, c)),
     resources: effectiveResources(spec.environment, overrides),
     overrides,
   };

@@ -6,14 +6,14 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AutoscalingEngine, SyncPipeline } from '../api/v1alpha1.js';
 import { topicsForConsumer, type ComponentName } from '../../core/domain.js';
 import { resolveEngine, hpa, kafkaTriggerAuthentication, scaledObject, utilizationSignals, type Capabilities } from './autoscaling.js';
-import { componentSettings, pipelineComponents, topicMode, type ComponentSettings } from './defaults.js';
+import { componentSettings, pipelineComponents, productionFloorAdjustments, topicMode, type ComponentSettings } from './defaults.js';
 import { sizeFor, type Sizing } from './ladder.js';
 import { overProvisioning } from './guard-rails.js';
 import { kafkaTopic } from './strimzi.js';
 import { desiredTopics, type DesiredTopic, type PartitionCounts } from './topics.js';
 import { migrationJob, partitionsCronJob } from './maintenance.js';
 import { podMonitor, wantsPodMonitor } from './monitoring.js';
-import { deployment, disruptionBudget, producerIngress, producerService, workloadServiceAccount } from './workloads.js';
+import { deployment, disruptionBudget, ignoredEnv, producerIngress, producerService, workloadServiceAccount } from './workloads.js';
 
 export interface RenderInput {
   capabilities: Capabilities;
@@ -39,6 +39,8 @@ export interface RenderResult {
   monitoring?: { podMonitor: string } | { blocked: string };
   /** Where the spec asks for more than the sizing model finds useful (the OverProvisioned condition). */
   overProvisioned: string[];
+  /** Where the operator applies something other than the spec states, and why (the Adjusted condition). */
+  adjusted: string[];
   /** Name of the migration Job the workloads wait for. */
   migrationJob: string;
   objects: KubernetesObject[];
@@ -108,6 +110,7 @@ export function render(p: SyncPipeline, input: RenderInput): RenderResult {
     ...(topicsBlocked ? { topicsBlocked } : {}),
     ...(monitoring ? { monitoring } : {}),
     overProvisioned: overProvisioning(spec, sizing),
+    adjusted: [...productionFloorAdjustments(spec), ...ignoredEnv(spec)],
     migrationJob: migration.metadata!.name!,
     objects,
   };

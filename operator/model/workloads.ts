@@ -15,11 +15,12 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
-import type { SyncPipeline, SyncPipelineSpec } from '../api/v1alpha1.js';
+import { componentOverrides, type SyncPipeline, type SyncPipelineSpec } from '../api/v1alpha1.js';
+import { describeSource, operatorEnvSource } from '../api/operator-env.js';
 import { caBundle, caKey, passwordKey, uriKey, usernameKey, type SecretKey } from '../api/secret-refs.js';
 import { consumerGroupName, kafkaTopicName, topicsForConsumer, type ComponentName } from '../../core/domain.js';
 import { ENV, PRODUCER_METRICS_PORT, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
-import { DEFAULTS, type ComponentSettings } from './defaults.js';
+import { DEFAULTS, pipelineComponents, type ComponentSettings } from './defaults.js';
 import { childMeta } from './metadata.js';
 import { CONFIG_HASH_ANNOTATION, componentLabels, deploymentName, selectorLabels, serviceAccountName, kafkaNaming } from './naming.js';
 
@@ -126,11 +127,26 @@ export function mongoEnv(spec: SyncPipelineSpec): V1EnvVar[] {
   return env;
 }
 
-/** Our variables, then the user's extra ones; a user variable replaces ours of the same name. */
+/**
+ * Our variables, then the user's extra ones, but never one naming a variable the operator sets:
+ * admission refuses those, and one kept from before that rule still does not replace ours
+ * (ignoredEnv says so in status).
+ */
 function mergeEnv(ours: V1EnvVar[], extra: V1EnvVar[] = []): V1EnvVar[] {
   const byName = new Map(ours.map((e) => [e.name, e]));
-  for (const e of extra) byName.set(e.name, e);
+  for (const e of extra) if (!byName.has(e.name) && !operatorEnvSource(e.name)) byName.set(e.name, e);
   return [...byName.values()];
+}
+
+/** Per-component env entries naming a variable the operator sets, which are not applied: one message each. */
+export function ignoredEnv(spec: SyncPipelineSpec): string[] {
+  return pipelineComponents(spec).flatMap((c) =>
+    (componentOverrides(spec, c).env ?? []).flatMap((e) => {
+      const source = operatorEnvSource(e.name);
+      const field = c === 'producer' ? 'producer.env' : `consumers.${c}.env`;
+      return source ? [`${field} entry ${e.name} is not applied: the operator sets it ${describeSource(source)}`] : [];
+    }),
+  );
 }
 
 function componentEnv(spec: SyncPipelineSpec, c: ComponentName): V1EnvVar[] {
@@ -308,14 +324,20 @@ export function producerIngress(p: SyncPipeline): V1Ingress | undefined {
   };
 }
 
-/** Lets a node drain evict one pod at a time, even for a component at one replica. */
+/**
+ * Lets a node drain evict one pod of a component at a time (with the production producer's two
+ * replicas at least, the other keeps serving), even for a component at one replica, which a
+ * minimum-available budget would pin to its node. A pod that is not ready serves nothing, so it
+ * may always be evicted (AlwaysAllow): under the default policy, pods crash-looping beyond the
+ * budget would hold the drain until someone deleted them.
+ */
 export function disruptionBudget(p: SyncPipeline, c: ComponentName): V1PodDisruptionBudget {
   const name = p.metadata.name;
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
     metadata: childMeta(p, deploymentName(name, c), componentLabels(name, c)),
-    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(name, c) } },
+    spec: { maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow', selector: { matchLabels: selectorLabels(name, c) } },
   };
 }
 

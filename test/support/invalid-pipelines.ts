@@ -3,6 +3,7 @@
 // integration tests (real API server admission).
 import type { SyncPipeline } from '../../operator/api/v1alpha1.js';
 import { RULE_MESSAGES } from '../../operator/api/v1alpha1.js';
+import { operatorEnvRefusal } from '../../operator/api/operator-env.js';
 import { pipeline } from './fixtures.js';
 
 export interface InvalidCase {
@@ -18,6 +19,13 @@ const with_ = (mutate: (p: SyncPipeline) => void, base = pipeline()): SyncPipeli
   const p = structuredClone(base);
   mutate(p);
   return p;
+};
+
+/** The refusal of an env entry naming a variable the operator sets. */
+const owned = (name: string): string => {
+  const m = operatorEnvRefusal(name);
+  if (!m) throw new Error(`${name} is not a variable the operator sets`);
+  return m;
 };
 
 export const INVALID_CASES: InvalidCase[] = [
@@ -48,9 +56,48 @@ export const INVALID_CASES: InvalidCase[] = [
   },
   {
     name: 'inline password in extra env',
-    doc: pipeline({ producer: { env: [{ name: 'DI_POSTGRES_PASSWORD', value: 'hunter2' }] } }),
+    doc: pipeline({ producer: { env: [{ name: 'REPORTING_DB_PASSWORD', value: 'hunter2' }] } }),
     path: 'spec.producer.env',
     message: RULE_MESSAGES.credentialEnv,
+  },
+  {
+    name: "the producer's env setting the pipeline's region",
+    doc: pipeline({ producer: { env: [{ name: 'PIPELINE_REGION', value: 'other' }] } }),
+    path: 'spec.producer.env[0].name',
+    message: owned('PIPELINE_REGION'),
+  },
+  {
+    name: "a consumer's env turning the PostgreSQL certificate checks down, from a ConfigMap",
+    doc: pipeline({
+      consumers: {
+        sms: {
+          env: [
+            { name: 'LOG_LEVEL', value: 'debug' },
+            { name: 'DI_POSTGRES_SSLMODE', valueFrom: { configMapKeyRef: { name: 'pg', key: 'sslmode' } } },
+          ],
+        },
+      },
+    }),
+    path: 'spec.consumers.sms.env[1].name',
+    message: owned('DI_POSTGRES_SSLMODE'),
+  },
+  {
+    name: "the producer's env giving a topic prefix its consumers would not read",
+    doc: pipeline({ producer: { env: [{ name: 'KAFKA_TOPIC_PREFIX', value: 'uat.' }] } }),
+    path: 'spec.producer.env[0].name',
+    message: owned('KAFKA_TOPIC_PREFIX'),
+  },
+  {
+    name: "the single consumer's env moving the metrics port",
+    doc: pipeline({ consumers: { layout: 'single', all: { env: [{ name: 'METRICS_PORT', value: '9100' }] } } }),
+    path: 'spec.consumers.all.env[0].name',
+    message: owned('METRICS_PORT'),
+  },
+  {
+    name: "a consumer's env replacing the database password Secret",
+    doc: pipeline({ consumers: { events: { env: [{ name: 'DI_MONGODB_PASSWORD', valueFrom: { secretKeyRef: { name: 'other', key: 'pw' } } }] } } }),
+    path: 'spec.consumers.events.env[0].name',
+    message: owned('DI_MONGODB_PASSWORD'),
   },
   {
     name: 'strimzi without cluster name',

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { PipelineValidationError, ruleIssues, validatePipeline } from '../../../operator/api/validate.js';
+import { celViolations } from '../../../operator/api/cel.js';
 import { RULE_MESSAGES } from '../../../operator/api/v1alpha1.js';
 import { loadSample, pipeline, SAMPLE_NAMES } from '../../support/fixtures.js';
 import { INVALID_CASES } from '../../support/invalid-pipelines.js';
@@ -81,5 +82,21 @@ describe('the consumer layout', () => {
     ]);
     expect(ruleIssues(pipeline({ consumers: { layout: 'single', all: { maxReplicas: 4 } } }).spec)).toEqual([]);
     expect(ruleIssues(pipeline({ consumers: { layout: 'split', sms: { maxReplicas: 4 } } }).spec)).toEqual([]);
+  });
+});
+
+describe('rule messages from messageExpression, as the API server gives them', () => {
+  const schema = (messageExpression: string) => ({
+    type: 'object',
+    properties: { name: { type: 'string' } },
+    'x-kubernetes-validations': [{ rule: "self.name != 'x'", message: 'static', messageExpression }],
+  });
+
+  test("the expression's value, or the static message where it fails or gives an empty or multi-line string", () => {
+    expect(celViolations(schema("self.name + ' is taken'"), { name: 'x' }, 'spec')).toEqual([{ path: 'spec', message: 'x is taken' }]);
+    expect(celViolations(schema("{'y': 'why'}[self.name]"), { name: 'x' }, 'spec')).toEqual([{ path: 'spec', message: 'static' }]);
+    expect(celViolations(schema("' '"), { name: 'x' }, 'spec')).toEqual([{ path: 'spec', message: 'static' }]);
+    expect(celViolations(schema('"two\\nlines"'), { name: 'x' }, 'spec')).toEqual([{ path: 'spec', message: 'static' }]);
+    expect(celViolations(schema("self.name + ' is taken'"), { name: 'y' }, 'spec')).toEqual([]);
   });
 });

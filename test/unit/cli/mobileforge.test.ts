@@ -116,6 +116,14 @@ spec:
     expect(run(['render', '-f', samplePath('production')]).err).toBe('');
   });
 
+  test('warns on stderr where the operator would apply the spec otherwise than written (the production producer floor)', () => {
+    const one = stringify(pipeline({ dau: 20_000, producer: { minReplicas: 1 } }, 'one'));
+    const r = run(['render', '-f', '-'], one);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^warning: <stdin>: producer\.minReplicas 1 raised to 2: a production Producer API runs at least 2 replicas/m);
+    expect(r.out).toMatch(/kind: HorizontalPodAutoscaler\n[\s\S]*?name: one-producer[\s\S]*?minReplicas: 2/);
+  });
+
   test('reports YAML syntax errors with the line', () => {
     const r = run(['render', '-f', '-'], 'apiVersion: x\nspec: [unclosed\n');
     expect(r.code).toBe(1);

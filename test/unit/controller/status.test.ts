@@ -41,6 +41,20 @@ describe('status', () => {
     expect(cond(s, 'Ready')).toMatchObject({ status: 'True', reason: 'PipelineReady' });
   });
 
+  test('what the operator applies otherwise than the spec states is said in Adjusted, present only then and never part of Ready', () => {
+    expect(cond(buildStatus(observe(), undefined, 't1'), 'Adjusted')).toBeUndefined();
+    const r = render(pipeline({ dau: 60_000, consumers: { events: { env: [{ name: 'DI_MONGODB_RETRY_WRITES', value: 'false' }] } } }), {
+      capabilities: { keda: true },
+    });
+    const s = buildStatus(observe({ render: r }), undefined, 't1');
+    expect(cond(s, 'Adjusted')).toMatchObject({
+      status: 'True',
+      reason: 'SpecAdjusted',
+      message: 'consumers.events.env entry DI_MONGODB_RETRY_WRITES is not applied: the operator sets it from spec.mongodb.retryWrites',
+    });
+    expect(cond(s, 'Ready')).toMatchObject({ status: 'True', reason: 'PipelineReady' });
+  });
+
   test('above the ladder the tier says so', () => {
     const r = render(pipeline({ dau: 1_000_000 }), { capabilities: { keda: true } });
     expect(buildStatus(observe({ render: r }), undefined, 't1').tier).toBe('1m (above the ladder)');

@@ -169,7 +169,11 @@ describe('production Producer API floor', () => {
     expect(producer({ dau: 25_000, environment: 'production' })).toEqual({ min: 2, max: 3 });
     expect(producer({ dau: 25_000, environment: 'uat' })).toEqual({ min: 1, max: 3 });
     expect(producer({ dau: 100_000, environment: 'production' })).toEqual({ min: 4, max: 10 });
-    expect(producer({ dau: 25_000, environment: 'production', producer: { minReplicas: 1 } })).toEqual({ min: 1, max: 3 });
+    // nor when the spec asks for fewer: its bounds are raised to the floor
+    expect(producer({ dau: 25_000, environment: 'production', producer: { minReplicas: 1 } })).toEqual({ min: 2, max: 3 });
+    expect(producer({ dau: 25_000, environment: 'production', producer: { minReplicas: 0, maxReplicas: 1 } })).toEqual({ min: 2, max: 2 });
+    expect(producer({ dau: 100_000, environment: 'production', producer: { minReplicas: 3, maxReplicas: 3 } })).toEqual({ min: 3, max: 3 });
+    expect(producer({ dau: 25_000, environment: 'uat', producer: { minReplicas: 1, maxReplicas: 1 } })).toEqual({ min: 1, max: 1 });
     const sms = pipeline({ dau: 25_000, environment: 'production' });
     expect(componentSettings(sms.spec, sizeFor(sms.spec), 'sms').replicas).toEqual({ min: 1, max: 4 });
   });

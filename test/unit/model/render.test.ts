@@ -1,5 +1,16 @@
 import { describe, expect, test } from '@jest/globals';
-import type { KubernetesObject, V1CronJob, V1Deployment, V1EnvVar, V1Ingress, V1Job, V1PodSpec, V1Service } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1CronJob,
+  V1Deployment,
+  V1EnvVar,
+  V1Ingress,
+  V1Job,
+  V1PodDisruptionBudget,
+  V1PodSpec,
+  V1Service,
+  V2HorizontalPodAutoscaler,
+} from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { render, type RenderInput } from '../../../operator/model/render.js';
 import { ENV } from '../../../core/env-contract.js';
@@ -337,22 +348,38 @@ describe('render: decisions', () => {
     expect(render(pipeline(), FULL).objects.some((o) => o.kind === 'KafkaTopic')).toBe(false);
   });
 
-  test('config hash lands on every pod template; user env replaces ours by name', () => {
+  test('config hash lands on every pod template; user env is added after ours', () => {
+    const r = render(pipeline({ producer: { env: [{ name: 'LOG_LEVEL', value: 'debug' }] } }), { ...FULL, configHash: 'abc123' });
+    for (const d of deployments(r.objects)) expect(d.spec!.template.metadata!.annotations).toEqual({ 'mobileforge.credeau.com/config-hash': 'abc123' });
+    expect(envOf(deployments(r.objects)[0]!).at(-1)).toEqual({ name: 'LOG_LEVEL', value: 'debug' });
+    expect(r.adjusted).toEqual([]);
+  });
+
+  test("an env entry naming one of the operator's variables (admitted before admission refused it) never replaces the operator's value, and says so", () => {
     const r = render(
       pipeline({
         producer: {
           env: [
-            { name: 'LOG_LEVEL', value: 'debug' },
             { name: 'DI_POSTGRES_PORT', value: '6432' },
+            { name: 'LOG_LEVEL', value: 'debug' },
+            { name: 'KAFKA_TOPIC_PREFIX', value: 'uat.' },
           ],
         },
+        consumers: { sms: { env: [{ name: 'DI_POSTGRES_SSLMODE', value: 'disable' }] } },
       }),
-      { ...FULL, configHash: 'abc123' },
+      FULL,
     );
-    for (const d of deployments(r.objects)) expect(d.spec!.template.metadata!.annotations).toEqual({ 'mobileforge.credeau.com/config-hash': 'abc123' });
-    const env = envOf(deployments(r.objects)[0]!);
-    expect(env.filter((e) => e.name === 'DI_POSTGRES_PORT')).toEqual([{ name: 'DI_POSTGRES_PORT', value: '6432' }]);
-    expect(env.at(-1)).toEqual({ name: 'LOG_LEVEL', value: 'debug' });
+    const [producer, sms] = deployments(r.objects);
+    expect(envOf(producer!).filter((e) => ['DI_POSTGRES_PORT', 'KAFKA_TOPIC_PREFIX', 'LOG_LEVEL'].includes(e.name))).toEqual([
+      { name: 'DI_POSTGRES_PORT', value: '5432' },
+      { name: 'LOG_LEVEL', value: 'debug' },
+    ]);
+    expect(envOf(sms!).filter((e) => e.name === 'DI_POSTGRES_SSLMODE')).toEqual([{ name: 'DI_POSTGRES_SSLMODE', value: 'verify-full' }]);
+    expect(r.adjusted).toEqual([
+      'producer.env entry DI_POSTGRES_PORT is not applied: the operator sets it from spec.postgres.port',
+      'producer.env entry KAFKA_TOPIC_PREFIX is not applied: the operator sets it from spec.kafka.topicPrefix',
+      'consumers.sms.env entry DI_POSTGRES_SSLMODE is not applied: the operator sets it from spec.postgres.sslMode',
+    ]);
   });
 
   test('resources come from the environment profile, overridable per value', () => {
@@ -582,5 +609,56 @@ describe('render: the single consumer layout', () => {
       'HorizontalPodAutoscaler/test-producer',
       'HorizontalPodAutoscaler/test-consumer-all',
     ]);
+  });
+});
+
+describe('render: availability in production', () => {
+  const byKind = <T extends KubernetesObject>(objs: KubernetesObject[], kind: string) => objs.filter((o): o is T => o.kind === kind);
+  const producerHpa = (objs: KubernetesObject[]) =>
+    byKind<V2HorizontalPodAutoscaler>(objs, 'HorizontalPodAutoscaler').find((h) => h.metadata!.name === 'test-producer')!;
+
+  test('the Producer API runs at least 2 replicas even where the spec asks for 1, and the raise is said', () => {
+    const asked = pipeline({ dau: 20_000, producer: { minReplicas: 1, maxReplicas: 1 } });
+    const r = render(asked, FULL);
+    expect(producerHpa(r.objects).spec).toMatchObject({ minReplicas: 2, maxReplicas: 2 });
+    expect(r.components.producer!.replicas).toEqual({ min: 2, max: 2 });
+    expect(r.adjusted).toEqual([
+      'producer.minReplicas 1 and maxReplicas 1 raised to 2: a production Producer API runs at least 2 replicas, so that a node drain or a lost node never stops ingestion',
+    ]);
+    // fixed replicas (engine none) too
+    const fixed = render(pipeline({ dau: 20_000, producer: { minReplicas: 1 }, autoscaling: { engine: 'none' } }), FULL);
+    expect(deployments(fixed.objects)[0]!.spec!.replicas).toBe(2);
+    expect(fixed.adjusted).toEqual([
+      'producer.minReplicas 1 raised to 2: a production Producer API runs at least 2 replicas, so that a node drain or a lost node never stops ingestion',
+    ]);
+    // nothing to say where the spec asks for no fewer, nor outside production
+    expect(render(pipeline({ dau: 20_000 }), FULL).adjusted).toEqual([]);
+    expect(render(pipeline({ dau: 20_000, environment: 'uat', producer: { minReplicas: 1, maxReplicas: 1 } }), FULL).adjusted).toEqual([]);
+  });
+
+  test('every workload spreads over nodes and zones, preferred (ScheduleAnyway), counting only its own pods', () => {
+    const objs = render(pipeline({ dau: 20_000 }), FULL).objects;
+    expect(deployments(objs)).toHaveLength(4);
+    for (const d of deployments(objs)) {
+      const selector = d.spec!.selector.matchLabels;
+      expect(d.spec!.template.spec!.topologySpreadConstraints).toEqual([
+        { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+      ]);
+    }
+  });
+
+  test('every Deployment has a disruption budget allowing one eviction at a time, which never holds a drain on a pod that is not ready anyway', () => {
+    const objs = render(pipeline({ dau: 20_000 }), FULL).objects;
+    const pdbs = byKind<V1PodDisruptionBudget>(objs, 'PodDisruptionBudget');
+    expect(pdbs.map((b) => b.metadata!.name).sort()).toEqual(
+      deployments(objs)
+        .map((d) => d.metadata!.name)
+        .sort(),
+    );
+    for (const d of deployments(objs)) {
+      const pdb = pdbs.find((b) => b.metadata!.name === d.metadata!.name)!;
+      expect(pdb.spec).toEqual({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow', selector: { matchLabels: d.spec!.selector.matchLabels } });
+    }
   });
 });
