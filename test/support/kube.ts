@@ -105,11 +105,24 @@ export async function createNamespace(kc: k8s.KubeConfig, prefix: string): Promi
   return name;
 }
 
-export async function deleteNamespace(kc: k8s.KubeConfig, name: string): Promise<void> {
-  await kc
-    .makeApiClient(k8s.CoreV1Api)
-    .deleteNamespace({ name })
-    .catch(() => undefined);
+/**
+ * Deletes a suite's namespace and waits until it is gone (up to `timeoutMs`), so that the
+ * namespace controller's deletions are over before the next suite starts: some suites count the
+ * API server's write requests.
+ */
+export async function deleteNamespace(kc: k8s.KubeConfig, name: string, timeoutMs = 60000): Promise<void> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  await core.deleteNamespace({ name }).catch(() => undefined);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      await core.readNamespace({ name });
+    } catch (err) {
+      if (apiCode(err) === 404) return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  process.stderr.write(`namespace ${name} still there ${timeoutMs / 1000} s after its deletion (test/infra/sweep.sh retries on the next run)\n`);
 }
 
 /** The API server's message for a rejected request (422 etc.), or the error itself. */
