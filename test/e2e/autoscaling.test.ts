@@ -11,9 +11,8 @@ import { readFileSync, statSync } from 'node:fs';
 import type { Db, MongoClient } from 'mongodb';
 import type pg from 'pg';
 import type { Kafka } from 'kafkajs';
-import { SyncClient, type SyncBatch } from '../../workloads/client/sync-client.js';
+import { SyncClient } from '../../workloads/client/sync-client.js';
 import { COLLECTIONS } from '../../core/sync-schema.js';
-import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../core/message.js';
 import { CONSUMER_GROUPS } from '../../core/domain.js';
 import { connectKafkaAdmin, connectMongo, connectPg, testKafka, uniqueName } from '../support/services.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -27,7 +26,8 @@ import {
   nodePipeline,
   createTestNamespace,
   removeTestNamespace,
-  smsBatch,
+  upiSms,
+  writeSmsBacklog,
 } from './support.js';
 import type { SyncPipeline } from '../../operator/api/v1alpha1.js';
 
@@ -99,13 +99,6 @@ function deploymentWrites(from = auditFrom): AuditEvent[] {
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as AuditEvent)
     .filter((e) => e.stage === 'ResponseComplete' && e.objectRef?.resource === 'deployments' && e.objectRef.namespace === ns);
-}
-
-function upiSms(requestId: string, n: number): SyncBatch {
-  return smsBatch(requestId, n, {
-    userId: `user-${requestId.length % 11}`,
-    body: (i) => `Rs.${i}.00 debited from a/c XXXX${i % 97} to VPA XXXXXXXX@ybl (UPI Ref No XXXXXXXX${i}). Not you? Call 1800XXXXXXX`,
-  });
 }
 
 interface Hpa {
@@ -256,36 +249,8 @@ test('a backlog on the SMS topic: KEDA scales the SMS consumer out on lag, the b
   const MESSAGES = 15000;
   const RECORDS = 5;
   const prefix = `backlog${Date.now().toString(36)}`;
-  const producer = kafka.producer();
-  await producer.connect();
   const started = Date.now();
-  for (let i = 0; i < MESSAGES; i += 100) {
-    await producer.send({
-      topic: smsTopic,
-      messages: Array.from({ length: 100 }, (_, j) => {
-        const n = i + j;
-        const batch = upiSms(`${prefix}-${n}`, RECORDS);
-        return {
-          key: messageKey(client.id, batch.user_id),
-          value: splitIntoMessages(
-            {
-              v: MESSAGE_VERSION,
-              request_id: batch.request_id,
-              client_id: client.id,
-              user_id: batch.user_id,
-              source: 'sms',
-              sdk_version: batch.sdk_version,
-              device: batch.device,
-              received_at: new Date().toISOString(),
-            },
-            batch.records as Record<string, unknown>[],
-            900_000,
-          )[0]!,
-        };
-      }),
-    });
-  }
-  await producer.disconnect();
+  await writeSmsBacklog(kafka, smsTopic, client.id, prefix, MESSAGES, RECORDS);
   note(`backlog of ${MESSAGES} messages (${MESSAGES * RECORDS} SMS records) written in ${elapsed(started)}; group ${CONSUMER_GROUPS.sms}`);
 
   let peak = 1;

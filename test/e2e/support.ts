@@ -7,6 +7,8 @@ import { packageRoot } from '../../operator/util/repo-root.js';
 import type { SyncPipeline } from '../../operator/api/v1alpha1.js';
 import type { SyncBatch } from '../../workloads/client/sync-client.js';
 import { testLabels } from '../support/test-owner.js';
+import type { Kafka } from 'kafkajs';
+import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../core/message.js';
 
 const root = packageRoot();
 
@@ -207,4 +209,45 @@ export function smsBatch(requestId: string, n: number, o: { userId?: string; bod
       type: 'inbox',
     })),
   };
+}
+
+/** SMS batches that read like UPI debit alerts (the heaviest SMS the workload model counts). */
+export function upiSms(requestId: string, n: number): SyncBatch {
+  return smsBatch(requestId, n, {
+    userId: `user-${requestId.length % 11}`,
+    body: (i) => `Rs.${i}.00 debited from a/c XXXX${i % 97} to VPA XXXXXXXX@ybl (UPI Ref No XXXXXXXX${i}). Not you? Call 1800XXXXXXX`,
+  });
+}
+
+/**
+ * A backlog on a pipeline's SMS topic, written as the Producer API writes it (its message
+ * format and key), faster than one consumer stores it: `messages` messages of `records`
+ * records, request ids `${prefix}-${n}`.
+ */
+export async function writeSmsBacklog(kafka: Kafka, topic: string, clientId: string, prefix: string, messages: number, records: number): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages; i += 100) {
+      await producer.send({
+        topic,
+        messages: Array.from({ length: Math.min(100, messages - i) }, (_, j) => {
+          const batch = upiSms(`${prefix}-${i + j}`, records);
+          const header: Parameters<typeof splitIntoMessages>[0] = {
+            v: MESSAGE_VERSION,
+            request_id: batch.request_id,
+            client_id: clientId,
+            user_id: batch.user_id,
+            source: 'sms',
+            sdk_version: batch.sdk_version,
+            device: batch.device,
+            received_at: new Date().toISOString(),
+          };
+          return { key: messageKey(clientId, batch.user_id), value: splitIntoMessages(header, batch.records as Record<string, unknown>[], 900_000)[0]! };
+        }),
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
 }
