@@ -10,6 +10,7 @@
 #   infra.sh install              only install/build what is missing (used by .ci/run)
 #
 # Services: postgres kafka mongo kube node prometheus (scrapes the node's pods; prometheus.sh). Ports are overridable (see the *_PORT variables below).
+# PostgreSQL also serves TLS, with a certificate from the test CA (tls.sh).
 source "$(dirname "$0")/lib.sh"
 
 PG_PORT=${MF_PG_PORT:-55432}
@@ -41,6 +42,15 @@ install_postgres() {
 pg_run() { runuser -u postgres -- "$@"; }
 up_postgres() {
   install_postgres
+  if [ -f "$PGDATA_DIR/PG_VERSION" ]; then
+    # A running server whose certificate the current test CA did not sign (a fresh RUN, or an
+    # older certificate) takes the new one on a reload, without a restart.
+    pg_tls "$PGDATA_DIR"
+    if [ "$PG_TLS_CHANGED" = 1 ] && [ -f "$PGDATA_DIR/postmaster.pid" ] && port_open "$PG_PORT"; then
+      log "PostgreSQL: reloading for its new server certificate"
+      pg_run "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" reload >/dev/null
+    fi
+  fi
   if port_open "$PG_PORT"; then return; fi
   if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
     log "initialising PostgreSQL cluster in $PGDATA_DIR"
@@ -59,7 +69,7 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 shared_buffers = 256MB
-# TLS on (not required): a test CA signs the server certificate, so clients can be tested with
+# TLS on (not required): the test CA signs the server certificate, so clients can be tested with
 # sslmode verify-ca and verify-full as on RDS; plain connections keep working.
 ssl = on
 ssl_cert_file = 'server.crt'
@@ -70,21 +80,18 @@ CONF
   pg_run "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w -t 60 start >/dev/null \
     || die "PostgreSQL did not start; see $PGDATA_DIR/server.log"
 }
-# A throwaway CA ($RUN/postgres-tls/ca.crt, for tests to trust) and a server certificate for the
-# name localhost only, owned by postgres with a private key it alone can read. Tests reach the
-# server both as localhost (the name matches) and as 127.0.0.1 (it does not: verify-full must
-# refuse, verify-ca accept).
-PG_TLS_DIR="$RUN/postgres-tls"
+# The server certificate from the test CA (tls.sh), copied into the data directory because the
+# `postgres` user cannot read $RUN, with a private key only that user can read. PG_TLS_CHANGED=1
+# when it installed a new one.
+PG_TLS_CHANGED=0
 pg_tls() {
-  local data=$1 dir=$PG_TLS_DIR
-  mkdir -p "$dir"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mobileforge-test-postgres-ca" \
-    -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$data/server.key" -out "$dir/server.csr" 2>/dev/null
-  printf 'subjectAltName=DNS:localhost\n' > "$dir/server.ext"
-  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 3650 \
-    -extfile "$dir/server.ext" -out "$data/server.crt" 2>/dev/null
-  chown postgres:postgres "$data/server.key" "$data/server.crt"; chmod 600 "$data/server.key"; chmod 644 "$dir/ca.crt"
+  local data=$1
+  PG_TLS_CHANGED=0
+  server_cert postgres
+  if cmp -s "$TLS_DIR/postgres.crt" "$data/server.crt" && cmp -s "$TLS_DIR/postgres.key" "$data/server.key"; then return; fi
+  PG_TLS_CHANGED=1
+  install -o postgres -g postgres -m 600 "$TLS_DIR/postgres.key" "$data/server.key"
+  install -o postgres -g postgres -m 644 "$TLS_DIR/postgres.crt" "$data/server.crt"
 }
 down_postgres() {
   if [ -f "$PGDATA_DIR/postmaster.pid" ]; then
@@ -288,6 +295,8 @@ source "$INFRA_DIR/node.sh"
 source "$INFRA_DIR/prometheus.sh"
 # shellcheck source=autoscalers.sh
 source "$INFRA_DIR/autoscalers.sh"
+# shellcheck source=tls.sh
+source "$INFRA_DIR/tls.sh"
 
 # ---------------------------------------------------------------- common
 # A process that exited stays a zombie until PID 1 reaps it, which here can take seconds.
@@ -307,7 +316,7 @@ stop_pid() { # pidfile timeout
 }
 addr_of() {
   case $1 in
-    postgres) echo "127.0.0.1:$PG_PORT" ;;
+    postgres) echo "127.0.0.1:$PG_PORT (TLS too)" ;;
     kafka) echo "127.0.0.1:$KAFKA_PORT" ;;
     mongo) echo "127.0.0.1:$MONGO_PORT" ;;
     kube) echo "https://127.0.0.1:$APISERVER_PORT" ;;
@@ -333,7 +342,7 @@ PGPORT=$PG_PORT
 PGUSER=$PG_USER
 PGPASSWORD=$PG_PASSWORD
 PGDATABASE=postgres
-PG_CA_FILE=$PG_TLS_DIR/ca.crt
+PG_CA_FILE=$TEST_CA_FILE
 DATABASE_URL=postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres
 MONGODB_URI=mongodb://127.0.0.1:$MONGO_PORT/
 KUBECONFIG=$RUN/kube/kubeconfig
@@ -395,6 +404,8 @@ case "$cmd" in
     bash "$INFRA_DIR/infra.sh" status ;;
   down)
     for s in $(services_from_args "$@"); do "down_$s"; done
+    # the test CA goes with the last service that used it
+    if [ $# -eq 0 ] && [ "${KEEP_DATA:-}" != 1 ]; then rm -rf "$TLS_DIR"; fi
     log "stopped: $(services_from_args "$@")" ;;
   status)
     printf '%-10s %-32s %-44s %s\n' SERVICE VERSION ADDRESS STATE
@@ -402,7 +413,8 @@ case "$cmd" in
       if is_up "$s"; then st=up; else st=down; fi
       [ "$s" = node ] && [ "$st" = up ] && st="up (node $NODE_NAME Ready)"
       printf '%-10s %-32s %-44s %s\n' "$s" "$("version_$s")" "$(addr_of "$s")" "$st"
-    done ;;
+    done
+    tls_status ;;
   env)
     write_env; cat "$RUN/env" ;;
   *) die "usage: infra.sh up|down|status|env|install [service...]" ;;
