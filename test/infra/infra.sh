@@ -10,7 +10,7 @@
 #   infra.sh install              only install/build what is missing (used by .ci/run)
 #
 # Services: postgres kafka mongo kube node prometheus (scrapes the node's pods; prometheus.sh). Ports are overridable (see the *_PORT variables below).
-# PostgreSQL also serves TLS, with a certificate from the test CA (tls.sh).
+# PostgreSQL and Kafka also serve TLS with certificates from one test CA (tls.sh).
 source "$(dirname "$0")/lib.sh"
 
 PG_PORT=${MF_PG_PORT:-55432}
@@ -19,6 +19,10 @@ KAFKA_CTRL_PORT=${MF_KAFKA_CTRL_PORT:-59093}
 # a second listener for pods on the node: bound to loopback like the first, advertised as the
 # node bridge's address (node.sh forwards that address's port to it)
 KAFKA_BRIDGE_PORT=${MF_KAFKA_BRIDGE_PORT:-59094}
+# Kafka as production runs it, beside the plaintext listeners: SASL_SSL with SCRAM-SHA-512 and a
+# certificate from the test CA, on loopback, and for pods on the node as the bridge's address
+KAFKA_SASL_PORT=${MF_KAFKA_SASL_PORT:-59095}
+KAFKA_SASL_BRIDGE_PORT=${MF_KAFKA_SASL_BRIDGE_PORT:-59096}
 MONGO_PORT=${MF_MONGO_PORT:-57017}
 ETCD_PORT=${MF_ETCD_PORT:-52379}
 ETCD_PEER_PORT=${MF_ETCD_PEER_PORT:-52380}
@@ -103,19 +107,43 @@ version_postgres() { "$PG_BIN/postgres" --version 2>/dev/null | awk '{print $3}'
 
 # ---------------------------------------------------------------- Kafka
 install_kafka() { bash "$INFRA_DIR/fetch-kafka.sh"; }
+# The SCRAM user pipelines authenticate as; its password is made at start and kept in a file
+# only root can read, next to the broker's data (so the two always go together).
+KAFKA_SCRAM_USER=mobileforge
+KAFKA_SCRAM_PASSWORD_FILE="$RUN/kafka/scram-password"
 up_kafka() {
   install_kafka
-  if port_open "$KAFKA_PORT"; then return; fi
-  local dir="$RUN/kafka"; mkdir -p "$dir"
+  local dir="$RUN/kafka"
+  if port_open "$KAFKA_PORT"; then
+    port_open "$KAFKA_SASL_PORT" && return
+    # A broker started from an older configuration, without the SASL_SSL listeners: restart it
+    # with the current one, keeping its topics and groups.
+    pid_alive "$dir/pid" || die "something other than this RUN's Kafka listens on 127.0.0.1:$KAFKA_PORT"
+    log "Kafka runs without its SASL_SSL listener: restarting it (data kept)"
+    stop_pid "$dir/pid" 30
+  fi
+  mkdir -p "$dir"
+  server_cert kafka
+  # Kafka reads a PEM key store: the private key, then the certificate chain, in one file.
+  (umask 077; cat "$TLS_DIR/kafka.key" "$TLS_DIR/kafka.crt" > "$dir/keystore.pem")
   cat > "$dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CTRL_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CTRL_PORT,NODE://127.0.0.1:$KAFKA_BRIDGE_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,NODE://$NODE_IP:$KAFKA_BRIDGE_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CTRL_PORT,NODE://127.0.0.1:$KAFKA_BRIDGE_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_PORT,NODE_SASL_SSL://127.0.0.1:$KAFKA_SASL_BRIDGE_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,NODE://$NODE_IP:$KAFKA_BRIDGE_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_PORT,NODE_SASL_SSL://$NODE_IP:$KAFKA_SASL_BRIDGE_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,NODE:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,NODE:PLAINTEXT,SASL_SSL:SASL_SSL,NODE_SASL_SSL:SASL_SSL
+# SASL_SSL as in production: SCRAM-SHA-512 only, the server certificate from the test CA, no
+# client certificates. No authorizer: an authenticated user, like any plaintext client, may do
+# anything (what is tested here is the handshake and the credentials, not ACLs).
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.node_sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$dir/keystore.pem
+ssl.client.auth=none
 log.dirs=$dir/data
 num.partitions=1
 # one broker: every internal topic must have replication factor 1, or group coordination
@@ -142,15 +170,30 @@ logger.kafka.name = kafka
 logger.kafka.level = WARN
 L4J
   local java=(java -Xms256m -Xmx768m -XX:+UseG1GC -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$KAFKA_HOME/libs/*")
+  local password="" add_user_later=0
+  if [ ! -f "$KAFKA_SCRAM_PASSWORD_FILE" ]; then password=$(openssl rand -hex 24); fi
   if [ ! -f "$dir/data/meta.properties" ]; then
     local id; id=$("${java[@]}" kafka.tools.StorageTool random-uuid)
-    "${java[@]}" kafka.tools.StorageTool format --standalone -t "$id" -c "$dir/server.properties" >/dev/null \
+    # The SCRAM user goes into the cluster's first metadata, so it exists before any client connects.
+    [ -n "$password" ] || password=$(cat "$KAFKA_SCRAM_PASSWORD_FILE")
+    "${java[@]}" kafka.tools.StorageTool format --standalone -t "$id" -c "$dir/server.properties" \
+      --add-scram "SCRAM-SHA-512=[name=$KAFKA_SCRAM_USER,password=$password]" >/dev/null \
       || die "kafka storage format failed"
+  elif [ -n "$password" ]; then
+    # data kept from a broker that had no SCRAM user: add it once the broker runs
+    add_user_later=1
   fi
-  log "starting Kafka $KAFKA_VERSION (KRaft) on 127.0.0.1:$KAFKA_PORT"
+  log "starting Kafka $KAFKA_VERSION (KRaft) on 127.0.0.1:$KAFKA_PORT, SASL_SSL on 127.0.0.1:$KAFKA_SASL_PORT"
   setsid nohup "${java[@]}" kafka.Kafka "$dir/server.properties" > "$dir/server.log" 2>&1 < /dev/null &
   echo $! > "$dir/pid"
   wait_port "$KAFKA_PORT" 90 || die "Kafka did not open its port; see $dir/server.log"
+  wait_port "$KAFKA_SASL_PORT" 30 || die "Kafka did not open its SASL_SSL port; see $dir/server.log"
+  if [ $add_user_later = 1 ]; then
+    "${java[@]}" kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter --entity-type users \
+      --entity-name "$KAFKA_SCRAM_USER" --add-config "SCRAM-SHA-512=[password=$password]" >/dev/null \
+      || die "could not create the Kafka SCRAM user $KAFKA_SCRAM_USER"
+  fi
+  if [ -n "$password" ]; then (umask 077; echo "$password" > "$KAFKA_SCRAM_PASSWORD_FILE"); fi
 }
 down_kafka() {
   local dir="$RUN/kafka"
@@ -317,7 +360,7 @@ stop_pid() { # pidfile timeout
 addr_of() {
   case $1 in
     postgres) echo "127.0.0.1:$PG_PORT (TLS too)" ;;
-    kafka) echo "127.0.0.1:$KAFKA_PORT" ;;
+    kafka) echo "127.0.0.1:$KAFKA_PORT, SASL_SSL :$KAFKA_SASL_PORT" ;;
     mongo) echo "127.0.0.1:$MONGO_PORT" ;;
     kube) echo "https://127.0.0.1:$APISERVER_PORT" ;;
     node) addr_node ;;
@@ -327,7 +370,7 @@ addr_of() {
 is_up() {
   case $1 in
     postgres) port_open "$PG_PORT" ;;
-    kafka) port_open "$KAFKA_PORT" ;;
+    kafka) port_open "$KAFKA_PORT" && port_open "$KAFKA_SASL_PORT" ;;
     mongo) port_open "$MONGO_PORT" ;;
     kube) port_open "$APISERVER_PORT" && "$BIN/kubectl" --kubeconfig "$RUN/kube/kubeconfig" get --raw /readyz >/dev/null 2>&1 ;;
     node) is_up_node ;;
@@ -337,6 +380,10 @@ is_up() {
 write_env() {
   cat > "$RUN/env" <<ENV
 KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+KAFKA_SASL_BROKERS=127.0.0.1:$KAFKA_SASL_PORT
+KAFKA_SCRAM_USERNAME=$KAFKA_SCRAM_USER
+KAFKA_SCRAM_PASSWORD_FILE=$KAFKA_SCRAM_PASSWORD_FILE
+KAFKA_CA_FILE=$TEST_CA_FILE
 PGHOST=127.0.0.1
 PGPORT=$PG_PORT
 PGUSER=$PG_USER
@@ -355,6 +402,7 @@ NODE_IP=$NODE_IP
 NODE_AUDIT_LOG=$NODE_AUDIT_LOG
 NODE_CONTAINERD_ADDRESS=$NODE_CONTAINERD_SOCK
 NODE_KAFKA_BROKERS=$NODE_IP:$KAFKA_BRIDGE_PORT
+NODE_KAFKA_SASL_BROKERS=$NODE_IP:$KAFKA_SASL_BRIDGE_PORT
 NODE_PGHOST=$NODE_IP
 NODE_MONGODB_URI=mongodb://$NODE_IP:$MONGO_PORT/
 PROMETHEUS_URL=http://127.0.0.1:$PROM_PORT

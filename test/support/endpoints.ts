@@ -7,7 +7,9 @@ import { join } from 'node:path';
 
 const SERVICE_VARS = {
   postgres: ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PG_CA_FILE'],
-  kafka: ['KAFKA_BROKERS'],
+  // the SASL_SSL listener (SCRAM-SHA-512), as production runs it; one test CA signs every server
+  // certificate (PG_CA_FILE and KAFKA_CA_FILE name the same file)
+  kafka: ['KAFKA_BROKERS', 'KAFKA_SASL_BROKERS', 'KAFKA_SCRAM_USERNAME', 'KAFKA_SCRAM_PASSWORD_FILE', 'KAFKA_CA_FILE'],
   mongo: ['MONGODB_URI'],
   kube: ['KUBECONFIG', 'KUBECTL', 'MOBILEFORGE_BIN', 'MOBILEFORGE_CRDS'],
   // the one-node cluster that runs real pods (test/e2e), and the services' addresses as its pods see them
@@ -18,6 +20,7 @@ const SERVICE_VARS = {
     'NODE_IP',
     'NODE_CONTAINERD_ADDRESS',
     'NODE_KAFKA_BROKERS',
+    'NODE_KAFKA_SASL_BROKERS',
     'NODE_PGHOST',
     'NODE_MONGODB_URI',
     'PROMETHEUS_URL',
