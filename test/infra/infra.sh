@@ -10,7 +10,7 @@
 #   infra.sh install              only install/build what is missing (used by .ci/run)
 #
 # Services: postgres kafka mongo kube node prometheus (scrapes the node's pods; prometheus.sh). Ports are overridable (see the *_PORT variables below).
-# PostgreSQL and Kafka also serve TLS with certificates from one test CA (tls.sh).
+# PostgreSQL, Kafka and FerretDB also serve TLS with certificates from one test CA (tls.sh).
 source "$(dirname "$0")/lib.sh"
 
 PG_PORT=${MF_PG_PORT:-55432}
@@ -24,6 +24,8 @@ KAFKA_BRIDGE_PORT=${MF_KAFKA_BRIDGE_PORT:-59094}
 KAFKA_SASL_PORT=${MF_KAFKA_SASL_PORT:-59095}
 KAFKA_SASL_BRIDGE_PORT=${MF_KAFKA_SASL_BRIDGE_PORT:-59096}
 MONGO_PORT=${MF_MONGO_PORT:-57017}
+# the MongoDB-wire server's TLS listener (as DocumentDB requires), beside the plaintext one
+MONGO_TLS_PORT=${MF_MONGO_TLS_PORT:-57018}
 ETCD_PORT=${MF_ETCD_PORT:-52379}
 ETCD_PEER_PORT=${MF_ETCD_PEER_PORT:-52380}
 APISERVER_PORT=${MF_APISERVER_PORT:-56443}
@@ -206,17 +208,28 @@ version_kafka() { echo "$KAFKA_VERSION"; }
 install_mongo() { bash "$INFRA_DIR/build-go-tools.sh" ferretdb; }
 up_mongo() {
   install_mongo
-  if port_open "$MONGO_PORT"; then return; fi
   local dir="$RUN/ferretdb"
-  # A server that died (a crash, a reboot) can leave SQLite files it then refuses to open ("no
-  # such table: _ferretdb_collections"). The data is the tests' own: start clean, as `down` leaves
-  # it, unless KEEP_DATA=1.
-  [ "${KEEP_DATA:-}" = 1 ] || rm -rf "$dir/data"
+  if port_open "$MONGO_PORT"; then
+    port_open "$MONGO_TLS_PORT" && return
+    # started from an older configuration, without the TLS listener: restart it, data kept
+    pid_alive "$dir/pid" || die "something other than this RUN's FerretDB listens on 127.0.0.1:$MONGO_PORT"
+    log "FerretDB runs without its TLS listener: restarting it (data kept)"
+    stop_pid "$dir/pid" 10
+  else
+    # A server that died (a crash, a reboot) can leave SQLite files it then refuses to open ("no
+    # such table: _ferretdb_collections"). The data is the tests' own: start clean, as `down`
+    # leaves it, unless KEEP_DATA=1.
+    [ "${KEEP_DATA:-}" = 1 ] || rm -rf "$dir/data"
+  fi
   mkdir -p "$dir/data"
-  log "starting FerretDB $FERRETDB_VERSION (SQLite backend) on 127.0.0.1:$MONGO_PORT"
-  setsid nohup "$BIN/ferretdb" -sqlite-url="file:$dir/data/" -listen-addr="127.0.0.1:$MONGO_PORT" -log-level=warn > "$dir/server.log" 2>&1 < /dev/null &
+  server_cert mongo
+  log "starting FerretDB $FERRETDB_VERSION (SQLite backend) on 127.0.0.1:$MONGO_PORT, TLS on 127.0.0.1:$MONGO_TLS_PORT"
+  setsid nohup "$BIN/ferretdb" -sqlite-url="file:$dir/data/" -listen-addr="127.0.0.1:$MONGO_PORT" \
+    -listen-tls="127.0.0.1:$MONGO_TLS_PORT" -listen-tls-cert-file="$TLS_DIR/mongo.crt" -listen-tls-key-file="$TLS_DIR/mongo.key" \
+    -log-level=warn > "$dir/server.log" 2>&1 < /dev/null &
   echo $! > "$dir/pid"
   wait_port "$MONGO_PORT" 30 || die "FerretDB did not open its port; see $dir/server.log"
+  wait_port "$MONGO_TLS_PORT" 30 || die "FerretDB did not open its TLS port; see $dir/server.log"
 }
 down_mongo() {
   stop_pid "$RUN/ferretdb/pid" 10
@@ -361,7 +374,7 @@ addr_of() {
   case $1 in
     postgres) echo "127.0.0.1:$PG_PORT (TLS too)" ;;
     kafka) echo "127.0.0.1:$KAFKA_PORT, SASL_SSL :$KAFKA_SASL_PORT" ;;
-    mongo) echo "127.0.0.1:$MONGO_PORT" ;;
+    mongo) echo "127.0.0.1:$MONGO_PORT, TLS :$MONGO_TLS_PORT" ;;
     kube) echo "https://127.0.0.1:$APISERVER_PORT" ;;
     node) addr_node ;;
     prometheus) addr_prometheus ;;
@@ -371,7 +384,7 @@ is_up() {
   case $1 in
     postgres) port_open "$PG_PORT" ;;
     kafka) port_open "$KAFKA_PORT" && port_open "$KAFKA_SASL_PORT" ;;
-    mongo) port_open "$MONGO_PORT" ;;
+    mongo) port_open "$MONGO_PORT" && port_open "$MONGO_TLS_PORT" ;;
     kube) port_open "$APISERVER_PORT" && "$BIN/kubectl" --kubeconfig "$RUN/kube/kubeconfig" get --raw /readyz >/dev/null 2>&1 ;;
     node) is_up_node ;;
     prometheus) is_up_prometheus ;;
@@ -392,6 +405,8 @@ PGDATABASE=postgres
 PG_CA_FILE=$TEST_CA_FILE
 DATABASE_URL=postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres
 MONGODB_URI=mongodb://127.0.0.1:$MONGO_PORT/
+MONGODB_TLS_URI=mongodb://127.0.0.1:$MONGO_TLS_PORT/?tls=true
+MONGODB_CA_FILE=$TEST_CA_FILE
 KUBECONFIG=$RUN/kube/kubeconfig
 KUBECTL=$BIN/kubectl
 MOBILEFORGE_BIN=$BIN
@@ -405,6 +420,7 @@ NODE_KAFKA_BROKERS=$NODE_IP:$KAFKA_BRIDGE_PORT
 NODE_KAFKA_SASL_BROKERS=$NODE_IP:$KAFKA_SASL_BRIDGE_PORT
 NODE_PGHOST=$NODE_IP
 NODE_MONGODB_URI=mongodb://$NODE_IP:$MONGO_PORT/
+NODE_MONGODB_TLS_URI=mongodb://$NODE_IP:$MONGO_TLS_PORT/?tls=true
 PROMETHEUS_URL=http://127.0.0.1:$PROM_PORT
 ENV
 }

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 
 const SERVICE_VARS = {
   postgres: ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PG_CA_FILE'],
-  // the SASL_SSL listener (SCRAM-SHA-512), as production runs it; one test CA signs every server
-  // certificate (PG_CA_FILE and KAFKA_CA_FILE name the same file)
+  // the SASL_SSL listener (SCRAM-SHA-512) and the MongoDB-wire TLS listener, as production runs them; one
+  // test CA signs every server certificate (PG_CA_FILE, KAFKA_CA_FILE and MONGODB_CA_FILE name the same file)
   kafka: ['KAFKA_BROKERS', 'KAFKA_SASL_BROKERS', 'KAFKA_SCRAM_USERNAME', 'KAFKA_SCRAM_PASSWORD_FILE', 'KAFKA_CA_FILE'],
-  mongo: ['MONGODB_URI'],
+  mongo: ['MONGODB_URI', 'MONGODB_TLS_URI', 'MONGODB_CA_FILE'],
   kube: ['KUBECONFIG', 'KUBECTL', 'MOBILEFORGE_BIN', 'MOBILEFORGE_CRDS'],
   // the one-node cluster that runs real pods (test/e2e), and the services' addresses as its pods see them
   // (and the Prometheus that scrapes its pods)
@@ -23,6 +23,7 @@ const SERVICE_VARS = {
     'NODE_KAFKA_SASL_BROKERS',
     'NODE_PGHOST',
     'NODE_MONGODB_URI',
+    'NODE_MONGODB_TLS_URI',
     'PROMETHEUS_URL',
     'NODE_AUDIT_LOG',
   ],
