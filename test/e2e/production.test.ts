@@ -140,10 +140,10 @@ beforeAll(async () => {
   mongo = await connectMongo();
   db = mongo.db(mongoDatabase);
   createTestNamespace(ns);
-  const ca = readFileSync(need('TEST_CA_FILE'), 'utf8');
-  secret('kafka-cluster-ca-cert', { 'ca.crt': ca });
+  secret('kafka-cluster-ca-cert', { 'ca.crt': readFileSync(need('KAFKA_CA_FILE'), 'utf8') });
   secret('acme-kafka-user', { username: need('KAFKA_SCRAM_USERNAME'), password: readFileSync(need('KAFKA_SCRAM_PASSWORD_FILE'), 'utf8').trim() });
-  secret('db-ca-bundle', { 'ca.crt': ca });
+  // one bundle for both databases, as the RDS bundle serves RDS and DocumentDB
+  secret('db-ca-bundle', { 'ca.crt': readFileSync(need('PG_CA_FILE'), 'utf8') });
   secret('acme-postgres', { username: role, password: `pw-${role}` });
   secret('acme-documentdb', { uri: need('NODE_MONGODB_TLS_URI') });
   nodeKubectl(['apply', '--server-side', '-f', '-'], JSON.stringify(productionPipeline(tag)));

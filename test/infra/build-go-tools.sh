@@ -75,8 +75,9 @@ GO
 }
 
 build_ferretdb() {
-  local v=$FERRETDB_VERSION
-  stamp_ok ferretdb "$v" && return
+  # the stamp names the wrapper's revision too: a wrapper with new flags must be rebuilt
+  local v=$FERRETDB_VERSION stamp_v="$FERRETDB_VERSION tls"
+  stamp_ok ferretdb "$stamp_v" && return
   local dir="$SRC/ferretdb-$v"; mkdir -p "$dir"; cd "$dir"
   log "building FerretDB $v"
   # Neither `go install .../cmd/ferretdb` nor building cmd/ferretdb from a wrapper module runs:
@@ -84,7 +85,9 @@ build_ferretdb() {
   # package skips that check when it is not the main module, so we run it from a tiny main.
   printf 'module mobileforge.local/ferretdb-build\ngo 1.22\nrequire github.com/FerretDB/FerretDB %s\n' "$v" > go.mod
   cat > main.go <<'GO'
-// Minimal FerretDB server for tests: SQLite backend, one TCP listener.
+// Minimal FerretDB server for tests: SQLite backend, a TCP listener and optionally a TLS one
+// (the flags are upstream's). No client-certificate flag: upstream's --listen-tls-ca-file makes
+// client certificates mandatory, and DocumentDB, the production service, asks for none.
 package main
 
 import (
@@ -102,6 +105,9 @@ import (
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP listen address")
 	sqlite := flag.String("sqlite-url", "file:data/", "SQLite directory URI")
+	tlsAddr := flag.String("listen-tls", "", "TLS listen address (none if empty)")
+	tlsCert := flag.String("listen-tls-cert-file", "", "TLS server certificate file (PEM)")
+	tlsKey := flag.String("listen-tls-key-file", "", "TLS server key file (PEM)")
 	level := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Parse()
 	var lvl slog.Level
@@ -110,7 +116,7 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Listener:  ferretdb.ListenerConfig{TCP: *listen, TLS: *tlsAddr, TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey},
 		Handler:   "sqlite",
 		SQLiteURL: *sqlite,
 		Logger:    logger,
@@ -127,7 +133,7 @@ func main() {
 GO
   go mod tidy >/dev/null
   go build -ldflags "-s -w" -o "$BIN/ferretdb" .
-  stamp ferretdb "$v"
+  stamp ferretdb "$stamp_v"
 }
 
 build_helm() {

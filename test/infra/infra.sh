@@ -10,6 +10,7 @@
 #   infra.sh install              only install/build what is missing (used by .ci/run)
 #
 # Services: postgres kafka mongo kube node prometheus (scrapes the node's pods; prometheus.sh). Ports are overridable (see the *_PORT variables below).
+# PostgreSQL, Kafka and FerretDB also serve TLS with certificates from one test CA (tls.sh).
 source "$(dirname "$0")/lib.sh"
 
 PG_PORT=${MF_PG_PORT:-55432}
@@ -18,7 +19,13 @@ KAFKA_CTRL_PORT=${MF_KAFKA_CTRL_PORT:-59093}
 # a second listener for pods on the node: bound to loopback like the first, advertised as the
 # node bridge's address (node.sh forwards that address's port to it)
 KAFKA_BRIDGE_PORT=${MF_KAFKA_BRIDGE_PORT:-59094}
+# Kafka as production runs it, beside the plaintext listeners: SASL_SSL with SCRAM-SHA-512 and a
+# certificate from the test CA, on loopback, and for pods on the node as the bridge's address
+KAFKA_SASL_PORT=${MF_KAFKA_SASL_PORT:-59095}
+KAFKA_SASL_BRIDGE_PORT=${MF_KAFKA_SASL_BRIDGE_PORT:-59096}
 MONGO_PORT=${MF_MONGO_PORT:-57017}
+# the MongoDB-wire server's TLS listener (as DocumentDB requires), beside the plaintext one
+MONGO_TLS_PORT=${MF_MONGO_TLS_PORT:-57018}
 ETCD_PORT=${MF_ETCD_PORT:-52379}
 ETCD_PEER_PORT=${MF_ETCD_PEER_PORT:-52380}
 APISERVER_PORT=${MF_APISERVER_PORT:-56443}
@@ -41,6 +48,15 @@ install_postgres() {
 pg_run() { runuser -u postgres -- "$@"; }
 up_postgres() {
   install_postgres
+  if [ -f "$PGDATA_DIR/PG_VERSION" ]; then
+    # A running server whose certificate the current test CA did not sign (a fresh RUN, or an
+    # older certificate) takes the new one on a reload, without a restart.
+    pg_tls "$PGDATA_DIR"
+    if [ "$PG_TLS_CHANGED" = 1 ] && [ -f "$PGDATA_DIR/postmaster.pid" ] && port_open "$PG_PORT"; then
+      log "PostgreSQL: reloading for its new server certificate"
+      pg_run "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" reload >/dev/null
+    fi
+  fi
   if port_open "$PG_PORT"; then return; fi
   if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
     log "initialising PostgreSQL cluster in $PGDATA_DIR"
@@ -59,7 +75,7 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 shared_buffers = 256MB
-# TLS on (not required): a test CA signs the server certificate, so clients can be tested with
+# TLS on (not required): the test CA signs the server certificate, so clients can be tested with
 # sslmode verify-ca and verify-full as on RDS; plain connections keep working.
 ssl = on
 ssl_cert_file = 'server.crt'
@@ -70,21 +86,18 @@ CONF
   pg_run "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w -t 60 start >/dev/null \
     || die "PostgreSQL did not start; see $PGDATA_DIR/server.log"
 }
-# A throwaway CA ($RUN/postgres-tls/ca.crt, for tests to trust) and a server certificate for the
-# name localhost only, owned by postgres with a private key it alone can read. Tests reach the
-# server both as localhost (the name matches) and as 127.0.0.1 (it does not: verify-full must
-# refuse, verify-ca accept).
-PG_TLS_DIR="$RUN/postgres-tls"
+# The server certificate from the test CA (tls.sh), copied into the data directory because the
+# `postgres` user cannot read $RUN, with a private key only that user can read. PG_TLS_CHANGED=1
+# when it installed a new one.
+PG_TLS_CHANGED=0
 pg_tls() {
-  local data=$1 dir=$PG_TLS_DIR
-  mkdir -p "$dir"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mobileforge-test-postgres-ca" \
-    -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$data/server.key" -out "$dir/server.csr" 2>/dev/null
-  printf 'subjectAltName=DNS:localhost\n' > "$dir/server.ext"
-  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 3650 \
-    -extfile "$dir/server.ext" -out "$data/server.crt" 2>/dev/null
-  chown postgres:postgres "$data/server.key" "$data/server.crt"; chmod 600 "$data/server.key"; chmod 644 "$dir/ca.crt"
+  local data=$1
+  PG_TLS_CHANGED=0
+  server_cert postgres
+  if cmp -s "$TLS_DIR/postgres.crt" "$data/server.crt" && cmp -s "$TLS_DIR/postgres.key" "$data/server.key"; then return; fi
+  PG_TLS_CHANGED=1
+  install -o postgres -g postgres -m 600 "$TLS_DIR/postgres.key" "$data/server.key"
+  install -o postgres -g postgres -m 644 "$TLS_DIR/postgres.crt" "$data/server.crt"
 }
 down_postgres() {
   if [ -f "$PGDATA_DIR/postmaster.pid" ]; then
@@ -96,19 +109,43 @@ version_postgres() { "$PG_BIN/postgres" --version 2>/dev/null | awk '{print $3}'
 
 # ---------------------------------------------------------------- Kafka
 install_kafka() { bash "$INFRA_DIR/fetch-kafka.sh"; }
+# The SCRAM user pipelines authenticate as; its password is made at start and kept in a file
+# only root can read, next to the broker's data (so the two always go together).
+KAFKA_SCRAM_USER=mobileforge
+KAFKA_SCRAM_PASSWORD_FILE="$RUN/kafka/scram-password"
 up_kafka() {
   install_kafka
-  if port_open "$KAFKA_PORT"; then return; fi
-  local dir="$RUN/kafka"; mkdir -p "$dir"
+  local dir="$RUN/kafka"
+  if port_open "$KAFKA_PORT"; then
+    port_open "$KAFKA_SASL_PORT" && return
+    # A broker started from an older configuration, without the SASL_SSL listeners: restart it
+    # with the current one, keeping its topics and groups.
+    pid_alive "$dir/pid" || die "something other than this RUN's Kafka listens on 127.0.0.1:$KAFKA_PORT"
+    log "Kafka runs without its SASL_SSL listener: restarting it (data kept)"
+    stop_pid "$dir/pid" 30
+  fi
+  mkdir -p "$dir"
+  server_cert kafka
+  # Kafka reads a PEM key store: the private key, then the certificate chain, in one file.
+  (umask 077; cat "$TLS_DIR/kafka.key" "$TLS_DIR/kafka.crt" > "$dir/keystore.pem")
   cat > "$dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CTRL_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CTRL_PORT,NODE://127.0.0.1:$KAFKA_BRIDGE_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,NODE://$NODE_IP:$KAFKA_BRIDGE_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CTRL_PORT,NODE://127.0.0.1:$KAFKA_BRIDGE_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_PORT,NODE_SASL_SSL://127.0.0.1:$KAFKA_SASL_BRIDGE_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,NODE://$NODE_IP:$KAFKA_BRIDGE_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_PORT,NODE_SASL_SSL://$NODE_IP:$KAFKA_SASL_BRIDGE_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,NODE:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,NODE:PLAINTEXT,SASL_SSL:SASL_SSL,NODE_SASL_SSL:SASL_SSL
+# SASL_SSL as in production: SCRAM-SHA-512 only, the server certificate from the test CA, no
+# client certificates. No authorizer: an authenticated user, like any plaintext client, may do
+# anything (what is tested here is the handshake and the credentials, not ACLs).
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.node_sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$dir/keystore.pem
+ssl.client.auth=none
 log.dirs=$dir/data
 num.partitions=1
 # one broker: every internal topic must have replication factor 1, or group coordination
@@ -135,15 +172,30 @@ logger.kafka.name = kafka
 logger.kafka.level = WARN
 L4J
   local java=(java -Xms256m -Xmx768m -XX:+UseG1GC -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$KAFKA_HOME/libs/*")
+  local password="" add_user_later=0
+  if [ ! -f "$KAFKA_SCRAM_PASSWORD_FILE" ]; then password=$(openssl rand -hex 24); fi
   if [ ! -f "$dir/data/meta.properties" ]; then
     local id; id=$("${java[@]}" kafka.tools.StorageTool random-uuid)
-    "${java[@]}" kafka.tools.StorageTool format --standalone -t "$id" -c "$dir/server.properties" >/dev/null \
+    # The SCRAM user goes into the cluster's first metadata, so it exists before any client connects.
+    [ -n "$password" ] || password=$(cat "$KAFKA_SCRAM_PASSWORD_FILE")
+    "${java[@]}" kafka.tools.StorageTool format --standalone -t "$id" -c "$dir/server.properties" \
+      --add-scram "SCRAM-SHA-512=[name=$KAFKA_SCRAM_USER,password=$password]" >/dev/null \
       || die "kafka storage format failed"
+  elif [ -n "$password" ]; then
+    # data kept from a broker that had no SCRAM user: add it once the broker runs
+    add_user_later=1
   fi
-  log "starting Kafka $KAFKA_VERSION (KRaft) on 127.0.0.1:$KAFKA_PORT"
+  log "starting Kafka $KAFKA_VERSION (KRaft) on 127.0.0.1:$KAFKA_PORT, SASL_SSL on 127.0.0.1:$KAFKA_SASL_PORT"
   setsid nohup "${java[@]}" kafka.Kafka "$dir/server.properties" > "$dir/server.log" 2>&1 < /dev/null &
   echo $! > "$dir/pid"
   wait_port "$KAFKA_PORT" 90 || die "Kafka did not open its port; see $dir/server.log"
+  wait_port "$KAFKA_SASL_PORT" 30 || die "Kafka did not open its SASL_SSL port; see $dir/server.log"
+  if [ $add_user_later = 1 ]; then
+    "${java[@]}" kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter --entity-type users \
+      --entity-name "$KAFKA_SCRAM_USER" --add-config "SCRAM-SHA-512=[password=$password]" >/dev/null \
+      || die "could not create the Kafka SCRAM user $KAFKA_SCRAM_USER"
+  fi
+  if [ -n "$password" ]; then (umask 077; echo "$password" > "$KAFKA_SCRAM_PASSWORD_FILE"); fi
 }
 down_kafka() {
   local dir="$RUN/kafka"
@@ -156,17 +208,28 @@ version_kafka() { echo "$KAFKA_VERSION"; }
 install_mongo() { bash "$INFRA_DIR/build-go-tools.sh" ferretdb; }
 up_mongo() {
   install_mongo
-  if port_open "$MONGO_PORT"; then return; fi
   local dir="$RUN/ferretdb"
-  # A server that died (a crash, a reboot) can leave SQLite files it then refuses to open ("no
-  # such table: _ferretdb_collections"). The data is the tests' own: start clean, as `down` leaves
-  # it, unless KEEP_DATA=1.
-  [ "${KEEP_DATA:-}" = 1 ] || rm -rf "$dir/data"
+  if port_open "$MONGO_PORT"; then
+    port_open "$MONGO_TLS_PORT" && return
+    # started from an older configuration, without the TLS listener: restart it, data kept
+    pid_alive "$dir/pid" || die "something other than this RUN's FerretDB listens on 127.0.0.1:$MONGO_PORT"
+    log "FerretDB runs without its TLS listener: restarting it (data kept)"
+    stop_pid "$dir/pid" 10
+  else
+    # A server that died (a crash, a reboot) can leave SQLite files it then refuses to open ("no
+    # such table: _ferretdb_collections"). The data is the tests' own: start clean, as `down`
+    # leaves it, unless KEEP_DATA=1.
+    [ "${KEEP_DATA:-}" = 1 ] || rm -rf "$dir/data"
+  fi
   mkdir -p "$dir/data"
-  log "starting FerretDB $FERRETDB_VERSION (SQLite backend) on 127.0.0.1:$MONGO_PORT"
-  setsid nohup "$BIN/ferretdb" -sqlite-url="file:$dir/data/" -listen-addr="127.0.0.1:$MONGO_PORT" -log-level=warn > "$dir/server.log" 2>&1 < /dev/null &
+  server_cert mongo
+  log "starting FerretDB $FERRETDB_VERSION (SQLite backend) on 127.0.0.1:$MONGO_PORT, TLS on 127.0.0.1:$MONGO_TLS_PORT"
+  setsid nohup "$BIN/ferretdb" -sqlite-url="file:$dir/data/" -listen-addr="127.0.0.1:$MONGO_PORT" \
+    -listen-tls="127.0.0.1:$MONGO_TLS_PORT" -listen-tls-cert-file="$TLS_DIR/mongo.crt" -listen-tls-key-file="$TLS_DIR/mongo.key" \
+    -log-level=warn > "$dir/server.log" 2>&1 < /dev/null &
   echo $! > "$dir/pid"
   wait_port "$MONGO_PORT" 30 || die "FerretDB did not open its port; see $dir/server.log"
+  wait_port "$MONGO_TLS_PORT" 30 || die "FerretDB did not open its TLS port; see $dir/server.log"
 }
 down_mongo() {
   stop_pid "$RUN/ferretdb/pid" 10
@@ -301,6 +364,8 @@ source "$INFRA_DIR/node.sh"
 source "$INFRA_DIR/prometheus.sh"
 # shellcheck source=autoscalers.sh
 source "$INFRA_DIR/autoscalers.sh"
+# shellcheck source=tls.sh
+source "$INFRA_DIR/tls.sh"
 
 # ---------------------------------------------------------------- common
 # A process that exited stays a zombie until PID 1 reaps it, which here can take seconds.
@@ -320,9 +385,9 @@ stop_pid() { # pidfile timeout
 }
 addr_of() {
   case $1 in
-    postgres) echo "127.0.0.1:$PG_PORT" ;;
-    kafka) echo "127.0.0.1:$KAFKA_PORT" ;;
-    mongo) echo "127.0.0.1:$MONGO_PORT" ;;
+    postgres) echo "127.0.0.1:$PG_PORT (TLS too)" ;;
+    kafka) echo "127.0.0.1:$KAFKA_PORT, SASL_SSL :$KAFKA_SASL_PORT" ;;
+    mongo) echo "127.0.0.1:$MONGO_PORT, TLS :$MONGO_TLS_PORT" ;;
     kube) echo "https://127.0.0.1:$APISERVER_PORT" ;;
     node) addr_node ;;
     prometheus) addr_prometheus ;;
@@ -331,8 +396,8 @@ addr_of() {
 is_up() {
   case $1 in
     postgres) port_open "$PG_PORT" ;;
-    kafka) port_open "$KAFKA_PORT" ;;
-    mongo) port_open "$MONGO_PORT" ;;
+    kafka) port_open "$KAFKA_PORT" && port_open "$KAFKA_SASL_PORT" ;;
+    mongo) port_open "$MONGO_PORT" && port_open "$MONGO_TLS_PORT" ;;
     kube) port_open "$APISERVER_PORT" && "$BIN/kubectl" --kubeconfig "$RUN/kube/kubeconfig" get --raw /readyz >/dev/null 2>&1 ;;
     node) is_up_node ;;
     prometheus) is_up_prometheus ;;
@@ -341,14 +406,20 @@ is_up() {
 write_env() {
   cat > "$RUN/env" <<ENV
 KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+KAFKA_SASL_BROKERS=127.0.0.1:$KAFKA_SASL_PORT
+KAFKA_SCRAM_USERNAME=$KAFKA_SCRAM_USER
+KAFKA_SCRAM_PASSWORD_FILE=$KAFKA_SCRAM_PASSWORD_FILE
+KAFKA_CA_FILE=$TEST_CA_FILE
 PGHOST=127.0.0.1
 PGPORT=$PG_PORT
 PGUSER=$PG_USER
 PGPASSWORD=$PG_PASSWORD
 PGDATABASE=postgres
-PG_CA_FILE=$PG_TLS_DIR/ca.crt
+PG_CA_FILE=$TEST_CA_FILE
 DATABASE_URL=postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres
 MONGODB_URI=mongodb://127.0.0.1:$MONGO_PORT/
+MONGODB_TLS_URI=mongodb://127.0.0.1:$MONGO_TLS_PORT/?tls=true
+MONGODB_CA_FILE=$TEST_CA_FILE
 KUBECONFIG=$RUN/kube/kubeconfig
 KUBECTL=$BIN/kubectl
 MOBILEFORGE_BIN=$BIN
@@ -359,8 +430,10 @@ NODE_IP=$NODE_IP
 NODE_AUDIT_LOG=$NODE_AUDIT_LOG
 NODE_CONTAINERD_ADDRESS=$NODE_CONTAINERD_SOCK
 NODE_KAFKA_BROKERS=$NODE_IP:$KAFKA_BRIDGE_PORT
+NODE_KAFKA_SASL_BROKERS=$NODE_IP:$KAFKA_SASL_BRIDGE_PORT
 NODE_PGHOST=$NODE_IP
 NODE_MONGODB_URI=mongodb://$NODE_IP:$MONGO_PORT/
+NODE_MONGODB_TLS_URI=mongodb://$NODE_IP:$MONGO_TLS_PORT/?tls=true
 PROMETHEUS_URL=http://127.0.0.1:$PROM_PORT
 ENV
 }
@@ -408,6 +481,8 @@ case "$cmd" in
     bash "$INFRA_DIR/infra.sh" status ;;
   down)
     for s in $(services_from_args "$@"); do "down_$s"; done
+    # the test CA goes with the last service that used it
+    if [ $# -eq 0 ] && [ "${KEEP_DATA:-}" != 1 ]; then rm -rf "$TLS_DIR"; fi
     log "stopped: $(services_from_args "$@")" ;;
   status)
     printf '%-10s %-32s %-44s %s\n' SERVICE VERSION ADDRESS STATE
@@ -415,7 +490,8 @@ case "$cmd" in
       if is_up "$s"; then st=up; else st=down; fi
       [ "$s" = node ] && [ "$st" = up ] && st="up (node $NODE_NAME Ready)"
       printf '%-10s %-32s %-44s %s\n' "$s" "$("version_$s")" "$(addr_of "$s")" "$st"
-    done ;;
+    done
+    tls_status ;;
   env)
     write_env; cat "$RUN/env" ;;
   *) die "usage: infra.sh up|down|status|env|install [service...]" ;;

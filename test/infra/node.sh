@@ -10,8 +10,9 @@
 #
 # Networking: a bridge that this script creates ($NODE_BRIDGE, $NODE_IP/24). The API server,
 # the kubelet and the pods use only that bridge; PostgreSQL, Kafka and the MongoDB-wire server
-# are reachable from pods at $NODE_IP through forwarders to their loopback listeners (Kafka
-# also advertises a listener as $NODE_IP). Pod traffic to anywhere else is dropped.
+# are reachable from pods at $NODE_IP through forwarders to their loopback listeners, plaintext
+# and TLS (Kafka also advertises a plaintext and a SASL_SSL listener as $NODE_IP; the services'
+# certificates name $NODE_IP). Pod traffic to anywhere else is dropped.
 
 NODE_NAME=${MF_NODE_NAME:-mobileforge-node}
 NODE_BRIDGE=${MF_NODE_BRIDGE:-mfnode0}
@@ -336,7 +337,8 @@ YAML
 # their loopback-only configuration and need not restart when the node comes and goes.
 node_forwarders_up() {
   local name port
-  for spec in "postgres:$PG_PORT" "mongo:$MONGO_PORT" "kafka:$KAFKA_BRIDGE_PORT"; do
+  for spec in "postgres:$PG_PORT" "mongo:$MONGO_PORT" "mongo-tls:$MONGO_TLS_PORT" "kafka:$KAFKA_BRIDGE_PORT" \
+              "kafka-sasl:$KAFKA_SASL_BRIDGE_PORT"; do
     name=${spec%%:*}; port=${spec##*:}
     pid_alive "$NODE_DIR/forward-$name.pid" && continue
     setsid nohup socat "TCP-LISTEN:$port,bind=$NODE_IP,reuseaddr,fork" "TCP:127.0.0.1:$port" \
@@ -375,7 +377,8 @@ down_node() {
   fi
   autoscalers_down
   # all state is thrown away: no component gets long for a graceful stop
-  for f in kube-proxy kubelet scheduler kcm apiserver etcd forward-postgres forward-mongo forward-kafka; do
+  for f in kube-proxy kubelet scheduler kcm apiserver etcd forward-postgres forward-mongo forward-mongo-tls \
+           forward-kafka forward-kafka-sasl; do
     stop_pid "$d/$f.pid" 3
   done
   if ctr --address "$NODE_CONTAINERD_SOCK" version >/dev/null 2>&1; then

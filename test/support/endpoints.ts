@@ -8,8 +8,10 @@ import { join } from 'node:path';
 
 const SERVICE_VARS = {
   postgres: ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PG_CA_FILE'],
-  kafka: ['KAFKA_BROKERS'],
-  mongo: ['MONGODB_URI'],
+  // the SASL_SSL listener (SCRAM-SHA-512) and the MongoDB-wire TLS listener, as production runs them; one
+  // test CA signs every server certificate (PG_CA_FILE, KAFKA_CA_FILE and MONGODB_CA_FILE name the same file)
+  kafka: ['KAFKA_BROKERS', 'KAFKA_SASL_BROKERS', 'KAFKA_SCRAM_USERNAME', 'KAFKA_SCRAM_PASSWORD_FILE', 'KAFKA_CA_FILE'],
+  mongo: ['MONGODB_URI', 'MONGODB_TLS_URI', 'MONGODB_CA_FILE'],
   kube: ['KUBECONFIG', 'KUBECTL', 'MOBILEFORGE_BIN', 'MOBILEFORGE_CRDS'],
   // the one-node cluster that runs real pods (test/e2e), and the services' addresses as its pods see them
   // (and the Prometheus that scrapes its pods)
@@ -19,8 +21,10 @@ const SERVICE_VARS = {
     'NODE_IP',
     'NODE_CONTAINERD_ADDRESS',
     'NODE_KAFKA_BROKERS',
+    'NODE_KAFKA_SASL_BROKERS',
     'NODE_PGHOST',
     'NODE_MONGODB_URI',
+    'NODE_MONGODB_TLS_URI',
     'PROMETHEUS_URL',
     'NODE_AUDIT_LOG',
   ],
@@ -85,14 +89,13 @@ export function resolveTestEnv(env: NodeJS.ProcessEnv = process.env): Record<str
     for (const v of vars) {
       // An external node's addresses (NODE_*, PROMETHEUS_URL: names of ours, set on purpose)
       // come with it; kubectl and the cached tools are always the local ones.
-      const value = !ext.has(svc) || TOOL_VARS.has(v) ? file[v] : svc === 'node' ? env[v] : undefined;
+      // An external service's variables come from MOBILEFORGE_TEST_<name> (its marker is one).
+      const value = !ext.has(svc) || TOOL_VARS.has(v) ? file[v] : svc === 'node' ? env[v] : env[`MOBILEFORGE_TEST_${v}`];
       if (value !== undefined) out[v] = value;
     }
   }
   if (ext.has('kube')) out.KUBECONFIG = env.MOBILEFORGE_TEST_KUBECONFIG!;
   if (ext.has('node')) out.NODE_KUBECONFIG = env.MOBILEFORGE_E2E_KUBECONFIG!;
-  if (ext.has('kafka')) out.KAFKA_BROKERS = env.MOBILEFORGE_TEST_KAFKA_BROKERS!;
-  if (ext.has('mongo')) out.MONGODB_URI = env.MOBILEFORGE_TEST_MONGODB_URI!;
   if (ext.has('postgres')) {
     const url = env.MOBILEFORGE_TEST_DATABASE_URL!;
     const u = new URL(url);
