@@ -5,7 +5,7 @@
 -- Progressing otherwise (rolling out, scaling, waiting for topics).
 local hs = {}
 local failures = {
-  ApplyFailed = true, KafkaUnreachable = true, KafkaCredentialsMissing = true,
+  ApplyFailed = true, KafkaUnreachable = true, KafkaCredentialsMissing = true, KafkaAuthenticationFailed = true, KafkaTLSFailed = true,
   TopicsFailed = true, StrimziNotInstalled = true, MigrationFailed = true, InsufficientBrokers = true, Conflict = true,
 }
 local function condition(t)

@@ -15,6 +15,7 @@ import { ALL_CONSUMERS, consumersOf, type ComponentName, type ConsumerLayout, ty
 import { handOver, heldLayout, layoutGroups, switchStep, type LiveConsumers } from '../model/layout-switch.js';
 import { decideFlow, nextTraffic, type FlowMemory, type LaggingCondition } from '../model/flow.js';
 import { findConflict, type KafkaConflict } from '../model/conflicts.js';
+import { kafkaFailure } from '../model/kafka-failure.js';
 import { ownedKinds, type KindInfo } from '../model/owned-kinds.js';
 import { apiErrorMessage, describeRef, refOf, type ObjectRef } from './cluster.js';
 import { contentHash, needsApply, withAppliedHash } from './diff.js';
@@ -30,7 +31,7 @@ import {
   type Observation,
   type TopicObservation,
 } from './status.js';
-import { InsufficientBrokersError, KafkaCredentialsError, kafkaConfigFor, type TopicAdminPool } from './topic-admin.js';
+import { InsufficientBrokersError, kafkaConfigFor, type TopicAdminPool } from './topic-admin.js';
 import type { SecretSource } from './secret-reader.js';
 import type { WorkResult } from './work-queue.js';
 import { errorMessage } from '../../core/errors.js';
@@ -170,6 +171,7 @@ export class Reconciler {
         pruneFailures: pruned.failures,
         ensuredTopics: topics.ensured,
         ...(topics.error ? { topicsFailed: topics.error } : {}),
+        ...(kafka.error ? { kafkaFailed: kafka.error } : {}),
         ...(result.topicsBlocked ? { topicsBlocked: result.topicsBlocked } : {}),
         ...(result.engineFallback ? { engineFallback: result.engineFallback } : {}),
         migration,
@@ -270,8 +272,7 @@ export class Reconciler {
         return { existing: { ...existing, ...(await this.deps.topics.for(config, pipelineKey(p)).partitions(pipelineTopicNames(p.spec))) }, config };
       } catch (err) {
         if (config) await this.deps.topics.evict(config, pipelineKey(p));
-        const reason = err instanceof KafkaCredentialsError ? 'KafkaCredentialsMissing' : 'KafkaUnreachable';
-        return { existing, error: { reason, message: `cannot read topics: ${errorMessage(err)}` } };
+        return { existing, error: kafkaFailure(err, p.spec, 'cannot read topics') };
       }
     }
     if (mode === 'strimzi' && caps.kafkaTopicApiVersion) {

@@ -24,6 +24,8 @@ export interface ReconcileOutcome {
   topicsFailed?: { reason: string; message: string };
   /** Set when the Strimzi mode cannot create KafkaTopics (the CRD is missing). */
   topicsBlocked?: string;
+  /** Why the operator could not use the pipeline's Kafka this time (model/kafka-failure.ts). */
+  kafkaFailed?: { reason: string; message: string };
   /** Set when KEDA was asked for but is not installed. */
   engineFallback?: string;
   migration: MigrationStatus;
@@ -53,6 +55,9 @@ export function eventsFor(previous: SyncPipelineStatus | undefined, o: Reconcile
   if (o.topicsBlocked && !previous?.conditions?.some((c) => c.type === 'Topics' && c.reason === 'StrimziNotInstalled')) {
     events.push({ type: 'Warning', reason: 'StrimziNotInstalled', message: o.topicsBlocked });
   }
+  // once per failure, not per retry: the condition carries it while it lasts
+  const readyReason = previous?.conditions?.find((c) => c.type === 'Ready')?.reason;
+  if (o.kafkaFailed && readyReason !== o.kafkaFailed.reason) events.push({ type: 'Warning', ...o.kafkaFailed });
   if (o.engineFallback && previous?.autoscalingEngine !== 'hpa') events.push({ type: 'Warning', reason: 'FallbackToHPA', message: o.engineFallback });
   const m = o.migration;
   if (m.phase === 'Failed' && previous?.migration?.phase !== 'Failed') {

@@ -48,6 +48,12 @@ describe('SyncPipeline health (gopher-lua)', () => {
     ['an apply the API server rejected', 'Degraded', pipelineWith({ error: { reason: 'ApplyFailed', message: 'Deployment/x: forbidden' } })],
     ['Kafka unreachable', 'Degraded', pipelineWith({ error: { reason: 'KafkaUnreachable', message: 'connect ECONNREFUSED' } })],
     [
+      'Kafka refused the SASL login',
+      'Degraded',
+      pipelineWith({ error: { reason: 'KafkaAuthenticationFailed', message: 'Kafka refused the SCRAM-SHA-512 login' } }),
+    ],
+    ['TLS to Kafka failed', 'Degraded', pipelineWith({ error: { reason: 'KafkaTLSFailed', message: 'TLS to Kafka failed' } })],
+    [
       "another pipeline holds this one's topics",
       'Degraded',
       pipelineWith({ error: { reason: 'Conflict', message: 'topics sms_batched already belong to pipeline sync/first' } }),

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type * as k8s from '@kubernetes/client-node';
 import type { Admin } from 'kafkajs';
+import { readFileSync } from 'node:fs';
 import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
 import { pipeline } from '../../support/fixtures.js';
 import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
@@ -211,28 +212,50 @@ test('a replication factor the cluster cannot hold is refused clearly, and nothi
   kubectlRun(['delete', 'syncpipeline', 'wide', '-n', ns, '--wait=true', '--timeout=60s']);
 });
 
-test('SASL credentials: a Secret without the password is reported; with it, the operator gets as far as Kafka', async () => {
-  const cond = (name: string) =>
-    (JSON.parse(kubectlRun(['get', 'syncpipeline', name, '-n', ns, '-o', 'json'])) as SyncPipeline).status?.conditions?.find((c) => c.type === 'Ready');
-  const p = pipeline(
-    {
-      environment: 'dev',
-      kafka: {
-        bootstrapServers: kafkaBrokers(),
-        topicPrefix: `sasl-${P}`,
-        topicManagement: { mode: 'admin' },
-        sasl: { mechanism: 'scram-sha-512', credentialsSecretRef: { name: 'sasl-user' } },
-      },
-    },
-    'sasl',
-  );
-  createSecret(ns, 'sasl-user', { username: 'mobileforge' });
-  kubectlApply({ ...p, metadata: { name: 'sasl', namespace: ns } });
-  const missing = await waitFor('KafkaCredentialsMissing', () => (cond('sasl')?.reason === 'KafkaCredentialsMissing' ? cond('sasl') : undefined));
-  expect(missing?.message).toContain('Secret sasl-user lacks the Kafka SASL username or password');
-  // With both keys the operator logs in (reading the Secret through the API under its RBAC);
-  // this broker speaks no SASL, so it now fails further on, at Kafka.
-  createSecret(ns, 'sasl-user', { username: 'mobileforge', password: 'secret' });
-  await waitFor('past the credentials, at Kafka', () => cond('sasl')?.reason === 'KafkaUnreachable', 60000);
+test('Kafka over TLS with SCRAM-SHA-512: missing credentials, a wrong password and an untrusted certificate each say what to fix; the right ones create the topics', async () => {
+  const saslPrefix = `sasl-${P}`;
+  const cond = () =>
+    (JSON.parse(kubectlRun(['get', 'syncpipeline', 'sasl', '-n', ns, '-o', 'json'])) as SyncPipeline).status?.conditions?.find((c) => c.type === 'Ready');
+  const reason = (r: string) => waitFor(r, () => (cond()?.reason === r ? cond() : undefined), 60000);
+  const apply = (tls: NonNullable<SyncPipeline['spec']['kafka']['tls']>) =>
+    kubectlApply({
+      ...pipeline(
+        {
+          environment: 'dev',
+          kafka: {
+            bootstrapServers: (process.env.KAFKA_SASL_BROKERS ?? '').split(','),
+            topicPrefix: saslPrefix,
+            topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true },
+            tls,
+            sasl: { mechanism: 'scram-sha-512', credentialsSecretRef: { name: 'sasl-user' } },
+          },
+        },
+        'sasl',
+      ),
+      metadata: { name: 'sasl', namespace: ns },
+    });
+  const password = readFileSync(process.env.KAFKA_SCRAM_PASSWORD_FILE!, 'utf8').trim();
+  createSecret(ns, 'kafka-ca', { 'ca.crt': readFileSync(process.env.KAFKA_CA_FILE!, 'utf8') });
+  createSecret(ns, 'sasl-user', { username: process.env.KAFKA_SCRAM_USERNAME! });
+  apply({ enabled: true, caSecretRef: { name: 'kafka-ca' } });
+  expect((await reason('KafkaCredentialsMissing'))?.message).toContain('Secret sasl-user lacks the Kafka SASL username or password');
+
+  // Both keys, read through the API under the operator's RBAC; Kafka refuses the password.
+  createSecret(ns, 'sasl-user', { username: process.env.KAFKA_SCRAM_USERNAME!, password: 'not-the-password' });
+  const refused = await reason('KafkaAuthenticationFailed');
+  expect(refused?.message).toMatch(/^cannot read topics: Kafka refused the SCRAM-SHA-512 login with the user and password in Secret sasl-user \(/);
+  const events = kubectlRun(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=sasl,reason=KafkaAuthenticationFailed', '-o', 'name']);
+  expect(events.trim().split('\n')).toHaveLength(1);
+
+  // The right password, but no CA: the system's CAs do not know the brokers' issuer.
+  createSecret(ns, 'sasl-user', { username: process.env.KAFKA_SCRAM_USERNAME!, password });
+  apply({ enabled: true });
+  expect((await reason('KafkaTLSFailed'))?.message).toContain('spec.kafka.tls.caSecretRef');
+
+  // Everything right: the operator creates the topics over TLS and SCRAM.
+  apply({ enabled: true, caSecretRef: { name: 'kafka-ca' } });
+  const own = [`${saslPrefix}sms_batched`, `${saslPrefix}sms_batched.dlq`];
+  await waitFor('its topics created over SASL_SSL', async () => Object.keys(await partitions(own)).length === 2, 60000);
   kubectlRun(['delete', 'syncpipeline', 'sasl', '-n', ns, '--wait=true', '--timeout=60s']);
-}, 120000);
+  await waitFor('its topics deleted with it', async () => Object.keys(await partitions(own)).length === 0, 30000);
+}, 240000);
