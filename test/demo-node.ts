@@ -182,6 +182,7 @@ export async function runNodeDemo(env: Record<string, string>): Promise<number> 
       `kubectl logs -n ${ns} deploy/${name}-producer`,
       `kubectl logs -n ${OPERATOR_NAMESPACE} deploy/mobileforge-mobileforge-operator`,
       `kubectl create job --from=cronjob/${name}-partitions partitions-now -n ${ns}`,
+      'npm run demo -- --clean   # remove only what the demo made',
       'npm run infra:down        # stop everything, the node included',
     ].join('\n') + '\n',
   );
