@@ -86,7 +86,7 @@ test.each(['strimzi', 'unmanaged'] as const)(
     // Only the SMS topic exists, made here as Strimzi's topic operator (or the team that owns
     // the topics) would: any other topic of the prefix would be one the operator created.
     made.topics.add(topic);
-    for (const g of ['sms', 'events', 'common']) made.groups.add(`${prefix}${g}-consumer-group`);
+    made.groups.add(group); // the only group: the operator reads offsets, it makes no group
     await admin!.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 1 }] });
     // The group starts at the topic's end (a re-created topic answers "not the leader" for a moment).
     const ends = await waitFor(`${topic} offsets`, () => admin!.fetchTopicOffsets(topic).catch(() => undefined));
@@ -145,6 +145,8 @@ test.each(['strimzi', 'unmanaged'] as const)(
     // dead-letter topics) were not created, and the SMS topic kept the partitions it was made with.
     expect(await topicsWith(prefix)).toEqual([topic]);
     expect((await admin!.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions).toHaveLength(3);
+    // ... and no consumer group of the prefix but the one made here.
+    expect((await admin!.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix))).toEqual([group]);
     expect(get(name).status?.topics?.length).toBeGreaterThan(0);
     expect(await operator!.metric('mobileforge_kafka_requests_total', 'api="OffsetFetch"')).toBeGreaterThan(0);
     for (const api of ['CreateTopics', 'CreatePartitions', 'DeleteTopics', 'OffsetCommit'])
