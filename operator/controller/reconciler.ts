@@ -13,7 +13,7 @@ import { render, type RenderResult } from '../model/render.js';
 import { pipelineTopicNames, pipelineTopics, type DesiredTopic, type PartitionCounts } from '../model/topics.js';
 import { ALL_CONSUMERS, consumersOf, type ComponentName, type ConsumerLayout, type ConsumerName } from '../../core/domain.js';
 import { handOver, heldLayout, layoutGroups, switchStep, type LiveConsumers } from '../model/layout-switch.js';
-import { decideFlow, flowDue, lagUnreadable, nextTraffic, type FlowMemory, type LaggingCondition } from '../model/flow.js';
+import { cannotConnect, decideFlow, flowDue, lagUnreadable, nextTraffic, type FlowMemory, type LaggingCondition } from '../model/flow.js';
 import { kafkaAccess } from '../model/kafka-access.js';
 import { findConflict, type KafkaConflict } from '../model/conflicts.js';
 import { kafkaFailure } from '../model/kafka-failure.js';
@@ -116,6 +116,13 @@ const kindName = (ref: ObjectRef) => `${ref.kind}/${ref.name}`;
 export class Reconciler {
   /** Per pipeline: the last Kafka offsets read, to tell a rate and a growing lag (model/flow.ts). */
   private readonly flowMemory = new Map<string, FlowMemory>();
+  /**
+   * Per Kafka cluster (its bootstrap servers): a reading that could not connect, and when. The
+   * cluster's other pipelines take it as their own until the next flow interval instead of each
+   * waiting for the same connection timeout: an operator with no route to a cluster (a network
+   * policy dropping its packets) would otherwise spend its workers waiting, pipeline by pipeline.
+   */
+  private readonly unreachable = new Map<string, { at: number; error: unknown }>();
   private readonly now: () => Date;
   private readonly log: (msg: string, fields?: Record<string, unknown>) => void;
 
@@ -227,6 +234,9 @@ export class Reconciler {
     };
     // Admin mode could not reach Kafka for the topics: the offsets are out of reach too.
     if (kafka.error) return unreadable(kafka.cause ?? new Error(kafka.error.message));
+    const cluster = [...p.spec.kafka.bootstrapServers].sort().join(',');
+    const down = this.unreachable.get(cluster);
+    if (down && now - down.at < this.flowIntervalMs()) return unreadable(down.error);
     let config = kafka.config;
     try {
       config ??= kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
@@ -236,12 +246,14 @@ export class Reconciler {
     try {
       const reader = access.manageTopics ? this.deps.topics.for(config, key) : this.deps.topics.reader(config, key);
       const read = await reader.flow(groups);
+      this.unreachable.delete(cluster);
       const decision = decideFlow({ at: now, ...read }, groupNames, p.status?.flow, memory, this.deps.laggingAfterMs ?? 300_000);
       const traffic = nextTraffic(memory.traffic, p.spec.dau, now, decision.flow.recordsPerMinute);
       this.flowMemory.set(key, { ...decision.memory, traffic });
       return { flow: decision.flow, lagging: decision.lagging, traffic: { ...traffic, at: now } };
     } catch (err) {
       await this.deps.topics.evict(config, key); // reconnect, with fresh metadata, next time
+      if (cannotConnect(flowReadFailure(err))) this.unreachable.set(cluster, { at: now, error: err });
       return unreadable(err);
     }
   }

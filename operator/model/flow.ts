@@ -81,6 +81,16 @@ export interface FlowReadFailure {
 
 const CONNECTION_ERRORS = ['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSBrokerNotFound', 'KafkaJSRequestTimeoutError'];
 const ACLS = 'see the Kafka ACLs in docs/install.md';
+const refusedLogin = (f: FlowReadFailure) => f.kafkaErrors.includes('SASL_AUTHENTICATION_FAILED') || f.clientErrors.includes('KafkaJSSASLAuthenticationError');
+
+/**
+ * The brokers could not be reached at all (not a refusal, not a login failed): true of every
+ * pipeline on the same bootstrap servers, whatever its credentials, so the next interval's
+ * readings for them need not each wait for the same timeout.
+ */
+export function cannotConnect(f: FlowReadFailure): boolean {
+  return f.kafkaErrors.length === 0 && !refusedLogin(f) && f.clientErrors.some((c) => CONNECTION_ERRORS.includes(c));
+}
 
 /** Why the lag could not be read, as a Lagging condition whose status is Unknown. */
 function unreadableReason(f: FlowReadFailure, brokers: readonly string[]): string {
@@ -96,8 +106,7 @@ function unreadableReason(f: FlowReadFailure, brokers: readonly string[]): strin
   // describe the group, and the client reports only that it found no coordinator.
   if (f.step === 'committed' && client('KafkaJSGroupCoordinatorNotFound'))
     return `Kafka named no coordinator for consumer group ${f.group ?? ''}: it names none to a user without Describe on the group, so the operator's Kafka user most likely lacks it (else the group coordinator is unavailable); ${ACLS}`;
-  if (kafka('SASL_AUTHENTICATION_FAILED') || client('KafkaJSSASLAuthenticationError'))
-    return `Kafka refused the operator's SASL credentials (spec.kafka.sasl.credentialsSecretRef): ${f.message}`;
+  if (refusedLogin(f)) return `Kafka refused the operator's SASL credentials (spec.kafka.sasl.credentialsSecretRef): ${f.message}`;
   if (f.step === 'credentials') return `the Kafka credentials cannot be used: ${f.message}`;
   if (f.step === 'connect' || f.clientErrors.some((c) => CONNECTION_ERRORS.includes(c))) return `cannot reach Kafka at ${brokers.join(',')}: ${f.message}`;
   const what =

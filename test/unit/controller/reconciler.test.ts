@@ -5,7 +5,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { createRequire } from 'node:module';
 import type * as k8s from '@kubernetes/client-node';
-import type { KafkaConfig } from 'kafkajs';
+import { KafkaJSConnectionError, type KafkaConfig } from 'kafkajs';
 import type { SyncPipeline, SyncPipelineStatus } from '../../../operator/api/v1alpha1.js';
 import type { ObjectRef } from '../../../operator/controller/cluster.js';
 import type { Capabilities } from '../../../operator/model/autoscaling.js';
@@ -486,6 +486,45 @@ describe('consumer lag in every topic mode', () => {
     clock.ms += 30_000;
     await reconciler.reconcile('sync', 'test');
     expect(condition('Lagging')).toMatchObject({ status: 'False', reason: 'KeepingUp' });
+  });
+
+  test('pipelines on a cluster the operator cannot connect to: one attempt per flow interval for all of them, not one each', async () => {
+    const { cache, kafka, reconciler, clock } = setup(inMode('unmanaged'));
+    const beta = inMode('strimzi', { topicPrefix: 'beta.' });
+    beta.metadata = { ...beta.metadata, name: 'beta', uid: '5d0c2f1e-0b7e-4c8e-a1d4-3f9e2b6c7a10' };
+    cache.put(beta as unknown as k8s.KubernetesObject);
+    const lagging = (name: string) => cache.pipeline('sync', name)?.status?.conditions?.find((c) => c.type === 'Lagging');
+    const both = async () => {
+      await reconciler.reconcile('sync', 'test');
+      await reconciler.reconcile('sync', 'beta');
+    };
+    const reads = () => kafka.calls.filter((c) => c === 'flow').length;
+
+    kafka.flowError = new FlowReadError('connect', {}, new KafkaJSConnectionError('Connection timeout'));
+    await both();
+    expect(reads()).toBe(1);
+    for (const name of ['test', 'beta'])
+      expect(lagging(name)).toMatchObject({
+        status: 'Unknown',
+        reason: 'LagUnreadable',
+        message: 'cannot read consumer lag: cannot reach Kafka at kafka-0:9093: Connection timeout',
+      });
+    clock.ms += 30_000;
+    await both();
+    expect(reads()).toBe(2);
+
+    // Reachable again: each pipeline reads its own offsets.
+    kafka.flowError = undefined;
+    clock.ms += 30_000;
+    await both();
+    expect(reads()).toBe(4);
+    expect(lagging('beta')).toMatchObject({ status: 'False', reason: 'KeepingUp' });
+
+    // A refusal is about one pipeline's user and names: never taken for another's.
+    kafka.flowError = new FlowReadError('committed', { group: 'acme.sms-consumer-group' }, createErrorFromCode(30));
+    clock.ms += 30_000;
+    await both();
+    expect(reads()).toBe(6);
   });
 
   test('a Kafka Secret without the SASL password: LagUnreadable says so, and Kafka is not asked', async () => {

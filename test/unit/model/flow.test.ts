@@ -1,5 +1,14 @@
 import { describe, expect, test } from '@jest/globals';
-import { decideFlow, flowDue, lagUnreadable, withinTolerance, type FlowMemory, type FlowReadFailure, type FlowSample } from '../../../operator/model/flow.js';
+import {
+  cannotConnect,
+  decideFlow,
+  flowDue,
+  lagUnreadable,
+  withinTolerance,
+  type FlowMemory,
+  type FlowReadFailure,
+  type FlowSample,
+} from '../../../operator/model/flow.js';
 import { kafkaAccess } from '../../../operator/model/kafka-access.js';
 import { pipeline } from '../../support/fixtures.js';
 
@@ -128,6 +137,16 @@ describe('when the offsets cannot be read', () => {
     );
     const other = failure({ group: 'g', kafkaErrors: ['UNSTABLE_OFFSET_COMMIT'], message: 'There are unstable offsets' });
     expect(lagUnreadable(other, BROKERS).message).toBe('cannot read consumer lag: reading the offsets committed by g failed: There are unstable offsets');
+  });
+
+  test('only a connection that could not be made is true of every pipeline on the same brokers', () => {
+    expect(cannotConnect(failure({ step: 'connect', clientErrors: ['KafkaJSNumberOfRetriesExceeded', 'KafkaJSConnectionError'] }))).toBe(true);
+    expect(cannotConnect(failure({ step: 'end-offsets', clientErrors: ['KafkaJSRequestTimeoutError'] }))).toBe(true);
+    // Refusals and failed logins depend on the pipeline's user and names; an unknown failure is not assumed to be the network.
+    expect(cannotConnect(failure({ kafkaErrors: ['GROUP_AUTHORIZATION_FAILED'], clientErrors: ['KafkaJSProtocolError'] }))).toBe(false);
+    expect(cannotConnect(failure({ step: 'connect', clientErrors: ['KafkaJSSASLAuthenticationError', 'KafkaJSConnectionError'] }))).toBe(false);
+    expect(cannotConnect(failure({ clientErrors: ['KafkaJSGroupCoordinatorNotFound'] }))).toBe(false);
+    expect(cannotConnect(failure({ step: 'connect' }))).toBe(false);
   });
 
   test('says which reading status.flow still shows', () => {
