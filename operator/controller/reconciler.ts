@@ -230,7 +230,7 @@ export class Reconciler {
     const unreadable = (err: unknown) => {
       this.log('consumer lag not read', { pipeline: key, error: errorMessage(err) });
       this.flowMemory.set(key, { ...memory, failedAt: now });
-      return keep(lagUnreadable(flowReadFailure(err), p.spec.kafka.bootstrapServers, p.status?.flow?.observedAt));
+      return keep(lagUnreadable(flowReadFailure(err, p.spec), p.spec.kafka.bootstrapServers, p.status?.flow?.observedAt));
     };
     // Admin mode could not reach Kafka for the topics: the offsets are out of reach too.
     if (kafka.error) return unreadable(kafka.cause ?? new Error(kafka.error.message));
@@ -253,7 +253,7 @@ export class Reconciler {
       return { flow: decision.flow, lagging: decision.lagging, traffic: { ...traffic, at: now } };
     } catch (err) {
       await this.deps.topics.evict(config, key); // reconnect, with fresh metadata, next time
-      if (cannotConnect(flowReadFailure(err))) this.unreachable.set(cluster, { at: now, error: err });
+      if (cannotConnect(flowReadFailure(err, p.spec))) this.unreachable.set(cluster, { at: now, error: err });
       return unreadable(err);
     }
   }

@@ -11,6 +11,7 @@ import { caKey, passwordKey, usernameKey } from '../api/secret-refs.js';
 import type { DesiredTopic, PartitionCounts } from '../model/topics.js';
 import type { TopicObservation } from './status.js';
 import type { FlowReadFailure, FlowSample } from '../model/flow.js';
+import { kafkaFailure } from '../model/kafka-failure.js';
 import type { GroupState, LayoutGroup, OffsetCommit } from '../model/layout-switch.js';
 
 /** Kafka's UNKNOWN_TOPIC_OR_PARTITION, also once kafkajs has given up retrying it (as its cause). */
@@ -82,8 +83,8 @@ export class FlowReadError extends Error {
   }
 }
 
-/** What a failed reading of the offsets was doing, and the Kafka error names and client error classes in it. */
-export function flowReadFailure(err: unknown): FlowReadFailure {
+/** What a failed reading of the offsets was doing, the Kafka error names and client error classes in it, and what it says about the connection. */
+export function flowReadFailure(err: unknown, spec: Pick<SyncPipelineSpec, 'kafka'>): FlowReadFailure {
   const kafkaErrors = new Set<string>();
   const clientErrors = new Set<string>();
   const seen = new Set<unknown>();
@@ -98,7 +99,7 @@ export function flowReadFailure(err: unknown): FlowReadFailure {
     if (Array.isArray(errors)) for (const inner of errors) walk(inner);
   };
   walk(err);
-  const base = { kafkaErrors: [...kafkaErrors], clientErrors: [...clientErrors] };
+  const base = { kafkaErrors: [...kafkaErrors], clientErrors: [...clientErrors], connection: kafkaFailure(err, spec, 'cannot read consumer lag') };
   if (err instanceof FlowReadError) return { step: err.step, ...err.target, ...base, message: err.message };
   if (err instanceof KafkaCredentialsError) return { step: 'credentials', ...base, message: err.message };
   return { step: 'connect', ...base, message: errorMessage(err) };

@@ -4,6 +4,7 @@
 // (a tolerance), so a pipeline whose lag wobbles around a steady value causes no status writes.
 import type { SyncPipelineStatus } from '../api/v1alpha1.js';
 import type { ConsumerName } from '../../core/domain.js';
+import type { KafkaFailure } from './kafka-failure.js';
 
 /** One reading of Kafka for one pipeline. */
 export interface FlowSample {
@@ -77,45 +78,51 @@ export interface FlowReadFailure {
   /** The client's error classes found in the error and its causes (KafkaJSConnectionError, ...). */
   clientErrors: readonly string[];
   message: string;
+  /**
+   * What the same error says about the connection (kafka-failure.ts, as Ready words it in admin
+   * mode): the credentials' Secret, a refused login, a certificate, or Kafka out of reach.
+   */
+  connection: KafkaFailure;
 }
 
 const CONNECTION_ERRORS = ['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSBrokerNotFound', 'KafkaJSRequestTimeoutError'];
 const ACLS = 'see the Kafka ACLs in docs/install.md';
-const refusedLogin = (f: FlowReadFailure) => f.kafkaErrors.includes('SASL_AUTHENTICATION_FAILED') || f.clientErrors.includes('KafkaJSSASLAuthenticationError');
 
 /**
- * The brokers could not be reached at all (not a refusal, not a login failed): true of every
- * pipeline on the same bootstrap servers, whatever its credentials, so the next interval's
- * readings for them need not each wait for the same timeout.
+ * The brokers could not be reached at all (not a refusal, a failed login or a certificate the
+ * pipeline's CA does not verify): true of every pipeline on the same bootstrap servers,
+ * whatever its credentials, so the next interval's readings for them need not each wait for
+ * the same timeout.
  */
 export function cannotConnect(f: FlowReadFailure): boolean {
-  return f.kafkaErrors.length === 0 && !refusedLogin(f) && f.clientErrors.some((c) => CONNECTION_ERRORS.includes(c));
+  return f.connection.reason === 'KafkaUnreachable' && f.kafkaErrors.length === 0 && f.clientErrors.some((c) => CONNECTION_ERRORS.includes(c));
 }
 
-/** Why the lag could not be read, as a Lagging condition whose status is Unknown. */
-function unreadableReason(f: FlowReadFailure, brokers: readonly string[]): string {
+/** Why the lag could not be read: the message of a Lagging condition whose status is Unknown. */
+function unreadableMessage(f: FlowReadFailure, brokers: readonly string[]): string {
   const kafka = (name: string) => f.kafkaErrors.includes(name);
-  const client = (name: string) => f.clientErrors.includes(name);
   const topics = f.topics?.length ? f.topics.join(', ') : "the pipeline's topics";
+  const cannot = 'cannot read consumer lag';
   if (kafka('GROUP_AUTHORIZATION_FAILED'))
-    return `the operator's Kafka user may not read consumer group ${f.group ?? "the pipeline's groups"} (GROUP_AUTHORIZATION_FAILED): it needs Describe on the pipeline's consumer groups; ${ACLS}`;
+    return `${cannot}: the operator's Kafka user may not read consumer group ${f.group ?? "the pipeline's groups"} (GROUP_AUTHORIZATION_FAILED): it needs Describe on the pipeline's consumer groups; ${ACLS}`;
   if (kafka('TOPIC_AUTHORIZATION_FAILED'))
-    return `the operator's Kafka user may not describe ${topics} (TOPIC_AUTHORIZATION_FAILED): it needs Describe on the pipeline's topics; ${ACLS}`;
-  if (kafka('CLUSTER_AUTHORIZATION_FAILED')) return `the operator's Kafka user is refused (CLUSTER_AUTHORIZATION_FAILED): ${f.message}; ${ACLS}`;
+    return `${cannot}: the operator's Kafka user may not describe ${topics} (TOPIC_AUTHORIZATION_FAILED): it needs Describe on the pipeline's topics; ${ACLS}`;
+  if (kafka('CLUSTER_AUTHORIZATION_FAILED')) return `${cannot}: the operator's Kafka user is refused (CLUSTER_AUTHORIZATION_FAILED): ${f.message}; ${ACLS}`;
   // Kafka answers FindCoordinator with GROUP_AUTHORIZATION_FAILED when the user may not
   // describe the group, and the client reports only that it found no coordinator.
-  if (f.step === 'committed' && client('KafkaJSGroupCoordinatorNotFound'))
-    return `Kafka named no coordinator for consumer group ${f.group ?? ''}: it names none to a user without Describe on the group, so the operator's Kafka user most likely lacks it (else the group coordinator is unavailable); ${ACLS}`;
-  if (refusedLogin(f)) return `Kafka refused the operator's SASL credentials (spec.kafka.sasl.credentialsSecretRef): ${f.message}`;
-  if (f.step === 'credentials') return `the Kafka credentials cannot be used: ${f.message}`;
-  if (f.step === 'connect' || f.clientErrors.some((c) => CONNECTION_ERRORS.includes(c))) return `cannot reach Kafka at ${brokers.join(',')}: ${f.message}`;
+  if (f.step === 'committed' && f.clientErrors.includes('KafkaJSGroupCoordinatorNotFound'))
+    return `${cannot}: Kafka named no coordinator for consumer group ${f.group ?? ''}: it names none to a user without Describe on the group, so the operator's Kafka user most likely lacks it (else the group coordinator is unavailable); ${ACLS}`;
+  // The credentials' Secret, a refused login, a certificate: as Ready says it in admin mode.
+  if (f.connection.reason !== 'KafkaUnreachable') return f.connection.message;
+  if (f.step === 'connect' || f.clientErrors.some((c) => CONNECTION_ERRORS.includes(c)))
+    return `${cannot}: cannot reach Kafka at ${brokers.join(',')}: ${f.message}`;
   const what =
     f.step === 'committed'
       ? `the offsets committed by ${f.group ?? "the pipeline's groups"}`
       : f.step === 'end-offsets'
         ? `the end offsets of ${topics}`
         : `the metadata of ${topics}`;
-  return `reading ${what} failed: ${f.message}`;
+  return `${cannot}: reading ${what} failed: ${f.message}`;
 }
 
 /**
@@ -124,7 +131,7 @@ function unreadableReason(f: FlowReadFailure, brokers: readonly string[]): strin
  */
 export function lagUnreadable(f: FlowReadFailure, brokers: readonly string[], lastReadAt?: string): LaggingCondition {
   const kept = lastReadAt ? `; status.flow is the reading of ${lastReadAt}` : '';
-  return { status: 'Unknown', reason: 'LagUnreadable', message: `cannot read consumer lag: ${unreadableReason(f, brokers)}${kept}` };
+  return { status: 'Unknown', reason: 'LagUnreadable', message: `${unreadableMessage(f, brokers)}${kept}` };
 }
 
 export interface FlowDecision {

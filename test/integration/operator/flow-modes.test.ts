@@ -2,19 +2,30 @@
 // modes), against a real Kafka broker and a real API server: the topics are made here, as
 // Strimzi's topic operator or the team owning them would; the operator only reads offsets
 // (nothing of the pipeline's appears on Kafka unless made here) and reports lag in status and
-// the LAG column, and Lagging, as in admin mode (admin-topics.test.ts). A Kafka it cannot reach
-// makes Lagging Unknown, saying so, and leaves Ready alone.
+// the LAG column, and Lagging, as in admin mode (admin-topics.test.ts). The Strimzi pipeline
+// reaches Kafka as the production sample does, over TLS with SCRAM-SHA-512 (the broker's
+// SASL_SSL listener, its CA and user in Secrets). A Kafka that refuses the login, whose
+// certificate the pipeline cannot verify, or that cannot be reached makes Lagging Unknown,
+// saying what to fix, and leaves Ready alone.
 //
 // Every pipeline here has a topic prefix of its own, so its topics and consumer groups are
 // never those of another suite or a demo using the same broker.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import type * as k8s from '@kubernetes/client-node';
 import type { Admin } from 'kafkajs';
 import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
 import { pipeline } from '../../support/fixtures.js';
 import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';
 import { OperatorProcess } from '../../support/operator-process.js';
-import { kubectlApply, kubectlRun, prepareOperatorNamespace, simulateKafkaTopicsReady, teardownOperatorNamespace } from '../../support/operator-env.js';
+import {
+  createSecret,
+  kubectlApply,
+  kubectlRun,
+  prepareOperatorNamespace,
+  simulateKafkaTopicsReady,
+  teardownOperatorNamespace,
+} from '../../support/operator-env.js';
 import { connectKafkaAdmin, kafkaBrokers, requireKube, testKafka, testKubeConfig, uniqueName } from '../../support/services.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -29,12 +40,25 @@ type Mode = 'strimzi' | 'unmanaged';
 const get = (name: string) => JSON.parse(kubectlRun(['get', 'syncpipeline', name, '-n', ns!, '-o', 'json'])) as SyncPipeline;
 const condition = (name: string, type: string) => get(name).status?.conditions?.find((c) => c.type === type);
 
-function apply(name: string, mode: Mode, topicPrefix: string, bootstrapServers = kafkaBrokers()): void {
+type Kafka = SyncPipeline['spec']['kafka'];
+/** The broker's SASL_SSL listener, its CA and SCRAM user (Secrets made in beforeAll), as the production sample reaches Kafka. */
+const overTls = (user = 'kafka-user'): Partial<Kafka> => ({
+  bootstrapServers: (process.env.KAFKA_SASL_BROKERS ?? '').split(','),
+  tls: { enabled: true, caSecretRef: { name: 'kafka-ca' } },
+  sasl: { mechanism: 'scram-sha-512', credentialsSecretRef: { name: user } },
+});
+
+function apply(name: string, mode: Mode, topicPrefix: string, kafka: Partial<Kafka> = {}): void {
   const p = pipeline(
     {
       dau: 25_000,
       environment: 'dev',
-      kafka: { bootstrapServers, topicPrefix, topicManagement: { mode, ...(mode === 'strimzi' ? { strimziClusterName: 'test-kafka' } : {}) } },
+      kafka: {
+        bootstrapServers: kafkaBrokers(),
+        topicPrefix,
+        topicManagement: { mode, ...(mode === 'strimzi' ? { strimziClusterName: 'test-kafka' } : {}) },
+        ...kafka,
+      },
     },
     name,
   );
@@ -53,6 +77,10 @@ beforeAll(async () => {
   await installUpstreamCrds(kc);
   const prepared = await prepareOperatorNamespace(kc, 'flow');
   ns = prepared.ns;
+  const user = process.env.KAFKA_SCRAM_USERNAME!;
+  createSecret(ns, 'kafka-ca', { 'ca.crt': readFileSync(process.env.KAFKA_CA_FILE!, 'utf8') });
+  createSecret(ns, 'kafka-user', { username: user, password: readFileSync(process.env.KAFKA_SCRAM_PASSWORD_FILE!, 'utf8').trim() });
+  createSecret(ns, 'wrong-user', { username: user, password: 'not-the-password' });
   // Lag read every second, Lagging after 4 s of growth: the test runs in seconds, not minutes.
   operator = await OperatorProcess.start({ namespace: ns, kubeconfig: prepared.kubeconfig, env: { FLOW_INTERVAL_SECONDS: '1', LAGGING_AFTER_SECONDS: '4' } });
 }, 60000);
@@ -92,7 +120,7 @@ test.each(['strimzi', 'unmanaged'] as const)(
     const ends = await waitFor(`${topic} offsets`, () => admin!.fetchTopicOffsets(topic).catch(() => undefined));
     await admin!.setOffsets({ groupId: group, topic, partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })) });
 
-    apply(name, mode, prefix);
+    apply(name, mode, prefix, mode === 'strimzi' ? overTls() : {});
     if (mode === 'strimzi') {
       await waitFor(
         'the KafkaTopics',
@@ -155,18 +183,28 @@ test.each(['strimzi', 'unmanaged'] as const)(
   90000,
 );
 
-test('a Kafka the operator cannot reach: Lagging Unknown (LagUnreadable) says so, and Ready does not depend on it', async () => {
-  const name = 'lag-unreachable';
+test('a Kafka that refuses the login, whose certificate the pipeline cannot verify, or that cannot be reached: Lagging Unknown (LagUnreadable) says what to fix; Ready does not depend on it', async () => {
+  apply('lag-refused', 'strimzi', `${uniqueName('flow-refused')}.`, overTls('wrong-user'));
+  apply('lag-untrusted', 'strimzi', `${uniqueName('flow-untrusted')}.`, { ...overTls(), tls: { enabled: true } });
   // Nothing listens on port 1: the connection is refused at once.
-  apply(name, 'unmanaged', `${uniqueName('flow-unreachable')}.`, ['127.0.0.1:1']);
-  const lagging = await waitFor('Lagging=Unknown', () => {
-    const c = condition(name, 'Lagging');
-    return c?.status === 'Unknown' ? c : undefined;
-  });
-  expect(lagging.reason).toBe('LagUnreadable');
-  expect(lagging.message).toMatch(/^cannot read consumer lag: cannot reach Kafka at 127\.0\.0\.1:1: .*ECONNREFUSED/);
-  expect(get(name).status?.flow).toBeUndefined();
-  // Ready is about the objects, as for a pipeline whose Kafka answers: here the migration Job,
-  // which no kubelet runs.
-  expect(condition(name, 'Ready')?.reason).toMatch(/^Migration(Pending|Running)$/);
-});
+  apply('lag-unreachable', 'unmanaged', `${uniqueName('flow-unreachable')}.`, { bootstrapServers: ['127.0.0.1:1'] });
+  const unreadable = (name: string) =>
+    waitFor(`Lagging=Unknown for ${name}`, () => {
+      const c = condition(name, 'Lagging');
+      return c?.status === 'Unknown' ? c : undefined;
+    });
+  const refused = await unreadable('lag-refused');
+  expect(refused.reason).toBe('LagUnreadable');
+  expect(refused.message).toMatch(/^cannot read consumer lag: Kafka refused the SCRAM-SHA-512 login with the user and password in Secret wrong-user \(/);
+  expect((await unreadable('lag-untrusted')).message).toMatch(
+    /^cannot read consumer lag: TLS to Kafka failed \(.*\); give the CA .* in spec\.kafka\.tls\.caSecretRef$/,
+  );
+  const unreachable = await unreadable('lag-unreachable');
+  expect(unreachable.message).toMatch(/^cannot read consumer lag: cannot reach Kafka at 127\.0\.0\.1:1: .*ECONNREFUSED/);
+  for (const name of ['lag-refused', 'lag-untrusted', 'lag-unreachable']) {
+    expect(get(name).status?.flow).toBeUndefined();
+    // Ready is about the objects, as for a pipeline whose Kafka answers: here the migration Job,
+    // which no kubelet runs.
+    expect(condition(name, 'Ready')?.reason).toMatch(/^Migration(Pending|Running)$/);
+  }
+}, 60000);

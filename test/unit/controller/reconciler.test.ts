@@ -534,7 +534,7 @@ describe('consumer lag in every topic mode', () => {
     expect(condition('Lagging')).toMatchObject({
       status: 'Unknown',
       reason: 'LagUnreadable',
-      message: 'cannot read consumer lag: the Kafka credentials cannot be used: Secret acme-kafka-user lacks the Kafka SASL username or password',
+      message: 'cannot read consumer lag: Secret acme-kafka-user lacks the Kafka SASL username or password',
     });
     expect(kafka.calls).toEqual([]);
     expect(condition('Ready')?.reason).not.toBe('KafkaCredentialsMissing');

@@ -71,7 +71,18 @@ describe('which topic modes read lag, and which manage topics', () => {
 
 describe('when the offsets cannot be read', () => {
   const BROKERS = ['kafka-0:9093', 'kafka-1:9093'];
-  const failure = (f: Partial<FlowReadFailure>): FlowReadFailure => ({ step: 'committed', kafkaErrors: [], clientErrors: [], message: 'boom', ...f });
+  const failure = (f: Partial<FlowReadFailure>): FlowReadFailure => ({
+    step: 'committed',
+    kafkaErrors: [],
+    clientErrors: [],
+    message: 'boom',
+    connection: { reason: 'KafkaUnreachable', message: 'cannot read consumer lag: boom' },
+    ...f,
+  });
+  /** model/kafka-failure.ts's verdict on the connection, as the controller hands it over. */
+  const connection = (reason: FlowReadFailure['connection']['reason'], message: string) => ({
+    connection: { reason, message: `cannot read consumer lag: ${message}` },
+  });
 
   test('a reading is due every interval after the last one, failed or not; never with interval 0', () => {
     expect(flowDue({}, 1000, 30_000)).toBe(true);
@@ -118,7 +129,7 @@ describe('when the offsets cannot be read', () => {
     expect(ends.message).toContain('may not describe sms_batched (TOPIC_AUTHORIZATION_FAILED)');
   });
 
-  test('Kafka out of reach, refused credentials, a Secret without them, anything else', () => {
+  test('Kafka out of reach; a refused login, a certificate, a Secret without credentials (worded as Ready words them); anything else', () => {
     const down = failure({ step: 'connect', clientErrors: ['KafkaJSConnectionError'], message: 'Connection error: connect ECONNREFUSED 10.0.0.9:9093' });
     expect(lagUnreadable(down, BROKERS).message).toBe(
       'cannot read consumer lag: cannot reach Kafka at kafka-0:9093,kafka-1:9093: Connection error: connect ECONNREFUSED 10.0.0.9:9093',
@@ -127,14 +138,22 @@ describe('when the offsets cannot be read', () => {
     expect(
       lagUnreadable({ ...down, step: 'end-offsets', clientErrors: ['KafkaJSNumberOfRetriesExceeded', 'KafkaJSConnectionError'] }, BROKERS).message,
     ).toMatch(/^cannot read consumer lag: cannot reach Kafka at /);
-    const sasl = failure({ step: 'connect', clientErrors: ['KafkaJSSASLAuthenticationError'], message: 'SASL SCRAM SHA512 authentication failed' });
+    const sasl = failure({
+      step: 'connect',
+      clientErrors: ['KafkaJSSASLAuthenticationError'],
+      ...connection('KafkaAuthenticationFailed', 'Kafka refused the SCRAM-SHA-512 login with the user and password in Secret acme-kafka-user (...)'),
+    });
     expect(lagUnreadable(sasl, BROKERS).message).toBe(
-      "cannot read consumer lag: Kafka refused the operator's SASL credentials (spec.kafka.sasl.credentialsSecretRef): SASL SCRAM SHA512 authentication failed",
+      'cannot read consumer lag: Kafka refused the SCRAM-SHA-512 login with the user and password in Secret acme-kafka-user (...)',
     );
-    const secret = failure({ step: 'credentials', message: 'Secret acme-kafka-user lacks the Kafka SASL username or password' });
-    expect(lagUnreadable(secret, BROKERS).message).toBe(
-      'cannot read consumer lag: the Kafka credentials cannot be used: Secret acme-kafka-user lacks the Kafka SASL username or password',
-    );
+    // A certificate refused surfaces as a connection error too: the CA is what to fix.
+    const tls = failure({ step: 'connect', clientErrors: ['KafkaJSConnectionError'], ...connection('KafkaTLSFailed', 'TLS to Kafka failed (...)') });
+    expect(lagUnreadable(tls, BROKERS).message).toBe('cannot read consumer lag: TLS to Kafka failed (...)');
+    const secret = failure({
+      step: 'credentials',
+      ...connection('KafkaCredentialsMissing', 'Secret acme-kafka-user lacks the Kafka SASL username or password'),
+    });
+    expect(lagUnreadable(secret, BROKERS).message).toBe('cannot read consumer lag: Secret acme-kafka-user lacks the Kafka SASL username or password');
     const other = failure({ group: 'g', kafkaErrors: ['UNSTABLE_OFFSET_COMMIT'], message: 'There are unstable offsets' });
     expect(lagUnreadable(other, BROKERS).message).toBe('cannot read consumer lag: reading the offsets committed by g failed: There are unstable offsets');
   });
@@ -144,7 +163,11 @@ describe('when the offsets cannot be read', () => {
     expect(cannotConnect(failure({ step: 'end-offsets', clientErrors: ['KafkaJSRequestTimeoutError'] }))).toBe(true);
     // Refusals and failed logins depend on the pipeline's user and names; an unknown failure is not assumed to be the network.
     expect(cannotConnect(failure({ kafkaErrors: ['GROUP_AUTHORIZATION_FAILED'], clientErrors: ['KafkaJSProtocolError'] }))).toBe(false);
-    expect(cannotConnect(failure({ step: 'connect', clientErrors: ['KafkaJSSASLAuthenticationError', 'KafkaJSConnectionError'] }))).toBe(false);
+    expect(
+      cannotConnect(failure({ step: 'connect', clientErrors: ['KafkaJSSASLAuthenticationError'], ...connection('KafkaAuthenticationFailed', 'refused') })),
+    ).toBe(false);
+    // A certificate this pipeline's CA does not verify says nothing of another pipeline's CA.
+    expect(cannotConnect(failure({ step: 'connect', clientErrors: ['KafkaJSConnectionError'], ...connection('KafkaTLSFailed', 'TLS') }))).toBe(false);
     expect(cannotConnect(failure({ clientErrors: ['KafkaJSGroupCoordinatorNotFound'] }))).toBe(false);
     expect(cannotConnect(failure({ step: 'connect' }))).toBe(false);
   });
