@@ -823,7 +823,7 @@ export const StatusSchema = Type.Object(
         },
         {
           description:
-            "Is data flowing (admin topic mode): consumer lag and produce rate, read from Kafka's offsets every FLOW_INTERVAL_SECONDS (operator setting, default 30); changes within 100 records or 10 % are not reported.",
+            "Is data flowing: consumer lag and produce rate, read from Kafka's offsets every FLOW_INTERVAL_SECONDS (operator setting, default 30) in every topic mode; changes within 100 records or 10 % are not reported. When Kafka cannot be read the last reading stays and the Lagging condition says why.",
         },
       ),
     ),

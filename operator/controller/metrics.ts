@@ -81,7 +81,7 @@ export class OperatorMetrics {
   });
   readonly consumerLag: Gauge = new Gauge({
     name: 'mobileforge_pipeline_consumer_lag',
-    help: 'Records not yet committed by a consumer group, per topic, as status.flow reports them (read from Kafka at the flow interval, admin topic mode).',
+    help: 'Records not yet committed by a consumer group, per topic, as status.flow reports them (read from Kafka at the flow interval, in every topic mode).',
     labelNames: ['pipeline_namespace', 'pipeline', 'consumer', 'group', 'topic'],
     registers: [this.registry],
     collect: (): void => {

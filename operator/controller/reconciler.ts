@@ -13,7 +13,8 @@ import { render, type RenderResult } from '../model/render.js';
 import { pipelineTopicNames, pipelineTopics, type DesiredTopic, type PartitionCounts } from '../model/topics.js';
 import { ALL_CONSUMERS, consumersOf, type ComponentName, type ConsumerLayout, type ConsumerName } from '../../core/domain.js';
 import { handOver, heldLayout, layoutGroups, switchStep, type LiveConsumers } from '../model/layout-switch.js';
-import { decideFlow, nextTraffic, type FlowMemory, type LaggingCondition } from '../model/flow.js';
+import { cannotConnect, decideFlow, flowDue, lagUnreadable, nextTraffic, type FlowMemory, type LaggingCondition } from '../model/flow.js';
+import { kafkaAccess } from '../model/kafka-access.js';
 import { findConflict, type KafkaConflict } from '../model/conflicts.js';
 import { kafkaFailure } from '../model/kafka-failure.js';
 import { ownedKinds, type KindInfo } from '../model/owned-kinds.js';
@@ -31,7 +32,7 @@ import {
   type Observation,
   type TopicObservation,
 } from './status.js';
-import { InsufficientBrokersError, kafkaConfigFor, type TopicAdminPool } from './topic-admin.js';
+import { flowReadFailure, InsufficientBrokersError, kafkaConfigFor, type TopicAdminPool } from './topic-admin.js';
 import type { SecretSource } from './secret-reader.js';
 import type { WorkResult } from './work-queue.js';
 import { errorMessage } from '../../core/errors.js';
@@ -71,7 +72,7 @@ export interface ReconcilerDeps {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** How soon to look again while topics or pods are not ready. */
   pendingRequeueMs?: number;
-  /** How often to read consumer lag and produce rate from Kafka (0: never). Default 30 s. */
+  /** How often to read consumer lag and produce rate from Kafka, in every topic mode (0: never). Default 30 s. */
   flowIntervalMs?: number;
   /** Lag growing for this long sets Lagging=True. Default 5 minutes. */
   laggingAfterMs?: number;
@@ -86,6 +87,8 @@ interface KafkaView {
   /** The admin client's configuration, when admin mode could read the topics. */
   config?: ReturnType<typeof kafkaConfigFor>;
   error?: ReconcileFailure;
+  /** What failed when admin mode could not read the topics (the lag cannot be read either). */
+  cause?: unknown;
 }
 
 interface ApplyOutcome {
@@ -113,6 +116,13 @@ const kindName = (ref: ObjectRef) => `${ref.kind}/${ref.name}`;
 export class Reconciler {
   /** Per pipeline: the last Kafka offsets read, to tell a rate and a growing lag (model/flow.ts). */
   private readonly flowMemory = new Map<string, FlowMemory>();
+  /**
+   * Per Kafka cluster (its bootstrap servers): a reading that could not connect, and when. The
+   * cluster's other pipelines take it as their own until the next flow interval instead of each
+   * waiting for the same connection timeout: an operator with no route to a cluster (a network
+   * policy dropping its packets) would otherwise spend its workers waiting, pipeline by pipeline.
+   */
+  private readonly unreachable = new Map<string, { at: number; error: unknown }>();
   private readonly now: () => Date;
   private readonly log: (msg: string, fields?: Record<string, unknown>) => void;
 
@@ -152,7 +162,7 @@ export class Reconciler {
     const applyError: ReconcileFailure | undefined = applied.failures[0] ? { reason: 'ApplyFailed', message: applied.failures[0] } : undefined;
     const topics = await this.reconcileTopics(p, result, caps, (kafka.error ?? applyError) ? undefined : kafka.config);
     const error = kafka.error ?? applyError ?? topics.error;
-    const flow = await this.observeFlow(p, result, kafka.error ? undefined : kafka.config);
+    const flow = await this.observeFlow(p, kafka);
 
     const consumerLayoutObservation = { holding: layout.holding, ...(layout.waiting ? { waiting: layout.waiting } : {}) };
     const status = buildStatus(
@@ -180,8 +190,8 @@ export class Reconciler {
 
     if (error) throw new ReconcileError(error.message);
     const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    // Look again: soon while not Ready; at the flow interval to keep lag current (admin mode).
-    const flowMs = topicMode(p.spec) === 'admin' && this.flowIntervalMs() > 0 ? this.flowIntervalMs() : undefined;
+    // Look again: soon while not Ready; at the flow interval to keep lag current.
+    const flowMs = kafkaAccess(p.spec).readOffsets && this.flowIntervalMs() > 0 ? this.flowIntervalMs() : undefined;
     const pendingMs = ready ? undefined : (this.deps.pendingRequeueMs ?? 10_000);
     const again = Math.min(flowMs ?? Infinity, pendingMs ?? Infinity);
     return Number.isFinite(again) ? { requeueAfterMs: again } : {};
@@ -192,37 +202,59 @@ export class Reconciler {
   }
 
   /**
-   * Consumer lag and produce rate, read from Kafka at most every flowIntervalMs, in admin mode
-   * (`config`: the operator reaches Kafka anyway; in Strimzi or unmanaged mode it may have no
-   * route to the brokers). Between reads, and when Kafka cannot be read, status keeps what it
-   * said. Never fails the reconcile: it is information about the data, not about the objects.
+   * Consumer lag and produce rate, read from Kafka at most every flowIntervalMs, in every topic
+   * mode: admin mode reuses the client that manages the topics; the others get a client that
+   * only reads offsets, with the same TLS and SASL settings. Between reads status keeps what it
+   * said; when Kafka refuses or cannot be reached, status keeps the last figures and Lagging
+   * turns Unknown saying why. Never fails the reconcile: it is information about the data, not
+   * about the objects.
    */
-  private async observeFlow(p: SyncPipeline, result: RenderResult, config: KafkaView['config']): Promise<Pick<Observation, 'flow' | 'lagging' | 'traffic'>> {
-    const key = `${p.metadata.namespace}/${p.metadata.name}`;
+  private async observeFlow(p: SyncPipeline, kafka: KafkaView): Promise<Pick<Observation, 'flow' | 'lagging' | 'traffic'>> {
+    const key = pipelineKey(p);
     const memory = this.flowMemory.get(key) ?? {};
     const now = this.now().getTime();
-    const keep = () => {
-      const c = p.status?.conditions?.find((x) => x.type === 'Lagging');
-      return {
-        ...(p.status?.flow ? { flow: p.status.flow } : {}),
-        ...(c ? { lagging: { status: c.status, reason: c.reason, message: c.message } as LaggingCondition } : {}),
-        ...(memory.traffic?.dau === p.spec.dau ? { traffic: { ...memory.traffic, at: now } } : {}),
-      };
-    };
-    const interval = this.flowIntervalMs();
-    if (!config || interval <= 0 || (memory.previous && now - memory.previous.at < interval)) return keep();
+    const access = kafkaAccess(p.spec);
+    const lastLagging = p.status?.conditions?.find((x) => x.type === 'Lagging');
+    const keep = (lagging?: LaggingCondition) => ({
+      ...(p.status?.flow ? { flow: p.status.flow } : {}),
+      ...(lagging
+        ? { lagging }
+        : lastLagging
+          ? { lagging: { status: lastLagging.status, reason: lastLagging.reason, message: lastLagging.message } as LaggingCondition }
+          : {}),
+      ...(memory.traffic?.dau === p.spec.dau ? { traffic: { ...memory.traffic, at: now } } : {}),
+    });
+    if (!access.readOffsets || !flowDue(memory, now, this.flowIntervalMs())) return keep();
     const groups = layoutGroups(p.spec)[consumerLayout(p.spec)];
     const groupNames: Partial<Record<ConsumerName, string>> = Object.fromEntries(groups.map((g) => [g.consumer, g.group]));
+    const unreadable = (err: unknown) => {
+      this.log('consumer lag not read', { pipeline: key, error: errorMessage(err) });
+      this.flowMemory.set(key, { ...memory, failedAt: now });
+      return keep(lagUnreadable(flowReadFailure(err, p.spec), p.spec.kafka.bootstrapServers, p.status?.flow?.observedAt));
+    };
+    // Admin mode could not reach Kafka for the topics: the offsets are out of reach too.
+    if (kafka.error) return unreadable(kafka.cause ?? new Error(kafka.error.message));
+    const cluster = [...p.spec.kafka.bootstrapServers].sort().join(',');
+    const down = this.unreachable.get(cluster);
+    if (down && now - down.at < this.flowIntervalMs()) return unreadable(down.error);
+    let config = kafka.config;
     try {
-      const read = await this.deps.topics.for(config, pipelineKey(p)).flow(groups);
+      config ??= kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
+    } catch (err) {
+      return unreadable(err);
+    }
+    try {
+      const reader = access.manageTopics ? this.deps.topics.for(config, key) : this.deps.topics.reader(config, key);
+      const read = await reader.flow(groups);
+      this.unreachable.delete(cluster);
       const decision = decideFlow({ at: now, ...read }, groupNames, p.status?.flow, memory, this.deps.laggingAfterMs ?? 300_000);
       const traffic = nextTraffic(memory.traffic, p.spec.dau, now, decision.flow.recordsPerMinute);
       this.flowMemory.set(key, { ...decision.memory, traffic });
       return { flow: decision.flow, lagging: decision.lagging, traffic: { ...traffic, at: now } };
     } catch (err) {
-      this.log('consumer lag not read', { pipeline: key, error: errorMessage(err) });
-      await this.deps.topics.evict(config, pipelineKey(p)); // reconnect, with fresh metadata, next time
-      return keep();
+      await this.deps.topics.evict(config, key); // reconnect, with fresh metadata, next time
+      if (cannotConnect(flowReadFailure(err, p.spec))) this.unreachable.set(cluster, { at: now, error: err });
+      return unreadable(err);
     }
   }
 
@@ -264,18 +296,17 @@ export class Reconciler {
   /** The topics' current partition counts, from Kafka (admin mode) or the KafkaTopics (Strimzi). */
   private async gatherKafka(p: SyncPipeline, caps: Capabilities): Promise<KafkaView> {
     const existing = this.partitionsFromStatus(p);
-    const mode = topicMode(p.spec);
-    if (mode === 'admin') {
+    if (kafkaAccess(p.spec).manageTopics) {
       let config: KafkaView['config'];
       try {
         config = kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
         return { existing: { ...existing, ...(await this.deps.topics.for(config, pipelineKey(p)).partitions(pipelineTopicNames(p.spec))) }, config };
       } catch (err) {
         if (config) await this.deps.topics.evict(config, pipelineKey(p));
-        return { existing, error: kafkaFailure(err, p.spec, 'cannot read topics') };
+        return { existing, error: kafkaFailure(err, p.spec, 'cannot read topics'), cause: err };
       }
     }
-    if (mode === 'strimzi' && caps.kafkaTopicApiVersion) {
+    if (topicMode(p.spec) === 'strimzi' && caps.kafkaTopicApiVersion) {
       for (const t of pipelineTopics(p.spec)) {
         const kt = this.deps.cache.get<KafkaTopicObject>(
           caps.kafkaTopicApiVersion,
@@ -386,8 +417,9 @@ export class Reconciler {
     return { deleted, failures };
   }
 
-  /** Topics: created or raised through Kafka in admin mode (when `config` is given), read from
-   * KafkaTopic status in Strimzi mode, taken as rendered when unmanaged. */
+  /** Topics: created or raised through Kafka in admin mode (when `config` is given: gatherKafka
+   * makes one only where kafkaAccess allows managing topics), read from KafkaTopic status in
+   * Strimzi mode, taken as rendered when unmanaged. */
   private async reconcileTopics(p: SyncPipeline, result: RenderResult, caps: Capabilities, config: KafkaView['config']): Promise<TopicsOutcome> {
     switch (topicMode(p.spec)) {
       case 'admin': {
@@ -497,7 +529,7 @@ export class Reconciler {
   }
 
   private wantsTopicFinalizer(p: SyncPipeline): boolean {
-    return topicMode(p.spec) === 'admin' && p.spec.kafka.topicManagement?.deleteTopicsOnDeletion === true;
+    return kafkaAccess(p.spec).manageTopics && p.spec.kafka.topicManagement?.deleteTopicsOnDeletion === true;
   }
 
   private async ensureFinalizer(p: SyncPipeline): Promise<void> {
@@ -508,19 +540,25 @@ export class Reconciler {
     await this.deps.client.setFinalizers(p, wants ? [...others, TOPICS_FINALIZER] : others);
   }
 
-  /** The pipeline is being deleted: delete its admin-mode topics if asked, then let it go. */
+  /**
+   * The pipeline is being deleted: delete its admin-mode topics if asked, then let it go. The
+   * spec as it is now decides: a pipeline moved to another topic mode (or no longer asking)
+   * just before its deletion keeps its topics.
+   */
   private async finalize(p: SyncPipeline): Promise<WorkResult> {
     if (!p.metadata.finalizers?.includes(TOPICS_FINALIZER)) return {};
-    const config = kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
-    // Never a topic another pipeline holds (this one may have come to share it since).
-    const held = new Set(findConflict(p, this.deps.cache.pipelines())?.topics ?? []);
-    const names = render(p, { capabilities: this.deps.capabilities() })
-      .topics.map((t) => t.name)
-      .filter((n) => !held.has(n));
-    await this.deps.topics.for(config, pipelineKey(p)).delete(names);
-    await this.deps.client
-      .recordEvent(p, { type: 'Normal', reason: 'TopicsDeleted', message: `deleted topics ${names.join(', ')} as deleteTopicsOnDeletion asked` })
-      .catch(() => undefined);
+    if (this.wantsTopicFinalizer(p)) {
+      const config = kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
+      // Never a topic another pipeline holds (this one may have come to share it since).
+      const held = new Set(findConflict(p, this.deps.cache.pipelines())?.topics ?? []);
+      const names = render(p, { capabilities: this.deps.capabilities() })
+        .topics.map((t) => t.name)
+        .filter((n) => !held.has(n));
+      await this.deps.topics.for(config, pipelineKey(p)).delete(names);
+      await this.deps.client
+        .recordEvent(p, { type: 'Normal', reason: 'TopicsDeleted', message: `deleted topics ${names.join(', ')} as deleteTopicsOnDeletion asked` })
+        .catch(() => undefined);
+    }
     await this.deps.client.setFinalizers(
       p,
       (p.metadata.finalizers ?? []).filter((f) => f !== TOPICS_FINALIZER),

@@ -1,5 +1,5 @@
-// The values of the few Secrets the operator must read (Kafka SASL credentials and CA for the
-// admin-mode topic client), fetched from the API server on demand. The watch cache holds only
+// The values of the few Secrets the operator must read (Kafka SASL credentials and CA for its
+// Kafka clients: topics in admin mode, offsets in every mode), fetched from the API server on demand. The watch cache holds only
 // digests (caches.ts); its resourceVersion says when a fetched copy is stale.
 import * as k8s from '@kubernetes/client-node';
 import type { ClusterCache } from './caches.js';

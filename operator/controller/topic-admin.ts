@@ -1,15 +1,17 @@
-// Admin-API topic mode: the operator creates missing topics and raises partition counts with
-// the Kafka admin API (kafkajs). It never decreases partitions (Kafka cannot) and never
-// changes the replication factor of an existing topic (that needs a reassignment); both are
-// reported in status instead.
+// The operator's Kafka admin clients (kafkajs). In admin topic mode they create missing topics
+// and raise partition counts; they never decrease partitions (Kafka cannot) and never change
+// the replication factor of an existing topic (that needs a reassignment); both are reported
+// in status instead. In every mode they read consumer lag (OffsetReader: offsets only).
 import { createHash } from 'node:crypto';
 import { logLevel, type Admin, type ITopicMetadata, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
+import { errorMessage } from '../../core/errors.js';
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
 import { caKey, passwordKey, usernameKey } from '../api/secret-refs.js';
 import type { DesiredTopic, PartitionCounts } from '../model/topics.js';
 import type { TopicObservation } from './status.js';
-import type { FlowSample } from '../model/flow.js';
+import type { FlowReadFailure, FlowSample } from '../model/flow.js';
+import { kafkaFailure } from '../model/kafka-failure.js';
 import type { GroupState, LayoutGroup, OffsetCommit } from '../model/layout-switch.js';
 
 /** Kafka's UNKNOWN_TOPIC_OR_PARTITION, also once kafkajs has given up retrying it (as its cause). */
@@ -58,13 +60,56 @@ export class InsufficientBrokersError extends Error {
   override name = 'InsufficientBrokersError';
 }
 
-export interface TopicAdmin {
+/**
+ * Reads the offsets behind consumer lag and produce rate, and nothing else: Metadata (of the
+ * pipeline's topics, or the list of topics when one is missing), ListOffsets, FindCoordinator
+ * and OffsetFetch. What the operator uses where it does not manage the topics. (Admin clients
+ * never ask Kafka to auto-create a topic their Metadata requests name.)
+ */
+export interface OffsetReader {
+  /** Each group's uncommitted records per topic, and the sum of the topics' end offsets. Fails with a FlowReadError. */
+  flow(groups: readonly GroupTopics[]): Promise<Omit<FlowSample, 'at'>>;
+}
+
+/** A reading of the offsets that failed, with the step it failed at (model/flow.ts says what status makes of it). */
+export class FlowReadError extends Error {
+  override name = 'FlowReadError';
+  constructor(
+    readonly step: FlowReadFailure['step'],
+    readonly target: { topics?: readonly string[]; group?: string },
+    cause: unknown,
+  ) {
+    super(errorMessage(cause), { cause });
+  }
+}
+
+/** What a failed reading of the offsets was doing, the Kafka error names and client error classes in it, and what it says about the connection. */
+export function flowReadFailure(err: unknown, spec: Pick<SyncPipelineSpec, 'kafka'>): FlowReadFailure {
+  const kafkaErrors = new Set<string>();
+  const clientErrors = new Set<string>();
+  const seen = new Set<unknown>();
+  const walk = (e: unknown): void => {
+    if (!(e instanceof Error) || seen.has(e)) return;
+    seen.add(e);
+    const type = (e as Error & { type?: unknown }).type;
+    if (typeof type === 'string') kafkaErrors.add(type);
+    if (e.name.startsWith('KafkaJS')) clientErrors.add(e.name);
+    walk(e.cause);
+    const errors = (e as Error & { errors?: unknown }).errors; // KafkaJSAggregateError
+    if (Array.isArray(errors)) for (const inner of errors) walk(inner);
+  };
+  walk(err);
+  const base = { kafkaErrors: [...kafkaErrors], clientErrors: [...clientErrors], connection: kafkaFailure(err, spec, 'cannot read consumer lag') };
+  if (err instanceof FlowReadError) return { step: err.step, ...err.target, ...base, message: err.message };
+  if (err instanceof KafkaCredentialsError) return { step: 'credentials', ...base, message: err.message };
+  return { step: 'connect', ...base, message: errorMessage(err) };
+}
+
+export interface TopicAdmin extends OffsetReader {
   /** Partition counts of the topics that exist. */
   partitions(names: string[]): Promise<PartitionCounts>;
   ensure(topics: DesiredTopic[]): Promise<TopicObservation[]>;
   delete(names: string[]): Promise<void>;
-  /** Each group's uncommitted records per topic, and the sum of the topics' end offsets. */
-  flow(groups: readonly GroupTopics[]): Promise<Omit<FlowSample, 'at'>>;
   /** Members and committed offsets of consumer groups, on those of their topics that exist. */
   groupStates(groups: readonly Pick<GroupTopics, 'group' | 'topics'>[]): Promise<GroupState[]>;
   /** Commits offsets for groups that have no members (a group's members commit their own). */
@@ -172,19 +217,31 @@ class KafkaTopicAdmin implements TopicAdmin {
   }
 
   async flow(groups: readonly GroupTopics[]): Promise<Omit<FlowSample, 'at'>> {
-    const admin = await this.connected();
+    // Each step's failure says what was being read: status names the missing permission.
+    const step = async <T>(name: FlowReadFailure['step'], target: { topics?: readonly string[]; group?: string }, read: () => Promise<T>): Promise<T> => {
+      try {
+        return await read();
+      } catch (err) {
+        throw new FlowReadError(name, target, err);
+      }
+    };
+    const admin = await step('connect', {}, () => this.connected());
     // Reading the metadata first also refreshes the leaders: a client that saw these topics
     // before they were re-created (or their partitions raised) would ask the wrong broker.
-    const topics = [...(await this.metadataOf([...new Set(groups.flatMap((g) => g.topics))])).keys()];
+    const wanted = [...new Set(groups.flatMap((g) => g.topics))];
+    const topics = [...(await step('topics', { topics: wanted }, () => this.metadataOf(wanted))).keys()];
     // One topic at a time: kafkajs's admin answers concurrent fetchTopicOffsets calls with
     // "not the leader" (they race on its metadata refresh).
     const ends = new Map<string, Map<number, { high: number; low: number }>>();
-    for (const t of topics) ends.set(t, new Map((await admin.fetchTopicOffsets(t)).map((o) => [o.partition, { high: Number(o.high), low: Number(o.low) }])));
+    for (const t of topics) {
+      const offsets = await step('end-offsets', { topics: [t] }, () => admin.fetchTopicOffsets(t));
+      ends.set(t, new Map(offsets.map((o) => [o.partition, { high: Number(o.high), low: Number(o.low) }])));
+    }
     const lag: FlowSample['lag'] = {};
     for (const g of groups) {
       const present = g.topics.filter((t) => ends.has(t));
       if (present.length === 0) continue;
-      const committed = await admin.fetchOffsets({ groupId: g.group, topics: present });
+      const committed = await step('committed', { group: g.group, topics: present }, () => admin.fetchOffsets({ groupId: g.group, topics: present }));
       lag[g.consumer] = Object.fromEntries(
         committed.map((c) => {
           const end = ends.get(c.topic)!;
@@ -255,6 +312,11 @@ export class TopicAdminPool {
   /** Admin clients of real Kafka clusters, each request reported to `onRequest`. */
   static forKafka(onRequest?: KafkaRequestObserver): TopicAdminPool {
     return new TopicAdminPool((c) => new KafkaTopicAdmin(c, onRequest));
+  }
+
+  /** The same client, typed to read offsets only: where the pipeline's topics are not the operator's to manage. */
+  reader(config: KafkaConfig, pipeline: string): OffsetReader {
+    return this.for(config, pipeline);
   }
 
   /** The admin client of `pipeline` (namespace/name) on the cluster `config` names. */

@@ -62,7 +62,7 @@ const roughly = (x: number): string => fmt(Number(x.toPrecision(2)));
 
 /**
  * A DAU far above the traffic: after a day of readings (the operator reads the produce rate in
- * admin topic mode), the busiest rate seen is under a tenth of the model's average for the DAU.
+ * every topic mode), the busiest rate seen is under a tenth of the model's average for the DAU.
  * The replicas, partitions and brokers sized for it would idle. Undefined otherwise.
  */
 export function dauBeyondTraffic(sizing: Sizing, traffic: Traffic, now: number): string | undefined {

@@ -1,7 +1,7 @@
 // The operator's RBAC rules, derived from what it manages: full control of every kind a
 // pipeline can own (server-side apply = create + patch, prune = delete, watch caches = get,
 // list, watch), the pipelines and their status, read-only Secrets and ConfigMaps (digests for
-// the rolling-restart hash, Kafka credentials for admin mode), and Events. Written to
+// the rolling-restart hash, Kafka credentials for the operator's Kafka clients), and Events. Written to
 // config/rbac/role.yaml and the Helm chart by `npm run generate`.
 import type { V1PolicyRule } from '@kubernetes/client-node';
 import { GROUP, PLURAL } from '../api/v1alpha1.js';

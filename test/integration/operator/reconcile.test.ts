@@ -156,8 +156,14 @@ describe('the operator', () => {
       'Topics=True',
       'Autoscaling=True',
       'PartitionMaintenance=True',
+      'Lagging=Unknown',
       'OverProvisioned=False',
     ]);
+    // This pipeline's brokers do not exist here: its lag cannot be read, which Ready does not depend on.
+    expect(condition(ready, 'Lagging')).toMatchObject({
+      reason: 'LagUnreadable',
+      message: expect.stringMatching(/^cannot read consumer lag: cannot reach Kafka at kafka-bootstrap:9092: /),
+    });
     expect(ready.status?.calibration).toBe(CALIBRATION.version);
     expect(ready.status?.migration).toMatchObject({ job, phase: 'Succeeded', completionTime: expect.any(String) });
     expect(ready.status?.partitionMaintenance).toEqual({ cronJob: `${NAME}-partitions`, schedule: '15 0 * * *', suspended: false, active: 0 });

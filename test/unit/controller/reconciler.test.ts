@@ -3,13 +3,14 @@
 // map. The integration suites prove the same against a real API server and Kafka; these pin
 // down the sequencing (gate, prune, error precedence, events) fast and without services.
 import { describe, expect, test } from '@jest/globals';
+import { createRequire } from 'node:module';
 import type * as k8s from '@kubernetes/client-node';
-import type { KafkaConfig } from 'kafkajs';
+import { KafkaJSConnectionError, type KafkaConfig } from 'kafkajs';
 import type { SyncPipeline, SyncPipelineStatus } from '../../../operator/api/v1alpha1.js';
 import type { ObjectRef } from '../../../operator/controller/cluster.js';
 import type { Capabilities } from '../../../operator/model/autoscaling.js';
-import { Reconciler, type ReconcilerCache, type ReconcilerWriter } from '../../../operator/controller/reconciler.js';
-import { TopicAdminPool, type GroupTopics, type TopicAdmin } from '../../../operator/controller/topic-admin.js';
+import { Reconciler, type ReconcilerCache, type ReconcilerDeps, type ReconcilerWriter } from '../../../operator/controller/reconciler.js';
+import { FlowReadError, TopicAdminPool, type GroupTopics, type TopicAdmin } from '../../../operator/controller/topic-admin.js';
 import type { FlowSample } from '../../../operator/model/flow.js';
 import type { GroupState, OffsetCommit } from '../../../operator/model/layout-switch.js';
 import type { TopicObservation } from '../../../operator/controller/status.js';
@@ -17,6 +18,9 @@ import type { PipelineEvent } from '../../../operator/model/events.js';
 import type { DesiredTopic, PartitionCounts } from '../../../operator/model/topics.js';
 import type { TopicName } from '../../../core/domain.js';
 import { pipeline } from '../../support/fixtures.js';
+
+/** Kafka's errors as kafkajs makes them from a response's error code. */
+const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): Error };
 
 const key = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => `${apiVersion}|${kind}|${namespace ?? ''}|${name}`;
 
@@ -80,22 +84,31 @@ class FakeWriter implements ReconcilerWriter {
 class FakeKafka implements TopicAdmin {
   readonly topics = new Map<string, number>();
   down = false;
+  /** Every request made, by method: what a pipeline asked of Kafka. */
+  readonly calls: string[] = [];
   async partitions(names: TopicName[]): Promise<PartitionCounts> {
+    this.calls.push('partitions');
     if (this.down) throw new Error('Connection error: ECONNREFUSED');
     return Object.fromEntries(names.filter((n) => this.topics.has(n)).map((n) => [n, this.topics.get(n)!]));
   }
   async ensure(topics: DesiredTopic[]): Promise<TopicObservation[]> {
+    this.calls.push('ensure');
     if (this.down) throw new Error('Connection error: ECONNREFUSED');
     for (const t of topics) this.topics.set(t.name, Math.max(this.topics.get(t.name) ?? 0, t.partitions));
     return topics.map((t) => ({ name: t.name, partitions: this.topics.get(t.name)!, replicationFactor: t.replicationFactor, ready: true }));
   }
   async delete(names: TopicName[]): Promise<void> {
+    this.calls.push('delete');
     for (const n of names) this.topics.delete(n);
   }
   /** Records behind per topic for every group, and records ever produced. */
   behind = 0;
   produced = 0;
+  /** What the next readings of the offsets fail with. */
+  flowError: unknown;
   async flow(groups: GroupTopics[]): Promise<Omit<FlowSample, 'at'>> {
+    this.calls.push('flow');
+    if (this.flowError) throw this.flowError;
     return { lag: Object.fromEntries(groups.map((g) => [g.consumer, Object.fromEntries(g.topics.map((t) => [t, this.behind]))])), produced: this.produced };
   }
   /** Consumer groups: members, and committed offsets by topic and partition. */
@@ -108,6 +121,7 @@ class FakeKafka implements TopicAdmin {
     });
   }
   async commitOffsets(commits: readonly OffsetCommit[]): Promise<void> {
+    this.calls.push('commitOffsets');
     for (const c of commits) {
       const g = this.groups.get(c.group) ?? { members: 0, committed: {} };
       if (g.members > 0) throw new Error(`group ${c.group} has members`);
@@ -118,7 +132,12 @@ class FakeKafka implements TopicAdmin {
   async close(): Promise<void> {}
 }
 
-function setup(p: SyncPipeline = pipeline({ dau: 60_000 }), caps: Capabilities = { keda: true }, clock = { ms: Date.parse('2026-01-01T00:00:00Z') }) {
+function setup(
+  p: SyncPipeline = pipeline({ dau: 60_000 }),
+  caps: Capabilities = { keda: true },
+  clock = { ms: Date.parse('2026-01-01T00:00:00Z') },
+  deps: Partial<ReconcilerDeps> = {},
+) {
   const cache = new FakeCache();
   cache.put(p as unknown as k8s.KubernetesObject);
   for (const name of ['pg-creds', 'mongo-creds']) cache.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'sync' } });
@@ -135,6 +154,7 @@ function setup(p: SyncPipeline = pipeline({ dau: 60_000 }), caps: Capabilities =
     flowIntervalMs: 30_000,
     laggingAfterMs: 60_000,
     pendingRequeueMs: 1234,
+    ...deps,
   });
   const current = () => cache.pipeline('sync', p.metadata.name)!;
   const condition = (type: string) => current().status?.conditions?.find((c) => c.type === type);
@@ -388,5 +408,164 @@ describe('switching the consumer layout', () => {
     expect(condition('AllConsumer')?.message).toMatch(/cannot hand the committed offsets over: Connection error/);
     expect(writer.applied).not.toContain('Deployment/test-consumer-all');
     expect(current().status?.consumerLayout).toBe('split');
+  });
+});
+
+describe('consumer lag in every topic mode', () => {
+  const STRIMZI: Capabilities = { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1' };
+  const inMode = (mode: 'admin' | 'strimzi' | 'unmanaged', kafka: Partial<SyncPipeline['spec']['kafka']> = {}) =>
+    pipeline({
+      dau: 60_000,
+      kafka: {
+        bootstrapServers: ['kafka-0:9093'],
+        topicPrefix: 'acme.',
+        topicManagement: { mode, ...(mode === 'strimzi' ? { strimziClusterName: 'main' } : {}) },
+        ...kafka,
+      },
+    });
+
+  test.each(['strimzi', 'unmanaged'] as const)(
+    '%s mode: lag and produce rate read every flow interval, requeued for it, and nothing asked of Kafka but the offsets',
+    async (mode) => {
+      const { kafka, reconciler, current, condition, clock } = setup(inMode(mode), STRIMZI, undefined, { pendingRequeueMs: 60_000 });
+      kafka.behind = 50;
+      // Not Ready (no pods run here): looked at again at the flow interval, sooner than the pending one.
+      expect(await reconciler.reconcile('sync', 'test')).toEqual({ requeueAfterMs: 30_000 });
+      expect(current().status?.flow).toMatchObject({
+        lag: 50 * 5,
+        groups: [{ consumer: 'sms', group: 'acme.sms-consumer-group', lag: 50, topics: [{ name: 'acme.sms_batched', lag: 50 }] }, {}, {}],
+      });
+      expect(condition('Lagging')).toMatchObject({ status: 'False', reason: 'KeepingUp' });
+      for (const behind of [500, 1000, 2000]) {
+        kafka.behind = behind;
+        kafka.produced += 30_000;
+        clock.ms += 30_000;
+        await reconciler.reconcile('sync', 'test');
+      }
+      expect(condition('Lagging')).toMatchObject({ status: 'True', reason: 'LagGrowing' });
+      expect(current().status?.flow).toMatchObject({ lag: 2000 * 5, recordsPerMinute: 60_000 });
+      expect(condition('Ready')?.reason).not.toBe('LagGrowing');
+      expect(kafka.calls.filter((c) => c !== 'flow')).toEqual([]);
+      expect(kafka.topics.size).toBe(0);
+    },
+  );
+
+  test('Kafka refuses the reading (no ACL for a group): Lagging Unknown names the permission, Ready is untouched, the last figures stay', async () => {
+    const { kafka, writer, reconciler, current, condition, clock } = setup(inMode('strimzi'), STRIMZI);
+    kafka.behind = 50;
+    await reconciler.reconcile('sync', 'test');
+    await reconciler.reconcile('sync', 'test'); // the migration Job has been seen: Ready's message settles
+    const ready = condition('Ready');
+    const flow = current().status?.flow;
+    expect(flow?.lag).toBe(250);
+
+    kafka.flowError = new FlowReadError('committed', { group: 'acme.sms-consumer-group', topics: ['acme.sms_batched'] }, createErrorFromCode(30));
+    clock.ms += 30_000;
+    await reconciler.reconcile('sync', 'test');
+    expect(condition('Lagging')).toMatchObject({
+      status: 'Unknown',
+      reason: 'LagUnreadable',
+      message: `cannot read consumer lag: the operator's Kafka user may not read consumer group acme.sms-consumer-group (GROUP_AUTHORIZATION_FAILED): it needs Describe on the pipeline's consumer groups; see the Kafka ACLs in docs/install.md; status.flow is the reading of ${flow!.observedAt}`,
+    });
+    expect(current().status?.flow).toEqual(flow);
+    expect(condition('Ready')).toEqual(ready);
+
+    // Not asked again before an interval has passed; a refusal that stays writes nothing more.
+    const reads = kafka.calls.length;
+    const writes = writer.statuses.length;
+    clock.ms += 1_000;
+    await reconciler.reconcile('sync', 'test');
+    expect(kafka.calls.length).toBe(reads);
+    clock.ms += 30_000;
+    await reconciler.reconcile('sync', 'test');
+    expect(kafka.calls.length).toBe(reads + 1);
+    expect(writer.statuses.length).toBe(writes);
+
+    // The ACL granted: read again at the next interval.
+    kafka.flowError = undefined;
+    clock.ms += 30_000;
+    await reconciler.reconcile('sync', 'test');
+    expect(condition('Lagging')).toMatchObject({ status: 'False', reason: 'KeepingUp' });
+  });
+
+  test('pipelines on a cluster the operator cannot connect to: one attempt per flow interval for all of them, not one each', async () => {
+    const { cache, kafka, reconciler, clock } = setup(inMode('unmanaged'));
+    const beta = inMode('strimzi', { topicPrefix: 'beta.' });
+    beta.metadata = { ...beta.metadata, name: 'beta', uid: '5d0c2f1e-0b7e-4c8e-a1d4-3f9e2b6c7a10' };
+    cache.put(beta as unknown as k8s.KubernetesObject);
+    const lagging = (name: string) => cache.pipeline('sync', name)?.status?.conditions?.find((c) => c.type === 'Lagging');
+    const both = async () => {
+      await reconciler.reconcile('sync', 'test');
+      await reconciler.reconcile('sync', 'beta');
+    };
+    const reads = () => kafka.calls.filter((c) => c === 'flow').length;
+
+    kafka.flowError = new FlowReadError('connect', {}, new KafkaJSConnectionError('Connection timeout'));
+    await both();
+    expect(reads()).toBe(1);
+    for (const name of ['test', 'beta'])
+      expect(lagging(name)).toMatchObject({
+        status: 'Unknown',
+        reason: 'LagUnreadable',
+        message: 'cannot read consumer lag: cannot reach Kafka at kafka-0:9093: Connection timeout',
+      });
+    clock.ms += 30_000;
+    await both();
+    expect(reads()).toBe(2);
+
+    // Reachable again: each pipeline reads its own offsets.
+    kafka.flowError = undefined;
+    clock.ms += 30_000;
+    await both();
+    expect(reads()).toBe(4);
+    expect(lagging('beta')).toMatchObject({ status: 'False', reason: 'KeepingUp' });
+
+    // A refusal is about one pipeline's user and names: never taken for another's.
+    kafka.flowError = new FlowReadError('committed', { group: 'acme.sms-consumer-group' }, createErrorFromCode(30));
+    clock.ms += 30_000;
+    await both();
+    expect(reads()).toBe(6);
+  });
+
+  test('a Kafka Secret without the SASL password: LagUnreadable says so, and Kafka is not asked', async () => {
+    const p = inMode('unmanaged', { sasl: { mechanism: 'scram-sha-512', credentialsSecretRef: { name: 'acme-kafka-user' } } });
+    const { kafka, reconciler, condition } = setup(p);
+    await reconciler.reconcile('sync', 'test');
+    expect(condition('Lagging')).toMatchObject({
+      status: 'Unknown',
+      reason: 'LagUnreadable',
+      message: 'cannot read consumer lag: Secret acme-kafka-user lacks the Kafka SASL username or password',
+    });
+    expect(kafka.calls).toEqual([]);
+    expect(condition('Ready')?.reason).not.toBe('KafkaCredentialsMissing');
+  });
+
+  test('admin mode with Kafka unreachable: Ready says KafkaUnreachable, Lagging Unknown says the lag is out of reach too', async () => {
+    const { kafka, reconciler, condition } = setup(inMode('admin'));
+    kafka.down = true;
+    await expect(reconciler.reconcile('sync', 'test')).rejects.toThrow(/cannot read topics/);
+    expect(condition('Ready')?.reason).toBe('KafkaUnreachable');
+    expect(condition('Lagging')).toMatchObject({
+      status: 'Unknown',
+      reason: 'LagUnreadable',
+      message: 'cannot read consumer lag: cannot reach Kafka at kafka-0:9093: Connection error: ECONNREFUSED',
+    });
+    expect(kafka.calls).toEqual(['partitions']);
+  });
+
+  test.each([
+    ['admin', 0],
+    ['unmanaged', 10],
+  ] as const)('deleting a pipeline that holds the delete-topics finalizer, now in %s mode: %d topics left', async (mode, left) => {
+    const { cache, kafka, reconciler, current } = setup(inMode('admin', { topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true } }));
+    await reconciler.reconcile('sync', 'test');
+    expect(kafka.topics.size).toBe(10);
+    // Moved to another mode just before its deletion (the finalizer not yet dropped): its topics are no longer the operator's.
+    const spec = { ...current().spec, kafka: { ...current().spec.kafka, topicManagement: { mode, deleteTopicsOnDeletion: mode === 'admin' } } };
+    const metadata = { ...current().metadata, finalizers: ['mobileforge.credeau.com/delete-topics'], deletionTimestamp: new Date() };
+    cache.put({ ...current(), spec, metadata } as unknown as k8s.KubernetesObject);
+    await reconciler.reconcile('sync', 'test');
+    expect(kafka.topics.size).toBe(left);
+    expect(current().metadata.finalizers).toEqual([]);
   });
 });
