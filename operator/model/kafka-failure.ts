@@ -5,7 +5,7 @@
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
 import { caKey } from '../api/secret-refs.js';
 
-export type KafkaFailureReason = 'KafkaCredentialsMissing' | 'KafkaAuthenticationFailed' | 'KafkaTLSFailed' | 'KafkaUnreachable';
+type KafkaFailureReason = 'KafkaCredentialsMissing' | 'KafkaAuthenticationFailed' | 'KafkaTLSFailed' | 'KafkaUnreachable';
 
 export interface KafkaFailure {
   reason: KafkaFailureReason;

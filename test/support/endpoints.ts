@@ -57,7 +57,7 @@ function runDir(): string {
   return join(cacheDir(), 'run');
 }
 
-export function readEnvFile(path = join(runDir(), 'env')): Record<string, string> {
+function readEnvFile(path = join(runDir(), 'env')): Record<string, string> {
   if (!existsSync(path)) return {};
   const out: Record<string, string> = {};
   for (const line of readFileSync(path, 'utf8').split('\n')) {
@@ -81,7 +81,7 @@ export function externalServices(env: NodeJS.ProcessEnv = process.env): Set<Serv
  * its marker variable (EXTERNAL_MARKER). Whatever else the environment says about these
  * services is ignored.
  */
-export function resolveTestEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+function resolveTestEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const file = readEnvFile();
   const ext = externalServices(env);
   const out: Record<string, string> = {};

@@ -5,8 +5,8 @@
 // the same moment keep theirs.
 import { hostname } from 'node:os';
 
-export const TEST_LABEL = 'mobileforge.credeau.com/test';
-export const OWNER_LABEL = 'mobileforge.credeau.com/test-owner';
+const TEST_LABEL = 'mobileforge.credeau.com/test';
+const OWNER_LABEL = 'mobileforge.credeau.com/test-owner';
 
 /** `<host>.<pid>` as a label value: at most 63 characters of [A-Za-z0-9._-], alphanumeric at both ends. */
 export function testOwner(host = hostname(), pid = process.pid): string {
