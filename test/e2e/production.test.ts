@@ -167,7 +167,7 @@ test('Ready over TLS and SCRAM: the migration Job and a partition Job succeed wi
     '-n',
     ns,
     '-l',
-    `${instance},app.kubernetes.io/component=migrate`,
+    `${instance},app.kubernetes.io/component=migration`,
   ]);
   expect(migration.items.map((j) => j.status.succeeded)).toEqual([1]);
 
