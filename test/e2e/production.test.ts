@@ -183,8 +183,8 @@ test('Ready over TLS and SCRAM: the migration Job and a partition Job succeed wi
 
   // production: at least two producers, spread over nodes and zones where there are any, a
   // budget that lets a drain take one at a time
-  const producers = pods(`${instance},app.kubernetes.io/component=producer`);
-  expect(producers.filter(podReady)).toHaveLength(2);
+  // (the Deployment starts at one replica; its HPA raises it to the floor of two)
+  await waitWithState('two producers ready', () => pods(`${instance},app.kubernetes.io/component=producer`).filter(podReady).length === 2, 120000);
   const deployment = nodeGetJson<{ spec: { template: { spec: { topologySpreadConstraints?: { topologyKey: string; whenUnsatisfiable: string }[] } } } }>([
     'get',
     'deployment',
@@ -196,7 +196,14 @@ test('Ready over TLS and SCRAM: the migration Job and a partition Job succeed wi
     ['kubernetes.io/hostname', 'ScheduleAnyway'],
     ['topology.kubernetes.io/zone', 'ScheduleAnyway'],
   ]);
-  const pdb = nodeGetJson<{ status: { disruptionsAllowed?: number; expectedPods?: number } }>(['get', 'pdb', `${name}-producer`, '-n', ns]);
+  const pdb = await waitWithState(
+    'the budget counting both',
+    () => {
+      const got = nodeGetJson<{ status: { disruptionsAllowed?: number; expectedPods?: number } }>(['get', 'pdb', `${name}-producer`, '-n', ns]);
+      return got.status.expectedPods === 2 ? got : undefined;
+    },
+    60000,
+  );
   expect(pdb.status).toMatchObject({ expectedPods: 2, disruptionsAllowed: 1 });
   // region india: no contacts or call-log topics at all
   expect(
