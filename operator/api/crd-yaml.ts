@@ -1,15 +1,7 @@
-// The CRD as committed YAML (crds/), with a header saying where it comes from.
-import { join } from 'node:path';
+// The CRD as committed YAML (crds/ and its copies), with a header saying where it comes from.
+// The paths it is written to are operator/cli/generated-files.ts's: the API knows no repository layout.
 import { stringify } from 'yaml';
-import { buildCrd, CRD_NAME } from './crd.js';
-import { packageRoot } from '../util/repo-root.js';
-
-export const CRD_FILE = join(packageRoot(), 'crds', `${CRD_NAME}.yaml`);
-/** The same CRD where the Helm chart and the kustomize base need their own copies. */
-export const CRD_COPIES = [
-  join(packageRoot(), 'charts', 'mobileforge-operator', 'crds', `${CRD_NAME}.yaml`),
-  join(packageRoot(), 'config', 'crd', 'bases', `${CRD_NAME}.yaml`),
-];
+import { buildCrd } from './crd.js';
 
 export function crdYaml(): string {
   const header = '# Generated from operator/api/v1alpha1.ts by `npm run generate`. Do not edit by hand.\n';

@@ -1,12 +1,9 @@
 // Generates the field reference (docs/api-reference.md) from the schema descriptions, so the
-// reference and `kubectl explain` can never disagree.
-import { join } from 'node:path';
+// reference and `kubectl explain` can never disagree. The path it is written to is
+// operator/cli/generated-files.ts's: the API knows no repository layout.
 import { SpecSchema } from './v1alpha1.js';
 import { OPERATOR_ENV, describeSource } from './operator-env.js';
 import { toPlainJson } from './schema-helpers.js';
-import { packageRoot } from '../util/repo-root.js';
-
-export const REFERENCE_FILE = join(packageRoot(), 'docs', 'api-reference.md');
 
 type Schema = {
   type?: string;

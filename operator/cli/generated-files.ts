@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { crdYaml, CRD_COPIES, CRD_FILE } from '../api/crd-yaml.js';
-import { referenceMarkdown, REFERENCE_FILE } from '../api/reference.js';
+import { CRD_NAME } from '../api/crd.js';
+import { crdYaml } from '../api/crd-yaml.js';
+import { referenceMarkdown } from '../api/reference.js';
 import { operatorRules } from '../model/rbac.js';
 import { packageRoot } from '../util/repo-root.js';
 
@@ -12,6 +13,13 @@ export interface GeneratedFile {
   path: string;
   content: () => string;
 }
+
+const CRD_FILE = join(packageRoot(), 'crds', `${CRD_NAME}.yaml`);
+/** The same CRD where the Helm chart and the kustomize base need their own copies. */
+const CRD_COPIES = [
+  join(packageRoot(), 'charts', 'mobileforge-operator', 'crds', `${CRD_NAME}.yaml`),
+  join(packageRoot(), 'config', 'crd', 'bases', `${CRD_NAME}.yaml`),
+];
 
 const yaml = (v: unknown) => stringify(v, { lineWidth: 0, aliasDuplicateObjects: false });
 
@@ -68,7 +76,7 @@ function chartRulesFile(): string {
 
 export const GENERATED_FILES: GeneratedFile[] = [
   ...[CRD_FILE, ...CRD_COPIES].map((path) => ({ path, content: crdYaml })),
-  { path: REFERENCE_FILE, content: referenceMarkdown },
+  { path: join(packageRoot(), 'docs', 'api-reference.md'), content: referenceMarkdown },
   { path: join(packageRoot(), 'config', 'rbac', 'role.yaml'), content: roleYaml },
   { path: join(packageRoot(), 'charts', 'mobileforge-operator', 'templates', '_rules.tpl'), content: chartRulesTemplate },
   { path: join(packageRoot(), 'config', 'argocd', 'argocd-cm-health.yaml'), content: argocdHealthConfigMap },
