@@ -56,7 +56,8 @@ export function openApiDocument(limits: Limits, requestSchema: (source: Source) 
           type: 'apiKey',
           in: 'header',
           name: 'X-Auth-Token',
-          description: 'Per-request token: AES-128-GCM over the auth_token, a timestamp and a nonce (docs/auth.md).',
+          description:
+            'Per-request token, version 2: AES-128-GCM over the auth_token, a timestamp, a nonce and the request it is made for (method, path, SHA-256 of the body bytes as sent) (docs/auth.md).',
         },
       },
       schemas: {
