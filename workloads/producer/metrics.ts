@@ -30,7 +30,7 @@ export class ProducerMetrics {
   });
   readonly unboundTokens = new Counter({
     name: 'producer_auth_unbound_tokens_total',
-    help: 'Requests accepted with a version 1 token, bound to no request (AUTH_ACCEPT_UNBOUND_TOKENS): zero for a while means the SDKs have moved to version 2.',
+    help: 'Requests authenticated with a version 1 token, bound to no request (AUTH_ACCEPT_UNBOUND_TOKENS): zero for a while means the SDKs have moved to version 2.',
     registers: [this.registry],
   });
   readonly kafkaFailures = new Counter({
