@@ -1,12 +1,13 @@
 // A small TypeScript client of the Producer API that implements the SDK's authentication
-// (docs/auth.md): gzip'd JSON, a fresh encrypted token per request. Tests and benchmarks use it;
+// (docs/auth.md): gzip'd JSON, a fresh encrypted token per request, bound to that request's
+// method, path and body bytes. Tests and benchmarks use it;
 // SDK teams can read it as the reference implementation: `sync()` is what an SDK should do
 // (timeouts, retries with backoff and jitter on 429/503/network errors, the same request_id on
 // every attempt so the pipeline stores a redelivered batch once), `send()` one bare attempt.
 import { gzipSync } from 'node:zlib';
 import { request as httpRequest, Agent } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
-import { encryptAuthToken } from '../../core/auth-token.js';
+import { encryptAuthToken, type TokenRequest } from '../../core/auth-token.js';
 import type { Source } from '../../core/domain.js';
 import type { DeviceIds } from '../../core/envelope.js';
 import { errorMessage } from '../../core/errors.js';
@@ -105,21 +106,28 @@ export class SyncClient {
     }
   }
 
-  /** Sends one batch; `raw` overrides the body bytes (tests of bad input). */
+  /**
+   * Sends one batch; `raw` overrides the body bytes (tests of bad input); `token` overrides the
+   * X-Auth-Token, as a value or made from the request actually sent (tests of bad tokens).
+   */
   send(
     source: Source | string,
     batch: SyncBatch | undefined,
-    extra: { headers?: Record<string, string>; raw?: Buffer; token?: string } = {},
+    extra: { headers?: Record<string, string>; raw?: Buffer; token?: string | ((request: TokenRequest) => string) } = {},
   ): Promise<SyncResponse> {
     const gzip = this.opts.gzip ?? true;
     const json = extra.raw ? undefined : Buffer.from(JSON.stringify(batch ?? {}));
     const body = extra.raw ?? (gzip ? gzipSync(json!) : json!);
     const url = new URL(`/v1/sync/${source}`, this.opts.baseUrl);
+    // The token covers exactly what travels: the method, the path of the request line and the
+    // body bytes as sent (gzip'd), which the server digests before it gunzips anything.
+    const bound: TokenRequest = { method: 'POST', path: url.pathname, body };
+    const token = typeof extra.token === 'function' ? extra.token(bound) : (extra.token ?? encryptAuthToken(this.opts.authToken, bound));
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       ...(gzip && !extra.raw ? { 'content-encoding': 'gzip' } : {}),
       'x-client-id': this.opts.clientId,
-      'x-auth-token': extra.token ?? encryptAuthToken(this.opts.authToken),
+      'x-auth-token': token,
       'content-length': String(body.length),
       ...extra.headers,
     };

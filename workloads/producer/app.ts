@@ -11,7 +11,7 @@ import { SOURCES, TOPIC_FACTS, topicForSource, type Region, type Source } from '
 import type { SyncRequestBody } from '../../core/envelope.js';
 import { messageKey, RecordTooLargeError, splitIntoMessages, MESSAGE_VERSION } from '../../core/message.js';
 import type { Logger } from '../../core/log.js';
-import { AuthError, ClientsUnavailableError, type Authenticator, type ClientRecord } from './auth.js';
+import { AuthError, ClientsUnavailableError, type Authenticated, type Authenticator, type ClientRecord } from './auth.js';
 import { auditText, type BatchWriter } from './audit.js';
 import { KafkaUnavailableError, type MessageSink } from './kafka-sink.js';
 import { BodyTooLargeError, decodeBody, readBody, RequestError, type Limits, type PayloadValidator } from './payload.js';
@@ -20,7 +20,7 @@ import { openApiDocument } from './openapi.js';
 import { errorMessage } from '../../core/errors.js';
 
 export interface ProducerDeps {
-  auth: Pick<Authenticator, 'authenticate'>;
+  auth: Pick<Authenticator, 'authenticate' | 'admit'>;
   sink: MessageSink;
   validator: PayloadValidator;
   /** Audit rows (usage, unauthorized_requests): queued here, written in the background. */
@@ -54,6 +54,8 @@ interface SyncContext {
   /** The transport-level id until the body is parsed, then the body's request_id. */
   requestId: string;
   client?: ClientRecord;
+  /** The token as `authenticate` passed it, until `admit` checks it against the body. */
+  auth?: Authenticated;
   body?: SyncRequestBody;
 }
 
@@ -185,31 +187,37 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
     throw new RequestError(404, 'UNKNOWN_SOURCE', `unknown source "${auditText(String(req.params.source), 64)}"; one of ${SOURCES.join(', ')}`);
   };
 
+  /** A 401: counted, and an audit row with what was received, never the body itself. */
+  const refuse = (req: Request, res: Response, err: AuthError) => {
+    const sync = ctx(res);
+    deps.metrics.authFailures.inc({ code: err.code });
+    // An unauthenticated payload is untrusted and may be huge. Header text is cleaned and bounded.
+    deps.unauthorized.add([
+      auditText(header(req, 'x-client-id'), 72) ?? null,
+      sync.requestId,
+      auditText(header(req, 'x-auth-token'), 1024) ?? null,
+      JSON.stringify({
+        reason: err.code,
+        source: sync.source ?? 'unknown',
+        content_type: auditText(header(req, 'content-type'), 128) ?? null,
+        content_encoding: auditText(header(req, 'content-encoding'), 64) ?? null,
+        content_length: Number(header(req, 'content-length') ?? 0) || 0,
+      }),
+      new Date(),
+    ]);
+    req.resume();
+    sendError(res, sync.requestId, 401, err.code, err.message);
+  };
+
   const authenticate = async (req: Request, res: Response, next: NextFunction) => {
     const sync = ctx(res);
     try {
-      sync.client = await deps.auth.authenticate(header(req, 'x-client-id'), header(req, 'x-auth-token'));
+      sync.auth = await deps.auth.authenticate(header(req, 'x-client-id'), header(req, 'x-auth-token'), { method: req.method, path: req.path });
+      sync.client = sync.auth.client;
       return next();
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
-      deps.metrics.authFailures.inc({ code: err.code });
-      // The audit row keeps what was received, never the body itself: an unauthenticated
-      // payload is untrusted and may be huge. Header text is cleaned and bounded.
-      deps.unauthorized.add([
-        auditText(header(req, 'x-client-id'), 72) ?? null,
-        sync.requestId,
-        auditText(header(req, 'x-auth-token'), 1024) ?? null,
-        JSON.stringify({
-          reason: err.code,
-          source: sync.source ?? 'unknown',
-          content_type: auditText(header(req, 'content-type'), 128) ?? null,
-          content_encoding: auditText(header(req, 'content-encoding'), 64) ?? null,
-          content_length: Number(header(req, 'content-length') ?? 0) || 0,
-        }),
-        new Date(),
-      ]);
-      req.resume();
-      return sendError(res, sync.requestId, 401, err.code, err.message);
+      return refuse(req, res, err);
     }
   };
 
@@ -230,6 +238,16 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
   const readPayload = async (req: Request, res: Response, next: NextFunction) => {
     const sync = ctx(res);
     const raw = await readBody(req, deps.limits.maxBodyBytes);
+    // The token's binding covers the bytes as received: checked before they are gunzip'd or
+    // parsed, so a body the token was not made for costs no decompression.
+    try {
+      deps.auth.admit(sync.auth!, raw);
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      sync.client = undefined;
+      return refuse(req, res, err);
+    }
+    if (!sync.auth!.bound) deps.metrics.unboundTokens.inc();
     const body = deps.validator.validate(sync.source!, await decodeBody(raw, header(req, 'content-type'), header(req, 'content-encoding'), deps.limits));
     sync.requestId = body.request_id;
     sync.body = body;

@@ -1,9 +1,10 @@
 // Authentication of sync requests (docs/auth.md): X-Client-Id plus the per-request
 // X-Auth-Token, decrypted with the client's stored auth_token. Clients are cached from the
 // clients table for a short TTL; stale tokens and replays within the freshness window are
-// refused. Every failure has a stable code.
+// refused, and a version 2 token only for the request (method, path, body) it was made for.
+// Every failure has a stable code.
 import type pg from 'pg';
-import { decryptAuthToken, TokenError, type TokenPayload } from '../../core/auth-token.js';
+import { bodyDigest, decryptAuthToken, isBound, TokenError, type TokenPayload } from '../../core/auth-token.js';
 import { errorMessage } from '../../core/errors.js';
 
 export interface ClientRecord {
@@ -12,7 +13,8 @@ export interface ClientRecord {
   geography: string;
 }
 
-export type AuthFailure = 'AUTH_MISSING' | 'AUTH_UNKNOWN_CLIENT' | 'AUTH_MALFORMED' | 'AUTH_INVALID' | 'AUTH_EXPIRED' | 'AUTH_REPLAYED';
+export type AuthFailure =
+  'AUTH_MISSING' | 'AUTH_UNKNOWN_CLIENT' | 'AUTH_MALFORMED' | 'AUTH_INVALID' | 'AUTH_EXPIRED' | 'AUTH_REQUEST_MISMATCH' | 'AUTH_REPLAYED';
 
 export class AuthError extends Error {
   constructor(
@@ -161,21 +163,44 @@ export class ReplayGuard {
   }
 }
 
+/** The request line's part a version 2 token is bound to, known before the body is read. */
+export interface RequestLine {
+  method: string;
+  /** Without the query string, as received (not percent-decoded). */
+  path: string;
+}
+
+/** A token that passed `authenticate`; `admit` checks it against the body and spends it. */
+export interface Authenticated {
+  client: ClientRecord;
+  /** False for a version 1 token (AUTH_ACCEPT_UNBOUND_TOKENS): it was not bound to this request. */
+  bound: boolean;
+  readonly payload: TokenPayload;
+}
+
 export class Authenticator {
   constructor(
     private readonly clients: ClientLookup,
     private readonly replay: ReplayGuard,
     private readonly maxSkewMs: number,
+    /** Whether version 1 tokens, bound to no request, are still accepted (the SDKs' transition). */
+    private readonly acceptUnbound = true,
   ) {}
 
-  async authenticate(clientId: string | undefined, token: string | undefined, now = Date.now()): Promise<ClientRecord> {
+  /**
+   * The checks that need no body: the client, the token's secret and freshness, and for a
+   * version 2 token the method and path it was made for. Nothing is spent yet: the body is
+   * checked, and the nonce spent, by `admit` once the body has been read. A request without
+   * a valid token is thus refused before its body is read.
+   */
+  async authenticate(clientId: string | undefined, token: string | undefined, line: RequestLine, now = Date.now()): Promise<Authenticated> {
     if (!clientId || !token) throw new AuthError('AUTH_MISSING', 'X-Client-Id and X-Auth-Token are required');
     // Unknown when cached, perhaps added since: read once more before refusing.
     let client = (await this.clients.find(clientId)) ?? (await this.reread(clientId, undefined));
     if (!client) throw new AuthError('AUTH_UNKNOWN_CLIENT', 'unknown client');
     let payload: TokenPayload;
     try {
-      payload = decrypt(token, client.authToken);
+      payload = decrypt(token, client.authToken, this.acceptUnbound);
     } catch (err) {
       // Not made with the cached auth_token: it may have been rotated since the row was cached.
       // (A malformed token is malformed whatever the secret: no read.)
@@ -184,14 +209,30 @@ export class Authenticator {
       if (!current) throw new AuthError('AUTH_UNKNOWN_CLIENT', 'unknown client');
       if (current.authToken === client.authToken) throw err;
       client = current;
-      payload = decrypt(token, client.authToken);
+      payload = decrypt(token, client.authToken, this.acceptUnbound);
     }
-    // Only now, with the token decrypted by the client's secret and fresh, is its nonce spent:
-    // a token refused above may still be accepted once the row is read again.
     if (Math.abs(now - payload.ts) > this.maxSkewMs)
       throw new AuthError('AUTH_EXPIRED', `the token is older than ${this.maxSkewMs / 1000} s (or from the future)`);
-    if (!this.replay.firstUse(`${clientId}:${payload.nonce}`, now)) throw new AuthError('AUTH_REPLAYED', 'this token was already used');
-    return client;
+    // The message names what differs, never the value the token holds: a captured token's
+    // contents stay as secret as its plaintext.
+    if (isBound(payload)) {
+      if (payload.method !== line.method) throw new AuthError('AUTH_REQUEST_MISMATCH', 'the token was made for another method');
+      if (payload.path !== line.path) throw new AuthError('AUTH_REQUEST_MISMATCH', 'the token was made for another path');
+    }
+    return { client, bound: isBound(payload), payload };
+  }
+
+  /**
+   * Checks a version 2 token against the body as received (before any gunzip), then spends
+   * its nonce. Only now, with the token decrypted by the client's secret, fresh and made for
+   * this request, is the nonce spent: a token refused earlier may still be accepted (once the
+   * row is read again, or with its own body), and a copy sent with another body cannot use it up.
+   */
+  admit(auth: Authenticated, body: Uint8Array, now = Date.now()): void {
+    const { payload } = auth;
+    if (isBound(payload) && payload.body_sha256 !== bodyDigest(body))
+      throw new AuthError('AUTH_REQUEST_MISMATCH', "the token was made for another body (the digest covers the bytes as sent, gzip'd if gzip'd)");
+    if (!this.replay.firstUse(`${auth.client.clientId}:${payload.nonce}`, now)) throw new AuthError('AUTH_REPLAYED', 'this token was already used');
   }
 
   /**
@@ -208,9 +249,9 @@ export class Authenticator {
   }
 }
 
-function decrypt(token: string, authToken: string): TokenPayload {
+function decrypt(token: string, authToken: string, acceptUnbound: boolean): TokenPayload {
   try {
-    return decryptAuthToken(token, authToken);
+    return decryptAuthToken(token, authToken, acceptUnbound);
   } catch (err) {
     if (err instanceof TokenError) throw new AuthError(err.code, err.message);
     throw err;

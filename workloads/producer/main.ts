@@ -112,6 +112,7 @@ async function main(): Promise<void> {
       new ClientDirectory(pool, settings.clientCacheTtlMs, settings.clientCacheMaxStaleMs, () => metrics.staleClients.inc()),
       new ReplayGuard(settings.authMaxSkewMs),
       settings.authMaxSkewMs,
+      settings.acceptUnboundTokens,
     ),
     sink,
     validator: new PayloadValidator(settings.limits),

@@ -28,6 +28,11 @@ export class ProducerMetrics {
     labelNames: ['code'],
     registers: [this.registry],
   });
+  readonly unboundTokens = new Counter({
+    name: 'producer_auth_unbound_tokens_total',
+    help: 'Requests authenticated with a version 1 token, bound to no request (AUTH_ACCEPT_UNBOUND_TOKENS): zero for a while means the SDKs have moved to version 2.',
+    registers: [this.registry],
+  });
   readonly kafkaFailures = new Counter({
     name: 'producer_kafka_failures_total',
     help: 'Requests answered 503 because Kafka could not take the data.',

@@ -18,7 +18,7 @@ const ERROR_CODES = {
     'INCOMPLETE_BODY',
     'BAD_REQUEST',
   ],
-  401: ['AUTH_MISSING', 'AUTH_UNKNOWN_CLIENT', 'AUTH_MALFORMED', 'AUTH_INVALID', 'AUTH_EXPIRED', 'AUTH_REPLAYED'],
+  401: ['AUTH_MISSING', 'AUTH_UNKNOWN_CLIENT', 'AUTH_MALFORMED', 'AUTH_INVALID', 'AUTH_EXPIRED', 'AUTH_REQUEST_MISMATCH', 'AUTH_REPLAYED'],
   403: ['SOURCE_NOT_ALLOWED'],
   404: ['UNKNOWN_SOURCE', 'NOT_FOUND'],
   408: ['REQUEST_TIMEOUT'],
@@ -56,7 +56,8 @@ export function openApiDocument(limits: Limits, requestSchema: (source: Source) 
           type: 'apiKey',
           in: 'header',
           name: 'X-Auth-Token',
-          description: 'Per-request token: AES-128-GCM over the auth_token, a timestamp and a nonce (docs/auth.md).',
+          description:
+            'Per-request token, version 2: AES-128-GCM over the auth_token, a timestamp, a nonce and the request it is made for (method, path, SHA-256 of the body bytes as sent) (docs/auth.md).',
         },
       },
       schemas: {

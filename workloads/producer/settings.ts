@@ -15,6 +15,8 @@ export interface ProducerSettings {
   limits: Limits;
   maxMessageBytes: number;
   authMaxSkewMs: number;
+  /** Whether version 1 tokens (bound to no request) are accepted: the SDKs' transition to version 2. */
+  acceptUnboundTokens: boolean;
   clientCacheTtlMs: number;
   /** How long after its last read a cached client is still served while PostgreSQL cannot be read. */
   clientCacheMaxStaleMs: number;
@@ -62,6 +64,7 @@ export function producerSettings(r: EnvReader): ProducerSettings {
     // Below the broker's default message.max.bytes (1 MiB), leaving room for headers.
     maxMessageBytes: r.int('KAFKA_MAX_MESSAGE_BYTES', 900_000, 10_000),
     authMaxSkewMs: r.int('AUTH_MAX_SKEW_SECONDS', 300, 1) * 1000,
+    acceptUnboundTokens: r.bool('AUTH_ACCEPT_UNBOUND_TOKENS', true),
     clientCacheTtlMs: r.int('CLIENT_CACHE_TTL_SECONDS', 60, 0) * 1000,
     clientCacheMaxStaleMs: r.int('CLIENT_CACHE_MAX_STALE_SECONDS', 3600, 0) * 1000,
     // Under the /tmp emptyDir's 256Mi limit the operator sets (over it the pod is evicted).

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Admin } from 'kafkajs';
-import { encryptAuthToken } from '../../../core/auth-token.js';
 import { migrateInsights } from '../../../core/insights-schema.js';
 import { SyncClient, type SyncBatch, type SyncResponse } from '../../../workloads/client/sync-client.js';
 import { ProducerProcess } from '../../support/producer-process.js';
@@ -34,7 +33,7 @@ const batch = (): SyncBatch => ({
 async function send(clientId: string, authToken: string): Promise<SyncResponse> {
   const c = new SyncClient({ baseUrl: producer.url, clientId, authToken });
   try {
-    return await c.send('sms', batch(), { token: encryptAuthToken(authToken) });
+    return await c.send('sms', batch());
   } finally {
     c.close();
   }

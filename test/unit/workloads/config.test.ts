@@ -17,7 +17,11 @@ describe("workload configuration from the seed's variables", () => {
     const r = new EnvReader(seed);
     expect(postgresConfig(r)).toMatchObject({ host: 'pg', port: 5432, user: 'mobileforge_user', database: 'api_insights_db' });
     expect(kafkaConfig(r, 'x').brokers).toEqual(['b1:9092', 'b2:9092']);
-    expect(producerSettings(r)).toMatchObject({ port: 8000, limits: { maxRecords: 5000 } });
+    expect(producerSettings(r)).toMatchObject({ port: 8000, limits: { maxRecords: 5000 }, acceptUnboundTokens: true });
+  });
+
+  test('AUTH_ACCEPT_UNBOUND_TOKENS turns version 1 tokens off', () => {
+    expect(producerSettings(new EnvReader({ ...seed, AUTH_ACCEPT_UNBOUND_TOKENS: 'false' })).acceptUnboundTokens).toBe(false);
   });
 
   test.each([
@@ -26,6 +30,7 @@ describe("workload configuration from the seed's variables", () => {
     [{ DI_KAFKA_BROKER_ENDPOINT: 'b1' }, 'DI_KAFKA_BROKER_ENDPOINT must be host:port'],
     [{ DI_KAFKA_SASL_MECHANISM: 'kerberos' }, 'DI_KAFKA_SASL_MECHANISM must be plain'],
     [{ MAX_RECORDS_PER_REQUEST: '0' }, 'MAX_RECORDS_PER_REQUEST must be an integer between 1'],
+    [{ AUTH_ACCEPT_UNBOUND_TOKENS: 'maybe' }, 'AUTH_ACCEPT_UNBOUND_TOKENS'],
   ])('errors name the variable: %j', (bad, message) => {
     const r = new EnvReader({ ...seed, ...bad });
     expect(() => {

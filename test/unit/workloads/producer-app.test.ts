@@ -72,11 +72,13 @@ const batch = (
   records,
 });
 
-async function post(source: string, body: unknown, client = 'acme', token = encryptAuthToken(CLIENTS[client]?.authToken ?? 'x')) {
+async function post(source: string, body: unknown, client = 'acme', secret = CLIENTS[client]?.authToken ?? 'x') {
+  const wire = gzipSync(JSON.stringify(body));
+  const token = encryptAuthToken(secret, { method: 'POST', path: `/v1/sync/${source}`, body: wire });
   const res = await fetch(`${base}/v1/sync/${source}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', 'x-client-id': client, 'x-auth-token': token },
-    body: gzipSync(JSON.stringify(body)),
+    body: wire,
   });
   return { status: res.status, headers: res.headers, body: (await res.json()) as { error?: { code: string }; accepted?: number } };
 }
@@ -94,10 +96,12 @@ describe('createProducerApp with fake I/O', () => {
   });
 
   test("the 202's exact bytes and headers: JSON in UTF-8, its length, nothing of Express's own", async () => {
+    const body = JSON.stringify(batch('req-bytes'));
+    const token = encryptAuthToken('acme-secret', { method: 'POST', path: '/v1/sync/sms', body: Buffer.from(body) });
     const res = await fetch(`${base}/v1/sync/sms`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-client-id': 'acme', 'x-auth-token': encryptAuthToken('acme-secret') },
-      body: JSON.stringify(batch('req-bytes')),
+      headers: { 'content-type': 'application/json', 'x-client-id': 'acme', 'x-auth-token': token },
+      body,
     });
     const text = await res.text();
     expect(res.status).toBe(202);
@@ -116,7 +120,7 @@ describe('createProducerApp with fake I/O', () => {
 
   test('a bad token is a 401 with an unauthorized row, and nothing is published', async () => {
     const before = sink.sent.length;
-    const res = await post('sms', batch('req-401'), 'acme', encryptAuthToken('wrong-secret'));
+    const res = await post('sms', batch('req-401'), 'acme', 'wrong-secret');
     expect(res.status).toBe(401);
     expect(res.body.error?.code).toMatch(/^AUTH_/);
     expect(unauthorized.at(-1)![0]).toBe('acme');

@@ -36,15 +36,20 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
+const REQUEST = { method: 'POST', path: '/v1/sync/sms', body: Buffer.from('{}') };
+
 /** The producer's own wiring (main.ts) with its defaults: a 60 s cache, served up to an hour stale. */
 function producer(table: ClientsTable) {
   let stale = 0;
   const auth = new Authenticator(new ClientDirectory(asPool(table), 60_000, 3_600_000, () => stale++), new ReplayGuard(300_000), 300_000);
-  const check = (clientId: string, secret: string, token = encryptAuthToken(secret, now)) =>
-    auth.authenticate(clientId, token).then(
-      () => 'ok',
-      (e: unknown) => (e instanceof AuthError ? e.code : e instanceof ClientsUnavailableError ? 'unavailable' : String(e)),
-    );
+  const check = (clientId: string, secret: string, token = encryptAuthToken(secret, REQUEST, now)) =>
+    auth
+      .authenticate(clientId, token, REQUEST)
+      .then((a) => auth.admit(a, REQUEST.body, now))
+      .then(
+        () => 'ok',
+        (e: unknown) => (e instanceof AuthError ? e.code : e instanceof ClientsUnavailableError ? 'unavailable' : String(e)),
+      );
   return { check, stale: () => stale };
 }
 
@@ -179,8 +184,8 @@ describe('while PostgreSQL is down', () => {
     table.rows.set('newco', newSecret);
     table.down = true;
     advance(5_000);
-    const token = encryptAuthToken(newSecret, now);
-    const newcoToken = encryptAuthToken(newSecret, now);
+    const token = encryptAuthToken(newSecret, REQUEST, now);
+    const newcoToken = encryptAuthToken(newSecret, REQUEST, now);
     expect(await p.check('acme', newSecret, token)).toBe('AUTH_INVALID');
     expect(await p.check('newco', newSecret, newcoToken)).toBe('AUTH_UNKNOWN_CLIENT');
 
