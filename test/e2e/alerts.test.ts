@@ -30,6 +30,7 @@ import {
   removeTestNamespace,
   type PodList,
   smsBatch,
+  waiterWithState,
 } from './support.js';
 
 const ns = uniqueName('e2e-alerts');
@@ -74,13 +75,7 @@ const pipelineReady = (): boolean =>
   nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True';
 const describeState = (): string =>
   `${nodeKubectl(['get', 'pods,deployments', '-n', ns, '-o', 'wide'])}\n${nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'yaml'])}`;
-async function waitWithState<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  try {
-    return await waitFor(what, probe, timeoutMs, 1000);
-  } catch (err) {
-    throw new Error(`${String(err)}\n${describeState()}`, { cause: err });
-  }
-}
+const waitWithState = waiterWithState(describeState);
 
 /** Sync traffic from a few concurrent "devices" (a few requests a second each) until stopped; counts answers by status. */
 class Load {

@@ -27,6 +27,7 @@ import {
   retagOnNode,
   type PodList,
   smsBatch,
+  waiterWithState,
 } from './support.js';
 
 const ns = uniqueName('e2e');
@@ -76,13 +77,7 @@ const rolledOut = (): boolean => {
 const describeState = (): string =>
   `${nodeKubectl(['get', 'pods,jobs,deployments', '-n', ns, '-o', 'wide'])}\n${nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'yaml'])}`;
 
-async function waitWithState<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  try {
-    return await waitFor(what, probe, timeoutMs, 500);
-  } catch (err) {
-    throw new Error(`${String(err)}\n${describeState()}`, { cause: err });
-  }
-}
+const waitWithState = waiterWithState(describeState, 500);
 
 function sms(requestId: string, n: number): SyncBatch {
   return smsBatch(requestId, n, { userId: `user-${requestId.length % 7}` });

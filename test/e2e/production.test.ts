@@ -15,7 +15,6 @@ import type { SyncPipeline } from '../../operator/api/v1alpha1.js';
 import { SyncClient, type SyncBatch } from '../../workloads/client/sync-client.js';
 import { COLLECTIONS } from '../../core/sync-schema.js';
 import { connectMongo, connectPg, testKafka, uniqueName } from '../support/services.js';
-import { waitFor } from '../support/wait.js';
 import {
   WORKLOAD_IMAGE,
   createTestNamespace,
@@ -28,6 +27,7 @@ import {
   smsBatch,
   writeSmsBacklog,
   type PodList,
+  waiterWithState,
 } from './support.js';
 
 const ns = uniqueName('e2e-prod');
@@ -61,13 +61,7 @@ const replicas = (component: string): number =>
 const describeState = (): string =>
   `${nodeKubectl(['get', 'pods,jobs,deployments,scaledobjects', '-n', ns, '-o', 'wide'])}\n${nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'yaml'])}`;
 
-async function waitWithState<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  try {
-    return await waitFor(what, probe, timeoutMs, 1000);
-  } catch (err) {
-    throw new Error(`${String(err)}\n${describeState()}`, { cause: err });
-  }
-}
+const waitWithState = waiterWithState(describeState);
 
 function secret(secretName: string, data: Record<string, string>): void {
   nodeKubectl(

@@ -7,6 +7,7 @@ import { packageRoot } from '../../operator/util/repo-root.js';
 import type { SyncPipeline } from '../../operator/api/v1alpha1.js';
 import type { SyncBatch } from '../../workloads/client/sync-client.js';
 import { testLabels } from '../support/test-owner.js';
+import { waitFor } from '../support/wait.js';
 import type { Kafka } from 'kafkajs';
 import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../core/message.js';
 
@@ -250,4 +251,21 @@ export async function writeSmsBacklog(kafka: Kafka, topic: string, clientId: str
   } finally {
     await producer.disconnect();
   }
+}
+
+/**
+ * `waitFor` that, when it times out, adds what `describeState` says of the cluster (pods,
+ * pipeline status): a failed wait on the node then explains itself in the test output.
+ */
+export function waiterWithState(
+  describeState: () => string,
+  intervalMs = 1000,
+): <T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number) => Promise<T> {
+  return async (what, probe, timeoutMs) => {
+    try {
+      return await waitFor(what, probe, timeoutMs, intervalMs);
+    } catch (err) {
+      throw new Error(`${String(err)}\n${describeState()}`, { cause: err });
+    }
+  };
 }
