@@ -1,6 +1,7 @@
 // PostgreSQL tables of the insights database (DI_POSTGRES_DATABASE) that the Producer API
 // reads and writes: clients (who may sync), usage (one row per call, for billing) and
-// unauthorized_requests (audit of failed authentications). usage and unauthorized_requests
+// unauthorized_requests (audit of failed authentications, counted per client id, address,
+// reason and minute). usage and unauthorized_requests
 // are range-partitioned by day on created_at; a DEFAULT partition catches rows for a day whose
 // partition does not exist yet, so nothing is ever rejected for want of one.
 import type pg from 'pg';
@@ -36,6 +37,13 @@ const INSIGHTS_DDL = [
      created_at timestamptz NOT NULL DEFAULT now()
    ) PARTITION BY RANGE (created_at)`,
   `CREATE TABLE IF NOT EXISTS unauthorized_requests_default PARTITION OF unauthorized_requests DEFAULT`,
+  // Refusals are aggregated (workloads/producer/refusals.ts): a row stands for `count` refusals
+  // of one claimed client id, from one address, for one reason, in the minute starting at
+  // created_at. Rows written before these columns existed stand for one refusal each.
+  `ALTER TABLE unauthorized_requests
+     ADD COLUMN IF NOT EXISTS source_address text,
+     ADD COLUMN IF NOT EXISTS reason text,
+     ADD COLUMN IF NOT EXISTS count integer NOT NULL DEFAULT 1`,
 ];
 
 /** Name of a table's partition for one UTC day, e.g. usage_p20261126. */

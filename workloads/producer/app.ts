@@ -13,6 +13,7 @@ import { messageKey, RecordTooLargeError, splitIntoMessages, MESSAGE_VERSION } f
 import type { Logger } from '../../core/log.js';
 import { AuthError, ClientsUnavailableError, type Authenticated, type Authenticator, type ClientRecord } from './auth.js';
 import { auditText, type BatchWriter } from './audit.js';
+import type { RefusalAggregator } from './refusals.js';
 import { KafkaUnavailableError, type MessageSink } from './kafka-sink.js';
 import { BodyTooLargeError, decodeBody, readBody, RequestError, type Limits, type PayloadValidator } from './payload.js';
 import type { ProducerMetrics } from './metrics.js';
@@ -23,9 +24,10 @@ export interface ProducerDeps {
   auth: Pick<Authenticator, 'authenticate' | 'admit'>;
   sink: MessageSink;
   validator: PayloadValidator;
-  /** Audit rows (usage, unauthorized_requests): queued here, written in the background. */
+  /** Audit rows: usage queued here, written in the background. */
   usage: Pick<BatchWriter, 'add'>;
-  unauthorized: Pick<BatchWriter, 'add'>;
+  /** Refusals (401s), aggregated per client id, address, reason and minute into unauthorized_requests rows. */
+  unauthorized: Pick<RefusalAggregator, 'add'>;
   limits: Limits;
   /** The pipeline's region: its exclusions apply to every client, whatever its geography. */
   region: Region;
@@ -53,6 +55,8 @@ interface SyncContext {
   source?: Source;
   /** The transport-level id until the body is parsed, then the body's request_id. */
   requestId: string;
+  /** Set when the request was refused a 401: it gets no usage row (billing). */
+  refused?: boolean;
   client?: ClientRecord;
   /** The token as `authenticate` passed it, until `admit` checks it against the body. */
   auth?: Authenticated;
@@ -158,7 +162,9 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
     res.writeHead = ((...args: unknown[]) => {
       const clientId = clientIdOf();
       const code = typeof args[0] === 'number' ? args[0] : res.statusCode;
-      if (clientId) deps.usage.add([sync.requestId, clientId, `sync/${sync.source ?? 'unknown'}`, code, new Date()]);
+      // A refused request is counted in unauthorized_requests only: a flood of refusals
+      // must not take room in the usage spool, whose bound is for billing rows.
+      if (clientId && !sync.refused) deps.usage.add([sync.requestId, clientId, `sync/${sync.source ?? 'unknown'}`, code, new Date()]);
       res.writeHead = writeHead as Response['writeHead'];
       return writeHead(...args);
     }) as Response['writeHead'];
@@ -187,24 +193,27 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
     throw new RequestError(404, 'UNKNOWN_SOURCE', `unknown source "${auditText(String(req.params.source), 64)}"; one of ${SOURCES.join(', ')}`);
   };
 
-  /** A 401: counted, and an audit row with what was received, never the body itself. */
+  /** A 401: counted, and aggregated into an audit row with what was received, never the body itself. */
   const refuse = (req: Request, res: Response, err: AuthError) => {
     const sync = ctx(res);
+    sync.refused = true;
     deps.metrics.authFailures.inc({ code: err.code });
     // An unauthenticated payload is untrusted and may be huge. Header text is cleaned and bounded.
-    deps.unauthorized.add([
-      auditText(header(req, 'x-client-id'), 72) ?? null,
-      sync.requestId,
-      auditText(header(req, 'x-auth-token'), 1024) ?? null,
-      JSON.stringify({
+    deps.unauthorized.add({
+      clientId: auditText(header(req, 'x-client-id'), 72),
+      address: auditText(req.socket.remoteAddress, 64),
+      reason: err.code,
+      requestId: sync.requestId,
+      authToken: auditText(header(req, 'x-auth-token'), 1024),
+      summary: JSON.stringify({
         reason: err.code,
         source: sync.source ?? 'unknown',
         content_type: auditText(header(req, 'content-type'), 128) ?? null,
         content_encoding: auditText(header(req, 'content-encoding'), 64) ?? null,
         content_length: Number(header(req, 'content-length') ?? 0) || 0,
       }),
-      new Date(),
-    ]);
+      at: new Date(),
+    });
     req.resume();
     sendError(res, sync.requestId, 401, err.code, err.message);
   };

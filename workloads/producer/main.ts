@@ -13,6 +13,7 @@ import { createLogger, parseLogLevel, type Logger } from '../../core/log.js';
 import { Authenticator, ClientDirectory, ReplayGuard } from './auth.js';
 import { BatchWriter } from './audit.js';
 import { SpooledWriter } from './spool.js';
+import { REFUSAL_COLUMNS, RefusalAggregator } from './refusals.js';
 import { createMetricsApp, createProducerApp, errorBody, type DependencyState } from './app.js';
 import { KafkaSink } from './kafka-sink.js';
 import { ProducerMetrics } from './metrics.js';
@@ -50,7 +51,8 @@ async function main(): Promise<void> {
       },
     });
   // usage is billing: durable through a crash and a PostgreSQL outage (spool.ts). The
-  // unauthorized_requests rows are diagnostics: an in-memory queue is enough.
+  // unauthorized_requests rows are diagnostics: an in-memory queue is enough. The two never
+  // share a queue or a bound, so refusals cannot delay or push out usage rows.
   const usage = new SpooledWriter(pool, {
     table: 'usage',
     columns: ['request_id', 'client_id', 'api_name', 'response_code', 'created_at'],
@@ -75,9 +77,15 @@ async function main(): Promise<void> {
     return;
   }
   metrics.usageSpooled = () => usage.spooledBytes;
-  const unauthorized = writer('unauthorized_requests', ['client_id', 'request_id', 'auth_token', 'req_body', 'created_at']);
+  const unauthorizedRows = writer('unauthorized_requests', REFUSAL_COLUMNS);
+  const unauthorized = new RefusalAggregator(settings.refusalMaxKeys, (n) => metrics.refusalsDropped.inc(n));
+  // Each minute's aggregated refusals are queued for writing once the minute is over.
+  const drainRefusals = setInterval(() => {
+    for (const row of unauthorized.drain(new Date())) unauthorizedRows.add(row);
+  }, settings.auditFlushMs);
+  drainRefusals.unref();
   usage.start();
-  unauthorized.start();
+  unauthorizedRows.start();
 
   useKafkaGzipLevel(settings.kafkaGzipLevel);
   const sink = new KafkaSink(kConfig, {
@@ -171,7 +179,9 @@ async function main(): Promise<void> {
     while (inFlight > 0) await new Promise((res) => setTimeout(res, 20));
     server.closeAllConnections();
     await sink.close();
-    await Promise.all([usage.stop(), unauthorized.stop()]);
+    clearInterval(drainRefusals);
+    for (const row of unauthorized.drain()) unauthorizedRows.add(row);
+    await Promise.all([usage.stop(), unauthorizedRows.stop()]);
     await admin.disconnect().catch(() => undefined);
     await pool.end();
     // Left for a restarted container in this pod; lost if the pod itself goes.

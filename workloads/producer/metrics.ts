@@ -33,6 +33,11 @@ export class ProducerMetrics {
     help: 'Requests authenticated with a version 1 token, bound to no request (AUTH_ACCEPT_UNBOUND_TOKENS): zero for a while means the SDKs have moved to version 2.',
     registers: [this.registry],
   });
+  readonly refusalsDropped = new Counter({
+    name: 'producer_refusal_rows_dropped_total',
+    help: 'Refused requests given no unauthorized_requests row of their own: their (client id, address, reason) key was beyond REFUSAL_MAX_KEYS in its minute; they are counted in the minute\'s "(other)" row.',
+    registers: [this.registry],
+  });
   readonly kafkaFailures = new Counter({
     name: 'producer_kafka_failures_total',
     help: 'Requests answered 503 because Kafka could not take the data.',

@@ -26,6 +26,8 @@ export interface ProducerSettings {
   kafkaLanes: number;
   kafkaGzipLevel: number;
   auditFlushMs: number;
+  /** Distinct (client id, address, reason) keys of refusals aggregated per minute; beyond it they share an overflow row. */
+  refusalMaxKeys: number;
   http: HttpTimeouts;
 }
 
@@ -73,6 +75,8 @@ export function producerSettings(r: EnvReader): ProducerSettings {
     kafkaLanes: r.int('KAFKA_PRODUCER_LANES', 4, 1, 32),
     kafkaGzipLevel: r.int('KAFKA_GZIP_LEVEL', 1, 1, 9),
     auditFlushMs: r.int('AUDIT_FLUSH_MS', 1000, 10),
+    // A row is some 200 bytes in memory: 10,000 keys stay within a few MB however many refusals come.
+    refusalMaxKeys: r.int('REFUSAL_MAX_KEYS', 10_000, 1, 1_000_000),
     http: httpTimeouts(r),
   };
 }

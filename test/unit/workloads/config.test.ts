@@ -20,6 +20,11 @@ describe("workload configuration from the seed's variables", () => {
     expect(producerSettings(r)).toMatchObject({ port: 8000, limits: { maxRecords: 5000 }, acceptUnboundTokens: true });
   });
 
+  test('REFUSAL_MAX_KEYS bounds the refusal keys aggregated, 10,000 by default', () => {
+    expect(producerSettings(new EnvReader(seed)).refusalMaxKeys).toBe(10_000);
+    expect(producerSettings(new EnvReader({ ...seed, REFUSAL_MAX_KEYS: '50' })).refusalMaxKeys).toBe(50);
+  });
+
   test('AUTH_ACCEPT_UNBOUND_TOKENS turns version 1 tokens off', () => {
     expect(producerSettings(new EnvReader({ ...seed, AUTH_ACCEPT_UNBOUND_TOKENS: 'false' })).acceptUnboundTokens).toBe(false);
   });
@@ -31,6 +36,7 @@ describe("workload configuration from the seed's variables", () => {
     [{ DI_KAFKA_SASL_MECHANISM: 'kerberos' }, 'DI_KAFKA_SASL_MECHANISM must be plain'],
     [{ MAX_RECORDS_PER_REQUEST: '0' }, 'MAX_RECORDS_PER_REQUEST must be an integer between 1'],
     [{ AUTH_ACCEPT_UNBOUND_TOKENS: 'maybe' }, 'AUTH_ACCEPT_UNBOUND_TOKENS'],
+    [{ REFUSAL_MAX_KEYS: '0' }, 'REFUSAL_MAX_KEYS must be an integer between 1'],
   ])('errors name the variable: %j', (bad, message) => {
     const r = new EnvReader({ ...seed, ...bad });
     expect(() => {

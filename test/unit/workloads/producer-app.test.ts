@@ -14,6 +14,7 @@ import { Authenticator, ReplayGuard, type ClientRecord } from '../../../workload
 import { KafkaUnavailableError, type MessageSink } from '../../../workloads/producer/kafka-sink.js';
 import { ProducerMetrics } from '../../../workloads/producer/metrics.js';
 import { PayloadValidator, type Limits } from '../../../workloads/producer/payload.js';
+import type { Refusal } from '../../../workloads/producer/refusals.js';
 
 const CLIENTS: Record<string, ClientRecord> = {
   acme: { clientId: 'acme', authToken: 'acme-secret', geography: 'other' },
@@ -35,7 +36,7 @@ class FakeSink implements MessageSink {
 const limits: Limits = { maxBodyBytes: 1 << 20, maxDecompressedBytes: 8 << 20, maxRecords: 1000 };
 const sink = new FakeSink();
 const usage: unknown[][] = [];
-const unauthorized: unknown[][] = [];
+const unauthorized: Refusal[] = [];
 let ready: Readiness = { ok: true, checks: { kafka: 'ok', postgres: 'ok' } };
 let server: Server;
 let base: string;
@@ -123,7 +124,9 @@ describe('createProducerApp with fake I/O', () => {
     const res = await post('sms', batch('req-401'), 'acme', 'wrong-secret');
     expect(res.status).toBe(401);
     expect(res.body.error?.code).toMatch(/^AUTH_/);
-    expect(unauthorized.at(-1)![0]).toBe('acme');
+    expect(unauthorized.at(-1)).toMatchObject({ clientId: 'acme', reason: res.body.error?.code, address: '127.0.0.1' });
+    // Refusals are counted in unauthorized_requests only, never in the usage (billing) spool.
+    expect(usage.some((row) => row[0] === 'req-401' || row[3] === 401)).toBe(false);
     expect(sink.sent.length).toBe(before);
   });
 
