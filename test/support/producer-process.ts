@@ -22,6 +22,8 @@ export class ProducerProcess extends ManagedProcess {
       DI_POSTGRES_SYNC_DATABASE: database,
       DI_KAFKA_BROKER_ENDPOINT: kafkaBrokers().join(','),
       AUDIT_FLUSH_MS: '100',
+      // Refusal rows are written as their window ends: 1 s, not a minute, so tests see them soon.
+      REFUSAL_WINDOW_SECONDS: '1',
       LOG_LEVEL: 'info',
       USAGE_SPOOL_DIR: spoolDir,
       ...env,

@@ -78,8 +78,8 @@ async function main(): Promise<void> {
   }
   metrics.usageSpooled = () => usage.spooledBytes;
   const unauthorizedRows = writer('unauthorized_requests', REFUSAL_COLUMNS);
-  const unauthorized = new RefusalAggregator(settings.refusalMaxKeys, (n) => metrics.refusalsDropped.inc(n));
-  // Each minute's aggregated refusals are queued for writing once the minute is over.
+  const unauthorized = new RefusalAggregator(settings.refusalMaxKeys, (n) => metrics.refusalsDropped.inc(n), settings.refusalWindowMs);
+  // Each window's aggregated refusals are queued for writing once the window is over.
   const drainRefusals = setInterval(() => {
     for (const row of unauthorized.drain(new Date())) unauthorizedRows.add(row);
   }, settings.auditFlushMs);

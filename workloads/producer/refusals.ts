@@ -2,6 +2,7 @@
 // (claimed client id, source address, reason, minute) with a count, so a flood of refusals
 // costs a handful of rows rather than one each. The distinct keys held are bounded; a refusal
 // whose key does not fit is counted in its minute's overflow row instead of a row of its own.
+// "Minute" is the window, 60 s unless configured otherwise (tests shorten it).
 
 /** One refused request, its text already cleaned (auditText). */
 export interface Refusal {
@@ -31,8 +32,6 @@ interface Entry {
   count: number;
 }
 
-const MINUTE_MS = 60_000;
-
 export class RefusalAggregator {
   private readonly keys = new Map<string, Entry>();
   /** Overflow rows by minute; outside the bound (at most one per minute held). */
@@ -43,10 +42,12 @@ export class RefusalAggregator {
     private readonly maxKeys: number,
     /** Refusals not given a row of their own (their key beyond the bound). */
     private readonly onDropped: (n: number) => void = () => undefined,
+    /** The window a row counts refusals over, aligned to the epoch (60 s: whole UTC minutes). */
+    private readonly windowMs = 60_000,
   ) {}
 
   add(r: Refusal): void {
-    const minute = Math.floor(r.at.getTime() / MINUTE_MS) * MINUTE_MS;
+    const minute = Math.floor(r.at.getTime() / this.windowMs) * this.windowMs;
     // NUL never occurs in cleaned text, so the key is unambiguous.
     const key = [r.clientId ?? '', r.address ?? '', r.reason, minute].join('\u0000');
     const entry = this.keys.get(key);
@@ -80,7 +81,7 @@ export class RefusalAggregator {
    * key gives one row per minute rather than one per flush.
    */
   drain(now?: Date): unknown[][] {
-    const before = now === undefined ? Infinity : Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS;
+    const before = now === undefined ? Infinity : Math.floor(now.getTime() / this.windowMs) * this.windowMs;
     const rows: unknown[][] = [];
     for (const map of [this.keys, this.overflow] as Map<unknown, Entry>[])
       for (const [k, e] of map) {

@@ -28,6 +28,8 @@ export interface ProducerSettings {
   auditFlushMs: number;
   /** Distinct (client id, address, reason) keys of refusals aggregated per minute; beyond it they share an overflow row. */
   refusalMaxKeys: number;
+  /** The window a refusal row counts over: 60 s, whole minutes. */
+  refusalWindowMs: number;
   http: HttpTimeouts;
 }
 
@@ -77,6 +79,8 @@ export function producerSettings(r: EnvReader): ProducerSettings {
     auditFlushMs: r.int('AUDIT_FLUSH_MS', 1000, 10),
     // A row is some 200 bytes in memory: 10,000 keys stay within a few MB however many refusals come.
     refusalMaxKeys: r.int('REFUSAL_MAX_KEYS', 10_000, 1, 1_000_000),
+    // Rows are written as their window ends: the window is also how late they may be.
+    refusalWindowMs: r.int('REFUSAL_WINDOW_SECONDS', 60, 1, 3600) * 1000,
     http: httpTimeouts(r),
   };
 }

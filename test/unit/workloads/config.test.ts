@@ -21,7 +21,7 @@ describe("workload configuration from the seed's variables", () => {
   });
 
   test('REFUSAL_MAX_KEYS bounds the refusal keys aggregated, 10,000 by default', () => {
-    expect(producerSettings(new EnvReader(seed)).refusalMaxKeys).toBe(10_000);
+    expect(producerSettings(new EnvReader(seed))).toMatchObject({ refusalMaxKeys: 10_000, refusalWindowMs: 60_000 });
     expect(producerSettings(new EnvReader({ ...seed, REFUSAL_MAX_KEYS: '50' })).refusalMaxKeys).toBe(50);
   });
 

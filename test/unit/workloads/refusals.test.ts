@@ -20,6 +20,17 @@ const refusal = (over: Partial<Refusal> = {}): Refusal => ({
 const named = (rows: unknown[][]) => rows.map((r) => Object.fromEntries(REFUSAL_COLUMNS.map((c, i) => [c, r[i]])));
 
 describe('RefusalAggregator', () => {
+  test('a shorter window counts over that window', () => {
+    const a = new RefusalAggregator(10, undefined, 10_000);
+    a.add(refusal({ at: new Date(T0 + 1000) }));
+    a.add(refusal({ at: new Date(T0 + 9000) }));
+    a.add(refusal({ at: new Date(T0 + 11_000) }));
+    expect(named(a.drain()).map((r) => [r.count, r.created_at])).toEqual([
+      [2, new Date(T0)],
+      [1, new Date(T0 + 10_000)],
+    ]);
+  });
+
   test('the same key within a minute is one row with its count, dated the minute, the first request as sample', () => {
     const a = new RefusalAggregator(10);
     for (let i = 0; i < 50; i++) a.add(refusal({ requestId: `r-${i}`, at: new Date(T0 + i * 1000) }));
