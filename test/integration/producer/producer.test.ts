@@ -241,19 +241,20 @@ describe('authentication', () => {
       const row = await waitFor('the audit row', async () =>
         (await auditRows('unauthorized_requests', clientId)).find((x) => (x.req_body as { reason: string }).reason === code),
       );
-      expect(row).toMatchObject({ client_id: clientId, req_body: { reason: code, source: expect.any(String) } });
+      expect(row).toMatchObject({ client_id: clientId, reason: code, count: expect.any(Number), req_body: { reason: code, source: expect.any(String) } });
       // The token as received is kept for audit; the request's records are not.
       expect(JSON.stringify(row.req_body)).not.toContain('debited');
     }
   });
 
-  test('every call is counted in usage, off the request path', async () => {
+  test('every call but a refused one (401) is counted in usage, off the request path', async () => {
     const rows = await waitFor('usage rows', async () => {
       const r = await auditRows('usage', other.id);
       return r.length >= 10 ? r : undefined;
     });
     expect(rows.filter((r) => r.response_code === 202).length).toBeGreaterThanOrEqual(7);
-    expect(rows.some((r) => r.response_code === 401)).toBe(true);
+    // Refusals are counted in unauthorized_requests only: they never take room in the usage spool.
+    expect(rows.some((r) => r.response_code === 401)).toBe(false);
     expect(rows[0]).toMatchObject({ client_id: other.id, api_name: expect.stringMatching(/^sync\//) });
   });
 });
