@@ -692,8 +692,8 @@ describe('render: the Producer API rate limit', () => {
 
   test('no overrides: no overrides variable; consumers get none of the variables', () => {
     const objs = render(pipeline({ producer: { rateLimit: { requestsPerSecond: 5, burst: 10 } } }), FULL).objects;
-    const byName = Object.fromEntries(deployments(objs).map((d) => [d.metadata!.name, envMap(d)]));
-    expect(byName['test-producer']![ENV.rateLimitOverrides]).toBeUndefined();
-    for (const [name, env] of Object.entries(byName)) if (name !== 'test-producer') for (const v of RATE_VARS) expect(env[v]).toBeUndefined();
+    const byName = new Map(deployments(objs).map((d) => [d.metadata!.name!, envMap(d)]));
+    expect(byName.get('test-producer')![ENV.rateLimitOverrides]).toBeUndefined();
+    for (const [name, env] of byName) if (name !== 'test-producer') for (const v of RATE_VARS) expect(env[v]).toBeUndefined();
   });
 });
