@@ -325,7 +325,7 @@ const RateLimitSchema = Type.Object(
   },
   {
     description:
-      'Per-client rate limit of sync requests, a token bucket per client id applied after authentication; a refused request is answered 429 with Retry-After. Each replica enforces its share, the limit divided by the Producer API\'s minReplicas (docs/producer.md). Defaults to no limit.',
+      "Per-client rate limit of sync requests, a token bucket per client id applied after authentication; a refused request is answered 429 with Retry-After. Each replica enforces its share, the limit divided by the Producer API's minReplicas (docs/producer.md). Defaults to no limit.",
   },
 );
 

@@ -43,7 +43,10 @@ async function messagesOnTopic(): Promise<number> {
 }
 
 async function usageRows(clientId: string): Promise<{ request_id: string; response_code: number }[]> {
-  return (await pgc.query('SELECT request_id, response_code FROM usage WHERE client_id = $1', [clientId])).rows as { request_id: string; response_code: number }[];
+  return (await pgc.query('SELECT request_id, response_code FROM usage WHERE client_id = $1', [clientId])).rows as {
+    request_id: string;
+    response_code: number;
+  }[];
 }
 
 beforeAll(async () => {
@@ -99,10 +102,14 @@ describe('per-client rate limit (2/s, burst 4)', () => {
     // Only the accepted requests reached Kafka and the usage table.
     const wanted = accepted.length + calmAnswers.length;
     await waitFor('the accepted messages on the topic', async () => ((await messagesOnTopic()) >= wanted ? true : undefined), 10000);
-    const floodRows = await waitFor('the usage rows of the accepted requests', async () => {
-      const rows = await usageRows(flood.id);
-      return rows.length >= accepted.length ? rows : undefined;
-    }, 10000);
+    const floodRows = await waitFor(
+      'the usage rows of the accepted requests',
+      async () => {
+        const rows = await usageRows(flood.id);
+        return rows.length >= accepted.length ? rows : undefined;
+      },
+      10000,
+    );
     await sleep(500); // anything more would have been flushed by now (AUDIT_FLUSH_MS 100)
     expect(await messagesOnTopic()).toBe(wanted);
     expect((await usageRows(flood.id)).map((r) => r.response_code)).toEqual(floodRows.map(() => 202));
@@ -115,7 +122,7 @@ describe('per-client rate limit (2/s, burst 4)', () => {
     expect(metrics).not.toContain(`producer_rate_limited_total{client_id="${calm.id}"}`);
   });
 
-  test("a client with an override has its own limit: 30 at once within its burst of 40, no 429", async () => {
+  test('a client with an override has its own limit: 30 at once within its burst of 40, no 429', async () => {
     const b = client(big);
     const answers = await Promise.all(Array.from({ length: 30 }, () => b.send('sms', batch())));
     expect(answers.map((r) => r.status).filter((s) => s !== 202)).toEqual([]);

@@ -687,7 +687,9 @@ describe('render: the Producer API rate limit', () => {
     expect(JSON.parse(env[ENV.rateLimitOverrides] as string)).toEqual({ 'big-client': { requestsPerSecond: 300, burst: 600 } });
     expect(env[ENV.rateLimitReplicas]).toBe('3');
     // raised to the production floor of 2, the hint follows the replicas actually run
-    expect(producerEnv(pipeline({ dau: 20_000, producer: { minReplicas: 1, rateLimit: { requestsPerSecond: 5, burst: 5 } } }))[ENV.rateLimitReplicas]).toBe('2');
+    expect(producerEnv(pipeline({ dau: 20_000, producer: { minReplicas: 1, rateLimit: { requestsPerSecond: 5, burst: 5 } } }))[ENV.rateLimitReplicas]).toBe(
+      '2',
+    );
   });
 
   test('no overrides: no overrides variable; consumers get none of the variables', () => {

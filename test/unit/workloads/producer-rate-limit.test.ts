@@ -70,7 +70,12 @@ async function post(client: string, secret = CLIENTS[client]!.authToken, raw?: B
     headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', 'x-client-id': client, 'x-auth-token': token, 'x-request-id': requestId },
     body: wire,
   });
-  return { requestId, status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { error?: { code: string; message: string } } };
+  return {
+    requestId,
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    body: (await res.json()) as { error?: { code: string; message: string } },
+  };
 }
 
 describe('the rate limit step', () => {

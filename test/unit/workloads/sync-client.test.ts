@@ -78,7 +78,7 @@ describe('SyncClient.sync', () => {
     expect(seen).toHaveLength(2);
   });
 
-  test("429s spend the same retry budget as 5xx: it gives up after the retries, naming RATE_LIMITED", async () => {
+  test('429s spend the same retry budget as 5xx: it gives up after the retries, naming RATE_LIMITED', async () => {
     const { port, seen } = await serve([json(429, { error: { code: 'RATE_LIMITED', message: 'over its rate limit' } }, { 'retry-after': '0' })]);
     const c = client(port, { retries: 2 });
     const err = await c.sync('sms', batch).catch((e: unknown) => e);
