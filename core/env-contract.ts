@@ -44,6 +44,13 @@ export const ENV = {
   /** The Producer API's Prometheus port: apart from the API port, so no Service or Ingress for the API exposes it. */
   metricsPort: 'METRICS_PORT',
   logLevel: 'LOG_LEVEL',
+  /** The Producer API's per-client rate limit (spec.producer.rateLimit); unset: no limit. */
+  rateLimitRequestsPerSecond: 'RATE_LIMIT_REQUESTS_PER_SECOND',
+  rateLimitBurst: 'RATE_LIMIT_BURST',
+  /** JSON object: client id -> { requestsPerSecond, burst }. */
+  rateLimitOverrides: 'RATE_LIMIT_OVERRIDES',
+  /** How many replicas share the limit: each enforces limit / this. */
+  rateLimitReplicas: 'RATE_LIMIT_REPLICAS',
 } as const;
 
 /**
@@ -100,6 +107,10 @@ export const ENV_SOURCES: { readonly [K in keyof typeof ENV]: EnvSource } = {
   port: 'env',
   metricsPort: { fixed: "the Producer API's metrics port, which its Service never exposes and the PodMonitor scrapes" },
   logLevel: 'env',
+  rateLimitRequestsPerSecond: { spec: ['producer.rateLimit.requestsPerSecond'] },
+  rateLimitBurst: { spec: ['producer.rateLimit.burst'] },
+  rateLimitOverrides: { spec: ['producer.rateLimit.overrides'] },
+  rateLimitReplicas: { spec: ['producer.minReplicas', 'producer.rateLimit'] },
 };
 
 /** Port every workload's HTTP server (API, health, readiness; consumers: metrics too) listens on; the seed's 8000. */

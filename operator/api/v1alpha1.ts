@@ -286,6 +286,49 @@ const ComponentSchema = Type.Object(componentOverrideFields('component'), {
   'x-kubernetes-validations': minLeMax,
 });
 
+/** The largest rate or burst a limit may name: far above what one client of one pipeline sends. */
+const RATE_LIMIT_MAX = 100_000;
+
+const rateFields = {
+  requestsPerSecond: Type.Integer({
+    minimum: 1,
+    maximum: RATE_LIMIT_MAX,
+    description: 'Sync requests per second one client id may make to the whole pipeline, on average.',
+  }),
+  burst: Type.Integer({
+    minimum: 1,
+    maximum: RATE_LIMIT_MAX,
+    description: 'Requests one client id may make at once above its rate (the token bucket size).',
+  }),
+};
+
+const RateLimitSchema = Type.Object(
+  {
+    ...rateFields,
+    overrides: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            clientId: Type.String({ minLength: 1, maxLength: 72, description: 'The client id (X-Client-Id, the clients row) this limit is for.' }),
+            ...rateFields,
+          },
+          { description: "One client's own limit, in place of the pipeline's." },
+        ),
+        {
+          maxItems: 100,
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['clientId'],
+          description: 'Per-client limits in place of requestsPerSecond and burst, one entry per client id. Defaults to none.',
+        },
+      ),
+    ),
+  },
+  {
+    description:
+      "Per-client rate limit of sync requests, a token bucket per client id applied after authentication; a refused request is answered 429 with Retry-After. Each replica enforces its share, the limit divided by the Producer API's minReplicas (docs/producer.md). Defaults to no limit.",
+  },
+);
+
 const ProducerSchema = Type.Object(
   {
     ...componentOverrideFields(
@@ -308,6 +351,7 @@ const ProducerSchema = Type.Object(
         { description: 'How the Producer API Service is exposed.' },
       ),
     ),
+    rateLimit: Type.Optional(RateLimitSchema),
     ingress: Type.Optional(
       Type.Object(
         {

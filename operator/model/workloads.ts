@@ -149,7 +149,25 @@ export function ignoredEnv(spec: SyncPipelineSpec): string[] {
   );
 }
 
-function componentEnv(spec: SyncPipelineSpec, c: ComponentName): V1EnvVar[] {
+/**
+ * The producer's rate limit, when the spec sets one. Each replica enforces limit / minReplicas:
+ * minReplicas is known here and stable (the current replica count changes with every HPA
+ * decision, and a variable that followed it would roll every pod on each scale), so the limit is
+ * exact at minReplicas and grows with the replicas above it (docs/producer.md).
+ */
+function rateLimitEnv(spec: SyncPipelineSpec, minReplicas: number): V1EnvVar[] {
+  const rl = spec.producer?.rateLimit;
+  if (!rl) return [];
+  const overrides = Object.fromEntries((rl.overrides ?? []).map((o) => [o.clientId, { requestsPerSecond: o.requestsPerSecond, burst: o.burst }]));
+  return [
+    plainEnv(ENV.rateLimitRequestsPerSecond, rl.requestsPerSecond),
+    plainEnv(ENV.rateLimitBurst, rl.burst),
+    ...(rl.overrides?.length ? [plainEnv(ENV.rateLimitOverrides, JSON.stringify(overrides))] : []),
+    plainEnv(ENV.rateLimitReplicas, Math.max(1, minReplicas)),
+  ];
+}
+
+function componentEnv(spec: SyncPipelineSpec, c: ComponentName, minReplicas: number): V1EnvVar[] {
   const common = [...postgresEnv(spec), ...kafkaEnv(spec)];
   // The region is the pipeline's, not the client row's: in an India pipeline no client may
   // send what no consumer there reads (and what may not be collected there).
@@ -161,6 +179,7 @@ function componentEnv(spec: SyncPipelineSpec, c: ComponentName): V1EnvVar[] {
       plainEnv(ENV.metricsPort, PRODUCER_METRICS_PORT),
       // Unset without a prefix: the seed's variables exactly.
       ...(naming.topicPrefix ? [plainEnv(ENV.topicPrefix, naming.topicPrefix)] : []),
+      ...rateLimitEnv(spec, minReplicas),
     ];
   return [
     ...common,
@@ -226,7 +245,7 @@ function podSpec(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V1Pod
     imagePullPolicy: spec.image.pullPolicy ?? DEFAULTS.pullPolicy,
     args: [c === 'producer' ? 'producer' : 'consumer'],
     ports: containerPorts(c),
-    env: mergeEnv(componentEnv(spec, c), o.env),
+    env: mergeEnv(componentEnv(spec, c, s.replicas.min), o.env),
     resources: { requests: { ...s.resources.requests }, limits: { ...s.resources.limits } },
     livenessProbe: { httpGet: { path: '/health', port: probePort }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
     readinessProbe: { httpGet: { path: '/ready', port: probePort }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },

@@ -1,7 +1,7 @@
 // The Producer API's HTTP application. Its dependencies (authentication, the Kafka sink, the
 // audit writers, readiness probes) are passed in, so tests and the entry point wire them.
 // A sync request passes through named steps, each a middleware: observe (metrics, usage row,
-// log line), knownSource, authenticate, regionPolicy, readPayload, publish; any error lands in
+// log line), knownSource, authenticate, rateLimit, regionPolicy, readPayload, publish; any error lands in
 // one handler that answers with the documented JSON error shape.
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
@@ -17,6 +17,7 @@ import type { RefusalAggregator } from './refusals.js';
 import { KafkaUnavailableError, type MessageSink } from './kafka-sink.js';
 import { BodyTooLargeError, decodeBody, readBody, RequestError, type Limits, type PayloadValidator } from './payload.js';
 import type { ProducerMetrics } from './metrics.js';
+import type { RateLimiter } from './rate-limit.js';
 import { openApiDocument } from './openapi.js';
 import { errorMessage } from '../../core/errors.js';
 
@@ -34,6 +35,8 @@ export interface ProducerDeps {
   /** Prepended to the seed's topic names: the pipeline's own topics on a shared cluster. */
   topicPrefix?: string;
   maxMessageBytes: number;
+  /** Per-client rate limit; none when absent. */
+  rateLimiter?: Pick<RateLimiter, 'take'>;
   metrics: ProducerMetrics;
   log: Logger;
   /** Whether to take traffic, and each dependency's state (never error text: /ready may be reachable from outside). */
@@ -61,6 +64,8 @@ interface SyncContext {
   /** The token as `authenticate` passed it, until `admit` checks it against the body. */
   auth?: Authenticated;
   body?: SyncRequestBody;
+  /** Refused by the rate limit: no usage row (nothing was done for the client). */
+  rateLimited?: boolean;
 }
 
 const ctx = (res: Response): SyncContext => (res.locals as { sync: SyncContext }).sync;
@@ -162,9 +167,10 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
     res.writeHead = ((...args: unknown[]) => {
       const clientId = clientIdOf();
       const code = typeof args[0] === 'number' ? args[0] : res.statusCode;
-      // A refused request is counted in unauthorized_requests only: a flood of refusals
-      // must not take room in the usage spool, whose bound is for billing rows.
-      if (clientId && !sync.refused) deps.usage.add([sync.requestId, clientId, `sync/${sync.source ?? 'unknown'}`, code, new Date()]);
+      // A request refused for authentication is counted in unauthorized_requests only (a flood
+      // of refusals must not take room in the usage spool, whose bound is for billing rows);
+      // one refused by the rate limit is not counted at all.
+      if (clientId && !sync.refused && !sync.rateLimited) deps.usage.add([sync.requestId, clientId, `sync/${sync.source ?? 'unknown'}`, code, new Date()]);
       res.writeHead = writeHead as Response['writeHead'];
       return writeHead(...args);
     }) as Response['writeHead'];
@@ -228,6 +234,29 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
       if (!(err instanceof AuthError)) throw err;
       return refuse(req, res, err);
     }
+  };
+
+  // After authentication, so that requests under someone else's client id cost that client
+  // nothing; before the body is read, so that a refused request costs this process no more
+  // than its headers. The body is drained unread.
+  const rateLimit = (req: Request, res: Response, next: NextFunction) => {
+    if (!deps.rateLimiter) return next();
+    const sync = ctx(res);
+    const clientId = sync.client!.clientId;
+    const d = deps.rateLimiter.take(clientId);
+    if (d.ok) return next();
+    sync.rateLimited = true;
+    deps.metrics.countRateLimited(clientId);
+    req.resume();
+    return sendError(
+      res,
+      sync.requestId,
+      429,
+      'RATE_LIMITED',
+      `client ${clientId} is over its rate limit of ${d.limit.requestsPerSecond} requests per second (burst ${d.limit.burst}); retry after ${d.retryAfterSeconds} s with the same request_id`,
+      undefined,
+      { 'Retry-After': String(d.retryAfterSeconds) },
+    );
   };
 
   // Two rules, either refuses: the pipeline's region (an India pipeline has no topic or
@@ -294,7 +323,7 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
     sendJson(res, 202, { request_id: body.request_id, accepted: body.records.length, messages: values.length });
   };
 
-  app.post('/v1/sync/:source', observe, knownSource, authenticate, regionPolicy, readPayload, publish);
+  app.post('/v1/sync/:source', observe, knownSource, authenticate, rateLimit, regionPolicy, readPayload, publish);
 
   app.use((_req, res) => sendError(res, randomUUID(), 404, 'NOT_FOUND', 'no such endpoint'));
 

@@ -19,6 +19,7 @@ import { KafkaSink } from './kafka-sink.js';
 import { ProducerMetrics } from './metrics.js';
 import { PayloadValidator } from './payload.js';
 import { producerSettings } from './settings.js';
+import { RateLimiter } from './rate-limit.js';
 import { errorMessage } from '../../core/errors.js';
 
 async function main(): Promise<void> {
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
     region: settings.region,
     topicPrefix: settings.topicPrefix,
     maxMessageBytes: settings.maxMessageBytes,
+    ...(settings.rateLimit ? { rateLimiter: new RateLimiter(settings.rateLimit) } : {}),
     metrics,
     log,
     ready: async () => {

@@ -1,6 +1,9 @@
 // Prometheus metrics of the Producer API.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Client ids with a series of their own in producer_rate_limited_total, per process. */
+export const RATE_LIMITED_CLIENT_LABELS = 50;
+
 export class ProducerMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({
@@ -68,6 +71,24 @@ export class ProducerMetrics {
     labelNames: ['table'],
     registers: [this.registry],
   });
+
+  readonly rateLimited = new Counter({
+    name: 'producer_rate_limited_total',
+    help: `Sync requests refused 429 by the per-client rate limit, by client id: the first ${RATE_LIMITED_CLIENT_LABELS} client ids refused get a label of their own, later ones count under "other".`,
+    labelNames: ['client_id'],
+    registers: [this.registry],
+  });
+  private readonly rateLimitedLabels = new Set<string>();
+
+  /**
+   * Counts a refusal. The label set is bounded per process: the client ids are authenticated
+   * (rows of the clients table), but a pipeline may have many clients, and a series per client
+   * ever throttled would grow without end; the first ones refused are usually the ones to see.
+   */
+  countRateLimited(clientId: string): void {
+    if (!this.rateLimitedLabels.has(clientId) && this.rateLimitedLabels.size < RATE_LIMITED_CLIENT_LABELS) this.rateLimitedLabels.add(clientId);
+    this.rateLimited.inc({ client_id: this.rateLimitedLabels.has(clientId) ? clientId : 'other' });
+  }
 
   constructor(defaults = true) {
     if (defaults) collectDefaultMetrics({ register: this.registry });

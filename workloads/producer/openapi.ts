@@ -24,6 +24,7 @@ const ERROR_CODES = {
   408: ['REQUEST_TIMEOUT'],
   413: ['PAYLOAD_TOO_LARGE', 'DECOMPRESSED_TOO_LARGE', 'TOO_MANY_RECORDS', 'RECORD_TOO_LARGE'],
   415: ['UNSUPPORTED_CONTENT_TYPE', 'UNSUPPORTED_ENCODING'],
+  429: ['RATE_LIMITED'],
   431: ['HEADERS_TOO_LARGE'],
   500: ['INTERNAL'],
   503: ['KAFKA_UNAVAILABLE', 'AUTH_UNAVAILABLE'],
@@ -137,6 +138,13 @@ export function openApiDocument(limits: Limits, requestSchema: (source: Source) 
             408: error(408, 'The request (headers and body) did not arrive within the request timeout; the connection is closed.'),
             413: error(413, 'Over a size or record limit. A body refused for its size is not read further: the connection is closed after the answer.'),
             415: error(415, 'Unsupported Content-Type or Content-Encoding.'),
+            429: {
+              ...error(
+                429,
+                "The client is over the pipeline's per-client rate limit (RATE_LIMITED, the message names it); nothing was written and no usage row recorded. Retry after Retry-After seconds with the same request_id.",
+              ),
+              headers: { 'Retry-After': { schema: { type: 'integer', minimum: 1 } } },
+            },
             431: error(431, 'The request headers are too large; the connection is closed.'),
             500: error(500, 'Unexpected error.'),
             503: {

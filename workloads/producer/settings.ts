@@ -3,6 +3,7 @@ import { ENV, PRODUCER_METRICS_PORT } from '../../core/env-contract.js';
 import { ConfigError, type EnvReader } from '../../core/config.js';
 import { KAFKA_NAME_PATTERN, REGIONS, type Region } from '../../core/domain.js';
 import type { Limits } from './payload.js';
+import type { Rate, RateLimitSettings } from './rate-limit.js';
 
 export interface ProducerSettings {
   port: number;
@@ -31,6 +32,8 @@ export interface ProducerSettings {
   /** The window a refusal row counts over: 60 s, whole minutes. */
   refusalWindowMs: number;
   http: HttpTimeouts;
+  /** Per-client rate limit; undefined: none (RATE_LIMIT_REQUESTS_PER_SECOND unset). */
+  rateLimit?: RateLimitSettings;
 }
 
 /** Server timeouts (node:http): slow or idle clients cannot hold connections for long. */
@@ -55,6 +58,7 @@ export function producerSettings(r: EnvReader): ProducerSettings {
   const metricsPort = r.int(ENV.metricsPort, PRODUCER_METRICS_PORT, 0, 65535);
   if (port !== 0 && metricsPort === port)
     throw new ConfigError(`${ENV.metricsPort} (${metricsPort}) must differ from ${ENV.port}: metrics are not served on the API port`);
+  const limit = rateLimit(r);
   return {
     port,
     metricsPort,
@@ -82,6 +86,43 @@ export function producerSettings(r: EnvReader): ProducerSettings {
     // Rows are written as their window ends: the window is also how late they may be.
     refusalWindowMs: r.int('REFUSAL_WINDOW_SECONDS', 60, 1, 3600) * 1000,
     http: httpTimeouts(r),
+    ...(limit ? { rateLimit: limit } : {}),
+  };
+}
+
+const RATE_MAX = 100_000;
+
+/** A parsed override, checked as strictly as the spec's schema checks it. */
+function overrideRate(clientId: string, v: unknown): Rate {
+  const o = v as Partial<Rate> | null;
+  const ok = (n: unknown) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= RATE_MAX;
+  if (typeof o !== 'object' || o === null || !ok(o.requestsPerSecond) || !ok(o.burst))
+    throw new ConfigError(`${ENV.rateLimitOverrides}: "${clientId}" needs integer requestsPerSecond and burst between 1 and ${RATE_MAX}`);
+  return { requestsPerSecond: o.requestsPerSecond!, burst: o.burst! };
+}
+
+function rateLimit(r: EnvReader): RateLimitSettings | undefined {
+  const rps = r.int(ENV.rateLimitRequestsPerSecond, 0, 0, RATE_MAX);
+  const rawOverrides = r.optional(ENV.rateLimitOverrides, '');
+  if (rps === 0) {
+    if (rawOverrides !== '') throw new ConfigError(`${ENV.rateLimitOverrides} needs ${ENV.rateLimitRequestsPerSecond}`);
+    return undefined;
+  }
+  let parsed: unknown;
+  try {
+    parsed = rawOverrides === '' ? {} : JSON.parse(rawOverrides);
+  } catch {
+    throw new ConfigError(`${ENV.rateLimitOverrides} must be a JSON object of client id to { requestsPerSecond, burst }`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ConfigError(`${ENV.rateLimitOverrides} must be a JSON object of client id to { requestsPerSecond, burst }`);
+  return {
+    // The burst defaults to one second's worth: a client at its rate is never refused.
+    default: { requestsPerSecond: rps, burst: r.int(ENV.rateLimitBurst, rps, 1, RATE_MAX) },
+    overrides: new Map(Object.entries(parsed).map(([id, v]) => [id, overrideRate(id, v)])),
+    replicas: r.int(ENV.rateLimitReplicas, 1, 1, 1000),
+    // Client ids are authenticated ones (rows of the clients table): far fewer in practice.
+    maxBuckets: r.int('RATE_LIMIT_MAX_BUCKETS', 100_000, 1),
   };
 }
 

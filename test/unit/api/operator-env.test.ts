@@ -18,7 +18,7 @@ function specFieldExists(path: string): boolean {
   return node !== undefined;
 }
 
-/** Every option that adds a variable: TLS and SASL to Kafka, prefixes, CAs, MongoDB by host and by URI. */
+/** Every option that adds a variable: TLS and SASL to Kafka, prefixes, CAs, MongoDB by host and by URI, the rate limit. */
 const everything = [
   pipeline({
     kafka: {
@@ -30,6 +30,7 @@ const everything = [
     },
     postgres: { host: 'pg', credentialsSecretRef: { name: 'pg' }, ca: { secretRef: { name: 'rds-ca' } } },
     mongodb: { host: 'm', credentialsSecretRef: { name: 'm' }, tls: { ca: { secretRef: { name: 'rds-ca' } } } },
+    producer: { rateLimit: { requestsPerSecond: 10, burst: 20, overrides: [{ clientId: 'big', requestsPerSecond: 100, burst: 200 }] } },
   }),
   pipeline({ mongodb: { uriSecretRef: { name: 'docdb' } }, consumers: { layout: 'single' } }),
 ];

@@ -662,3 +662,40 @@ describe('render: availability in production', () => {
     }
   });
 });
+
+describe('render: the Producer API rate limit', () => {
+  const producerEnv = (p: SyncPipeline) => envMap(deployments(render(p, FULL).objects).find((d) => d.metadata!.name === 'test-producer')!);
+  const RATE_VARS = [ENV.rateLimitRequestsPerSecond, ENV.rateLimitBurst, ENV.rateLimitOverrides, ENV.rateLimitReplicas];
+
+  test('off by default: none of its variables is set', () => {
+    const env = producerEnv(pipeline());
+    for (const name of RATE_VARS) expect(env[name]).toBeUndefined();
+  });
+
+  test('the limit, its overrides by client id and the replica count that shares it (minReplicas after the production floor)', () => {
+    const env = producerEnv(
+      pipeline({
+        producer: {
+          minReplicas: 3,
+          maxReplicas: 6,
+          rateLimit: { requestsPerSecond: 30, burst: 60, overrides: [{ clientId: 'big-client', requestsPerSecond: 300, burst: 600 }] },
+        },
+      }),
+    );
+    expect(env[ENV.rateLimitRequestsPerSecond]).toBe('30');
+    expect(env[ENV.rateLimitBurst]).toBe('60');
+    expect(JSON.parse(env[ENV.rateLimitOverrides] as string)).toEqual({ 'big-client': { requestsPerSecond: 300, burst: 600 } });
+    expect(env[ENV.rateLimitReplicas]).toBe('3');
+    // raised to the production floor of 2, the hint follows the replicas actually run
+    expect(producerEnv(pipeline({ dau: 20_000, producer: { minReplicas: 1, rateLimit: { requestsPerSecond: 5, burst: 5 } } }))[ENV.rateLimitReplicas]).toBe(
+      '2',
+    );
+  });
+
+  test('no overrides: no overrides variable; consumers get none of the variables', () => {
+    const objs = render(pipeline({ producer: { rateLimit: { requestsPerSecond: 5, burst: 10 } } }), FULL).objects;
+    const byName = new Map(deployments(objs).map((d) => [d.metadata!.name!, envMap(d)]));
+    expect(byName.get('test-producer')![ENV.rateLimitOverrides]).toBeUndefined();
+    for (const [name, env] of byName) if (name !== 'test-producer') for (const v of RATE_VARS) expect(env[v]).toBeUndefined();
+  });
+});

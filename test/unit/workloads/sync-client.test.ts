@@ -78,6 +78,15 @@ describe('SyncClient.sync', () => {
     expect(seen).toHaveLength(2);
   });
 
+  test('429s spend the same retry budget as 5xx: it gives up after the retries, naming RATE_LIMITED', async () => {
+    const { port, seen } = await serve([json(429, { error: { code: 'RATE_LIMITED', message: 'over its rate limit' } }, { 'retry-after': '0' })]);
+    const c = client(port, { retries: 2 });
+    const err = await c.sync('sms', batch).catch((e: unknown) => e);
+    c.close();
+    expect((err as SyncError).message).toMatch(/gave up after 3 attempts: HTTP 429 RATE_LIMITED: over its rate limit/);
+    expect(seen).toHaveLength(3);
+  });
+
   test('a final refusal (400, 401) is returned at once, not retried', async () => {
     const { port, seen } = await serve([json(400, { error: { code: 'INVALID_RECORD', message: 'records[0]' } })]);
     const c = client(port);
