@@ -14,6 +14,7 @@ import type { MessageSink } from '../../../workloads/producer/kafka-sink.js';
 import { ProducerMetrics } from '../../../workloads/producer/metrics.js';
 import { PayloadValidator, type Limits } from '../../../workloads/producer/payload.js';
 import { RateLimiter } from '../../../workloads/producer/rate-limit.js';
+import type { Refusal } from '../../../workloads/producer/refusals.js';
 
 const CLIENTS: Record<string, ClientRecord> = {
   flood: { clientId: 'flood', authToken: 'flood-secret', geography: 'other' },
@@ -23,7 +24,7 @@ const limits: Limits = { maxBodyBytes: 1 << 20, maxDecompressedBytes: 8 << 20, m
 const sent: { topic: string; messages: Message[] }[] = [];
 const sink: MessageSink = { send: async (topic, messages) => void sent.push({ topic, messages }), healthy: () => true };
 const usage: unknown[][] = [];
-const unauthorized: unknown[][] = [];
+const unauthorized: Refusal[] = [];
 const metrics = new ProducerMetrics(false);
 let server: Server;
 let base: string;
