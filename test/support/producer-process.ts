@@ -7,7 +7,12 @@ import { Kafka } from '../../core/kafka.js';
 import { TOPICS } from '../../core/domain.js';
 import { parseMessage, type SyncMessage } from '../../core/message.js';
 import { ManagedProcess, freePort } from './managed-process.js';
-import { kafkaBrokers, uniqueName, workloadPostgresEnv } from './services.js';
+import type pg from 'pg';
+import type { Admin } from 'kafkajs';
+import { migrateInsights } from '../../core/insights-schema.js';
+import type { TopicName } from '../../core/domain.js';
+import type { SyncBatch } from '../../workloads/client/sync-client.js';
+import { connectKafkaAdmin, connectPg, createTestDatabase, dropTestDatabase, kafkaBrokers, uniqueName, workloadPostgresEnv } from './services.js';
 import { waitFor } from './wait.js';
 
 export class ProducerProcess extends ManagedProcess {
@@ -120,4 +125,59 @@ export class TopicRecorder {
   async stop(): Promise<void> {
     await this.consumer.disconnect();
   }
+}
+
+/**
+ * What a Producer API suite of its own needs: a migrated insights database, its topics under a
+ * prefix nothing else uses (as a pipeline with spec.kafka.topicPrefix gets), and a Kafka admin;
+ * `close()` removes all of it.
+ */
+export class ProducerFixture {
+  private constructor(
+    /** The suite's database (insights and sync in one). */
+    readonly db: string,
+    readonly pg: pg.Client,
+    readonly admin: Admin,
+    readonly prefix: string,
+    /** The suite's topics, full names. */
+    readonly topics: string[],
+  ) {}
+
+  static async create(name: string, topics: readonly TopicName[] = ['sms_batched']): Promise<ProducerFixture> {
+    const db = await createTestDatabase(name);
+    const client = await connectPg(db);
+    await migrateInsights(client);
+    const admin = await connectKafkaAdmin();
+    const prefix = `${uniqueName(name)}.`;
+    const names = topics.map((t) => `${prefix}${t}`);
+    await admin.createTopics({ topics: names.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })), waitForLeaders: true });
+    return new ProducerFixture(db, client, admin, prefix, names);
+  }
+
+  /** A Producer API process on this fixture's database and topics. */
+  start(env: Record<string, string> = {}): Promise<ProducerProcess> {
+    return ProducerProcess.start(this.db, { KAFKA_TOPIC_PREFIX: this.prefix, ...env });
+  }
+
+  async addClient(clientId: string, authToken: string, geography = 'other'): Promise<void> {
+    await this.pg.query('INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, $3)', [clientId, authToken, geography]);
+  }
+
+  async close(): Promise<void> {
+    await this.admin.deleteTopics({ topics: this.topics }).catch(() => undefined);
+    await this.admin.disconnect();
+    await this.pg.end();
+    await dropTestDatabase(this.db);
+  }
+}
+
+/** A one-record SMS batch with a new request id. */
+export function oneSms(sdkVersion = '2.4.0'): SyncBatch {
+  return {
+    request_id: uniqueName('req'),
+    user_id: 'user-1',
+    sdk_version: sdkVersion,
+    device: { device_id: 'd-1' },
+    records: [{ id: 'sms-1', sender: 'AX-BANK', body: 'hello', timestamp: 1764000000000, type: 'inbox' }],
+  };
 }

@@ -4,33 +4,17 @@
 // bucket arithmetic is unit-tested (test/unit/workloads/rate-limit.test.ts).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
-import type { Admin } from 'kafkajs';
-import { migrateInsights } from '../../../core/insights-schema.js';
-import { SyncClient, type SyncBatch, type SyncResponse } from '../../../workloads/client/sync-client.js';
-import { ProducerProcess } from '../../support/producer-process.js';
-import { connectKafkaAdmin, connectPg, createTestDatabase, dropTestDatabase, uniqueName } from '../../support/services.js';
+import { SyncClient, type SyncResponse } from '../../../workloads/client/sync-client.js';
+import { ProducerFixture, oneSms, type ProducerProcess } from '../../support/producer-process.js';
+import { uniqueName } from '../../support/services.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
-let db: string;
-let pgc: pg.Client;
-let admin: Admin;
+let fx: ProducerFixture;
 let producer: ProducerProcess;
-/** Topics of this suite only: the shared pipeline topics are left alone, and its offsets count this suite's messages. */
-const prefix = `${uniqueName('ratelimit')}.`;
-const topic = `${prefix}sms_batched`;
 const flood = { id: uniqueName('flood'), token: randomUUID() };
 const calm = { id: uniqueName('calm'), token: randomUUID() };
 const big = { id: uniqueName('big'), token: randomUUID() };
 const clients: SyncClient[] = [];
-
-const batch = (): SyncBatch => ({
-  request_id: uniqueName('req'),
-  user_id: 'user-1',
-  sdk_version: '2.4.0',
-  device: { device_id: 'd-1' },
-  records: [{ id: 'sms-1', sender: 'AX-BANK', body: 'hello', timestamp: 1764000000000, type: 'inbox' }],
-});
 
 function client(c: { id: string; token: string }, retries = 0): SyncClient {
   const s = new SyncClient({ baseUrl: producer.url, clientId: c.id, authToken: c.token, retries });
@@ -39,25 +23,21 @@ function client(c: { id: string; token: string }, retries = 0): SyncClient {
 }
 
 async function messagesOnTopic(): Promise<number> {
-  return (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
+  return (await fx.admin.fetchTopicOffsets(fx.topics[0]!)).reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
 }
 
 async function usageRows(clientId: string): Promise<{ request_id: string; response_code: number }[]> {
-  return (await pgc.query('SELECT request_id, response_code FROM usage WHERE client_id = $1', [clientId])).rows as {
+  return (await fx.pg.query('SELECT request_id, response_code FROM usage WHERE client_id = $1', [clientId])).rows as {
     request_id: string;
     response_code: number;
   }[];
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase('ratelimit');
-  pgc = await connectPg(db);
-  await migrateInsights(pgc);
-  for (const c of [flood, calm, big]) await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'other')`, [c.id, c.token]);
-  admin = await connectKafkaAdmin();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
-  producer = await ProducerProcess.start(db, {
-    KAFKA_TOPIC_PREFIX: prefix,
+  // its own database and topics: the shared pipeline topics are left alone, and the offsets count this suite's messages
+  fx = await ProducerFixture.create('ratelimit');
+  for (const c of [flood, calm, big]) await fx.addClient(c.id, c.token);
+  producer = await fx.start({
     RATE_LIMIT_REQUESTS_PER_SECOND: '2',
     RATE_LIMIT_BURST: '4',
     RATE_LIMIT_OVERRIDES: JSON.stringify({ [big.id]: { requestsPerSecond: 100, burst: 40 } }),
@@ -67,10 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.close();
   await producer?.stop();
-  await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin?.disconnect();
-  await pgc?.end();
-  if (db) await dropTestDatabase(db);
+  await fx?.close();
 });
 
 describe('per-client rate limit (2/s, burst 4)', () => {
@@ -80,12 +57,12 @@ describe('per-client rate limit (2/s, burst 4)', () => {
       const out: SyncResponse[] = [];
       // 1 request every 600 ms: under 2/s
       for (let i = 0; i < 5; i++) {
-        out.push(await c.send('sms', batch()));
+        out.push(await c.send('sms', oneSms()));
         await sleep(600);
       }
       return out;
     })();
-    const floodAnswers = await Promise.all(Array.from({ length: 30 }, () => f.send('sms', batch())));
+    const floodAnswers = await Promise.all(Array.from({ length: 30 }, () => f.send('sms', oneSms())));
     const calmAnswers = await calmRun;
 
     expect(calmAnswers.map((r) => r.status)).toEqual([202, 202, 202, 202, 202]);
@@ -124,18 +101,18 @@ describe('per-client rate limit (2/s, burst 4)', () => {
 
   test('a client with an override has its own limit: 30 at once within its burst of 40, no 429', async () => {
     const b = client(big);
-    const answers = await Promise.all(Array.from({ length: 30 }, () => b.send('sms', batch())));
+    const answers = await Promise.all(Array.from({ length: 30 }, () => b.send('sms', oneSms())));
     expect(answers.map((r) => r.status).filter((s) => s !== 202)).toEqual([]);
   });
 
   test("the SDK's sync() waits for Retry-After and then succeeds, within its retries", async () => {
     await sleep(2500); // the flood's bucket refills to its burst
     const f = client(flood, 3);
-    for (let i = 0; i < 4; i++) expect((await f.send('sms', batch())).status).toBe(202);
-    const limited = await f.send('sms', batch());
+    for (let i = 0; i < 4; i++) expect((await f.send('sms', oneSms())).status).toBe(202);
+    const limited = await f.send('sms', oneSms());
     expect(limited.status).toBe(429);
     const start = Date.now();
-    const res = await f.sync('sms', batch());
+    const res = await f.sync('sms', oneSms());
     expect(res.status).toBe(202);
     expect(Date.now() - start).toBeGreaterThanOrEqual(900);
   });

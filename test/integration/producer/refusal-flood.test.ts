@@ -4,28 +4,12 @@
 // (test/unit/workloads/refusals.test.ts).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
-import type { Admin } from 'kafkajs';
-import { migrateInsights } from '../../../core/insights-schema.js';
-import { SyncClient, type SyncBatch } from '../../../workloads/client/sync-client.js';
-import { ProducerProcess } from '../../support/producer-process.js';
-import { connectKafkaAdmin, connectPg, createTestDatabase, dropTestDatabase, uniqueName } from '../../support/services.js';
+import { SyncClient } from '../../../workloads/client/sync-client.js';
+import { ProducerFixture, oneSms } from '../../support/producer-process.js';
+import { uniqueName } from '../../support/services.js';
 import { waitFor } from '../../support/wait.js';
 
-let db: string;
-let pgc: pg.Client;
-let admin: Admin;
-/** Topics of this suite only: the shared pipeline topics are left alone. */
-const prefix = `${uniqueName('refusals')}.`;
-const topic = `${prefix}sms_batched`;
-
-const batch = (): SyncBatch => ({
-  request_id: uniqueName('req'),
-  user_id: 'user-1',
-  sdk_version: '2.4.0',
-  device: { device_id: 'd-1' },
-  records: [{ id: 'sms-1', sender: 'AX-BANK', body: 'hello', timestamp: 1764000000000, type: 'inbox' }],
-});
+let fx: ProducerFixture;
 
 /** Runs `jobs` with `width` of them in flight at once. */
 async function inParallel(jobs: (() => Promise<void>)[], width: number): Promise<void> {
@@ -38,7 +22,7 @@ async function inParallel(jobs: (() => Promise<void>)[], width: number): Promise
 }
 
 async function refusalCounts(where: string, params: unknown[]): Promise<{ rows: number; sum: number }> {
-  const r = await pgc.query<{ rows: string; sum: string | null }>(
+  const r = await fx.pg.query<{ rows: string; sum: string | null }>(
     `SELECT count(*) AS rows, sum(count) AS sum FROM unauthorized_requests WHERE ${where}`,
     params,
   );
@@ -46,26 +30,18 @@ async function refusalCounts(where: string, params: unknown[]): Promise<{ rows: 
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase('refusals');
-  pgc = await connectPg(db);
-  await migrateInsights(pgc);
-  admin = await connectKafkaAdmin();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+  // its own database and topics: the shared pipeline topics are left alone
+  fx = await ProducerFixture.create('refusals');
 }, 60000);
 
-afterAll(async () => {
-  await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin?.disconnect();
-  await pgc?.end();
-  if (db) await dropTestDatabase(db);
-});
+afterAll(() => fx?.close());
 
 describe('a flood of refused requests', () => {
   test('2,000 bogus tokens claiming a client: a few counted rows summing to 2,000; the real client, in between, all 202 with every usage row', async () => {
-    const producer = await ProducerProcess.start(db, { KAFKA_TOPIC_PREFIX: prefix });
+    const producer = await fx.start();
     const id = uniqueName('victim');
     const token = randomUUID();
-    await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'other')`, [id, token]);
+    await fx.addClient(id, token);
     // The flood claims the legitimate client's own id: its refusals must not reach that client's usage rows.
     const real = new SyncClient({ baseUrl: producer.url, clientId: id, authToken: token });
     const forged = new SyncClient({ baseUrl: producer.url, clientId: id, authToken: 'unknown' });
@@ -76,10 +52,10 @@ describe('a flood of refused requests', () => {
     const started = Date.now();
     try {
       for (let i = 0; i < FLOOD; i++) {
-        jobs.push(async () => void statuses.push((await forged.send('sms', batch(), { token: 'bogus-token' })).status));
+        jobs.push(async () => void statuses.push((await forged.send('sms', oneSms(), { token: 'bogus-token' })).status));
         if (i % 20 === 0)
           jobs.push(async () => {
-            const b = batch();
+            const b = oneSms();
             const r = await real.send('sms', b);
             expect(r.status).toBe(202);
             accepted.push(b.request_id);
@@ -103,7 +79,7 @@ describe('a flood of refused requests', () => {
       expect(counts.sum).toBe(FLOOD);
       // One row per window the flood lasted (plus one it straddled), not one per request.
       expect(counts.rows).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
-      const row = (await pgc.query(`SELECT * FROM unauthorized_requests WHERE client_id = $1 LIMIT 1`, [id])).rows[0] as Record<string, unknown>;
+      const row = (await fx.pg.query(`SELECT * FROM unauthorized_requests WHERE client_id = $1 LIMIT 1`, [id])).rows[0] as Record<string, unknown>;
       expect(row).toMatchObject({ client_id: id, reason: 'AUTH_MALFORMED', source_address: expect.stringMatching(/127\.0\.0\.1$/), auth_token: 'bogus-token' });
       expect(row.req_body).toMatchObject({ reason: 'AUTH_MALFORMED', source: 'sms' });
       expect(await producer.metric('producer_refusal_rows_dropped_total')).toBe(0);
@@ -112,7 +88,7 @@ describe('a flood of refused requests', () => {
       const usage = await waitFor(
         'the usage rows',
         async () => {
-          const r = await pgc.query<{ request_id: string; response_code: number }>('SELECT request_id, response_code FROM usage WHERE client_id = $1', [id]);
+          const r = await fx.pg.query<{ request_id: string; response_code: number }>('SELECT request_id, response_code FROM usage WHERE client_id = $1', [id]);
           return r.rows.length >= accepted.length ? r.rows : undefined;
         },
         30000,
@@ -131,7 +107,7 @@ describe('a flood of refused requests', () => {
   });
 
   test('keys beyond REFUSAL_MAX_KEYS are counted in the dropped counter and the window’s "(other)" row; no refusal goes uncounted', async () => {
-    const producer = await ProducerProcess.start(db, { KAFKA_TOPIC_PREFIX: prefix, REFUSAL_MAX_KEYS: '5', REFUSAL_WINDOW_SECONDS: '60' });
+    const producer = await fx.start({ REFUSAL_MAX_KEYS: '5', REFUSAL_WINDOW_SECONDS: '60' });
     const ids = Array.from({ length: 50 }, () => uniqueName('claimed'));
     const since = new Date(Math.floor(Date.now() / 60_000) * 60_000);
     const TOTAL = 400;
@@ -139,7 +115,7 @@ describe('a flood of refused requests', () => {
       const clients = ids.map((id) => new SyncClient({ baseUrl: producer.url, clientId: id, authToken: randomUUID() }));
       await inParallel(
         Array.from({ length: TOTAL }, (_, i) => async () => {
-          expect((await clients[i % ids.length]!.send('sms', batch(), { token: 'bogus-token' })).status).toBe(401);
+          expect((await clients[i % ids.length]!.send('sms', oneSms(), { token: 'bogus-token' })).status).toBe(401);
         }),
         16,
       );

@@ -6,36 +6,22 @@
 // nothing) is accepted while AUTH_ACCEPT_UNBOUND_TOKENS is on, counted, and refused once it is off.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
-import type { Admin } from 'kafkajs';
 import { encryptAuthToken, encryptUnboundAuthToken, type TokenRequest } from '../../../core/auth-token.js';
 import { TOPICS } from '../../../core/domain.js';
-import { migrateInsights } from '../../../core/insights-schema.js';
 import { SyncClient, type SyncBatch } from '../../../workloads/client/sync-client.js';
-import { ProducerProcess, TopicRecorder } from '../../support/producer-process.js';
-import { connectKafkaAdmin, connectPg, createTestDatabase, dropTestDatabase, uniqueName } from '../../support/services.js';
+import { ProducerFixture, TopicRecorder, oneSms, type ProducerProcess } from '../../support/producer-process.js';
+import { uniqueName } from '../../support/services.js';
 import { waitFor } from '../../support/wait.js';
 
-let db: string;
-let pgc: pg.Client;
-let admin: Admin;
+let fx: ProducerFixture;
 let recorder: TopicRecorder;
 /** Two replicas of one pipeline: same database, same topics, each its own replay guard. */
 let one: ProducerProcess;
 /** The second replica has AUTH_ACCEPT_UNBOUND_TOKENS=false; nothing else differs. */
 let two: ProducerProcess;
-/** Topics of this suite only: the shared pipeline topics are left alone. */
-const prefix = `${uniqueName('binding')}.`;
-const topics = TOPICS.map((t) => `${prefix}${t}`);
 const client = { id: uniqueName('bound'), token: randomUUID() };
 
-const batch = (): SyncBatch => ({
-  request_id: uniqueName('req'),
-  user_id: 'user-1',
-  sdk_version: '3.0.0',
-  device: { device_id: 'd-1' },
-  records: [{ id: 'sms-1', sender: 'AX-BANK', body: 'hello', timestamp: 1764000000000, type: 'inbox' }],
-});
+const batch = (): SyncBatch => oneSms('3.0.0');
 
 /** Sends `b` to `to` with `token`: a header value, or made from the request actually sent. */
 async function send(to: ProducerProcess, b: SyncBatch, token: string | ((r: TokenRequest) => string)) {
@@ -55,26 +41,17 @@ async function sendCapturing(to: ProducerProcess, b: SyncBatch) {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase('binding');
-  pgc = await connectPg(db);
-  await migrateInsights(pgc);
-  await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'other')`, [client.id, client.token]);
-  admin = await connectKafkaAdmin();
-  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })), waitForLeaders: true });
-  recorder = await TopicRecorder.start(prefix);
-  [one, two] = await Promise.all([
-    ProducerProcess.start(db, { KAFKA_TOPIC_PREFIX: prefix }),
-    ProducerProcess.start(db, { KAFKA_TOPIC_PREFIX: prefix, AUTH_ACCEPT_UNBOUND_TOKENS: 'false' }),
-  ]);
+  // its own database and topics: the shared pipeline topics are left alone
+  fx = await ProducerFixture.create('binding', TOPICS);
+  await fx.addClient(client.id, client.token);
+  recorder = await TopicRecorder.start(fx.prefix);
+  [one, two] = await Promise.all([fx.start(), fx.start({ AUTH_ACCEPT_UNBOUND_TOKENS: 'false' })]);
 }, 60000);
 
 afterAll(async () => {
   await Promise.all([one?.stop(), two?.stop()]);
   await recorder?.stop();
-  await admin?.deleteTopics({ topics }).catch(() => undefined);
-  await admin?.disconnect();
-  await pgc?.end();
-  if (db) await dropTestDatabase(db);
+  await fx?.close();
 });
 
 describe('a token captured from a request to one replica, replayed against another', () => {

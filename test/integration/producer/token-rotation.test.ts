@@ -4,70 +4,48 @@
 // reads and the outage behaviour are unit-tested (test/unit/workloads/token-rotation.test.ts).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
-import type { Admin } from 'kafkajs';
-import { migrateInsights } from '../../../core/insights-schema.js';
-import { SyncClient, type SyncBatch, type SyncResponse } from '../../../workloads/client/sync-client.js';
-import { ProducerProcess } from '../../support/producer-process.js';
-import { connectKafkaAdmin, connectPg, createTestDatabase, dropTestDatabase, uniqueName } from '../../support/services.js';
+import { SyncClient, type SyncResponse } from '../../../workloads/client/sync-client.js';
+import { ProducerFixture, oneSms, type ProducerProcess } from '../../support/producer-process.js';
+import { uniqueName } from '../../support/services.js';
 import { sleep } from '../../support/wait.js';
 
-let db: string;
-let pgc: pg.Client;
-let admin: Admin;
+let fx: ProducerFixture;
 let producer: ProducerProcess;
-/** Topics of this suite only: the shared pipeline topics are left alone. */
-const prefix = `${uniqueName('rotation')}.`;
-const topic = `${prefix}sms_batched`;
 /** A refused token reads its client's row again only if that row is older than this (auth.ts). */
 const READ_INTERVAL_MS = 1000;
-
-const batch = (): SyncBatch => ({
-  request_id: uniqueName('req'),
-  user_id: 'user-1',
-  sdk_version: '2.4.0',
-  device: { device_id: 'd-1' },
-  records: [{ id: 'sms-1', sender: 'AX-BANK', body: 'hello', timestamp: 1764000000000, type: 'inbox' }],
-});
 
 async function send(clientId: string, authToken: string): Promise<SyncResponse> {
   const c = new SyncClient({ baseUrl: producer.url, clientId, authToken });
   try {
-    return await c.send('sms', batch());
+    return await c.send('sms', oneSms());
   } finally {
     c.close();
   }
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase('rotation');
-  pgc = await connectPg(db);
-  await migrateInsights(pgc);
-  admin = await connectKafkaAdmin();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+  // its own database and topics: the shared pipeline topics are left alone
+  fx = await ProducerFixture.create('rotation');
   // CLIENT_CACHE_TTL_SECONDS left at its default, 60 s: far longer than this suite.
-  producer = await ProducerProcess.start(db, { KAFKA_TOPIC_PREFIX: prefix });
+  producer = await fx.start();
 }, 60000);
 
 afterAll(async () => {
   await producer?.stop();
-  await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin?.disconnect();
-  await pgc?.end();
-  if (db) await dropTestDatabase(db);
+  await fx?.close();
 });
 
 describe('clients changed in PostgreSQL while cached', () => {
   test('a rotated auth_token is accepted at once (202) and the old one refused (401), well within the cache TTL', async () => {
     const id = uniqueName('rotated');
     const [oldToken, newToken] = [randomUUID(), randomUUID()];
-    await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'other')`, [id, oldToken]);
+    await fx.addClient(id, oldToken);
     const start = Date.now();
     expect((await send(id, oldToken)).status).toBe(202);
     expect((await send(id, oldToken)).status).toBe(202);
 
     await sleep(READ_INTERVAL_MS + 100);
-    await pgc.query('UPDATE clients SET auth_token = $2 WHERE client_id = $1', [id, newToken]);
+    await fx.pg.query('UPDATE clients SET auth_token = $2 WHERE client_id = $1', [id, newToken]);
     const accepted = await send(id, newToken);
     expect(accepted).toMatchObject({ status: 202, body: { accepted: 1 } });
     expect(await send(id, oldToken)).toMatchObject({ status: 401, body: { error: { code: 'AUTH_INVALID' } } });
@@ -81,7 +59,7 @@ describe('clients changed in PostgreSQL while cached', () => {
     const token = randomUUID();
     expect(await send(id, token)).toMatchObject({ status: 401, body: { error: { code: 'AUTH_UNKNOWN_CLIENT' } } });
     await sleep(READ_INTERVAL_MS + 100);
-    await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'other')`, [id, token]);
+    await fx.addClient(id, token);
     expect(await send(id, token)).toMatchObject({ status: 202, body: { accepted: 1 } });
   });
 });
