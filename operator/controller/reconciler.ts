@@ -13,7 +13,7 @@ import { render, type RenderResult } from '../model/render.js';
 import { pipelineTopicNames, pipelineTopics, type DesiredTopic, type PartitionCounts } from '../model/topics.js';
 import { ALL_CONSUMERS, consumersOf, type ComponentName, type ConsumerLayout, type ConsumerName } from '../../core/domain.js';
 import { handOver, heldLayout, layoutGroups, switchStep, type LiveConsumers } from '../model/layout-switch.js';
-import { cannotConnect, decideFlow, flowDue, lagUnreadable, nextTraffic, type FlowMemory, type LaggingCondition } from '../model/flow.js';
+import { cannotConnect, decideFlow, flowDue, lagUnreadable, nextTraffic, steadyLagging, type FlowMemory, type LaggingCondition } from '../model/flow.js';
 import { kafkaAccess } from '../model/kafka-access.js';
 import { findConflict, type KafkaConflict } from '../model/conflicts.js';
 import { kafkaFailure } from '../model/kafka-failure.js';
@@ -230,7 +230,8 @@ export class Reconciler {
     const unreadable = (err: unknown) => {
       this.log('consumer lag not read', { pipeline: key, error: errorMessage(err) });
       this.flowMemory.set(key, { ...memory, failedAt: now });
-      return keep(lagUnreadable(flowReadFailure(err, p.spec), p.spec.kafka.bootstrapServers, p.status?.flow?.observedAt));
+      const previous = lastLagging && ({ status: lastLagging.status, reason: lastLagging.reason, message: lastLagging.message } as LaggingCondition);
+      return keep(steadyLagging(previous, lagUnreadable(flowReadFailure(err, p.spec), p.spec.kafka.bootstrapServers, p.status?.flow?.observedAt)));
     };
     // Admin mode could not reach Kafka for the topics: the offsets are out of reach too.
     if (kafka.error) return unreadable(kafka.cause ?? new Error(kafka.error.message));

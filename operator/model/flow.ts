@@ -134,6 +134,15 @@ export function lagUnreadable(f: FlowReadFailure, brokers: readonly string[], la
   return { status: 'Unknown', reason: 'LagUnreadable', message: `${unreadableMessage(f, brokers)}${kept}` };
 }
 
+/**
+ * The Lagging condition to write after a failed reading: the previous one while its status and
+ * reason are the same, so that an error text that varies from try to try (a time-out here, a
+ * refused connection there) does not rewrite status every interval; a new reason is written.
+ */
+export function steadyLagging(previous: LaggingCondition | undefined, next: LaggingCondition): LaggingCondition {
+  return previous && previous.status === next.status && previous.reason === next.reason ? previous : next;
+}
+
 export interface FlowDecision {
   flow: FlowStatus;
   lagging: LaggingCondition;

@@ -4,10 +4,12 @@ import {
   decideFlow,
   flowDue,
   lagUnreadable,
+  steadyLagging,
   withinTolerance,
   type FlowMemory,
   type FlowReadFailure,
   type FlowSample,
+  type LaggingCondition,
 } from '../../../operator/model/flow.js';
 import { kafkaAccess } from '../../../operator/model/kafka-access.js';
 import { pipeline } from '../../support/fixtures.js';
@@ -175,5 +177,18 @@ describe('when the offsets cannot be read', () => {
   test('says which reading status.flow still shows', () => {
     const c = lagUnreadable(failure({ kafkaErrors: ['GROUP_AUTHORIZATION_FAILED'], group: 'g' }), BROKERS, '2026-01-01T00:00:30Z');
     expect(c.message).toMatch(/; status\.flow is the reading of 2026-01-01T00:00:30Z$/);
+  });
+});
+
+describe('steadyLagging', () => {
+  const unreadable = (message: string): LaggingCondition => ({ status: 'Unknown', reason: 'LagUnreadable', message });
+  test('a failed reading that fails the same way keeps the written condition, whatever the error text', () => {
+    const written = unreadable('cannot read consumer lag: cannot reach Kafka at k:9092: getaddrinfo ENOTFOUND k');
+    expect(steadyLagging(written, unreadable('cannot read consumer lag: cannot reach Kafka at k:9092: Connection timeout'))).toBe(written);
+  });
+  test('a new status or reason is written', () => {
+    const next = unreadable('cannot read consumer lag: the operator may not describe t');
+    expect(steadyLagging({ status: 'False', reason: 'KeepingUp', message: 'ok' }, next)).toBe(next);
+    expect(steadyLagging(undefined, next)).toBe(next);
   });
 });
