@@ -407,7 +407,8 @@ down_node() {
   fi
   local uid
   for uid in $uids; do rm -rf /var/log/pods/*_"$uid"; done
-  [ -d /var/log/containers ] && find /var/log/containers -maxdepth 1 -xtype l -lname '/var/log/pods/*' -delete
+  # (a link may vanish under find while the kubelet still removes its pod: not a failure of `down`)
+  if [ -d /var/log/containers ]; then find /var/log/containers -maxdepth 1 -xtype l -lname '/var/log/pods/*' -delete 2>/dev/null || true; fi
   rmdir /var/lib/kubelet 2>/dev/null || true
   # kube-proxy's and the kubelet's KUBE-* chains live in the machine's own tables (one node
   # per machine, so every KUBE-* chain is this node's)
