@@ -214,14 +214,11 @@ export class Reconciler {
     const memory = this.flowMemory.get(key) ?? {};
     const now = this.now().getTime();
     const access = kafkaAccess(p.spec);
-    const lastLagging = p.status?.conditions?.find((x) => x.type === 'Lagging');
-    const keep = (lagging?: LaggingCondition) => ({
+    const last = p.status?.conditions?.find((x) => x.type === 'Lagging');
+    const lastLagging = last && ({ status: last.status, reason: last.reason, message: last.message } as LaggingCondition);
+    const keep = (lagging = lastLagging) => ({
       ...(p.status?.flow ? { flow: p.status.flow } : {}),
-      ...(lagging
-        ? { lagging }
-        : lastLagging
-          ? { lagging: { status: lastLagging.status, reason: lastLagging.reason, message: lastLagging.message } as LaggingCondition }
-          : {}),
+      ...(lagging ? { lagging } : {}),
       ...(memory.traffic?.dau === p.spec.dau ? { traffic: { ...memory.traffic, at: now } } : {}),
     });
     if (!access.readOffsets || !flowDue(memory, now, this.flowIntervalMs())) return keep();
@@ -230,8 +227,7 @@ export class Reconciler {
     const unreadable = (err: unknown) => {
       this.log('consumer lag not read', { pipeline: key, error: errorMessage(err) });
       this.flowMemory.set(key, { ...memory, failedAt: now });
-      const previous = lastLagging && ({ status: lastLagging.status, reason: lastLagging.reason, message: lastLagging.message } as LaggingCondition);
-      return keep(steadyLagging(previous, lagUnreadable(flowReadFailure(err, p.spec), p.spec.kafka.bootstrapServers, p.status?.flow?.observedAt)));
+      return keep(steadyLagging(lastLagging, lagUnreadable(flowReadFailure(err, p.spec), p.spec.kafka.bootstrapServers, p.status?.flow?.observedAt)));
     };
     // Admin mode could not reach Kafka for the topics: the offsets are out of reach too.
     if (kafka.error) return unreadable(kafka.cause ?? new Error(kafka.error.message));
