@@ -1,7 +1,8 @@
 // Generates the field reference (docs/api-reference.md) from the schema descriptions, so the
 // reference and `kubectl explain` can never disagree. The path it is written to is
 // operator/cli/generated-files.ts's: the API knows no repository layout.
-import { SpecSchema } from './v1alpha1.js';
+import { SpecSchema, StatusSchema } from './v1alpha1.js';
+import { USER_ANNOTATIONS } from './annotations.js';
 import { OPERATOR_ENV, describeSource } from './operator-env.js';
 import { toPlainJson } from './schema-helpers.js';
 
@@ -40,6 +41,9 @@ export function referenceMarkdown(): string {
     for (const [k, v] of Object.entries(props ?? {})) walk(v, `${prefix}.${k}`, req.has(k));
   };
   walk(toPlainJson(SpecSchema) as Schema, 'spec', true);
+  const specRows = rows.splice(0);
+  walk(toPlainJson(StatusSchema) as Schema, 'status', false);
+  const statusRows = rows.splice(0).filter((r) => !r.startsWith('| `status.conditions['));
   return [
     '# MobileForgeSyncPipeline v1alpha1: field reference',
     '',
@@ -48,7 +52,21 @@ export function referenceMarkdown(): string {
     '',
     '| field | type | required | description |',
     '|---|---|---|---|',
-    ...rows,
+    ...specRows,
+    '',
+    '## Annotations',
+    '',
+    '| annotation | value | what it does |',
+    '|---|---|---|',
+    ...USER_ANNOTATIONS.map((a) => `| \`${a.name}\` | \`${a.value}\` | ${a.description} |`),
+    '',
+    '## Status',
+    '',
+    'Written by the operator (conditions: [api.md](api.md)).',
+    '',
+    '| field | type | always | description |',
+    '|---|---|---|---|',
+    ...statusRows,
     '',
     '## Admission rules (CEL)',
     '',

@@ -27,6 +27,7 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 const TOPIC_MODES = ['strimzi', 'admin', 'unmanaged'] as const;
 const AUTOSCALING_ENGINES = ['keda', 'hpa', 'none'] as const;
 const MIGRATION_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
+const REWIND_PHASES = ['Rewinding', 'Completed', 'Failed'] as const;
 export type AutoscalingEngine = (typeof AUTOSCALING_ENGINES)[number];
 
 const DNS_NAME_MAX = 253;
@@ -895,6 +896,24 @@ export const StatusSchema = Type.Object(
         { description: 'The schema migration gating workload rollouts.' },
       ),
     ),
+    rewind: Type.Optional(
+      Type.Object(
+        {
+          request: Type.String({ maxLength: 1024, description: 'The mobileforge.credeau.com/rewind annotation value this describes.' }),
+          consumer: Type.Optional(Type.String({ description: 'The consumer rewound (sms, events, common; all in the single layout).' })),
+          toTime: Type.Optional(Type.String({ description: 'The time its committed offsets go back to.' })),
+          phase: StringEnum(REWIND_PHASES, {
+            description: 'Rewinding (the consumer is stopped, its offsets not moved yet), Completed or Failed (the request is invalid; nothing was changed).',
+          }),
+          message: Type.String({ maxLength: 4096, description: 'What was done, what it waits for, or why it was refused.' }),
+          completionTime: Type.Optional(Type.String({ description: 'When the offsets were committed.' })),
+        },
+        {
+          description:
+            'The last rewind asked for with the mobileforge.credeau.com/rewind annotation (docs/api.md#rewinding-a-consumer). Applying the same annotation value again does nothing.',
+        },
+      ),
+    ),
     partitionMaintenance: Type.Optional(
       Type.Object(
         {
@@ -925,6 +944,7 @@ export type SyncPipelineStatus = Static<typeof StatusSchema>;
 export type ComponentOverrides = Static<typeof ComponentSchema>;
 export type Condition = Static<typeof ConditionSchema>;
 export type MigrationStatus = NonNullable<SyncPipelineStatus['migration']>;
+export type RewindStatus = NonNullable<SyncPipelineStatus['rewind']>;
 export type PartitionMaintenanceStatus = NonNullable<SyncPipelineStatus['partitionMaintenance']>;
 export type ReplicaCounts = Static<typeof ReplicaStatus>;
 

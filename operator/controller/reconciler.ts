@@ -32,7 +32,8 @@ import {
   type Observation,
   type TopicObservation,
 } from './status.js';
-import { flowReadFailure, InsufficientBrokersError, kafkaConfigFor, type TopicAdminPool } from './topic-admin.js';
+import { flowReadFailure, InsufficientBrokersError, kafkaConfigFor, type TopicAdmin, type TopicAdminPool } from './topic-admin.js';
+import { rewindStep } from './rewind-step.js';
 import type { SecretSource } from './secret-reader.js';
 import type { WorkResult } from './work-queue.js';
 import { errorMessage } from '../../core/errors.js';
@@ -153,7 +154,15 @@ export class Reconciler {
     // A switch of consumer layout holds the new consumers back until the old ones have stopped
     // and their offsets are handed over (model/layout-switch.ts).
     const layout = await this.consumerLayoutStep(p);
-    const held = new Set(layout.hold.map(componentLabel));
+    // A rewind asked for by annotation holds its consumer back the same way (model/rewind.ts).
+    const rewind = await rewindStep(p, {
+      layout: { holding: layout.holding, switching: layout.waiting !== undefined },
+      live: this.liveConsumers(p),
+      ...this.kafkaAdmin(p),
+      recordEvents: (events) => this.recordEvents(p, events),
+      now: this.now(),
+    });
+    const held = new Set([...layout.hold, ...rewind.hold].map(componentLabel));
     const objects = result.objects.filter((o) => !held.has(o.metadata?.labels?.['app.kubernetes.io/component'] ?? ''));
     // Act. Workloads roll out only once the migration Job of this spec has succeeded; until
     // then what runs keeps running as it is (wanted, so not pruned, but not updated).
@@ -166,7 +175,12 @@ export class Reconciler {
 
     const consumerLayoutObservation = { holding: layout.holding, ...(layout.waiting ? { waiting: layout.waiting } : {}) };
     const status = buildStatus(
-      { ...this.observe(p, result, migration, topics.topics, applied, pruned, error), ...flow, consumerLayout: consumerLayoutObservation },
+      {
+        ...this.observe(p, result, migration, topics.topics, applied, pruned, error),
+        ...flow,
+        consumerLayout: consumerLayoutObservation,
+        ...(rewind.status ? { rewind: rewind.status } : {}),
+      },
       p.status,
       this.now().toISOString(),
     );
@@ -354,6 +368,20 @@ export class Reconciler {
         hold,
       };
     }
+  }
+
+  /** The pipeline's Kafka admin client, made on first use, and how to drop it after a failure. */
+  private kafkaAdmin(p: SyncPipeline): { admin: () => Promise<TopicAdmin>; evict: () => Promise<void> } {
+    let config: ReturnType<typeof kafkaConfigFor> | undefined;
+    return {
+      admin: async () => {
+        config ??= kafkaConfigFor(p.spec, await this.kafkaSecrets(p));
+        return this.deps.topics.for(config, pipelineKey(p));
+      },
+      evict: async () => {
+        if (config) await this.deps.topics.evict(config, pipelineKey(p));
+      },
+    };
   }
 
   /** The pipeline's pods (by its instance label), from the cache. */

@@ -3,7 +3,7 @@
 // keep their lastTransitionTime unless their status changes, so an unchanged pipeline gets a
 // byte-identical status and the operator writes nothing.
 import type { KubernetesObject, V1CronJob, V1Deployment, V1Job, V1Pod } from '@kubernetes/client-node';
-import type { Condition, MigrationStatus, PartitionMaintenanceStatus, ReplicaCounts, SyncPipelineStatus } from '../api/v1alpha1.js';
+import type { Condition, MigrationStatus, PartitionMaintenanceStatus, ReplicaCounts, RewindStatus, SyncPipelineStatus } from '../api/v1alpha1.js';
 import { consumerConditionType } from '../model/naming.js';
 import type { RenderResult } from '../model/render.js';
 import type { DesiredTopic } from '../model/topics.js';
@@ -182,6 +182,8 @@ export interface Observation {
    * waits (for the old consumers to stop), why the new consumers are not created yet.
    */
   consumerLayout?: { holding: ConsumerLayout; waiting?: string };
+  /** The rewind asked for, when this reconcile changed what status says of it (model/rewind.ts). */
+  rewind?: RewindStatus;
 }
 
 type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
@@ -191,9 +193,15 @@ const COMPONENT_CONDITION: Record<ComponentName, string> = {
   ...(Object.fromEntries(ALL_CONSUMERS.map((c) => [c, consumerConditionType(c)])) as Record<(typeof ALL_CONSUMERS)[number], string>),
 };
 
-function componentCondition(c: ComponentName, d: DeploymentObservation | undefined, switching: string | undefined): ConditionInput {
+function componentCondition(
+  c: ComponentName,
+  d: DeploymentObservation | undefined,
+  switching: string | undefined,
+  rewind: RewindStatus | undefined,
+): ConditionInput {
   const type = COMPONENT_CONDITION[c];
   if (!d?.exists && switching && c !== 'producer') return { type, status: 'False', reason: 'SwitchingLayout', message: switching };
+  if (!d?.exists && rewind?.phase === 'Rewinding' && rewind.consumer === c) return { type, status: 'False', reason: 'Rewinding', message: rewind.message };
   if (!d?.exists) return { type, status: 'False', reason: 'NotCreated', message: 'the Deployment does not exist yet' };
   const counts = `${d.ready}/${d.desired} replicas ready`;
   if (d.stalled) return { type, status: 'False', reason: d.stalled.reason, message: `${d.stalled.message}; ${counts}` };
@@ -356,7 +364,7 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
     // Migration first: while it has not succeeded, it is why the workloads are missing.
     const parts = [
       migrationCondition(o.migration),
-      ...components.map((c) => componentCondition(c, o.deployments[c], o.consumerLayout?.waiting)),
+      ...components.map((c) => componentCondition(c, o.deployments[c], o.consumerLayout?.waiting, o.rewind)),
       topicsCondition(o),
       autoscalingCondition(o),
     ];
@@ -402,6 +410,7 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
       ? pick(previous, 'migration', 'partitionMaintenance')
       : { migration: o.migration, ...(o.partitionMaintenance ? { partitionMaintenance: o.partitionMaintenance } : {}) }),
     ...(o.flow ? { flow: o.flow } : previous?.flow ? { flow: previous.flow } : {}),
+    ...(o.rewind ? { rewind: o.rewind } : previous?.rewind ? { rewind: previous.rewind } : {}),
     topics:
       keptWhilePaused?.topics ??
       o.topics.map((t) => ({

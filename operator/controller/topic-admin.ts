@@ -13,6 +13,7 @@ import type { TopicObservation } from './status.js';
 import type { FlowReadFailure, FlowSample } from '../model/flow.js';
 import { kafkaFailure } from '../model/kafka-failure.js';
 import type { GroupState, LayoutGroup, OffsetCommit } from '../model/layout-switch.js';
+import type { TopicOffsets } from '../model/rewind.js';
 
 /** Kafka's UNKNOWN_TOPIC_OR_PARTITION, also once kafkajs has given up retrying it (as its cause). */
 function unknownTopic(err: unknown): boolean {
@@ -114,6 +115,8 @@ export interface TopicAdmin extends OffsetReader {
   groupStates(groups: readonly Pick<GroupTopics, 'group' | 'topics'>[]): Promise<GroupState[]>;
   /** Commits offsets for groups that have no members (a group's members commit their own). */
   commitOffsets(commits: readonly OffsetCommit[]): Promise<void>;
+  /** Per partition of each topic that exists, the offset of the first record at or after `ms` (the partition's end when all are older). */
+  offsetsAt(topics: readonly string[], ms: number): Promise<TopicOffsets>;
   close(): Promise<void>;
 }
 
@@ -283,6 +286,18 @@ class KafkaTopicAdmin implements TopicAdmin {
     const admin = await this.connected();
     for (const c of commits)
       await admin.setOffsets({ groupId: c.group, topic: c.topic, partitions: c.partitions.map((p) => ({ partition: p.partition, offset: String(p.offset) })) });
+  }
+
+  async offsetsAt(topics: readonly string[], ms: number): Promise<TopicOffsets> {
+    const admin = await this.connected();
+    const existing = [...(await this.metadataOf([...topics])).keys()];
+    const out: Record<string, Record<number, number>> = {};
+    // One topic at a time, as in flow(): concurrent offset requests race on the metadata.
+    for (const t of existing) {
+      const offsets = await admin.fetchTopicOffsetsByTimestamp(t, ms);
+      out[t] = Object.fromEntries(offsets.map((o) => [o.partition, Number(o.offset)]));
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ export const APP_NAME = 'mobileforge-sync';
 export const MANAGED_BY = 'mobileforge-operator';
 export const FIELD_MANAGER = 'mobileforge-operator';
 export const ANNOTATION_PREFIX = 'mobileforge.credeau.com';
-export const PAUSED_ANNOTATION = `${ANNOTATION_PREFIX}/paused`;
+export { PAUSED_ANNOTATION, REWIND_ANNOTATION } from '../api/annotations.js';
 export const CONFIG_HASH_ANNOTATION = `${ANNOTATION_PREFIX}/config-hash`;
 
 export function componentLabel(c: ComponentName): string {

@@ -13,6 +13,7 @@ import { Reconciler, type ReconcilerCache, type ReconcilerDeps, type ReconcilerW
 import { FlowReadError, TopicAdminPool, type GroupTopics, type TopicAdmin } from '../../../operator/controller/topic-admin.js';
 import type { FlowSample } from '../../../operator/model/flow.js';
 import type { GroupState, OffsetCommit } from '../../../operator/model/layout-switch.js';
+import type { TopicOffsets } from '../../../operator/model/rewind.js';
 import type { TopicObservation } from '../../../operator/controller/status.js';
 import type { PipelineEvent } from '../../../operator/model/events.js';
 import type { DesiredTopic, PartitionCounts } from '../../../operator/model/topics.js';
@@ -128,6 +129,13 @@ class FakeKafka implements TopicAdmin {
       g.committed[c.topic] = { ...g.committed[c.topic], ...Object.fromEntries(c.partitions.map((p) => [p.partition, p.offset])) };
       this.groups.set(c.group, g);
     }
+  }
+  /** Per topic and partition, the first offset at or after each asked time (here: one offset for every time). */
+  readonly atTime = new Map<string, Record<number, number>>();
+  async offsetsAt(topics: readonly string[]): Promise<TopicOffsets> {
+    this.calls.push('offsetsAt');
+    if (this.down) throw new Error('Connection error: ECONNREFUSED');
+    return Object.fromEntries(topics.filter((t) => this.atTime.has(t)).map((t) => [t, this.atTime.get(t)!]));
   }
   async close(): Promise<void> {}
 }
@@ -408,6 +416,106 @@ describe('switching the consumer layout', () => {
     expect(condition('AllConsumer')?.message).toMatch(/cannot hand the committed offsets over: Connection error/);
     expect(writer.applied).not.toContain('Deployment/test-consumer-all');
     expect(current().status?.consumerLayout).toBe('split');
+  });
+});
+
+describe('rewinding a consumer by annotation', () => {
+  const REWIND = 'mobileforge.credeau.com/rewind';
+  const annotate = (current: () => SyncPipeline, value: string | undefined) =>
+    ({ ...current(), metadata: { ...current().metadata, annotations: value === undefined ? {} : { [REWIND]: value } } }) as unknown as k8s.KubernetesObject;
+  const smsPod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'test-consumer-sms-abc',
+      namespace: 'sync',
+      labels: { 'app.kubernetes.io/instance': 'test', 'app.kubernetes.io/component': 'consumer-sms' },
+    },
+  };
+
+  async function running() {
+    const s = setup();
+    await s.reconciler.reconcile('sync', 'test');
+    s.succeedMigration();
+    await s.reconciler.reconcile('sync', 'test');
+    s.writer.applied.length = 0;
+    s.writer.deleted.length = 0;
+    s.writer.events.length = 0;
+    return s;
+  }
+
+  test('the consumer stops, its group empties, its offsets go back to the time (never forward), then it starts again; once', async () => {
+    const { cache, writer, kafka, reconciler, current, condition } = await running();
+    kafka.groups.set('sms-consumer-group', { members: 1, committed: { sms_batched: { 0: 100, 1: 50, 2: 7 } } });
+    kafka.atTime.set('sms_batched', { 0: 60, 1: 50, 2: 9, 3: 0 });
+    cache.put(smsPod);
+    const value = '{"consumer":"sms","toTime":"2025-12-31T10:00:00Z"}';
+    cache.put(annotate(current, value));
+
+    await reconciler.reconcile('sync', 'test');
+    expect(writer.deleted.filter((d) => d.includes('consumer-sms')).sort()).toEqual([
+      'Deployment/test-consumer-sms',
+      'PodDisruptionBudget/test-consumer-sms',
+      'ScaledObject/test-consumer-sms',
+    ]);
+    expect(writer.deleted.filter((d) => !d.includes('consumer-sms'))).toEqual([]);
+    expect(current().status?.rewind).toMatchObject({ request: value, consumer: 'sms', phase: 'Rewinding' });
+    expect(current().status?.rewind?.message).toMatch(/waiting for its pods to stop/);
+    expect(condition('SmsConsumer')).toMatchObject({ status: 'False', reason: 'Rewinding' });
+
+    cache.objects.delete(key('v1', 'Pod', 'sync', smsPod.metadata.name));
+    await reconciler.reconcile('sync', 'test');
+    expect(current().status?.rewind?.message).toMatch(/waiting for consumer group sms-consumer-group \(1 members\) to be empty/);
+    expect(kafka.calls).not.toContain('commitOffsets');
+    expect(writer.applied.filter((a) => a.includes('consumer-sms'))).toEqual([]);
+
+    kafka.groups.get('sms-consumer-group')!.members = 0;
+    await reconciler.reconcile('sync', 'test');
+    // partition 0 back to 60; 1 stays; 2 is before the time already (7 < 9); 3 never committed: from the time
+    expect(kafka.groups.get('sms-consumer-group')?.committed).toEqual({ sms_batched: { 0: 60, 1: 50, 2: 7, 3: 0 } });
+    expect(writer.applied).toEqual(expect.arrayContaining(['Deployment/test-consumer-sms', 'ScaledObject/test-consumer-sms']));
+    expect(current().status?.rewind).toMatchObject({ request: value, phase: 'Completed', completionTime: '2026-01-01T00:00:00.000Z' });
+    const event = writer.events.find((e) => e.reason === 'ConsumerRewound');
+    expect(event?.message).toMatch(
+      /^rewound consumer group sms-consumer-group \(sms\) to 2025-12-31T10:00:00Z: 2 partitions moved \(sms_batched\[0\] 100 -> 60, sms_batched\[3\] none -> 0\); 2 already at or before that time kept; 40 records to read again$/,
+    );
+
+    // applied again (Git, a restore): nothing happens
+    writer.events.length = 0;
+    kafka.calls.length = 0;
+    writer.deleted.length = 0;
+    await reconciler.reconcile('sync', 'test');
+    expect(kafka.calls).not.toContain('commitOffsets');
+    expect(writer.deleted).toEqual([]);
+    expect(writer.events).toEqual([]);
+  });
+
+  test('an invalid request is refused once, with a Warning, and nothing stops', async () => {
+    const { cache, writer, reconciler, current } = await running();
+    cache.put(annotate(current, '{"consumer":"all","toTime":"2025-12-31T10:00:00Z"}'));
+    await reconciler.reconcile('sync', 'test');
+    expect(current().status?.rewind).toMatchObject({ phase: 'Failed' });
+    expect(current().status?.rewind?.message).toMatch(/consumer must be one of sms, events, common in the split consumer layout \(got "all"\)/);
+    expect(writer.deleted).toEqual([]);
+    expect(writer.events.filter((e) => e.reason === 'RewindRefused')).toHaveLength(1);
+    await reconciler.reconcile('sync', 'test');
+    expect(writer.events.filter((e) => e.reason === 'RewindRefused')).toHaveLength(1);
+  });
+
+  test('Kafka unreachable: the consumer stays stopped and status says why; the annotation removed, it starts again unrewound', async () => {
+    const { cache, writer, kafka, reconciler, current } = await running();
+    cache.put(annotate(current, '{"consumer":"events","toTime":"2025-12-31T10:00:00Z"}'));
+    await reconciler.reconcile('sync', 'test'); // the Deployment goes
+    kafka.down = true;
+    await reconciler.reconcile('sync', 'test').catch(() => undefined);
+    expect(current().status?.rewind?.message).toMatch(/cannot move the committed offsets: Connection error/);
+    kafka.down = false;
+    writer.applied.length = 0;
+    cache.put(annotate(current, undefined));
+    await reconciler.reconcile('sync', 'test');
+    expect(writer.applied).toContain('Deployment/test-consumer-events');
+    expect(current().status?.rewind).toMatchObject({ phase: 'Failed', message: expect.stringMatching(/removed or changed before the offsets were moved/) });
+    expect(kafka.calls).not.toContain('commitOffsets');
   });
 });
 

@@ -11,6 +11,7 @@ function fakeAdmin(closed: Set<TopicAdmin>): TopicAdmin {
     flow: async () => ({ lag: {}, produced: 0 }),
     groupStates: async () => [],
     commitOffsets: async () => undefined,
+    offsetsAt: async () => ({}),
     close: async () => void closed.add(admin),
   };
   return admin;
