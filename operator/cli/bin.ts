@@ -2,4 +2,4 @@
 // The `mobileforge` executable (package.json "bin").
 import { main } from './mobileforge.js';
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,7 @@
 // `mobileforge`: sizing plans and offline rendering of MobileForgeSyncPipelines.
 //   mobileforge plan --dau 180000 --environment production --region india [--consumer-layout split|single] [-o table|json]
 //   mobileforge render -f pipeline.yaml [--kafka-topic-api v1|v1beta2] [--no-keda] [-o yaml|json]
+//   mobileforge dlq list|show|replay --pipeline NAME ...   (a running pipeline's dead letters)
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -10,6 +11,10 @@ import { CONSUMER_LAYOUTS, REGIONS, type ConsumerLayout, type Region } from '../
 import { planFor } from '../model/plan.js';
 import { render } from '../model/render.js';
 import { formatPlan } from './format-plan.js';
+import { errorMessage } from '../../core/errors.js';
+import * as k8s from '@kubernetes/client-node';
+import { DEFAULT_MAX_REPLAYS } from '../model/dead-letters.js';
+import { DlqError, formatList, formatReplay, listDeadLetters, pipelineKafka, replayDeadLetters, resolveDlqTopic, showDeadLetters } from './dlq.js';
 
 const USAGE = `mobileforge: size and render MobileForge Sync pipelines
 
@@ -26,6 +31,27 @@ Usage:
       --kafka-topic-api  KafkaTopic version to emit in strimzi mode (default v1; v1beta2 for
                          Strimzi before 0.49)
       --no-keda          render as if KEDA were absent (the operator then falls back to HPAs)
+
+  mobileforge dlq list --pipeline NAME [-n NAMESPACE] [-o table|json]
+  mobileforge dlq show --pipeline NAME --topic TOPIC [--limit N] [--reveal] [-n NAMESPACE]
+  mobileforge dlq replay --pipeline NAME --topic TOPIC [--since T] [--until T] [--reason TEXT]
+                         [--max-replays N] [--dry-run] [-n NAMESPACE]
+      A running pipeline's dead letters, read with the pipeline's own Kafka settings and
+      Secrets through KUBECONFIG (never credentials on the command line).
+      list    counts per DLQ topic and reason, pending (not replayed yet), oldest and newest
+      show    the first messages with their headers (reason, origin topic/partition/offset,
+              attempts, replays); records and user ids redacted unless --reveal
+      replay  sends each selected message back to its origin topic with its original key and
+              value (the sinks' keys make a record stored once), and records what it replayed
+              in the consumer group <group prefix>mobileforge-dlq-replay: a second run replays
+              nothing twice. A message replayed --max-replays times (default 3) stays.
+      TOPIC: sms_batched, sms_batched.dlq or the prefixed name. T: an RFC 3339 time, or an
+      age such as 30m, 6h, 2d. --reason: messages whose reason contains TEXT.
+      Examples:
+        mobileforge dlq list --pipeline acme -n sync
+        mobileforge dlq show --pipeline acme -n sync --topic sms_batched --limit 3
+        mobileforge dlq replay --pipeline acme -n sync --topic sms_batched --since 6h --dry-run
+        mobileforge dlq replay --pipeline acme -n sync --topic sms_batched --reason 'sink rejected'
 
   mobileforge help | --help
 `;
@@ -101,25 +127,111 @@ function renderCommand(args: string[], readStdin: () => string, warn: (s: string
   return objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }
 
+/** An RFC 3339 time, or an age before `now` (30m, 6h, 2d). */
+function timeArg(flag: string, value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const rel = /^(\d+)(s|m|h|d)$/.exec(value);
+  if (rel) return now - Number(rel[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[rel[2] as 's' | 'm' | 'h' | 'd'];
+  const t = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || !/(Z|[+-]\d{2}:\d{2})$/.test(value) || !Number.isFinite(t))
+    throw new UsageError(`--${flag} must be an RFC 3339 time with a zone (2026-12-01T10:00:00Z) or an age (30m, 6h, 2d); got "${value}"`);
+  return t;
+}
+
+async function dlqCommand(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      pipeline: { type: 'string', short: 'p' },
+      namespace: { type: 'string', short: 'n' },
+      topic: { type: 'string', short: 't' },
+      output: { type: 'string', short: 'o', default: 'table' },
+      limit: { type: 'string', default: '5' },
+      reveal: { type: 'boolean', default: false },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      reason: { type: 'string' },
+      'max-replays': { type: 'string', default: String(DEFAULT_MAX_REPLAYS) },
+      'dry-run': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (sub === undefined || !['list', 'show', 'replay'].includes(sub))
+    throw new UsageError(`dlq needs a subcommand: list, show or replay${sub ? ` (got "${sub}")` : ''}`);
+  const subcommand = sub as 'list' | 'show' | 'replay';
+  if (!values.pipeline) throw new UsageError('--pipeline NAME is required');
+  const needTopic = () => {
+    if (!values.topic) throw new UsageError('--topic TOPIC is required (e.g. sms_batched)');
+    return values.topic;
+  };
+  const positive = (flag: string, v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer (got ${v})`);
+    return n;
+  };
+  const output = oneOf('output', values.output, ['table', 'json'] as const);
+  const now = Date.now();
+  const filter = {
+    since: timeArg('since', values.since, now),
+    until: timeArg('until', values.until, now),
+    reason: values.reason,
+    maxReplays: positive('max-replays', values['max-replays']),
+  };
+  const limit = positive('limit', values.limit);
+  const pk = await pipelineKafka(io.kubeConfig(), values.namespace, values.pipeline);
+  switch (subcommand) {
+    case 'list': {
+      const { rows, empty } = await listDeadLetters(pk);
+      io.out(output === 'json' ? `${JSON.stringify({ rows, empty }, null, 2)}\n` : formatList(rows, empty, now));
+      return 0;
+    }
+    case 'show':
+      io.out(await showDeadLetters(pk, resolveDlqTopic(pk, needTopic()), limit, values.reveal));
+      return 0;
+    case 'replay': {
+      const { since, until, reason, maxReplays } = filter;
+      const summary = await replayDeadLetters(
+        pk,
+        resolveDlqTopic(pk, needTopic()),
+        { maxReplays, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), ...(reason !== undefined ? { reason } : {}) },
+        values['dry-run'],
+        io.err,
+      );
+      io.out(output === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : formatReplay(summary));
+      return 0;
+    }
+  }
+}
+
 function errorCode(err: unknown): string {
   return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
 }
 
-/** Runs the CLI; returns the exit code. I/O is injected so tests can drive it in-process. */
+/** The CLI's I/O, injected so tests can drive it in-process. */
 export interface CliIo {
   out: (s: string) => void;
   err: (s: string) => void;
   stdin: () => string;
+  /** The cluster the dlq commands read: KUBECONFIG's. */
+  kubeConfig: () => k8s.KubeConfig;
 }
 
 const processIo: CliIo = {
   out: (s) => void process.stdout.write(s),
   err: (s) => void process.stderr.write(s),
   stdin: () => readFileSync(0, 'utf8'),
+  kubeConfig: () => {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromDefault();
+    return kc;
+  },
 };
 
-export function main(argv: string[], io: CliIo = processIo): number {
+/** Runs the CLI; returns the exit code (a promise for the commands that reach a cluster). */
+export function main(argv: string[], io: CliIo = processIo): number | Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'dlq') return dlqCommand(rest, io).catch((err: unknown) => failed(err, io, 'report'));
   try {
     switch (command) {
       case 'plan':
@@ -138,19 +250,28 @@ export function main(argv: string[], io: CliIo = processIo): number {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
-    if (err instanceof PipelineValidationError) {
-      io.err(`error: ${err.message}\n`);
-      return 1;
-    }
-    // Node's own errors are matched by code, not class: they may come from another realm.
-    if (err instanceof UsageError || errorCode(err).startsWith('ERR_PARSE_ARGS')) {
-      io.err(`error: ${(err as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (errorCode(err) === 'ENOENT' || errorCode(err) === 'EISDIR' || errorCode(err) === 'EACCES') {
-      io.err(`error: ${(err as Error).message}\n`);
-      return 1;
-    }
-    throw err;
+    return failed(err, io);
   }
+}
+
+/**
+ * The exit code and message for an error: 2 for a usage error, 1 for one the user can act on.
+ * Other errors are bugs, thrown on; except where a cluster was being read (`report`), where
+ * Kafka's or the API server's own errors are said as they are.
+ */
+function failed(err: unknown, io: CliIo, others: 'throw' | 'report' = 'throw'): number {
+  // Node's own errors are matched by code, not class: they may come from another realm.
+  if (err instanceof UsageError || errorCode(err).startsWith('ERR_PARSE_ARGS')) {
+    io.err(`error: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const known =
+    err instanceof DlqError ||
+    err instanceof PipelineValidationError ||
+    errorCode(err) === 'ENOENT' ||
+    errorCode(err) === 'EISDIR' ||
+    errorCode(err) === 'EACCES';
+  if (!known && others === 'throw') throw err;
+  io.err(`error: ${errorMessage(err)}\n`);
+  return 1;
 }

@@ -32,7 +32,8 @@ import {
   type Observation,
   type TopicObservation,
 } from './status.js';
-import { flowReadFailure, InsufficientBrokersError, kafkaConfigFor, type TopicAdmin, type TopicAdminPool } from './topic-admin.js';
+import { flowReadFailure, InsufficientBrokersError, type TopicAdmin, type TopicAdminPool } from './topic-admin.js';
+import { kafkaConfigFor } from '../model/kafka-access.js';
 import { rewindStep } from './rewind-step.js';
 import type { SecretSource } from './secret-reader.js';
 import type { WorkResult } from './work-queue.js';

@@ -3,15 +3,15 @@
 // the replication factor of an existing topic (that needs a reassignment); both are reported
 // in status instead. In every mode they read consumer lag (OffsetReader: offsets only).
 import { createHash } from 'node:crypto';
-import { logLevel, type Admin, type ITopicMetadata, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import type { Admin, ITopicMetadata, KafkaConfig } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
 import { errorMessage } from '../../core/errors.js';
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
-import { caKey, passwordKey, usernameKey } from '../api/secret-refs.js';
 import type { DesiredTopic, PartitionCounts } from '../model/topics.js';
 import type { TopicObservation } from './status.js';
 import type { FlowReadFailure, FlowSample } from '../model/flow.js';
 import { kafkaFailure } from '../model/kafka-failure.js';
+import { KafkaCredentialsError } from '../model/kafka-access.js';
 import type { GroupState, LayoutGroup, OffsetCommit } from '../model/layout-switch.js';
 import type { TopicOffsets } from '../model/rewind.js';
 
@@ -19,41 +19,6 @@ import type { TopicOffsets } from '../model/rewind.js';
 function unknownTopic(err: unknown): boolean {
   for (let e = err; e instanceof Error; e = e.cause) if ((e as Error & { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
   return false;
-}
-
-export type SecretValue = (name: string, key: string) => string | undefined;
-
-export class KafkaCredentialsError extends Error {
-  override name = 'KafkaCredentialsError';
-}
-
-/** kafkajs settings for a pipeline's cluster; secrets are read through `secret`. */
-export function kafkaConfigFor(spec: SyncPipelineSpec, secret: SecretValue, clientId = 'mobileforge-operator'): KafkaConfig {
-  const k = spec.kafka;
-  const cfg: KafkaConfig = {
-    clientId,
-    brokers: k.bootstrapServers,
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-    requestTimeout: 10000,
-    retry: { retries: 1, initialRetryTime: 200 },
-  };
-  if (k.tls?.enabled) {
-    const ref = k.tls.caSecretRef ? caKey(k.tls.caSecretRef) : undefined;
-    const ca = ref ? secret(ref.name, ref.key) : undefined;
-    if (ref && !ca) throw new KafkaCredentialsError(`Secret ${ref.name} has no key ${ref.key}`);
-    cfg.ssl = ca ? { ca: [ca] } : true;
-  }
-  if (k.sasl) {
-    const ref = k.sasl.credentialsSecretRef;
-    const user = usernameKey(ref);
-    const pass = passwordKey(ref);
-    const username = secret(user.name, user.key);
-    const password = secret(pass.name, pass.key);
-    if (!username || !password) throw new KafkaCredentialsError(`Secret ${ref.name} lacks the Kafka SASL username or password`);
-    cfg.sasl = { mechanism: k.sasl.mechanism, username, password } as SASLOptions;
-  }
-  return cfg;
 }
 
 /** The cluster has fewer brokers than a topic's replication factor: Kafka cannot create it. */

@@ -6,6 +6,7 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '../../core/log.js';
 import { deadLetterTopic, type Source } from '../../core/domain.js';
+import { DLQ_HEADERS } from '../../core/dead-letter-headers.js';
 import type { SyncMessage } from '../../core/message.js';
 import type { ConsumerMetrics } from './metrics.js';
 import { PoisonRecordError, type MongoSink, type PostgresSink } from './sinks.js';
@@ -82,14 +83,18 @@ export class ConsumerEngine {
       return m;
     } catch (err) {
       if (err instanceof PoisonMessageError || err instanceof PoisonRecordError) {
-        await this.deadLetter(topic, partition, message.offset, message.value, message.key, err.message);
+        await this.deadLetter(topic, partition, message, err.message, 1);
         return undefined;
       }
       throw err;
     }
   }
 
-  private async deadLetter(topic: string, partition: number, offset: string, value: Buffer | null, key: Buffer | null, reason: string): Promise<void> {
+  private async deadLetter(topic: string, partition: number, message: KafkaMessage, reason: string, attempts: number): Promise<void> {
+    const { offset, key, value } = message;
+    // A message replayed from the DLQ says how often (`mobileforge dlq replay`): kept, so that
+    // one failing again and again stops being replayed.
+    const replayed = message.headers?.[DLQ_HEADERS.replayCount];
     await this.o.dlq.send({
       topic: deadLetterTopic(topic),
       acks: -1,
@@ -98,11 +103,13 @@ export class ConsumerEngine {
           key,
           value,
           headers: {
-            'x-error': reason.slice(0, 1000),
-            'x-source-topic': topic,
-            'x-source-partition': String(partition),
-            'x-source-offset': offset,
-            'x-failed-at': new Date().toISOString(),
+            [DLQ_HEADERS.reason]: reason.slice(0, 1000),
+            [DLQ_HEADERS.sourceTopic]: topic,
+            [DLQ_HEADERS.sourcePartition]: String(partition),
+            [DLQ_HEADERS.sourceOffset]: offset,
+            [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+            [DLQ_HEADERS.attempts]: String(attempts),
+            ...(replayed !== undefined ? { [DLQ_HEADERS.replayCount]: (Array.isArray(replayed) ? replayed.at(-1) : replayed)?.toString() ?? '0' } : {}),
           },
         },
       ],
@@ -130,7 +137,7 @@ export class ConsumerEngine {
       if (one.ok) continue;
       if (one.stopped) return false;
       this.o.metrics.sinkRejected.inc({ topic });
-      await this.deadLetter(topic, partition, a.message.offset, a.message.value, a.message.key, `sink rejected: ${one.refused}`);
+      await this.deadLetter(topic, partition, a.message, `sink rejected: ${one.refused}`, this.o.permanentAttempts ?? 3);
     }
     return true;
   }

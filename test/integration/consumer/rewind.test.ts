@@ -5,7 +5,8 @@
 // again and writes nothing twice: the counts in MongoDB stay as they were.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { rewindStep } from '../../../operator/controller/rewind-step.js';
-import { kafkaConfigFor, TopicAdminPool } from '../../../operator/controller/topic-admin.js';
+import { TopicAdminPool } from '../../../operator/controller/topic-admin.js';
+import { kafkaConfigFor } from '../../../operator/model/kafka-access.js';
 import type { PipelineEvent } from '../../../operator/model/events.js';
 import { ConsumerProcess, runMigrate } from '../../support/consumer-process.js';
 import { pipeline } from '../../support/fixtures.js';

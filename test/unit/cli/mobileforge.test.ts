@@ -7,9 +7,49 @@ import { pipeline, samplePath } from '../../support/fixtures.js';
 function run(args: string[], stdin = '') {
   let out = '';
   let err = '';
-  const code = main(args, { out: (s) => void (out += s), err: (s) => void (err += s), stdin: () => stdin });
+  const noCluster = () => {
+    throw new Error('plan and render read no cluster');
+  };
+  const code = main(args, { out: (s) => void (out += s), err: (s) => void (err += s), stdin: () => stdin, kubeConfig: noCluster });
   return { code, out, err };
 }
+
+async function runAsync(args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(args, {
+    out: (s) => void (out += s),
+    err: (s) => void (err += s),
+    stdin: () => '',
+    kubeConfig: () => {
+      throw new Error('not reached: arguments are checked first');
+    },
+  });
+  return { code, out, err };
+}
+
+describe('mobileforge dlq: arguments checked before any cluster is read', () => {
+  test.each([
+    [['dlq'], /dlq needs a subcommand: list, show or replay\n/],
+    [['dlq', 'purge', '--pipeline', 'p'], /dlq needs a subcommand: list, show or replay \(got "purge"\)/],
+    [['dlq', 'list'], /--pipeline NAME is required/],
+    [['dlq', 'replay', '--pipeline', 'p', '--since', 'yesterday'], /--since must be an RFC 3339 time with a zone .* or an age/],
+    [['dlq', 'replay', '--pipeline', 'p', '--until', '2026-12-01T10:00:00'], /--until must be an RFC 3339 time/],
+    [['dlq', 'replay', '--pipeline', 'p', '--max-replays', '0'], /--max-replays must be a positive integer/],
+    [['dlq', 'list', '--pipeline', 'p', '--password', 'x'], /Unknown option '--password'/],
+  ])('%j', async (args, message) => {
+    const r = await runAsync(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.out).toBe('');
+  });
+
+  test('help lists the dlq commands with examples', () => {
+    const r = run(['help']);
+    expect(r.out).toMatch(/mobileforge dlq replay --pipeline NAME --topic TOPIC/);
+    expect(r.out).toMatch(/Examples:\n {8}mobileforge dlq list --pipeline acme -n sync/);
+  });
+});
 
 describe('mobileforge plan', () => {
   test('prints a sizing table', () => {

@@ -9,7 +9,8 @@ import {
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSSASLAuthenticationError,
 } from 'kafkajs';
-import { FlowReadError, KafkaCredentialsError, TopicAdminPool, flowReadFailure, type TopicAdmin } from '../../../operator/controller/topic-admin.js';
+import { FlowReadError, TopicAdminPool, flowReadFailure, type TopicAdmin } from '../../../operator/controller/topic-admin.js';
+import { KafkaCredentialsError } from '../../../operator/model/kafka-access.js';
 import { pipeline } from '../../support/fixtures.js';
 
 const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): Error };
