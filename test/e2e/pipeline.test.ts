@@ -33,6 +33,8 @@ import {
 const ns = uniqueName('e2e');
 const name = 'acme';
 const instance = `app.kubernetes.io/instance=${name}`;
+/** Before any record of the suite: a rewind to here reads everything again. */
+const suiteStart = new Date(Date.now() - 1000).toISOString();
 const role = uniqueName('e2e_role').replace(/-/g, '_');
 const databases = { insights: uniqueName('e2e_insights').replace(/-/g, '_'), sync: uniqueName('e2e_sync').replace(/-/g, '_') };
 const mongoDatabase = uniqueName('e2e').replace(/-/g, '_');
@@ -444,6 +446,44 @@ test('switching to the single consumer layout mid-stream: the split consumers st
   expect(switched).toMatch(/split -> single: committed offsets handed over on \d+ partitions/);
   process.stdout.write(`[pipeline] layout switch: ${total} SMS and ${total} event batches streamed across it; ${switched}\n`);
 }, 420000);
+
+test('rewinding the consumer to before the first record: it stops, reads everything again, and writes nothing twice', async () => {
+  const stored = async () => ({
+    sms: await db.collection(COLLECTIONS.sms).countDocuments(),
+    events: Number((await pgSync!.query<{ n: string }>('SELECT count(*) AS n FROM sync_events_log')).rows[0]!.n),
+  });
+  const before = await stored();
+  const request = JSON.stringify({ consumer: 'all', toTime: suiteStart });
+  nodeKubectl(['annotate', 'syncpipeline', name, '-n', ns, '--overwrite', `mobileforge.credeau.com/rewind=${request}`]);
+  const rewind = () =>
+    JSON.parse(nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'jsonpath={.status.rewind}']) || '{}') as { phase?: string; request?: string };
+  await waitWithState(
+    'the rewind completed and the consumer ready again',
+    () => rewind().phase === 'Completed' && rewind().request === request && pipelineReady(),
+    180000,
+  );
+  const rewound = nodeKubectl(['get', 'events', '-n', ns, '--field-selector', 'reason=ConsumerRewound', '-o', 'jsonpath={.items[*].message}']);
+  expect(rewound).toMatch(new RegExp(`rewound consumer group \\S+ \\(all\\) to ${suiteStart.replace(/\./g, '\\.')}: \\d+ partitions? moved`));
+  const again = Number(/; (\d+) records to read again/.exec(rewound)?.[1]);
+  expect(again).toBeGreaterThan(0);
+  // The new consumer pod reads it all again: every record met as already stored.
+  const pod = nodeGetJson<{ items: { status: { podIP: string } }[] }>(['get', 'pods', '-n', ns, '-l', `${instance},app.kubernetes.io/component=consumer-all`])
+    .items[0]!;
+  const counter = async (metric: string) =>
+    (await (await fetch(`http://${pod.status.podIP}:8000/metrics`)).text())
+      .split('\n')
+      .filter((l) => l.startsWith(metric) && /sms_batched"|events_log"/.test(l))
+      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  await waitWithState(
+    'every stored SMS and event met again',
+    async () => (await counter('consumer_records_duplicate_total')) === before.sms + before.events,
+    120000,
+  );
+  await sleep(3000);
+  expect(await counter('consumer_records_written_total')).toBe(0);
+  expect(await stored()).toEqual(before);
+  process.stdout.write(`[pipeline] rewind: ${rewound}\n`);
+}, 300000);
 
 test('deleting the pipeline garbage-collects everything it owned', async () => {
   nodeKubectl(['delete', 'syncpipeline', name, '-n', ns, '--wait=true', '--timeout=60s']);
