@@ -160,10 +160,13 @@ source_tag() {
   (cd "$REPO" && find Dockerfile.operator Dockerfile.workload $paths -type f -print0 | sort -z \
      | xargs -0 sha256sum; base_want) | sha256sum | cut -c1-12 | sed 's/^/dev-/'
 }
+# When a source tag was last built or loaded here (a stamp file's time).
+touch_tag() { mkdir -p "$IMAGES/tags"; touch "$IMAGES/tags/$1"; }
+recent_tag() { [ -n "$(find "$IMAGES/tags/$1" -mmin -120 2>/dev/null)" ]; }
 build_project() {
   podman_env
   local tag; tag=$(source_tag)
-  if have_image "$OPERATOR_REPO:$tag" && have_image "$WORKLOAD_REPO:$tag"; then echo "$tag"; return; fi
+  if have_image "$OPERATOR_REPO:$tag" && have_image "$WORKLOAD_REPO:$tag"; then touch_tag "$tag"; echo "$tag"; return; fi
   build_base
   local f repo
   for f in workload operator; do
@@ -174,11 +177,13 @@ build_project() {
       -f "$REPO/Dockerfile.$f" -t "$repo:$tag" "$REPO" > "$IMAGES/$f-build.log" 2>&1 \
       || die "podman build -f Dockerfile.$f failed; see $IMAGES/$f-build.log"
   done
-  # Only the current sources' images are kept (each is ~500 MB); builds also leave the build
-  # stages' layers behind: drop what no tag refers to.
+  # Images of sources not built or loaded for two hours go (each is ~500 MB): recent ones may
+  # be another clone's, whose suites run now. Builds also leave the build stages' layers
+  # behind: drop what no tag refers to.
+  touch_tag "$tag"
   local old
   for old in $(podman images --format '{{.Repository}}:{{.Tag}}' | grep -E "^($OPERATOR_REPO|$WORKLOAD_REPO):dev-" | grep -v ":$tag\$" || true); do
-    podman rmi -f "$old" >/dev/null 2>&1 || true
+    recent_tag "${old##*:}" || podman rmi -f "$old" >/dev/null 2>&1 || true
   done
   podman image prune -f >/dev/null 2>&1 || true
   echo "$tag"
@@ -206,15 +211,22 @@ load_all() {
   load_image "$OPERATOR_REPO:$tag"
   load_image "$WORKLOAD_REPO:$tag"
   # earlier sources' images (and tags made from them by the tests) go, as in podman
+  touch_tag "$tag"
   local old
   for old in $(ctr_node images ls -q | grep -E "^($OPERATOR_REPO|$WORKLOAD_REPO):dev-" | grep -vE ":$tag(-[a-z0-9-]+)?\$" || true); do
-    ctr_node images rm "$old" >/dev/null 2>&1 || true
+    recent_tag "$(sed -E 's/^.*:(dev-[0-9a-f]{12}).*$/\1/' <<<"$old")" || ctr_node images rm "$old" >/dev/null 2>&1 || true
   done
   echo "$tag"
 }
 
 NODE_CONTAINERD_SOCK="${NODE_CONTAINERD_SOCK:-$RUN/node/containerd/containerd.sock}"
 what=${1:-}
+# One build at a time on a machine: two clones' suites (or a suite and the demo) starting
+# together would otherwise debootstrap into the same directory and build over each other.
+case "$what" in
+  tag) ;;
+  *) exec 8>"$IMAGES/.lock"; flock 8 ;;
+esac
 case "$what" in
   base) build_base ;;
   pause) build_pause ;;
