@@ -108,14 +108,16 @@ export function rewindPlan(group: LayoutGroup, state: GroupState | undefined, at
 
 /** The Event's text: which partitions moved where (the first few, then a count). */
 export function describeRewind(request: RewindRequest, group: string, plan: RewindPlan): string {
-  const moved = plan.moves.filter((m) => m.from === undefined || m.from !== m.to);
-  const shown = moved.slice(0, 12).map((m) => `${m.topic}[${m.partition}] ${m.from ?? 'none'} -> ${m.to}`);
+  const moved = plan.moves.filter((m) => m.from !== undefined && m.from !== m.to);
+  const shown = moved.slice(0, 12).map((m) => `${m.topic}[${m.partition}] ${m.from} -> ${m.to}`);
   const more = moved.length > shown.length ? `, and ${moved.length - shown.length} more` : '';
-  const kept = plan.moves.length - moved.length;
+  const kept = plan.moves.filter((m) => m.from !== undefined && m.from === m.to).length;
+  const set = plan.moves.length - moved.length - kept;
   return (
-    `rewound consumer group ${group} (${request.consumer}) to ${request.toTime}: ${moved.length} partition${moved.length === 1 ? '' : 's'} moved` +
+    `rewound consumer group ${group} (${request.consumer}) to ${request.toTime}: ${moved.length} partition${moved.length === 1 ? '' : 's'} moved back` +
     (shown.length ? ` (${shown.join(', ')}${more})` : '') +
     (kept ? `; ${kept} already at or before that time kept` : '') +
+    (set ? `; ${set} with nothing committed set to that time` : '') +
     `; ${plan.again} records to read again`
   );
 }

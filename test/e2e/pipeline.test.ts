@@ -463,7 +463,7 @@ test('rewinding the consumer to before the first record: it stops, reads everyth
     180000,
   );
   const rewound = nodeKubectl(['get', 'events', '-n', ns, '--field-selector', 'reason=ConsumerRewound', '-o', 'jsonpath={.items[*].message}']);
-  expect(rewound).toMatch(new RegExp(`rewound consumer group \\S+ \\(all\\) to ${suiteStart.replace(/\./g, '\\.')}: \\d+ partitions? moved`));
+  expect(rewound).toMatch(new RegExp(`rewound consumer group \\S+ \\(all\\) to ${suiteStart.replace(/\./g, '\\.')}: \\d+ partitions? moved back`));
   const again = Number(/; (\d+) records to read again/.exec(rewound)?.[1]);
   expect(again).toBeGreaterThan(0);
   // The new consumer pod reads it all again: every record met as already stored.

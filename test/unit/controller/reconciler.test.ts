@@ -477,7 +477,7 @@ describe('rewinding a consumer by annotation', () => {
     expect(current().status?.rewind).toMatchObject({ request: value, phase: 'Completed', completionTime: '2026-01-01T00:00:00.000Z' });
     const event = writer.events.find((e) => e.reason === 'ConsumerRewound');
     expect(event?.message).toMatch(
-      /^rewound consumer group sms-consumer-group \(sms\) to 2025-12-31T10:00:00Z: 2 partitions moved \(sms_batched\[0\] 100 -> 60, sms_batched\[3\] none -> 0\); 2 already at or before that time kept; 40 records to read again$/,
+      /^rewound consumer group sms-consumer-group \(sms\) to 2025-12-31T10:00:00Z: 1 partition moved back \(sms_batched\[0\] 100 -> 60\); 2 already at or before that time kept; 1 with nothing committed set to that time; 40 records to read again$/,
     );
 
     // applied again (Git, a restore): nothing happens

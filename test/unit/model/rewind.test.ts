@@ -81,7 +81,7 @@ describe('rewindPlan', () => {
     const plan = rewindPlan(group, { group: group.group, members: 0, committed: { sms_batched: committed } }, { sms_batched: at });
     if ('waiting' in plan) throw new Error(plan.waiting);
     expect(describeRewind(request, group.group, plan)).toMatch(
-      /16 partitions moved \(sms_batched\[0\] 2 -> 0, .*sms_batched\[11\] 2 -> 0, and 4 more\); 32 records to read again$/,
+      /16 partitions moved back \(sms_batched\[0\] 2 -> 0, .*sms_batched\[11\] 2 -> 0, and 4 more\); 32 records to read again$/,
     );
   });
 });
