@@ -44,6 +44,20 @@ export function imageTag(): string {
   return execFileSync('bash', [join(root, 'test', 'infra', 'images.sh'), 'tag'], { encoding: 'utf8' }).trim();
 }
 
+/**
+ * The operator image of an earlier commit, built from that commit's Dockerfile.operator and put
+ * on the node (images.sh previous), and that commit's chart, extracted to `dir`: what a cluster
+ * ran before an upgrade. Returns the image's tag and the chart's directory.
+ */
+export function previousOperator(ref: string, dir: string): { tag: string; chart: string } {
+  const image = execFileSync('bash', [join(root, 'test', 'infra', 'images.sh'), 'previous', ref], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
+  execFileSync('sh', ['-c', `git -C "$1" archive "$2" charts/mobileforge-operator | tar -x -C "$3"`, 'sh', root, ref, dir]);
+  return { tag: image.slice(image.lastIndexOf(':') + 1), chart: join(dir, 'charts', 'mobileforge-operator') };
+}
+
 /** Tags an image already on the node under another tag (same content), as a registry would serve a new tag. */
 export function retagOnNode(repo: string, from: string, to: string): void {
   execFileSync('ctr', ['--address', need('NODE_CONTAINERD_ADDRESS'), '--namespace', 'k8s.io', 'images', 'tag', '--force', `${repo}:${from}`, `${repo}:${to}`], {
@@ -56,15 +70,15 @@ export function retagOnNode(repo: string, from: string, to: string): void {
  * after applying the chart's CRD as docs/install.md says an upgrade does (Helm installs the CRDs
  * in crds/ once and never upgrades them; the node keeps its cluster between runs).
  */
-export function installOperator(tag: string, extra: string[] = []): string {
-  nodeKubectl(['apply', '--server-side', '--force-conflicts', '-f', join(root, 'charts', 'mobileforge-operator', 'crds')]);
+export function installOperator(tag: string, extra: string[] = [], chart = join(root, 'charts', 'mobileforge-operator')): string {
+  nodeKubectl(['apply', '--server-side', '--force-conflicts', '-f', join(chart, 'crds')]);
   return execFileSync(
     join(need('MOBILEFORGE_BIN'), 'helm'),
     [
       'upgrade',
       '--install',
       OPERATOR_RELEASE,
-      join(root, 'charts', 'mobileforge-operator'),
+      chart,
       '--namespace',
       OPERATOR_NAMESPACE,
       '--create-namespace',
@@ -155,6 +169,7 @@ export interface PodList {
   items: {
     metadata: {
       name: string;
+      uid?: string;
       namespace?: string;
       labels?: Record<string, string>;
       ownerReferences?: { kind: string; name: string }[];

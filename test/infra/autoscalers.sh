@@ -12,7 +12,9 @@
 # process on the bridge.
 #
 # The API server also writes an audit log of every write to Deployments and their scale
-# subresource ($NODE_DIR/audit.log), so tests can tell who changed replicas.
+# subresource, and of every write by a service account of the operator's namespace
+# (mobileforge-system) to anything ($NODE_DIR/audit.log), so tests can tell who changed
+# replicas and whether the operator wrote at all.
 
 AUTOSCALERS_DIR="$NODE_DIR/autoscalers"
 METRICS_SERVER_PORT=${MF_METRICS_SERVER_PORT:-56560}
@@ -84,6 +86,9 @@ rules:
   resources:
   - group: apps
     resources: [deployments, deployments/scale]
+- level: Metadata
+  verbs: [create, update, patch, delete]
+  userGroups: ["system:serviceaccounts:mobileforge-system"]
 - level: None
 YAML
   local d="$NODE_DIR/pki"

@@ -10,6 +10,9 @@
 #                        Dockerfile.workload as written; prints the tag
 #   images.sh load       import pause + both project images into the node's containerd (k8s.io)
 #   images.sh tag        the tag `build` gives the current sources (a content hash)
+#   images.sh previous REF  the operator image of an earlier commit (git archive REF, built from
+#                        its own Dockerfile.operator), tagged <current tag>-previous-<REF's
+#                        short hash>, imported into the node's containerd; prints the image
 #
 # podman's configuration and storage live in $CACHE/containers (CONTAINERS_CONF and
 # CONTAINERS_STORAGE_CONF), never in /etc. Each step is skipped when its stamp matches.
@@ -189,6 +192,30 @@ build_project() {
   echo "$tag"
 }
 
+# The operator as an earlier commit built it, for upgrade tests: built from that commit's own
+# files, named after the current sources' tag so that the cleanups above keep it while they run.
+build_previous() { # ref
+  local ref=$1 commit tag image tree
+  commit=$(git -C "$REPO" rev-parse --verify --quiet "$ref^{commit}") \
+    || die "no commit $ref in $REPO (the upgrade test needs the repository's history: a full clone)"
+  tag=$(source_tag)
+  image="$OPERATOR_REPO:$tag-previous-${commit:0:12}"
+  podman_env
+  if ! have_image "$image"; then
+    build_base
+    tree=$(mktemp -d "$IMAGES/previous.XXXX")
+    git -C "$REPO" archive "$commit" | tar -x -C "$tree"
+    log "building $image from Dockerfile.operator of $ref (${commit:0:12})"
+    podman build --runtime runc --network host --pull=never --build-arg VERSION="previous-${commit:0:12}" \
+      -f "$tree/Dockerfile.operator" -t "$image" "$tree" > "$IMAGES/previous-build.log" 2>&1 \
+      || { rm -rf "$tree"; die "podman build of $ref's Dockerfile.operator failed; see $IMAGES/previous-build.log"; }
+    rm -rf "$tree"
+  fi
+  [ -S "$NODE_CONTAINERD_SOCK" ] || die "the node's containerd is not running ($NODE_CONTAINERD_SOCK); infra.sh up node"
+  load_image "$image"
+  echo "$image"
+}
+
 # ---------------------------------------------------------------- into the node's containerd
 ctr_node() { ctr --address "$NODE_CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 load_image() { # image
@@ -234,5 +261,6 @@ case "$what" in
   load) load_all ;;
   pause-load) podman_env; build_pause; load_image "$PAUSE_IMAGE" ;;
   tag) source_tag ;;
-  *) die "usage: images.sh base|pause|build|load|pause-load|tag" ;;
+  previous) build_previous "${2:?usage: images.sh previous REF}" ;;
+  *) die "usage: images.sh base|pause|build|load|pause-load|tag|previous REF" ;;
 esac

@@ -133,3 +133,38 @@ test('a record refused by a sink is replayed once the cause is gone: stored once
   expect(await rows('fine')).toBe(1);
   expect(await consumer.metric('consumer_messages_dead_lettered_total')).toBe(1);
 }, 240000);
+
+test('a record refused again after a replay comes back with its replay count, and past the bound it stays in the DLQ', async () => {
+  const consumer = running[0]!;
+  await fixture.pgSync.query("ALTER TABLE sync_events_log ADD CONSTRAINT still_broken CHECK (event_value <> 'stubborn')");
+  try {
+    const deadBefore = await consumer.metric('consumer_messages_dead_lettered_total');
+    await fixture.producer.send({
+      topic,
+      acks: -1,
+      messages: [
+        syncMessage({ client: 'acme', user: 'user-9' }, 'events', [{ event_type: 'app_open', event_value: 'stubborn', timestamp: 1764000000009 }], `${u}-9`),
+      ],
+    });
+    await waitFor(
+      'the stubborn record dead-lettered',
+      async () => (await consumer.metric('consumer_messages_dead_lettered_total')) === deadBefore + 1,
+      60000,
+      500,
+    );
+    // The cause is not fixed: replayed once, refused again, back in the DLQ with its count.
+    const first = await cli('replay', '--topic', 'events_log', '--max-replays', '1');
+    expect(first.out).toMatch(/replayed 1; kept in the DLQ 0; outside the filter 0; dealt with before 1/);
+    await waitFor('refused again', async () => (await consumer.metric('consumer_messages_dead_lettered_total')) === deadBefore + 2, 60000, 500);
+    const shown = await cli('show', '--topic', 'events_log', '--limit', '10');
+    expect(shown.out).toContain('"replayCount": 1');
+    // Past the bound: it stays, and is dealt with (a third run finds nothing to do).
+    const second = await cli('replay', '--topic', 'events_log', '--max-replays', '1');
+    expect(second.out).toMatch(/replayed 0; kept in the DLQ 1; outside the filter 0; dealt with before 2\n {2}kept: replayed 1 times already \(bound 1\)/);
+    const third = await cli('replay', '--topic', 'events_log', '--max-replays', '1');
+    expect(third.out).toMatch(/replayed 0; kept in the DLQ 0; outside the filter 0; dealt with before 3/);
+    expect(await fixture.pgSync.query("SELECT 1 FROM sync_events_log WHERE event_value = 'stubborn'").then((r) => r.rowCount)).toBe(0);
+  } finally {
+    await fixture.pgSync.query('ALTER TABLE sync_events_log DROP CONSTRAINT still_broken');
+  }
+}, 240000);
