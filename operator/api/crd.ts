@@ -3,6 +3,7 @@ import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { Type } from '@sinclair/typebox';
 import { toPlainJson } from './schema-helpers.js';
 import { CATEGORIES, GROUP, KIND, MAX_PIPELINE_NAME, PLURAL, RULE_MESSAGES, SHORT_NAMES, SINGULAR, SpecSchema, StatusSchema, VERSION } from './v1alpha1.js';
+import { NAME_LABEL, PART_OF_LABEL } from '../../core/labels.js';
 
 export const CRD_NAME = `${PLURAL}.${GROUP}`;
 
@@ -31,7 +32,7 @@ export function buildCrd(): V1CustomResourceDefinition {
     kind: 'CustomResourceDefinition',
     metadata: {
       name: CRD_NAME,
-      labels: { 'app.kubernetes.io/name': 'mobileforge-sync', 'app.kubernetes.io/part-of': 'mobileforge-sync' },
+      labels: { [NAME_LABEL]: 'mobileforge-sync', [PART_OF_LABEL]: 'mobileforge-sync' },
     },
     spec: {
       group: GROUP,

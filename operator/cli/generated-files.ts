@@ -8,6 +8,7 @@ import { crdYaml } from '../api/crd-yaml.js';
 import { referenceMarkdown } from '../api/reference.js';
 import { operatorRules } from '../model/rbac.js';
 import { packageRoot } from '../util/repo-root.js';
+import { NAME_LABEL, PART_OF_LABEL } from '../../core/labels.js';
 
 export interface GeneratedFile {
   path: string;
@@ -30,7 +31,7 @@ function roleYaml(): string {
     yaml({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
-      metadata: { name: 'mobileforge-operator', labels: { 'app.kubernetes.io/name': 'mobileforge-operator', 'app.kubernetes.io/part-of': 'mobileforge-sync' } },
+      metadata: { name: 'mobileforge-operator', labels: { [NAME_LABEL]: 'mobileforge-operator', [PART_OF_LABEL]: 'mobileforge-sync' } },
       rules: operatorRules(),
     })
   );
@@ -56,7 +57,7 @@ function argocdHealthConfigMap(): string {
     yaml({
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: 'argocd-cm', namespace: 'argocd', labels: { 'app.kubernetes.io/part-of': 'argocd' } },
+      metadata: { name: 'argocd-cm', namespace: 'argocd', labels: { [PART_OF_LABEL]: 'argocd' } },
       data: {
         'resource.customizations.health.mobileforge.credeau.com_MobileForgeSyncPipeline': script('health-syncpipeline.lua'),
         'resource.customizations.health.kafka.strimzi.io_KafkaTopic': script('health-kafkatopic.lua'),

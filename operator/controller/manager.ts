@@ -14,6 +14,7 @@ import { LeaderElector } from './leader-election.js';
 import { OperatorMetrics } from './metrics.js';
 import { Reconciler } from './reconciler.js';
 import { referencedConfigMaps, referencedSecrets } from '../model/references.js';
+import { INSTANCE_LABEL } from '../../core/labels.js';
 import { TopicAdminPool } from './topic-admin.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -104,7 +105,7 @@ export class OperatorManager {
         if (p.metadata.namespace === ns && refs(p.spec).some((r) => r.name === obj.metadata?.name)) this.queue?.add(`${ns}/${p.metadata.name}`);
       }
     } else {
-      const key = this.keyFor(ns, obj.metadata?.labels?.['app.kubernetes.io/instance']);
+      const key = this.keyFor(ns, obj.metadata?.labels?.[INSTANCE_LABEL]);
       if (key) this.queue?.add(key);
     }
   }

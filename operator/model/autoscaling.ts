@@ -9,6 +9,7 @@ import { consumerGroupName, kafkaTopicName, type ConsumerName, type TopicName, t
 import { DEFAULTS, lagThreshold, requestedEngine, type ComponentSettings } from './defaults.js';
 import { childMeta } from './metadata.js';
 import { componentLabels, deploymentName, kafkaNaming } from './naming.js';
+import { COMPONENT_LABEL } from '../../core/labels.js';
 
 export interface Capabilities {
   /** Served KafkaTopic API version, or undefined when Strimzi's CRD is not installed. */
@@ -123,7 +124,7 @@ export function kafkaTriggerAuthentication(p: SyncPipeline): TriggerAuthenticati
   return {
     apiVersion: 'keda.sh/v1alpha1',
     kind: 'TriggerAuthentication',
-    metadata: childMeta(p, kafkaTriggerAuthName(name), { ...componentLabels(name, 'topics'), 'app.kubernetes.io/component': 'autoscaling' }),
+    metadata: childMeta(p, kafkaTriggerAuthName(name), { ...componentLabels(name, 'topics'), [COMPONENT_LABEL]: 'autoscaling' }),
     spec: { secretTargetRef: refs },
   };
 }

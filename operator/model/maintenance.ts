@@ -11,6 +11,7 @@ import { ENV, JOB_DEFAULTS, JOB_ENV } from '../../core/env-contract.js';
 import { DEFAULTS } from './defaults.js';
 import { stableHash } from './hash.js';
 import { childMeta } from './metadata.js';
+import { MANAGED_BY_LABEL } from '../../core/labels.js';
 import { componentLabels, migrationJobName, partitionsCronJobName, serviceAccountName, type JobComponent } from './naming.js';
 import type { PodResources } from './profile.js';
 import { canonicalQuantity } from './quantity.js';
@@ -132,7 +133,7 @@ export function partitionsCronJob(p: SyncPipeline): V1CronJob {
   const s = maintenanceSettings(p);
   // The Jobs it creates are the CronJob's, not ours: without the managed-by label they stay
   // out of the operator's caches and never wake it up.
-  const runLabels = Object.fromEntries(Object.entries(componentLabels(name, 'partitions')).filter(([k]) => k !== 'app.kubernetes.io/managed-by'));
+  const runLabels = Object.fromEntries(Object.entries(componentLabels(name, 'partitions')).filter(([k]) => k !== MANAGED_BY_LABEL));
   return {
     apiVersion: 'batch/v1',
     kind: 'CronJob',

@@ -7,6 +7,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { SyncPipeline } from '../api/v1alpha1.js';
 import { APP_NAME, instanceLabels } from './naming.js';
+import { COMPONENT_LABEL, INSTANCE_LABEL, NAME_LABEL } from '../../core/labels.js';
 import { childMeta } from './metadata.js';
 import { METRICS_PORT_NAME } from './workloads.js';
 
@@ -33,9 +34,9 @@ export function podMonitor(p: SyncPipeline): PodMonitor {
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PodMonitor',
-    metadata: childMeta(p, podMonitorName(name), { ...pm?.labels, ...instanceLabels(name), 'app.kubernetes.io/component': 'monitoring' }),
+    metadata: childMeta(p, podMonitorName(name), { ...pm?.labels, ...instanceLabels(name), [COMPONENT_LABEL]: 'monitoring' }),
     spec: {
-      selector: { matchLabels: { 'app.kubernetes.io/name': APP_NAME, 'app.kubernetes.io/instance': name } },
+      selector: { matchLabels: { [NAME_LABEL]: APP_NAME, [INSTANCE_LABEL]: name } },
       podMetricsEndpoints: [
         {
           port: METRICS_PORT_NAME,

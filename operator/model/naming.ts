@@ -1,6 +1,7 @@
 // Names and labels of everything a pipeline owns.
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
 import type { ComponentName, ConsumerName, KafkaNaming, TopicName } from '../../core/domain.js';
+import { COMPONENT_LABEL, INSTANCE_LABEL, MANAGED_BY_LABEL, NAME_LABEL, PART_OF_LABEL } from '../../core/labels.js';
 
 export const APP_NAME = 'mobileforge-sync';
 export const MANAGED_BY = 'mobileforge-operator';
@@ -38,10 +39,10 @@ export function kafkaNaming(spec: { kafka?: Pick<SyncPipelineSpec['kafka'], 'top
 /** Labels on every object of a pipeline: how the operator finds what it owns. */
 export function instanceLabels(pipeline: string): Record<string, string> {
   return {
-    'app.kubernetes.io/name': APP_NAME,
-    'app.kubernetes.io/instance': pipeline,
-    'app.kubernetes.io/part-of': APP_NAME,
-    'app.kubernetes.io/managed-by': MANAGED_BY,
+    [NAME_LABEL]: APP_NAME,
+    [INSTANCE_LABEL]: pipeline,
+    [PART_OF_LABEL]: APP_NAME,
+    [MANAGED_BY_LABEL]: MANAGED_BY,
   };
 }
 
@@ -50,7 +51,7 @@ export type JobComponent = 'migrate' | 'partitions';
 
 export function componentLabels(pipeline: string, c: ComponentName | JobComponent | 'topics'): Record<string, string> {
   const component = c === 'topics' ? 'kafka-topic' : c === 'migrate' ? 'migration' : c === 'partitions' ? 'partition-maintenance' : componentLabel(c);
-  return { ...instanceLabels(pipeline), 'app.kubernetes.io/component': component };
+  return { ...instanceLabels(pipeline), [COMPONENT_LABEL]: component };
 }
 
 /**
@@ -69,11 +70,7 @@ export function partitionsCronJobName(pipeline: string): string {
 
 /** The stable subset used in selectors (never changes for the life of a Deployment). */
 export function selectorLabels(pipeline: string, c: ComponentName): Record<string, string> {
-  return {
-    'app.kubernetes.io/name': APP_NAME,
-    'app.kubernetes.io/instance': pipeline,
-    'app.kubernetes.io/component': componentLabel(c),
-  };
+  return { [NAME_LABEL]: APP_NAME, [INSTANCE_LABEL]: pipeline, [COMPONENT_LABEL]: componentLabel(c) };
 }
 
 export function consumerConditionType(c: ConsumerName): string {

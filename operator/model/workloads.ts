@@ -22,6 +22,7 @@ import { consumerGroupName, kafkaTopicName, topicsForConsumer, type ComponentNam
 import { ENV, PRODUCER_METRICS_PORT, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
 import { DEFAULTS, pipelineComponents, type ComponentSettings } from './defaults.js';
 import { childMeta } from './metadata.js';
+import { COMPONENT_LABEL } from '../../core/labels.js';
 import { CONFIG_HASH_ANNOTATION, componentLabels, deploymentName, selectorLabels, serviceAccountName, kafkaNaming } from './naming.js';
 
 /** The unprivileged user the workload image runs as (see Dockerfile.workload). */
@@ -365,7 +366,7 @@ export function workloadServiceAccount(p: SyncPipeline): V1ServiceAccount {
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: childMeta(p, serviceAccountName(name), { ...componentLabels(name, 'producer'), 'app.kubernetes.io/component': 'workload' }),
+    metadata: childMeta(p, serviceAccountName(name), { ...componentLabels(name, 'producer'), [COMPONENT_LABEL]: 'workload' }),
     // The workloads never call the Kubernetes API.
     automountServiceAccountToken: false,
   };

@@ -1,0 +1,135 @@
+// The three topic modes behind one interface: who makes the pipeline's topics, where their
+// partition counts are read, and what status says of them. Admin mode manages them through
+// the Kafka admin API; Strimzi mode renders KafkaTopics (model/strimzi.ts) and reads their
+// status; unmanaged mode takes them as rendered. The mode is chosen here, once.
+import type * as k8s from '@kubernetes/client-node';
+import type { SyncPipeline } from '../api/v1alpha1.js';
+import type { Capabilities } from '../model/autoscaling.js';
+import { topicMode } from '../model/defaults.js';
+import { kafkaConfigFor, type SecretValue } from '../model/kafka-access.js';
+import { kafkaFailure } from '../model/kafka-failure.js';
+import { kafkaTopicObjectName } from '../model/naming.js';
+import type { RenderResult } from '../model/render.js';
+import { pipelineTopicNames, pipelineTopics, type DesiredTopic, type PartitionCounts } from '../model/topics.js';
+import { errorMessage } from '../../core/errors.js';
+import { observeStrimziTopics, type KafkaTopicObject, type Observation, type TopicObservation } from './status.js';
+import { InsufficientBrokersError, type TopicAdminPool } from './topic-admin.js';
+
+export type ReconcileFailure = NonNullable<Observation['error']>;
+
+/** What the gather step learnt of the topics: Kafka's view (admin mode) or the KafkaTopics' (Strimzi mode). */
+export interface KafkaView {
+  /** Partitions the topics already have: never ask for fewer. */
+  existing: PartitionCounts;
+  /** The admin client's configuration, when admin mode could read the topics. */
+  config?: ReturnType<typeof kafkaConfigFor>;
+  error?: ReconcileFailure;
+  /** What failed when admin mode could not read the topics (the lag cannot be read either). */
+  cause?: unknown;
+}
+
+interface TopicsOutcome {
+  topics: TopicObservation[];
+  /** Admin mode only: what was ensured through Kafka this time. */
+  ensured: TopicObservation[];
+  error?: ReconcileFailure;
+}
+
+export interface TopicBackend {
+  /** The topics' partition counts now, on top of what status last reported. */
+  gather(p: SyncPipeline, fromStatus: PartitionCounts): Promise<KafkaView>;
+  /**
+   * The topics as this reconcile leaves them. `view` is undefined when an earlier failure
+   * (Kafka unreadable, an apply refused) means nothing should be changed on Kafka now.
+   */
+  reconcile(p: SyncPipeline, result: RenderResult, view: KafkaView | undefined): Promise<TopicsOutcome>;
+}
+
+export interface TopicBackendDeps {
+  cache: { get<T extends k8s.KubernetesObject>(apiVersion: string, kind: string, name: string, namespace?: string): T | undefined };
+  topics: TopicAdminPool;
+  /** The pipeline's Kafka Secrets' values (SASL credentials, CA). */
+  kafkaSecrets: (p: SyncPipeline) => Promise<SecretValue>;
+  capabilities: () => Capabilities;
+}
+
+const pipelineKey = (p: SyncPipeline) => `${p.metadata.namespace}/${p.metadata.name}`;
+
+/** Admin mode: the operator creates missing topics and raises partitions through Kafka. */
+class AdminTopics implements TopicBackend {
+  constructor(private readonly d: TopicBackendDeps) {}
+
+  async gather(p: SyncPipeline, fromStatus: PartitionCounts): Promise<KafkaView> {
+    let config: KafkaView['config'];
+    try {
+      config = kafkaConfigFor(p.spec, await this.d.kafkaSecrets(p));
+      return { existing: { ...fromStatus, ...(await this.d.topics.for(config, pipelineKey(p)).partitions(pipelineTopicNames(p.spec))) }, config };
+    } catch (err) {
+      if (config) await this.d.topics.evict(config, pipelineKey(p));
+      return { existing: fromStatus, error: kafkaFailure(err, p.spec, 'cannot read topics'), cause: err };
+    }
+  }
+
+  async reconcile(p: SyncPipeline, result: RenderResult, view: KafkaView | undefined): Promise<TopicsOutcome> {
+    if (!view?.config) return { topics: [], ensured: [] };
+    try {
+      const topics = await this.d.topics.for(view.config, pipelineKey(p)).ensure(result.topics);
+      return { topics, ensured: topics };
+    } catch (err) {
+      if (err instanceof InsufficientBrokersError) return { topics: [], ensured: [], error: { reason: 'InsufficientBrokers', message: err.message } };
+      await this.d.topics.evict(view.config, pipelineKey(p));
+      return { topics: [], ensured: [], error: { reason: 'TopicsFailed', message: `Kafka admin: ${errorMessage(err)}` } };
+    }
+  }
+}
+
+/** Strimzi mode: KafkaTopics are rendered and applied; their spec and status say where the topics are. */
+class StrimziTopics implements TopicBackend {
+  constructor(private readonly d: TopicBackendDeps) {}
+
+  private live(p: SyncPipeline, t: Pick<DesiredTopic, 'topic' | 'role'>): KafkaTopicObject | undefined {
+    const version = this.d.capabilities().kafkaTopicApiVersion;
+    return version
+      ? this.d.cache.get<KafkaTopicObject>(version, 'KafkaTopic', kafkaTopicObjectName(p.metadata.name, t.topic, t.role), p.metadata.namespace)
+      : undefined;
+  }
+
+  async gather(p: SyncPipeline, fromStatus: PartitionCounts): Promise<KafkaView> {
+    const existing = { ...fromStatus };
+    for (const t of pipelineTopics(p.spec)) {
+      const partitions = this.live(p, t)?.spec?.partitions;
+      if (partitions) existing[t.name] = Math.max(existing[t.name] ?? 0, partitions);
+    }
+    return { existing };
+  }
+
+  async reconcile(p: SyncPipeline, result: RenderResult): Promise<TopicsOutcome> {
+    if (!this.d.capabilities().kafkaTopicApiVersion) return { topics: [], ensured: [] };
+    return { topics: observeStrimziTopics(result.topics, (t) => this.live(p, t)), ensured: [] };
+  }
+}
+
+/** Unmanaged mode: someone else makes the topics; they are taken as rendered. */
+class UnmanagedTopics implements TopicBackend {
+  async gather(_p: SyncPipeline, fromStatus: PartitionCounts): Promise<KafkaView> {
+    return { existing: fromStatus };
+  }
+
+  async reconcile(_p: SyncPipeline, result: RenderResult): Promise<TopicsOutcome> {
+    return {
+      topics: result.topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, ready: true })),
+      ensured: [],
+    };
+  }
+}
+
+/** The backends, one per mode; `for` picks a pipeline's. */
+export class TopicBackends {
+  private readonly byMode: Record<ReturnType<typeof topicMode>, TopicBackend>;
+  constructor(deps: TopicBackendDeps) {
+    this.byMode = { admin: new AdminTopics(deps), strimzi: new StrimziTopics(deps), unmanaged: new UnmanagedTopics() };
+  }
+  for(p: SyncPipeline): TopicBackend {
+    return this.byMode[topicMode(p.spec)];
+  }
+}
