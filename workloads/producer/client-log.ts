@@ -63,7 +63,6 @@ const same = (a: ClientRecord | undefined, b: ClientRecord | undefined) =>
 export class ClientLog implements SharedClients {
   private readonly clients = new Map<string, SharedClient>();
   private consumer: Consumer | undefined;
-  private caughtUp = false;
 
   constructor(
     private readonly sink: Pick<MessageSink, 'send'>,
@@ -73,11 +72,6 @@ export class ClientLog implements SharedClients {
     private readonly log: Logger,
     private readonly maxEntries = 100_000,
   ) {}
-
-  /** True once the topic was read up to where it ended at start (or could not be read). */
-  get ready(): boolean {
-    return this.caughtUp;
-  }
 
   get(clientId: string): SharedClient | undefined {
     return this.clients.get(clientId);
@@ -98,10 +92,24 @@ export class ClientLog implements SharedClients {
 
   /**
    * Reads the topic from its beginning, resolving once it has read up to its end as of now, or
-   * after `timeoutMs` (a topic that does not exist yet, or Kafka away: the replica starts with
-   * what it has, and PostgreSQL's reads fill its cache). Keeps reading after that.
+   * after `timeoutMs` (Kafka away, a topic that does not exist yet: the replica starts with what
+   * it has, and PostgreSQL's reads fill its cache). The reading goes on after that.
    */
   async start(config: KafkaConfig, topicPrefix: string, timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      this.read(config, topicPrefix),
+      new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => r('timeout'), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'read') this.log.info('clients topic read', { topic: this.topic, clients: this.clients.size });
+    else if (outcome === 'timeout')
+      this.log.warn('the clients topic was not read to its end in time; starting with what was read', { topic: this.topic, clients: this.clients.size });
+  }
+
+  private async read(config: KafkaConfig, topicPrefix: string): Promise<'read' | 'failed'> {
     const kafka = new Kafka({ ...config, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     try {
@@ -131,22 +139,13 @@ export class ClientLog implements SharedClients {
           }
         },
       });
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([
-        caughtUp.then(() => false),
-        new Promise<boolean>((r) => {
-          timer = setTimeout(() => r(true), timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (timedOut)
-        this.log.warn('the clients topic was not read to its end in time; starting with what was read', { topic: this.topic, clients: this.clients.size });
-      else this.log.info('clients topic read', { topic: this.topic, clients: this.clients.size });
+      await caughtUp;
+      return 'read';
     } catch (err) {
       await admin.disconnect().catch(() => undefined);
       this.log.warn('the clients topic cannot be read; clients come from PostgreSQL only', { topic: this.topic, error: errorMessage(err) });
+      return 'failed';
     }
-    this.caughtUp = true;
   }
 
   async stop(): Promise<void> {
