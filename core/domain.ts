@@ -78,7 +78,33 @@ export interface KafkaNaming {
 /** Characters Kafka allows in topic names (and that are safe in group ids). */
 export const KAFKA_NAME_PATTERN = '^[a-zA-Z0-9._-]+$';
 
-export function kafkaTopicName(naming: KafkaNaming, topic: TopicName): string {
+/**
+ * The topic of the audit rows (`usage` and `unauthorized_requests`): the Producer API produces
+ * them with the same guarantees as data, and the consumer that reads the seed's common topics
+ * (the single layout's one consumer) writes them to the insights database, each row once by its
+ * unique id.
+ */
+export const AUDIT_TOPIC = 'usage_audit';
+/** The split layout's consumer that reads the audit topic (the single layout's reads every topic). */
+const AUDIT_CONSUMER: SplitConsumer = 'common';
+/**
+ * The compacted topic of client records (who may sync, with what secret) that the Producer API
+ * replicas share: each publishes what it reads from the clients table, and a replica starting
+ * while PostgreSQL is away authenticates from it. No consumer group reads it.
+ */
+export const CLIENTS_TOPIC = 'sync_clients';
+
+/** A topic a pipeline's consumers read: the seed's data topics and the audit topic. */
+export type ConsumedTopic = TopicName | typeof AUDIT_TOPIC;
+/** Every topic of a pipeline, by its name behind the prefix. */
+export type PipelineTopic = ConsumedTopic | typeof CLIENTS_TOPIC;
+
+/** Whether a topic's cluster name is a pipeline's audit topic, whatever its prefix. */
+export function isAuditTopic(name: string): boolean {
+  return name.endsWith(AUDIT_TOPIC);
+}
+
+export function kafkaTopicName(naming: Pick<KafkaNaming, 'topicPrefix'>, topic: PipelineTopic): string {
   return `${naming.topicPrefix}${topic}`;
 }
 
@@ -97,12 +123,19 @@ export function topicForSource(source: Source): TopicName {
   return found;
 }
 
-/** Topics a consumer reads in a region, in the seed's order (the single consumer: all of them). */
-export function topicsForConsumer(consumer: ConsumerName, region: Region): TopicName[] {
+/** Data topics a consumer reads in a region, in the seed's order (the single consumer: all of them). */
+function dataTopicsForConsumer(consumer: ConsumerName, region: Region): TopicName[] {
   return TOPICS.filter((t) => (consumer === SINGLE_CONSUMER || TOPIC_FACTS[t].consumer === consumer) && (region !== 'india' || TOPIC_FACTS[t].allowedInIndia));
 }
 
+/** Topics a consumer reads in a region: its data topics, then the audit topic for the one that writes audit rows. */
+export function topicsForConsumer(consumer: ConsumerName, region: Region): ConsumedTopic[] {
+  const data: ConsumedTopic[] = dataTopicsForConsumer(consumer, region);
+  return consumer === SINGLE_CONSUMER || consumer === AUDIT_CONSUMER ? [...data, AUDIT_TOPIC] : data;
+}
+
 /** The consumer of a layout that reads a topic. */
-export function consumerOfTopic(layout: ConsumerLayout, topic: TopicName): ConsumerName {
-  return layout === 'single' ? SINGLE_CONSUMER : TOPIC_FACTS[topic].consumer;
+export function consumerOfTopic(layout: ConsumerLayout, topic: ConsumedTopic): ConsumerName {
+  if (layout === 'single') return SINGLE_CONSUMER;
+  return topic === AUDIT_TOPIC ? AUDIT_CONSUMER : TOPIC_FACTS[topic].consumer;
 }

@@ -1,7 +1,7 @@
 // PostgreSQL tables of the insights database (DI_POSTGRES_DATABASE) that the Producer API
-// reads and writes: clients (who may sync), usage (one row per call, for billing) and
-// unauthorized_requests (audit of failed authentications, counted per client id, address,
-// reason and minute). usage and unauthorized_requests
+// reads, and the consumer of the audit topic writes: clients (who may sync), usage (one row per
+// call, for billing) and unauthorized_requests (audit of failed authentications, counted per
+// client id, address, reason and minute). usage and unauthorized_requests
 // are range-partitioned by day on created_at; a DEFAULT partition catches rows for a day whose
 // partition does not exist yet, so nothing is ever rejected for want of one.
 import type pg from 'pg';
@@ -44,6 +44,14 @@ const INSIGHTS_DDL = [
      ADD COLUMN IF NOT EXISTS source_address text,
      ADD COLUMN IF NOT EXISTS reason text,
      ADD COLUMN IF NOT EXISTS count integer NOT NULL DEFAULT 1`,
+  // Rows come through Kafka (core/audit-message.ts), each with an id the Producer API assigns:
+  // with created_at (a unique key of a partitioned table must hold its partition key) it makes
+  // a row delivered twice a conflict, stored once. Rows written before the column existed keep
+  // a null id, which conflicts with nothing.
+  `ALTER TABLE usage ADD COLUMN IF NOT EXISTS id varchar(64)`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS usage_id ON usage (id, created_at)`,
+  `ALTER TABLE unauthorized_requests ADD COLUMN IF NOT EXISTS id varchar(64)`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS unauthorized_requests_id ON unauthorized_requests (id, created_at)`,
 ];
 
 /** Name of a table's partition for one UTC day, e.g. usage_p20261126. */

@@ -89,7 +89,12 @@ export function formatPlan(p: Plan): string {
   );
   const topics = table(
     ['TOPIC', 'PARTITIONS', 'RF', 'CONSUMER GROUP'],
-    p.topics.map((t) => [t.name, String(t.partitions), String(t.replicationFactor), t.role === 'data' ? CONSUMER_GROUPS[t.consumer] : '(dead letters)']),
+    p.topics.map((t) => [
+      t.name,
+      String(t.partitions),
+      String(t.replicationFactor),
+      t.consumer && t.role === 'data' ? CONSUMER_GROUPS[t.consumer] : t.role === 'clients' ? '(Producer API replicas)' : '(dead letters)',
+    ]),
   );
   return [
     `MobileForge Sync plan: ${fmt(p.dau)} DAU, ${p.environment}, region ${p.region}`,

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Admin, ITopicMetadata, KafkaConfig } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
 import { errorMessage } from '../../core/errors.js';
+import { isAuditTopic } from '../../core/domain.js';
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
 import type { DesiredTopic, PartitionCounts } from '../model/topics.js';
 import type { TopicObservation } from './status.js';
@@ -224,7 +225,8 @@ class KafkaTopicAdmin implements TopicAdmin {
         }),
       );
     }
-    const produced = [...ends.values()].reduce((n, parts) => n + [...parts.values()].reduce((a, p) => a + p.high, 0), 0);
+    // The produce rate is the data's: audit rows follow the requests and would count them twice.
+    const produced = [...ends].filter(([t]) => !isAuditTopic(t)).reduce((n, [, parts]) => n + [...parts.values()].reduce((a, p) => a + p.high, 0), 0);
     return { lag, produced };
   }
 

@@ -5,7 +5,7 @@
 import type { KubernetesObject, V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
 import type { AutoscalingEngine, SyncPipeline } from '../api/v1alpha1.js';
 import { caKey, passwordKey, usernameKey } from '../api/secret-refs.js';
-import { consumerGroupName, kafkaTopicName, type ConsumerName, type TopicName, type ComponentName } from '../../core/domain.js';
+import { consumerGroupName, kafkaTopicName, type ConsumedTopic, type ConsumerName, type ComponentName } from '../../core/domain.js';
 import { DEFAULTS, lagThreshold, requestedEngine, type ComponentSettings } from './defaults.js';
 import { childMeta } from './metadata.js';
 import { componentLabels, deploymentName, kafkaNaming } from './naming.js';
@@ -129,7 +129,7 @@ export function kafkaTriggerAuthentication(p: SyncPipeline): TriggerAuthenticati
   };
 }
 
-export function scaledObject(p: SyncPipeline, c: ConsumerName, s: ComponentSettings, topics: TopicName[]): ScaledObject {
+export function scaledObject(p: SyncPipeline, c: ConsumerName, s: ComponentSettings, topics: ConsumedTopic[]): ScaledObject {
   const name = p.metadata.name;
   const a = p.spec.autoscaling;
   const brokers = p.spec.kafka.bootstrapServers.join(',');

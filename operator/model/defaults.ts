@@ -9,7 +9,7 @@ import {
   type SyncPipelineSpec,
   type AutoscalingEngine,
 } from '../api/v1alpha1.js';
-import { componentsOf, type ComponentName, type ConsumerLayout, type TopicName } from '../../core/domain.js';
+import { AUDIT_TOPIC, componentsOf, type ComponentName, type ConsumedTopic, type ConsumerLayout, type TopicName } from '../../core/domain.js';
 import { ENV_DEFAULTS, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
 import type { Range, Sizing } from './ladder.js';
 import { podResourcesFor, type PodResources } from './profile.js';
@@ -122,7 +122,14 @@ export function requestedEngine(spec: SyncPipelineSpec): AutoscalingEngine {
   return spec.autoscaling?.engine ?? 'keda';
 }
 
-export function lagThreshold(spec: SyncPipelineSpec, topic: TopicName): number {
+/**
+ * Audit rows are small (one per request or per refusal key and minute) and written in large
+ * batches: a replica keeps up with far more of them than of data messages.
+ */
+const AUDIT_LAG_THRESHOLD = 1000;
+
+export function lagThreshold(spec: SyncPipelineSpec, topic: ConsumedTopic): number {
+  if (topic === AUDIT_TOPIC) return AUDIT_LAG_THRESHOLD;
   return spec.autoscaling?.lagThresholds?.[topic] ?? DEFAULT_LAG_THRESHOLDS[topic];
 }
 

@@ -1,6 +1,6 @@
 // Names and labels of everything a pipeline owns.
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
-import type { ComponentName, ConsumerName, KafkaNaming, TopicName } from '../../core/domain.js';
+import type { ComponentName, ConsumerName, KafkaNaming, PipelineTopic } from '../../core/domain.js';
 import { COMPONENT_LABEL, INSTANCE_LABEL, MANAGED_BY_LABEL, NAME_LABEL, PART_OF_LABEL } from '../../core/labels.js';
 
 export const APP_NAME = 'mobileforge-sync';
@@ -23,12 +23,15 @@ export function serviceAccountName(pipeline: string): string {
 }
 
 /** A KafkaTopic's object name: per pipeline and seed topic, whatever the prefix (which may hold characters object names cannot). */
-export function kafkaTopicObjectName(pipeline: string, topic: TopicName, role: TopicRole = 'data'): string {
+export function kafkaTopicObjectName(pipeline: string, topic: PipelineTopic, role: TopicRole = 'data'): string {
   return `${pipeline}-${topic.replace(/_/g, '-')}${role === 'dead-letter' ? '-dlq' : ''}`;
 }
 
-/** A topic the consumers read, or the dead-letter topic beside it. */
-export type TopicRole = 'data' | 'dead-letter';
+/**
+ * A topic the consumers read (the data topics and the audit topic), the dead-letter topic beside
+ * one, or the compacted topic of client records the Producer API replicas share.
+ */
+export type TopicRole = 'data' | 'dead-letter' | 'clients';
 
 /** The pipeline's topic and group prefixes (the group prefix follows the topic prefix unless set). */
 export function kafkaNaming(spec: { kafka?: Pick<SyncPipelineSpec['kafka'], 'topicPrefix' | 'consumerGroupPrefix'> }): KafkaNaming {

@@ -15,8 +15,8 @@
 // (docs/workload-model.md sizes), then drained by one process; its capacity is the drain rate,
 // from the first message it counts to the last offset it commits.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
@@ -24,6 +24,7 @@ import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { CompressionTypes, logLevel } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
+import { AUDIT_TOPIC, CLIENTS_TOPIC } from '../../core/domain.js';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { packageRoot } from '../../operator/util/repo-root.js';
@@ -272,8 +273,14 @@ const CONSUMER_MESSAGES: Record<SplitConsumer, { source: Source; recordsPerMessa
 // ---- the Producer API -----------------------------------------------------------------------
 const client = { id: `${tag}-client`, token: randomUUID() };
 await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'india')`, [client.id, client.token]);
-if (!(await kadmin.listTopics()).includes('sms_batched'))
-  await kadmin.createTopics({ topics: [{ topic: 'sms_batched', numPartitions: 16, replicationFactor: 1 }], waitForLeaders: true });
+// The data topic, and the audit and clients topics every Producer API writes beside it.
+const existingTopics = await kadmin.listTopics();
+const benchTopics = [
+  { topic: 'sms_batched', numPartitions: 16, replicationFactor: 1 },
+  { topic: AUDIT_TOPIC, numPartitions: 16, replicationFactor: 1 },
+  { topic: CLIENTS_TOPIC, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+].filter((t) => !existingTopics.includes(t.topic));
+if (benchTopics.length) await kadmin.createTopics({ topics: benchTopics, waitForLeaders: true });
 
 const RECORDS_PER_REQUEST = producerRecordsPerRequest('india');
 const bodies = Array.from({ length: 1024 }, (_, n) =>
@@ -304,7 +311,7 @@ async function calibrateProducer(profile: ProfileName, cores: number): Promise<P
   const port = await freePort();
   const [cmd, args] = limit.wrap([`${root}/dist/workloads/producer/main.js`]);
   const child = spawn(cmd, args, {
-    env: workloadEnv({ PORT: String(port), METRICS_PORT: '0', USAGE_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'calibrate-spool-')) }),
+    env: workloadEnv({ PORT: String(port), METRICS_PORT: '0' }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   children.add(child);
@@ -533,10 +540,11 @@ for (const profile of PROFILES) {
   profiles[profile] = { cpuRequest: cpu, producer, consumers: { sms, events, common } };
 }
 
-await kadmin.deleteTopicRecords({
-  topic: 'sms_batched',
-  partitions: (await kadmin.fetchTopicOffsets('sms_batched')).map((o) => ({ partition: o.partition, offset: o.high })),
-});
+for (const topic of ['sms_batched', AUDIT_TOPIC])
+  await kadmin.deleteTopicRecords({
+    topic,
+    partitions: (await kadmin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high })),
+  });
 await kadmin.disconnect();
 await mongo.close();
 await pgc.end();

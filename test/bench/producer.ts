@@ -7,15 +7,14 @@
 // ratioToBareForwarder. Prints throughput, latency, the producer's CPU and RSS, the ratios, and
 // what that means in DAU (docs/workload-model.md). Ends with one line of JSON.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { CompressionTypes, logLevel } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
+import { AUDIT_TOPIC, CLIENTS_TOPIC } from '../../core/domain.js';
 import pg from 'pg';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import { peakLoad, WORKLOAD_MODEL } from '../../operator/model/plan.js';
@@ -59,8 +58,14 @@ await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES (
 const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
 const kadmin = kafka.admin();
 await kadmin.connect();
-if (!(await kadmin.listTopics()).includes('sms_batched'))
-  await kadmin.createTopics({ topics: [{ topic: 'sms_batched', numPartitions: 16, replicationFactor: 1 }], waitForLeaders: true });
+// The data topic, and the audit and clients topics every Producer API writes beside it.
+const existingTopics = await kadmin.listTopics();
+const benchTopics = [
+  { topic: 'sms_batched', numPartitions: 16, replicationFactor: 1 },
+  { topic: AUDIT_TOPIC, numPartitions: 16, replicationFactor: 1 },
+  { topic: CLIENTS_TOPIC, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+].filter((t) => !existingTopics.includes(t.topic));
+if (benchTopics.length) await kadmin.createTopics({ topics: benchTopics, waitForLeaders: true });
 
 const port = await new Promise<number>((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => {
@@ -74,9 +79,8 @@ const producer = spawn(process.execPath, [...nodeFlags, `${root}/dist/workloads/
   env: {
     PATH: process.env.PATH,
     PORT: String(port),
-    // Not scraped here: any free port, and a spool of its own (several may run side by side).
+    // Not scraped here: any free port (several may run side by side).
     METRICS_PORT: '0',
-    USAGE_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'bench-usage-spool-')),
     LOG_LEVEL: 'warn',
     DI_POSTGRES_HOST: env.PGHOST,
     DI_POSTGRES_PORT: env.PGPORT,
@@ -292,10 +296,11 @@ useKafkaGzipLevel(GZIP_LEVEL);
 const ceiling = await rawCeiling();
 
 // Leave the shared local topic small: other suites and runs read it.
-await kadmin.deleteTopicRecords({
-  topic: 'sms_batched',
-  partitions: (await kadmin.fetchTopicOffsets('sms_batched')).map((o) => ({ partition: o.partition, offset: o.high })),
-});
+for (const topic of ['sms_batched', AUDIT_TOPIC])
+  await kadmin.deleteTopicRecords({
+    topic,
+    partitions: (await kadmin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high })),
+  });
 
 producer.kill('SIGTERM');
 await kadmin.disconnect();

@@ -1,12 +1,11 @@
 // Runs the real Producer API (dist/workloads/producer/main.js) against the test PostgreSQL
 // and Kafka, and collects everything that lands on the pipeline topics.
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { logLevel, type Consumer } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
-import { TOPICS } from '../../core/domain.js';
+import { AUDIT_TOPIC, CLIENTS_TOPIC, deadLetterTopic, TOPICS } from '../../core/domain.js';
 import { parseMessage, type SyncMessage } from '../../core/message.js';
 import { ManagedProcess, freePort } from './managed-process.js';
+import { ConsumerProcess } from './consumer-process.js';
 import type pg from 'pg';
 import type { Admin } from 'kafkajs';
 import { migrateInsights } from '../../core/insights-schema.js';
@@ -19,8 +18,6 @@ export class ProducerProcess extends ManagedProcess {
   static async start(database: string, env: Record<string, string> = {}): Promise<ProducerProcess> {
     const port = await freePort();
     const metricsPort = await freePort();
-    // Its own spool directory, kept across a restart of this process (spawn again).
-    const spoolDir = join(tmpdir(), uniqueName('usage-spool'));
     const p = new ProducerProcess('producer', ['workloads', 'producer', 'main.js'], port, metricsPort, {
       ...workloadPostgresEnv(),
       DI_POSTGRES_DATABASE: database,
@@ -30,7 +27,6 @@ export class ProducerProcess extends ManagedProcess {
       // Refusal rows are written as their window ends: 1 s, not a minute, so tests see them soon.
       REFUSAL_WINDOW_SECONDS: '1',
       LOG_LEVEL: 'info',
-      USAGE_SPOOL_DIR: spoolDir,
       ...env,
       PORT: String(port),
       METRICS_PORT: String(metricsPort),
@@ -128,9 +124,36 @@ export class TopicRecorder {
 }
 
 /**
+ * The topics a Producer API needs beside the data topics it writes to, under `prefix`: the audit
+ * topic (with its dead-letter topic) and the compacted clients topic, as the operator creates them.
+ */
+export function pipelineSideTopics(
+  prefix: string,
+): { topic: string; numPartitions: number; replicationFactor: number; configEntries?: { name: string; value: string }[] }[] {
+  return [
+    { topic: `${prefix}${AUDIT_TOPIC}`, numPartitions: 3, replicationFactor: 1 },
+    { topic: deadLetterTopic(`${prefix}${AUDIT_TOPIC}`), numPartitions: 1, replicationFactor: 1 },
+    { topic: `${prefix}${CLIENTS_TOPIC}`, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+  ];
+}
+
+/**
+ * The consumer that writes a pipeline's audit rows (usage, unauthorized_requests) to `database`:
+ * the real consumer process reading only the audit topic under `prefix`, in a group of its own.
+ */
+export function startAuditConsumer(database: string, prefix: string): Promise<ConsumerProcess> {
+  return ConsumerProcess.start({
+    DI_POSTGRES_DATABASE: database,
+    DI_POSTGRES_SYNC_DATABASE: database,
+    ENABLED_TOPICS: `${prefix}${AUDIT_TOPIC}`,
+    KAFKA_CONSUMER_GROUP: uniqueName('audit'),
+  });
+}
+
+/**
  * What a Producer API suite of its own needs: a migrated insights database, its topics under a
- * prefix nothing else uses (as a pipeline with spec.kafka.topicPrefix gets), and a Kafka admin;
- * `close()` removes all of it.
+ * prefix nothing else uses (as a pipeline with spec.kafka.topicPrefix gets), the consumer that
+ * writes its audit rows, and a Kafka admin; `close()` removes all of it.
  */
 export class ProducerFixture {
   private constructor(
@@ -141,6 +164,8 @@ export class ProducerFixture {
     readonly prefix: string,
     /** The suite's topics, full names. */
     readonly topics: string[],
+    /** Writes the audit topic's rows to `db`. */
+    readonly auditConsumer: ConsumerProcess,
   ) {}
 
   static async create(name: string, topics: readonly TopicName[] = ['sms_batched']): Promise<ProducerFixture> {
@@ -149,9 +174,17 @@ export class ProducerFixture {
     await migrateInsights(client);
     const admin = await connectKafkaAdmin();
     const prefix = `${uniqueName(name)}.`;
-    const names = topics.map((t) => `${prefix}${t}`);
-    await admin.createTopics({ topics: names.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })), waitForLeaders: true });
-    return new ProducerFixture(db, client, admin, prefix, names);
+    const created = [...topics.map((t) => ({ topic: `${prefix}${t}`, numPartitions: 1, replicationFactor: 1 })), ...pipelineSideTopics(prefix)];
+    await admin.createTopics({ topics: created, waitForLeaders: true });
+    const auditConsumer = await startAuditConsumer(db, prefix);
+    return new ProducerFixture(
+      db,
+      client,
+      admin,
+      prefix,
+      created.map((t) => t.topic),
+      auditConsumer,
+    );
   }
 
   /** A Producer API process on this fixture's database and topics. */
@@ -164,6 +197,7 @@ export class ProducerFixture {
   }
 
   async close(): Promise<void> {
+    await this.auditConsumer.stop();
     await this.admin.deleteTopics({ topics: this.topics }).catch(() => undefined);
     await this.admin.disconnect();
     await this.pg.end();

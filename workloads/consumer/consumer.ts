@@ -2,11 +2,14 @@
 // only after the writes of those messages succeeded. A transient sink failure pauses the
 // partition and retries with backoff (nothing skipped, per-key order kept); a poison message
 // (invalid, or data a sink refuses for good, told apart by the driver's error code) goes to
-// `<topic>.dlq` with headers saying why and where from, and the partition moves on.
+// `<topic>.dlq` with headers saying why and where from, and the partition moves on. The audit
+// topic's messages are rows of the insights database (audit-sink.ts), handled the same way.
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '../../core/log.js';
-import { deadLetterTopic, type Source } from '../../core/domain.js';
+import { deadLetterTopic, isAuditTopic, type Source } from '../../core/domain.js';
 import { DLQ_HEADERS } from '../../core/dead-letter-headers.js';
+import { InvalidAuditRowError, parseAuditRow, type AuditRow } from '../../core/audit-message.js';
+import type { AuditSink } from './audit-sink.js';
 import type { SyncMessage } from '../../core/message.js';
 import type { ConsumerMetrics } from './metrics.js';
 import { PoisonRecordError, type MongoSink, type PostgresSink } from './sinks.js';
@@ -20,6 +23,8 @@ export interface ConsumerEngineOptions {
   dlq: Producer;
   mongo: MongoSink;
   postgres: PostgresSink;
+  /** The insights database's audit tables: needed when the audit topic is read. */
+  audit?: AuditSink;
   /** Sources written to MongoDB; others are committed and counted as skipped. */
   enabledSources: Set<Source> | 'all';
   metrics: ConsumerMetrics;
@@ -146,14 +151,19 @@ export class ConsumerEngine {
    * Writes messages, retrying transient failures with backoff for as long as it takes (the
    * partition is paused meanwhile), and permanent ones a few times only.
    */
-  private async writeRetrying(messages: SyncMessage[], w: Writing): Promise<WriteOutcome> {
+  private writeRetrying(messages: SyncMessage[], w: Writing): Promise<WriteOutcome> {
+    return this.retrying(w, messages.length, () => this.writeGroup(messages, w.p.batch.topic));
+  }
+
+  /** Runs a write until it succeeds, the sink refuses it for good, or the consumer stops. */
+  private async retrying(w: Writing, messages: number, write: () => Promise<void>): Promise<WriteOutcome> {
     const { topic, partition } = w.p.batch;
     const retry = this.o.retry ?? { initialMs: 200, maxMs: 10_000 };
     const permanentAttempts = this.o.permanentAttempts ?? 3;
     let refusals = 0;
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.writeGroup(messages, topic);
+        await write();
         return { ok: true };
       } catch (err) {
         const refused = permanentSinkFailure(err);
@@ -167,7 +177,7 @@ export class ConsumerEngine {
           topic,
           partition,
           upToOffset: w.upToOffset,
-          messages: messages.length,
+          messages,
           attempt: attempt + 1,
           retryInMs: delay,
           permanent: refused !== undefined,
@@ -180,7 +190,71 @@ export class ConsumerEngine {
     }
   }
 
+  /** Writes audit rows (the producer's usage and refusal rows); throws on a transient failure. */
+  private async writeAudit(rows: AuditRow[], topic: string): Promise<void> {
+    if (!this.o.audit) throw new Error('the audit topic is read but no insights database is configured');
+    const started = process.hrtime.bigint();
+    const r = await this.o.audit.write(rows);
+    this.o.metrics.written.inc({ topic }, r.written);
+    this.o.metrics.duplicates.inc({ topic }, r.duplicates);
+    this.o.metrics.writeLatency.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /**
+   * A batch of the audit topic: every row in one go (rows are small), committed once written.
+   * A message that is not a row, or a row PostgreSQL refuses for good, goes to the DLQ alone.
+   */
+  private async handleAuditBatch(p: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = p;
+    const { topic, partition } = batch;
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const rows: { row: AuditRow; message: KafkaMessage }[] = [];
+    for (const message of batch.messages) {
+      this.o.metrics.consumed.inc({ topic });
+      this.o.metrics.taken.observe({ topic }, ageSeconds(message));
+      try {
+        rows.push({ row: parseAuditRow(message.value), message });
+      } catch (err) {
+        if (!(err instanceof InvalidAuditRowError)) throw err;
+        await this.deadLetter(topic, partition, message, err.message, 1);
+      }
+    }
+    const last = batch.messages.at(-1)!.offset;
+    const w: Writing = { p, paused: false, upToOffset: last };
+    let stopped = false;
+    const all =
+      rows.length === 0
+        ? { ok: true as const }
+        : await this.retrying(w, rows.length, () =>
+            this.writeAudit(
+              rows.map((r) => r.row),
+              topic,
+            ),
+          );
+    if (!all.ok && all.stopped) stopped = true;
+    else if (!all.ok)
+      for (const r of rows) {
+        const one = await this.retrying(w, 1, () => this.writeAudit([r.row], topic));
+        if (one.ok) continue;
+        if (one.stopped) {
+          stopped = true;
+          break;
+        }
+        this.o.metrics.sinkRejected.inc({ topic });
+        await this.deadLetter(topic, partition, r.message, `sink rejected: ${one.refused}`, this.o.permanentAttempts ?? 3);
+      }
+    if (w.paused) this.o.consumer.resume([{ topic, partitions: [partition] }]);
+    if (stopped) return; // shutting down: not committed, redelivered later
+    for (const r of rows) this.o.metrics.freshness.observe({ topic }, ageSeconds(r.message));
+    resolveOffset(last);
+    await commitOffsetsIfNecessary();
+    await heartbeat();
+    const lag = Number(batch.highWatermark) - Number(last) - 1;
+    this.o.metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, lag));
+  }
+
   async handleBatch(p: EachBatchPayload): Promise<void> {
+    if (isAuditTopic(p.batch.topic)) return this.handleAuditBatch(p);
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = p;
     const { topic, partition } = batch;
     const maxRecords = this.o.maxRecordsPerWrite ?? 5000;

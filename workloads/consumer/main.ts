@@ -9,7 +9,8 @@ import pg from 'pg';
 import { kafkaConfig, postgresConfig } from '../../core/config.js';
 import { ENV } from '../../core/env-contract.js';
 import { ConsumerEngine } from './consumer.js';
-import { deadLetterTopic } from '../../core/domain.js';
+import { deadLetterTopic, isAuditTopic } from '../../core/domain.js';
+import { AuditSink } from './audit-sink.js';
 import { ConsumerMetrics } from './metrics.js';
 import { consumerSettings } from './settings.js';
 import { MongoSink, PostgresSink } from './sinks.js';
@@ -21,12 +22,16 @@ runService({
   settings: (r) => ({
     s: consumerSettings(r),
     pgConfig: postgresConfig(r, ENV.postgresSyncDatabase),
+    insightsConfig: consumerSettings(r).topics.some(isAuditTopic) ? postgresConfig(r, ENV.postgresDatabase) : undefined,
     kConfig: kafkaConfig(r, `mobileforge-consumer-${r.optional(ENV.consumerGroup, 'x')}`),
   }),
-  start: async ({ s, pgConfig, kConfig }, log) => {
+  start: async ({ s, pgConfig, insightsConfig, kConfig }, log) => {
     const metrics = new ConsumerMetrics();
     const pool = new pg.Pool({ ...pgConfig, max: 10, connectionTimeoutMillis: 5000 });
     pool.on('error', (err) => log.warn('postgres pool error', { error: err.message }));
+    // The consumer that reads the audit topic writes its rows to the insights database.
+    const insights = insightsConfig ? new pg.Pool({ ...insightsConfig, max: 4, connectionTimeoutMillis: 5000 }) : undefined;
+    insights?.on('error', (err) => log.warn('postgres pool error', { database: 'insights', error: err.message }));
     const mongo = new MongoClient(s.mongoUri, s.mongoOptions);
     await mongo.connect();
     const kafka = new Kafka({ ...kConfig, logLevel: logLevel.NOTHING });
@@ -49,6 +54,7 @@ runService({
       dlq,
       mongo: new MongoSink(mongo.db(s.mongoDatabase)),
       postgres: new PostgresSink(pool),
+      ...(insights ? { audit: new AuditSink(insights) } : {}),
       enabledSources: s.enabledSources,
       metrics,
       log,
@@ -62,7 +68,7 @@ runService({
     app.get('/health', (_req, res) => void res.json({ status: running ? 'ok' : 'stopping' }));
     app.get('/ready', async (_req, res) => {
       const checks = await Promise.all([
-        pool.query('SELECT 1').then(
+        Promise.all([pool.query('SELECT 1'), insights?.query('SELECT 1')]).then(
           () => 'ok',
           (e: Error) => e.message,
         ),
@@ -88,6 +94,7 @@ runService({
         await dlq.disconnect();
         await mongo.close();
         await pool.end();
+        await insights?.end();
         server.close();
       },
     };

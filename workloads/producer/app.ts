@@ -12,7 +12,9 @@ import type { SyncRequestBody } from '../../core/envelope.js';
 import { messageKey, RecordTooLargeError, splitIntoMessages, MESSAGE_VERSION } from '../../core/message.js';
 import type { Logger } from '../../core/log.js';
 import { AuthError, ClientsUnavailableError, type Authenticated, type Authenticator, type ClientRecord } from './auth.js';
-import { auditText, type BatchWriter } from './audit.js';
+import { auditText } from './audit.js';
+import { auditMessage, type AuditPublisher } from './audit-publisher.js';
+import type { UsageRow } from '../../core/audit-message.js';
 import type { RefusalAggregator } from './refusals.js';
 import { KafkaUnavailableError, type MessageSink } from './kafka-sink.js';
 import { BodyTooLargeError, decodeBody, readBody, RequestError, type Limits, type PayloadValidator } from './payload.js';
@@ -25,8 +27,11 @@ export interface ProducerDeps {
   auth: Pick<Authenticator, 'authenticate' | 'admit'>;
   sink: MessageSink;
   validator: PayloadValidator;
-  /** Audit rows: usage queued here, written in the background. */
-  usage: Pick<BatchWriter, 'add'>;
+  /**
+   * Audit rows, to the audit topic: an accepted request's usage row goes with its data (the
+   * 202 waits for both); the rows of other answers are queued here and produced in the background.
+   */
+  usage: Pick<AuditPublisher, 'add' | 'topic'>;
   /** Refusals (401s), aggregated per client id, address, reason and minute into unauthorized_requests rows. */
   unauthorized: Pick<RefusalAggregator, 'add'>;
   limits: Limits;
@@ -60,6 +65,10 @@ interface SyncContext {
   requestId: string;
   /** Set when the request was refused a 401: it gets no usage row (billing). */
   refused?: boolean;
+  /** This attempt's usage row id: the row's unique key, whichever way it travels. */
+  attemptId: string;
+  /** The usage row sent with the data (the 202's), once it is on its way. */
+  usageRow?: UsageRow;
   client?: ClientRecord;
   /** The token as `authenticate` passed it, until `admit` checks it against the body. */
   auth?: Authenticated;
@@ -153,24 +162,38 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
 
   /** Metrics, the usage row and the log line of every sync request, once it is answered. */
   const observe = (req: Request, res: Response, next: NextFunction) => {
-    const sync: SyncContext = { started: process.hrtime.bigint(), requestId: auditText(header(req, 'x-request-id'), 64) ?? randomUUID() };
+    const sync: SyncContext = {
+      started: process.hrtime.bigint(),
+      requestId: auditText(header(req, 'x-request-id'), 64) ?? randomUUID(),
+      attemptId: randomUUID(),
+    };
     res.locals.sync = sync;
     const raw = String(req.params.source);
     if ((SOURCES as readonly string[]).includes(raw)) sync.source = raw as Source;
     // Only validated or sanitised text reaches the audit tables: a client id from the
     // clients table or a cleaned, bounded copy of the header, a known source name.
     const clientIdOf = () => sync.client?.clientId ?? auditText(header(req, 'x-client-id'), 72);
-    // The usage row is recorded as the answer's headers are written, before any byte of it
-    // leaves: a client that saw its answer has its row (billing) even if the process dies
-    // right after. 'finish' would come only once the answer had been handed to the socket.
+    // The usage row of an answer other than a 202 is queued as the answer's headers are
+    // written (the 202's went to Kafka with the data, before the answer). Its id and time are
+    // the attempt's: should a 202's row have reached Kafka after all (a send that timed out),
+    // this row is the same row, and the table keeps one.
     const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
     res.writeHead = ((...args: unknown[]) => {
       const clientId = clientIdOf();
       const code = typeof args[0] === 'number' ? args[0] : res.statusCode;
       // A request refused for authentication is counted in unauthorized_requests only (a flood
-      // of refusals must not take room in the usage spool, whose bound is for billing rows);
+      // of refusals must not take room in the usage queue, whose bound is for billing rows);
       // one refused by the rate limit is not counted at all.
-      if (clientId && !sync.refused && !sync.rateLimited) deps.usage.add([sync.requestId, clientId, `sync/${sync.source ?? 'unknown'}`, code, new Date()]);
+      if (clientId && !sync.refused && !sync.rateLimited && !(code === 202 && sync.usageRow))
+        deps.usage.add({
+          kind: 'usage',
+          id: sync.attemptId,
+          request_id: sync.requestId,
+          client_id: clientId,
+          api_name: `sync/${sync.source ?? 'unknown'}`,
+          response_code: code,
+          created_at: sync.usageRow?.created_at ?? new Date().toISOString(),
+        });
       res.writeHead = writeHead as Response['writeHead'];
       return writeHead(...args);
     }) as Response['writeHead'];
@@ -315,9 +338,22 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
       throw err;
     }
     const key = messageKey(client.clientId, body.user_id);
+    // The billing row travels with the data, in the same produce request: the 202 below is
+    // sent only once Kafka acknowledged both, so no accepted request is without its row.
+    const sync = ctx(res);
+    sync.usageRow = {
+      kind: 'usage',
+      id: sync.attemptId,
+      request_id: body.request_id,
+      client_id: client.clientId,
+      api_name: `sync/${source}`,
+      response_code: 202,
+      created_at: new Date().toISOString(),
+    };
     await deps.sink.send(
       `${deps.topicPrefix ?? ''}${topicForSource(source)}`,
       values.map((value) => ({ key, value, headers: { 'request-id': body.request_id } })),
+      [{ topic: deps.usage.topic, messages: [auditMessage(sync.usageRow)] }],
     );
     deps.metrics.records.inc({ source }, body.records.length);
     sendJson(res, 202, { request_id: body.request_id, accepted: body.records.length, messages: values.length });

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { bodyDigest, decryptAuthToken, isBound, TokenError, type TokenPayload } from '../../core/auth-token.js';
 import { errorMessage } from '../../core/errors.js';
+import type { SharedClients } from './client-log.js';
 
 export interface ClientRecord {
   clientId: string;
@@ -62,7 +63,9 @@ const MAX_FORCED_READS_PER_SECOND = 10;
  * read (a failover, an outage), an expired entry is still served for up to `maxStaleMs` after
  * it was last read: known clients keep syncing, and a change to a client row (a new auth_token,
  * a removed client) takes effect at most that late. Otherwise `refresh` reads a cached row again
- * before its TTL, bounded per client and in all.
+ * before its TTL, bounded per client and in all. With `shared` (the replicas' clients topic,
+ * client-log.ts) every read is shared, and a read another replica made counts as this one's, by
+ * the same rules: a replica started during an outage serves the clients known before it.
  */
 export class ClientDirectory implements ClientLookup {
   private readonly cache = new Map<string, { value: ClientRecord | undefined; expires: number; loaded: number }>();
@@ -78,7 +81,16 @@ export class ClientDirectory implements ClientLookup {
     private readonly maxStaleMs: number,
     private readonly onStale: () => void = () => undefined,
     private readonly maxEntries = 100_000,
+    private readonly shared?: SharedClients,
   ) {}
+
+  /** This replica's entry, or the replicas' shared one when it is newer. */
+  private entry(clientId: string): { value: ClientRecord | undefined; expires: number; loaded: number } | undefined {
+    const own = this.cache.get(clientId);
+    const other = this.shared?.get(clientId);
+    if (!other || (own && own.loaded >= other.loaded)) return own;
+    return { value: other.value, expires: other.loaded + this.ttlMs, loaded: other.loaded };
+  }
 
   find(clientId: string): Promise<ClientRecord | undefined> {
     return this.lookup(clientId, false);
@@ -89,7 +101,7 @@ export class ClientDirectory implements ClientLookup {
   }
 
   private async lookup(clientId: string, forced: boolean): Promise<ClientRecord | undefined> {
-    const hit = this.cache.get(clientId);
+    const hit = this.entry(clientId);
     const now = Date.now();
     const fresh = hit !== undefined && hit.expires > now;
     if (fresh) {
@@ -138,8 +150,10 @@ export class ClientDirectory implements ClientLookup {
     );
     const row = r.rows[0];
     const value = row ? { clientId: row.client_id, authToken: row.auth_token, geography: row.geography } : undefined;
+    const loaded = Date.now();
     if (this.cache.size >= this.maxEntries) this.cache.clear();
-    this.cache.set(clientId, { value, expires: Date.now() + this.ttlMs, loaded: Date.now() });
+    this.cache.set(clientId, { value, expires: loaded + this.ttlMs, loaded });
+    this.shared?.record(clientId, value, loaded);
     return value;
   }
 }

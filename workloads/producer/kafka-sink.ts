@@ -17,8 +17,7 @@ export class KafkaUnavailableError extends Error {
 }
 
 interface Pending {
-  topic: string;
-  messages: Message[];
+  batches: TopicMessages[];
   bytes: number;
   resolve: () => void;
   reject: (err: Error) => void;
@@ -35,7 +34,11 @@ export interface KafkaSinkOptions {
 }
 
 export interface MessageSink {
-  send(topic: string, messages: Message[]): Promise<void>;
+  /**
+   * Resolves once Kafka acknowledged every message: `messages` to `topic`, and those of
+   * `alongside` (other topics) in the same produce request, through the same lane.
+   */
+  send(topic: string, messages: Message[], alongside?: TopicMessages[]): Promise<void>;
   healthy(): boolean;
 }
 
@@ -86,11 +89,12 @@ class Lane {
 
   private async flush(batch: Pending[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
-    for (const p of batch) {
-      const list = byTopic.get(p.topic);
-      if (list) list.push(...p.messages);
-      else byTopic.set(p.topic, [...p.messages]);
-    }
+    for (const p of batch)
+      for (const { topic, messages } of p.batches) {
+        const list = byTopic.get(topic);
+        if (list) list.push(...messages);
+        else byTopic.set(topic, [...messages]);
+      }
     const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -155,11 +159,15 @@ export class KafkaSink implements MessageSink {
     return this.connected && (this.lastError === undefined || Date.now() - this.lastError > 5000);
   }
 
-  /** `messages` share one key (one request): they go through one lane, in order. */
-  send(topic: string, messages: Message[]): Promise<void> {
-    const bytes = messages.reduce((n, m) => n + (m.value ? Buffer.byteLength(m.value as string | Buffer) : 0), 0);
+  /**
+   * `messages` share one key (one request): they go through one lane, in order, the lane of
+   * their key; `alongside` goes with them, in the same produce request.
+   */
+  send(topic: string, messages: Message[], alongside: TopicMessages[] = []): Promise<void> {
+    const batches = [{ topic, messages }, ...alongside];
+    const bytes = batches.reduce((n, b) => n + b.messages.reduce((k, m) => k + (m.value ? Buffer.byteLength(m.value as string | Buffer) : 0), 0), 0);
     const lane = this.lanes[laneOf(messages[0]?.key, this.lanes.length)]!;
-    return new Promise<void>((resolve, reject) => lane.enqueue({ topic, messages, bytes, resolve, reject }));
+    return new Promise<void>((resolve, reject) => lane.enqueue({ batches, bytes, resolve, reject }));
   }
 
   /** Waits for queued and in-flight batches, then disconnects. */

@@ -11,9 +11,10 @@ import { EnvReader, kafkaConfig, loadConfig, postgresConfig } from '../../core/c
 import { useKafkaGzipLevel } from '../../core/kafka-gzip.js';
 import { createLogger, parseLogLevel, type Logger } from '../../core/log.js';
 import { Authenticator, ClientDirectory, ReplayGuard } from './auth.js';
-import { BatchWriter } from './audit.js';
-import { SpooledWriter } from './spool.js';
-import { REFUSAL_COLUMNS, RefusalAggregator } from './refusals.js';
+import { AuditPublisher } from './audit-publisher.js';
+import { ClientLog } from './client-log.js';
+import { RefusalAggregator } from './refusals.js';
+import { AUDIT_TOPIC, CLIENTS_TOPIC, kafkaTopicName } from '../../core/domain.js';
 import { createMetricsApp, createProducerApp, errorBody, type DependencyState } from './app.js';
 import { KafkaSink } from './kafka-sink.js';
 import { ProducerMetrics } from './metrics.js';
@@ -21,6 +22,9 @@ import { PayloadValidator } from './payload.js';
 import { producerSettings } from './settings.js';
 import { RateLimiter } from './rate-limit.js';
 import { errorMessage } from '../../core/errors.js';
+
+/** How long a starting replica reads the clients topic at most before it takes requests. */
+const CLIENT_LOG_START_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
   const log = createLogger('producer', parseLogLevel(process.env[ENV.logLevel]));
@@ -36,57 +40,6 @@ async function main(): Promise<void> {
   const metrics = new ProducerMetrics();
   const pool = new pg.Pool({ ...pgConfig, max: 10, connectionTimeoutMillis: 3000 });
   pool.on('error', (err) => log.warn('postgres pool error', { error: err.message }));
-  const writer = (table: string, columns: string[]) =>
-    new BatchWriter(pool, {
-      table,
-      columns,
-      flushIntervalMs: settings.auditFlushMs,
-      maxBatch: 1000,
-      maxQueued: 100_000,
-      onDropped: (n) => metrics.auditDropped.inc({ table }, n),
-      onWritten: (n) => metrics.auditWritten.inc({ table }, n),
-      onError: (err) => log.warn('audit write failed', { table, error: errorMessage(err) }),
-      onRejected: (n, err) => {
-        metrics.auditDropped.inc({ table }, n);
-        log.warn('audit row refused by PostgreSQL; dropped', { table, error: errorMessage(err) });
-      },
-    });
-  // usage is billing: durable through a crash and a PostgreSQL outage (spool.ts). The
-  // unauthorized_requests rows are diagnostics: an in-memory queue is enough. The two never
-  // share a queue or a bound, so refusals cannot delay or push out usage rows.
-  const usage = new SpooledWriter(pool, {
-    table: 'usage',
-    columns: ['request_id', 'client_id', 'api_name', 'response_code', 'created_at'],
-    dir: settings.usageSpool.dir,
-    maxBytes: settings.usageSpool.maxBytes,
-    flushIntervalMs: settings.auditFlushMs,
-    maxBatch: 1000,
-    onDropped: (n) => metrics.auditDropped.inc({ table: 'usage' }, n),
-    onWritten: (n) => metrics.auditWritten.inc({ table: 'usage' }, n),
-    onError: (err) => log.warn('audit write failed', { table: 'usage', error: errorMessage(err) }),
-    onRejected: (n, err) => {
-      metrics.auditDropped.inc({ table: 'usage' }, n);
-      log.warn('audit row refused by PostgreSQL; dropped', { table: 'usage', error: errorMessage(err) });
-    },
-  });
-  try {
-    const { recoveredBytes } = usage.open();
-    if (recoveredBytes > 0) log.info('usage rows left by an earlier process will be written', { dir: settings.usageSpool.dir, bytes: recoveredBytes });
-  } catch (err) {
-    log.error('the usage spool directory is not writable', { dir: settings.usageSpool.dir, error: errorMessage(err) });
-    process.exitCode = 2;
-    return;
-  }
-  metrics.usageSpooled = () => usage.spooledBytes;
-  const unauthorizedRows = writer('unauthorized_requests', REFUSAL_COLUMNS);
-  const unauthorized = new RefusalAggregator(settings.refusalMaxKeys, (n) => metrics.refusalsDropped.inc(n), settings.refusalWindowMs);
-  // Each window's aggregated refusals are queued for writing once the window is over.
-  const drainRefusals = setInterval(() => {
-    for (const row of unauthorized.drain(new Date())) unauthorizedRows.add(row);
-  }, settings.auditFlushMs);
-  drainRefusals.unref();
-  usage.start();
-  unauthorizedRows.start();
 
   useKafkaGzipLevel(settings.kafkaGzipLevel);
   const sink = new KafkaSink(kConfig, {
@@ -98,6 +51,32 @@ async function main(): Promise<void> {
   // Start even if Kafka is down: requests get 503 and /ready says why, until it is back.
   await sink.connect().catch((err: unknown) => log.warn('Kafka not reachable at start-up', { error: errorMessage(err) }));
   const admin = new Kafka({ ...kConfig, logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 3000, retry: { retries: 0 } }).admin();
+
+  // usage and unauthorized_requests rows go to the audit topic (audit-publisher.ts); the
+  // consumer of that topic writes them. Nothing waits in this pod for PostgreSQL.
+  const naming = { topicPrefix: settings.topicPrefix };
+  const usage = new AuditPublisher(sink, {
+    topic: kafkaTopicName(naming, AUDIT_TOPIC),
+    flushIntervalMs: settings.auditFlushMs,
+    maxBatch: 1000,
+    maxQueued: 100_000,
+    onDropped: (table, n) => metrics.auditDropped.inc({ table }, n),
+    onPublished: (table, n) => metrics.auditWritten.inc({ table }, n),
+    onError: (err) => log.warn('audit rows not produced; retrying', { error: errorMessage(err) }),
+  });
+  metrics.auditQueued = (table) => usage.pending(table);
+  const unauthorized = new RefusalAggregator(settings.refusalMaxKeys, (n) => metrics.refusalsDropped.inc(n), settings.refusalWindowMs);
+  // Each window's aggregated refusals are queued for producing once the window is over.
+  const drainRefusals = setInterval(() => {
+    for (const row of unauthorized.drain(new Date())) usage.add(row);
+  }, settings.auditFlushMs);
+  drainRefusals.unref();
+  usage.start();
+
+  // The clients the replicas share: read whole before this replica takes requests, so that one
+  // started while PostgreSQL is away still knows the clients known before it.
+  const clientLog = new ClientLog(sink, kafkaTopicName(naming, CLIENTS_TOPIC), settings.clientCacheTtlMs / 2, log);
+  await clientLog.start(kConfig, settings.topicPrefix, CLIENT_LOG_START_TIMEOUT_MS);
 
   // /ready says which dependency is down, never why: its body may be reachable from outside
   // (a LoadBalancer Service). The reason goes to the log, once per change of state.
@@ -118,7 +97,7 @@ async function main(): Promise<void> {
   };
   const app = createProducerApp({
     auth: new Authenticator(
-      new ClientDirectory(pool, settings.clientCacheTtlMs, settings.clientCacheMaxStaleMs, () => metrics.staleClients.inc()),
+      new ClientDirectory(pool, settings.clientCacheTtlMs, settings.clientCacheMaxStaleMs, () => metrics.staleClients.inc(), undefined, clientLog),
       new ReplayGuard(settings.authMaxSkewMs),
       settings.authMaxSkewMs,
       settings.acceptUnboundTokens,
@@ -142,8 +121,8 @@ async function main(): Promise<void> {
           await admin.describeCluster();
         }),
       ]);
-      // Kafka only: ingestion needs nothing else (clients come from the cache, usage rows wait
-      // in the spool), so a PostgreSQL failover takes no producer out of its Service.
+      // Kafka only: ingestion needs nothing else (clients come from the cache and the clients
+      // topic, audit rows go to Kafka), so a PostgreSQL failover takes no producer out of its Service.
       return { ok: kafka === 'ok', checks: { kafka, postgres } };
     },
   });
@@ -180,14 +159,15 @@ async function main(): Promise<void> {
     metricsServer.closeAllConnections();
     while (inFlight > 0) await new Promise((res) => setTimeout(res, 20));
     server.closeAllConnections();
-    await sink.close();
     clearInterval(drainRefusals);
-    for (const row of unauthorized.drain()) unauthorizedRows.add(row);
-    await Promise.all([usage.stop(), unauthorizedRows.stop()]);
+    for (const row of unauthorized.drain()) usage.add(row);
+    await usage.stop();
+    const left = usage.pending('usage') + usage.pending('unauthorized_requests');
+    if (left > 0) log.warn('audit rows Kafka did not take before shutdown', { rows: left });
+    await sink.close();
+    await clientLog.stop();
     await admin.disconnect().catch(() => undefined);
     await pool.end();
-    // Left for a restarted container in this pod; lost if the pod itself goes.
-    if (usage.spooledBytes > 0) log.warn('usage rows left in the spool', { dir: settings.usageSpool.dir, bytes: usage.spooledBytes });
     log.info('stopped');
     // Client libraries keep timers (kafkajs, pg) that would hold the process open.
     process.exit(process.exitCode ?? 0);

@@ -1,5 +1,6 @@
 // Prometheus metrics of the Producer API.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AuditTable } from '../../core/audit-message.js';
 
 /** Client ids with a series of their own in producer_rate_limited_total, per process. */
 export const RATE_LIMITED_CLIENT_LABELS = 50;
@@ -48,7 +49,7 @@ export class ProducerMetrics {
   });
   readonly auditDropped = new Counter({
     name: 'producer_audit_rows_dropped_total',
-    help: 'usage / unauthorized_requests rows dropped: PostgreSQL unavailable too long (the usage spool or the unauthorized_requests queue full), or a row it refused for its data.',
+    help: 'usage / unauthorized_requests rows dropped before Kafka took them: Kafka unavailable so long that their queue (100,000 rows per table) was full.',
     labelNames: ['table'],
     registers: [this.registry],
   });
@@ -57,17 +58,20 @@ export class ProducerMetrics {
     help: 'Authentications answered from an expired client cache entry because PostgreSQL could not be read.',
     registers: [this.registry],
   });
-  /** Read at each scrape: the bytes in the usage spool. */
-  usageSpooled: () => number = () => 0;
-  readonly usageSpoolBytes: Gauge = new Gauge({
-    name: 'producer_usage_spool_bytes',
-    help: 'usage rows waiting on disk for PostgreSQL, in bytes.',
+  /** Read at each scrape: the rows of a table waiting for Kafka. */
+  auditQueued: (table: AuditTable) => number = () => 0;
+  readonly auditQueuedRows: Gauge = new Gauge({
+    name: 'producer_audit_rows_queued',
+    help: "usage / unauthorized_requests rows of answers other than 202 waiting in memory for Kafka (an accepted request's usage row goes with its data).",
+    labelNames: ['table'],
     registers: [this.registry],
-    collect: (): void => this.usageSpoolBytes.set(this.usageSpooled()),
+    collect: (): void => {
+      for (const table of ['usage', 'unauthorized_requests'] as const) this.auditQueuedRows.set({ table }, this.auditQueued(table));
+    },
   });
   readonly auditWritten = new Counter({
     name: 'producer_audit_rows_written_total',
-    help: 'usage / unauthorized_requests rows written.',
+    help: "usage / unauthorized_requests rows Kafka acknowledged on the audit topic, produced in the background (an accepted request's usage row, which goes with its data, is not counted here).",
     labelNames: ['table'],
     registers: [this.registry],
   });

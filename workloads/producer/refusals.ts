@@ -2,7 +2,10 @@
 // (claimed client id, source address, reason, minute) with a count, so a flood of refusals
 // costs a handful of rows rather than one each. The distinct keys held are bounded; a refusal
 // whose key does not fit is counted in its minute's overflow row instead of a row of its own.
-// "Minute" is the window, 60 s unless configured otherwise (tests shorten it).
+// "Minute" is the window, 60 s unless configured otherwise (tests shorten it). Each row drained
+// gets an id of its own, its unique key in the table: produced twice, it is still stored once.
+import { randomUUID } from 'node:crypto';
+import type { RefusalRow } from '../../core/audit-message.js';
 
 /** One refused request, its text already cleaned (auditText). */
 export interface Refusal {
@@ -21,9 +24,6 @@ export interface Refusal {
 
 /** The reason of a minute's overflow row: refusals whose key did not fit in the bound. */
 export const OVERFLOW_REASON = '(other)';
-
-/** Columns of the rows `drain` returns, in order. */
-export const REFUSAL_COLUMNS = ['client_id', 'source_address', 'reason', 'request_id', 'auth_token', 'req_body', 'count', 'created_at'];
 
 interface Entry {
   /** The first refusal of the key: its request id, token and summary are the row's sample. */
@@ -80,23 +80,25 @@ export class RefusalAggregator {
    * removed from the aggregator. A minute's key is written once its minute is over, so each
    * key gives one row per minute rather than one per flush.
    */
-  drain(now?: Date): unknown[][] {
+  drain(now?: Date): RefusalRow[] {
     const before = now === undefined ? Infinity : Math.floor(now.getTime() / this.windowMs) * this.windowMs;
-    const rows: unknown[][] = [];
+    const rows: RefusalRow[] = [];
     for (const map of [this.keys, this.overflow] as Map<unknown, Entry>[])
       for (const [k, e] of map) {
         if (e.minute >= before) continue;
         map.delete(k);
-        rows.push([
-          e.first.clientId ?? null,
-          e.first.address ?? null,
-          e.first.reason,
-          e.first.requestId,
-          e.first.authToken ?? null,
-          e.first.summary,
-          e.count,
-          new Date(e.minute),
-        ]);
+        rows.push({
+          kind: 'refusal',
+          id: randomUUID(),
+          client_id: e.first.clientId ?? null,
+          source_address: e.first.address ?? null,
+          reason: e.first.reason,
+          request_id: e.first.requestId,
+          auth_token: e.first.authToken ?? null,
+          req_body: e.first.summary,
+          count: e.count,
+          created_at: new Date(e.minute).toISOString(),
+        });
       }
     return rows;
   }

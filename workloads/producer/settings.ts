@@ -21,8 +21,6 @@ export interface ProducerSettings {
   clientCacheTtlMs: number;
   /** How long after its last read a cached client is still served while PostgreSQL cannot be read. */
   clientCacheMaxStaleMs: number;
-  /** The durable spool of usage rows. */
-  usageSpool: { dir: string; maxBytes: number };
   sendTimeoutMs: number;
   kafkaLanes: number;
   kafkaGzipLevel: number;
@@ -75,8 +73,6 @@ export function producerSettings(r: EnvReader): ProducerSettings {
     acceptUnboundTokens: r.bool('AUTH_ACCEPT_UNBOUND_TOKENS', true),
     clientCacheTtlMs: r.int('CLIENT_CACHE_TTL_SECONDS', 60, 0) * 1000,
     clientCacheMaxStaleMs: r.int('CLIENT_CACHE_MAX_STALE_SECONDS', 3600, 0) * 1000,
-    // Under the /tmp emptyDir's 256Mi limit the operator sets (over it the pod is evicted).
-    usageSpool: { dir: r.optional('USAGE_SPOOL_DIR', '/tmp/usage-spool'), maxBytes: r.int('USAGE_SPOOL_MAX_BYTES', 128 * 1024 * 1024, 1024) },
     sendTimeoutMs: r.int('KAFKA_SEND_TIMEOUT_MS', 5000, 100),
     kafkaLanes: r.int('KAFKA_PRODUCER_LANES', 4, 1, 32),
     kafkaGzipLevel: r.int('KAFKA_GZIP_LEVEL', 1, 1, 9),

@@ -16,10 +16,12 @@ import { connectKafkaAdmin, kafkaBrokers, requireKube, testKafka, testKubeConfig
 import { waitFor } from '../../support/wait.js';
 
 const SEED = ['sms_batched', 'events_log', 'apps_and_device_batched', 'contacts_batched', 'call_logs_batched'];
+/** The consumed topics: the seed's and the audit topic, each with a dead-letter topic. */
+const CONSUMED = [...SEED, 'usage_audit'];
 /** This run's prefix: the suite's pipelines' topics and groups are the seed's names behind it. */
 const P = `${uniqueName('topics')}.`;
-/** The seed's topics and their dead-letter topics, under this run's prefix. */
-const TOPICS = SEED.flatMap((t) => [`${P}${t}`, `${P}${t}.dlq`]);
+/** The consumed topics and their dead-letter topics, and the clients topic, under this run's prefix. */
+const TOPICS = [...CONSUMED.flatMap((t) => [`${P}${t}`, `${P}${t}.dlq`]), `${P}sync_clients`];
 const SMS_TOPIC = `${P}sms_batched`;
 const SMS_GROUP = `${P}sms-consumer-group`;
 let kc: k8s.KubeConfig;
@@ -78,15 +80,34 @@ afterAll(async () => {
 
 test("creates every topic with the ladder's partitions, and its dead-letter topic, and reports them in status", async () => {
   apply(25_000);
-  await waitFor('ten topics', async () => Object.keys(await partitions()).length === 10);
-  const dlq = Object.fromEntries(SEED.map((t) => [`${t}.dlq`, 1]));
-  expect(await partitions()).toEqual({ sms_batched: 16, events_log: 20, apps_and_device_batched: 10, contacts_batched: 10, call_logs_batched: 10, ...dlq });
-  // Dead letters are kept two weeks, whatever the broker's default.
-  const configs = await admin.describeConfigs({ resources: [{ type: 2, name: `${SMS_TOPIC}.dlq`, configNames: ['retention.ms'] }], includeSynonyms: false });
+  await waitFor('thirteen topics', async () => Object.keys(await partitions()).length === 13);
+  const dlq = Object.fromEntries(CONSUMED.map((t) => [`${t}.dlq`, 1]));
+  expect(await partitions()).toEqual({
+    sms_batched: 16,
+    events_log: 20,
+    apps_and_device_batched: 10,
+    contacts_batched: 10,
+    call_logs_batched: 10,
+    usage_audit: 10,
+    sync_clients: 1,
+    ...dlq,
+  });
+  // Dead letters are kept two weeks, whatever the broker's default; client records are compacted and kept.
+  const configs = await admin.describeConfigs({
+    resources: [
+      { type: 2, name: `${SMS_TOPIC}.dlq`, configNames: ['retention.ms'] },
+      { type: 2, name: `${P}sync_clients`, configNames: ['cleanup.policy', 'retention.ms'] },
+    ],
+    includeSynonyms: false,
+  });
   expect(configs.resources[0]!.configEntries.find((e) => e.configName === 'retention.ms')?.configValue).toBe(String(14 * 86_400_000));
+  expect(Object.fromEntries(configs.resources[1]!.configEntries.map((e) => [e.configName, e.configValue]))).toEqual({
+    'cleanup.policy': 'compact',
+    'retention.ms': '-1',
+  });
   const status = await waitFor('topics in status', () => {
     const s = get().status;
-    return s?.topics?.length === 10 && s.topics.every((t) => t.ready) ? s : undefined;
+    return s?.topics?.length === 13 && s.topics.every((t) => t.ready) ? s : undefined;
   });
   expect(status.topics?.find((t) => t.name === SMS_TOPIC)).toEqual({ name: SMS_TOPIC, partitions: 16, replicationFactor: 1, ready: true });
   expect(status.conditions?.find((c) => c.type === 'Topics')).toMatchObject({ status: 'True', reason: 'TopicsReady' });

@@ -290,9 +290,9 @@ describe('the operator', () => {
       'ScaledObject',
       `${NAME}-consumer-common`,
     );
-    expect(so?.spec.triggers.map((t) => t.metadata.topic).filter(Boolean)).toEqual(['apps_and_device_batched']);
+    expect(so?.spec.triggers.map((t) => t.metadata.topic).filter(Boolean)).toEqual(['apps_and_device_batched', 'usage_audit']);
     const common = await read<k8s.V1Deployment>('apps/v1', 'Deployment', `${NAME}-consumer-common`);
-    expect(common?.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'ENABLED_TOPICS')?.value).toBe('apps_and_device_batched');
+    expect(common?.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'ENABLED_TOPICS')?.value).toBe('apps_and_device_batched,usage_audit');
     expect(await read('kafka.strimzi.io/v1', 'KafkaTopic', `${NAME}-sms-batched`)).toBeDefined();
   });
 

@@ -182,7 +182,7 @@ describe('Reconciler with fake I/O', () => {
     expect(writer.applied.some((a) => a.startsWith('CronJob/'))).toBe(false);
     expect(writer.applied.some((a) => a.startsWith('HorizontalPodAutoscaler/'))).toBe(true);
     const seed = ['apps_and_device_batched', 'call_logs_batched', 'contacts_batched', 'events_log', 'sms_batched'];
-    expect([...kafka.topics.keys()].sort()).toEqual(seed.flatMap((t) => [t, `${t}.dlq`]));
+    expect([...kafka.topics.keys()].sort()).toEqual([...seed.flatMap((t) => [t, `${t}.dlq`]), 'sync_clients', 'usage_audit', 'usage_audit.dlq']);
     expect(condition('Migration')?.reason).toBe('MigrationPending');
     expect(condition('Ready')?.status).toBe('False');
     expect(result).toEqual({ requeueAfterMs: 1234 });
@@ -220,7 +220,7 @@ describe('Reconciler with fake I/O', () => {
     const strimzi = pipeline({ dau: 60_000, kafka: { bootstrapServers: ['kafka:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'main' } } });
     const { cache, writer, reconciler, current } = setup(strimzi, { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1' });
     await reconciler.reconcile('sync', 'test');
-    expect(writer.applied.filter((a) => a.startsWith('KafkaTopic/'))).toHaveLength(10);
+    expect(writer.applied.filter((a) => a.startsWith('KafkaTopic/'))).toHaveLength(13);
     // someone else's KafkaTopic in the namespace: no instance label, no owner
     cache.put({ apiVersion: 'kafka.strimzi.io/v1', kind: 'KafkaTopic', metadata: { name: 'other-team', namespace: 'sync' } });
     cache.put({ ...current(), spec: { ...current().spec, region: 'india' } } as unknown as k8s.KubernetesObject);
@@ -298,7 +298,7 @@ describe('Reconciler with fake I/O', () => {
     kafka.behind = 50;
     clock.ms += 30_000;
     await reconciler.reconcile('sync', 'test');
-    expect(current().status?.flow).toMatchObject({ lag: 50 * 5, groups: [{ consumer: 'sms', group: 'sms-consumer-group', lag: 50 }, {}, {}] });
+    expect(current().status?.flow).toMatchObject({ lag: 50 * 6, groups: [{ consumer: 'sms', group: 'sms-consumer-group', lag: 50 }, {}, {}] });
     expect(condition('Lagging')).toMatchObject({ status: 'False', reason: 'KeepingUp' });
 
     // A change within the tolerance (100 records or 10 %), not a growing one: nothing to write.
@@ -316,7 +316,7 @@ describe('Reconciler with fake I/O', () => {
       await reconciler.reconcile('sync', 'test');
     }
     expect(condition('Lagging')).toMatchObject({ status: 'True', reason: 'LagGrowing' });
-    expect(current().status?.flow).toMatchObject({ lag: 2000 * 5, recordsPerMinute: 200_000 });
+    expect(current().status?.flow).toMatchObject({ lag: 2000 * 6, recordsPerMinute: 200_000 });
     expect(condition('Ready')?.reason).not.toBe('LagGrowing');
 
     // Between reads nothing is read or written.
@@ -540,7 +540,7 @@ describe('consumer lag in every topic mode', () => {
       // Not Ready (no pods run here): looked at again at the flow interval, sooner than the pending one.
       expect(await reconciler.reconcile('sync', 'test')).toEqual({ requeueAfterMs: 30_000 });
       expect(current().status?.flow).toMatchObject({
-        lag: 50 * 5,
+        lag: 50 * 6,
         groups: [{ consumer: 'sms', group: 'acme.sms-consumer-group', lag: 50, topics: [{ name: 'acme.sms_batched', lag: 50 }] }, {}, {}],
       });
       expect(condition('Lagging')).toMatchObject({ status: 'False', reason: 'KeepingUp' });
@@ -551,7 +551,7 @@ describe('consumer lag in every topic mode', () => {
         await reconciler.reconcile('sync', 'test');
       }
       expect(condition('Lagging')).toMatchObject({ status: 'True', reason: 'LagGrowing' });
-      expect(current().status?.flow).toMatchObject({ lag: 2000 * 5, recordsPerMinute: 60_000 });
+      expect(current().status?.flow).toMatchObject({ lag: 2000 * 6, recordsPerMinute: 60_000 });
       expect(condition('Ready')?.reason).not.toBe('LagGrowing');
       expect(kafka.calls.filter((c) => c !== 'flow')).toEqual([]);
       expect(kafka.topics.size).toBe(0);
@@ -565,7 +565,7 @@ describe('consumer lag in every topic mode', () => {
     await reconciler.reconcile('sync', 'test'); // the migration Job has been seen: Ready's message settles
     const ready = condition('Ready');
     const flow = current().status?.flow;
-    expect(flow?.lag).toBe(250);
+    expect(flow?.lag).toBe(300);
 
     kafka.flowError = new FlowReadError('committed', { group: 'acme.sms-consumer-group', topics: ['acme.sms_batched'] }, createErrorFromCode(30));
     clock.ms += 30_000;
@@ -663,11 +663,11 @@ describe('consumer lag in every topic mode', () => {
 
   test.each([
     ['admin', 0],
-    ['unmanaged', 10],
+    ['unmanaged', 13],
   ] as const)('deleting a pipeline that holds the delete-topics finalizer, now in %s mode: %d topics left', async (mode, left) => {
     const { cache, kafka, reconciler, current } = setup(inMode('admin', { topicManagement: { mode: 'admin', deleteTopicsOnDeletion: true } }));
     await reconciler.reconcile('sync', 'test');
-    expect(kafka.topics.size).toBe(10);
+    expect(kafka.topics.size).toBe(13);
     // Moved to another mode just before its deletion (the finalizer not yet dropped): its topics are no longer the operator's.
     const spec = { ...current().spec, kafka: { ...current().spec.kafka, topicManagement: { mode, deleteTopicsOnDeletion: mode === 'admin' } } };
     const metadata = { ...current().metadata, finalizers: ['mobileforge.credeau.com/delete-topics'], deletionTimestamp: new Date() };

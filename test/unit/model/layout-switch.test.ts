@@ -41,16 +41,17 @@ describe('layoutGroups', () => {
       {
         consumer: 'all',
         group: 'p.all-consumer-group',
-        topics: ['p.sms_batched', 'p.events_log', 'p.apps_and_device_batched', 'p.contacts_batched', 'p.call_logs_batched'],
+        topics: ['p.sms_batched', 'p.events_log', 'p.apps_and_device_batched', 'p.contacts_batched', 'p.call_logs_batched', 'p.usage_audit'],
       },
     ]);
+    // The audit topic is the common consumer's (it reads the seed's least busy topics).
     expect(groups.split.map((g) => [g.group, g.topics.length])).toEqual([
       ['p.sms-consumer-group', 1],
       ['p.events-consumer-group', 1],
-      ['p.common-consumer-group', 3],
+      ['p.common-consumer-group', 4],
     ]);
     const india = layoutGroups({ region: 'india', kafka: { bootstrapServers: ['k:9092'] } });
-    expect(india.single[0]!.topics).toEqual(['sms_batched', 'events_log', 'apps_and_device_batched']);
+    expect(india.single[0]!.topics).toEqual(['sms_batched', 'events_log', 'apps_and_device_batched', 'usage_audit']);
   });
 });
 

@@ -33,7 +33,7 @@ describe('render: golden output of the samples', () => {
     const topics = render(loadSample('uat'), { capabilities: { keda: true, kafkaTopicApiVersion: 'kafka.strimzi.io/v1beta2' } }).objects.filter(
       (o) => o.kind === 'KafkaTopic',
     );
-    expect(topics.map((t) => t.apiVersion)).toEqual(Array(6).fill('kafka.strimzi.io/v1beta2'));
+    expect(topics.map((t) => t.apiVersion)).toEqual(Array(9).fill('kafka.strimzi.io/v1beta2'));
     expect(topics).toMatchSnapshot();
   });
 });
@@ -78,7 +78,8 @@ describe('render: what every pipeline gets', () => {
     expect(split).toEqual({
       'test-consumer-sms': ['sms_batched', 'sms-consumer-group'],
       'test-consumer-events': ['events_log', 'events-consumer-group'],
-      'test-consumer-common': ['apps_and_device_batched,contacts_batched,call_logs_batched', 'common-consumer-group'],
+      // The common consumer also writes the audit rows (usage, unauthorized_requests).
+      'test-consumer-common': ['apps_and_device_batched,contacts_batched,call_logs_batched,usage_audit', 'common-consumer-group'],
     });
   });
 
@@ -187,9 +188,12 @@ describe('render: what every pipeline gets', () => {
       ['kafka', 'apps_and_device_batched'],
       ['kafka', 'contacts_batched'],
       ['kafka', 'call_logs_batched'],
+      ['kafka', 'usage_audit'],
       ['cpu', '70'],
     ]);
     expect(so.spec.triggers[0]!.metadata).toMatchObject({ consumerGroup: 'common-consumer-group', lagThreshold: '100', bootstrapServers: 'k1:9092,k2:9092' });
+    // Audit rows are small and written in large batches: a higher threshold.
+    expect(so.spec.triggers[3]!.metadata).toMatchObject({ consumerGroup: 'common-consumer-group', lagThreshold: '1000' });
     expect([so.spec.minReplicaCount, so.spec.maxReplicaCount]).toEqual([3, 10]);
   });
 
@@ -274,7 +278,7 @@ describe('render: decisions', () => {
     );
     const text = JSON.stringify(r.objects);
     expect(text).not.toMatch(/contacts|call_logs|call-logs/);
-    expect(envMap(deployments(r.objects)[3]!)[ENV.enabledTopics]).toBe('apps_and_device_batched');
+    expect(envMap(deployments(r.objects)[3]!)[ENV.enabledTopics]).toBe('apps_and_device_batched,usage_audit');
   });
 
   test("the producer is told its pipeline's region (PIPELINE_REGION), so it refuses what the region excludes", () => {
@@ -288,7 +292,8 @@ describe('render: decisions', () => {
   test('strimzi mode: KafkaTopics labelled for the cluster, owned only when deletion was asked for', () => {
     const kafka = { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi' as const, strimziClusterName: 'prod' } };
     const kept = render(pipeline({ kafka }), FULL).objects.filter((o) => o.kind === 'KafkaTopic');
-    expect(kept).toHaveLength(10);
+    // The seed's five, the audit topic, each with its dead-letter topic, and the clients topic.
+    expect(kept).toHaveLength(13);
     expect(kept[0]).toMatchObject({
       metadata: { name: 'test-sms-batched', labels: { 'strimzi.io/cluster': 'prod' } },
       spec: { topicName: 'sms_batched', partitions: 16, replicas: 3 },
@@ -322,7 +327,7 @@ describe('render: decisions', () => {
     const kafka = { bootstrapServers: ['k:9092'], topicPrefix: 'uat.', topicManagement: { mode: 'strimzi' as const, strimziClusterName: 'prod' } };
     const r = render(pipeline({ kafka }), FULL);
     expect(env(r, 'consumer-common')).toMatchObject({
-      ENABLED_TOPICS: 'uat.apps_and_device_batched,uat.contacts_batched,uat.call_logs_batched',
+      ENABLED_TOPICS: 'uat.apps_and_device_batched,uat.contacts_batched,uat.call_logs_batched,uat.usage_audit',
       KAFKA_CONSUMER_GROUP: 'uat.common-consumer-group',
     });
     expect(env(r, 'producer')).toMatchObject({ KAFKA_TOPIC_PREFIX: 'uat.' });
@@ -580,7 +585,7 @@ describe('render: the single consumer layout', () => {
       'ScaledObject/test-consumer-all',
     ]);
     const env = envMap(deployments(single.objects).find((d) => d.metadata?.name === 'test-consumer-all')!);
-    expect(env[ENV.enabledTopics]).toBe('sms_batched,events_log,apps_and_device_batched,contacts_batched,call_logs_batched');
+    expect(env[ENV.enabledTopics]).toBe('sms_batched,events_log,apps_and_device_batched,contacts_batched,call_logs_batched,usage_audit');
     expect(env[ENV.consumerGroup]).toBe('all-consumer-group');
     const so = single.objects.find((o) => o.kind === 'ScaledObject') as KubernetesObject & {
       spec: { triggers: { type: string; metadata: Record<string, string> }[]; maxReplicaCount: number };
@@ -592,6 +597,7 @@ describe('render: the single consumer layout', () => {
       'apps_and_device_batched',
       'contacts_batched',
       'call_logs_batched',
+      'usage_audit',
     ]);
     expect(new Set(kafkaTriggers.map((t) => t.metadata.consumerGroup))).toEqual(new Set(['all-consumer-group']));
     expect(so.spec.maxReplicaCount).toBe(3);
@@ -600,7 +606,8 @@ describe('render: the single consumer layout', () => {
   test('the topics are the same as in the split layout: switching never changes a partition count', () => {
     const split = render(pipeline({ dau: 20_000, environment: 'dev' }), FULL);
     expect(single.topics.map((t) => [t.name, t.partitions])).toEqual(split.topics.map((t) => [t.name, t.partitions]));
-    expect(new Set(single.topics.map((t) => t.consumer))).toEqual(new Set(['all']));
+    // The clients topic is read by the Producer API replicas, no consumer group.
+    expect(new Set(single.topics.map((t) => t.consumer))).toEqual(new Set(['all', undefined]));
   });
 
   test('engine hpa: one HPA for the single consumer', () => {

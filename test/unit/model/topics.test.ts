@@ -13,8 +13,9 @@ const SEED_TOPICS = [
   ['call_logs_batched', 10, 3, false],
 ] as const;
 
-/** The data topics (the consumers' own), without their dead-letter topics. */
-const topicsFor = (spec: Parameters<typeof pipeline>[0], existing = {}) => allTopicsFor(spec, existing).filter((t) => t.role === 'data');
+/** The seed's data topics, without their dead-letter topics, the audit topic and the clients topic. */
+const topicsFor = (spec: Parameters<typeof pipeline>[0], existing = {}) =>
+  allTopicsFor(spec, existing).filter((t) => t.role === 'data' && t.topic !== 'usage_audit');
 const allTopicsFor = (spec: Parameters<typeof pipeline>[0], existing = {}) => {
   const p = pipeline(spec);
   return desiredTopics(p.spec, sizeFor(p.spec), existing);
@@ -77,10 +78,34 @@ describe('topics', () => {
   });
 });
 
+describe('the audit and clients topics', () => {
+  test('the audit topic is read by the common consumer (single: all), sized like the common topics, with a dead-letter topic', () => {
+    const all = allTopicsFor({ dau: 100_000 });
+    expect(all.find((t) => t.name === 'usage_audit')).toMatchObject({ role: 'data', consumer: 'common', partitions: 10, replicationFactor: 3 });
+    expect(all.find((t) => t.name === 'usage_audit.dlq')).toMatchObject({ role: 'dead-letter', partitions: 1 });
+    expect(allTopicsFor({ consumers: { layout: 'single' } }).find((t) => t.name === 'usage_audit')?.consumer).toBe('all');
+    // more partitions when the consumer may scale beyond them, never fewer than it has
+    expect(allTopicsFor({ consumers: { common: { maxReplicas: 24 } } }).find((t) => t.name === 'usage_audit')?.partitions).toBe(24);
+    expect(allTopicsFor({}, { usage_audit: 40 }).find((t) => t.name === 'usage_audit')?.partitions).toBe(40);
+  });
+
+  test('the clients topic: compacted, one partition, kept forever, read by no consumer group', () => {
+    const clients = allTopicsFor({ dau: 100_000 }).find((t) => t.name === 'sync_clients');
+    expect(clients).toEqual({
+      name: 'sync_clients',
+      topic: 'sync_clients',
+      role: 'clients',
+      partitions: 1,
+      replicationFactor: 3,
+      config: { 'min.insync.replicas': '2', 'cleanup.policy': 'compact', 'retention.ms': '-1' },
+    });
+  });
+});
+
 describe('dead-letter topics and prefixes', () => {
   test('every topic has a dead-letter topic beside it: one partition, the same replication, kept two weeks', () => {
     const all = allTopicsFor({ dau: 100_000 });
-    expect(all.map((t) => t.name)).toEqual(SEED_TOPICS.flatMap(([n]) => [n, `${n}.dlq`]));
+    expect(all.map((t) => t.name)).toEqual([...SEED_TOPICS.flatMap(([n]) => [n, `${n}.dlq`]), 'usage_audit', 'usage_audit.dlq', 'sync_clients']);
     for (const dlq of all.filter((t) => t.role === 'dead-letter')) {
       expect(dlq).toMatchObject({ partitions: 1, replicationFactor: 3, config: { 'min.insync.replicas': '2', 'retention.ms': String(14 * 86_400_000) } });
     }
@@ -98,6 +123,9 @@ describe('dead-letter topics and prefixes', () => {
       'uat.events_log.dlq',
       'uat.apps_and_device_batched',
       'uat.apps_and_device_batched.dlq',
+      'uat.usage_audit',
+      'uat.usage_audit.dlq',
+      'uat.sync_clients',
     ]);
     expect(prefixed.map(({ name: _n, ...rest }) => rest)).toEqual(plain.map(({ name: _n, ...rest }) => rest));
     expect(pipelineTopicNames(pipeline({ region: 'india', kafka: { bootstrapServers: ['k:9092'], topicPrefix: 'uat.' } }).spec)).toEqual(

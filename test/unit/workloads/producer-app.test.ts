@@ -15,6 +15,7 @@ import { KafkaUnavailableError, type MessageSink } from '../../../workloads/prod
 import { ProducerMetrics } from '../../../workloads/producer/metrics.js';
 import { PayloadValidator, type Limits } from '../../../workloads/producer/payload.js';
 import type { Refusal } from '../../../workloads/producer/refusals.js';
+import type { AuditRow, UsageRow } from '../../../core/audit-message.js';
 
 const CLIENTS: Record<string, ClientRecord> = {
   acme: { clientId: 'acme', authToken: 'acme-secret', geography: 'other' },
@@ -23,10 +24,13 @@ const CLIENTS: Record<string, ClientRecord> = {
 
 class FakeSink implements MessageSink {
   sent: { topic: string; messages: Message[] }[] = [];
+  /** What went with the data, in the same produce request: the accepted request's usage row. */
+  alongside: { topic: string; messages: Message[] }[] = [];
   down = false;
-  async send(topic: string, messages: Message[]): Promise<void> {
+  async send(topic: string, messages: Message[], alongside: { topic: string; messages: Message[] }[] = []): Promise<void> {
     if (this.down) throw new KafkaUnavailableError('no brokers');
     this.sent.push({ topic, messages });
+    this.alongside.push(...alongside);
   }
   healthy(): boolean {
     return !this.down;
@@ -35,7 +39,8 @@ class FakeSink implements MessageSink {
 
 const limits: Limits = { maxBodyBytes: 1 << 20, maxDecompressedBytes: 8 << 20, maxRecords: 1000 };
 const sink = new FakeSink();
-const usage: unknown[][] = [];
+/** Usage rows queued for the background (answers other than 202). */
+const usage: AuditRow[] = [];
 const unauthorized: Refusal[] = [];
 let ready: Readiness = { ok: true, checks: { kafka: 'ok', postgres: 'ok' } };
 let server: Server;
@@ -47,7 +52,7 @@ beforeAll(async () => {
     auth: new Authenticator({ find: async (id) => CLIENTS[id], refresh: async (id) => CLIENTS[id] }, new ReplayGuard(300_000), 300_000),
     sink,
     validator: new PayloadValidator(limits),
-    usage: { add: (row) => void usage.push(row) },
+    usage: { add: (row) => void usage.push(row), topic: 'usage_audit' },
     unauthorized: { add: (row) => void unauthorized.push(row) },
     limits,
     region: 'other',
@@ -93,7 +98,11 @@ describe('createProducerApp with fake I/O', () => {
     expect(sent.map((s) => s.topic)).toEqual(['sms_batched']);
     expect(sent[0]!.messages[0]!.headers).toEqual({ 'request-id': 'req-ok' });
     expect(String(sent[0]!.messages[0]!.key)).toContain('acme');
-    expect(usage.at(-1)!.slice(0, 4)).toEqual(['req-ok', 'acme', 'sync/sms', 202]);
+    // The usage row went with the data, to the audit topic, before the 202; none is queued.
+    const row = JSON.parse(String(sink.alongside.at(-1)!.messages[0]!.value)) as UsageRow;
+    expect(sink.alongside.at(-1)!.topic).toBe('usage_audit');
+    expect(row).toMatchObject({ kind: 'usage', request_id: 'req-ok', client_id: 'acme', api_name: 'sync/sms', response_code: 202 });
+    expect(usage.some((r) => r.kind === 'usage' && r.request_id === 'req-ok')).toBe(false);
   });
 
   test("the 202's exact bytes and headers: JSON in UTF-8, its length, nothing of Express's own", async () => {
@@ -125,8 +134,8 @@ describe('createProducerApp with fake I/O', () => {
     expect(res.status).toBe(401);
     expect(res.body.error?.code).toMatch(/^AUTH_/);
     expect(unauthorized.at(-1)).toMatchObject({ clientId: 'acme', reason: res.body.error?.code, address: '127.0.0.1' });
-    // Refusals are counted in unauthorized_requests only, never in the usage (billing) spool.
-    expect(usage.some((row) => row[0] === 'req-401' || row[3] === 401)).toBe(false);
+    // Refusals are counted in unauthorized_requests only, never in the usage (billing) queue.
+    expect(usage.some((row) => row.kind === 'usage' && (row.request_id === 'req-401' || row.response_code === 401))).toBe(false);
     expect(sink.sent.length).toBe(before);
   });
 

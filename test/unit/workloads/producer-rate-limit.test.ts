@@ -15,6 +15,7 @@ import { ProducerMetrics } from '../../../workloads/producer/metrics.js';
 import { PayloadValidator, type Limits } from '../../../workloads/producer/payload.js';
 import { RateLimiter } from '../../../workloads/producer/rate-limit.js';
 import type { Refusal } from '../../../workloads/producer/refusals.js';
+import type { AuditRow } from '../../../core/audit-message.js';
 
 const CLIENTS: Record<string, ClientRecord> = {
   flood: { clientId: 'flood', authToken: 'flood-secret', geography: 'other' },
@@ -23,7 +24,7 @@ const CLIENTS: Record<string, ClientRecord> = {
 const limits: Limits = { maxBodyBytes: 1 << 20, maxDecompressedBytes: 8 << 20, maxRecords: 1000 };
 const sent: { topic: string; messages: Message[] }[] = [];
 const sink: MessageSink = { send: async (topic, messages) => void sent.push({ topic, messages }), healthy: () => true };
-const usage: unknown[][] = [];
+const usage: AuditRow[] = [];
 const unauthorized: Refusal[] = [];
 const metrics = new ProducerMetrics(false);
 let server: Server;
@@ -34,7 +35,7 @@ beforeAll(async () => {
     auth: new Authenticator({ find: async (id) => CLIENTS[id], refresh: async (id) => CLIENTS[id] }, new ReplayGuard(300_000), 300_000),
     sink,
     validator: new PayloadValidator(limits),
-    usage: { add: (row) => void usage.push(row) },
+    usage: { add: (row) => void usage.push(row), topic: 'usage_audit' },
     unauthorized: { add: (row) => void unauthorized.push(row) },
     limits,
     region: 'other',

@@ -1,7 +1,8 @@
 // The aggregation of refused requests into unauthorized_requests rows: one row per claimed
 // client id, address, reason and minute, with a count, and a bound on the keys held.
 import { describe, expect, test } from '@jest/globals';
-import { OVERFLOW_REASON, REFUSAL_COLUMNS, RefusalAggregator, type Refusal } from '../../../workloads/producer/refusals.js';
+import { OVERFLOW_REASON, RefusalAggregator, type Refusal } from '../../../workloads/producer/refusals.js';
+import type { RefusalRow } from '../../../core/audit-message.js';
 
 const T0 = Date.UTC(2026, 11, 6, 12, 0, 0);
 
@@ -16,8 +17,8 @@ const refusal = (over: Partial<Refusal> = {}): Refusal => ({
   ...over,
 });
 
-/** Rows as objects, by column name. */
-const named = (rows: unknown[][]) => rows.map((r) => Object.fromEntries(REFUSAL_COLUMNS.map((c, i) => [c, r[i]])));
+/** Rows without their kind and random id, their time as a Date. */
+const named = (rows: RefusalRow[]) => rows.map(({ kind: _kind, id: _id, created_at, ...r }) => ({ ...r, created_at: new Date(created_at) }));
 
 describe('RefusalAggregator', () => {
   test('a shorter window counts over that window', () => {
