@@ -13,21 +13,6 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/**
- * Loads a process's configuration; on a ConfigError logs it (naming the variable) and sets exit
- * code 2, returning undefined so the caller stops. Other errors propagate.
- */
-export function loadConfig<T>(log: { error(msg: string, fields?: Record<string, unknown>): void }, load: () => T): T | undefined {
-  try {
-    return load();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    log.error('invalid configuration', { error: err.message });
-    process.exitCode = 2;
-    return undefined;
-  }
-}
-
 export class EnvReader {
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Socket } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { SOURCES, TOPIC_FACTS, topicForSource, type Region, type Source } from '../../core/domain.js';
+import { SOURCES, TOPIC_FACTS, kafkaTopicName, topicForSource, type Region, type Source } from '../../core/domain.js';
 import type { SyncRequestBody } from '../../core/envelope.js';
 import { messageKey, RecordTooLargeError, splitIntoMessages, MESSAGE_VERSION } from '../../core/message.js';
 import type { Logger } from '../../core/log.js';
@@ -351,7 +351,7 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
       created_at: new Date().toISOString(),
     };
     await deps.sink.send(
-      `${deps.topicPrefix ?? ''}${topicForSource(source)}`,
+      kafkaTopicName({ topicPrefix: deps.topicPrefix ?? '' }, topicForSource(source)),
       values.map((value) => ({ key, value, headers: { 'request-id': body.request_id } })),
       [{ topic: deps.usage.topic, messages: [auditMessage(sync.usageRow)] }],
     );

@@ -6,10 +6,10 @@ import type { Duplex } from 'node:stream';
 import pg from 'pg';
 import { logLevel } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
-import { ENV } from '../../core/env-contract.js';
-import { EnvReader, kafkaConfig, loadConfig, postgresConfig } from '../../core/config.js';
+import { kafkaConfig, postgresConfig } from '../../core/config.js';
 import { useKafkaGzipLevel } from '../../core/kafka-gzip.js';
-import { createLogger, parseLogLevel, type Logger } from '../../core/log.js';
+import type { Logger } from '../../core/log.js';
+import { runService } from '../run-process.js';
 import { Authenticator, ClientDirectory, ReplayGuard } from './auth.js';
 import { AuditPublisher } from './audit-publisher.js';
 import { ClientLog } from './client-log.js';
@@ -26,17 +26,19 @@ import { errorMessage } from '../../core/errors.js';
 /** How long a starting replica reads the clients topic at most before it takes requests. */
 const CLIENT_LOG_START_TIMEOUT_MS = 10_000;
 
-async function main(): Promise<void> {
-  const log = createLogger('producer', parseLogLevel(process.env[ENV.logLevel]));
-  if (process.argv.includes('--help')) {
-    process.stdout.write('producer: the MobileForge Sync Producer API (port 8000). Configured by environment; see docs/producer.md.\n');
-    return;
-  }
-  const r = new EnvReader();
-  const config = loadConfig(log, () => ({ settings: producerSettings(r), pgConfig: postgresConfig(r), kConfig: kafkaConfig(r, 'mobileforge-producer') }));
-  if (!config) return;
-  const { settings, pgConfig, kConfig } = config;
+runService({
+  component: 'producer',
+  help: 'producer: the MobileForge Sync Producer API (port 8000). Configured by environment; see docs/producer.md.',
+  settings: (r) => ({ settings: producerSettings(r), pgConfig: postgresConfig(r), kConfig: kafkaConfig(r, 'mobileforge-producer') }),
+  start: ({ settings, pgConfig, kConfig }, log) => startProducer(settings, pgConfig, kConfig, log),
+});
 
+async function startProducer(
+  settings: ReturnType<typeof producerSettings>,
+  pgConfig: pg.PoolConfig,
+  kConfig: ReturnType<typeof kafkaConfig>,
+  log: Logger,
+): Promise<{ stop: (signal: string) => Promise<void> }> {
   const metrics = new ProducerMetrics();
   const pool = new pg.Pool({ ...pgConfig, max: 10, connectionTimeoutMillis: 3000 });
   pool.on('error', (err) => log.warn('postgres pool error', { error: err.message }));
@@ -148,32 +150,26 @@ async function main(): Promise<void> {
     res.on('close', () => inFlight--);
   });
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('shutting down: no new connections, finishing in-flight requests', { signal, inFlight });
-    server.close();
-    server.closeIdleConnections();
-    metricsServer.close();
-    metricsServer.closeAllConnections();
-    while (inFlight > 0) await new Promise((res) => setTimeout(res, 20));
-    server.closeAllConnections();
-    clearInterval(drainRefusals);
-    for (const row of unauthorized.drain()) usage.add(row);
-    await usage.stop();
-    const left = usage.pending('usage') + usage.pending('unauthorized_requests');
-    if (left > 0) log.warn('audit rows Kafka did not take before shutdown', { rows: left });
-    await sink.close();
-    await clientLog.stop();
-    await admin.disconnect().catch(() => undefined);
-    await pool.end();
-    log.info('stopped');
-    // Client libraries keep timers (kafkajs, pg) that would hold the process open.
-    process.exit(process.exitCode ?? 0);
+  return {
+    stop: async (signal) => {
+      log.info('shutting down: no new connections, finishing in-flight requests', { signal, inFlight });
+      server.close();
+      server.closeIdleConnections();
+      metricsServer.close();
+      metricsServer.closeAllConnections();
+      while (inFlight > 0) await new Promise((res) => setTimeout(res, 20));
+      server.closeAllConnections();
+      clearInterval(drainRefusals);
+      for (const row of unauthorized.drain()) usage.add(row);
+      await usage.stop();
+      const left = usage.pending('usage') + usage.pending('unauthorized_requests');
+      if (left > 0) log.warn('audit rows Kafka did not take before shutdown', { rows: left });
+      await sink.close();
+      await clientLog.stop();
+      await admin.disconnect().catch(() => undefined);
+      await pool.end();
+    },
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 /** Answers what Node's HTTP parser refuses or times out (before Express sees it) in the API's JSON error shape. */
@@ -198,10 +194,3 @@ function clientError(err: NodeJS.ErrnoException, socket: Duplex, log: Logger): v
   // A moment for the answer to leave before the connection is cut.
   setTimeout(() => socket.destroy(), 1000).unref();
 }
-
-void main().catch((err: unknown) => {
-  process.stderr.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'producer', msg: 'fatal', error: errorMessage(err) })}\n`,
-  );
-  process.exit(1);
-});
