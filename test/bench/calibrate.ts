@@ -24,7 +24,8 @@ import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { CompressionTypes, logLevel } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
-import { AUDIT_TOPIC, CLIENTS_TOPIC } from '../../core/domain.js';
+import { AUDIT_TOPIC } from '../../core/domain.js';
+import { ensureProducerTopics } from '../support/producer-topics.js';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { packageRoot } from '../../operator/util/repo-root.js';
@@ -273,14 +274,7 @@ const CONSUMER_MESSAGES: Record<SplitConsumer, { source: Source; recordsPerMessa
 // ---- the Producer API -----------------------------------------------------------------------
 const client = { id: `${tag}-client`, token: randomUUID() };
 await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'india')`, [client.id, client.token]);
-// The data topic, and the audit and clients topics every Producer API writes beside it.
-const existingTopics = await kadmin.listTopics();
-const benchTopics = [
-  { topic: 'sms_batched', numPartitions: 16, replicationFactor: 1 },
-  { topic: AUDIT_TOPIC, numPartitions: 16, replicationFactor: 1 },
-  { topic: CLIENTS_TOPIC, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-].filter((t) => !existingTopics.includes(t.topic));
-if (benchTopics.length) await kadmin.createTopics({ topics: benchTopics, waitForLeaders: true });
+await ensureProducerTopics(kadmin);
 
 const RECORDS_PER_REQUEST = producerRecordsPerRequest('india');
 const bodies = Array.from({ length: 1024 }, (_, n) =>

@@ -14,7 +14,8 @@ import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { CompressionTypes, logLevel } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
-import { AUDIT_TOPIC, CLIENTS_TOPIC } from '../../core/domain.js';
+import { AUDIT_TOPIC } from '../../core/domain.js';
+import { ensureProducerTopics } from '../support/producer-topics.js';
 import pg from 'pg';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import { peakLoad, WORKLOAD_MODEL } from '../../operator/model/plan.js';
@@ -58,14 +59,7 @@ await pgc.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES (
 const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
 const kadmin = kafka.admin();
 await kadmin.connect();
-// The data topic, and the audit and clients topics every Producer API writes beside it.
-const existingTopics = await kadmin.listTopics();
-const benchTopics = [
-  { topic: 'sms_batched', numPartitions: 16, replicationFactor: 1 },
-  { topic: AUDIT_TOPIC, numPartitions: 16, replicationFactor: 1 },
-  { topic: CLIENTS_TOPIC, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-].filter((t) => !existingTopics.includes(t.topic));
-if (benchTopics.length) await kadmin.createTopics({ topics: benchTopics, waitForLeaders: true });
+await ensureProducerTopics(kadmin);
 
 const port = await new Promise<number>((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => {

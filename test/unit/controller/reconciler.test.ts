@@ -353,6 +353,17 @@ describe('Reconciler with fake I/O', () => {
   });
 });
 
+/** A pod of the SMS consumer, as the cache shows one still stopping after its Deployment went. */
+const smsConsumerPod = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {
+    name: 'test-consumer-sms-abc',
+    namespace: 'sync',
+    labels: { 'app.kubernetes.io/instance': 'test', 'app.kubernetes.io/component': 'consumer-sms' },
+  },
+};
+
 describe('switching the consumer layout', () => {
   test('split -> single: the split consumers stop, their groups empty, their offsets are handed over, then the single consumer starts', async () => {
     const { cache, writer, kafka, reconciler, current, condition, succeedMigration } = setup();
@@ -363,15 +374,7 @@ describe('switching the consumer layout', () => {
     kafka.groups.set('sms-consumer-group', { members: 1, committed: { sms_batched: { 0: 42, 3: 7 } } });
     kafka.groups.set('events-consumer-group', { members: 0, committed: { events_log: { 1: 9 } } });
     // a pod of the SMS consumer, still stopping after its Deployment goes
-    const pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: 'test-consumer-sms-abc',
-        namespace: 'sync',
-        labels: { 'app.kubernetes.io/instance': 'test', 'app.kubernetes.io/component': 'consumer-sms' },
-      },
-    };
+    const pod = smsConsumerPod;
     cache.put(pod);
     cache.put({ ...current(), spec: { ...current().spec, consumers: { layout: 'single' } } } as unknown as k8s.KubernetesObject);
     writer.applied.length = 0;
@@ -423,15 +426,7 @@ describe('rewinding a consumer by annotation', () => {
   const REWIND = 'mobileforge.credeau.com/rewind';
   const annotate = (current: () => SyncPipeline, value: string | undefined) =>
     ({ ...current(), metadata: { ...current().metadata, annotations: value === undefined ? {} : { [REWIND]: value } } }) as unknown as k8s.KubernetesObject;
-  const smsPod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: 'test-consumer-sms-abc',
-      namespace: 'sync',
-      labels: { 'app.kubernetes.io/instance': 'test', 'app.kubernetes.io/component': 'consumer-sms' },
-    },
-  };
+  const smsPod = smsConsumerPod;
 
   async function running() {
     const s = setup();
