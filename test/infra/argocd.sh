@@ -92,6 +92,11 @@ argocd_objects() {
     -f "$m/manifests/base/config/argocd-rbac-cm.yaml" -f "$m/manifests/base/config/argocd-cmd-params-cm.yaml" \
     -f "$m/manifests/base/config/argocd-tls-certs-cm.yaml" -f "$m/manifests/base/config/argocd-ssh-known-hosts-cm.yaml" \
     -f "$m/manifests/base/config/argocd-gpg-keys-cm.yaml" >/dev/null
+  # Argo CD's settings are incomplete without a signing key (upstream's API server makes one)
+  if [ -z "$(node_kubectl get secret argocd-secret -n "$ARGOCD_NAMESPACE" -o jsonpath='{.data.server\.secretkey}')" ]; then
+    node_kubectl patch secret argocd-secret -n "$ARGOCD_NAMESPACE" --type merge \
+      -p "{\"stringData\":{\"server.secretkey\":\"$(openssl rand -hex 32)\"}}" >/dev/null
+  fi
   node_kubectl apply -f - >/dev/null <<YAML
 apiVersion: argoproj.io/v1alpha1
 kind: AppProject
