@@ -143,8 +143,9 @@ up_argocd() {
   wait_port "$ARGOCD_REDIS_PORT" 10 || die "Redis did not open its port; see $d/redis.log"
   if ! pid_alive "$d/repo-server.pid"; then
     log "argocd: starting Argo CD $ARGOCD_VERSION repo server on 127.0.0.1:$ARGOCD_REPO_SERVER_PORT"
+    # plaintext gRPC on loopback; its default client CA path (mTLS) is refused with --disable-tls
     setsid nohup "${common_env[@]}" ARGOCD_BINARY_NAME=argocd-repo-server "$BIN/argocd" \
-      --address 127.0.0.1 --port "$ARGOCD_REPO_SERVER_PORT" --disable-tls --redis "127.0.0.1:$ARGOCD_REDIS_PORT" \
+      --address 127.0.0.1 --port "$ARGOCD_REPO_SERVER_PORT" --disable-tls --client-ca-path "" --redis "127.0.0.1:$ARGOCD_REDIS_PORT" \
       --metrics-address 127.0.0.1 --metrics-port "$ARGOCD_REPO_SERVER_METRICS_PORT" --loglevel warn \
       > "$d/repo-server.log" 2>&1 < /dev/null &
     echo $! > "$d/repo-server.pid"
