@@ -14,7 +14,6 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type pg from 'pg';
 import type { Db, MongoClient } from 'mongodb';
 import { stringify } from 'yaml';
 import { packageRoot } from '../../operator/util/repo-root.js';
@@ -62,11 +61,15 @@ const OPERATOR_USER = `system:serviceaccount:${opNs}:mobileforge-mobileforge-ope
 const isOperator = (user: string): boolean => user.endsWith(':mobileforge-mobileforge-operator');
 
 let tag: string;
-let pgAdmin: pg.Client;
 let mongo: MongoClient;
 let db: Db;
 let pipeline: SyncPipeline;
 let revision = '';
+/** The steps build on each other: after a failed first sync the others fail at once, not after their timeouts. */
+let firstSynced = false;
+const afterFirstSync = (): void => {
+  if (!firstSynced) throw new Error('the first sync did not succeed: nothing to build on');
+};
 
 // ------------------------------------------------------------------ Git
 function git(...args: string[]): string {
@@ -230,8 +233,10 @@ const note = (s: string): void => {
 
 beforeAll(async () => {
   tag = imageTag();
-  pgAdmin = await connectPg();
+  // connected only while used: other suites on this machine stop and restart PostgreSQL
+  const pgAdmin = await connectPg();
   for (const d of Object.values(databases)) await pgAdmin.query(`CREATE DATABASE ${d}`);
+  await pgAdmin.end();
   mongo = await connectMongo();
   db = mongo.db(mongoDatabase);
   createTestNamespace(opNs);
@@ -262,6 +267,7 @@ afterAll(async () => {
   // the pipeline (if a step failed before its prune) while the operator still runs, then the operator
   removeTestNamespace(ns);
   removeTestNamespace(opNs);
+  const pgAdmin = await connectPg().catch(() => undefined);
   for (const d of Object.values(databases)) await pgAdmin?.query(`DROP DATABASE IF EXISTS ${d} WITH (FORCE)`).catch(() => undefined);
   await pgAdmin?.end();
   await db?.dropDatabase().catch(() => undefined);
@@ -322,9 +328,11 @@ test('first sync: the operator from its chart and the pipeline from its manifest
   expect(Object.keys(writes).filter((k) => k.startsWith(`${ARGOCD_USER} `))).toEqual([]);
   // Argo CD tracks the pipeline, not the operator's children
   expect((app(pipelineApp).status?.resources ?? []).map((r) => r.kind)).toEqual(['MobileForgeSyncPipeline']);
+  firstSynced = true;
 }, 420000);
 
 test('a commit resizing the pipeline: Argo CD syncs it, the operator applies it, Synced and Healthy again with no manual step', async () => {
+  afterFirstSync();
   const before = livePipeline().metadata.generation;
   const producer = pipeline.spec.producer!;
   pipeline = {
@@ -351,6 +359,7 @@ test('a commit resizing the pipeline: Argo CD syncs it, the operator applies it,
 }, 360000);
 
 test('a commit pointing the pipeline at a crash-looping image: Degraded with our health message; reverting it brings Healthy back', async () => {
+  afterFirstSync();
   const broken = execFileSync('bash', [join(root, 'test', 'infra', 'images.sh'), 'crashloop'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -387,6 +396,7 @@ test('a commit pointing the pipeline at a crash-looping image: Degraded with our
 }, 600000);
 
 test("steady state: the Applications stay Synced through Argo CD's refreshes, which cause no writes of the operator's or Argo CD's", async () => {
+  afterFirstSync();
   const windowMs = Number(process.env.MOBILEFORGE_GITOPS_STEADY_MS ?? 150000);
   const auditFrom = auditSize();
   const p0 = livePipeline();
@@ -423,6 +433,7 @@ test("steady state: the Applications stay Synced through Argo CD's refreshes, wh
 }, 420000);
 
 test("deleting the pipeline from Git prunes it: the operator's finalizer removes its topics, the garbage collector its children, Argo CD none of them", async () => {
+  afterFirstSync();
   const admin = await connectKafkaAdmin();
   try {
     const prefix = pipeline.spec.kafka.topicPrefix!;

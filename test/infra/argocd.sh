@@ -137,8 +137,12 @@ up_argocd() {
       --reuseaddr --informative-errors "$ARGOCD_GIT_ROOT" > "$d/git-daemon.log" 2>&1 < /dev/null &
     echo $! > "$d/git-daemon.pid"
   fi
-  # helm for Helm sources, git; its clones and caches stay under $ARGOCD_DIR
-  local common_env=(env PATH="$BIN:$PATH" HOME="$d/home" TMPDIR="$d/tmp" ARGOCD_GPG_ENABLED=false
+  # The repo server runs git, helm, and a script upstream's image ships beside them (it checks
+  # commit signatures and must exist even when none is required); its clones and caches stay
+  # under $ARGOCD_DIR.
+  mkdir -p "$d/bin"
+  install -m 755 "$(argocd_module_dir)/hack/git-verify-wrapper.sh" "$d/bin/git-verify-wrapper.sh"
+  local common_env=(env PATH="$d/bin:$BIN:$PATH" HOME="$d/home" TMPDIR="$d/tmp" ARGOCD_GPG_ENABLED=false
     ARGOCD_ASK_PASS_SOCK="$d/askpass.sock")
   wait_port "$ARGOCD_REDIS_PORT" 10 || die "Redis did not open its port; see $d/redis.log"
   if ! pid_alive "$d/repo-server.pid"; then
