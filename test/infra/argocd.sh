@@ -9,15 +9,16 @@
 # name, with exactly the RBAC they grant it), and ARGOCD_FAKE_IN_CLUSTER so that the in-cluster
 # destination (https://kubernetes.default.svc) is the node's API server. The CRDs and RBAC come
 # from the same module as the binary. Git repositories are served read-only by `git daemon` on
-# the node bridge: tests make bare repositories under $ARGOCD_GIT_ROOT and push to them.
+# the node bridge: tests make repositories under $ARGOCD_GIT_ROOT and commit to them.
 #
-# Argo CD's settings are what `up` writes into argocd-cm (nothing by default); the project's
-# health checks (config/argocd/argocd-cm-health.yaml) are applied by the suites that test them,
-# as a user installs them. The controller refreshes every Application every
-# $ARGOCD_RESYNC_SECONDS (upstream's default is 120 s plus up to 60 s of jitter) so that tests
-# see commits within seconds without a webhook, and it keeps each resource's health in the
-# Application's status (--persist-resource-health; without Argo CD's API server, the only place
-# a test can read it).
+# Argo CD's settings are upstream's argocd-cm; the project's health checks
+# (config/argocd/argocd-cm-health.yaml) are merged into it by the suites that test them, as a
+# user installs them. Without a Git webhook (which needs Argo CD's API server), two settings let
+# tests see a commit within seconds: the controller refreshes every Application every
+# $ARGOCD_RESYNC_SECONDS (upstream: 120 s plus up to 60 s of jitter), and the repo server
+# resolves a branch to its commit again after 5 s (upstream caches it for 3 min). The controller
+# keeps each resource's health in the Application's status (--persist-resource-health): without
+# Argo CD's API server, the only place a test can read it.
 
 ARGOCD_DIR="$RUN/argocd"
 ARGOCD_NAMESPACE=argocd
@@ -150,7 +151,7 @@ up_argocd() {
     # plaintext gRPC on loopback; its default client CA path (mTLS) is refused with --disable-tls
     setsid nohup "${common_env[@]}" ARGOCD_BINARY_NAME=argocd-repo-server "$BIN/argocd" \
       --address 127.0.0.1 --port "$ARGOCD_REPO_SERVER_PORT" --disable-tls --client-ca-path "" --redis "127.0.0.1:$ARGOCD_REDIS_PORT" \
-      --metrics-address 127.0.0.1 --metrics-port "$ARGOCD_REPO_SERVER_METRICS_PORT" --loglevel warn \
+      --metrics-address 127.0.0.1 --metrics-port "$ARGOCD_REPO_SERVER_METRICS_PORT" --revision-cache-expiration 5s --loglevel warn \
       > "$d/repo-server.log" 2>&1 < /dev/null &
     echo $! > "$d/repo-server.pid"
   fi
