@@ -254,6 +254,9 @@ beforeAll(async () => {
   git('init', '-q', '-b', 'main');
   cpSync(join(root, 'charts', 'mobileforge-operator'), join(repoDir(), 'charts', 'mobileforge-operator'), { recursive: true });
   mkdirSync(join(repoDir(), 'pipelines'));
+  // Git keeps no empty directory: without another file, removing the last pipeline would remove
+  // the Application's path, which Argo CD reports as a comparison error and prunes nothing.
+  writeFileSync(join(repoDir(), 'pipelines', 'README.md'), "The acme team's pipelines, synced by Argo CD.\n");
   pipeline = nodePipeline({ name, namespace: ns, tag, databases, mongoDatabase, postgresSecret: 'pg', mongoSecret: 'mongo' });
   commitPipeline('The operator chart and the acme pipeline', pipeline);
 }, 120000);
