@@ -144,7 +144,9 @@ function application(appName: string, path: string, namespace: string, extra: Re
       source: { repoURL: repoUrl(), targetRevision: 'HEAD', path, ...extra },
       destination: { server: 'https://kubernetes.default.svc', namespace },
       syncPolicy: {
-        automated: { prune: true, selfHeal: true },
+        // allowEmpty: removing the last pipeline is a sync to nothing, which automated sync
+        // otherwise refuses ("auto-sync will wipe out all resources")
+        automated: { prune: true, selfHeal: true, ...(path === 'pipelines' ? { allowEmpty: true } : {}) },
         syncOptions: ['ServerSideApply=true'],
         // The pipeline Application may sync before the operator Application has created the
         // CRD (they sync independently): it fails and retries until the kind exists.
