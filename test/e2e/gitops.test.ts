@@ -213,6 +213,26 @@ const pipelineReady = (): boolean => {
   return p.status?.observedGeneration === p.metadata.generation && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 };
 
+/**
+ * The other operator installations that reconcile this suite's pipeline namespace (cluster-wide
+ * ones, or ones watching it) and run an image other than ours: two versions of the operator
+ * apply different objects with one field manager and undo each other's writes.
+ */
+function otherOperatorVersions(): string[] {
+  interface OperatorDeployment {
+    metadata: { name: string; namespace: string };
+    spec: { template: { spec: { containers: { image: string; env?: { name: string; value?: string }[] }[] } } };
+  }
+  const ours = `localhost/mobileforge/mobileforge-operator:${tag}`;
+  return nodeGetJson<{ items: OperatorDeployment[] }>(['get', 'deployments', '-A', '-l', 'app.kubernetes.io/name=mobileforge-operator'])
+    .items.filter((d) => d.metadata.namespace !== opNs)
+    .flatMap((d) => {
+      const c = d.spec.template.spec.containers[0]!;
+      const watched = (c.env?.find((e) => e.name === 'WATCH_NAMESPACES')?.value ?? '').split(',').filter(Boolean);
+      return c.image !== ours && (watched.length === 0 || watched.includes(ns)) ? [`${d.metadata.namespace}/${d.metadata.name} runs ${c.image}`] : [];
+    });
+}
+
 const describeState = (): string => {
   const parts: string[] = [];
   for (const f of [
@@ -412,6 +432,9 @@ test('a commit pointing the pipeline at a crash-looping image: Degraded with our
 
 test("steady state: the Applications stay Synced through Argo CD's refreshes, which cause no writes of the operator's or Argo CD's", async () => {
   afterFirstSync();
+  // Another version of the operator reconciling this namespace (a concurrent run of another
+  // checkout on this node) would rewrite the pipeline's children against ours: say so first.
+  expect(otherOperatorVersions()).toEqual([]);
   const windowMs = Number(process.env.MOBILEFORGE_GITOPS_STEADY_MS ?? 150000);
   const auditFrom = auditSize();
   const p0 = livePipeline();
