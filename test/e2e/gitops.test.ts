@@ -308,6 +308,9 @@ afterAll(async () => {
 }, 300000);
 
 test('first sync: the operator from its chart and the pipeline from its manifest, both Synced and Healthy, the pipeline on running pods', async () => {
+  // Another version of the operator reconciling this namespace (a concurrent run of another
+  // checkout on this node) rewrites the pipeline's children against ours: say so first.
+  expect(otherOperatorVersions()).toEqual([]);
   const auditFrom = auditSize();
   const t0 = Date.now();
   nodeKubectl(
@@ -432,8 +435,6 @@ test('a commit pointing the pipeline at a crash-looping image: Degraded with our
 
 test("steady state: the Applications stay Synced through Argo CD's refreshes, which cause no writes of the operator's or Argo CD's", async () => {
   afterFirstSync();
-  // Another version of the operator reconciling this namespace (a concurrent run of another
-  // checkout on this node) would rewrite the pipeline's children against ours: say so first.
   expect(otherOperatorVersions()).toEqual([]);
   const windowMs = Number(process.env.MOBILEFORGE_GITOPS_STEADY_MS ?? 150000);
   const auditFrom = auditSize();
