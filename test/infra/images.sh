@@ -13,6 +13,8 @@
 #   images.sh previous REF  the operator image of an earlier commit (git archive REF, built from
 #                        its own Dockerfile.operator), tagged <current tag>-previous-<REF's
 #                        short hash>, imported into the node's containerd; prints the image
+#   images.sh crashloop  `load`, then a workload image whose producer and consumers exit 1 at
+#                        start, loaded into the node as <tag>-crashloop; prints that tag
 #
 # podman's configuration and storage live in $CACHE/containers (CONTAINERS_CONF and
 # CONTAINERS_STORAGE_CONF), never in /etc. Each step is skipped when its stamp matches.
@@ -246,6 +248,28 @@ load_all() {
   echo "$tag"
 }
 
+# A release whose servers crash at start: the current workload image with an entrypoint that
+# runs its `migrate` and `partitions` jobs as before but exits 1 at once as producer or consumer
+# (a crash loop, as the kubelet sees a broken release; the migration gate lets it roll out).
+# Tagged <tag>-crashloop and loaded into the node. Only a new config layer: seconds to build.
+crashloop_image() {
+  podman_env
+  local tag; tag=$(load_all)
+  local ref="$WORKLOAD_REPO:$tag-crashloop"
+  if ! have_image "$ref"; then
+    local ctx; ctx=$(mktemp -d "$IMAGES/crashloop-ctx.XXXX")
+    cat > "$ctx/Containerfile" <<CF
+FROM $WORKLOAD_REPO:$tag
+ENTRYPOINT ["/bin/sh", "-c", "case \"\$1\" in producer|consumer) echo 'this release is broken' >&2; exit 1;; esac; exec /usr/bin/tini -- node /app/dist/workloads/entrypoint.js \"\$@\"", "entrypoint"]
+CF
+    podman build --runtime runc --network none --pull=never -t "$ref" "$ctx" > "$IMAGES/crashloop-build.log" 2>&1 \
+      || { rm -rf "$ctx"; die "building $ref failed; see $IMAGES/crashloop-build.log"; }
+    rm -rf "$ctx"
+  fi
+  load_image "$ref"
+  echo "$tag-crashloop"
+}
+
 NODE_CONTAINERD_SOCK="${NODE_CONTAINERD_SOCK:-$RUN/node/containerd/containerd.sock}"
 what=${1:-}
 # One build at a time on a machine: two clones' suites (or a suite and the demo) starting
@@ -262,5 +286,6 @@ case "$what" in
   pause-load) podman_env; build_pause; load_image "$PAUSE_IMAGE" ;;
   tag) source_tag ;;
   previous) build_previous "${2:?usage: images.sh previous REF}" ;;
-  *) die "usage: images.sh base|pause|build|load|pause-load|tag|previous REF" ;;
+  crashloop) crashloop_image ;;
+  *) die "usage: images.sh base|pause|build|load|pause-load|tag|previous REF|crashloop" ;;
 esac

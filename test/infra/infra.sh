@@ -9,7 +9,8 @@
 #   infra.sh env                  print the endpoint variables tests read
 #   infra.sh install              only install/build what is missing (used by .ci/run)
 #
-# Services: postgres kafka mongo kube node prometheus (scrapes the node's pods; prometheus.sh). Ports are overridable (see the *_PORT variables below).
+# Services: postgres kafka mongo kube node prometheus (scrapes the node's pods; prometheus.sh)
+# argocd (Argo CD deploying to the node from Git; argocd.sh). Ports are overridable (see the *_PORT variables below).
 # PostgreSQL, Kafka and FerretDB also serve TLS with certificates from one test CA (tls.sh).
 source "$(dirname "$0")/lib.sh"
 
@@ -37,7 +38,7 @@ PG_PASSWORD=mobileforge-test   # a throwaway password for a loopback-only test s
 PGDATA_DIR=${MF_PGDATA:-/var/tmp/mobileforge-sync/pg}
 PG_BIN=/usr/lib/postgresql/$POSTGRES_MAJOR/bin
 KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
-ALL_SERVICES=(postgres kafka mongo kube node prometheus)
+ALL_SERVICES=(postgres kafka mongo kube node prometheus argocd)
 
 # ---------------------------------------------------------------- PostgreSQL
 install_postgres() {
@@ -366,6 +367,8 @@ source "$INFRA_DIR/prometheus.sh"
 source "$INFRA_DIR/autoscalers.sh"
 # shellcheck source=tls.sh
 source "$INFRA_DIR/tls.sh"
+# shellcheck source=argocd.sh
+source "$INFRA_DIR/argocd.sh"
 
 # ---------------------------------------------------------------- common
 # A process that exited stays a zombie until PID 1 reaps it, which here can take seconds.
@@ -391,6 +394,7 @@ addr_of() {
     kube) echo "https://127.0.0.1:$APISERVER_PORT" ;;
     node) addr_node ;;
     prometheus) addr_prometheus ;;
+    argocd) addr_argocd ;;
   esac
 }
 is_up() {
@@ -401,6 +405,7 @@ is_up() {
     kube) port_open "$APISERVER_PORT" && "$BIN/kubectl" --kubeconfig "$RUN/kube/kubeconfig" get --raw /readyz >/dev/null 2>&1 ;;
     node) is_up_node ;;
     prometheus) is_up_prometheus ;;
+    argocd) is_up_argocd ;;
   esac
 }
 write_env() {
@@ -435,6 +440,9 @@ NODE_PGHOST=$NODE_IP
 NODE_MONGODB_URI=mongodb://$NODE_IP:$MONGO_PORT/
 NODE_MONGODB_TLS_URI=mongodb://$NODE_IP:$MONGO_TLS_PORT/?tls=true
 PROMETHEUS_URL=http://127.0.0.1:$PROM_PORT
+ARGOCD_NAMESPACE=$ARGOCD_NAMESPACE
+ARGOCD_GIT_ROOT=$ARGOCD_GIT_ROOT
+ARGOCD_GIT_URL=git://$NODE_IP:$ARGOCD_GIT_PORT
 ENV
 }
 services_from_args() { if [ $# -eq 0 ]; then echo "${ALL_SERVICES[@]}"; else echo "$@"; fi; }
@@ -448,6 +456,7 @@ is_external() {
     kube) [ -n "${MOBILEFORGE_TEST_KUBECONFIG:-}" ] ;;
     node) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
     prometheus) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
+    argocd) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
   esac
 }
 
@@ -466,7 +475,7 @@ case "$cmd" in
 esac
 case "$cmd" in
   install)
-    install_postgres; install_kafka; install_mongo; install_kube; install_node ;;
+    install_postgres; install_kafka; install_mongo; install_kube; install_node; install_argocd ;;
   up)
     start=$(date +%s%N)
     skip_external=0; if [ "${1:-}" = --skip-external ]; then skip_external=1; shift; fi

@@ -38,6 +38,17 @@ while read -r ns owner; do
 done < <(k get namespaces -l mobileforge.credeau.com/test=true \
   -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.metadata.labels.mobileforge\.credeau\.com/test-owner}{"\n"}{end}' 2>/dev/null || true)
 
+# Argo CD Applications of a suite (test/e2e/gitops.test.ts) live in Argo CD's namespace, not in
+# the suite's: the same owner rule. They carry no resources finalizer, so deleting one leaves
+# what it deployed to the namespaces' own sweep.
+while read -r app owner; do
+  [ -n "$app" ] || continue
+  host=${owner%.*} pid=${owner##*.}
+  if [ -n "$owner" ] && { [ "$host" != "$me" ] || kill -0 "$pid" 2>/dev/null; }; then continue; fi
+  k delete applications.argoproj.io -n "${app%%/*}" "${app#*/}" --wait=false --ignore-not-found >/dev/null 2>&1 || true
+done < <(k get applications.argoproj.io -A -l mobileforge.credeau.com/test=true \
+  -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name}{" "}{.metadata.labels.mobileforge\.credeau\.com/test-owner}{"\n"}{end}' 2>/dev/null || true)
+
 # Bindings named after their namespace (test/support/operator-env.ts): gone with it.
 namespaces=" $(k get namespaces -o jsonpath='{.items[*].metadata.name}' 2>/dev/null || true) "
 for b in $(k get clusterrolebindings -l mobileforge.credeau.com/test=true -o jsonpath='{.items[*].metadata.name}' 2>/dev/null || true); do

@@ -14,7 +14,7 @@ const SERVICE_VARS = {
   mongo: ['MONGODB_URI', 'MONGODB_TLS_URI', 'MONGODB_CA_FILE'],
   kube: ['KUBECONFIG', 'KUBECTL', 'MOBILEFORGE_BIN', 'MOBILEFORGE_CRDS'],
   // the one-node cluster that runs real pods (test/e2e), and the services' addresses as its pods see them
-  // (and the Prometheus that scrapes its pods)
+  // (and the Prometheus that scrapes its pods, and the Argo CD that deploys to it)
   node: [
     'NODE_KUBECONFIG',
     'NODE_NAME',
@@ -27,6 +27,10 @@ const SERVICE_VARS = {
     'NODE_MONGODB_TLS_URI',
     'PROMETHEUS_URL',
     'NODE_AUDIT_LOG',
+    // Argo CD deploying to it (test/infra/argocd.sh): its namespace, and where its Git repositories are made and served
+    'ARGOCD_NAMESPACE',
+    'ARGOCD_GIT_ROOT',
+    'ARGOCD_GIT_URL',
   ],
 } as const;
 export type ServiceName = keyof typeof SERVICE_VARS;
