@@ -9,7 +9,10 @@
 // pipeline's namespace (rbac.scope=namespace); the CRD is cluster-wide and shared with the other
 // suites and the demo, so neither Application carries Argo CD's resources finalizer: deleting
 // them in afterAll leaves the CRD (and everything else) alone, and the namespaces go as in every
-// suite. The pipeline's topics have a prefix of their own.
+// suite. The pipeline's topics have a prefix of their own. The operator that other suites and the
+// demo install cluster-wide would reconcile the pipeline too: it is scaled to zero for the suite
+// (the demo's pods keep running) and given its replicas back in afterAll, so that the operator
+// Argo CD installed is the only one, as on a cluster run by GitOps.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -56,11 +59,10 @@ const repoDir = (): string => join(need('ARGOCD_GIT_ROOT'), ns);
 const repoUrl = (): string => `${need('ARGOCD_GIT_URL')}/${ns}`;
 /** The identities whose writes the audit log is read for. */
 const ARGOCD_USER = 'system:serviceaccount:argocd:argocd-application-controller';
-/**
- * Any instance of the operator: the one Argo CD installs here, and the one other suites and the
- * demo install cluster-wide (mobileforge-system), which reconciles this namespace's pipeline too.
- */
-const isOperator = (user: string): boolean => user.endsWith(':mobileforge-mobileforge-operator');
+/** The operator Argo CD installs here (its service account in the suite's operator namespace). */
+const isOurOperator = (user: string): boolean => user === `system:serviceaccount:${opNs}:mobileforge-mobileforge-operator`;
+/** Any other installation of the operator. */
+const isOtherOperator = (user: string): boolean => user.endsWith(':mobileforge-mobileforge-operator') && !isOurOperator(user);
 
 let tag: string;
 let mongo: MongoClient;
@@ -213,25 +215,29 @@ const pipelineReady = (): boolean => {
   return p.status?.observedGeneration === p.metadata.generation && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 };
 
-/**
- * The other operator installations that reconcile this suite's pipeline namespace (cluster-wide
- * ones, or ones watching it) and run an image other than ours: two versions of the operator
- * apply different objects with one field manager and undo each other's writes.
- */
-function otherOperatorVersions(): string[] {
-  interface OperatorDeployment {
-    metadata: { name: string; namespace: string };
-    spec: { template: { spec: { containers: { image: string; env?: { name: string; value?: string }[] }[] } } };
-  }
-  const ours = `localhost/mobileforge/mobileforge-operator:${tag}`;
-  return nodeGetJson<{ items: OperatorDeployment[] }>(['get', 'deployments', '-A', '-l', 'app.kubernetes.io/name=mobileforge-operator'])
-    .items.filter((d) => d.metadata.namespace !== opNs)
-    .flatMap((d) => {
-      const c = d.spec.template.spec.containers[0]!;
-      const watched = (c.env?.find((e) => e.name === 'WATCH_NAMESPACES')?.value ?? '').split(',').filter(Boolean);
-      return c.image !== ours && (watched.length === 0 || watched.includes(ns)) ? [`${d.metadata.namespace}/${d.metadata.name} runs ${c.image}`] : [];
-    });
+interface OperatorDeployment {
+  metadata: { name: string; namespace: string };
+  spec: { replicas?: number; template: { spec: { containers: { image: string; env?: { name: string; value?: string }[] }[] } } };
 }
+/**
+ * The other operator installations that would reconcile this suite's pipeline namespace
+ * (cluster-wide ones, or ones watching it): the one other suites and the demo install in
+ * mobileforge-system, a concurrent run's. A cluster under GitOps has one operator, the one Argo
+ * CD installs; two would both act on the pipeline (and two versions undo each other's writes).
+ */
+function otherOperators(): OperatorDeployment[] {
+  return nodeGetJson<{ items: OperatorDeployment[] }>(['get', 'deployments', '-A', '-l', 'app.kubernetes.io/name=mobileforge-operator']).items.filter((d) => {
+    if (d.metadata.namespace === opNs) return false;
+    const watched = (d.spec.template.spec.containers[0]!.env?.find((e) => e.name === 'WATCH_NAMESPACES')?.value ?? '').split(',').filter(Boolean);
+    return watched.length === 0 || watched.includes(ns);
+  });
+}
+/** The other operators' replicas, to give back in afterAll. */
+const paused: { namespace: string; name: string; replicas: number }[] = [];
+const otherOperatorsRunning = (): string[] =>
+  otherOperators()
+    .filter((d) => (d.spec.replicas ?? 1) > 0)
+    .map((d) => `${d.metadata.namespace}/${d.metadata.name}`);
 
 const describeState = (): string => {
   const parts: string[] = [];
@@ -265,6 +271,16 @@ beforeAll(async () => {
   db = mongo.db(mongoDatabase);
   createTestNamespace(opNs);
   createTestNamespace(ns);
+  // One operator for this suite's pipeline: the others that would reconcile its namespace stop
+  // for the suite (their pipelines keep running as they are) and come back in afterAll.
+  for (const d of otherOperators()) {
+    paused.push({ namespace: d.metadata.namespace, name: d.metadata.name, replicas: d.spec.replicas ?? 1 });
+    nodeKubectl(['scale', 'deployment', d.metadata.name, '-n', d.metadata.namespace, '--replicas=0']);
+  }
+  const stopped = () =>
+    paused.every((d) => nodeGetJson<PodList>(['get', 'pods', '-n', d.namespace, '-l', 'app.kubernetes.io/name=mobileforge-operator']).items.length === 0);
+  const until = Date.now() + 120000;
+  while (!stopped() && Date.now() < until) await sleep(1000);
   createDatabaseSecrets(ns, { username: need('PGUSER'), password: need('PGPASSWORD') });
 
   // The health checks, merged into argocd-cm as a user installs them (docs/install.md): a
@@ -304,13 +320,19 @@ afterAll(async () => {
   } catch {
     // the Git root may be gone with `infra.sh down argocd`
   }
+  for (const d of paused) {
+    try {
+      nodeKubectl(['scale', 'deployment', d.name, '-n', d.namespace, `--replicas=${d.replicas}`]);
+    } catch {
+      // gone meanwhile: nothing to give back
+    }
+  }
   note(`gitops suite: ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }, 300000);
 
 test('first sync: the operator from its chart and the pipeline from its manifest, both Synced and Healthy, the pipeline on running pods', async () => {
-  // Another version of the operator reconciling this namespace (a concurrent run of another
-  // checkout on this node) rewrites the pipeline's children against ours: say so first.
-  expect(otherOperatorVersions()).toEqual([]);
+  // No other operator reconciles this namespace (one scaled up again meanwhile would act on the pipeline too).
+  expect(otherOperatorsRunning()).toEqual([]);
   const auditFrom = auditSize();
   const t0 = Date.now();
   nodeKubectl(
@@ -359,10 +381,11 @@ test('first sync: the operator from its chart and the pipeline from its manifest
   expect(op[0]!.spec.containers[0]!.image).toBe(`localhost/mobileforge/mobileforge-operator:${tag}`);
   expect(podReady(op[0]!)).toBe(true);
   expect(nodeKubectl(['get', 'lease', 'mobileforge-operator', '-n', opNs, '-o', 'jsonpath={.spec.holderIdentity}'])).toBe(op[0]!.metadata.name);
-  // An operator made the pipeline's Deployments; Argo CD made none of them.
+  // The operator Argo CD installed made the pipeline's Deployments; no other one and not Argo CD.
   const writes = deploymentWrites(auditFrom);
   note(`writes to the pipeline's Deployments during the first sync, by user: ${JSON.stringify(byUser(writes))}`);
-  expect(writes.some((e) => isOperator(e.user.username))).toBe(true);
+  expect(writes.some((e) => isOurOperator(e.user.username))).toBe(true);
+  expect(writes.filter((e) => isOtherOperator(e.user.username))).toEqual([]);
   expect(writes.filter((e) => e.user.username === ARGOCD_USER)).toEqual([]);
   // Argo CD tracks the pipeline, not the operator's children
   expect((app(pipelineApp).status?.resources ?? []).map((r) => r.kind)).toEqual(['MobileForgeSyncPipeline']);
@@ -435,7 +458,7 @@ test('a commit pointing the pipeline at a crash-looping image: Degraded with our
 
 test("steady state: the Applications stay Synced through Argo CD's refreshes, which cause no writes of the operator's or Argo CD's", async () => {
   afterFirstSync();
-  expect(otherOperatorVersions()).toEqual([]);
+  expect(otherOperatorsRunning()).toEqual([]);
   const windowMs = Number(process.env.MOBILEFORGE_GITOPS_STEADY_MS ?? 150000);
   const auditFrom = auditSize();
   const p0 = livePipeline();
@@ -468,7 +491,7 @@ test("steady state: the Applications stay Synced through Argo CD's refreshes, wh
   const mainFields = (p: LivePipeline) => (p.metadata.managedFields ?? []).filter((f) => !f.subresource).map((f) => `${f.manager} ${f.operation} ${f.time}`);
   expect(mainFields(p1)).toEqual(mainFields(p0));
   expect(p1.metadata.finalizers).toEqual(p0.metadata.finalizers);
-  expect(writes.filter((e) => isOperator(e.user.username) || e.user.username === ARGOCD_USER)).toEqual([]);
+  expect(writes.filter((e) => isOurOperator(e.user.username) || isOtherOperator(e.user.username) || e.user.username === ARGOCD_USER)).toEqual([]);
 }, 420000);
 
 test("deleting the pipeline from Git prunes it: the operator's finalizer removes its topics, the garbage collector its children, Argo CD none of them", async () => {
