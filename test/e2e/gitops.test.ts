@@ -25,6 +25,7 @@ import { testLabels } from '../support/test-owner.js';
 import { sleep } from '../support/wait.js';
 import {
   WORKLOAD_IMAGE,
+  allRolledOut,
   createDatabaseSecrets,
   createTestNamespace,
   imageTag,
@@ -186,19 +187,7 @@ interface Deployment {
 }
 const deployments = (): Deployment[] => nodeGetJson<{ items: Deployment[] }>(['get', 'deployments', '-n', ns, '-l', instance]).items;
 const pods = (): PodList['items'] => nodeGetJson<PodList>(['get', 'pods', '-n', ns, '-l', instance]).items.filter((p) => !p.metadata.deletionTimestamp);
-const rolledOut = (): boolean => {
-  const ds = deployments();
-  return (
-    ds.length === 4 &&
-    ds.every(
-      (d) =>
-        d.status.observedGeneration === d.metadata.generation &&
-        (d.status.replicas ?? 0) === (d.status.updatedReplicas ?? -1) &&
-        (d.status.readyReplicas ?? 0) >= 1 &&
-        !d.status.unavailableReplicas,
-    )
-  );
-};
+const rolledOut = (): boolean => allRolledOut(deployments(), 4);
 interface LivePipeline {
   metadata: {
     generation: number;

@@ -13,6 +13,7 @@ import { connectMongo, connectPg, uniqueName } from '../support/services.js';
 import { sleep, waitFor } from '../support/wait.js';
 import {
   OPERATOR_NAMESPACE,
+  allRolledOut,
   createDatabaseSecrets,
   OPERATOR_RELEASE,
   WORKLOAD_IMAGE,
@@ -63,19 +64,7 @@ const jobs = (): Job[] => nodeGetJson<{ items: Job[] }>(['get', 'jobs', '-n', ns
 const pipelineReady = (): boolean =>
   nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True';
 /** Every Deployment rolled out: its pods are the current template's and ready through their probes. */
-const rolledOut = (): boolean => {
-  const ds = deployments();
-  return (
-    ds.length === 4 &&
-    ds.every(
-      (d) =>
-        d.status.observedGeneration === d.metadata.generation &&
-        (d.status.replicas ?? 0) === (d.status.updatedReplicas ?? -1) &&
-        (d.status.readyReplicas ?? 0) >= 1 &&
-        !d.status.unavailableReplicas,
-    )
-  );
-};
+const rolledOut = (): boolean => allRolledOut(deployments(), 4);
 const describeState = (): string =>
   `${nodeKubectl(['get', 'pods,jobs,deployments', '-n', ns, '-o', 'wide'])}\n${nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'yaml'])}`;
 

@@ -180,6 +180,26 @@ export interface PodList {
   }[];
 }
 
+/** What a Deployment's status says of its rollout. */
+export interface DeploymentRollout {
+  metadata: { generation?: number };
+  status: { readyReplicas?: number; updatedReplicas?: number; replicas?: number; observedGeneration?: number; unavailableReplicas?: number };
+}
+
+/** `count` Deployments, each rolled out: its pods are the current template's and ready through their probes. */
+export function allRolledOut(ds: readonly DeploymentRollout[], count: number): boolean {
+  return (
+    ds.length === count &&
+    ds.every(
+      (d) =>
+        d.status.observedGeneration === d.metadata.generation &&
+        (d.status.replicas ?? 0) === (d.status.updatedReplicas ?? -1) &&
+        (d.status.readyReplicas ?? 0) >= 1 &&
+        !d.status.unavailableReplicas,
+    )
+  );
+}
+
 export const podReady = (p: PodList['items'][number]): boolean => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /**
