@@ -319,6 +319,22 @@ up_kube() {
     echo $! > "$dir/etcd.pid"
     wait_port "$ETCD_PORT" 30 || die "etcd did not start; see $dir/etcd.log"
   fi
+  # Every write is recorded with who made it (the user, and whom it impersonated), so a test can
+  # count one client's writes on an API server other suites also write to.
+  cat > "$dir/audit-policy.yaml" <<'YAML'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+YAML
+  if port_open "$APISERVER_PORT" && pid_alive "$dir/apiserver.pid" \
+     && ! tr '\0' ' ' < "/proc/$(cat "$dir/apiserver.pid")/cmdline" | grep -q -- --audit-log-path; then
+    log "kube-apiserver runs without its audit log: restarting it (etcd and its data kept)"
+    stop_pid "$dir/apiserver.pid" 30
+  fi
   if ! port_open "$APISERVER_PORT"; then
     log "starting kube-apiserver $KUBERNETES_VERSION on https://127.0.0.1:$APISERVER_PORT"
     setsid nohup "$BIN/kube-apiserver" \
@@ -330,6 +346,7 @@ up_kube() {
       --service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$dir/pki/sa.pub" \
       --service-account-signing-key-file="$dir/pki/sa.key" --enable-priority-and-fairness=false \
       --endpoint-reconciler-type=none \
+      --audit-policy-file="$dir/audit-policy.yaml" --audit-log-path="$dir/audit.log" --audit-log-format=json --audit-log-maxsize=200 \
       --v=0 > "$dir/apiserver.log" 2>&1 < /dev/null &
     echo $! > "$dir/apiserver.pid"
     local i=0
@@ -426,6 +443,7 @@ MONGODB_URI=mongodb://127.0.0.1:$MONGO_PORT/
 MONGODB_TLS_URI=mongodb://127.0.0.1:$MONGO_TLS_PORT/?tls=true
 MONGODB_CA_FILE=$TEST_CA_FILE
 KUBECONFIG=$RUN/kube/kubeconfig
+KUBE_AUDIT_LOG=$RUN/kube/audit.log
 KUBECTL=$BIN/kubectl
 MOBILEFORGE_BIN=$BIN
 MOBILEFORGE_CRDS=$CACHE/crds

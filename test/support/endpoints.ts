@@ -12,7 +12,8 @@ const SERVICE_VARS = {
   // test CA signs every server certificate (PG_CA_FILE, KAFKA_CA_FILE and MONGODB_CA_FILE name the same file)
   kafka: ['KAFKA_BROKERS', 'KAFKA_SASL_BROKERS', 'KAFKA_SCRAM_USERNAME', 'KAFKA_SCRAM_PASSWORD_FILE', 'KAFKA_CA_FILE'],
   mongo: ['MONGODB_URI', 'MONGODB_TLS_URI', 'MONGODB_CA_FILE'],
-  kube: ['KUBECONFIG', 'KUBECTL', 'MOBILEFORGE_BIN', 'MOBILEFORGE_CRDS'],
+  // KUBE_AUDIT_LOG: every write to the test API server, with its user (reconcile.test.ts counts the operator's)
+  kube: ['KUBECONFIG', 'KUBECTL', 'MOBILEFORGE_BIN', 'MOBILEFORGE_CRDS', 'KUBE_AUDIT_LOG'],
   // the one-node cluster that runs real pods (test/e2e), and the services' addresses as its pods see them
   // (and the Prometheus that scrapes its pods, and the Argo CD that deploys to it)
   node: [

@@ -3,7 +3,7 @@
 // proves the role is enough), and the Secrets pipelines reference.
 import { componentsOf, type ConsumerLayout } from '../../core/domain.js';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parse, parseAllDocuments, stringify } from 'yaml';
@@ -132,7 +132,41 @@ export function simulateKafkaTopicsReady(ns: string, pipeline: string): void {
   }
 }
 
-/** Write requests the API server counted (apiserver_request_total), by resource, excluding leases. */
+/** The user an operator started with `prepareOperatorNamespace(…, ns)` acts as. */
+export const operatorUser = (ns: string): string => `system:serviceaccount:${ns}:mobileforge-operator`;
+
+/** The test API server's audit log: where it is, and its size (an offset to count from). */
+export function auditLogSize(): number | undefined {
+  const path = process.env.KUBE_AUDIT_LOG;
+  return path && existsSync(path) ? statSync(path).size : undefined;
+}
+
+/**
+ * Writes (create, update, patch, delete) the API server recorded since `from` (a byte offset in
+ * its audit log) as made by `user`, directly or by impersonation, as "verb resource/name".
+ */
+export function writesBy(user: string, from: number): string[] {
+  interface AuditEvent {
+    stage: string;
+    verb: string;
+    user: { username: string };
+    impersonatedUser?: { username: string };
+    objectRef?: { resource?: string; subresource?: string; name?: string };
+  }
+  return readFileSync(process.env.KUBE_AUDIT_LOG!)
+    .subarray(from)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as AuditEvent)
+    .filter((e) => e.stage === 'ResponseComplete' && (e.impersonatedUser?.username ?? e.user.username) === user)
+    .map((e) => `${e.verb} ${e.objectRef?.resource ?? ''}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}/${e.objectRef?.name ?? ''}`);
+}
+
+/**
+ * Write requests the API server counted (apiserver_request_total), by resource, excluding leases:
+ * every client's, for an API server without the audit log (an external one).
+ */
 export function apiServerWrites(resources: string[]): number {
   const text = kubectlRun(['get', '--raw', '/metrics']);
   let total = 0;
