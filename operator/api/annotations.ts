@@ -3,7 +3,7 @@
 const PREFIX = 'mobileforge.credeau.com';
 
 export const PAUSED_ANNOTATION = `${PREFIX}/paused`;
-/** Rewinds one consumer's group to a time (operator/model/rewind.ts). */
+/** Rewinds one consumer's group to a time (operator/model/kafka/rewind.ts). */
 export const REWIND_ANNOTATION = `${PREFIX}/rewind`;
 
 export const USER_ANNOTATIONS: readonly { name: string; value: string; description: string }[] = [

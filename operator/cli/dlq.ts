@@ -1,15 +1,15 @@
 // `mobileforge dlq list | show | replay`: dead letters of a running pipeline, read from its Kafka
 // cluster with the pipeline's own settings and Secrets (found through KUBECONFIG), never with
-// credentials on the command line. The decisions are model/dead-letters.ts's; this reads and
+// credentials on the command line. The decisions are model/kafka/dead-letters.ts's; this reads and
 // writes Kafka.
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { CompressionTypes, logLevel, type Consumer, type KafkaConfig } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
 import { GROUP, PLURAL, VERSION, type SyncPipeline } from '../api/v1alpha1.js';
-import { kafkaConfigFor } from '../model/kafka-access.js';
+import { kafkaConfigFor } from '../model/kafka/kafka-access.js';
 import { kafkaNaming } from '../model/naming.js';
-import { pipelineTopics } from '../model/topics.js';
+import { pipelineTopics } from '../model/kafka/topics.js';
 import {
   age,
   deadLetterOf,
@@ -26,7 +26,7 @@ import {
   type DlqSummaryRow,
   type Progress,
   type ReplayFilter,
-} from '../model/dead-letters.js';
+} from '../model/kafka/dead-letters.js';
 import { errorMessage } from '../../core/errors.js';
 
 export class DlqError extends Error {

@@ -1,9 +1,9 @@
 // Human-readable rendering of a sizing plan for `mobileforge plan`.
 import { CONSUMER_GROUPS } from '../../core/domain.js';
-import { LADDER } from '../model/ladder.js';
+import { LADDER } from '../model/sizing/ladder.js';
 import { componentLabel } from '../model/naming.js';
-import type { Plan } from '../model/plan.js';
-import type { Range } from '../model/ladder.js';
+import type { Plan } from '../model/sizing/plan.js';
+import type { Range } from '../model/sizing/ladder.js';
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 const whole = (n: number): string => fmt(Math.round(n));

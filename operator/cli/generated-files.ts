@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { CRD_NAME } from '../api/crd.js';
 import { crdYaml } from '../api/crd-yaml.js';
 import { referenceMarkdown } from '../api/reference.js';
-import { operatorRules } from '../model/rbac.js';
+import { operatorRules } from '../model/objects/rbac.js';
 import { packageRoot } from '../util/repo-root.js';
 import { NAME_LABEL, PART_OF_LABEL } from '../../core/labels.js';
 
@@ -26,7 +26,7 @@ const yaml = (v: unknown) => stringify(v, { lineWidth: 0, aliasDuplicateObjects:
 
 function roleYaml(): string {
   return (
-    '# Generated from operator/model/rbac.ts by `npm run generate`. Do not edit by hand.\n' +
+    '# Generated from operator/model/objects/rbac.ts by `npm run generate`. Do not edit by hand.\n' +
     '# Least-privilege permissions of the MobileForge operator, derived from the kinds it manages.\n' +
     yaml({
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -40,7 +40,7 @@ function roleYaml(): string {
 /** The chart's copy of the rules, as a named template its Role or ClusterRole includes. */
 function chartRulesTemplate(): string {
   return (
-    '{{/* Generated from operator/model/rbac.ts by `npm run generate`. Do not edit by hand. */}}\n' +
+    '{{/* Generated from operator/model/objects/rbac.ts by `npm run generate`. Do not edit by hand. */}}\n' +
     '{{- define "mfo.rules" -}}\n' +
     yaml(operatorRules()).trimEnd() +
     '\n{{- end -}}\n'

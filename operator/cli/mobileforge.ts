@@ -8,12 +8,12 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { ENVIRONMENTS, type Environment } from '../api/v1alpha1.js';
 import { PipelineValidationError, validatePipeline } from '../api/validate.js';
 import { CONSUMER_LAYOUTS, REGIONS, type ConsumerLayout, type Region } from '../../core/domain.js';
-import { planFor } from '../model/plan.js';
+import { planFor } from '../model/sizing/plan.js';
 import { render } from '../model/render.js';
 import { formatPlan } from './format-plan.js';
 import { errorMessage } from '../../core/errors.js';
 import * as k8s from '@kubernetes/client-node';
-import { DEFAULT_MAX_REPLAYS } from '../model/dead-letters.js';
+import { DEFAULT_MAX_REPLAYS } from '../model/kafka/dead-letters.js';
 import { DlqError, formatList, formatReplay, listDeadLetters, pipelineKafka, replayDeadLetters, resolveDlqTopic, showDeadLetters } from './dlq.js';
 
 const USAGE = `mobileforge: size and render MobileForge Sync pipelines

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, KIND, PLURAL, type SyncPipeline } from '../api/v1alpha1.js';
 import { MANAGED_BY } from '../model/naming.js';
-import type { KindInfo } from '../model/owned-kinds.js';
+import type { KindInfo } from '../model/objects/owned-kinds.js';
 
 export const PIPELINE_KIND: KindInfo = { apiVersion: API_VERSION, kind: KIND, plural: PLURAL };
 const SECRET_KIND: KindInfo = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' };

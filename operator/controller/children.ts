@@ -2,17 +2,17 @@
 // what render() wants: apply what differs, prune what is no longer wanted.
 import type * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline } from '../api/v1alpha1.js';
-import type { Capabilities } from '../model/autoscaling.js';
-import type { LiveConsumers } from '../model/layout-switch.js';
-import { KINDS_GATED_BY_MIGRATION } from '../model/maintenance.js';
+import type { Capabilities } from '../model/objects/autoscaling.js';
+import type { LiveConsumers } from '../model/kafka/layout-switch.js';
+import { KINDS_GATED_BY_MIGRATION } from '../model/objects/maintenance.js';
 import { componentLabel, deploymentName, partitionsCronJobName } from '../model/naming.js';
 import { COMPONENT_LABEL, INSTANCE_LABEL } from '../../core/labels.js';
-import { ownedKinds, type KindInfo } from '../model/owned-kinds.js';
+import { ownedKinds, type KindInfo } from '../model/objects/owned-kinds.js';
 import type { RenderResult } from '../model/render.js';
 import { ALL_CONSUMERS, type ComponentName } from '../../core/domain.js';
 import { apiErrorMessage, describeRef, refOf, type ObjectRef } from './cluster.js';
 import { needsApply, withAppliedHash } from './diff.js';
-import { observeCronJob, observeDeployment, type DeploymentObservation, type Observation } from './status.js';
+import { observeCronJob, observeDeployment, type DeploymentObservation, type Observation } from '../model/report/status.js';
 
 /** What the children are read from: the watch caches, never the API server directly. */
 export interface ChildCache {

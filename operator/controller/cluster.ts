@@ -6,7 +6,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type SyncPipeline, type SyncPipelineStatus } from '../api/v1alpha1.js';
 import { FIELD_MANAGER } from '../model/naming.js';
-import type { PipelineEvent } from '../model/events.js';
+import type { PipelineEvent } from '../model/report/events.js';
 import type { OperatorMetrics } from './metrics.js';
 import { errorMessage } from '../../core/errors.js';
 

@@ -1,8 +1,8 @@
 // The rolling-restart hash of a pipeline over the Secrets and ConfigMaps it references, from
-// their digests in the watch cache (model/references.ts says what goes in).
+// their digests in the watch cache (model/objects/references.ts says what goes in).
 import type * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline } from '../api/v1alpha1.js';
-import { configHash } from '../model/references.js';
+import { configHash } from '../model/objects/references.js';
 
 export interface ReferenceCache {
   secret(namespace: string, name: string): k8s.V1Secret | undefined;

@@ -2,7 +2,7 @@
 // only v1 from 1.0; v1beta2 before), whether KEDA's ScaledObject API exists, and whether the
 // Prometheus Operator's PodMonitor API does.
 import * as k8s from '@kubernetes/client-node';
-import type { Capabilities } from '../model/autoscaling.js';
+import type { Capabilities } from '../model/objects/autoscaling.js';
 
 export interface CapabilitySource {
   discover(): Promise<Capabilities>;

@@ -3,15 +3,15 @@
 // reads offsets, with the same TLS and SASL settings. Between reads status keeps what it said;
 // when Kafka refuses or cannot be reached, status keeps the last figures and Lagging turns
 // Unknown saying why. Never fails the reconcile: it is information about the data, not about
-// the objects. The decisions are model/flow.ts's.
+// the objects. The decisions are model/kafka/flow.ts's.
 import type { SyncPipeline } from '../api/v1alpha1.js';
 import { consumerLayout } from '../model/defaults.js';
-import { cannotConnect, decideFlow, flowDue, lagUnreadable, nextTraffic, steadyLagging, type FlowMemory, type LaggingCondition } from '../model/flow.js';
-import { kafkaAccess, kafkaConfigFor, type SecretValue } from '../model/kafka-access.js';
-import { layoutGroups } from '../model/layout-switch.js';
+import { cannotConnect, decideFlow, flowDue, lagUnreadable, nextTraffic, steadyLagging, type FlowMemory, type LaggingCondition } from '../model/kafka/flow.js';
+import { kafkaAccess, kafkaConfigFor, type SecretValue } from '../model/kafka/kafka-access.js';
+import { layoutGroups } from '../model/kafka/layout-switch.js';
 import type { ConsumerName } from '../../core/domain.js';
 import { errorMessage } from '../../core/errors.js';
-import type { Observation } from './status.js';
+import type { Observation } from '../model/report/status.js';
 import { flowReadFailure, type TopicAdminPool } from './topic-admin.js';
 import type { KafkaView } from './topic-backends.js';
 
@@ -29,7 +29,7 @@ export type FlowObservation = Pick<Observation, 'flow' | 'lagging' | 'traffic'>;
 const pipelineKey = (p: SyncPipeline) => `${p.metadata.namespace}/${p.metadata.name}`;
 
 export class FlowObserver {
-  /** Per pipeline: the last Kafka offsets read, to tell a rate and a growing lag (model/flow.ts). */
+  /** Per pipeline: the last Kafka offsets read, to tell a rate and a growing lag (model/kafka/flow.ts). */
   private readonly memory = new Map<string, FlowMemory>();
   /**
    * Per Kafka cluster (its bootstrap servers): a reading that could not connect, and when. The

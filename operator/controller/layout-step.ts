@@ -1,10 +1,10 @@
-// The I/O of a switch of consumer layout (model/layout-switch.ts decides): while the old
+// The I/O of a switch of consumer layout (model/kafka/layout-switch.ts decides): while the old
 // consumers stop, the new ones are held back; once they have, the groups are read from Kafka and
 // the new groups' offsets committed, with an Event.
 import type { SyncPipeline } from '../api/v1alpha1.js';
 import { consumerLayout } from '../model/defaults.js';
-import type { PipelineEvent } from '../model/events.js';
-import { handOver, heldLayout, layoutGroups, switchStep, type LiveConsumers } from '../model/layout-switch.js';
+import type { PipelineEvent } from '../model/report/events.js';
+import { handOver, heldLayout, layoutGroups, switchStep, type LiveConsumers } from '../model/kafka/layout-switch.js';
 import { consumersOf, type ConsumerLayout, type ConsumerName } from '../../core/domain.js';
 import { errorMessage } from '../../core/errors.js';
 import type { TopicAdmin } from './topic-admin.js';

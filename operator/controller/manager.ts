@@ -2,10 +2,10 @@
 // and capability discovery, the reconciler, and the HTTP endpoints.
 import type { Server } from 'node:http';
 import type * as k8s from '@kubernetes/client-node';
-import type { Capabilities } from '../model/autoscaling.js';
+import type { Capabilities } from '../model/objects/autoscaling.js';
 import type { Logger } from '../../core/log.js';
 import { ClusterCache, PIPELINE_KIND } from './caches.js';
-import { OBSERVED_KINDS, ownedKinds, type KindInfo } from '../model/owned-kinds.js';
+import { OBSERVED_KINDS, ownedKinds, type KindInfo } from '../model/objects/owned-kinds.js';
 import { SecretReader } from './secret-reader.js';
 import { ClusterClient, apiErrorMessage } from './cluster.js';
 import { ApiDiscovery, type CapabilitySource } from './discovery.js';
@@ -13,7 +13,7 @@ import { startHttpServer } from './http.js';
 import { LeaderElector } from './leader-election.js';
 import { OperatorMetrics } from './metrics.js';
 import { Reconciler } from './reconciler.js';
-import { referencedConfigMaps, referencedSecrets } from '../model/references.js';
+import { referencedConfigMaps, referencedSecrets } from '../model/objects/references.js';
 import { INSTANCE_LABEL } from '../../core/labels.js';
 import { TopicAdminPool } from './topic-admin.js';
 import { WorkQueue } from './work-queue.js';

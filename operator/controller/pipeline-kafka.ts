@@ -1,7 +1,7 @@
 // A pipeline's Kafka clients: its Secrets' values, read on demand (the watch cache holds only
 // digests), and its admin client, made on first use.
 import type { SyncPipeline } from '../api/v1alpha1.js';
-import { kafkaConfigFor, type SecretValue } from '../model/kafka-access.js';
+import { kafkaConfigFor, type SecretValue } from '../model/kafka/kafka-access.js';
 import type { SecretSource } from './secret-reader.js';
 import type { TopicAdmin, TopicAdminPool } from './topic-admin.js';
 

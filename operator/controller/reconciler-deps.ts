@@ -2,8 +2,8 @@
 // admin clients and the Secrets they need, and the settings. Tests hand in fakes.
 import type * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline, SyncPipelineStatus } from '../api/v1alpha1.js';
-import type { Capabilities } from '../model/autoscaling.js';
-import type { PipelineEvent } from '../model/events.js';
+import type { Capabilities } from '../model/objects/autoscaling.js';
+import type { PipelineEvent } from '../model/report/events.js';
 import type { ChildCache, ChildWriter } from './children.js';
 import type { ObjectRef } from './cluster.js';
 import type { SecretSource } from './secret-reader.js';

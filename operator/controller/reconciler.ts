@@ -5,19 +5,19 @@
 // comes in through ReconcilerDeps, so tests can hand in fakes.
 import type * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline, SyncPipelineStatus } from '../api/v1alpha1.js';
-import type { Capabilities } from '../model/autoscaling.js';
+import type { Capabilities } from '../model/objects/autoscaling.js';
 import { topicMode } from '../model/defaults.js';
-import { eventsFor, type PipelineEvent } from '../model/events.js';
+import { eventsFor, type PipelineEvent } from '../model/report/events.js';
 import { PAUSED_ANNOTATION } from '../model/naming.js';
 import { configHashOf } from './config-hash.js';
 import type { ReconcilerDeps } from './reconciler-deps.js';
 import { render, type RenderResult } from '../model/render.js';
-import type { PartitionCounts } from '../model/topics.js';
-import { kafkaAccess } from '../model/kafka-access.js';
-import { findConflict, type KafkaConflict } from '../model/conflicts.js';
+import type { PartitionCounts } from '../model/kafka/topics.js';
+import { kafkaAccess } from '../model/kafka/kafka-access.js';
+import { findConflict, type KafkaConflict } from '../model/kafka/conflicts.js';
 import { apiErrorMessage } from './cluster.js';
 import { contentHash } from './diff.js';
-import { buildStatus, observeMigration, type MigrationObservation, type Observation, type TopicObservation } from './status.js';
+import { buildStatus, observeMigration, type MigrationObservation, type Observation, type TopicObservation } from '../model/report/status.js';
 import { kafkaSecrets as pipelineKafkaSecrets, lazyAdmin } from './pipeline-kafka.js';
 import type { WorkResult } from './work-queue.js';
 import { PipelineChildren, withoutHeld } from './children.js';
@@ -150,7 +150,7 @@ export class Reconciler {
     return this.deps.flowIntervalMs ?? 30_000;
   }
 
-  /** A switch of consumer layout, then a rewind, each holding consumers back while it runs (model/layout-switch.ts, model/rewind.ts). */
+  /** A switch of consumer layout, then a rewind, each holding consumers back while it runs (model/kafka/layout-switch.ts, model/kafka/rewind.ts). */
   private async consumersHeld(p: SyncPipeline): Promise<Held> {
     const live = this.children.liveConsumers(p);
     const kafka = lazyAdmin(this.deps.topics, this.deps.secrets, p);

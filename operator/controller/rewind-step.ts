@@ -1,11 +1,11 @@
-// The I/O of a rewind (model/rewind.ts decides): reads the consumer's group and the offsets at
+// The I/O of a rewind (model/kafka/rewind.ts decides): reads the consumer's group and the offsets at
 // the asked time from Kafka, commits the new offsets, records the Event. The reconciler holds
 // the consumer's objects back while this says so.
 import type { RewindStatus, SyncPipeline } from '../api/v1alpha1.js';
-import type { PipelineEvent } from '../model/events.js';
-import { layoutGroups, type LiveConsumers } from '../model/layout-switch.js';
+import type { PipelineEvent } from '../model/report/events.js';
+import { layoutGroups, type LiveConsumers } from '../model/kafka/layout-switch.js';
 import { REWIND_ANNOTATION } from '../model/naming.js';
-import { describeRewind, rewindPlan, rewindStopping, wantedRewind } from '../model/rewind.js';
+import { describeRewind, rewindPlan, rewindStopping, wantedRewind } from '../model/kafka/rewind.js';
 import type { ConsumerLayout, ConsumerName } from '../../core/domain.js';
 import { errorMessage } from '../../core/errors.js';
 import type { TopicAdmin } from './topic-admin.js';

@@ -8,13 +8,13 @@ import { Kafka } from '../../core/kafka.js';
 import { errorMessage } from '../../core/errors.js';
 import { isAuditTopic } from '../../core/domain.js';
 import type { SyncPipelineSpec } from '../api/v1alpha1.js';
-import type { DesiredTopic, PartitionCounts } from '../model/topics.js';
-import type { TopicObservation } from './status.js';
-import type { FlowReadFailure, FlowSample } from '../model/flow.js';
-import { kafkaFailure } from '../model/kafka-failure.js';
-import { KafkaCredentialsError } from '../model/kafka-access.js';
-import type { GroupState, LayoutGroup, OffsetCommit } from '../model/layout-switch.js';
-import type { TopicOffsets } from '../model/rewind.js';
+import type { DesiredTopic, PartitionCounts } from '../model/kafka/topics.js';
+import type { TopicObservation } from '../model/report/status.js';
+import type { FlowReadFailure, FlowSample } from '../model/kafka/flow.js';
+import { kafkaFailure } from '../model/report/kafka-failure.js';
+import { KafkaCredentialsError } from '../model/kafka/kafka-access.js';
+import type { GroupState, LayoutGroup, OffsetCommit } from '../model/kafka/layout-switch.js';
+import type { TopicOffsets } from '../model/kafka/rewind.js';
 
 /** Kafka's UNKNOWN_TOPIC_OR_PARTITION, also once kafkajs has given up retrying it (as its cause). */
 function unknownTopic(err: unknown): boolean {
@@ -38,7 +38,7 @@ export interface OffsetReader {
   flow(groups: readonly GroupTopics[]): Promise<Omit<FlowSample, 'at'>>;
 }
 
-/** A reading of the offsets that failed, with the step it failed at (model/flow.ts says what status makes of it). */
+/** A reading of the offsets that failed, with the step it failed at (model/kafka/flow.ts says what status makes of it). */
 export class FlowReadError extends Error {
   override name = 'FlowReadError';
   constructor(

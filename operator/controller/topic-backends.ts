@@ -1,18 +1,18 @@
 // The three topic modes behind one interface: who makes the pipeline's topics, where their
 // partition counts are read, and what status says of them. Admin mode manages them through
-// the Kafka admin API; Strimzi mode renders KafkaTopics (model/strimzi.ts) and reads their
+// the Kafka admin API; Strimzi mode renders KafkaTopics (model/kafka/strimzi.ts) and reads their
 // status; unmanaged mode takes them as rendered. The mode is chosen here, once.
 import type * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline } from '../api/v1alpha1.js';
-import type { Capabilities } from '../model/autoscaling.js';
+import type { Capabilities } from '../model/objects/autoscaling.js';
 import { topicMode } from '../model/defaults.js';
-import { kafkaConfigFor, type SecretValue } from '../model/kafka-access.js';
-import { kafkaFailure } from '../model/kafka-failure.js';
+import { kafkaConfigFor, type SecretValue } from '../model/kafka/kafka-access.js';
+import { kafkaFailure } from '../model/report/kafka-failure.js';
 import { kafkaTopicObjectName } from '../model/naming.js';
 import type { RenderResult } from '../model/render.js';
-import { pipelineTopicNames, pipelineTopics, type DesiredTopic, type PartitionCounts } from '../model/topics.js';
+import { pipelineTopicNames, pipelineTopics, type DesiredTopic, type PartitionCounts } from '../model/kafka/topics.js';
 import { errorMessage } from '../../core/errors.js';
-import { observeStrimziTopics, type KafkaTopicObject, type Observation, type TopicObservation } from './status.js';
+import { observeStrimziTopics, type KafkaTopicObject, type Observation, type TopicObservation } from '../model/report/status.js';
 import { InsufficientBrokersError, type TopicAdminPool } from './topic-admin.js';
 
 export type ReconcileFailure = NonNullable<Observation['error']>;

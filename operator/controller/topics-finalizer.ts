@@ -1,10 +1,10 @@
 // Topics whose deletion the user asked for (admin mode, deleteTopicsOnDeletion) are deleted
 // through a finalizer on the pipeline, before it goes.
 import type { SyncPipeline } from '../api/v1alpha1.js';
-import type { Capabilities } from '../model/autoscaling.js';
-import { findConflict } from '../model/conflicts.js';
-import type { PipelineEvent } from '../model/events.js';
-import { kafkaAccess, kafkaConfigFor, type SecretValue } from '../model/kafka-access.js';
+import type { Capabilities } from '../model/objects/autoscaling.js';
+import { findConflict } from '../model/kafka/conflicts.js';
+import type { PipelineEvent } from '../model/report/events.js';
+import { kafkaAccess, kafkaConfigFor, type SecretValue } from '../model/kafka/kafka-access.js';
 import { render } from '../model/render.js';
 import type { TopicAdminPool } from './topic-admin.js';
 

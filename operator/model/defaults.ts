@@ -11,8 +11,8 @@ import {
 } from '../api/v1alpha1.js';
 import { AUDIT_TOPIC, componentsOf, type ComponentName, type ConsumedTopic, type ConsumerLayout, type TopicName } from '../../core/domain.js';
 import { ENV_DEFAULTS, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
-import type { Range, Sizing } from './ladder.js';
-import { podResourcesFor, type PodResources } from './profile.js';
+import type { Range, Sizing } from './sizing/ladder.js';
+import { podResourcesFor, type PodResources } from './sizing/profile.js';
 import { canonicalQuantity } from './quantity.js';
 
 const DEFAULT_LAG_THRESHOLDS: Readonly<Record<TopicName, number>> = {

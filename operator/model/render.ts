@@ -5,15 +5,15 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AutoscalingEngine, SyncPipeline } from '../api/v1alpha1.js';
 import { topicsForConsumer, type ComponentName } from '../../core/domain.js';
-import { resolveEngine, hpa, kafkaTriggerAuthentication, scaledObject, utilizationSignals, type Capabilities } from './autoscaling.js';
+import { resolveEngine, hpa, kafkaTriggerAuthentication, scaledObject, utilizationSignals, type Capabilities } from './objects/autoscaling.js';
 import { componentSettings, pipelineComponents, productionFloorAdjustments, topicMode, type ComponentSettings } from './defaults.js';
-import { sizeFor, type Sizing } from './ladder.js';
-import { overProvisioning } from './guard-rails.js';
-import { kafkaTopic } from './strimzi.js';
-import { desiredTopics, type DesiredTopic, type PartitionCounts } from './topics.js';
-import { migrationJob, partitionsCronJob } from './maintenance.js';
-import { podMonitor, wantsPodMonitor } from './monitoring.js';
-import { deployment, disruptionBudget, ignoredEnv, producerIngress, producerService, workloadServiceAccount } from './workloads.js';
+import { sizeFor, type Sizing } from './sizing/ladder.js';
+import { overProvisioning } from './sizing/guard-rails.js';
+import { kafkaTopic } from './kafka/strimzi.js';
+import { desiredTopics, type DesiredTopic, type PartitionCounts } from './kafka/topics.js';
+import { migrationJob, partitionsCronJob } from './objects/maintenance.js';
+import { podMonitor, wantsPodMonitor } from './objects/monitoring.js';
+import { deployment, disruptionBudget, ignoredEnv, producerIngress, producerService, workloadServiceAccount } from './objects/workloads.js';
 
 export interface RenderInput {
   capabilities: Capabilities;

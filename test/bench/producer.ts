@@ -18,7 +18,7 @@ import { AUDIT_TOPIC } from '../../core/domain.js';
 import { ensureProducerTopics } from '../support/producer-topics.js';
 import pg from 'pg';
 import { packageRoot } from '../../operator/util/repo-root.js';
-import { peakLoad, WORKLOAD_MODEL } from '../../operator/model/plan.js';
+import { peakLoad, WORKLOAD_MODEL } from '../../operator/model/sizing/plan.js';
 import { useTestServices } from '../support/endpoints.js';
 import { SyncClient, type SyncBatch } from '../../workloads/client/sync-client.js';
 import { migrateInsights } from '../../core/insights-schema.js';

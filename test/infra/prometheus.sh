@@ -64,7 +64,7 @@ scrape_configs:
         target_label: pod
       - source_labels: [__meta_kubernetes_pod_container_name]
         target_label: container
-      # a pipeline's pods: the labels its PodMonitor sets (operator/model/monitoring.ts)
+      # a pipeline's pods: the labels its PodMonitor sets (operator/model/objects/monitoring.ts)
       - source_labels: [__meta_kubernetes_pod_label_app_kubernetes_io_name, __meta_kubernetes_pod_label_app_kubernetes_io_instance]
         regex: 'mobileforge-sync;(.+)'
         target_label: pipeline

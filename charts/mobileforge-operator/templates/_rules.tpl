@@ -1,4 +1,4 @@
-{{/* Generated from operator/model/rbac.ts by `npm run generate`. Do not edit by hand. */}}
+{{/* Generated from operator/model/objects/rbac.ts by `npm run generate`. Do not edit by hand. */}}
 {{- define "mfo.rules" -}}
 - apiGroups:
     - mobileforge.credeau.com

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { buildStatus, type Observation } from '../../../operator/controller/status.js';
+import { buildStatus, type Observation } from '../../../operator/model/report/status.js';
 import { render } from '../../../operator/model/render.js';
 import { packageRoot } from '../../../operator/util/repo-root.js';
 import { pipeline } from '../../support/fixtures.js';

@@ -1,11 +1,11 @@
 // A switch of consumer layout on real Kafka with the real consumer processes: the split
 // consumers (an SMS group and an events group) store a first batch and stop; more is produced
 // while nothing consumes; the operator's Kafka admin hands the split groups' committed offsets
-// to the single layout's group (model/layout-switch.ts); the single consumer, reading both
+// to the single layout's group (model/kafka/layout-switch.ts); the single consumer, reading both
 // topics in that group, then reads exactly what the split consumers had not: nothing lost,
 // nothing read twice.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { handOver, type LayoutGroup } from '../../../operator/model/layout-switch.js';
+import { handOver, type LayoutGroup } from '../../../operator/model/kafka/layout-switch.js';
 import { TopicAdminPool } from '../../../operator/controller/topic-admin.js';
 import { ConsumerProcess, runMigrate } from '../../support/consumer-process.js';
 import { openSinkFixture, syncMessage, type SinkFixture } from '../../support/sink-fixture.js';

@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { rewindStep } from '../../../operator/controller/rewind-step.js';
 import { TopicAdminPool } from '../../../operator/controller/topic-admin.js';
-import { kafkaConfigFor } from '../../../operator/model/kafka-access.js';
-import type { PipelineEvent } from '../../../operator/model/events.js';
+import { kafkaConfigFor } from '../../../operator/model/kafka/kafka-access.js';
+import type { PipelineEvent } from '../../../operator/model/report/events.js';
 import { ConsumerProcess, runMigrate } from '../../support/consumer-process.js';
 import { pipeline } from '../../support/fixtures.js';
 import { openSinkFixture, syncMessage, type SinkFixture } from '../../support/sink-fixture.js';

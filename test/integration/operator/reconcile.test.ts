@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline } from '../../../operator/api/v1alpha1.js';
 import { render } from '../../../operator/model/render.js';
-import { CALIBRATION } from '../../../operator/model/capacity.js';
+import { CALIBRATION } from '../../../operator/model/sizing/capacity.js';
 import { isSubset } from '../../../operator/controller/diff.js';
 import { pipeline } from '../../support/fixtures.js';
 import { installPipelineCrd, installUpstreamCrds } from '../../support/kube.js';

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { parseAllDocuments, stringify } from 'yaml';
 import { main } from '../../../operator/cli/mobileforge.js';
-import { CALIBRATION } from '../../../operator/model/capacity.js';
+import { CALIBRATION } from '../../../operator/model/sizing/capacity.js';
 import { pipeline, samplePath } from '../../support/fixtures.js';
 
 function run(args: string[], stdin = '') {

@@ -1,5 +1,5 @@
 // What a failed reading of the offsets was doing and what Kafka said, taken from the errors
-// kafkajs really throws (made here by its own code-to-error table), for model/flow.ts to word.
+// kafkajs really throws (made here by its own code-to-error table), for model/kafka/flow.ts to word.
 import { describe, expect, test } from '@jest/globals';
 import { createRequire } from 'node:module';
 import {
@@ -10,7 +10,7 @@ import {
   KafkaJSSASLAuthenticationError,
 } from 'kafkajs';
 import { FlowReadError, TopicAdminPool, flowReadFailure, type TopicAdmin } from '../../../operator/controller/topic-admin.js';
-import { KafkaCredentialsError } from '../../../operator/model/kafka-access.js';
+import { KafkaCredentialsError } from '../../../operator/model/kafka/kafka-access.js';
 import { pipeline } from '../../support/fixtures.js';
 
 const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): Error };

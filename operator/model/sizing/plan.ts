@@ -1,0 +1,128 @@
+// The sizing plan of a pipeline: what `mobileforge plan` prints and what status reports.
+import type { Environment } from '../../api/v1alpha1.js';
+import { CONSUMER_LAYOUTS, componentsOf, consumersOf, type ComponentName, type ConsumerLayout, type Region } from '../../../core/domain.js';
+import { CALIBRATION, dailyPerDau, HEADROOM, PEAK_FACTOR, type Calibration, type Load } from './capacity.js';
+import { componentSettings, consumerLayout, type SizingSpec } from '../defaults.js';
+import { sizeFor, type Range, type Sizing } from './ladder.js';
+import { nodeSpecFor, type NodeSpec, type PodResources } from './profile.js';
+import { parseQuantity } from '../../../core/quantity.js';
+import { desiredTopics, type DesiredTopic } from '../kafka/topics.js';
+
+/** Per-DAU daily traffic from docs/workload-model.md (India has no contacts or call logs). */
+export const WORKLOAD_MODEL = {
+  india: { requestsPerDauDay: dailyPerDau('india').requests, recordsPerDauDay: dailyPerDau('india').records },
+  other: { requestsPerDauDay: dailyPerDau('other').requests, recordsPerDauDay: dailyPerDau('other').records },
+  peakFactor: PEAK_FACTOR,
+} as const;
+
+export interface PeakLoad {
+  requestsPerSecond: number;
+  recordsPerSecond: number;
+}
+
+export function peakLoad(dau: number, region: Region): PeakLoad {
+  const m = WORKLOAD_MODEL[region];
+  const rate = (perDay: number): number => Math.round(((dau * perDay) / 86_400) * WORKLOAD_MODEL.peakFactor);
+  return { requestsPerSecond: rate(m.requestsPerDauDay), recordsPerSecond: rate(m.recordsPerDauDay) };
+}
+
+/** Sum of a resource over replicas: at the floor (min replicas) and the ceiling (max replicas). */
+interface Footprint {
+  vcpu: Range;
+  memoryGiB: Range;
+}
+
+interface ComponentPlan {
+  name: ComponentName;
+  /** Load at the day's average and at the peak (the producer: requests and records; consumers: records). */
+  load: { average: Load; peak: Load };
+  /** What one replica carries at its measured capacity. */
+  perReplica: Load;
+  /** Replicas the calibrated model needs (min: average, max: peak, at HEADROOM) and the ladder's. */
+  calibrated: Range;
+  ladder: Range;
+  replicas: Range;
+  resources: PodResources;
+  /** Requests (not limits) over the replica range. */
+  requests: Footprint;
+}
+
+export interface Plan {
+  dau: number;
+  environment: Environment;
+  region: Region;
+  tier: string;
+  aboveLadder: boolean;
+  sizedForDau: number;
+  calibration: { version: string; date: string; machine: string; command: string; headroom: number };
+  nodeSpec: NodeSpec;
+  consumerLayout: ConsumerLayout;
+  components: ComponentPlan[];
+  /** Requests of every component together, at the floor and the ceiling. */
+  total: Footprint;
+  /** The consumers' requests in each layout (the spec's overrides apply to its own layout only). */
+  consumersByLayout: Record<ConsumerLayout, Footprint>;
+  topics: DesiredTopic[];
+  kafkaBrokers: Range;
+  peak: PeakLoad;
+}
+
+const cores = (q: string): number => Number(parseQuantity(q).milli) / 1000;
+const gib = (q: string): number => Number(parseQuantity(q).milli) / 1000 / 2 ** 30;
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+const over = (per: number, r: Range): Range => ({ min: round2(per * r.min), max: round2(per * r.max) });
+
+const sumOf = (plans: ComponentPlan[], f: (c: ComponentPlan) => Range): Range => ({
+  min: round2(plans.reduce((n, c) => n + f(c).min, 0)),
+  max: round2(plans.reduce((n, c) => n + f(c).max, 0)),
+});
+const footprint = (plans: ComponentPlan[]): Footprint => ({ vcpu: sumOf(plans, (c) => c.requests.vcpu), memoryGiB: sumOf(plans, (c) => c.requests.memoryGiB) });
+
+function componentPlan(spec: SizingSpec, sizing: Sizing, name: ComponentName): ComponentPlan {
+  const s = componentSettings(spec, sizing, name);
+  const b = sizing.basis[name];
+  return {
+    name,
+    load: b.calibrated.load,
+    perReplica: b.calibrated.capacity,
+    calibrated: b.calibrated.replicas,
+    ladder: b.ladder,
+    replicas: s.replicas,
+    resources: s.resources,
+    requests: { vcpu: over(cores(s.resources.requests.cpu), s.replicas), memoryGiB: over(gib(s.resources.requests.memory), s.replicas) },
+  };
+}
+
+export function planFor(spec: SizingSpec, calibration: Calibration = CALIBRATION, sizing: Sizing = sizeFor(spec, calibration)): Plan {
+  const layout = consumerLayout(spec);
+  const components = componentsOf(layout).map((name) => componentPlan(spec, sizing, name));
+  const consumersIn = (l: ConsumerLayout): Footprint =>
+    footprint(
+      l === layout
+        ? components.filter((c) => c.name !== 'producer')
+        : consumersOf(l).map((name) => componentPlan({ ...spec, consumers: { layout: l } }, sizing, name)),
+    );
+  return {
+    dau: spec.dau,
+    environment: spec.environment,
+    region: spec.region,
+    tier: sizing.tier,
+    aboveLadder: sizing.aboveLadder,
+    sizedForDau: sizing.sizedForDau,
+    calibration: {
+      version: calibration.version,
+      date: calibration.provenance.date,
+      machine: calibration.provenance.machine,
+      command: calibration.provenance.command,
+      headroom: HEADROOM,
+    },
+    nodeSpec: nodeSpecFor(spec.environment),
+    consumerLayout: layout,
+    components,
+    total: footprint(components),
+    consumersByLayout: Object.fromEntries(CONSUMER_LAYOUTS.map((l) => [l, consumersIn(l)])) as Record<ConsumerLayout, Footprint>,
+    topics: desiredTopics(spec, sizing),
+    kafkaBrokers: sizing.kafkaBrokers,
+    peak: peakLoad(spec.dau, spec.region),
+  };
+}
