@@ -7,7 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 import { CompressionTypes, logLevel, type Consumer, type KafkaConfig } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
 import { GROUP, PLURAL, VERSION, type SyncPipeline } from '../api/v1alpha1.js';
-import { kafkaConfigFor, kafkaSecretNames } from '../model/kafka/kafka-access.js';
+import { kafkaConfigFor } from '../model/kafka/kafka-access.js';
 import { kafkaNaming } from '../model/naming.js';
 import { pipelineTopics } from '../model/kafka/topics.js';
 import {
@@ -54,8 +54,10 @@ export async function pipelineKafka(kc: k8s.KubeConfig, namespace: string | unde
   } catch (err) {
     throw new DlqError(`cannot read pipeline ${ns}/${name}: ${k8sMessage(err)}`);
   }
+  const k = pipeline.spec.kafka;
+  const secretNames = [k.sasl?.credentialsSecretRef.name, k.tls?.enabled ? k.tls.caSecretRef?.name : undefined].filter((n): n is string => Boolean(n));
   const values = new Map<string, Record<string, string>>();
-  for (const s of kafkaSecretNames(pipeline.spec)) {
+  for (const s of new Set(secretNames)) {
     try {
       const secret = await core.readNamespacedSecret({ name: s, namespace: ns });
       values.set(s, Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, v]) => [key, Buffer.from(v, 'base64').toString('utf8')])));

@@ -14,7 +14,6 @@ import { errorMessage } from '../../core/errors.js';
 import type { Observation } from '../model/report/status.js';
 import { flowReadFailure, type TopicAdminPool } from './topic-admin.js';
 import type { KafkaView } from './topic-backends.js';
-import { pipelineKey } from './pipeline-kafka.js';
 
 export interface FlowObserverDeps {
   topics: TopicAdminPool;
@@ -26,6 +25,8 @@ export interface FlowObserverDeps {
 }
 
 export type FlowObservation = Pick<Observation, 'flow' | 'lagging' | 'traffic'>;
+
+const pipelineKey = (p: SyncPipeline) => `${p.metadata.namespace}/${p.metadata.name}`;
 
 export class FlowObserver {
   /** Per pipeline: the last Kafka offsets read, to tell a rate and a growing lag (model/kafka/flow.ts). */

@@ -1,16 +1,14 @@
 // A pipeline's Kafka clients: its Secrets' values, read on demand (the watch cache holds only
 // digests), and its admin client, made on first use.
 import type { SyncPipeline } from '../api/v1alpha1.js';
-import { kafkaConfigFor, kafkaSecretNames, type SecretValue } from '../model/kafka/kafka-access.js';
+import { kafkaConfigFor, type SecretValue } from '../model/kafka/kafka-access.js';
 import type { SecretSource } from './secret-reader.js';
 import type { TopicAdmin, TopicAdminPool } from './topic-admin.js';
 
-/** A pipeline's key: in the work queue, the admin client pool and the flow memory. */
-export const pipelineKey = (p: SyncPipeline): string => `${p.metadata.namespace}/${p.metadata.name}`;
-
 /** The Kafka Secrets' values (SASL credentials, CA) the pipeline's spec names. */
 export async function kafkaSecrets(secrets: SecretSource, p: SyncPipeline): Promise<SecretValue> {
-  const names = kafkaSecretNames(p.spec);
+  const k = p.spec.kafka;
+  const names = [k.sasl?.credentialsSecretRef.name, k.tls?.enabled ? k.tls.caSecretRef?.name : undefined].filter((n): n is string => Boolean(n));
   const values = new Map(await Promise.all(names.map(async (n) => [n, await secrets.values(p.metadata.namespace!, n)] as const)));
   return (name, key) => values.get(name)?.[key];
 }
@@ -23,7 +21,7 @@ export interface LazyAdmin {
 
 /** The pipeline's Kafka admin client from the pool, made on first use. */
 export function lazyAdmin(pool: TopicAdminPool, secrets: SecretSource, p: SyncPipeline): LazyAdmin {
-  const key = pipelineKey(p);
+  const key = `${p.metadata.namespace}/${p.metadata.name}`;
   let config: ReturnType<typeof kafkaConfigFor> | undefined;
   return {
     admin: async () => {

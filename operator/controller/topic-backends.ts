@@ -14,7 +14,6 @@ import { pipelineTopicNames, pipelineTopics, type DesiredTopic, type PartitionCo
 import { errorMessage } from '../../core/errors.js';
 import { observeStrimziTopics, type KafkaTopicObject, type Observation, type TopicObservation } from '../model/report/status.js';
 import { InsufficientBrokersError, type TopicAdminPool } from './topic-admin.js';
-import { pipelineKey } from './pipeline-kafka.js';
 
 export type ReconcileFailure = NonNullable<Observation['error']>;
 
@@ -53,6 +52,8 @@ export interface TopicBackendDeps {
   kafkaSecrets: (p: SyncPipeline) => Promise<SecretValue>;
   capabilities: () => Capabilities;
 }
+
+const pipelineKey = (p: SyncPipeline) => `${p.metadata.namespace}/${p.metadata.name}`;
 
 /** Admin mode: the operator creates missing topics and raises partitions through Kafka. */
 class AdminTopics implements TopicBackend {

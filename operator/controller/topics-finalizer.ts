@@ -7,7 +7,6 @@ import type { PipelineEvent } from '../model/report/events.js';
 import { kafkaAccess, kafkaConfigFor, type SecretValue } from '../model/kafka/kafka-access.js';
 import { render } from '../model/render.js';
 import type { TopicAdminPool } from './topic-admin.js';
-import { pipelineKey } from './pipeline-kafka.js';
 
 const TOPICS_FINALIZER = 'mobileforge.credeau.com/delete-topics';
 
@@ -48,7 +47,7 @@ export class TopicsFinalizer {
       const names = render(p, { capabilities: this.d.capabilities() })
         .topics.map((t) => t.name)
         .filter((n) => !held.has(n));
-      await this.d.topics.for(config, pipelineKey(p)).delete(names);
+      await this.d.topics.for(config, `${p.metadata.namespace}/${p.metadata.name}`).delete(names);
       await this.d
         .recordEvent(p, { type: 'Normal', reason: 'TopicsDeleted', message: `deleted topics ${names.join(', ')} as deleteTopicsOnDeletion asked` })
         .catch(() => undefined);

@@ -66,9 +66,3 @@ export function kafkaConfigFor(spec: SyncPipelineSpec, secret: SecretValue, clie
   }
   return cfg;
 }
-
-/** The Secrets a pipeline's Kafka settings name (SASL credentials, the CA): what a Kafka client of it must read. */
-export function kafkaSecretNames(spec: SyncPipelineSpec): string[] {
-  const k = spec.kafka;
-  return [...new Set([k.sasl?.credentialsSecretRef.name, k.tls?.enabled ? k.tls.caSecretRef?.name : undefined].filter((n): n is string => Boolean(n)))];
-}
