@@ -58,7 +58,7 @@ export class FlowObserver {
       ...(lagging ? { lagging } : {}),
       ...(memory.traffic?.dau === p.spec.dau ? { traffic: { ...memory.traffic, at: now } } : {}),
     });
-    if (!access.readOffsets || !flowDue(memory, now, this.d.intervalMs)) return keep();
+    if (!access.readOffsets || !flowDue(memory, now, this.d.intervalMs, last !== undefined)) return keep();
     const groups = layoutGroups(p.spec)[consumerLayout(p.spec)];
     const groupNames: Partial<Record<ConsumerName, string>> = Object.fromEntries(groups.map((g) => [g.consumer, g.group]));
     const unreadable = (err: unknown) => {

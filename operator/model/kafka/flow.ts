@@ -53,10 +53,13 @@ export interface LaggingCondition {
 /**
  * Whether to read the offsets now: every `intervalMs` (0: never), counted from the last
  * reading, successful or not, so a cluster that refuses or cannot be reached is not asked at
- * every reconcile.
+ * every reconcile. A status that says nothing about lag (a pipeline just unpaused: a paused
+ * status carries no Lagging condition) is due at once: otherwise it would stay silent for up to
+ * an interval, and its one later write would land on an otherwise idle pipeline.
  */
-export function flowDue(memory: FlowMemory, now: number, intervalMs: number): boolean {
+export function flowDue(memory: FlowMemory, now: number, intervalMs: number, lagReported = true): boolean {
   if (intervalMs <= 0) return false;
+  if (!lagReported) return true;
   const last = Math.max(memory.previous?.at ?? -Infinity, memory.failedAt ?? -Infinity);
   return now - last >= intervalMs;
 }

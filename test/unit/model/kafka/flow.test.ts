@@ -96,6 +96,10 @@ describe('when the offsets cannot be read', () => {
     expect(flowDue({ ...read, failedAt: 30_000 }, 40_000, 30_000)).toBe(false);
     expect(flowDue({ ...read, failedAt: 30_000 }, 60_000, 30_000)).toBe(true);
     expect(flowDue({ failedAt: 5_000 }, 20_000, 30_000)).toBe(false);
+    // A status with no Lagging condition (just unpaused) is read at once, but never with reads off.
+    expect(flowDue(read, 39_999, 30_000, false)).toBe(true);
+    expect(flowDue({ failedAt: 5_000 }, 20_000, 30_000, false)).toBe(true);
+    expect(flowDue(read, 39_999, 0, false)).toBe(false);
   });
 
   test('a consumer group the user may not describe: Unknown, naming the group and the permission', () => {
