@@ -479,8 +479,7 @@ describe('the operator', () => {
       const writes = writesBy(operatorUser(ns), auditFrom).filter((w) => !/^\S+ leases\//.test(w));
       // A status rewrite says why in what changed: show both sides.
       if (writes.length) expect({ writes, status: JSON.stringify((await live()).status, null, 1) }).toEqual({ writes: [], status: statusBefore });
-    }
-    else expect(apiServerWrites(WRITE_RESOURCES) - serverWritesBefore).toBe(0);
+    } else expect(apiServerWrites(WRITE_RESOURCES) - serverWritesBefore).toBe(0);
     expect((await operator.metric('mobileforge_api_write_requests_total')) - operatorWritesBefore).toBe(0);
     expect((await operator.metric('mobileforge_reconcile_total')) - reconcilesBefore).toBeGreaterThanOrEqual(10);
   }, 60000);
