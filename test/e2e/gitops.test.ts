@@ -110,7 +110,7 @@ interface Application {
     health?: { status?: string };
     resources?: ResourceStatus[];
     reconciledAt?: string;
-    operationState?: { phase?: string; message?: string; startedAt?: string; syncResult?: { revision?: string } };
+    operationState?: { phase?: string; message?: string; startedAt?: string; retryCount?: number; syncResult?: { revision?: string } };
     conditions?: { type: string; message: string }[];
   };
 }
@@ -136,7 +136,31 @@ const settled = (n: string): boolean => {
 };
 const pipelineResource = (a: Application): ResourceStatus | undefined => a.status?.resources?.find((r) => r.kind === 'MobileForgeSyncPipeline');
 
-function application(appName: string, path: string, namespace: string, extra: Record<string, unknown>): Record<string, unknown> {
+// ------------------------------------------------------------------ an empty cluster
+// A second destination cluster, empty as a new cluster is (test/infra/argocd.sh: an API server of
+// its own, no kubelet): the first sync of both Applications there shows the order of CRD and
+// pipeline and the namespaces working out with no manual step. Nothing runs there, so its
+// Applications are Synced, never Healthy.
+const emptyOperatorApp = `${ns}-empty-operator`;
+const emptyPipelineApp = `${ns}-empty-pipelines`;
+let emptyKubeconfig: string | undefined;
+const infraScript = (): string => join(root, 'test', 'infra', 'infra.sh');
+const emptyKubectl = (args: string[]): string =>
+  execFileSync(need('KUBECTL'), ['--kubeconfig', emptyKubeconfig!, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+/** Synced with the current commit by a sync operation that succeeded (whatever the health). */
+const syncedAtRevision = (n: string): boolean => {
+  const a = app(n);
+  return a.status?.sync?.status === 'Synced' && a.status.sync.revision === revision && a.status.operationState?.phase === 'Succeeded';
+};
+
+const IN_CLUSTER = 'https://kubernetes.default.svc';
+function application(
+  appName: string,
+  path: string,
+  namespace: string,
+  extra: Record<string, unknown>,
+  destination: { server: string; createNamespace?: boolean } = { server: IN_CLUSTER },
+): Record<string, unknown> {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
@@ -145,12 +169,13 @@ function application(appName: string, path: string, namespace: string, extra: Re
     spec: {
       project: 'default',
       source: { repoURL: repoUrl(), targetRevision: 'HEAD', path, ...extra },
-      destination: { server: 'https://kubernetes.default.svc', namespace },
+      destination: { server: destination.server, namespace },
       syncPolicy: {
         // allowEmpty: removing the last pipeline is a sync to nothing, which automated sync
         // otherwise refuses ("auto-sync will wipe out all resources")
         automated: { prune: true, selfHeal: true, ...(path === 'pipelines' ? { allowEmpty: true } : {}) },
-        syncOptions: ['ServerSideApply=true'],
+        // CreateNamespace: on a new cluster the destination namespace does not exist yet
+        syncOptions: ['ServerSideApply=true', ...(destination.createNamespace ? ['CreateNamespace=true'] : [])],
         // The pipeline Application may sync before the operator Application has created the
         // CRD (they sync independently): it fails and retries until the kind exists.
         retry: { limit: 10, backoff: { duration: '5s', factor: 2, maxDuration: '1m' } },
@@ -292,9 +317,28 @@ afterAll(async () => {
   // The Applications first, so that Argo CD neither re-creates nor heals what goes next; without
   // the resources finalizer this deletes nothing else.
   try {
-    nodeKubectl(['delete', 'applications.argoproj.io', operatorApp, pipelineApp, '-n', argoNs(), '--ignore-not-found', '--wait=true', '--timeout=60s']);
+    nodeKubectl([
+      'delete',
+      'applications.argoproj.io',
+      operatorApp,
+      pipelineApp,
+      emptyOperatorApp,
+      emptyPipelineApp,
+      '-n',
+      argoNs(),
+      '--ignore-not-found',
+      '--wait=true',
+      '--timeout=60s',
+    ]);
   } catch {
     // left to test/infra/sweep.sh on the next run
+  }
+  if (emptyKubeconfig) {
+    try {
+      execFileSync('bash', [infraScript(), 'empty-cluster', 'down', ns], { stdio: ['ignore', 'ignore', 'inherit'] });
+    } catch {
+      // stopped with the rest of Argo CD by `infra.sh down argocd`
+    }
   }
   // the pipeline (if a step failed before its prune) while the operator still runs, then the operator
   removeTestNamespace(ns);
@@ -318,6 +362,70 @@ afterAll(async () => {
   }
   note(`gitops suite: ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }, 300000);
+
+test('first sync on an empty cluster: namespaces and CRD created, the pipeline after its CRD, both Applications Synced with no manual step', async () => {
+  emptyKubeconfig = execFileSync('bash', [infraScript(), 'empty-cluster', 'up', ns], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const server = emptyKubectl(['config', 'view', '-o', 'jsonpath={.clusters[0].cluster.server}']);
+  // empty: no CRD, none of the namespaces
+  expect(emptyKubectl(['get', 'crd', '-o', 'name']).trim()).toBe('');
+  expect(emptyKubectl(['get', 'namespaces', '-o', 'name']).split('\n').filter(Boolean).sort()).toEqual([
+    'namespace/default',
+    'namespace/kube-node-lease',
+    'namespace/kube-public',
+    'namespace/kube-system',
+  ]);
+  const t0 = Date.now();
+  nodeKubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        application(
+          emptyOperatorApp,
+          'charts/mobileforge-operator',
+          opNs,
+          { helm: { releaseName: 'mobileforge', valuesObject: { image: { repository: 'localhost/mobileforge/mobileforge-operator', tag: imageTag() } } } },
+          { server, createNamespace: true },
+        ),
+        application(emptyPipelineApp, 'pipelines', ns, {}, { server, createNamespace: true }),
+      ],
+    }),
+  );
+  const describeEmpty = (): string => `${summary(app(emptyOperatorApp))}\n${summary(app(emptyPipelineApp))}`;
+  const waitEmpty = waiterWithState(describeEmpty, 1000);
+  await waitEmpty('the operator Application Synced on the empty cluster', () => syncedAtRevision(emptyOperatorApp), 180000);
+  await waitEmpty('the pipeline Application Synced on the empty cluster', () => syncedAtRevision(emptyPipelineApp), 180000);
+  const retries = {
+    operator: app(emptyOperatorApp).status?.operationState?.retryCount ?? 0,
+    pipeline: app(emptyPipelineApp).status?.operationState?.retryCount ?? 0,
+  };
+  note(`empty cluster: Applications created -> both Synced: ${((Date.now() - t0) / 1000).toFixed(1)} s; sync retries ${JSON.stringify(retries)}`);
+
+  // What Git declares is there: the CRD established, the namespaces, the operator, the pipeline as committed.
+  expect(emptyKubectl(['get', 'crd', 'syncpipelines.mobileforge.credeau.com', '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}'])).toBe(
+    'True',
+  );
+  const live = JSON.parse(emptyKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'json'])) as SyncPipeline;
+  expect(live.spec.dau).toBe(pipeline.spec.dau);
+  expect(live.spec.image).toEqual(pipeline.spec.image);
+  expect(
+    emptyKubectl([
+      'get',
+      'deployment',
+      '-n',
+      opNs,
+      '-l',
+      'app.kubernetes.io/instance=mobileforge',
+      '-o',
+      'jsonpath={.items[*].spec.template.spec.containers[0].image}',
+    ]),
+  ).toBe(`localhost/mobileforge/mobileforge-operator:${imageTag()}`);
+  // Nothing runs there: the pipeline has no status yet, which our health check calls Progressing, not Degraded.
+  expect(pipelineResource(app(emptyPipelineApp))?.health?.status).toBe('Progressing');
+  // Argo CD tracks the pipeline, not the namespace it created
+  expect((app(emptyPipelineApp).status?.resources ?? []).map((r) => r.kind)).toEqual(['MobileForgeSyncPipeline']);
+}, 420000);
 
 test('first sync: the operator from its chart and the pipeline from its manifest, both Synced and Healthy, the pipeline on running pods', async () => {
   // No other operator reconciles this namespace (one scaled up again meanwhile would act on the pipeline too).

@@ -169,9 +169,81 @@ up_argocd() {
   wait_port "$ARGOCD_CONTROLLER_METRICS_PORT" 60 || die "the Argo CD application controller did not start; see $d/controller.log"
 }
 
+# An empty cluster for Argo CD to deploy to, as a new cluster is on its first sync: no CRD, no
+# namespace but the defaults. A kube-apiserver of its own on loopback, storing under a prefix of
+# its own in the node's etcd (so it costs one process, starts in seconds and leaves nothing when
+# its prefix is deleted), with the node's CA; no kubelet or controllers behind it: what Argo CD
+# applies there is stored and validated, never run. Argo CD reaches it through a cluster Secret
+# with a certificate in system:masters, the access `argocd cluster add` grants. `up ID` prints
+# the admin kubeconfig; `down ID` stops it and deletes its data.
+ARGOCD_EMPTY_CLUSTER_PORT=${MF_ARGOCD_EMPTY_CLUSTER_PORT:-56575}
+argocd_empty_cluster() { # up|down ID
+  local action=$1 id=$2 d="$ARGOCD_DIR/empty-cluster" p="$NODE_DIR/pki"
+  [[ $id =~ ^[a-z0-9-]+$ ]] || die "empty-cluster: the id must be lowercase letters, digits and dashes"
+  local prefix="/mobileforge-empty-cluster/$id" secret=empty-cluster
+  case $action in
+    up)
+      is_up_argocd || die "empty-cluster: start Argo CD first (infra.sh up node argocd)"
+      mkdir -p "$d"
+      stop_pid "$d/apiserver.pid" 10
+      if [ ! -f "$d/argocd-manager.crt" ]; then
+        openssl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=argocd-manager" -keyout "$d/argocd-manager.key" -out "$d/argocd-manager.csr" 2>/dev/null
+        printf 'extendedKeyUsage=clientAuth\n' > "$d/argocd-manager.ext"
+        openssl x509 -req -in "$d/argocd-manager.csr" -CA "$p/ca.crt" -CAkey "$p/ca.key" -CAcreateserial -days 3650 \
+          -extfile "$d/argocd-manager.ext" -out "$d/argocd-manager.crt" 2>/dev/null
+        rm -f "$d/argocd-manager.csr" "$d/argocd-manager.ext"
+      fi
+      setsid nohup "$BIN/kube-apiserver" \
+        --etcd-servers="http://127.0.0.1:$NODE_ETCD_PORT" --etcd-prefix="$prefix" \
+        --bind-address=127.0.0.1 --secure-port="$ARGOCD_EMPTY_CLUSTER_PORT" --cert-dir="$d" \
+        --tls-cert-file="$p/apiserver.crt" --tls-private-key-file="$p/apiserver.key" \
+        --client-ca-file="$p/ca.crt" --service-cluster-ip-range="$NODE_SERVICE_CIDR" --authorization-mode=RBAC \
+        --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+        --service-account-key-file="$p/sa.pub" --service-account-signing-key-file="$p/sa.key" \
+        --enable-priority-and-fairness=false --profiling=false --v=0 > "$d/apiserver.log" 2>&1 < /dev/null &
+      echo $! > "$d/apiserver.pid"
+      cat > "$d/kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: empty
+  cluster: {server: 'https://127.0.0.1:$ARGOCD_EMPTY_CLUSTER_PORT', certificate-authority: '$p/ca.crt'}
+users:
+- name: argocd-manager
+  user: {client-certificate: '$d/argocd-manager.crt', client-key: '$d/argocd-manager.key'}
+contexts:
+- name: empty
+  context: {cluster: empty, user: argocd-manager}
+current-context: empty
+KC
+      local i=0
+      until "$BIN/kubectl" --kubeconfig "$d/kubeconfig" get --raw /readyz >/dev/null 2>&1; do
+        i=$((i + 1)); [ $i -gt 120 ] && die "the empty cluster's kube-apiserver not ready after 60 s; see $d/apiserver.log"
+        sleep 0.5
+      done
+      local config
+      config=$(printf '{"tlsClientConfig":{"caData":"%s","certData":"%s","keyData":"%s"}}' \
+        "$(base64 -w0 < "$p/ca.crt")" "$(base64 -w0 < "$d/argocd-manager.crt")" "$(base64 -w0 < "$d/argocd-manager.key")")
+      node_kubectl create secret generic "$secret" -n "$ARGOCD_NAMESPACE" --from-literal=name=empty \
+        --from-literal=server="https://127.0.0.1:$ARGOCD_EMPTY_CLUSTER_PORT" --from-literal=config="$config" \
+        --dry-run=client -o yaml | node_kubectl apply -f - >/dev/null
+      node_kubectl label secret "$secret" -n "$ARGOCD_NAMESPACE" argocd.argoproj.io/secret-type=cluster --overwrite >/dev/null
+      echo "$d/kubeconfig" ;;
+    down)
+      node_kubectl delete secret "$secret" -n "$ARGOCD_NAMESPACE" --ignore-not-found >/dev/null 2>&1 || true
+      stop_pid "$d/apiserver.pid" 10
+      # etcd's JSON gateway: delete the prefix's range (keys are base64; the range ends at the prefix's successor)
+      local key end
+      key=$(printf '%s/' "$prefix" | base64 -w0); end=$(printf '%s0' "$prefix" | base64 -w0)
+      curl -fsS -X POST "http://127.0.0.1:$NODE_ETCD_PORT/v3/kv/deleterange" -d "{\"key\":\"$key\",\"range_end\":\"$end\"}" >/dev/null \
+        || log "empty-cluster: could not delete $prefix from the node's etcd" ;;
+    *) die "usage: infra.sh empty-cluster up|down ID" ;;
+  esac
+}
+
 down_argocd() {
   local f
-  for f in controller repo-server git-daemon redis; do stop_pid "$ARGOCD_DIR/$f.pid" 10; done
+  for f in empty-cluster/apiserver controller repo-server git-daemon redis; do stop_pid "$ARGOCD_DIR/$f.pid" 10; done
   [ "${KEEP_DATA:-}" = 1 ] || rm -rf "$ARGOCD_DIR"
 }
 is_up_argocd() {

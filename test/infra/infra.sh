@@ -521,5 +521,7 @@ case "$cmd" in
     tls_status ;;
   env)
     write_env; cat "$RUN/env" ;;
-  *) die "usage: infra.sh up|down|status|env|install [service...]" ;;
+  empty-cluster)
+    argocd_empty_cluster "$@" ;;
+  *) die "usage: infra.sh up|down|status|env|install [service...] | empty-cluster up|down ID" ;;
 esac
