@@ -39,6 +39,8 @@ PGDATA_DIR=${MF_PGDATA:-/var/tmp/mobileforge-sync/pg}
 PG_BIN=/usr/lib/postgresql/$POSTGRES_MAJOR/bin
 KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
 ALL_SERVICES=(postgres kafka mongo kube node prometheus argocd)
+# started only when named (`up kafka3`); `down` with no names stops them too
+OPTIONAL_SERVICES=(kafka3)
 
 # ---------------------------------------------------------------- PostgreSQL
 install_postgres() {
@@ -386,6 +388,8 @@ source "$INFRA_DIR/autoscalers.sh"
 source "$INFRA_DIR/tls.sh"
 # shellcheck source=argocd.sh
 source "$INFRA_DIR/argocd.sh"
+# shellcheck source=kafka3.sh
+source "$INFRA_DIR/kafka3.sh"
 
 # ---------------------------------------------------------------- common
 # A process that exited stays a zombie until PID 1 reaps it, which here can take seconds.
@@ -412,6 +416,7 @@ addr_of() {
     node) addr_node ;;
     prometheus) addr_prometheus ;;
     argocd) addr_argocd ;;
+    kafka3) addr_kafka3 ;;
   esac
 }
 is_up() {
@@ -423,6 +428,7 @@ is_up() {
     node) is_up_node ;;
     prometheus) is_up_prometheus ;;
     argocd) is_up_argocd ;;
+    kafka3) is_up_kafka3 ;;
   esac
 }
 write_env() {
@@ -461,6 +467,8 @@ PROMETHEUS_URL=http://127.0.0.1:$PROM_PORT
 ARGOCD_NAMESPACE=$ARGOCD_NAMESPACE
 ARGOCD_GIT_ROOT=$ARGOCD_GIT_ROOT
 ARGOCD_GIT_URL=git://$NODE_IP:$ARGOCD_GIT_PORT
+KAFKA3_BROKERS=$KAFKA3_BROKERS
+NODE_KAFKA3_BROKERS=$KAFKA3_NODE_BROKERS
 ENV
 }
 services_from_args() { if [ $# -eq 0 ]; then echo "${ALL_SERVICES[@]}"; else echo "$@"; fi; }
@@ -474,7 +482,7 @@ is_external() {
     kube) [ -n "${MOBILEFORGE_TEST_KUBECONFIG:-}" ] ;;
     node) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
     prometheus) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
-    argocd) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
+    argocd | kafka3) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
   esac
 }
 
@@ -497,7 +505,7 @@ case "$cmd" in
   up)
     start=$(date +%s%N)
     skip_external=0; if [ "${1:-}" = --skip-external ]; then skip_external=1; shift; fi
-    reserve_ports $(for v in $(compgen -v | grep -E '_PORT$'); do echo "${!v}"; done)
+    reserve_ports $(for v in $(compgen -v | grep -E '_PORT$'); do echo "${!v}"; done) "$(kafka3_port 1)-$(kafka3_node_port 3)"
     for s in $(services_from_args "$@"); do
       if [ $skip_external = 1 ] && is_external "$s"; then log "$s: using the external one you configured"; continue; fi
       "up_$s"
@@ -507,13 +515,13 @@ case "$cmd" in
     log "services up in $((ms / 1000)).$(( (ms % 1000) / 100 )) s; endpoints in $RUN/env"
     bash "$INFRA_DIR/infra.sh" status ;;
   down)
-    for s in $(services_from_args "$@"); do "down_$s"; done
+    for s in $([ $# -eq 0 ] && echo "${OPTIONAL_SERVICES[@]}") $(services_from_args "$@"); do "down_$s"; done
     # the test CA goes with the last service that used it
     if [ $# -eq 0 ] && [ "${KEEP_DATA:-}" != 1 ]; then rm -rf "$TLS_DIR"; fi
     log "stopped: $(services_from_args "$@")" ;;
   status)
     printf '%-10s %-32s %-44s %s\n' SERVICE VERSION ADDRESS STATE
-    for s in "${ALL_SERVICES[@]}"; do
+    for s in "${ALL_SERVICES[@]}" "${OPTIONAL_SERVICES[@]}"; do
       if is_up "$s"; then st=up; else st=down; fi
       [ "$s" = node ] && [ "$st" = up ] && st="up (node $NODE_NAME Ready)"
       printf '%-10s %-32s %-44s %s\n' "$s" "$("version_$s")" "$(addr_of "$s")" "$st"
@@ -523,5 +531,7 @@ case "$cmd" in
     write_env; cat "$RUN/env" ;;
   empty-cluster)
     argocd_empty_cluster "$@" ;;
-  *) die "usage: infra.sh up|down|status|env|install [service...] | empty-cluster up|down ID" ;;
+  kafka3)
+    kafka3_command "$@" ;;
+  *) die "usage: infra.sh up|down|status|env|install [service...] | empty-cluster up|down ID | kafka3 stop|start N" ;;
 esac

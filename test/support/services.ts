@@ -90,10 +90,11 @@ export function kafkaBrokers(): string[] {
   return need('KAFKA_BROKERS').split(',');
 }
 
-export function testKafka(clientId = 'mobileforge-test'): Kafka {
+/** A Kafka client of the test services' broker (or of `brokers`, e.g. the three-broker cluster). */
+export function testKafka(clientId = 'mobileforge-test', brokers: string[] = kafkaBrokers()): Kafka {
   return new Kafka({
     clientId,
-    brokers: kafkaBrokers(),
+    brokers,
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
     retry: { retries: 2, initialRetryTime: 200 },

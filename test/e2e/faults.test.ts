@@ -1,0 +1,274 @@
+// Faults a production cluster lives with, under steady signed load through the producer's
+// Service, every record counted by id at the end (none lost, none stored twice). Kafka here is
+// production's shape: three brokers (the `kafka3` test service, started for this suite and
+// stopped after it), topics at replication factor 3 with min.insync.replicas 2 as the operator
+// renders them for production, and one broker is stopped and started again while the load runs.
+//
+// The load: a few senders, each sending SMS batches with ids of its own through the producer's
+// Service, one attempt at a time; an answer other than 202 (or no answer) is counted and the
+// same batch sent again, as the SDK does (same request id, same record ids: the sinks' keys make
+// a second delivery a no-op).
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Admin } from 'kafkajs';
+import type { Db, MongoClient } from 'mongodb';
+import type pg from 'pg';
+import { SyncClient } from '../../workloads/client/sync-client.js';
+import { COLLECTIONS } from '../../core/sync-schema.js';
+import { kafkaTopicName, TOPICS } from '../../core/domain.js';
+import { errorMessage } from '../../core/errors.js';
+import { packageRoot } from '../../operator/util/repo-root.js';
+import { connectMongo, connectPg, testKafka, uniqueName } from '../support/services.js';
+import { sleep } from '../support/wait.js';
+import {
+  createDatabaseSecrets,
+  createTestNamespace,
+  imageTag,
+  installOperator,
+  nodeGetJson,
+  nodeKubectl,
+  nodePipeline,
+  removeTestNamespace,
+  smsBatch,
+  waiterWithState,
+} from './support.js';
+import type { SyncPipeline } from '../../operator/api/v1alpha1.js';
+
+const root = packageRoot();
+const infra = join(root, 'test', 'infra', 'infra.sh');
+const ns = uniqueName('e2e-faults');
+const name = 'acme';
+const prefix = `${ns}.`;
+const databases = { insights: uniqueName('e2e_faults_insights').replace(/-/g, '_'), sync: uniqueName('e2e_faults_sync').replace(/-/g, '_') };
+const mongoDatabase = uniqueName('e2e_faults').replace(/-/g, '_');
+const client = { id: 'acme-faults', token: randomUUID() };
+const RECORDS_PER_BATCH = 10;
+const SMALL = { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '384Mi' } };
+
+function need(v: string): string {
+  const value = process.env[v];
+  if (!value) throw new Error(`${v} is not set: the fault suite starts the three-broker Kafka with \`bash test/infra/infra.sh up kafka3\``);
+  return value;
+}
+
+let pgAdmin: pg.Client;
+let mongo: MongoClient;
+let db: Db;
+let admin: Admin;
+let sync: SyncClient;
+/** The load of a case that failed midway: stopped in afterAll, so that Jest can exit. */
+let activeLoad: { stop: () => Promise<LoadFigures> } | undefined;
+
+const note = (m: string): void => {
+  process.stdout.write(`[faults] ${m}\n`);
+};
+const describeState = (): string =>
+  `${nodeKubectl(['get', 'pods,deployments', '-n', ns, '-o', 'wide'])}\n${nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'yaml'])}`;
+const waitWithState = waiterWithState(describeState, 1000);
+const topics = (): string[] => TOPICS.map((t) => kafkaTopicName({ topicPrefix: prefix }, t));
+
+/** A pipeline in production's Kafka shape on the three brokers; two producers behind the Service. */
+function faultsPipeline(tag: string): SyncPipeline {
+  const p = nodePipeline({ name, namespace: ns, tag, databases, mongoDatabase, postgresSecret: 'pg', mongoSecret: 'mongo', topicPrefix: prefix });
+  p.spec.kafka = { ...p.spec.kafka, bootstrapServers: need('NODE_KAFKA3_BROKERS').split(','), replicationFactor: 3 };
+  p.spec.producer = { resources: SMALL, minReplicas: 2, maxReplicas: 2 };
+  return p;
+}
+
+// ------------------------------------------------------------------ the load
+interface LoadFigures {
+  accepted: string[];
+  non202: Record<string, number>;
+  attempts: number;
+  slowestMs: number;
+}
+/**
+ * Steady signed load until stopped: `senders` loops, each sending a batch about every
+ * `intervalMs`, each batch retried until it is accepted. What they saw is in the figures.
+ */
+function startLoad(tag: string, senders: number, intervalMs: number): { stop: () => Promise<LoadFigures>; figures: LoadFigures } {
+  const figures: LoadFigures = { accepted: [], non202: {}, attempts: 0, slowestMs: 0 };
+  let running = true;
+  const loop = async (sender: number): Promise<void> => {
+    for (let n = 0; running; n++) {
+      const id = `${tag}-${sender}-${n}`;
+      const started = Date.now();
+      for (;;) {
+        figures.attempts++;
+        let outcome: string;
+        try {
+          const res = await sync.send('sms', smsBatch(id, RECORDS_PER_BATCH));
+          if (res.status === 202) break;
+          outcome = `HTTP ${res.status}${res.body.error ? ` ${res.body.error.code}` : ''}`;
+        } catch (err) {
+          outcome = errorMessage(err).slice(0, 60);
+        }
+        figures.non202[outcome] = (figures.non202[outcome] ?? 0) + 1;
+        if (!running) return; // stopped: a batch never accepted is not counted as sent
+        await sleep(250);
+      }
+      figures.accepted.push(id);
+      figures.slowestMs = Math.max(figures.slowestMs, Date.now() - started);
+      await sleep(Math.max(0, intervalMs - (Date.now() - started)));
+    }
+  };
+  const loops = Array.from({ length: senders }, (_, i) => loop(i));
+  const load = {
+    figures,
+    stop: async () => {
+      running = false;
+      activeLoad = undefined;
+      await Promise.all(loops);
+      return figures;
+    },
+  };
+  activeLoad = load;
+  return load;
+}
+const nonAccepted = (f: LoadFigures): number => Object.values(f.non202).reduce((a, b) => a + b, 0);
+const storedRecords = (ids: string[]): Promise<number> => db.collection(COLLECTIONS.sms).countDocuments({ request_id: { $in: ids } });
+
+// ------------------------------------------------------------------ Kafka
+interface PartitionState {
+  topic: string;
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+}
+async function partitions(): Promise<PartitionState[]> {
+  const meta = await admin.fetchTopicMetadata({ topics: topics() });
+  return meta.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })));
+}
+const kafka3 = (action: 'stop' | 'start', broker: number): void => {
+  execFileSync('bash', [infra, 'kafka3', action, String(broker)], { stdio: ['ignore', 'ignore', 'inherit'] });
+};
+
+beforeAll(async () => {
+  execFileSync('bash', [infra, 'up', '--skip-external', 'kafka3'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (const line of execFileSync('bash', [infra, 'env'], { encoding: 'utf8' }).split('\n')) {
+    const m = /^((?:NODE_)?KAFKA3_BROKERS)=(.*)$/.exec(line);
+    if (m) process.env[m[1]!] = m[2]!;
+  }
+  const tag = imageTag();
+  installOperator(tag);
+  pgAdmin = await connectPg();
+  for (const d of Object.values(databases)) await pgAdmin.query(`CREATE DATABASE ${d}`);
+  mongo = await connectMongo();
+  db = mongo.db(mongoDatabase);
+  admin = testKafka('e2e-faults', need('KAFKA3_BROKERS').split(',')).admin();
+  await admin.connect();
+  createTestNamespace(ns);
+  createDatabaseSecrets(ns, { username: need('PGUSER'), password: need('PGPASSWORD') });
+  nodeKubectl(['apply', '--server-side', '-f', '-'], JSON.stringify(faultsPipeline(tag)));
+  await waitWithState(
+    'the pipeline Ready',
+    () => nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True',
+    240000,
+  );
+  const insights = await connectPg(databases.insights);
+  await insights.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'other')`, [client.id, client.token]);
+  await insights.end();
+  const ip = nodeKubectl(['get', 'service', `${name}-producer`, '-n', ns, '-o', 'jsonpath={.spec.clusterIP}']);
+  sync = new SyncClient({ baseUrl: `http://${ip}:8000`, clientId: client.id, authToken: client.token, timeoutMs: 15000 });
+}, 420000);
+
+afterAll(async () => {
+  // a sender waiting on a batch nobody accepts gives up with the client's time-out
+  if (activeLoad) await Promise.race([activeLoad.stop(), sleep(30000)]);
+  sync?.close();
+  // every broker back before the pipeline's finalizer deletes its topics
+  for (const b of [1, 2, 3]) {
+    try {
+      kafka3('start', b);
+    } catch {
+      // reported by the test that stopped it
+    }
+  }
+  removeTestNamespace(ns);
+  await admin?.disconnect();
+  for (const d of Object.values(databases)) await pgAdmin?.query(`DROP DATABASE IF EXISTS ${d} WITH (FORCE)`).catch(() => undefined);
+  await pgAdmin?.end();
+  await db?.dropDatabase().catch(() => undefined);
+  await mongo?.close();
+  // the three brokers cost about 1 GB: only this suite uses them
+  if (process.env.MOBILEFORGE_NO_START !== '1') execFileSync('bash', [infra, 'down', 'kafka3'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}, 300000);
+
+test('three brokers: every topic at replication factor 3 with min.insync.replicas 2, as production renders them', async () => {
+  const state = await partitions();
+  expect(new Set(state.map((p) => p.topic))).toEqual(new Set(topics()));
+  for (const p of state) {
+    expect(p.replicas).toHaveLength(3);
+    expect(p.isr).toHaveLength(3);
+  }
+  const configs = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics().map((t) => ({ type: 2 /* TOPIC */, name: t, configNames: ['min.insync.replicas'] })),
+  });
+  for (const r of configs.resources) expect(r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue).toBe('2');
+}, 60000);
+
+test('one broker stopped under load: the Producer API keeps answering 202, the consumers keep storing; the broker returns and catches up; nothing lost or doubled', async () => {
+  const run = randomUUID().slice(0, 8);
+  const smsTopic = kafkaTopicName({ topicPrefix: prefix }, 'sms_batched');
+  // The broker leading the SMS topic's first partition: its leadership has to move.
+  const victim = (await partitions()).find((p) => p.topic === smsTopic && p.partition === 0)!.leader;
+  const load = startLoad(`faults-${run}`, 4, 250);
+  await sleep(10000);
+  const beforeStop = { ...load.figures, accepted: [...load.figures.accepted] };
+  expect(nonAccepted(beforeStop)).toBe(0);
+
+  const stoppedAt = Date.now();
+  kafka3('stop', victim);
+  note(`broker ${victim} stopped in ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s (controlled shutdown)`);
+  // While it is down: the leadership moved, the consumers keep storing what is accepted.
+  const down = await waitWithState(
+    `the partitions led by the two others, broker ${victim} out of every ISR`,
+    async () => {
+      const s = await partitions();
+      return s.every((p) => p.leader !== victim && !p.isr.includes(victim) && p.isr.length === 2) && s;
+    },
+    60000,
+  );
+  expect(down.length).toBeGreaterThan(0);
+  const acceptedWhileDown = load.figures.accepted.length;
+  await sleep(20000);
+  const duringOutage = load.figures.accepted.slice(acceptedWhileDown);
+  expect(duringOutage.length).toBeGreaterThan(0);
+  await waitWithState(
+    'records accepted while the broker was down, stored while it still is',
+    async () => (await storedRecords(duringOutage)) === duringOutage.length * RECORDS_PER_BATCH,
+    60000,
+  );
+
+  const startedAt = Date.now();
+  kafka3('start', victim);
+  await waitWithState(`broker ${victim} back in every ISR`, async () => (await partitions()).every((p) => p.isr.length === 3), 180000);
+  const caughtUpS = (Date.now() - startedAt) / 1000;
+  await sleep(5000);
+  const figures = await load.stop();
+  const outageS = (startedAt - stoppedAt) / 1000;
+
+  const expected = figures.accepted.length * RECORDS_PER_BATCH;
+  await waitWithState('every accepted record stored', async () => (await storedRecords(figures.accepted)) >= expected, 180000);
+  const stored = await storedRecords(figures.accepted);
+  const distinct = (await db.collection(COLLECTIONS.sms).distinct('id', { request_id: { $in: figures.accepted } })).length;
+  note(
+    `one broker stopped for ${outageS.toFixed(0)} s under load: ${figures.accepted.length} batches accepted (${figures.attempts} attempts), ` +
+      `non-202 answers ${nonAccepted(figures)} ${JSON.stringify(figures.non202)}, slowest batch ${figures.slowestMs} ms; ` +
+      `back in every ISR ${caughtUpS.toFixed(1)} s after its start; ${stored} records stored, ${distinct} distinct, ${expected} expected`,
+  );
+  expect({ stored, distinct }).toEqual({ stored: expected, distinct: expected });
+  // With RF 3 and min.insync.replicas 2, one broker fewer is no outage for the Producer API.
+  expect(figures.non202).toEqual({});
+  // The consumers are still the pipeline's: the pipeline Ready again with its lag read.
+  await waitWithState(
+    'the pipeline Ready',
+    () =>
+      nodeGetJson<SyncPipeline>(['get', 'syncpipeline', name, '-n', ns]).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
+    120000,
+  );
+}, 600000);
