@@ -30,6 +30,9 @@ export const DEFAULTS = {
   scrapeInterval: '30s',
 } as const;
 
+/** The key a Secret or ConfigMap reference means when it leaves its key out: the conventional one. */
+export const DEFAULT_SECRET_KEYS = { username: 'username', password: 'password', uri: 'uri', ca: 'ca.crt' } as const;
+
 /** Target lag per consumer replica, by topic (KEDA's lagThreshold). */
 export const DEFAULT_LAG_THRESHOLDS: Readonly<Record<TopicName, number>> = {
   sms_batched: 100,

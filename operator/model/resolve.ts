@@ -7,7 +7,6 @@
 import type { V1Affinity, V1EnvVar, V1Toleration, V1TopologySpreadConstraint } from '@kubernetes/client-node';
 import type { AutoscalingEngine, ComponentOverrides, Environment, SyncPipeline, SyncPipelineSpec, TopicMode } from '../api/v1alpha1.js';
 import { PAUSED_ANNOTATION } from '../api/annotations.js';
-import { caBundle, caKey, passwordKey, uriKey, usernameKey, type CaBundleSource, type SecretKey } from '../api/secret-refs.js';
 import {
   ALL_COMPONENTS,
   AUDIT_TOPIC,
@@ -23,6 +22,7 @@ import {
 import {
   AUDIT_LAG_THRESHOLD,
   DEFAULT_LAG_THRESHOLDS,
+  DEFAULT_SECRET_KEYS,
   DEFAULTS,
   defaultMinInSync,
   defaultReplicationFactor,
@@ -39,6 +39,17 @@ import { podResourcesFor, type PodResources } from './sizing/profile.js';
 export type SizingSpec = Pick<SyncPipelineSpec, 'dau' | 'environment' | 'region' | 'producer' | 'consumers'> & {
   kafka?: Pick<SyncPipelineSpec['kafka'], 'replicationFactor' | 'minInSyncReplicas' | 'topics' | 'topicPrefix' | 'consumerGroupPrefix'>;
 };
+
+/** A Secret (or ConfigMap) and one key in it. */
+export interface SecretKey {
+  readonly name: string;
+  readonly key: string;
+}
+
+/** A CA bundle from a Secret or a ConfigMap (the API's CaBundleRef). */
+export interface CaBundleSource extends SecretKey {
+  readonly kind: 'secret' | 'configMap';
+}
 
 /** Where a component's pods run and what they carry besides what the operator sets. */
 interface ResolvedPodSettings {
@@ -330,8 +341,25 @@ export function resolveSizing(
   };
 }
 
-function credentials(ref: Parameters<typeof usernameKey>[0]): { username: SecretKey; password: SecretKey } {
-  return { username: usernameKey(ref), password: passwordKey(ref) };
+// References that leave out their key mean the conventional one: every reader of a reference
+// (pod env and volumes, KEDA's TriggerAuthentication, the operator's and the CLI's Kafka
+// clients, the rolling-restart hash) reads the key resolved here, so it cannot differ between them.
+function credentials(ref: { name: string; usernameKey?: string; passwordKey?: string }): { username: SecretKey; password: SecretKey } {
+  return {
+    username: { name: ref.name, key: ref.usernameKey ?? DEFAULT_SECRET_KEYS.username },
+    password: { name: ref.name, key: ref.passwordKey ?? DEFAULT_SECRET_KEYS.password },
+  };
+}
+
+function keyOf(ref: { name: string; key?: string }, fallback: string): SecretKey {
+  return { name: ref.name, key: ref.key ?? fallback };
+}
+
+/** Exactly one of the two is set (an admission rule). */
+function caBundle(ref: { secretRef?: { name: string; key?: string }; configMapRef?: { name: string; key?: string } }): CaBundleSource | undefined {
+  if (ref.secretRef) return { kind: 'secret', ...keyOf(ref.secretRef, DEFAULT_SECRET_KEYS.ca) };
+  if (ref.configMapRef) return { kind: 'configMap', ...keyOf(ref.configMapRef, DEFAULT_SECRET_KEYS.ca) };
+  return undefined;
 }
 
 function resolveKafka(spec: SyncPipelineSpec, base: ResolvedTopicSettings): ResolvedKafka {
@@ -348,7 +376,7 @@ function resolveKafka(spec: SyncPipelineSpec, base: ResolvedTopicSettings): Reso
       deleteTopicsOnDeletion: tm?.deleteTopicsOnDeletion === true,
       strimziClusterName: tm?.strimziClusterName ?? '',
     },
-    tls: { enabled: tlsEnabled, ...(tlsEnabled && k.tls?.caSecretRef ? { ca: caKey(k.tls.caSecretRef) } : {}) },
+    tls: { enabled: tlsEnabled, ...(tlsEnabled && k.tls?.caSecretRef ? { ca: keyOf(k.tls.caSecretRef, DEFAULT_SECRET_KEYS.ca) } : {}) },
     ...(k.sasl ? { sasl: { mechanism: k.sasl.mechanism, ...credentials(k.sasl.credentialsSecretRef) } } : {}),
   };
 }
@@ -371,7 +399,7 @@ function resolveMongo(spec: SyncPipelineSpec): ResolvedMongo {
   const m = spec.mongodb;
   const ca = m.tls?.ca && caBundle(m.tls.ca);
   return {
-    ...(m.uriSecretRef ? { uri: uriKey(m.uriSecretRef) } : {}),
+    ...(m.uriSecretRef ? { uri: keyOf(m.uriSecretRef, DEFAULT_SECRET_KEYS.uri) } : {}),
     ...(m.credentialsSecretRef ? { credentials: credentials(m.credentialsSecretRef) } : {}),
     ...(m.host ? { host: m.host } : {}),
     port: m.port ?? DEFAULTS.mongoPort,

@@ -3,9 +3,8 @@
 // is how a rotated password reaches processes that read it once at start-up.
 import { createHash } from 'node:crypto';
 import type { V1EnvVar } from '@kubernetes/client-node';
-import type { SecretKey } from '../../api/secret-refs.js';
 import { ALL_COMPONENTS } from '../../../core/domain.js';
-import type { ResolvedPipeline } from '../resolve.js';
+import type { ResolvedPipeline, SecretKey } from '../resolve.js';
 
 /** What the references are read from. */
 type Referencing = Pick<ResolvedPipeline, 'postgres' | 'mongodb' | 'kafka' | 'extraEnv'>;

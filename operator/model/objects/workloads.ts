@@ -15,10 +15,9 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 import { describeSource, operatorEnvSource } from '../../api/operator-env.js';
-import type { CaBundleSource, SecretKey } from '../../api/secret-refs.js';
 import { consumerGroupName, kafkaTopicName, topicsForConsumer, type ComponentName } from '../../../core/domain.js';
 import { ENV, PRODUCER_METRICS_PORT, WORKLOAD_HTTP_PORT } from '../../../core/env-contract.js';
-import type { ComponentSettings, ResolvedPipeline } from '../resolve.js';
+import type { CaBundleSource, ComponentSettings, ResolvedPipeline, SecretKey } from '../resolve.js';
 import { childMeta } from './metadata.js';
 import { COMPONENT_LABEL } from '../../../core/labels.js';
 import { CONFIG_HASH_ANNOTATION, componentLabels, deploymentName, selectorLabels, serviceAccountName } from '../naming.js';
