@@ -11,6 +11,7 @@ import {
   ALL_COMPONENTS,
   AUDIT_TOPIC,
   componentsOf,
+  TOPIC_FACTS,
   TOPICS,
   type ComponentName,
   type ConsumedTopic,
@@ -115,6 +116,9 @@ interface ResolvedTopicSettings {
   readonly replicationFactor: number;
   /** min.insync.replicas of every topic, never above the replication factor. */
   readonly minInSyncReplicas: number;
+  /** Per data topic: the partitions asked for (the spec's, else the seed's) and its extra config. */
+  readonly dataTopics: Readonly<Record<TopicName, { readonly partitions: number; readonly config: Readonly<Record<string, string>> }>>;
+  /** The spec's per-topic overrides as written: what the guard rails speak of. */
   readonly topicOverrides: Readonly<Partial<Record<TopicName, { readonly partitions?: number; readonly config?: Readonly<Record<string, string>> }>>>;
 }
 
@@ -336,6 +340,10 @@ export function resolveSizing(
       naming: resolveNaming(spec.kafka),
       replicationFactor,
       minInSyncReplicas: Math.min(spec.kafka?.minInSyncReplicas ?? defaultMinInSync(replicationFactor), replicationFactor),
+      dataTopics: recordOf(TOPICS, (t) => ({
+        partitions: topicOverrides[t]?.partitions ?? TOPIC_FACTS[t].seedPartitions,
+        config: topicOverrides[t]?.config ?? {},
+      })),
       topicOverrides,
     },
   };

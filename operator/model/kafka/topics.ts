@@ -112,8 +112,8 @@ export function desiredTopics(r: ResolvedSizing, existing: PartitionCounts = {})
     const consumerMax = r.settings[consumer]!.replicas.max;
     if (t.topic === AUDIT_TOPIC)
       return { ...common, partitions: Math.max(AUDIT_PARTITIONS, consumerMax, existing[t.name] ?? 0), config: { 'min.insync.replicas': minIsr } };
-    const override = r.kafka.topicOverrides[t.topic];
-    const wanted = Math.max(override?.partitions ?? TOPIC_FACTS[t.topic].seedPartitions, consumerMax);
-    return { ...common, partitions: Math.max(wanted, existing[t.name] ?? 0), config: { 'min.insync.replicas': minIsr, ...override?.config } };
+    const data = r.kafka.dataTopics[t.topic];
+    const wanted = Math.max(data.partitions, consumerMax);
+    return { ...common, partitions: Math.max(wanted, existing[t.name] ?? 0), config: { 'min.insync.replicas': minIsr, ...data.config } };
   });
 }
