@@ -104,9 +104,9 @@ export function planFor(spec: SizingSpec, calibration: Calibration = CALIBRATION
         : consumersOf(l).map((name) => componentPlan(resolveSizing({ ...spec, consumers: { layout: l } }, calibration, sizing), name)),
     );
   return {
-    dau: spec.dau,
-    environment: spec.environment,
-    region: spec.region,
+    dau: r.dau,
+    environment: r.environment,
+    region: r.region,
     tier: sizing.tier,
     aboveLadder: sizing.aboveLadder,
     sizedForDau: sizing.sizedForDau,
@@ -117,13 +117,13 @@ export function planFor(spec: SizingSpec, calibration: Calibration = CALIBRATION
       command: calibration.provenance.command,
       headroom: HEADROOM,
     },
-    nodeSpec: nodeSpecFor(spec.environment),
+    nodeSpec: nodeSpecFor(r.environment),
     consumerLayout: layout,
     components,
     total: footprint(components),
     consumersByLayout: Object.fromEntries(CONSUMER_LAYOUTS.map((l) => [l, consumersIn(l)])) as Record<ConsumerLayout, Footprint>,
     topics: desiredTopics(r),
     kafkaBrokers: sizing.kafkaBrokers,
-    peak: peakLoad(spec.dau, spec.region),
+    peak: peakLoad(r.dau, r.region),
   };
 }
