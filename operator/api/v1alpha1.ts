@@ -4,7 +4,8 @@
 //
 // Schema defaults are deliberately absent: a default the API server writes into the spec
 // shows up as drift in Argo CD. Defaults are applied once by the model (values in
-// operator/model/defaults.ts, applied in operator/model/resolve.ts) and stated in each field's description; computed values go to status.
+// operator/model/defaults.ts, applied in operator/model/resolve.ts) and stated in each
+// field's description; computed values go to status.
 import { Type, type Static } from '@sinclair/typebox';
 import type { V1Affinity, V1EnvVar, V1Toleration, V1TopologySpreadConstraint } from '@kubernetes/client-node';
 import { ALL_CONSUMERS, CONSUMER_LAYOUTS, KAFKA_NAME_PATTERN, REGIONS, SOURCES, TOPIC_FACTS, TOPICS } from '../../core/domain.js';

@@ -276,7 +276,8 @@ function defaultSpread(pipeline: string, c: ComponentName): V1TopologySpreadCons
   ];
 }
 
-function componentSettingsOf(spec: SizingSpec, sizing: Sizing, c: ComponentName, pipeline: string): ComponentSettings {
+/** A component's settings for a spec and its sizing (`pipeline` names the default spread's selector). */
+export function componentSettings(spec: SizingSpec, sizing: Sizing, c: ComponentName, pipeline = ''): ComponentSettings {
   const o = componentOverrides(spec, c);
   return {
     replicas: effectiveReplicas(sizing[c], o, floorOf(spec.environment, c)),
@@ -292,11 +293,6 @@ function componentSettingsOf(spec: SizingSpec, sizing: Sizing, c: ComponentName,
     },
     overrides: o,
   };
-}
-
-/** A component's settings for a spec and its sizing (`pipeline` names the spread's selector). */
-export function componentSettings(spec: SizingSpec, sizing: Sizing, c: ComponentName, pipeline = ''): ComponentSettings {
-  return componentSettingsOf(spec, sizing, c, pipeline);
 }
 
 /** The spec's replica bounds raised to the production floor, one message (empty when none was). */
@@ -335,7 +331,7 @@ export function resolveSizing(
     sizing,
     consumerLayout,
     components,
-    settings: Object.fromEntries(components.map((c) => [c, componentSettingsOf(spec, sizing, c, pipeline)])),
+    settings: Object.fromEntries(components.map((c) => [c, componentSettings(spec, sizing, c, pipeline)])),
     kafka: {
       naming: resolveNaming(spec.kafka),
       replicationFactor,
