@@ -3,11 +3,12 @@
 // (`npm run generate`; a test fails when the committed YAML is stale).
 //
 // Schema defaults are deliberately absent: a default the API server writes into the spec
-// shows up as drift in Argo CD. Defaults are applied by the model (operator/model/defaults.ts)
-// and stated in each field's description; computed values go to status.
+// shows up as drift in Argo CD. Defaults are applied once by the model (values in
+// operator/model/defaults.ts, applied in operator/model/resolve.ts) and stated in each
+// field's description; computed values go to status.
 import { Type, type Static } from '@sinclair/typebox';
 import type { V1Affinity, V1EnvVar, V1Toleration, V1TopologySpreadConstraint } from '@kubernetes/client-node';
-import { ALL_CONSUMERS, CONSUMER_LAYOUTS, KAFKA_NAME_PATTERN, REGIONS, SOURCES, TOPIC_FACTS, TOPICS, type ComponentName } from '../../core/domain.js';
+import { ALL_CONSUMERS, CONSUMER_LAYOUTS, KAFKA_NAME_PATTERN, REGIONS, SOURCES, TOPIC_FACTS, TOPICS } from '../../core/domain.js';
 import { BROKER_ADDRESS_PATTERN } from '../../core/config.js';
 import { TIME_ZONES } from './time-zones.js';
 import { OPERATOR_ENV } from './operator-env.js';
@@ -25,6 +26,7 @@ export const CATEGORIES = ['mobileforge'];
 export const ENVIRONMENTS = ['dev', 'uat', 'production'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 const TOPIC_MODES = ['strimzi', 'admin', 'unmanaged'] as const;
+export type TopicMode = (typeof TOPIC_MODES)[number];
 const AUTOSCALING_ENGINES = ['keda', 'hpa', 'none'] as const;
 const MIGRATION_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
 const REWIND_PHASES = ['Rewinding', 'Completed', 'Failed'] as const;
@@ -43,13 +45,10 @@ export const MAX_REPLICAS = 1000;
 export const MAX_DAU = 6_250_000;
 /**
  * Largest DAU whose plan starts at a single Kafka broker (the ladder's 25K rung plans 1-2):
- * there a replication factor of 3 could not even be created.
+ * there a replication factor of 3 could not even be created, so the default is 1
+ * (defaultReplicationFactor, operator/model/defaults.ts; the minInSync rule below says the same).
  */
-const SINGLE_BROKER_MAX_DAU = 25_000;
-/** Replication factor of the topics when the spec sets none: 1 in dev or on a one-broker plan, else 3. */
-export function defaultReplicationFactor(environment: Environment, dau: number): number {
-  return environment === 'dev' || dau <= SINGLE_BROKER_MAX_DAU ? 1 : 3;
-}
+export const SINGLE_BROKER_MAX_DAU = 25_000;
 /** Largest resource quantities a pod may ask for: no node this runs on is larger. */
 const MAX_CPU = '256';
 const MAX_MEMORY = '2Ti';
@@ -971,8 +970,3 @@ export interface SyncPipeline {
 
 /** Longest pipeline name whose child names all stay within 63 characters. */
 export const MAX_PIPELINE_NAME = 36;
-
-/** A component's overrides in a spec (the producer's, or one consumer group's). */
-export function componentOverrides(spec: Pick<SyncPipelineSpec, 'producer' | 'consumers'>, c: ComponentName): ComponentOverrides {
-  return (c === 'producer' ? spec.producer : spec.consumers?.[c]) ?? {};
-}

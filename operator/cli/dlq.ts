@@ -8,7 +8,7 @@ import { CompressionTypes, logLevel, type Consumer, type KafkaConfig } from 'kaf
 import { Kafka } from '../../core/kafka.js';
 import { GROUP, PLURAL, VERSION, type SyncPipeline } from '../api/v1alpha1.js';
 import { kafkaConfigFor } from '../model/kafka/kafka-access.js';
-import { kafkaNaming } from '../model/naming.js';
+import { resolve, type ResolvedPipeline } from '../model/resolve.js';
 import { pipelineTopics } from '../model/kafka/topics.js';
 import {
   age,
@@ -33,9 +33,9 @@ export class DlqError extends Error {
   override name = 'DlqError';
 }
 
-/** A pipeline as the CLI reaches it: its spec, and a Kafka client configured from it. */
+/** A pipeline as the CLI reaches it: resolved, and a Kafka client configured from it. */
 export interface PipelineKafka {
-  pipeline: SyncPipeline;
+  pipeline: ResolvedPipeline;
   config: KafkaConfig;
   /** The pipeline's data topics and their DLQs, by cluster name. */
   dataTopics: string[];
@@ -54,8 +54,9 @@ export async function pipelineKafka(kc: k8s.KubeConfig, namespace: string | unde
   } catch (err) {
     throw new DlqError(`cannot read pipeline ${ns}/${name}: ${k8sMessage(err)}`);
   }
-  const k = pipeline.spec.kafka;
-  const secretNames = [k.sasl?.credentialsSecretRef.name, k.tls?.enabled ? k.tls.caSecretRef?.name : undefined].filter((n): n is string => Boolean(n));
+  const resolved = resolve(pipeline);
+  const k = resolved.kafka;
+  const secretNames = [k.sasl?.username.name, k.tls.ca?.name].filter((n): n is string => Boolean(n));
   const values = new Map<string, Record<string, string>>();
   for (const s of new Set(secretNames)) {
     try {
@@ -65,19 +66,19 @@ export async function pipelineKafka(kc: k8s.KubeConfig, namespace: string | unde
       throw new DlqError(`cannot read Secret ${ns}/${s} (the pipeline's Kafka credentials): ${k8sMessage(err)}`);
     }
   }
-  return forPipeline(pipeline, (n, key) => values.get(n)?.[key]);
+  return forPipeline(resolved, (n, key) => values.get(n)?.[key]);
 }
 
 /** The Kafka side of a pipeline read already, its Secrets' values through `secret`. */
-function forPipeline(pipeline: SyncPipeline, secret: (name: string, key: string) => string | undefined): PipelineKafka {
-  const config = { ...kafkaConfigFor(pipeline.spec, secret, 'mobileforge-cli'), retry: { retries: 3 } };
-  const topics = pipelineTopics(pipeline.spec);
+function forPipeline(pipeline: ResolvedPipeline, secret: (name: string, key: string) => string | undefined): PipelineKafka {
+  const config = { ...kafkaConfigFor(pipeline.kafka, secret, 'mobileforge-cli'), retry: { retries: 3 } };
+  const topics = pipelineTopics(pipeline);
   return {
     pipeline,
     config,
     dataTopics: topics.filter((t) => t.role === 'data').map((t) => t.name),
     dlqTopics: topics.filter((t) => t.role === 'dead-letter').map((t) => t.name),
-    replayGroup: dlqReplayGroup(kafkaNaming(pipeline.spec)),
+    replayGroup: dlqReplayGroup(pipeline.kafka.naming),
   };
 }
 
@@ -95,7 +96,7 @@ function k8sMessage(err: unknown): string {
 
 /** A DLQ topic by the name the user gave: the DLQ's or its data topic's, with or without the pipeline's prefix. */
 export function resolveDlqTopic(pk: PipelineKafka, given: string): string {
-  const prefix = pk.pipeline.spec.kafka.topicPrefix ?? '';
+  const prefix = pk.pipeline.kafka.naming.topicPrefix;
   const candidates = [given, `${given}.dlq`, `${prefix}${given}`, `${prefix}${given}.dlq`];
   const found = candidates.find((c) => pk.dlqTopics.includes(c));
   if (!found) throw new DlqError(`no DLQ topic "${given}" in pipeline ${pk.pipeline.metadata.name}; its DLQ topics: ${pk.dlqTopics.join(', ')}`);
@@ -209,7 +210,7 @@ async function withKafka<T>(pk: PipelineKafka, run: (k: DlqKafka) => Promise<T>)
   try {
     await k.connect();
   } catch (err) {
-    throw new DlqError(`cannot reach Kafka (${pk.pipeline.spec.kafka.bootstrapServers.join(', ')}): ${errorMessage(err)}`);
+    throw new DlqError(`cannot reach Kafka (${pk.pipeline.kafka.bootstrapServers.join(', ')}): ${errorMessage(err)}`);
   }
   try {
     return await run(k);

@@ -1,6 +1,6 @@
 // `mobileforge`: sizing plans and offline rendering of MobileForgeSyncPipelines.
 //   mobileforge plan --dau 180000 --environment production --region india [--consumer-layout split|single] [-o table|json]
-//   mobileforge render -f pipeline.yaml [--kafka-topic-api v1|v1beta2] [--no-keda] [-o yaml|json]
+//   mobileforge render -f pipeline.yaml [--kafka-topic-api v1|v1beta2] [--no-keda] [--resolved] [-o yaml|json]
 //   mobileforge dlq list|show|replay --pipeline NAME ...   (a running pipeline's dead letters)
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -9,7 +9,8 @@ import { ENVIRONMENTS, type Environment } from '../api/v1alpha1.js';
 import { PipelineValidationError, validatePipeline } from '../api/validate.js';
 import { CONSUMER_LAYOUTS, REGIONS, type ConsumerLayout, type Region } from '../../core/domain.js';
 import { planFor } from '../model/sizing/plan.js';
-import { render } from '../model/render.js';
+import { renderResolved } from '../model/render.js';
+import { resolve, type ResolvedPipeline } from '../model/resolve.js';
 import { formatPlan } from './format-plan.js';
 import { errorMessage } from '../../core/errors.js';
 import * as k8s from '@kubernetes/client-node';
@@ -25,12 +26,14 @@ Usage:
       partitions, recommended Kafka brokers, and the peak load the workload model expects;
       and what the consumers would request in the other consumer layout.
 
-  mobileforge render -f FILE [-o yaml|json] [--kafka-topic-api v1|v1beta2] [--no-keda]
+  mobileforge render -f FILE [-o yaml|json] [--kafka-topic-api v1|v1beta2] [--no-keda] [--resolved]
       Print every object the operator would create for the pipeline(s) in FILE ("-" reads
       stdin), as multi-document YAML: commit it to Git, or diff it against a cluster.
       --kafka-topic-api  KafkaTopic version to emit in strimzi mode (default v1; v1beta2 for
                          Strimzi before 0.49)
       --no-keda          render as if KEDA were absent (the operator then falls back to HPAs)
+      --resolved         print each pipeline as the operator reads it instead, every default
+                         applied (sizing, replicas, resources, topic mode and what it implies)
 
   mobileforge dlq list --pipeline NAME [-n NAMESPACE] [-o table|json]
   mobileforge dlq show --pipeline NAME --topic TOPIC [--limit N] [--reveal] [-n NAMESPACE]
@@ -96,6 +99,7 @@ function renderCommand(args: string[], readStdin: () => string, warn: (s: string
       output: { type: 'string', short: 'o', default: 'yaml' },
       'kafka-topic-api': { type: 'string', default: 'v1' },
       'no-keda': { type: 'boolean', default: false },
+      resolved: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -107,6 +111,7 @@ function renderCommand(args: string[], readStdin: () => string, warn: (s: string
 
   const docs = parseAllDocuments(text);
   const objects: unknown[] = [];
+  const resolved: ResolvedPipeline[] = [];
   docs.forEach((doc, i) => {
     const where = docs.length > 1 ? `${source} (document ${i + 1})` : source;
     if (doc.errors.length > 0) {
@@ -116,13 +121,19 @@ function renderCommand(args: string[], readStdin: () => string, warn: (s: string
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) return;
     const pipeline = validatePipeline(value, where);
-    const result = render(pipeline, { capabilities: { keda: !values['no-keda'], podMonitor: true, kafkaTopicApiVersion: `kafka.strimzi.io/${topicApi}` } });
+    const r = resolve(pipeline);
+    resolved.push(r);
+    const result = renderResolved(r, { capabilities: { keda: !values['no-keda'], podMonitor: true, kafkaTopicApiVersion: `kafka.strimzi.io/${topicApi}` } });
     objects.push(...result.objects);
     // What the operator would report as OverProvisioned: said here, on stderr, before it is applied.
     for (const m of result.overProvisioned) warn(`warning: ${where}: ${m}\n`);
     // And what it would report as Adjusted: applied otherwise than written.
     for (const m of result.adjusted) warn(`warning: ${where}: ${m}\n`);
   });
+  if (values.resolved) {
+    if (output === 'json') return `${JSON.stringify(resolved, null, 2)}\n`;
+    return resolved.map((r) => stringify(r, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
+  }
   if (output === 'json') return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`;
   return objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }

@@ -3,16 +3,17 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline } from '../api/v1alpha1.js';
 import { configHash } from '../model/objects/references.js';
+import type { ResolvedPipeline } from '../model/resolve.js';
 
 export interface ReferenceCache {
   secret(namespace: string, name: string): k8s.V1Secret | undefined;
   configMap(namespace: string, name: string): k8s.V1ConfigMap | undefined;
 }
 
-export function configHashOf(cache: ReferenceCache, p: SyncPipeline): string {
+export function configHashOf(cache: ReferenceCache, p: SyncPipeline, r: ResolvedPipeline): string {
   const ns = p.metadata.namespace!;
   return configHash(
-    p.spec,
+    r,
     (n) => cache.secret(ns, n)?.data,
     (n) => {
       const cm = cache.configMap(ns, n);

@@ -5,7 +5,7 @@
 // Unknown saying why. Never fails the reconcile: it is information about the data, not about
 // the objects. The decisions are model/kafka/flow.ts's.
 import type { SyncPipeline } from '../api/v1alpha1.js';
-import { consumerLayout } from '../model/defaults.js';
+import type { ResolvedPipeline } from '../model/resolve.js';
 import { cannotConnect, decideFlow, flowDue, lagUnreadable, nextTraffic, steadyLagging, type FlowMemory, type LaggingCondition } from '../model/kafka/flow.js';
 import { kafkaAccess, kafkaConfigFor, type SecretValue } from '../model/kafka/kafka-access.js';
 import { layoutGroups } from '../model/kafka/layout-switch.js';
@@ -17,7 +17,7 @@ import type { KafkaView } from './topic-backends.js';
 
 export interface FlowObserverDeps {
   topics: TopicAdminPool;
-  kafkaSecrets: (p: SyncPipeline) => Promise<SecretValue>;
+  kafkaSecrets: (r: ResolvedPipeline) => Promise<SecretValue>;
   now: () => Date;
   log: (msg: string, fields?: Record<string, unknown>) => void;
   intervalMs: number;
@@ -46,34 +46,34 @@ export class FlowObserver {
     this.memory.delete(key);
   }
 
-  async observe(p: SyncPipeline, kafka: KafkaView): Promise<FlowObservation> {
+  async observe(p: SyncPipeline, r: ResolvedPipeline, kafka: KafkaView): Promise<FlowObservation> {
     const key = pipelineKey(p);
     const memory = this.memory.get(key) ?? {};
     const now = this.d.now().getTime();
-    const access = kafkaAccess(p.spec);
+    const access = kafkaAccess(r);
     const last = p.status?.conditions?.find((x) => x.type === 'Lagging');
     const lastLagging = last && ({ status: last.status, reason: last.reason, message: last.message } as LaggingCondition);
     const keep = (lagging = lastLagging) => ({
       ...(p.status?.flow ? { flow: p.status.flow } : {}),
       ...(lagging ? { lagging } : {}),
-      ...(memory.traffic?.dau === p.spec.dau ? { traffic: { ...memory.traffic, at: now } } : {}),
+      ...(memory.traffic?.dau === r.dau ? { traffic: { ...memory.traffic, at: now } } : {}),
     });
     if (!access.readOffsets || !flowDue(memory, now, this.d.intervalMs, last !== undefined)) return keep();
-    const groups = layoutGroups(p.spec)[consumerLayout(p.spec)];
+    const groups = layoutGroups(r)[r.consumerLayout];
     const groupNames: Partial<Record<ConsumerName, string>> = Object.fromEntries(groups.map((g) => [g.consumer, g.group]));
     const unreadable = (err: unknown) => {
       this.d.log('consumer lag not read', { pipeline: key, error: errorMessage(err) });
       this.memory.set(key, { ...memory, failedAt: now });
-      return keep(steadyLagging(lastLagging, lagUnreadable(flowReadFailure(err, p.spec), p.spec.kafka.bootstrapServers, p.status?.flow?.observedAt)));
+      return keep(steadyLagging(lastLagging, lagUnreadable(flowReadFailure(err, r.kafka), r.kafka.bootstrapServers, p.status?.flow?.observedAt)));
     };
     // Admin mode could not reach Kafka for the topics: the offsets are out of reach too.
     if (kafka.error) return unreadable(kafka.cause ?? new Error(kafka.error.message));
-    const cluster = [...p.spec.kafka.bootstrapServers].sort().join(',');
+    const cluster = [...r.kafka.bootstrapServers].sort().join(',');
     const down = this.unreachable.get(cluster);
     if (down && now - down.at < this.d.intervalMs) return unreadable(down.error);
     let config = kafka.config;
     try {
-      config ??= kafkaConfigFor(p.spec, await this.d.kafkaSecrets(p));
+      config ??= kafkaConfigFor(r.kafka, await this.d.kafkaSecrets(r));
     } catch (err) {
       return unreadable(err);
     }
@@ -82,12 +82,12 @@ export class FlowObserver {
       const read = await reader.flow(groups);
       this.unreachable.delete(cluster);
       const decision = decideFlow({ at: now, ...read }, groupNames, p.status?.flow, memory, this.d.laggingAfterMs);
-      const traffic = nextTraffic(memory.traffic, p.spec.dau, now, decision.flow.recordsPerMinute);
+      const traffic = nextTraffic(memory.traffic, r.dau, now, decision.flow.recordsPerMinute);
       this.memory.set(key, { ...decision.memory, traffic });
       return { flow: decision.flow, lagging: decision.lagging, traffic: { ...traffic, at: now } };
     } catch (err) {
       await this.d.topics.evict(config, key); // reconnect, with fresh metadata, next time
-      if (cannotConnect(flowReadFailure(err, p.spec))) this.unreachable.set(cluster, { at: now, error: err });
+      if (cannotConnect(flowReadFailure(err, r.kafka))) this.unreachable.set(cluster, { at: now, error: err });
       return unreadable(err);
     }
   }

@@ -2,7 +2,7 @@
 // consumers stop, the new ones are held back; once they have, the groups are read from Kafka and
 // the new groups' offsets committed, with an Event.
 import type { SyncPipeline } from '../api/v1alpha1.js';
-import { consumerLayout } from '../model/defaults.js';
+import type { ResolvedPipeline } from '../model/resolve.js';
 import type { PipelineEvent } from '../model/report/events.js';
 import { handOver, heldLayout, layoutGroups, switchStep, type LiveConsumers } from '../model/kafka/layout-switch.js';
 import { consumersOf, type ConsumerLayout, type ConsumerName } from '../../core/domain.js';
@@ -26,8 +26,8 @@ export interface LayoutOutcome {
 }
 
 /** Where a switch of consumer layout stands, and the consumers to hold back for it. */
-export async function consumerLayoutStep(p: SyncPipeline, io: LayoutIo): Promise<LayoutOutcome> {
-  const wanted = consumerLayout(p.spec);
+export async function consumerLayoutStep(p: SyncPipeline, r: ResolvedPipeline, io: LayoutIo): Promise<LayoutOutcome> {
+  const wanted = r.consumerLayout;
   const from = heldLayout(p.status?.consumerLayout, io.live, wanted);
   const step = switchStep(from, wanted, io.live);
   const hold = [...consumersOf(wanted)];
@@ -35,7 +35,7 @@ export async function consumerLayoutStep(p: SyncPipeline, io: LayoutIo): Promise
   if (step.step === 'stop') return { holding: from, waiting: step.waiting, hold };
   try {
     const admin = await io.admin();
-    const groups = layoutGroups(p.spec);
+    const groups = layoutGroups(r);
     const decision = handOver(groups[from], groups[wanted], await admin.groupStates([...groups.split, ...groups.single]));
     if ('waiting' in decision) return { holding: from, waiting: decision.waiting, hold };
     await admin.commitOffsets(decision.commits);

@@ -14,6 +14,7 @@ import { LeaderElector } from './leader-election.js';
 import { OperatorMetrics } from './metrics.js';
 import { Reconciler } from './reconciler.js';
 import { referencedConfigMaps, referencedSecrets } from '../model/objects/references.js';
+import { resolve } from '../model/resolve.js';
 import { INSTANCE_LABEL } from '../../core/labels.js';
 import { TopicAdminPool } from './topic-admin.js';
 import { WorkQueue } from './work-queue.js';
@@ -102,7 +103,7 @@ export class OperatorManager {
       // Only pipelines that reference this Secret or ConfigMap care about it.
       const refs = kind.kind === 'Secret' ? referencedSecrets : referencedConfigMaps;
       for (const p of this.cache?.pipelines() ?? []) {
-        if (p.metadata.namespace === ns && refs(p.spec).some((r) => r.name === obj.metadata?.name)) this.queue?.add(`${ns}/${p.metadata.name}`);
+        if (p.metadata.namespace === ns && refs(resolve(p)).some((r) => r.name === obj.metadata?.name)) this.queue?.add(`${ns}/${p.metadata.name}`);
       }
     } else {
       const key = this.keyFor(ns, obj.metadata?.labels?.[INSTANCE_LABEL]);

@@ -1,15 +1,15 @@
 // A pipeline's Kafka clients: its Secrets' values, read on demand (the watch cache holds only
 // digests), and its admin client, made on first use.
-import type { SyncPipeline } from '../api/v1alpha1.js';
+import type { ResolvedPipeline } from '../model/resolve.js';
 import { kafkaConfigFor, type SecretValue } from '../model/kafka/kafka-access.js';
 import type { SecretSource } from './secret-reader.js';
 import type { TopicAdmin, TopicAdminPool } from './topic-admin.js';
 
 /** The Kafka Secrets' values (SASL credentials, CA) the pipeline's spec names. */
-export async function kafkaSecrets(secrets: SecretSource, p: SyncPipeline): Promise<SecretValue> {
-  const k = p.spec.kafka;
-  const names = [k.sasl?.credentialsSecretRef.name, k.tls?.enabled ? k.tls.caSecretRef?.name : undefined].filter((n): n is string => Boolean(n));
-  const values = new Map(await Promise.all(names.map(async (n) => [n, await secrets.values(p.metadata.namespace!, n)] as const)));
+export async function kafkaSecrets(secrets: SecretSource, r: ResolvedPipeline): Promise<SecretValue> {
+  const k = r.kafka;
+  const names = [k.sasl?.username.name, k.tls.ca?.name].filter((n): n is string => Boolean(n));
+  const values = new Map(await Promise.all(names.map(async (n) => [n, await secrets.values(r.metadata.namespace!, n)] as const)));
   return (name, key) => values.get(name)?.[key];
 }
 
@@ -20,12 +20,12 @@ export interface LazyAdmin {
 }
 
 /** The pipeline's Kafka admin client from the pool, made on first use. */
-export function lazyAdmin(pool: TopicAdminPool, secrets: SecretSource, p: SyncPipeline): LazyAdmin {
-  const key = `${p.metadata.namespace}/${p.metadata.name}`;
+export function lazyAdmin(pool: TopicAdminPool, secrets: SecretSource, r: ResolvedPipeline): LazyAdmin {
+  const key = `${r.metadata.namespace}/${r.metadata.name}`;
   let config: ReturnType<typeof kafkaConfigFor> | undefined;
   return {
     admin: async () => {
-      config ??= kafkaConfigFor(p.spec, await kafkaSecrets(secrets, p));
+      config ??= kafkaConfigFor(r.kafka, await kafkaSecrets(secrets, r));
       return pool.for(config, key);
     },
     evict: async () => {

@@ -6,12 +6,11 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { SyncPipeline, SyncPipelineStatus } from '../api/v1alpha1.js';
 import type { Capabilities } from '../model/objects/autoscaling.js';
-import { topicMode } from '../model/defaults.js';
 import { eventsFor, type PipelineEvent } from '../model/report/events.js';
-import { PAUSED_ANNOTATION } from '../model/naming.js';
 import { configHashOf } from './config-hash.js';
 import type { ReconcilerDeps } from './reconciler-deps.js';
-import { render, type RenderResult } from '../model/render.js';
+import { renderResolved, type RenderResult } from '../model/render.js';
+import { resolve, type ResolvedPipeline } from '../model/resolve.js';
 import type { PartitionCounts } from '../model/kafka/topics.js';
 import { kafkaAccess } from '../model/kafka/kafka-access.js';
 import { findConflict, type KafkaConflict } from '../model/kafka/conflicts.js';
@@ -28,10 +27,6 @@ import { rewindStep, type RewindOutcome } from './rewind-step.js';
 import { TopicsFinalizer } from './topics-finalizer.js';
 
 export type { ReconcilerCache, ReconcilerDeps, ReconcilerWriter } from './reconciler-deps.js';
-
-function isPaused(p: SyncPipeline): boolean {
-  return p.spec.paused === true || p.metadata.annotations?.[PAUSED_ANNOTATION] === 'true';
-}
 
 /** Consumers held back this reconcile, and why: a switch of consumer layout, a rewind. */
 interface Held {
@@ -50,7 +45,7 @@ export class Reconciler {
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
     this.log = deps.log ?? (() => undefined);
-    const kafkaSecrets = (p: SyncPipeline) => pipelineKafkaSecrets(deps.secrets, p);
+    const kafkaSecrets = (r: ResolvedPipeline) => pipelineKafkaSecrets(deps.secrets, r);
     this.children = new PipelineChildren(deps.cache, deps.client);
     this.backends = new TopicBackends({ cache: deps.cache, topics: deps.topics, kafkaSecrets, capabilities: deps.capabilities });
     this.flow = new FlowObserver({
@@ -76,26 +71,28 @@ export class Reconciler {
     if (!p) return this.forget(`${namespace}/${name}`);
     if (p.metadata.deletionTimestamp) return this.finalizer.finalize(p).then(() => ({}));
     const caps = this.deps.capabilities();
-    if (isPaused(p)) return this.recordPaused(p, caps);
+    // The spec with every default applied, once: each step below reads this.
+    const r = resolve(p);
+    if (r.paused) return this.recordPaused(p, r, caps);
     const conflict = findConflict(p, this.deps.cache.pipelines());
-    if (conflict) return this.recordConflict(p, caps, conflict);
-    await this.finalizer.ensure(p);
+    if (conflict) return this.recordConflict(p, r, caps, conflict);
+    await this.finalizer.ensure(p, r);
 
     // Gather: the topics' partitions (never ask for fewer), the consumers held back.
-    const backend = this.backends.for(p);
-    const kafka = await backend.gather(p, this.partitionsFromStatus(p));
-    const held = await this.consumersHeld(p);
+    const backend = this.backends.for(r);
+    const kafka = await backend.gather(r, this.partitionsFromStatus(p));
+    const held = await this.consumersHeld(p, r);
     // Decide: the wanted objects, and whether the migration of this spec has run.
-    const result = render(p, { capabilities: caps, existingPartitions: kafka.existing, configHash: configHashOf(this.deps.cache, p) });
+    const result = renderResolved(r, { capabilities: caps, existingPartitions: kafka.existing, configHash: configHashOf(this.deps.cache, p, r) });
     const migration = this.migrationOf(p, result);
     // Act: workloads roll out only once the migration Job of this spec has succeeded; until then
     // what runs keeps running as it is (wanted, so not pruned, but not updated).
     const applied = await this.children.apply(withoutHeld(result.objects, [...held.layout.hold, ...held.rewind.hold]), migration.phase === 'Succeeded');
     const pruned = await this.children.prune(p, caps, applied.wanted);
     const applyError: ReconcileFailure | undefined = applied.failures[0] ? { reason: 'ApplyFailed', message: applied.failures[0] } : undefined;
-    const topics = await backend.reconcile(p, result, (kafka.error ?? applyError) ? undefined : kafka);
+    const topics = await backend.reconcile(r, result, (kafka.error ?? applyError) ? undefined : kafka);
     const error = kafka.error ?? applyError ?? topics.error;
-    const flow = await this.flow.observe(p, kafka);
+    const flow = await this.flow.observe(p, r, kafka);
 
     // Report.
     const changed = applied.created.length + applied.updated.length + pruned.deleted.length > 0;
@@ -127,13 +124,13 @@ export class Reconciler {
       }),
     );
     if (error) throw new ReconcileError(error.message);
-    return this.nextLook(p, status);
+    return this.nextLook(r, status);
   }
 
   /** Look again: soon while not Ready; at the flow interval to keep lag current. */
-  private nextLook(p: SyncPipeline, status: SyncPipelineStatus): WorkResult {
+  private nextLook(r: ResolvedPipeline, status: SyncPipelineStatus): WorkResult {
     const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    const flowMs = kafkaAccess(p.spec).readOffsets && this.flowIntervalMs() > 0 ? this.flowIntervalMs() : undefined;
+    const flowMs = kafkaAccess(r).readOffsets && this.flowIntervalMs() > 0 ? this.flowIntervalMs() : undefined;
     const pendingMs = ready ? undefined : (this.deps.pendingRequeueMs ?? 10_000);
     const again = Math.min(flowMs ?? Infinity, pendingMs ?? Infinity);
     return Number.isFinite(again) ? { requeueAfterMs: again } : {};
@@ -151,12 +148,12 @@ export class Reconciler {
   }
 
   /** A switch of consumer layout, then a rewind, each holding consumers back while it runs (model/kafka/layout-switch.ts, model/kafka/rewind.ts). */
-  private async consumersHeld(p: SyncPipeline): Promise<Held> {
+  private async consumersHeld(p: SyncPipeline, r: ResolvedPipeline): Promise<Held> {
     const live = this.children.liveConsumers(p);
-    const kafka = lazyAdmin(this.deps.topics, this.deps.secrets, p);
+    const kafka = lazyAdmin(this.deps.topics, this.deps.secrets, r);
     const recordEvents = (events: PipelineEvent[]) => this.recordEvents(p, events);
-    const layout = await consumerLayoutStep(p, { live, ...kafka, recordEvents });
-    const rewind = await rewindStep(p, {
+    const layout = await consumerLayoutStep(p, r, { live, ...kafka, recordEvents });
+    const rewind = await rewindStep(p, r, {
       layout: { holding: layout.holding, switching: layout.waiting !== undefined },
       live,
       ...kafka,
@@ -170,8 +167,8 @@ export class Reconciler {
    * Another pipeline holds some of this one's topics or consumer groups: apply nothing (what
    * already runs keeps running as it is, on the names it had) and say why in status, once.
    */
-  private async recordConflict(p: SyncPipeline, caps: Capabilities, conflict: KafkaConflict): Promise<WorkResult> {
-    const result = render(p, { capabilities: caps, configHash: configHashOf(this.deps.cache, p) });
+  private async recordConflict(p: SyncPipeline, r: ResolvedPipeline, caps: Capabilities, conflict: KafkaConflict): Promise<WorkResult> {
+    const result = renderResolved(r, { capabilities: caps, configHash: configHashOf(this.deps.cache, p, r) });
     const error = { reason: 'Conflict', message: conflict.message };
     const status = buildStatus(this.observation(p, result, this.migrationOf(p, result), [], false, error), p.status, this.now().toISOString());
     await this.writeStatusIfChanged(p, status);
@@ -182,16 +179,15 @@ export class Reconciler {
   }
 
   /** Paused means no writes at all: only the first reconcile after pausing records it. */
-  private async recordPaused(p: SyncPipeline, caps: Capabilities): Promise<WorkResult> {
+  private async recordPaused(p: SyncPipeline, r: ResolvedPipeline, caps: Capabilities): Promise<WorkResult> {
     if (p.status?.conditions?.some((c) => c.type === 'Paused' && c.status === 'True')) return {};
-    const result = render(p, { capabilities: caps });
+    const result = renderResolved(r, { capabilities: caps });
     const observation: Observation = {
       generation: p.metadata.generation ?? 0,
       paused: true,
       render: result,
       deployments: {},
       topics: [],
-      topicMode: topicMode(p.spec),
       migration: observeMigration(result.migrationJob, undefined),
       changed: false,
     };
@@ -217,7 +213,6 @@ export class Reconciler {
       render: result,
       ...this.children.observe(p, result),
       topics,
-      topicMode: topicMode(p.spec),
       migration,
       changed,
       ...(error ? { error } : {}),

@@ -1,6 +1,7 @@
 // The I/O of a rewind (model/kafka/rewind.ts decides): reads the consumer's group and the offsets at
 // the asked time from Kafka, commits the new offsets, records the Event. The reconciler holds
 // the consumer's objects back while this says so.
+import type { ResolvedPipeline } from '../model/resolve.js';
 import type { RewindStatus, SyncPipeline } from '../api/v1alpha1.js';
 import type { PipelineEvent } from '../model/report/events.js';
 import { layoutGroups, type LiveConsumers } from '../model/kafka/layout-switch.js';
@@ -29,7 +30,7 @@ export interface RewindOutcome {
   status?: RewindStatus;
 }
 
-export async function rewindStep(p: SyncPipeline, io: RewindIo): Promise<RewindOutcome> {
+export async function rewindStep(p: SyncPipeline, r: ResolvedPipeline, io: RewindIo): Promise<RewindOutcome> {
   const value = p.metadata.annotations?.[REWIND_ANNOTATION];
   const recorded = p.status?.rewind;
   const wanted = wantedRewind(value, recorded, io.layout.holding, io.now);
@@ -54,7 +55,7 @@ export async function rewindStep(p: SyncPipeline, io: RewindIo): Promise<RewindO
   if (io.layout.switching) return { hold: [], status: rewinding('waiting for the switch of consumer layout to finish').status! };
   const stopping = rewindStopping(request, io.live);
   if (stopping) return rewinding(stopping);
-  const group = layoutGroups(p.spec)[io.layout.holding].find((g) => g.consumer === request.consumer);
+  const group = layoutGroups(r)[io.layout.holding].find((g) => g.consumer === request.consumer);
   if (!group)
     return { hold: [], status: { request: request.value, phase: 'Failed', message: `the ${request.consumer} consumer reads no topic in this pipeline` } };
   try {

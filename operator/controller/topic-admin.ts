@@ -7,7 +7,7 @@ import type { Admin, ITopicMetadata, KafkaConfig } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
 import { errorMessage } from '../../core/errors.js';
 import { isAuditTopic } from '../../core/domain.js';
-import type { SyncPipelineSpec } from '../api/v1alpha1.js';
+import type { ResolvedKafka } from '../model/resolve.js';
 import type { DesiredTopic, PartitionCounts } from '../model/kafka/topics.js';
 import type { TopicObservation } from '../model/report/status.js';
 import type { FlowReadFailure, FlowSample } from '../model/kafka/flow.js';
@@ -51,7 +51,7 @@ export class FlowReadError extends Error {
 }
 
 /** What a failed reading of the offsets was doing, the Kafka error names and client error classes in it, and what it says about the connection. */
-export function flowReadFailure(err: unknown, spec: Pick<SyncPipelineSpec, 'kafka'>): FlowReadFailure {
+export function flowReadFailure(err: unknown, k: Pick<ResolvedKafka, 'sasl' | 'tls'>): FlowReadFailure {
   const kafkaErrors = new Set<string>();
   const clientErrors = new Set<string>();
   const seen = new Set<unknown>();
@@ -66,7 +66,7 @@ export function flowReadFailure(err: unknown, spec: Pick<SyncPipelineSpec, 'kafk
     if (Array.isArray(errors)) for (const inner of errors) walk(inner);
   };
   walk(err);
-  const base = { kafkaErrors: [...kafkaErrors], clientErrors: [...clientErrors], connection: kafkaFailure(err, spec, 'cannot read consumer lag') };
+  const base = { kafkaErrors: [...kafkaErrors], clientErrors: [...clientErrors], connection: kafkaFailure(err, k, 'cannot read consumer lag') };
   if (err instanceof FlowReadError) return { step: err.step, ...err.target, ...base, message: err.message };
   if (err instanceof KafkaCredentialsError) return { step: 'credentials', ...base, message: err.message };
   return { step: 'connect', ...base, message: errorMessage(err) };

@@ -1,11 +1,12 @@
 // The three topic modes behind one interface: who makes the pipeline's topics, where their
-// partition counts are read, and what status says of them. Admin mode manages them through
-// the Kafka admin API; Strimzi mode renders KafkaTopics (model/kafka/strimzi.ts) and reads their
-// status; unmanaged mode takes them as rendered. The mode is chosen here, once.
+// partition counts are read, and what status says of them. When the operator manages them
+// (admin mode) it does so through the Kafka admin API; when Strimzi does, KafkaTopics are
+// rendered (model/kafka/strimzi.ts) and their status read; when someone else does (unmanaged),
+// they are taken as rendered. The backend follows the resolved `kafka.topics.managedBy`
+// (model/resolve.ts, the one place the mode is turned into its consequences).
 import type * as k8s from '@kubernetes/client-node';
-import type { SyncPipeline } from '../api/v1alpha1.js';
 import type { Capabilities } from '../model/objects/autoscaling.js';
-import { topicMode } from '../model/defaults.js';
+import type { ResolvedPipeline, ResolvedTopicManagement } from '../model/resolve.js';
 import { kafkaConfigFor, type SecretValue } from '../model/kafka/kafka-access.js';
 import { kafkaFailure } from '../model/report/kafka-failure.js';
 import { kafkaTopicObjectName } from '../model/naming.js';
@@ -37,47 +38,47 @@ interface TopicsOutcome {
 
 export interface TopicBackend {
   /** The topics' partition counts now, on top of what status last reported. */
-  gather(p: SyncPipeline, fromStatus: PartitionCounts): Promise<KafkaView>;
+  gather(r: ResolvedPipeline, fromStatus: PartitionCounts): Promise<KafkaView>;
   /**
    * The topics as this reconcile leaves them. `view` is undefined when an earlier failure
    * (Kafka unreadable, an apply refused) means nothing should be changed on Kafka now.
    */
-  reconcile(p: SyncPipeline, result: RenderResult, view: KafkaView | undefined): Promise<TopicsOutcome>;
+  reconcile(r: ResolvedPipeline, result: RenderResult, view: KafkaView | undefined): Promise<TopicsOutcome>;
 }
 
 export interface TopicBackendDeps {
   cache: { get<T extends k8s.KubernetesObject>(apiVersion: string, kind: string, name: string, namespace?: string): T | undefined };
   topics: TopicAdminPool;
   /** The pipeline's Kafka Secrets' values (SASL credentials, CA). */
-  kafkaSecrets: (p: SyncPipeline) => Promise<SecretValue>;
+  kafkaSecrets: (r: ResolvedPipeline) => Promise<SecretValue>;
   capabilities: () => Capabilities;
 }
 
-const pipelineKey = (p: SyncPipeline) => `${p.metadata.namespace}/${p.metadata.name}`;
+const pipelineKey = (r: ResolvedPipeline) => `${r.metadata.namespace}/${r.metadata.name}`;
 
 /** Admin mode: the operator creates missing topics and raises partitions through Kafka. */
 class AdminTopics implements TopicBackend {
   constructor(private readonly d: TopicBackendDeps) {}
 
-  async gather(p: SyncPipeline, fromStatus: PartitionCounts): Promise<KafkaView> {
+  async gather(r: ResolvedPipeline, fromStatus: PartitionCounts): Promise<KafkaView> {
     let config: KafkaView['config'];
     try {
-      config = kafkaConfigFor(p.spec, await this.d.kafkaSecrets(p));
-      return { existing: { ...fromStatus, ...(await this.d.topics.for(config, pipelineKey(p)).partitions(pipelineTopicNames(p.spec))) }, config };
+      config = kafkaConfigFor(r.kafka, await this.d.kafkaSecrets(r));
+      return { existing: { ...fromStatus, ...(await this.d.topics.for(config, pipelineKey(r)).partitions(pipelineTopicNames(r))) }, config };
     } catch (err) {
-      if (config) await this.d.topics.evict(config, pipelineKey(p));
-      return { existing: fromStatus, error: kafkaFailure(err, p.spec, 'cannot read topics'), cause: err };
+      if (config) await this.d.topics.evict(config, pipelineKey(r));
+      return { existing: fromStatus, error: kafkaFailure(err, r.kafka, 'cannot read topics'), cause: err };
     }
   }
 
-  async reconcile(p: SyncPipeline, result: RenderResult, view: KafkaView | undefined): Promise<TopicsOutcome> {
+  async reconcile(r: ResolvedPipeline, result: RenderResult, view: KafkaView | undefined): Promise<TopicsOutcome> {
     if (!view?.config) return { topics: [], ensured: [] };
     try {
-      const topics = await this.d.topics.for(view.config, pipelineKey(p)).ensure(result.topics);
+      const topics = await this.d.topics.for(view.config, pipelineKey(r)).ensure(result.topics);
       return { topics, ensured: topics };
     } catch (err) {
       if (err instanceof InsufficientBrokersError) return { topics: [], ensured: [], error: { reason: 'InsufficientBrokers', message: err.message } };
-      await this.d.topics.evict(view.config, pipelineKey(p));
+      await this.d.topics.evict(view.config, pipelineKey(r));
       return { topics: [], ensured: [], error: { reason: 'TopicsFailed', message: `Kafka admin: ${errorMessage(err)}` } };
     }
   }
@@ -87,35 +88,35 @@ class AdminTopics implements TopicBackend {
 class StrimziTopics implements TopicBackend {
   constructor(private readonly d: TopicBackendDeps) {}
 
-  private live(p: SyncPipeline, t: Pick<DesiredTopic, 'topic' | 'role'>): KafkaTopicObject | undefined {
+  private live(r: ResolvedPipeline, t: Pick<DesiredTopic, 'topic' | 'role'>): KafkaTopicObject | undefined {
     const version = this.d.capabilities().kafkaTopicApiVersion;
     return version
-      ? this.d.cache.get<KafkaTopicObject>(version, 'KafkaTopic', kafkaTopicObjectName(p.metadata.name, t.topic, t.role), p.metadata.namespace)
+      ? this.d.cache.get<KafkaTopicObject>(version, 'KafkaTopic', kafkaTopicObjectName(r.metadata.name, t.topic, t.role), r.metadata.namespace)
       : undefined;
   }
 
-  async gather(p: SyncPipeline, fromStatus: PartitionCounts): Promise<KafkaView> {
+  async gather(r: ResolvedPipeline, fromStatus: PartitionCounts): Promise<KafkaView> {
     const existing = { ...fromStatus };
-    for (const t of pipelineTopics(p.spec)) {
-      const partitions = this.live(p, t)?.spec?.partitions;
+    for (const t of pipelineTopics(r)) {
+      const partitions = this.live(r, t)?.spec?.partitions;
       if (partitions) existing[t.name] = Math.max(existing[t.name] ?? 0, partitions);
     }
     return { existing };
   }
 
-  async reconcile(p: SyncPipeline, result: RenderResult): Promise<TopicsOutcome> {
+  async reconcile(r: ResolvedPipeline, result: RenderResult): Promise<TopicsOutcome> {
     if (!this.d.capabilities().kafkaTopicApiVersion) return { topics: [], ensured: [] };
-    return { topics: observeStrimziTopics(result.topics, (t) => this.live(p, t)), ensured: [] };
+    return { topics: observeStrimziTopics(result.topics, (t) => this.live(r, t)), ensured: [] };
   }
 }
 
 /** Unmanaged mode: someone else makes the topics; they are taken as rendered. */
 class UnmanagedTopics implements TopicBackend {
-  async gather(_p: SyncPipeline, fromStatus: PartitionCounts): Promise<KafkaView> {
+  async gather(_r: ResolvedPipeline, fromStatus: PartitionCounts): Promise<KafkaView> {
     return { existing: fromStatus };
   }
 
-  async reconcile(_p: SyncPipeline, result: RenderResult): Promise<TopicsOutcome> {
+  async reconcile(_r: ResolvedPipeline, result: RenderResult): Promise<TopicsOutcome> {
     return {
       topics: result.topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, ready: true })),
       ensured: [],
@@ -123,13 +124,13 @@ class UnmanagedTopics implements TopicBackend {
   }
 }
 
-/** The backends, one per mode; `for` picks a pipeline's. */
+/** The backends, one per manager of the topics; `for` picks a pipeline's. */
 export class TopicBackends {
-  private readonly byMode: Record<ReturnType<typeof topicMode>, TopicBackend>;
+  private readonly byManager: Readonly<Record<ResolvedTopicManagement['managedBy'], TopicBackend>>;
   constructor(deps: TopicBackendDeps) {
-    this.byMode = { admin: new AdminTopics(deps), strimzi: new StrimziTopics(deps), unmanaged: new UnmanagedTopics() };
+    this.byManager = { operator: new AdminTopics(deps), strimzi: new StrimziTopics(deps), outside: new UnmanagedTopics() };
   }
-  for(p: SyncPipeline): TopicBackend {
-    return this.byMode[topicMode(p.spec)];
+  for(r: ResolvedPipeline): TopicBackend {
+    return this.byManager[r.kafka.topics.managedBy];
   }
 }

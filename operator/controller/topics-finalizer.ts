@@ -5,29 +5,30 @@ import type { Capabilities } from '../model/objects/autoscaling.js';
 import { findConflict } from '../model/kafka/conflicts.js';
 import type { PipelineEvent } from '../model/report/events.js';
 import { kafkaAccess, kafkaConfigFor, type SecretValue } from '../model/kafka/kafka-access.js';
-import { render } from '../model/render.js';
+import { renderResolved } from '../model/render.js';
+import { resolve, type ResolvedPipeline } from '../model/resolve.js';
 import type { TopicAdminPool } from './topic-admin.js';
 
 const TOPICS_FINALIZER = 'mobileforge.credeau.com/delete-topics';
 
 export interface TopicsFinalizerDeps {
   topics: TopicAdminPool;
-  kafkaSecrets: (p: SyncPipeline) => Promise<SecretValue>;
+  kafkaSecrets: (r: ResolvedPipeline) => Promise<SecretValue>;
   capabilities: () => Capabilities;
   pipelines: () => SyncPipeline[];
   setFinalizers: (p: SyncPipeline, finalizers: string[]) => Promise<void>;
   recordEvent: (p: SyncPipeline, e: PipelineEvent) => Promise<void>;
 }
 
-const wanted = (p: SyncPipeline) => kafkaAccess(p.spec).manageTopics && p.spec.kafka.topicManagement?.deleteTopicsOnDeletion === true;
+const wanted = (r: ResolvedPipeline) => kafkaAccess(r).manageTopics && r.kafka.topics.deleteTopicsOnDeletion;
 
 export class TopicsFinalizer {
   constructor(private readonly d: TopicsFinalizerDeps) {}
 
   /** Adds or removes the finalizer as the spec asks. */
-  async ensure(p: SyncPipeline): Promise<void> {
+  async ensure(p: SyncPipeline, r: ResolvedPipeline): Promise<void> {
     const has = p.metadata.finalizers?.includes(TOPICS_FINALIZER) ?? false;
-    const wants = wanted(p);
+    const wants = wanted(r);
     if (has === wants) return;
     const others = (p.metadata.finalizers ?? []).filter((f) => f !== TOPICS_FINALIZER);
     await this.d.setFinalizers(p, wants ? [...others, TOPICS_FINALIZER] : others);
@@ -40,11 +41,12 @@ export class TopicsFinalizer {
    */
   async finalize(p: SyncPipeline): Promise<void> {
     if (!p.metadata.finalizers?.includes(TOPICS_FINALIZER)) return;
-    if (wanted(p)) {
-      const config = kafkaConfigFor(p.spec, await this.d.kafkaSecrets(p));
+    const r = resolve(p);
+    if (wanted(r)) {
+      const config = kafkaConfigFor(r.kafka, await this.d.kafkaSecrets(r));
       // Never a topic another pipeline holds (this one may have come to share it since).
       const held = new Set(findConflict(p, this.d.pipelines())?.topics ?? []);
-      const names = render(p, { capabilities: this.d.capabilities() })
+      const names = renderResolved(r, { capabilities: this.d.capabilities() })
         .topics.map((t) => t.name)
         .filter((n) => !held.has(n));
       await this.d.topics.for(config, `${p.metadata.namespace}/${p.metadata.name}`).delete(names);

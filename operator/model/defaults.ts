@@ -1,21 +1,40 @@
-// Resolves a pipeline spec into effective settings: every default the API documents,
-// applied here rather than in the CRD schema (server-written defaults make GitOps tools
-// report drift). Pure: the same spec always gives the same settings.
-import {
-  componentOverrides,
-  defaultReplicationFactor,
-  type ComponentOverrides,
-  type Environment,
-  type SyncPipelineSpec,
-  type AutoscalingEngine,
-} from '../api/v1alpha1.js';
-import { AUDIT_TOPIC, componentsOf, type ComponentName, type ConsumedTopic, type ConsumerLayout, type TopicName } from '../../core/domain.js';
-import { ENV_DEFAULTS, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
-import type { Range, Sizing } from './sizing/ladder.js';
-import { podResourcesFor, type PodResources } from './sizing/profile.js';
-import { canonicalQuantity } from './quantity.js';
+// Every default a pipeline spec has, as values: what an unset field means. Only resolve.ts
+// reads this table; it applies it once, and everything else reads the resolved pipeline. The
+// defaults are not in the CRD schema because server-written defaults make GitOps tools report
+// drift. The workloads' own defaults for an unset variable (core/env-contract.ts) are spread in
+// here, so the operator and the workloads cannot disagree on them.
+import { DEFAULT_MAINTENANCE_SCHEDULE, SINGLE_BROKER_MAX_DAU, type Environment } from '../api/v1alpha1.js';
+import type { TopicName } from '../../core/domain.js';
+import { ENV_DEFAULTS, JOB_DEFAULTS, WORKLOAD_HTTP_PORT } from '../../core/env-contract.js';
+import type { PodResources } from './sizing/profile.js';
 
-const DEFAULT_LAG_THRESHOLDS: Readonly<Record<TopicName, number>> = {
+export const DEFAULTS = {
+  ...ENV_DEFAULTS,
+  /** Production checks the database's certificate and host name; elsewhere the libpq default (postgresSslMode). */
+  productionPostgresSslMode: 'verify-full',
+  /** Every source (MONGODB_ENABLED_SOURCES). */
+  mongoEnabledSources: ['*'],
+  servicePort: WORKLOAD_HTTP_PORT,
+  serviceType: 'ClusterIP',
+  /** % of the CPU request: 0.7 core of a production pod, reached by one process well before it saturates (profile.ts). */
+  cpuTargetUtilization: 70,
+  pollingIntervalSeconds: 30,
+  cooldownPeriodSeconds: 300,
+  scaleDownStabilizationSeconds: 300,
+  pullPolicy: 'IfNotPresent',
+  consumerLayout: 'split',
+  autoscalingEngine: 'keda',
+  topicMode: 'admin',
+  /** Topic and consumer group prefix: none, the seed's names exactly (the group prefix follows the topic prefix). */
+  topicPrefix: '',
+  scrapeInterval: '30s',
+} as const;
+
+/** The key a Secret or ConfigMap reference means when it leaves its key out: the conventional one. */
+export const DEFAULT_SECRET_KEYS = { username: 'username', password: 'password', uri: 'uri', ca: 'ca.crt' } as const;
+
+/** Target lag per consumer replica, by topic (KEDA's lagThreshold). */
+export const DEFAULT_LAG_THRESHOLDS: Readonly<Record<TopicName, number>> = {
   sms_batched: 100,
   events_log: 500,
   apps_and_device_batched: 100,
@@ -23,36 +42,31 @@ const DEFAULT_LAG_THRESHOLDS: Readonly<Record<TopicName, number>> = {
   call_logs_batched: 100,
 };
 
-export const DEFAULTS = {
-  ...ENV_DEFAULTS,
-  servicePort: WORKLOAD_HTTP_PORT,
-  /** % of the CPU request: 0.7 core of a production pod, reached by one process well before it saturates (profile.ts). */
-  cpuTargetUtilization: 70,
-  pollingIntervalSeconds: 30,
-  cooldownPeriodSeconds: 300,
-  scaleDownStabilizationSeconds: 300,
-  pullPolicy: 'IfNotPresent',
+/**
+ * Audit rows are small (one per request or per refusal key and minute) and written in large
+ * batches: a replica keeps up with far more of them than of data messages. Not settable.
+ */
+export const AUDIT_LAG_THRESHOLD = 1000;
+
+export const MAINTENANCE_DEFAULTS = {
+  schedule: DEFAULT_MAINTENANCE_SCHEDULE,
+  suspend: false,
+  partitionDaysAhead: JOB_DEFAULTS.daysAhead,
+  partitionRetentionDays: JOB_DEFAULTS.retentionDays,
+  // DDL and index builds: little CPU, bounded memory, whatever the environment.
+  resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } } satisfies PodResources,
 } as const;
 
-/** The part of a spec that sizing depends on: enough for `mobileforge plan`. */
-export type SizingSpec = Pick<SyncPipelineSpec, 'dau' | 'environment' | 'region' | 'producer' | 'consumers'> & {
-  kafka?: Pick<SyncPipelineSpec['kafka'], 'replicationFactor' | 'minInSyncReplicas' | 'topics' | 'topicPrefix' | 'consumerGroupPrefix'>;
-};
-
-export interface ComponentSettings {
-  readonly replicas: Range;
-  readonly resources: PodResources;
-  readonly overrides: ComponentOverrides;
-}
-
 /**
- * Replicas of each topic's partitions unless the spec says (operator/api's rule, which the CRD's
- * admission rules use too): never more than the plan's smallest broker count for the DAU.
+ * Replication factor of the topics when the spec sets none: 1 in dev or on a plan that starts at
+ * one broker (where 3 could not even be created), else 3. The CRD's minInSyncReplicas rule
+ * states the same in CEL (operator/api/v1alpha1.ts).
  */
-function defaultReplicationFactorFor(spec: SizingSpec): number {
-  return defaultReplicationFactor(spec.environment, spec.dau);
+export function defaultReplicationFactor(environment: Environment, dau: number): number {
+  return environment === 'dev' || dau <= SINGLE_BROKER_MAX_DAU ? 1 : 3;
 }
 
+/** min.insync.replicas when the spec sets none: 2 of 3 or more replicas, else 1. */
 export function defaultMinInSync(replicationFactor: number): number {
   return replicationFactor >= 3 ? 2 : 1;
 }
@@ -63,80 +77,6 @@ export function defaultMinInSync(replicationFactor: number): number {
  * eviction would block the drain instead. So its floor is 2 there, over the sizing model and
  * over the spec's own minReplicas and maxReplicas alike: raised, not refused, as the guard rails
  * (guard-rails.ts) never refuse either; the pipeline is applied and what was changed is said in
- * the Adjusted condition (productionFloorAdjustments).
+ * the Adjusted condition (productionFloorAdjustments in resolve.ts).
  */
-const PRODUCTION_PRODUCER_FLOOR = 2;
-
-function floorOf(spec: Pick<SizingSpec, 'environment'>, c: ComponentName): number {
-  return c === 'producer' && spec.environment === 'production' ? PRODUCTION_PRODUCER_FLOOR : 0;
-}
-
-/** Replica range after overrides; an override of only one bound keeps the range valid. */
-function effectiveReplicas(ladder: Range, o: ComponentOverrides, floor: number): Range {
-  const min = Math.max(floor, o.minReplicas ?? Math.min(ladder.min, o.maxReplicas ?? ladder.min));
-  const max = Math.max(floor, o.maxReplicas ?? Math.max(ladder.max, min));
-  return { min, max };
-}
-
-/** The spec's replica bounds raised to the production floor, one message (empty when none was). */
-export function productionFloorAdjustments(spec: SizingSpec): string[] {
-  const floor = floorOf(spec, 'producer');
-  const o = componentOverrides(spec, 'producer');
-  const raised = (['minReplicas', 'maxReplicas'] as const).filter((k) => o[k] !== undefined && o[k] < floor);
-  if (raised.length === 0) return [];
-  const asked = raised.map((k) => `${k} ${o[k]}`).join(' and ');
-  return [
-    `producer.${asked} raised to ${floor}: a production Producer API runs at least ${floor} replicas, so that a node drain or a lost node never stops ingestion`,
-  ];
-}
-
-function effectiveResources(environment: Environment, o: ComponentOverrides): PodResources {
-  const base = podResourcesFor(environment);
-  // Canonical form, as the API server stores it, so live and desired compare equal.
-  const str = (v: string | number | undefined, d: string): string => canonicalQuantity(v ?? d);
-  return {
-    requests: { cpu: str(o.resources?.requests?.cpu, base.requests.cpu), memory: str(o.resources?.requests?.memory, base.requests.memory) },
-    limits: { cpu: str(o.resources?.limits?.cpu, base.limits.cpu), memory: str(o.resources?.limits?.memory, base.limits.memory) },
-  };
-}
-
-export function componentSettings(spec: SizingSpec, sizing: Sizing, c: ComponentName): ComponentSettings {
-  const overrides = componentOverrides(spec, c);
-  return {
-    replicas: effectiveReplicas(sizing[c], overrides, floorOf(spec, c)),
-    resources: effectiveResources(spec.environment, overrides),
-    overrides,
-  };
-}
-
-export function consumerLayout(spec: Pick<SyncPipelineSpec, 'consumers'>): ConsumerLayout {
-  return spec.consumers?.layout ?? 'split';
-}
-
-/** The producer and the consumers of the spec's layout. */
-export function pipelineComponents(spec: Pick<SyncPipelineSpec, 'consumers'>): readonly ComponentName[] {
-  return componentsOf(consumerLayout(spec));
-}
-
-export function requestedEngine(spec: SyncPipelineSpec): AutoscalingEngine {
-  return spec.autoscaling?.engine ?? 'keda';
-}
-
-/**
- * Audit rows are small (one per request or per refusal key and minute) and written in large
- * batches: a replica keeps up with far more of them than of data messages.
- */
-const AUDIT_LAG_THRESHOLD = 1000;
-
-export function lagThreshold(spec: SyncPipelineSpec, topic: ConsumedTopic): number {
-  if (topic === AUDIT_TOPIC) return AUDIT_LAG_THRESHOLD;
-  return spec.autoscaling?.lagThresholds?.[topic] ?? DEFAULT_LAG_THRESHOLDS[topic];
-}
-
-export function replicationFactor(spec: SizingSpec): number {
-  return spec.kafka?.replicationFactor ?? defaultReplicationFactorFor(spec);
-}
-
-export function topicMode(spec: SyncPipelineSpec): 'strimzi' | 'admin' | 'unmanaged' {
-  return spec.kafka.topicManagement?.mode ?? 'admin';
-}
+export const PRODUCTION_PRODUCER_FLOOR = 2;

@@ -1,13 +1,12 @@
 // Names and labels of everything a pipeline owns.
-import type { SyncPipelineSpec } from '../api/v1alpha1.js';
-import type { ComponentName, ConsumerName, KafkaNaming, PipelineTopic } from '../../core/domain.js';
+import type { ComponentName, ConsumerName, PipelineTopic } from '../../core/domain.js';
 import { COMPONENT_LABEL, INSTANCE_LABEL, MANAGED_BY_LABEL, NAME_LABEL, PART_OF_LABEL } from '../../core/labels.js';
 
 export const APP_NAME = 'mobileforge-sync';
 export const MANAGED_BY = 'mobileforge-operator';
 export const FIELD_MANAGER = 'mobileforge-operator';
 export const ANNOTATION_PREFIX = 'mobileforge.credeau.com';
-export { PAUSED_ANNOTATION, REWIND_ANNOTATION } from '../api/annotations.js';
+export { REWIND_ANNOTATION } from '../api/annotations.js';
 export const CONFIG_HASH_ANNOTATION = `${ANNOTATION_PREFIX}/config-hash`;
 
 export function componentLabel(c: ComponentName): string {
@@ -32,12 +31,6 @@ export function kafkaTopicObjectName(pipeline: string, topic: PipelineTopic, rol
  * one, or the compacted topic of client records the Producer API replicas share.
  */
 export type TopicRole = 'data' | 'dead-letter' | 'clients';
-
-/** The pipeline's topic and group prefixes (the group prefix follows the topic prefix unless set). */
-export function kafkaNaming(spec: { kafka?: Pick<SyncPipelineSpec['kafka'], 'topicPrefix' | 'consumerGroupPrefix'> }): KafkaNaming {
-  const topicPrefix = spec.kafka?.topicPrefix ?? '';
-  return { topicPrefix, groupPrefix: spec.kafka?.consumerGroupPrefix ?? topicPrefix };
-}
 
 /** Labels on every object of a pipeline: how the operator finds what it owns. */
 export function instanceLabels(pipeline: string): Record<string, string> {

@@ -1,18 +1,19 @@
 // spec -> desired objects. The one entry point of the pure model: the operator applies what
-// this returns, and `mobileforge render` prints it. No I/O; everything it needs to know about
-// the cluster (capabilities, current partition counts, the hash of referenced Secrets) is an
+// this returns, and `mobileforge render` prints it. The spec is resolved first (resolve.ts) and
+// the builders read only the resolved pipeline. No I/O; everything it needs to know about the
+// cluster (capabilities, current partition counts, the hash of referenced Secrets) is an
 // argument.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AutoscalingEngine, SyncPipeline } from '../api/v1alpha1.js';
 import { topicsForConsumer, type ComponentName } from '../../core/domain.js';
 import { resolveEngine, hpa, kafkaTriggerAuthentication, scaledObject, utilizationSignals, type Capabilities } from './objects/autoscaling.js';
-import { componentSettings, pipelineComponents, productionFloorAdjustments, topicMode, type ComponentSettings } from './defaults.js';
-import { sizeFor, type Sizing } from './sizing/ladder.js';
+import { productionFloorAdjustments, resolve, type ComponentSettings, type ResolvedPipeline } from './resolve.js';
+import type { Sizing } from './sizing/ladder.js';
 import { overProvisioning } from './sizing/guard-rails.js';
 import { kafkaTopic } from './kafka/strimzi.js';
 import { desiredTopics, type DesiredTopic, type PartitionCounts } from './kafka/topics.js';
 import { migrationJob, partitionsCronJob } from './objects/maintenance.js';
-import { podMonitor, wantsPodMonitor } from './objects/monitoring.js';
+import { podMonitor } from './objects/monitoring.js';
 import { deployment, disruptionBudget, ignoredEnv, producerIngress, producerService, workloadServiceAccount } from './objects/workloads.js';
 
 export interface RenderInput {
@@ -24,9 +25,11 @@ export interface RenderInput {
 }
 
 export interface RenderResult {
+  /** The pipeline as it was rendered: every default applied. */
+  resolved: ResolvedPipeline;
   sizing: Sizing;
   /** The producer and the consumers of the spec's layout. */
-  components: Partial<Record<ComponentName, ComponentSettings>>;
+  components: Readonly<Partial<Record<ComponentName, ComponentSettings>>>;
   topics: DesiredTopic[];
   engine: AutoscalingEngine;
   /** The resource metrics the autoscalers read besides lag: "CPU", or "CPU, memory". */
@@ -46,42 +49,44 @@ export interface RenderResult {
   objects: KubernetesObject[];
 }
 
+/** Resolves the pipeline, then renders it. */
 export function render(p: SyncPipeline, input: RenderInput): RenderResult {
-  const spec = p.spec;
-  const sizing = sizeFor(spec);
-  const names = pipelineComponents(spec);
-  const components: Partial<Record<ComponentName, ComponentSettings>> = Object.fromEntries(names.map((c) => [c, componentSettings(spec, sizing, c)]));
-  const settings = (c: ComponentName): ComponentSettings => components[c]!;
-  const topics = desiredTopics(spec, sizing, input.existingPartitions);
-  const { engine, fallbackReason } = resolveEngine(p, input.capabilities);
+  return renderResolved(resolve(p), input);
+}
 
-  const migration = migrationJob(p);
-  const objects: KubernetesObject[] = [workloadServiceAccount(p), migration, partitionsCronJob(p)];
+export function renderResolved(r: ResolvedPipeline, input: RenderInput): RenderResult {
+  const names = r.components;
+  const settings = (c: ComponentName): ComponentSettings => r.settings[c]!;
+  const topics = desiredTopics(r, input.existingPartitions);
+  const { engine, fallbackReason } = resolveEngine(r, input.capabilities);
+
+  const migration = migrationJob(r);
+  const objects: KubernetesObject[] = [workloadServiceAccount(r), migration, partitionsCronJob(r)];
   for (const c of names) {
     const s = settings(c);
     // With an autoscaler the Deployment never states replicas: the autoscaler owns them.
     objects.push(
-      deployment(p, c, s, { ...(engine === 'none' ? { replicas: s.replicas.min } : {}), ...(input.configHash ? { configHash: input.configHash } : {}) }),
+      deployment(r, c, { ...(engine === 'none' ? { replicas: s.replicas.min } : {}), ...(input.configHash ? { configHash: input.configHash } : {}) }),
     );
-    objects.push(disruptionBudget(p, c));
+    objects.push(disruptionBudget(r, c));
   }
-  objects.push(producerService(p));
-  const ingress = producerIngress(p);
+  objects.push(producerService(r));
+  const ingress = producerIngress(r);
   if (ingress) objects.push(ingress);
 
-  if (engine !== 'none') objects.push(hpa(p, 'producer', settings('producer')));
-  const triggerAuth = engine === 'keda' ? kafkaTriggerAuthentication(p) : undefined;
+  if (engine !== 'none') objects.push(hpa(r, 'producer'));
+  const triggerAuth = engine === 'keda' ? kafkaTriggerAuthentication(r) : undefined;
   if (triggerAuth) objects.push(triggerAuth);
   for (const c of names) {
     if (c === 'producer') continue;
-    if (engine === 'keda') objects.push(scaledObject(p, c, settings(c), topicsForConsumer(c, spec.region)));
-    else if (engine === 'hpa') objects.push(hpa(p, c, settings(c)));
+    if (engine === 'keda') objects.push(scaledObject(r, c, topicsForConsumer(c, r.region)));
+    else if (engine === 'hpa') objects.push(hpa(r, c));
   }
 
   let monitoring: RenderResult['monitoring'];
-  if (wantsPodMonitor(p)) {
+  if (r.podMonitor) {
     if (input.capabilities.podMonitor) {
-      const pm = podMonitor(p);
+      const pm = podMonitor(r, r.podMonitor);
       objects.push(pm);
       monitoring = { podMonitor: pm.metadata!.name! };
     } else
@@ -92,25 +97,26 @@ export function render(p: SyncPipeline, input: RenderInput): RenderResult {
   }
 
   let topicsBlocked: string | undefined;
-  if (topicMode(spec) === 'strimzi') {
+  if (r.kafka.topics.kafkaTopics) {
     const version = input.capabilities.kafkaTopicApiVersion;
-    if (version) objects.push(...topics.map((t) => kafkaTopic(p, t, version)));
+    if (version) objects.push(...topics.map((t) => kafkaTopic(r, t, version)));
     else
       topicsBlocked =
         'topic management is "strimzi" but the cluster serves no KafkaTopic API (kafka.strimzi.io/v1 or v1beta2): install Strimzi or use mode "admin"';
   }
 
   return {
-    sizing,
-    components,
+    resolved: r,
+    sizing: r.sizing,
+    components: r.settings,
     topics,
     engine,
-    utilization: utilizationSignals(p),
+    utilization: utilizationSignals(r),
     ...(fallbackReason ? { engineFallback: fallbackReason } : {}),
     ...(topicsBlocked ? { topicsBlocked } : {}),
     ...(monitoring ? { monitoring } : {}),
-    overProvisioned: overProvisioning(spec, sizing),
-    adjusted: [...productionFloorAdjustments(spec), ...ignoredEnv(spec)],
+    overProvisioned: overProvisioning(r),
+    adjusted: [...productionFloorAdjustments(r), ...ignoredEnv(r)],
     migrationJob: migration.metadata!.name!,
     objects,
   };

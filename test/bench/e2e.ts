@@ -27,6 +27,7 @@ import { instantQuery } from '../support/prometheus.js';
 import { SyncClient, type SyncBatch } from '../../workloads/client/sync-client.js';
 import { COLLECTIONS, documentId } from '../../core/sync-schema.js';
 import { createDatabaseSecrets, createTestNamespace, installOperator, nodeKubectl, nodePipeline } from '../e2e/support.js';
+import { resolve } from '../../operator/model/resolve.js';
 
 const { values } = parseArgs({
   options: {
@@ -196,7 +197,7 @@ const kafkaAdmin = new Kafka({ clientId: 'bench-e2e', brokers: env.KAFKA_BROKERS
 await kafkaAdmin.connect();
 async function backlog(): Promise<number> {
   let total = 0;
-  for (const g of layoutGroups(pipeline.spec).split) {
+  for (const g of layoutGroups(resolve(pipeline)).split) {
     for (const topic of g.topics) {
       const ends = await kafkaAdmin.fetchTopicOffsets(topic);
       const [committed] = await kafkaAdmin.fetchOffsets({ groupId: g.group, topics: [topic] });

@@ -5,7 +5,8 @@
 // KafkaTopics naming one topic, so the answer is stable and never moves a running pipeline.
 import type { SyncPipeline } from '../../api/v1alpha1.js';
 import { layoutGroups } from './layout-switch.js';
-import { pipelineTopicNames } from './topics.js';
+import { pipelineTopicNames, type PipelineNames } from './topics.js';
+import { resolveNaming } from '../resolve.js';
 
 /** What a pipeline holds on its Kafka cluster. */
 interface KafkaClaim {
@@ -25,11 +26,13 @@ export interface KafkaConflict {
 const key = (p: SyncPipeline) => `${p.metadata.namespace ?? ''}/${p.metadata.name}`;
 
 function kafkaClaim(p: SyncPipeline): KafkaClaim {
-  const groups = layoutGroups(p.spec);
+  // Only the names matter here, not the whole resolved pipeline of every other one.
+  const names: PipelineNames = { region: p.spec.region, kafka: { naming: resolveNaming(p.spec.kafka) } };
+  const groups = layoutGroups(names);
   return {
     // Broker addresses as written; two lists that share any broker reach the same cluster.
     servers: new Set(p.spec.kafka.bootstrapServers.map((s) => s.trim().toLowerCase())),
-    topics: new Set(pipelineTopicNames(p.spec)),
+    topics: new Set(pipelineTopicNames(names)),
     // Both layouts' groups: a switch of layout hands the offsets from one to the other.
     groups: new Set([...groups.split, ...groups.single].map((g) => g.group)),
   };

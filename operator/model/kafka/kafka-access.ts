@@ -1,10 +1,9 @@
-// What the operator may do on a pipeline's Kafka cluster, decided in one place from the topic
-// mode. Writing topics is the job of whoever manages them (the operator only in admin mode);
-// reading offsets is harmless and tells every mode its consumer lag, so it happens in all.
+// What the operator may do on a pipeline's Kafka cluster, as the topic mode resolved it
+// (resolve.ts: writing topics is the job of whoever manages them, the operator only in admin
+// mode; reading offsets is harmless and tells every mode its consumer lag, so it happens in all),
+// and the client settings for that cluster.
 import { logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
-import type { SyncPipelineSpec } from '../../api/v1alpha1.js';
-import { caKey, passwordKey, usernameKey } from '../../api/secret-refs.js';
-import { topicMode } from '../defaults.js';
+import type { ResolvedKafka, ResolvedPipeline } from '../resolve.js';
 
 export interface KafkaAccess {
   /**
@@ -20,14 +19,8 @@ export interface KafkaAccess {
   readonly readOffsets: boolean;
 }
 
-const ACCESS: Readonly<Record<ReturnType<typeof topicMode>, KafkaAccess>> = {
-  admin: { manageTopics: true, readOffsets: true },
-  strimzi: { manageTopics: false, readOffsets: true },
-  unmanaged: { manageTopics: false, readOffsets: true },
-};
-
-export function kafkaAccess(spec: SyncPipelineSpec): KafkaAccess {
-  return ACCESS[topicMode(spec)];
+export function kafkaAccess(r: Pick<ResolvedPipeline, 'kafka'>): KafkaAccess {
+  return { manageTopics: r.kafka.topics.manageTopics, readOffsets: r.kafka.topics.readOffsets };
 }
 
 // The client settings every Kafka client of ours uses for a pipeline's cluster: the operator's
@@ -39,29 +32,30 @@ export class KafkaCredentialsError extends Error {
 }
 
 /** kafkajs settings for a pipeline's cluster; secrets are read through `secret`. */
-export function kafkaConfigFor(spec: SyncPipelineSpec, secret: SecretValue, clientId = 'mobileforge-operator'): KafkaConfig {
-  const k = spec.kafka;
+export function kafkaConfigFor(
+  k: Pick<ResolvedKafka, 'bootstrapServers' | 'tls' | 'sasl'>,
+  secret: SecretValue,
+  clientId = 'mobileforge-operator',
+): KafkaConfig {
   const cfg: KafkaConfig = {
     clientId,
-    brokers: k.bootstrapServers,
+    brokers: [...k.bootstrapServers],
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: 10000,
     retry: { retries: 1, initialRetryTime: 200 },
   };
-  if (k.tls?.enabled) {
-    const ref = k.tls.caSecretRef ? caKey(k.tls.caSecretRef) : undefined;
+  if (k.tls.enabled) {
+    const ref = k.tls.ca;
     const ca = ref ? secret(ref.name, ref.key) : undefined;
     if (ref && !ca) throw new KafkaCredentialsError(`Secret ${ref.name} has no key ${ref.key}`);
     cfg.ssl = ca ? { ca: [ca] } : true;
   }
   if (k.sasl) {
-    const ref = k.sasl.credentialsSecretRef;
-    const user = usernameKey(ref);
-    const pass = passwordKey(ref);
+    const { username: user, password: pass } = k.sasl;
     const username = secret(user.name, user.key);
     const password = secret(pass.name, pass.key);
-    if (!username || !password) throw new KafkaCredentialsError(`Secret ${ref.name} lacks the Kafka SASL username or password`);
+    if (!username || !password) throw new KafkaCredentialsError(`Secret ${user.name} lacks the Kafka SASL username or password`);
     cfg.sasl = { mechanism: k.sasl.mechanism, username, password } as SASLOptions;
   }
   return cfg;

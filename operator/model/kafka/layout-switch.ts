@@ -10,9 +10,8 @@
 //      older offsets, and the last layout that ran holds the newest);
 //   4. start the new layout's Deployments, which resume exactly where the old ones stopped.
 // Decisions only; the reconciler gathers the state and acts.
-import type { SyncPipelineSpec } from '../../api/v1alpha1.js';
 import { consumerGroupName, consumersOf, kafkaTopicName, topicsForConsumer, type ConsumerLayout, type ConsumerName } from '../../../core/domain.js';
-import { kafkaNaming } from '../naming.js';
+import type { PipelineNames } from './topics.js';
 
 /** What the cluster shows of a pipeline's consumers. */
 export interface LiveConsumers {
@@ -79,14 +78,14 @@ export interface LayoutGroup {
  * what lag is read for, what a switch hands over between, and what a pipeline claims on its
  * Kafka cluster.
  */
-export function layoutGroups(spec: Pick<SyncPipelineSpec, 'region' | 'kafka'>): Record<ConsumerLayout, LayoutGroup[]> {
-  const naming = kafkaNaming(spec);
+export function layoutGroups(r: PipelineNames): Record<ConsumerLayout, LayoutGroup[]> {
+  const naming = r.kafka.naming;
   const of = (layout: ConsumerLayout): LayoutGroup[] =>
     consumersOf(layout)
       .map((consumer) => ({
         consumer,
         group: consumerGroupName(naming, consumer),
-        topics: topicsForConsumer(consumer, spec.region).map((t) => kafkaTopicName(naming, t)),
+        topics: topicsForConsumer(consumer, r.region).map((t) => kafkaTopicName(naming, t)),
       }))
       .filter((g) => g.topics.length > 0);
   return { split: of('split'), single: of('single') };

@@ -1,25 +1,25 @@
 // Strimzi KafkaTopic resources (strimzi mode), for kafka.strimzi.io/v1 or v1beta2: the caller
 // passes the version API discovery found. Both versions take the same spec for topics.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { SyncPipeline } from '../../api/v1alpha1.js';
 import type { Capabilities } from '../objects/autoscaling.js';
 import { childMeta } from '../objects/metadata.js';
 import { componentLabels, kafkaTopicObjectName } from '../naming.js';
 import type { DesiredTopic } from './topics.js';
+import type { ResolvedPipeline } from '../resolve.js';
 
 export interface KafkaTopic extends KubernetesObject {
   spec: { topicName: string; partitions: number; replicas: number; config: Record<string, string> };
 }
 
-export function kafkaTopic(p: SyncPipeline, t: DesiredTopic, apiVersion: NonNullable<Capabilities['kafkaTopicApiVersion']>): KafkaTopic {
-  const cluster = p.spec.kafka.topicManagement?.strimziClusterName ?? '';
+export function kafkaTopic(r: ResolvedPipeline, t: DesiredTopic, apiVersion: NonNullable<Capabilities['kafkaTopicApiVersion']>): KafkaTopic {
+  const cluster = r.kafka.topics.strimziClusterName;
   // Deleting a KafkaTopic deletes the topic and its data. Unless the user asked for that on
   // pipeline deletion, the KafkaTopic is not owned by the pipeline and outlives it.
-  const owned = p.spec.kafka.topicManagement?.deleteTopicsOnDeletion === true;
+  const owned = r.kafka.topics.deleteTopicsOnDeletion;
   const meta = childMeta(
-    p,
-    kafkaTopicObjectName(p.metadata.name, t.topic, t.role),
-    { ...componentLabels(p.metadata.name, 'topics'), 'strimzi.io/cluster': cluster },
+    r,
+    kafkaTopicObjectName(r.metadata.name, t.topic, t.role),
+    { ...componentLabels(r.metadata.name, 'topics'), 'strimzi.io/cluster': cluster },
     { owned },
   );
   return {

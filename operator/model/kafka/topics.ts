@@ -4,7 +4,6 @@
 // and at least the consuming deployment's max replicas (a consumer beyond the partition count
 // would sit idle; admission refuses an explicit count below an explicit maxReplicas), never
 // fewer than the topic already has. Names carry the pipeline's prefix (naming.ts).
-import type { SyncPipelineSpec } from '../../api/v1alpha1.js';
 import {
   AUDIT_TOPIC,
   CLIENTS_TOPIC,
@@ -15,11 +14,12 @@ import {
   TOPICS,
   type ConsumedTopic,
   type ConsumerName,
+  type KafkaNaming,
   type PipelineTopic,
+  type Region,
 } from '../../../core/domain.js';
-import { componentSettings, consumerLayout, defaultMinInSync, replicationFactor, type SizingSpec } from '../defaults.js';
-import type { Sizing } from '../sizing/ladder.js';
-import { kafkaNaming, type TopicRole } from '../naming.js';
+import type { ResolvedSizing } from '../resolve.js';
+import type { TopicRole } from '../naming.js';
 
 export interface DesiredTopic extends NamedTopic {
   readonly partitions: number;
@@ -52,7 +52,7 @@ const AUDIT_PARTITIONS = 10;
  */
 const CLIENTS_TOPIC_CONFIG = { 'cleanup.policy': 'compact', 'retention.ms': '-1' };
 
-function topicsForRegion(region: SyncPipelineSpec['region']): ConsumedTopic[] {
+function topicsForRegion(region: Region): ConsumedTopic[] {
   return [...TOPICS.filter((t) => region !== 'india' || TOPIC_FACTS[t].allowedInIndia), AUDIT_TOPIC];
 }
 
@@ -67,9 +67,15 @@ export interface NamedTopic {
  * Every topic the pipeline uses on its cluster: each consumed topic followed by its dead-letter
  * topic, then the clients topic.
  */
-export function pipelineTopics(spec: Pick<SizingSpec, 'region' | 'kafka'>): NamedTopic[] {
-  const naming = kafkaNaming(spec);
-  const consumed = topicsForRegion(spec.region).flatMap((topic): NamedTopic[] => {
+/** What names a pipeline's topics and groups: its region and its prefixes (resolveNaming). */
+export interface PipelineNames {
+  readonly region: Region;
+  readonly kafka: { readonly naming: KafkaNaming };
+}
+
+export function pipelineTopics(r: PipelineNames): NamedTopic[] {
+  const naming = r.kafka.naming;
+  const consumed = topicsForRegion(r.region).flatMap((topic): NamedTopic[] => {
     const name = kafkaTopicName(naming, topic);
     return [
       { name, topic, role: 'data' },
@@ -79,14 +85,14 @@ export function pipelineTopics(spec: Pick<SizingSpec, 'region' | 'kafka'>): Name
   return [...consumed, { name: kafkaTopicName(naming, CLIENTS_TOPIC), topic: CLIENTS_TOPIC, role: 'clients' }];
 }
 
-export function pipelineTopicNames(spec: Pick<SizingSpec, 'region' | 'kafka'>): string[] {
-  return pipelineTopics(spec).map((t) => t.name);
+export function pipelineTopicNames(r: PipelineNames): string[] {
+  return pipelineTopics(r).map((t) => t.name);
 }
 
-export function desiredTopics(spec: SizingSpec, sizing: Sizing, existing: PartitionCounts = {}): DesiredTopic[] {
-  const rf = replicationFactor(spec);
-  const minIsr = String(Math.min(spec.kafka?.minInSyncReplicas ?? defaultMinInSync(rf), rf));
-  return pipelineTopics(spec).map((t): DesiredTopic => {
+export function desiredTopics(r: ResolvedSizing, existing: PartitionCounts = {}): DesiredTopic[] {
+  const rf = r.kafka.replicationFactor;
+  const minIsr = String(r.kafka.minInSyncReplicas);
+  return pipelineTopics(r).map((t): DesiredTopic => {
     if (t.topic === CLIENTS_TOPIC)
       return {
         ...t,
@@ -94,7 +100,7 @@ export function desiredTopics(spec: SizingSpec, sizing: Sizing, existing: Partit
         partitions: Math.max(1, existing[t.name] ?? 0),
         config: { 'min.insync.replicas': minIsr, ...CLIENTS_TOPIC_CONFIG },
       };
-    const consumer = consumerOfTopic(consumerLayout(spec), t.topic);
+    const consumer = consumerOfTopic(r.consumerLayout, t.topic);
     const common = { ...t, replicationFactor: rf, consumer };
     if (t.role === 'dead-letter') {
       return {
@@ -103,11 +109,11 @@ export function desiredTopics(spec: SizingSpec, sizing: Sizing, existing: Partit
         config: { 'min.insync.replicas': minIsr, 'retention.ms': DEAD_LETTER_RETENTION_MS },
       };
     }
-    const consumerMax = componentSettings(spec, sizing, consumer).replicas.max;
+    const consumerMax = r.settings[consumer]!.replicas.max;
     if (t.topic === AUDIT_TOPIC)
       return { ...common, partitions: Math.max(AUDIT_PARTITIONS, consumerMax, existing[t.name] ?? 0), config: { 'min.insync.replicas': minIsr } };
-    const override = spec.kafka?.topics?.[t.topic];
-    const wanted = Math.max(override?.partitions ?? TOPIC_FACTS[t.topic].seedPartitions, consumerMax);
-    return { ...common, partitions: Math.max(wanted, existing[t.name] ?? 0), config: { 'min.insync.replicas': minIsr, ...override?.config } };
+    const data = r.kafka.dataTopics[t.topic];
+    const wanted = Math.max(data.partitions, consumerMax);
+    return { ...common, partitions: Math.max(wanted, existing[t.name] ?? 0), config: { 'min.insync.replicas': minIsr, ...data.config } };
   });
 }

@@ -4,11 +4,10 @@
 // HPA it does not own, and two controllers would fight over replicas.
 import type { KubernetesObject, V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
 import type { AutoscalingEngine, SyncPipeline } from '../../api/v1alpha1.js';
-import { caKey, passwordKey, usernameKey } from '../../api/secret-refs.js';
 import { consumerGroupName, kafkaTopicName, type ConsumedTopic, type ConsumerName, type ComponentName } from '../../../core/domain.js';
-import { DEFAULTS, lagThreshold, requestedEngine, type ComponentSettings } from '../defaults.js';
+import type { ResolvedPipeline } from '../resolve.js';
 import { childMeta } from './metadata.js';
-import { componentLabels, deploymentName, kafkaNaming } from '../naming.js';
+import { componentLabels, deploymentName } from '../naming.js';
 import { COMPONENT_LABEL } from '../../../core/labels.js';
 
 export interface Capabilities {
@@ -26,8 +25,8 @@ export interface EngineDecision {
   fallbackReason?: string;
 }
 
-export function resolveEngine(p: SyncPipeline, caps: Capabilities): EngineDecision {
-  const wanted = requestedEngine(p.spec);
+export function resolveEngine(r: Pick<ResolvedPipeline, 'autoscaling'>, caps: Capabilities): EngineDecision {
+  const wanted = r.autoscaling.engine;
   if (wanted === 'keda' && !caps.keda) {
     return {
       engine: 'hpa',
@@ -37,44 +36,40 @@ export function resolveEngine(p: SyncPipeline, caps: Capabilities): EngineDecisi
   return { engine: wanted };
 }
 
-const scaleDownStabilizationSeconds = (p: SyncPipeline): number => p.spec.autoscaling?.scaleDownStabilizationSeconds ?? DEFAULTS.scaleDownStabilizationSeconds;
-
 /**
  * CPU always; memory only when the spec sets a target. A Node process keeps the heap it grew
  * to: after a burst (a consumer that wrote a backlog holds 350-400 MB) its working set stays
  * near the peak for hours, so a memory target would hold scaled-out replicas long after the
  * load, while CPU falls back as soon as the work does. The memory limit still guards the pod.
  */
-function utilizationMetrics(p: SyncPipeline): V2MetricSpec[] {
-  const a = p.spec.autoscaling;
+function utilizationMetrics(r: ResolvedPipeline): V2MetricSpec[] {
+  const a = r.autoscaling;
   const metric = (name: 'cpu' | 'memory', value: number): V2MetricSpec => ({
     type: 'Resource',
     resource: { name, target: { type: 'Utilization', averageUtilization: value } },
   });
-  return [
-    metric('cpu', a?.cpuTargetUtilization ?? DEFAULTS.cpuTargetUtilization),
-    ...(a?.memoryTargetUtilization !== undefined ? [metric('memory', a.memoryTargetUtilization)] : []),
-  ];
+  return [metric('cpu', a.cpuTargetUtilization), ...(a.memoryTargetUtilization !== undefined ? [metric('memory', a.memoryTargetUtilization)] : [])];
 }
 
 /** What the component's autoscaler reads, for status: "CPU" or "CPU, memory". */
-export function utilizationSignals(p: SyncPipeline): string {
-  return p.spec.autoscaling?.memoryTargetUtilization !== undefined ? 'CPU, memory' : 'CPU';
+export function utilizationSignals(r: Pick<ResolvedPipeline, 'autoscaling'>): string {
+  return r.autoscaling.memoryTargetUtilization !== undefined ? 'CPU, memory' : 'CPU';
 }
 
-export function hpa(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V2HorizontalPodAutoscaler {
-  const name = p.metadata.name;
+export function hpa(r: ResolvedPipeline, c: ComponentName): V2HorizontalPodAutoscaler {
+  const s = r.settings[c]!;
+  const name = r.metadata.name;
   return {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
-    metadata: childMeta(p, deploymentName(name, c), componentLabels(name, c)),
+    metadata: childMeta(r, deploymentName(name, c), componentLabels(name, c)),
     spec: {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName(name, c) },
       // An HPA cannot go below one replica.
       minReplicas: Math.max(1, s.replicas.min),
       maxReplicas: Math.max(1, s.replicas.max),
-      metrics: utilizationMetrics(p),
-      behavior: { scaleDown: { stabilizationWindowSeconds: scaleDownStabilizationSeconds(p) } },
+      metrics: utilizationMetrics(r),
+      behavior: { scaleDown: { stabilizationWindowSeconds: r.autoscaling.scaleDownStabilizationSeconds } },
     },
   };
 }
@@ -111,37 +106,35 @@ function kafkaTriggerAuthName(pipeline: string): string {
  * CA: the same Secrets the consumers use, by reference (KEDA reads them; nothing is copied).
  * Undefined when the cluster needs neither.
  */
-export function kafkaTriggerAuthentication(p: SyncPipeline): TriggerAuthentication | undefined {
-  const k = p.spec.kafka;
+export function kafkaTriggerAuthentication(r: ResolvedPipeline): TriggerAuthentication | undefined {
+  const k = r.kafka;
   const refs: TriggerAuthentication['spec']['secretTargetRef'] = [];
-  if (k.sasl) {
-    const c = k.sasl.credentialsSecretRef;
-    refs.push({ parameter: 'username', ...usernameKey(c) }, { parameter: 'password', ...passwordKey(c) });
-  }
-  if (k.tls?.enabled && k.tls.caSecretRef) refs.push({ parameter: 'ca', ...caKey(k.tls.caSecretRef) });
+  if (k.sasl) refs.push({ parameter: 'username', ...k.sasl.username }, { parameter: 'password', ...k.sasl.password });
+  if (k.tls.ca) refs.push({ parameter: 'ca', ...k.tls.ca });
   if (refs.length === 0) return undefined;
-  const name = p.metadata.name;
+  const name = r.metadata.name;
   return {
     apiVersion: 'keda.sh/v1alpha1',
     kind: 'TriggerAuthentication',
-    metadata: childMeta(p, kafkaTriggerAuthName(name), { ...componentLabels(name, 'topics'), [COMPONENT_LABEL]: 'autoscaling' }),
+    metadata: childMeta(r, kafkaTriggerAuthName(name), { ...componentLabels(name, 'topics'), [COMPONENT_LABEL]: 'autoscaling' }),
     spec: { secretTargetRef: refs },
   };
 }
 
-export function scaledObject(p: SyncPipeline, c: ConsumerName, s: ComponentSettings, topics: ConsumedTopic[]): ScaledObject {
-  const name = p.metadata.name;
-  const a = p.spec.autoscaling;
-  const brokers = p.spec.kafka.bootstrapServers.join(',');
-  const k = p.spec.kafka;
+export function scaledObject(r: ResolvedPipeline, c: ConsumerName, topics: ConsumedTopic[]): ScaledObject {
+  const s = r.settings[c]!;
+  const name = r.metadata.name;
+  const a = r.autoscaling;
+  const k = r.kafka;
+  const brokers = k.bootstrapServers.join(',');
   // Mechanism and TLS are not secret: they go in the trigger; credentials and the CA come
   // through the TriggerAuthentication.
   const security: Record<string, string> = {
     ...(k.sasl ? { sasl: KEDA_SASL[k.sasl.mechanism] } : {}),
-    ...(k.tls?.enabled ? { tls: 'enable' } : {}),
+    ...(k.tls.enabled ? { tls: 'enable' } : {}),
   };
-  const auth = kafkaTriggerAuthentication(p) ? { authenticationRef: { name: kafkaTriggerAuthName(name) } } : {};
-  const naming = kafkaNaming(p.spec);
+  const auth = kafkaTriggerAuthentication(r) ? { authenticationRef: { name: kafkaTriggerAuthName(name) } } : {};
+  const naming = k.naming;
   const kafkaTriggers = topics.map((topic) => ({
     type: 'kafka',
     ...auth,
@@ -150,14 +143,14 @@ export function scaledObject(p: SyncPipeline, c: ConsumerName, s: ComponentSetti
       bootstrapServers: brokers,
       consumerGroup: consumerGroupName(naming, c),
       topic: kafkaTopicName(naming, topic),
-      lagThreshold: String(lagThreshold(p.spec, topic)),
+      lagThreshold: String(a.lagThresholds[topic]),
       // A group that has not committed yet still has work: count from the beginning.
       offsetResetPolicy: 'earliest',
       // More replicas than partitions would idle.
       allowIdleConsumers: 'false',
     },
   }));
-  const utilization = utilizationMetrics(p).map((m) => ({
+  const utilization = utilizationMetrics(r).map((m) => ({
     type: m.resource!.name,
     metricType: 'Utilization',
     metadata: { value: String(m.resource!.target.averageUtilization) },
@@ -165,14 +158,14 @@ export function scaledObject(p: SyncPipeline, c: ConsumerName, s: ComponentSetti
   return {
     apiVersion: 'keda.sh/v1alpha1',
     kind: 'ScaledObject',
-    metadata: childMeta(p, deploymentName(name, c), componentLabels(name, c)),
+    metadata: childMeta(r, deploymentName(name, c), componentLabels(name, c)),
     spec: {
       scaleTargetRef: { name: deploymentName(name, c) },
       minReplicaCount: s.replicas.min,
       maxReplicaCount: s.replicas.max,
-      pollingInterval: a?.pollingIntervalSeconds ?? DEFAULTS.pollingIntervalSeconds,
-      cooldownPeriod: a?.cooldownPeriodSeconds ?? DEFAULTS.cooldownPeriodSeconds,
-      advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: scaleDownStabilizationSeconds(p) } } } },
+      pollingInterval: a.pollingIntervalSeconds,
+      cooldownPeriod: a.cooldownPeriodSeconds,
+      advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: a.scaleDownStabilizationSeconds } } } },
       triggers: [...kafkaTriggers, ...utilization],
     },
   };

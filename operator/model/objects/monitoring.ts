@@ -5,13 +5,11 @@
 // config/grafana): `pipeline` (the pods' app.kubernetes.io/instance) and `component` (producer,
 // consumer-sms, ...), besides the namespace and pod the Prometheus Operator adds.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { SyncPipeline } from '../../api/v1alpha1.js';
+import type { ResolvedPipeline } from '../resolve.js';
 import { APP_NAME, instanceLabels } from '../naming.js';
 import { COMPONENT_LABEL, INSTANCE_LABEL, NAME_LABEL } from '../../../core/labels.js';
 import { childMeta } from './metadata.js';
 import { METRICS_PORT_NAME } from './workloads.js';
-
-const DEFAULT_SCRAPE_INTERVAL = '30s';
 
 export interface PodMonitor extends KubernetesObject {
   spec: {
@@ -24,24 +22,20 @@ function podMonitorName(pipeline: string): string {
   return `${pipeline}-workloads`;
 }
 
-export function wantsPodMonitor(p: SyncPipeline): boolean {
-  return p.spec.monitoring?.podMonitor?.enabled === true;
-}
-
-export function podMonitor(p: SyncPipeline): PodMonitor {
-  const name = p.metadata.name;
-  const pm = p.spec.monitoring?.podMonitor;
+/** The pipeline's PodMonitor; the caller checks that one is asked for (`r.podMonitor`). */
+export function podMonitor(r: ResolvedPipeline, pm: NonNullable<ResolvedPipeline['podMonitor']>): PodMonitor {
+  const name = r.metadata.name;
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PodMonitor',
-    metadata: childMeta(p, podMonitorName(name), { ...pm?.labels, ...instanceLabels(name), [COMPONENT_LABEL]: 'monitoring' }),
+    metadata: childMeta(r, podMonitorName(name), { ...pm.labels, ...instanceLabels(name), [COMPONENT_LABEL]: 'monitoring' }),
     spec: {
       selector: { matchLabels: { [NAME_LABEL]: APP_NAME, [INSTANCE_LABEL]: name } },
       podMetricsEndpoints: [
         {
           port: METRICS_PORT_NAME,
           path: '/metrics',
-          interval: pm?.interval ?? DEFAULT_SCRAPE_INTERVAL,
+          interval: pm.interval,
           relabelings: [
             { sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_instance'], targetLabel: 'pipeline' },
             { sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_component'], targetLabel: 'component' },

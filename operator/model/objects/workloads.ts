@@ -11,19 +11,16 @@ import type {
   V1PodSpec,
   V1Service,
   V1ServiceAccount,
-  V1TopologySpreadConstraint,
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
-import { componentOverrides, type SyncPipeline, type SyncPipelineSpec } from '../../api/v1alpha1.js';
 import { describeSource, operatorEnvSource } from '../../api/operator-env.js';
-import { caBundle, caKey, passwordKey, uriKey, usernameKey, type SecretKey } from '../../api/secret-refs.js';
 import { consumerGroupName, kafkaTopicName, topicsForConsumer, type ComponentName } from '../../../core/domain.js';
 import { ENV, PRODUCER_METRICS_PORT, WORKLOAD_HTTP_PORT } from '../../../core/env-contract.js';
-import { DEFAULTS, pipelineComponents, type ComponentSettings } from '../defaults.js';
+import type { CaBundleSource, ComponentSettings, ResolvedPipeline, SecretKey } from '../resolve.js';
 import { childMeta } from './metadata.js';
 import { COMPONENT_LABEL } from '../../../core/labels.js';
-import { CONFIG_HASH_ANNOTATION, componentLabels, deploymentName, selectorLabels, serviceAccountName, kafkaNaming } from '../naming.js';
+import { CONFIG_HASH_ANNOTATION, componentLabels, deploymentName, selectorLabels, serviceAccountName } from '../naming.js';
 
 /** The unprivileged user the workload image runs as (see Dockerfile.workload). */
 const WORKLOAD_UID = 10001;
@@ -31,18 +28,8 @@ const KAFKA_CA_DIR = '/etc/mobileforge/kafka-ca';
 const POSTGRES_CA_DIR = '/etc/mobileforge/postgres-ca';
 const MONGODB_CA_DIR = '/etc/mobileforge/mongodb-ca';
 
-/** Production checks the database's certificate and host name; elsewhere the libpq default. */
-function postgresSslMode(spec: SyncPipelineSpec): string {
-  return spec.postgres.sslMode ?? (spec.environment === 'production' ? 'verify-full' : DEFAULTS.postgresSslMode);
-}
-
-function mongoTlsEnabled(spec: SyncPipelineSpec): boolean {
-  return spec.mongodb.tls?.enabled ?? Boolean(spec.mongodb.tls?.ca);
-}
-
 /** A CA bundle mounted read-only as `<dir>/ca.crt`, from its Secret or ConfigMap. */
-function caVolume(name: string, dir: string, ref: Parameters<typeof caBundle>[0] | undefined): { volume: V1Volume; mount: V1VolumeMount } | undefined {
-  const src = ref && caBundle(ref);
+function caVolume(name: string, dir: string, src: CaBundleSource | undefined): { volume: V1Volume; mount: V1VolumeMount } | undefined {
   if (!src) return undefined;
   const items = [{ key: src.key, path: 'ca.crt' }];
   return {
@@ -52,11 +39,10 @@ function caVolume(name: string, dir: string, ref: Parameters<typeof caBundle>[0]
 }
 
 /** The database CA bundles a pod mounts: PostgreSQL's for every one, MongoDB's for those that write to it. */
-export function databaseCaVolumes(spec: SyncPipelineSpec, usesMongo: boolean): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
-  const cas = [
-    caVolume('postgres-ca', POSTGRES_CA_DIR, spec.postgres.ca),
-    usesMongo ? caVolume('mongodb-ca', MONGODB_CA_DIR, spec.mongodb.tls?.ca) : undefined,
-  ].filter((v): v is NonNullable<typeof v> => v !== undefined);
+export function databaseCaVolumes(r: ResolvedPipeline, usesMongo: boolean): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const cas = [caVolume('postgres-ca', POSTGRES_CA_DIR, r.postgres.ca), usesMongo ? caVolume('mongodb-ca', MONGODB_CA_DIR, r.mongodb.ca) : undefined].filter(
+    (v): v is NonNullable<typeof v> => v !== undefined,
+  );
   return { volumes: cas.map((c) => c.volume), mounts: cas.map((c) => c.mount) };
 }
 
@@ -70,61 +56,56 @@ export const METRICS_PORT_NAME = 'metrics';
 const secretEnv = (name: string, ref: SecretKey): V1EnvVar => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
 const plainEnv = (name: string, value: string | number | boolean): V1EnvVar => ({ name, value: String(value) });
 
-export function postgresEnv(spec: SyncPipelineSpec): V1EnvVar[] {
-  const pg = spec.postgres;
-  const creds = pg.credentialsSecretRef;
+export function postgresEnv(r: ResolvedPipeline): V1EnvVar[] {
+  const pg = r.postgres;
   return [
-    secretEnv(ENV.postgresUsername, usernameKey(creds)),
-    secretEnv(ENV.postgresPassword, passwordKey(creds)),
+    secretEnv(ENV.postgresUsername, pg.username),
+    secretEnv(ENV.postgresPassword, pg.password),
     plainEnv(ENV.postgresHost, pg.host),
-    plainEnv(ENV.postgresPort, pg.port ?? DEFAULTS.postgresPort),
-    plainEnv(ENV.postgresDatabase, pg.database ?? DEFAULTS.postgresDatabase),
-    plainEnv(ENV.postgresSyncDatabase, pg.syncDatabase ?? DEFAULTS.postgresSyncDatabase),
-    plainEnv(ENV.postgresSslMode, postgresSslMode(spec)),
+    plainEnv(ENV.postgresPort, pg.port),
+    plainEnv(ENV.postgresDatabase, pg.database),
+    plainEnv(ENV.postgresSyncDatabase, pg.syncDatabase),
+    plainEnv(ENV.postgresSslMode, pg.sslMode),
     ...(pg.ca ? [plainEnv(ENV.postgresSslCaFile, `${POSTGRES_CA_DIR}/ca.crt`)] : []),
   ];
 }
 
-function kafkaEnv(spec: SyncPipelineSpec): V1EnvVar[] {
-  const k = spec.kafka;
+function kafkaEnv(r: ResolvedPipeline): V1EnvVar[] {
+  const k = r.kafka;
   const env = [plainEnv(ENV.kafkaBrokers, k.bootstrapServers.join(','))];
-  if (k.tls?.enabled) {
+  if (k.tls.enabled) {
     env.push(plainEnv(ENV.kafkaTls, 'true'));
-    if (k.tls.caSecretRef) env.push(plainEnv(ENV.kafkaTlsCaFile, `${KAFKA_CA_DIR}/ca.crt`));
+    if (k.tls.ca) env.push(plainEnv(ENV.kafkaTlsCaFile, `${KAFKA_CA_DIR}/ca.crt`));
   }
   if (k.sasl) {
-    const c = k.sasl.credentialsSecretRef;
     env.push(
       plainEnv(ENV.kafkaSaslMechanism, k.sasl.mechanism),
-      secretEnv(ENV.kafkaSaslUsername, usernameKey(c)),
-      secretEnv(ENV.kafkaSaslPassword, passwordKey(c)),
+      secretEnv(ENV.kafkaSaslUsername, k.sasl.username),
+      secretEnv(ENV.kafkaSaslPassword, k.sasl.password),
     );
   }
   return env;
 }
 
-export function mongoEnv(spec: SyncPipelineSpec): V1EnvVar[] {
-  const m = spec.mongodb;
+export function mongoEnv(r: ResolvedPipeline): V1EnvVar[] {
+  const m = r.mongodb;
   const env: V1EnvVar[] = [];
-  if (m.uriSecretRef) env.push(secretEnv(ENV.mongoUri, uriKey(m.uriSecretRef)));
-  if (m.credentialsSecretRef) {
-    const c = m.credentialsSecretRef;
-    env.push(secretEnv(ENV.mongoUsername, usernameKey(c)), secretEnv(ENV.mongoPassword, passwordKey(c)));
-  }
-  if (m.host) env.push(plainEnv(ENV.mongoHost, m.host), plainEnv(ENV.mongoPort, m.port ?? DEFAULTS.mongoPort));
+  if (m.uri) env.push(secretEnv(ENV.mongoUri, m.uri));
+  if (m.credentials) env.push(secretEnv(ENV.mongoUsername, m.credentials.username), secretEnv(ENV.mongoPassword, m.credentials.password));
+  if (m.host) env.push(plainEnv(ENV.mongoHost, m.host), plainEnv(ENV.mongoPort, m.port));
   env.push(
-    plainEnv(ENV.mongoDatabase, m.database ?? DEFAULTS.mongoDatabase),
-    plainEnv(ENV.mongoEnabledSources, (m.enabledSources ?? ['*']).join(',')),
-    plainEnv(ENV.mongoMaxPoolSize, m.maxPoolSize ?? DEFAULTS.mongoMaxPoolSize),
-    plainEnv(ENV.mongoMinPoolSize, m.minPoolSize ?? DEFAULTS.mongoMinPoolSize),
-    plainEnv(ENV.mongoServerSelectionTimeoutMs, m.serverSelectionTimeoutMs ?? DEFAULTS.mongoServerSelectionTimeoutMs),
-    plainEnv(ENV.mongoConnectTimeoutMs, m.connectTimeoutMs ?? DEFAULTS.mongoConnectTimeoutMs),
-    plainEnv(ENV.mongoSocketTimeoutMs, m.socketTimeoutMs ?? DEFAULTS.mongoSocketTimeoutMs),
-    plainEnv(ENV.mongoRetryWrites, m.retryWrites ?? DEFAULTS.mongoRetryWrites),
-    plainEnv(ENV.mongoWaitQueueTimeoutMs, m.waitQueueTimeoutMs ?? DEFAULTS.mongoWaitQueueTimeoutMs),
+    plainEnv(ENV.mongoDatabase, m.database),
+    plainEnv(ENV.mongoEnabledSources, m.enabledSources.join(',')),
+    plainEnv(ENV.mongoMaxPoolSize, m.maxPoolSize),
+    plainEnv(ENV.mongoMinPoolSize, m.minPoolSize),
+    plainEnv(ENV.mongoServerSelectionTimeoutMs, m.serverSelectionTimeoutMs),
+    plainEnv(ENV.mongoConnectTimeoutMs, m.connectTimeoutMs),
+    plainEnv(ENV.mongoSocketTimeoutMs, m.socketTimeoutMs),
+    plainEnv(ENV.mongoRetryWrites, m.retryWrites),
+    plainEnv(ENV.mongoWaitQueueTimeoutMs, m.waitQueueTimeoutMs),
   );
-  if (mongoTlsEnabled(spec)) env.push(plainEnv(ENV.mongoTls, true));
-  if (m.tls?.ca) env.push(plainEnv(ENV.mongoTlsCaFile, `${MONGODB_CA_DIR}/ca.crt`));
+  if (m.tls) env.push(plainEnv(ENV.mongoTls, true));
+  if (m.ca) env.push(plainEnv(ENV.mongoTlsCaFile, `${MONGODB_CA_DIR}/ca.crt`));
   return env;
 }
 
@@ -133,16 +114,16 @@ export function mongoEnv(spec: SyncPipelineSpec): V1EnvVar[] {
  * admission refuses those, and one kept from before that rule still does not replace ours
  * (ignoredEnv says so in status).
  */
-function mergeEnv(ours: V1EnvVar[], extra: V1EnvVar[] = []): V1EnvVar[] {
+function mergeEnv(ours: V1EnvVar[], extra: readonly V1EnvVar[]): V1EnvVar[] {
   const byName = new Map(ours.map((e) => [e.name, e]));
   for (const e of extra) if (!byName.has(e.name) && !operatorEnvSource(e.name)) byName.set(e.name, e);
   return [...byName.values()];
 }
 
 /** Per-component env entries naming a variable the operator sets, which are not applied: one message each. */
-export function ignoredEnv(spec: SyncPipelineSpec): string[] {
-  return pipelineComponents(spec).flatMap((c) =>
-    (componentOverrides(spec, c).env ?? []).flatMap((e) => {
+export function ignoredEnv(r: Pick<ResolvedPipeline, 'components' | 'settings'>): string[] {
+  return r.components.flatMap((c) =>
+    r.settings[c]!.pod.extraEnv.flatMap((e) => {
       const source = operatorEnvSource(e.name);
       const field = c === 'producer' ? 'producer.env' : `consumers.${c}.env`;
       return source ? [`${field} entry ${e.name} is not applied: the operator sets it ${describeSource(source)}`] : [];
@@ -156,38 +137,38 @@ export function ignoredEnv(spec: SyncPipelineSpec): string[] {
  * decision, and a variable that followed it would roll every pod on each scale), so the limit is
  * exact at minReplicas and grows with the replicas above it (docs/producer.md).
  */
-function rateLimitEnv(spec: SyncPipelineSpec, minReplicas: number): V1EnvVar[] {
-  const rl = spec.producer?.rateLimit;
+function rateLimitEnv(r: ResolvedPipeline, minReplicas: number): V1EnvVar[] {
+  const rl = r.producer.rateLimit;
   if (!rl) return [];
-  const overrides = Object.fromEntries((rl.overrides ?? []).map((o) => [o.clientId, { requestsPerSecond: o.requestsPerSecond, burst: o.burst }]));
+  const overrides = Object.fromEntries(rl.overrides.map((o) => [o.clientId, { requestsPerSecond: o.requestsPerSecond, burst: o.burst }]));
   return [
     plainEnv(ENV.rateLimitRequestsPerSecond, rl.requestsPerSecond),
     plainEnv(ENV.rateLimitBurst, rl.burst),
-    ...(rl.overrides?.length ? [plainEnv(ENV.rateLimitOverrides, JSON.stringify(overrides))] : []),
+    ...(rl.overrides.length ? [plainEnv(ENV.rateLimitOverrides, JSON.stringify(overrides))] : []),
     plainEnv(ENV.rateLimitReplicas, Math.max(1, minReplicas)),
   ];
 }
 
-function componentEnv(spec: SyncPipelineSpec, c: ComponentName, minReplicas: number): V1EnvVar[] {
-  const common = [...postgresEnv(spec), ...kafkaEnv(spec)];
+function componentEnv(r: ResolvedPipeline, c: ComponentName, minReplicas: number): V1EnvVar[] {
+  const common = [...postgresEnv(r), ...kafkaEnv(r)];
   // The region is the pipeline's, not the client row's: in an India pipeline no client may
   // send what no consumer there reads (and what may not be collected there).
-  const naming = kafkaNaming(spec);
+  const naming = r.kafka.naming;
   if (c === 'producer')
     return [
       ...common,
-      plainEnv(ENV.pipelineRegion, spec.region),
+      plainEnv(ENV.pipelineRegion, r.region),
       plainEnv(ENV.metricsPort, PRODUCER_METRICS_PORT),
       // Unset without a prefix: the seed's variables exactly.
       ...(naming.topicPrefix ? [plainEnv(ENV.topicPrefix, naming.topicPrefix)] : []),
-      ...rateLimitEnv(spec, minReplicas),
+      ...rateLimitEnv(r, minReplicas),
     ];
   return [
     ...common,
-    ...mongoEnv(spec),
+    ...mongoEnv(r),
     plainEnv(
       ENV.enabledTopics,
-      topicsForConsumer(c, spec.region)
+      topicsForConsumer(c, r.region)
         .map((t) => kafkaTopicName(naming, t))
         .join(','),
     ),
@@ -208,14 +189,6 @@ export function podSecurityContext(): V1PodSecurityContext {
 export const TMP_VOLUME: V1Volume = { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } };
 export const TMP_MOUNT: V1VolumeMount = { name: 'tmp', mountPath: '/tmp' };
 
-function defaultSpread(pipeline: string, c: ComponentName): V1TopologySpreadConstraint[] {
-  const labelSelector = { matchLabels: selectorLabels(pipeline, c) };
-  return [
-    { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector },
-    { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector },
-  ];
-}
-
 /** The producer: the API port (`http`) and the metrics port; a consumer: one port, named for the PodMonitor. */
 function containerPorts(c: ComponentName): V1ContainerPort[] {
   if (c === 'producer')
@@ -226,27 +199,26 @@ function containerPorts(c: ComponentName): V1ContainerPort[] {
   return [{ name: METRICS_PORT_NAME, containerPort: WORKLOAD_HTTP_PORT, protocol: 'TCP' }];
 }
 
-function podSpec(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V1PodSpec {
-  const spec = p.spec;
-  const o = s.overrides;
+function podSpec(r: ResolvedPipeline, c: ComponentName, s: ComponentSettings): V1PodSpec {
+  const o = s.pod;
   const mounts: V1VolumeMount[] = [{ ...TMP_MOUNT }];
   const volumes: V1Volume[] = [{ ...TMP_VOLUME }];
-  const ca = spec.kafka.tls?.enabled ? spec.kafka.tls.caSecretRef : undefined;
+  const ca = r.kafka.tls.ca;
   if (ca) {
     mounts.push({ name: 'kafka-ca', mountPath: KAFKA_CA_DIR, readOnly: true });
-    volumes.push({ name: 'kafka-ca', secret: { secretName: ca.name, items: [{ key: caKey(ca).key, path: 'ca.crt' }] } });
+    volumes.push({ name: 'kafka-ca', secret: { secretName: ca.name, items: [{ key: ca.key, path: 'ca.crt' }] } });
   }
-  const databaseCas = databaseCaVolumes(spec, c !== 'producer');
+  const databaseCas = databaseCaVolumes(r, c !== 'producer');
   mounts.push(...databaseCas.mounts);
   volumes.push(...databaseCas.volumes);
   const probePort = containerPorts(c)[0]!.name!;
   const container: V1Container = {
     name: c === 'producer' ? 'producer' : 'consumer',
-    image: `${spec.image.repository}:${spec.image.tag}`,
-    imagePullPolicy: spec.image.pullPolicy ?? DEFAULTS.pullPolicy,
+    image: r.image.reference,
+    imagePullPolicy: r.image.pullPolicy,
     args: [c === 'producer' ? 'producer' : 'consumer'],
     ports: containerPorts(c),
-    env: mergeEnv(componentEnv(spec, c, s.replicas.min), o.env),
+    env: mergeEnv(componentEnv(r, c, s.replicas.min), o.extraEnv),
     resources: { requests: { ...s.resources.requests }, limits: { ...s.resources.limits } },
     livenessProbe: { httpGet: { path: '/health', port: probePort }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
     readinessProbe: { httpGet: { path: '/ready', port: probePort }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
@@ -255,16 +227,16 @@ function podSpec(p: SyncPipeline, c: ComponentName, s: ComponentSettings): V1Pod
     volumeMounts: mounts,
   };
   return {
-    serviceAccountName: serviceAccountName(p.metadata.name),
+    serviceAccountName: serviceAccountName(r.metadata.name),
     automountServiceAccountToken: false,
     // Consumers finish and commit their in-flight batch on SIGTERM; give them the time.
     terminationGracePeriodSeconds: c === 'producer' ? 30 : 60,
     securityContext: podSecurityContext(),
-    ...(spec.image.pullSecrets?.length ? { imagePullSecrets: spec.image.pullSecrets.map((name) => ({ name })) } : {}),
+    ...(r.image.pullSecrets.length ? { imagePullSecrets: r.image.pullSecrets.map((name) => ({ name })) } : {}),
     ...(o.nodeSelector ? { nodeSelector: { ...o.nodeSelector } } : {}),
-    ...(o.tolerations ? { tolerations: o.tolerations } : {}),
+    ...(o.tolerations ? { tolerations: [...o.tolerations] } : {}),
     ...(o.affinity ? { affinity: o.affinity } : {}),
-    topologySpreadConstraints: o.topologySpreadConstraints ?? defaultSpread(p.metadata.name, c),
+    topologySpreadConstraints: [...o.topologySpreadConstraints],
     containers: [container],
     volumes,
   };
@@ -277,41 +249,42 @@ export interface DeploymentOptions {
   configHash?: string;
 }
 
-export function deployment(p: SyncPipeline, c: ComponentName, s: ComponentSettings, opts: DeploymentOptions): V1Deployment {
-  const name = p.metadata.name;
+export function deployment(r: ResolvedPipeline, c: ComponentName, opts: DeploymentOptions): V1Deployment {
+  const s = r.settings[c]!;
+  const name = r.metadata.name;
   const labels = componentLabels(name, c);
-  const annotations: Record<string, string> = { ...s.overrides.podAnnotations };
+  const annotations: Record<string, string> = { ...s.pod.annotations };
   if (opts.configHash) annotations[CONFIG_HASH_ANNOTATION] = opts.configHash;
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: childMeta(p, deploymentName(name, c), labels),
+    metadata: childMeta(r, deploymentName(name, c), labels),
     spec: {
       ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
       revisionHistoryLimit: 5,
       selector: { matchLabels: selectorLabels(name, c) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
       template: {
-        metadata: { labels: { ...s.overrides.podLabels, ...labels }, ...(Object.keys(annotations).length ? { annotations } : {}) },
-        spec: podSpec(p, c, s),
+        metadata: { labels: { ...s.pod.labels, ...labels }, ...(Object.keys(annotations).length ? { annotations } : {}) },
+        spec: podSpec(r, c, s),
       },
     },
   };
 }
 
-export function producerService(p: SyncPipeline): V1Service {
-  const svc = p.spec.producer?.service;
-  const name = p.metadata.name;
-  const meta = childMeta(p, deploymentName(name, 'producer'), componentLabels(name, 'producer'));
-  if (svc?.annotations) meta.annotations = { ...svc.annotations };
+export function producerService(r: ResolvedPipeline): V1Service {
+  const svc = r.producer.service;
+  const name = r.metadata.name;
+  const meta = childMeta(r, deploymentName(name, 'producer'), componentLabels(name, 'producer'));
+  if (svc.annotations) meta.annotations = { ...svc.annotations };
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: meta,
     spec: {
-      type: svc?.type ?? 'ClusterIP',
+      type: svc.type,
       selector: selectorLabels(name, 'producer'),
-      ports: [{ name: 'http', port: svc?.port ?? DEFAULTS.servicePort, targetPort: 'http', protocol: 'TCP' }],
+      ports: [{ name: 'http', port: svc.port, targetPort: 'http', protocol: 'TCP' }],
     },
   };
 }
@@ -322,13 +295,13 @@ const INGRESS_PATHS: [string, 'Prefix' | 'Exact'][] = [
   ['/health', 'Exact'],
 ];
 
-export function producerIngress(p: SyncPipeline): V1Ingress | undefined {
-  const ing = p.spec.producer?.ingress;
-  if (!ing?.enabled || !ing.host) return undefined;
-  const name = p.metadata.name;
-  const meta = childMeta(p, deploymentName(name, 'producer'), componentLabels(name, 'producer'));
+export function producerIngress(r: ResolvedPipeline): V1Ingress | undefined {
+  const ing = r.producer.ingress;
+  if (!ing) return undefined;
+  const name = r.metadata.name;
+  const meta = childMeta(r, deploymentName(name, 'producer'), componentLabels(name, 'producer'));
   if (ing.annotations) meta.annotations = { ...ing.annotations };
-  const port = p.spec.producer?.service?.port ?? DEFAULTS.servicePort;
+  const port = r.producer.service.port;
   const backend = { service: { name: deploymentName(name, 'producer'), port: { number: port } } };
   return {
     apiVersion: 'networking.k8s.io/v1',
@@ -351,22 +324,22 @@ export function producerIngress(p: SyncPipeline): V1Ingress | undefined {
  * may always be evicted (AlwaysAllow): under the default policy, pods crash-looping beyond the
  * budget would hold the drain until someone deleted them.
  */
-export function disruptionBudget(p: SyncPipeline, c: ComponentName): V1PodDisruptionBudget {
-  const name = p.metadata.name;
+export function disruptionBudget(r: ResolvedPipeline, c: ComponentName): V1PodDisruptionBudget {
+  const name = r.metadata.name;
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
-    metadata: childMeta(p, deploymentName(name, c), componentLabels(name, c)),
+    metadata: childMeta(r, deploymentName(name, c), componentLabels(name, c)),
     spec: { maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow', selector: { matchLabels: selectorLabels(name, c) } },
   };
 }
 
-export function workloadServiceAccount(p: SyncPipeline): V1ServiceAccount {
-  const name = p.metadata.name;
+export function workloadServiceAccount(r: ResolvedPipeline): V1ServiceAccount {
+  const name = r.metadata.name;
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: childMeta(p, serviceAccountName(name), { ...componentLabels(name, 'producer'), [COMPONENT_LABEL]: 'workload' }),
+    metadata: childMeta(r, serviceAccountName(name), { ...componentLabels(name, 'producer'), [COMPONENT_LABEL]: 'workload' }),
     // The workloads never call the Kubernetes API.
     automountServiceAccountToken: false,
   };

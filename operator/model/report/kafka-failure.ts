@@ -2,8 +2,7 @@
 // wrong SCRAM password, a CA that does not match the brokers' certificates and a broker that is
 // down all surface from the Kafka client as connection failures; told apart here, each names
 // the Secret or spec field to fix. Pure: it reads only the error's names, codes and messages.
-import type { SyncPipelineSpec } from '../../api/v1alpha1.js';
-import { caKey } from '../../api/secret-refs.js';
+import type { ResolvedKafka } from '../resolve.js';
 
 type KafkaFailureReason = 'KafkaCredentialsMissing' | 'KafkaAuthenticationFailed' | 'KafkaTLSFailed' | 'KafkaUnreachable';
 
@@ -50,17 +49,16 @@ function chain(err: unknown): ErrorLike[] {
 const text = (e: ErrorLike) => (typeof e.message === 'string' ? e.message : '');
 
 /** What went wrong with the pipeline's Kafka: `err` is what the client (or the credentials' read) threw. */
-export function kafkaFailure(err: unknown, spec: Pick<SyncPipelineSpec, 'kafka'>, doing: string): KafkaFailure {
+export function kafkaFailure(err: unknown, k: Pick<ResolvedKafka, 'sasl' | 'tls'>, doing: string): KafkaFailure {
   const errors = chain(err);
   // the innermost message says most (the wrappers say "Connection error")
   const detail = errors.map(text).filter(Boolean).at(-1) ?? String(err);
-  const k = spec.kafka;
   if (errors.some((e) => e.name === 'KafkaCredentialsError')) {
     return { reason: 'KafkaCredentialsMissing', message: `${doing}: ${detail}` };
   }
   const sasl = errors.find((e) => e.name === 'KafkaJSSASLAuthenticationError' || /SASL .*authentication failed/i.test(text(e)));
   if (sasl) {
-    const secret = k.sasl ? `the user and password in Secret ${k.sasl.credentialsSecretRef.name}` : 'its SASL credentials';
+    const secret = k.sasl ? `the user and password in Secret ${k.sasl.username.name}` : 'its SASL credentials';
     return {
       reason: 'KafkaAuthenticationFailed',
       message:
@@ -70,7 +68,7 @@ export function kafkaFailure(err: unknown, spec: Pick<SyncPipelineSpec, 'kafka'>
   }
   const tls = errors.find((e) => (typeof e.code === 'string' && TLS_CODES.has(e.code)) || /certificate|SSL routines|TLS/i.test(text(e)));
   if (tls) {
-    const ca = k.tls?.caSecretRef ? caKey(k.tls.caSecretRef) : undefined;
+    const ca = k.tls.ca;
     const hint = ca
       ? `check that the CA in Secret ${ca.name} (key ${ca.key}) signed the brokers' certificates and that they name the bootstrap addresses`
       : "give the CA that signed the brokers' certificates in spec.kafka.tls.caSecretRef";

@@ -163,7 +163,6 @@ export interface Observation {
   render: RenderResult;
   deployments: Partial<Record<ComponentName, DeploymentObservation>>;
   topics: TopicObservation[];
-  topicMode: 'strimzi' | 'admin' | 'unmanaged';
   migration: MigrationObservation;
   /** Absent until the migration has succeeded and the CronJob exists. */
   partitionMaintenance?: PartitionMaintenanceObservation;
@@ -215,12 +214,13 @@ function componentCondition(
 function topicsCondition(o: Observation): ConditionInput {
   const type = 'Topics';
   if (o.render.topicsBlocked) return { type, status: 'False', reason: 'StrimziNotInstalled', message: o.render.topicsBlocked };
-  if (o.topicMode === 'unmanaged')
+  const management = o.render.resolved.kafka.topics;
+  if (!management.reportsReadiness)
     return { type, status: 'True', reason: 'Unmanaged', message: `topics are created outside the operator: ${o.render.topics.map((t) => t.name).join(', ')}` };
   const waiting = o.topics.filter((t) => !t.ready);
   if (waiting.length > 0)
     return { type, status: 'False', reason: 'TopicsNotReady', message: waiting.map((t) => `${t.name}: ${t.message ?? 'not ready'}`).join('; ') };
-  return { type, status: 'True', reason: 'TopicsReady', message: `${o.topics.length} topics ready (${o.topicMode} mode)` };
+  return { type, status: 'True', reason: 'TopicsReady', message: `${o.topics.length} topics ready (${management.mode} mode)` };
 }
 
 function migrationCondition(m: MigrationObservation): ConditionInput {

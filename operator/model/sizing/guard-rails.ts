@@ -3,10 +3,9 @@
 // Ready: the operator applies the spec as written and says so in the OverProvisioned
 // condition, so a typo (an extra zero in a replica count or a DAU-sized override copied
 // from a bigger pipeline) is visible before it is paid for.
-import { componentOverrides } from '../../api/v1alpha1.js';
 import { TOPIC_FACTS, TOPICS, type ComponentName } from '../../../core/domain.js';
 import { parseQuantity } from '../../../core/quantity.js';
-import { pipelineComponents, type SizingSpec } from '../defaults.js';
+import type { ResolvedSizing } from '../resolve.js';
 import type { Traffic } from '../kafka/flow.js';
 import type { Sizing } from './ladder.js';
 import { ONE_PROCESS_CPU } from './profile.js';
@@ -24,11 +23,13 @@ function path(c: ComponentName): string {
 }
 
 /** Messages, one per finding, in a fixed order (so an unchanged spec gives an unchanged condition). */
-export function overProvisioning(spec: SizingSpec, sizing: Sizing): string[] {
+export function overProvisioning(r: ResolvedSizing): string[] {
   const out: string[] = [];
-  const peak = `the ${fmt(spec.dau)} DAU peak`;
-  for (const c of pipelineComponents(spec)) {
-    const o = componentOverrides(spec, c);
+  const sizing = r.sizing;
+  const peak = `the ${fmt(r.dau)} DAU peak`;
+  for (const c of r.components) {
+    // What the spec asks for as written, not the resolved range.
+    const o = r.settings[c]!.overrides;
     const planned = sizing[c];
     if (o.minReplicas !== undefined && o.minReplicas > planned.max)
       out.push(
@@ -41,7 +42,7 @@ export function overProvisioning(spec: SizingSpec, sizing: Sizing): string[] {
       out.push(`${path(c)} requests ${cpu} CPU, but one workload process uses at most ${ONE_PROCESS_CPU} core: the rest stays idle (add replicas instead)`);
   }
   for (const t of TOPICS) {
-    const asked = spec.kafka?.topics?.[t]?.partitions;
+    const asked = r.kafka.topicOverrides[t]?.partitions;
     if (asked === undefined) continue;
     const useful = Math.max(TOPIC_FACTS[t].seedPartitions, sizing[TOPIC_FACTS[t].consumer].max);
     if (farBeyond(asked, useful))

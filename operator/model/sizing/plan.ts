@@ -1,8 +1,8 @@
 // The sizing plan of a pipeline: what `mobileforge plan` prints and what status reports.
 import type { Environment } from '../../api/v1alpha1.js';
-import { CONSUMER_LAYOUTS, componentsOf, consumersOf, type ComponentName, type ConsumerLayout, type Region } from '../../../core/domain.js';
+import { CONSUMER_LAYOUTS, consumersOf, type ComponentName, type ConsumerLayout, type Region } from '../../../core/domain.js';
 import { CALIBRATION, dailyPerDau, HEADROOM, PEAK_FACTOR, type Calibration, type Load } from './capacity.js';
-import { componentSettings, consumerLayout, type SizingSpec } from '../defaults.js';
+import { resolveSizing, type ResolvedSizing, type SizingSpec } from '../resolve.js';
 import { sizeFor, type Range, type Sizing } from './ladder.js';
 import { nodeSpecFor, type NodeSpec, type PodResources } from './profile.js';
 import { parseQuantity } from '../../../core/quantity.js';
@@ -78,9 +78,9 @@ const sumOf = (plans: ComponentPlan[], f: (c: ComponentPlan) => Range): Range =>
 });
 const footprint = (plans: ComponentPlan[]): Footprint => ({ vcpu: sumOf(plans, (c) => c.requests.vcpu), memoryGiB: sumOf(plans, (c) => c.requests.memoryGiB) });
 
-function componentPlan(spec: SizingSpec, sizing: Sizing, name: ComponentName): ComponentPlan {
-  const s = componentSettings(spec, sizing, name);
-  const b = sizing.basis[name];
+function componentPlan(r: ResolvedSizing, name: ComponentName): ComponentPlan {
+  const s = r.settings[name]!;
+  const b = r.sizing.basis[name];
   return {
     name,
     load: b.calibrated.load,
@@ -94,18 +94,19 @@ function componentPlan(spec: SizingSpec, sizing: Sizing, name: ComponentName): C
 }
 
 export function planFor(spec: SizingSpec, calibration: Calibration = CALIBRATION, sizing: Sizing = sizeFor(spec, calibration)): Plan {
-  const layout = consumerLayout(spec);
-  const components = componentsOf(layout).map((name) => componentPlan(spec, sizing, name));
+  const r = resolveSizing(spec, calibration, sizing);
+  const layout = r.consumerLayout;
+  const components = r.components.map((name) => componentPlan(r, name));
   const consumersIn = (l: ConsumerLayout): Footprint =>
     footprint(
       l === layout
         ? components.filter((c) => c.name !== 'producer')
-        : consumersOf(l).map((name) => componentPlan({ ...spec, consumers: { layout: l } }, sizing, name)),
+        : consumersOf(l).map((name) => componentPlan(resolveSizing({ ...spec, consumers: { layout: l } }, calibration, sizing), name)),
     );
   return {
-    dau: spec.dau,
-    environment: spec.environment,
-    region: spec.region,
+    dau: r.dau,
+    environment: r.environment,
+    region: r.region,
     tier: sizing.tier,
     aboveLadder: sizing.aboveLadder,
     sizedForDau: sizing.sizedForDau,
@@ -116,13 +117,13 @@ export function planFor(spec: SizingSpec, calibration: Calibration = CALIBRATION
       command: calibration.provenance.command,
       headroom: HEADROOM,
     },
-    nodeSpec: nodeSpecFor(spec.environment),
+    nodeSpec: nodeSpecFor(r.environment),
     consumerLayout: layout,
     components,
     total: footprint(components),
     consumersByLayout: Object.fromEntries(CONSUMER_LAYOUTS.map((l) => [l, consumersIn(l)])) as Record<ConsumerLayout, Footprint>,
-    topics: desiredTopics(spec, sizing),
+    topics: desiredTopics(r),
     kafkaBrokers: sizing.kafkaBrokers,
-    peak: peakLoad(spec.dau, spec.region),
+    peak: peakLoad(r.dau, r.region),
   };
 }

@@ -27,7 +27,6 @@ function pipelineWith(over: Partial<Observation>, generation = 4, observedGenera
     render: r,
     deployments: { producer: ok, sms: ok, events: ok, common: ok },
     topics: r.topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: 3, ready: true })),
-    topicMode: 'admin',
     migration: { job: r.migrationJob, phase: 'Succeeded' },
     changed: false,
     ...over,
@@ -65,7 +64,6 @@ describe('SyncPipeline health (gopher-lua)', () => {
         render: render(pipeline({ kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'c' } } }), {
           capabilities: { keda: true },
         }),
-        topicMode: 'strimzi',
         topics: [],
       }),
     ],

@@ -14,6 +14,7 @@ import { openSinkFixture, syncMessage, type SinkFixture } from '../../support/si
 import { kafkaBrokers, uniqueName } from '../../support/services.js';
 import { waitFor } from '../../support/wait.js';
 import { COLLECTIONS } from '../../../core/sync-schema.js';
+import { resolve } from '../../../operator/model/resolve.js';
 
 const u = uniqueName('rw').replace(/-/g, '');
 const prefix = `${u}.`;
@@ -71,9 +72,10 @@ test('rewind over records already stored: read again, written once, offsets wher
 
   const toTime = new Date(now - 90_000).toISOString();
   const annotated = { ...p, metadata: { ...p.metadata, annotations: { 'mobileforge.credeau.com/rewind': JSON.stringify({ consumer: 'sms', toTime }) } } };
-  const config = kafkaConfigFor(annotated.spec, () => undefined, 'rewind-tests');
+  const resolved = resolve(annotated);
+  const config = kafkaConfigFor(resolved.kafka, () => undefined, 'rewind-tests');
   const events: PipelineEvent[] = [];
-  const outcome = await rewindStep(annotated, {
+  const outcome = await rewindStep(annotated, resolved, {
     layout: { holding: 'split', switching: false },
     live: { deployments: [], pods: [] },
     admin: async () => pool.for(config, `tests/${u}`),

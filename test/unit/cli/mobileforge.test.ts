@@ -122,6 +122,46 @@ describe('mobileforge render', () => {
     expect(r.out).not.toMatch(/&a\d|\*a\d/); // no YAML anchors: plain manifests for GitOps
   });
 
+  test('--resolved prints each pipeline with every default applied, as YAML or JSON', () => {
+    const r = run(['render', '-f', samplePath('production'), '--resolved']);
+    expect(r.code).toBe(0);
+    const [doc] = parseAllDocuments(r.out).map((d) => d.toJS() as Record<string, unknown>);
+    const resolved = doc as {
+      metadata: { name: string };
+      consumerLayout: string;
+      components: string[];
+      image: { pullPolicy: string };
+      kafka: { topics: { mode: string; managedBy: string; readOffsets: boolean }; naming: { topicPrefix: string; groupPrefix: string } };
+      settings: Record<string, { replicas: { min: number; max: number } }>;
+    };
+    expect(resolved.consumerLayout).toMatch(/^(split|single)$/);
+    expect(resolved.components[0]).toBe('producer');
+    expect(resolved.image.pullPolicy).toMatch(/^(Always|IfNotPresent|Never)$/);
+    expect(resolved.kafka.topics).toMatchObject({ readOffsets: true });
+    expect(['operator', 'strimzi', 'outside']).toContain(resolved.kafka.topics.managedBy);
+    // A production Producer API never runs below two replicas.
+    expect(resolved.settings.producer!.replicas.min).toBeGreaterThanOrEqual(2);
+    expect(r.out).not.toContain('kind: Deployment');
+
+    const minimal = stringify(pipeline({ dau: 10_000, environment: 'dev' }));
+    const json = JSON.parse(run(['render', '-f', '-', '--resolved', '-o', 'json'], minimal).out) as (typeof resolved & Record<string, unknown>)[];
+    expect(json).toHaveLength(1);
+    expect(json[0]).toMatchObject({
+      consumerLayout: 'split',
+      components: ['producer', 'sms', 'events', 'common'],
+      image: { pullPolicy: 'IfNotPresent' },
+      kafka: {
+        replicationFactor: 1,
+        minInSyncReplicas: 1,
+        naming: { topicPrefix: '', groupPrefix: '' },
+        topics: { mode: 'admin', managedBy: 'operator', manageTopics: true },
+      },
+      autoscaling: { engine: 'keda', cpuTargetUtilization: 70, pollingIntervalSeconds: 30 },
+      maintenance: { schedule: '15 0 * * *', suspend: false, partitionDaysAhead: 10, partitionRetentionDays: 90 },
+      producer: { service: { type: 'ClusterIP', port: 8000 } },
+    });
+  });
+
   test('--no-keda renders the HPA fallback; --kafka-topic-api v1beta2 the older KafkaTopic', () => {
     const out = run(['render', '-f', samplePath('uat'), '--no-keda', '--kafka-topic-api', 'v1beta2']).out;
     expect(out).not.toContain('kind: ScaledObject');

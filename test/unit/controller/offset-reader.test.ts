@@ -12,11 +12,14 @@ import {
 import { FlowReadError, TopicAdminPool, flowReadFailure, type TopicAdmin } from '../../../operator/controller/topic-admin.js';
 import { KafkaCredentialsError } from '../../../operator/model/kafka/kafka-access.js';
 import { pipeline } from '../../support/fixtures.js';
+import { resolve } from '../../../operator/model/resolve.js';
 
 const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): Error };
-const SPEC = pipeline({
-  kafka: { bootstrapServers: ['k:9093'], sasl: { mechanism: 'scram-sha-512', credentialsSecretRef: { name: 'kafka-user' } } },
-}).spec;
+const SPEC = resolve(
+  pipeline({
+    kafka: { bootstrapServers: ['k:9093'], sasl: { mechanism: 'scram-sha-512', credentialsSecretRef: { name: 'kafka-user' } } },
+  }),
+).kafka;
 const TOPIC_AUTHORIZATION_FAILED = 29;
 const GROUP_AUTHORIZATION_FAILED = 30;
 // Constructors as kafkajs calls them (its type declarations leave out the options and messages).

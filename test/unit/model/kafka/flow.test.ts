@@ -12,6 +12,7 @@ import {
   type LaggingCondition,
 } from '../../../../operator/model/kafka/flow.js';
 import { kafkaAccess } from '../../../../operator/model/kafka/kafka-access.js';
+import { resolve } from '../../../../operator/model/resolve.js';
 import { pipeline } from '../../../support/fixtures.js';
 
 const GROUPS = { sms: 'sms-consumer-group' };
@@ -60,14 +61,16 @@ describe('consumer lag and flow', () => {
 describe('which topic modes read lag, and which manage topics', () => {
   const mode = (m: 'admin' | 'strimzi' | 'unmanaged') =>
     kafkaAccess(
-      pipeline({ kafka: { bootstrapServers: ['kafka:9092'], topicManagement: { mode: m, ...(m === 'strimzi' ? { strimziClusterName: 'main' } : {}) } } }).spec,
+      resolve(
+        pipeline({ kafka: { bootstrapServers: ['kafka:9092'], topicManagement: { mode: m, ...(m === 'strimzi' ? { strimziClusterName: 'main' } : {}) } } }),
+      ),
     );
 
   test('every mode reads the offsets; only admin mode (the default) creates, alters or deletes topics', () => {
     expect(mode('admin')).toEqual({ manageTopics: true, readOffsets: true });
     expect(mode('strimzi')).toEqual({ manageTopics: false, readOffsets: true });
     expect(mode('unmanaged')).toEqual({ manageTopics: false, readOffsets: true });
-    expect(kafkaAccess(pipeline().spec)).toEqual({ manageTopics: true, readOffsets: true });
+    expect(kafkaAccess(resolve(pipeline()))).toEqual({ manageTopics: true, readOffsets: true });
   });
 });
 

@@ -1,9 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
 import { handOver, heldLayout, layoutGroups, switchStep, type GroupState } from '../../../../operator/model/kafka/layout-switch.js';
+import { resolveNaming } from '../../../../operator/model/resolve.js';
 
 const none = { deployments: [], pods: [] };
 // topic and group prefix "p."
-const groups = layoutGroups({ region: 'other', kafka: { bootstrapServers: ['k:9092'], topicPrefix: 'p.' } });
+const groups = layoutGroups({ region: 'other', kafka: { naming: resolveNaming({ topicPrefix: 'p.' }) } });
 
 describe('which layout holds the offsets', () => {
   test('what status recorded; else the layout whose Deployments exist; a new pipeline starts in its spec', () => {
@@ -50,7 +51,7 @@ describe('layoutGroups', () => {
       ['p.events-consumer-group', 1],
       ['p.common-consumer-group', 4],
     ]);
-    const india = layoutGroups({ region: 'india', kafka: { bootstrapServers: ['k:9092'] } });
+    const india = layoutGroups({ region: 'india', kafka: { naming: resolveNaming({}) } });
     expect(india.single[0]!.topics).toEqual(['sms_batched', 'events_log', 'apps_and_device_batched', 'usage_audit']);
   });
 });

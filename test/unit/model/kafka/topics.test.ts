@@ -1,5 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
-import { defaultReplicationFactor, ENVIRONMENTS, MAX_DAU } from '../../../../operator/api/v1alpha1.js';
+import { ENVIRONMENTS, MAX_DAU } from '../../../../operator/api/v1alpha1.js';
+import { defaultReplicationFactor } from '../../../../operator/model/defaults.js';
+import { resolve, resolveSizing } from '../../../../operator/model/resolve.js';
+import { CALIBRATION } from '../../../../operator/model/sizing/capacity.js';
 import { ladderFor, sizeFor } from '../../../../operator/model/sizing/ladder.js';
 import { desiredTopics, pipelineTopicNames } from '../../../../operator/model/kafka/topics.js';
 import { pipeline } from '../../../support/fixtures.js';
@@ -18,7 +21,7 @@ const topicsFor = (spec: Parameters<typeof pipeline>[0], existing = {}) =>
   allTopicsFor(spec, existing).filter((t) => t.role === 'data' && t.topic !== 'usage_audit');
 const allTopicsFor = (spec: Parameters<typeof pipeline>[0], existing = {}) => {
   const p = pipeline(spec);
-  return desiredTopics(p.spec, sizeFor(p.spec), existing);
+  return desiredTopics(resolveSizing(p.spec), existing);
 };
 
 describe('topics', () => {
@@ -128,7 +131,7 @@ describe('dead-letter topics and prefixes', () => {
       'uat.sync_clients',
     ]);
     expect(prefixed.map(({ name: _n, ...rest }) => rest)).toEqual(plain.map(({ name: _n, ...rest }) => rest));
-    expect(pipelineTopicNames(pipeline({ region: 'india', kafka: { bootstrapServers: ['k:9092'], topicPrefix: 'uat.' } }).spec)).toEqual(
+    expect(pipelineTopicNames(resolve(pipeline({ region: 'india', kafka: { bootstrapServers: ['k:9092'], topicPrefix: 'uat.' } })))).toEqual(
       prefixed.map((t) => t.name),
     );
   });
@@ -168,7 +171,7 @@ test('unless set explicitly, the replication factor is never above the recommend
     for (const environment of ENVIRONMENTS) {
       const p = pipeline({ dau, environment });
       const s = sizeFor(p.spec);
-      for (const t of desiredTopics(p.spec, s)) {
+      for (const t of desiredTopics(resolveSizing(p.spec, CALIBRATION, s))) {
         expect(t.replicationFactor).toBeLessThanOrEqual(s.kafkaBrokers.min);
         expect(Number(t.config['min.insync.replicas'])).toBeLessThanOrEqual(t.replicationFactor);
       }

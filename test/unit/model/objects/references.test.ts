@@ -3,6 +3,7 @@ import type { KubernetesObject, V1PodSpec } from '@kubernetes/client-node';
 import { configHash, referencedConfigMaps, referencedSecrets } from '../../../../operator/model/objects/references.js';
 import { render } from '../../../../operator/model/render.js';
 import { pipeline } from '../../../support/fixtures.js';
+import { resolve } from '../../../../operator/model/resolve.js';
 
 /** Every pipeline option that makes pods read a Secret or a ConfigMap. */
 const everything = pipeline({
@@ -51,9 +52,9 @@ const flat = (refs: { name: string; keys: string[] }[]) => new Set(refs.flatMap(
 describe('referenced Secrets and ConfigMaps', () => {
   test('are exactly what the rendered pod specs read, key defaults included', () => {
     const objects = render(everything, { capabilities: { keda: true } }).objects;
-    expect(flat(referencedSecrets(everything.spec))).toEqual(readByPods(objects, 'secret'));
-    expect(flat(referencedConfigMaps(everything.spec))).toEqual(readByPods(objects, 'configMap'));
-    expect(flat(referencedSecrets(everything.spec))).toEqual(
+    expect(flat(referencedSecrets(resolve(everything)))).toEqual(readByPods(objects, 'secret'));
+    expect(flat(referencedConfigMaps(resolve(everything)))).toEqual(readByPods(objects, 'configMap'));
+    expect(flat(referencedSecrets(resolve(everything)))).toEqual(
       new Set([
         'pg-creds/username',
         'pg-creds/password',
@@ -71,7 +72,7 @@ describe('referenced Secrets and ConfigMaps', () => {
     const secrets: Record<string, Record<string, string>> = { 'pg-creds': { username: 'sha256:a', password: 'sha256:b' } };
     const hash = () =>
       configHash(
-        pipeline().spec,
+        resolve(pipeline()),
         (n) => secrets[n],
         () => undefined,
       );

@@ -1,14 +1,17 @@
 import { describe, expect, test } from '@jest/globals';
 import { kafkaFailure } from '../../../../operator/model/report/kafka-failure.js';
 import { pipeline } from '../../../support/fixtures.js';
+import { resolve } from '../../../../operator/model/resolve.js';
 
-const secure = pipeline({
-  kafka: {
-    bootstrapServers: ['k:9093'],
-    tls: { enabled: true, caSecretRef: { name: 'cluster-ca' } },
-    sasl: { mechanism: 'scram-sha-512', credentialsSecretRef: { name: 'kafka-user' } },
-  },
-}).spec;
+const secure = resolve(
+  pipeline({
+    kafka: {
+      bootstrapServers: ['k:9093'],
+      tls: { enabled: true, caSecretRef: { name: 'cluster-ca' } },
+      sasl: { mechanism: 'scram-sha-512', credentialsSecretRef: { name: 'kafka-user' } },
+    },
+  }),
+).kafka;
 
 /** How kafkajs hands errors up: the first failure kept as `cause` / `originalError`. */
 function wrapped(inner: Error): Error {
@@ -40,7 +43,7 @@ describe('kafkaFailure', () => {
       message:
         "cannot read topics: TLS to Kafka failed (self-signed certificate in certificate chain); check that the CA in Secret cluster-ca (key ca.crt) signed the brokers' certificates and that they name the bootstrap addresses",
     });
-    const noCa = pipeline({ kafka: { bootstrapServers: ['k:9093'], tls: { enabled: true } } }).spec;
+    const noCa = resolve(pipeline({ kafka: { bootstrapServers: ['k:9093'], tls: { enabled: true } } })).kafka;
     expect(
       kafkaFailure(Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }), noCa, 'x').message,
     ).toContain('spec.kafka.tls.caSecretRef');

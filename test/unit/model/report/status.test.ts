@@ -14,7 +14,6 @@ function observe(over: Partial<Observation> = {}): Observation {
     render: r,
     deployments: { producer: ready, sms: ready, events: ready, common: ready },
     topics: r.topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: 3, ready: true })),
-    topicMode: 'admin',
     migration: { job: r.migrationJob, phase: 'Succeeded', completionTime: '2026-01-01T00:00:00.000Z' },
     partitionMaintenance: { cronJob: 'acme-partitions', schedule: '15 0 * * *', suspended: false, active: 0 },
     changed: false,

@@ -1,11 +1,12 @@
 import { describe, expect, test } from '@jest/globals';
 import { dauBeyondTraffic, overProvisioning } from '../../../../operator/model/sizing/guard-rails.js';
 import { sizeFor } from '../../../../operator/model/sizing/ladder.js';
+import { resolveSizing } from '../../../../operator/model/resolve.js';
 import { pipeline } from '../../../support/fixtures.js';
 
 const findings = (spec: Parameters<typeof pipeline>[0]) => {
   const p = pipeline(spec);
-  return overProvisioning(p.spec, sizeFor(p.spec));
+  return overProvisioning(resolveSizing(p.spec));
 };
 
 describe('guard rails: asking for more than the model finds useful', () => {

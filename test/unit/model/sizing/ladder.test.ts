@@ -2,7 +2,7 @@ import { ENVIRONMENTS, MAX_DAU, MAX_REPLICAS } from '../../../../operator/api/v1
 import { describe, expect, test } from '@jest/globals';
 import { ladderFor, sizeFor, type Range } from '../../../../operator/model/sizing/ladder.js';
 import { CALIBRATION, HEADROOM, type Calibration } from '../../../../operator/model/sizing/capacity.js';
-import { componentSettings } from '../../../../operator/model/defaults.js';
+import { componentSettings } from '../../../../operator/model/resolve.js';
 import { REGIONS } from '../../../../core/domain.js';
 import { pipeline } from '../../../support/fixtures.js';
 
