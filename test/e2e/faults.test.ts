@@ -1,8 +1,14 @@
 // Faults a production cluster lives with, under steady signed load through the producer's
-// Service, every record counted by id at the end (none lost, none stored twice). Kafka here is
-// production's shape: three brokers (the `kafka3` test service, started for this suite and
-// stopped after it), topics at replication factor 3 with min.insync.replicas 2 as the operator
-// renders them for production, and one broker is stopped and started again while the load runs.
+// Service, every record counted by id at the end (none lost, none stored twice). The cluster is
+// production's shape: two nodes (the `node2` test service joins the node's cluster) and three
+// Kafka brokers (the `kafka3` test service), both started for this suite and stopped after it;
+// the pipeline is a production one (two producers spread across the nodes, disruption budgets,
+// topics at replication factor 3 with min.insync.replicas 2). A broker is stopped and started
+// again, a node is drained, a node is lost, each while the load runs.
+//
+// One change to the production pipeline, through the spec's overrides: its pods tolerate an
+// unreachable or not-ready node for 10 s instead of Kubernetes' default 300 s, so that a lost
+// node's pods are replaced within the test's patience, not five minutes later.
 //
 // The load: a few senders, each sending SMS batches with ids of its own through the producer's
 // Service, one attempt at a time; an answer other than 202 (or no answer) is counted and the
@@ -69,12 +75,62 @@ const describeState = (): string =>
 const waitWithState = waiterWithState(describeState, 1000);
 const topics = (): string[] => TOPICS.map((t) => kafkaTopicName({ topicPrefix: prefix }, t));
 
-/** A pipeline in production's Kafka shape on the three brokers; two producers behind the Service. */
+/** A node gone quiet is given up on after 10 s (Kubernetes' default: 300 s). */
+const TOLERATIONS = ['node.kubernetes.io/unreachable', 'node.kubernetes.io/not-ready'].map((key) => ({
+  key,
+  operator: 'Exists' as const,
+  effect: 'NoExecute' as const,
+  tolerationSeconds: 10,
+}));
+/** A production pipeline on the three brokers, small pods: two producers behind the Service. */
 function faultsPipeline(tag: string): SyncPipeline {
   const p = nodePipeline({ name, namespace: ns, tag, databases, mongoDatabase, postgresSecret: 'pg', mongoSecret: 'mongo', topicPrefix: prefix });
+  p.spec.environment = 'production';
   p.spec.kafka = { ...p.spec.kafka, bootstrapServers: need('NODE_KAFKA3_BROKERS').split(','), replicationFactor: 3 };
-  p.spec.producer = { resources: SMALL, minReplicas: 2, maxReplicas: 2 };
+  const one = { resources: SMALL, minReplicas: 1, maxReplicas: 1, tolerations: TOLERATIONS };
+  p.spec.producer = { ...one, minReplicas: 2, maxReplicas: 2 };
+  p.spec.consumers = { sms: one, events: one, common: one };
   return p;
+}
+
+// ------------------------------------------------------------------ the nodes
+interface Pod {
+  metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string };
+  spec: { nodeName?: string };
+  status: { phase?: string; conditions?: { type: string; status: string }[] };
+}
+const COMPONENT = 'app.kubernetes.io/component';
+/** The pipeline's running pods (its Jobs' aside), by component and node. */
+const pipelinePods = (): Pod[] =>
+  nodeGetJson<{ items: Pod[] }>(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${name}`]).items.filter(
+    (p) => !p.metadata.deletionTimestamp && !p.metadata.labels?.['job-name'],
+  );
+const ready = (p: Pod): boolean => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const onNode = (node: string): Pod[] => pipelinePods().filter((p) => p.spec.nodeName === node);
+const placement = (): string =>
+  pipelinePods()
+    .map((p) => `${p.metadata.labels?.[COMPONENT] ?? '?'}@${p.spec.nodeName ?? '-'}${ready(p) ? '' : '(not ready)'}`)
+    .sort()
+    .join(' ');
+interface DeploymentStatus {
+  metadata: { name: string };
+  spec: { replicas?: number };
+  status: { readyReplicas?: number; updatedReplicas?: number; replicas?: number };
+}
+/** Every Deployment of the pipeline with all its replicas ready and no extra pod. */
+const allAvailable = (): boolean =>
+  nodeGetJson<{ items: DeploymentStatus[] }>(['get', 'deployments', '-n', ns, '-l', `app.kubernetes.io/instance=${name}`]).items.every(
+    (d) => (d.status.readyReplicas ?? 0) === (d.spec.replicas ?? 1) && (d.status.replicas ?? 0) === (d.spec.replicas ?? 1),
+  ) && pipelinePods().every(ready);
+const nodeReady = (node: string): boolean => nodeKubectl(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True';
+/** Stores what the load was given: every accepted record by id, nothing twice. */
+async function expectEveryRecordOnce(figures: LoadFigures): Promise<{ stored: number; expected: number }> {
+  const expected = figures.accepted.length * RECORDS_PER_BATCH;
+  await waitWithState('every accepted record stored', async () => (await storedRecords(figures.accepted)) >= expected, 180000);
+  const stored = await storedRecords(figures.accepted);
+  const distinct = (await db.collection(COLLECTIONS.sms).distinct('id', { request_id: { $in: figures.accepted } })).length;
+  expect({ stored, distinct }).toEqual({ stored: expected, distinct: expected });
+  return { stored, expected };
 }
 
 // ------------------------------------------------------------------ the load
@@ -147,9 +203,9 @@ const kafka3 = (action: 'stop' | 'start', broker: number): void => {
 };
 
 beforeAll(async () => {
-  execFileSync('bash', [infra, 'up', '--skip-external', 'kafka3'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('bash', [infra, 'up', '--skip-external', 'kafka3', 'node2'], { stdio: ['ignore', 'ignore', 'inherit'] });
   for (const line of execFileSync('bash', [infra, 'env'], { encoding: 'utf8' }).split('\n')) {
-    const m = /^((?:NODE_)?KAFKA3_BROKERS)=(.*)$/.exec(line);
+    const m = /^((?:NODE_)?KAFKA3_BROKERS|NODE2_NAME)=(.*)$/.exec(line);
     if (m) process.env[m[1]!] = m[2]!;
   }
   const tag = imageTag();
@@ -179,7 +235,12 @@ afterAll(async () => {
   // a sender waiting on a batch nobody accepts gives up with the client's time-out
   if (activeLoad) await Promise.race([activeLoad.stop(), sleep(30000)]);
   sync?.close();
-  // every broker back before the pipeline's finalizer deletes its topics
+  // every broker and node back before the pipeline's finalizer deletes its topics
+  try {
+    nodeKubectl(['uncordon', need('NODE2_NAME')]);
+  } catch {
+    // gone: down below
+  }
   for (const b of [1, 2, 3]) {
     try {
       kafka3('start', b);
@@ -194,7 +255,7 @@ afterAll(async () => {
   await db?.dropDatabase().catch(() => undefined);
   await mongo?.close();
   // the three brokers cost about 1 GB: only this suite uses them
-  if (process.env.MOBILEFORGE_NO_START !== '1') execFileSync('bash', [infra, 'down', 'kafka3'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (process.env.MOBILEFORGE_NO_START !== '1') execFileSync('bash', [infra, 'down', 'kafka3', 'node2'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }, 300000);
 
 test('three brokers: every topic at replication factor 3 with min.insync.replicas 2, as production renders them', async () => {
@@ -209,6 +270,23 @@ test('three brokers: every topic at replication factor 3 with min.insync.replica
     resources: topics().map((t) => ({ type: 2 /* TOPIC */, name: t, configNames: ['min.insync.replicas'] })),
   });
   for (const r of configs.resources) expect(r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue).toBe('2');
+}, 60000);
+
+test("two nodes: the producer's replicas spread across them by the rendered topology spread constraints", async () => {
+  const producers = pipelinePods().filter((p) => p.metadata.labels?.[COMPONENT] === 'producer');
+  note(`placement: ${placement()}`);
+  expect(producers).toHaveLength(2);
+  expect(new Set(producers.map((p) => p.spec.nodeName))).toEqual(new Set([need('NODE_NAME'), need('NODE2_NAME')]));
+  // Pods on one node reach pods on the other and the Service (the workload image's Node fetches them).
+  const ip = nodeKubectl(['get', 'service', `${name}-producer`, '-n', ns, '-o', 'jsonpath={.spec.clusterIP}']);
+  for (const [from, to] of [
+    [producers[0]!, producers[1]!],
+    [producers[1]!, producers[0]!],
+  ] as const) {
+    const podIp = nodeKubectl(['get', 'pod', to.metadata.name, '-n', ns, '-o', 'jsonpath={.status.podIP}']);
+    const script = `Promise.all(['http://${podIp}:8000/health','http://${ip}:8000/health'].map((u) => fetch(u).then((r) => r.status))).then((s) => console.log(s.join(',')))`;
+    expect(nodeKubectl(['exec', '-n', ns, from.metadata.name, '--', 'node', '-e', script]).trim()).toBe('200,200');
+  }
 }, 60000);
 
 test('one broker stopped under load: the Producer API keeps answering 202, the consumers keep storing; the broker returns and catches up; nothing lost or doubled', async () => {
@@ -252,16 +330,12 @@ test('one broker stopped under load: the Producer API keeps answering 202, the c
   const figures = await load.stop();
   const outageS = (startedAt - stoppedAt) / 1000;
 
-  const expected = figures.accepted.length * RECORDS_PER_BATCH;
-  await waitWithState('every accepted record stored', async () => (await storedRecords(figures.accepted)) >= expected, 180000);
-  const stored = await storedRecords(figures.accepted);
-  const distinct = (await db.collection(COLLECTIONS.sms).distinct('id', { request_id: { $in: figures.accepted } })).length;
+  const { stored, expected } = await expectEveryRecordOnce(figures);
   note(
     `one broker stopped for ${outageS.toFixed(0)} s under load: ${figures.accepted.length} batches accepted (${figures.attempts} attempts), ` +
       `non-202 answers ${nonAccepted(figures)} ${JSON.stringify(figures.non202)}, slowest batch ${figures.slowestMs} ms; ` +
-      `back in every ISR ${caughtUpS.toFixed(1)} s after its start; ${stored} records stored, ${distinct} distinct, ${expected} expected`,
+      `back in every ISR ${caughtUpS.toFixed(1)} s after its start; ${stored} records stored once each of ${expected}`,
   );
-  expect({ stored, distinct }).toEqual({ stored: expected, distinct: expected });
   // With RF 3 and min.insync.replicas 2, one broker fewer is no outage for the Producer API.
   expect(figures.non202).toEqual({});
   // The consumers are still the pipeline's: the pipeline Ready again with its lag read.
@@ -272,3 +346,69 @@ test('one broker stopped under load: the Producer API keeps answering 202, the c
     120000,
   );
 }, 600000);
+
+test('a node drained under load: evictions through the disruption budgets, the pods move to the other node, the producer keeps answering, nothing lost', async () => {
+  const node2 = need('NODE2_NAME');
+  const other = need('NODE_NAME');
+  await waitWithState('every Deployment available', () => allAvailable(), 120000);
+  const before = onNode(node2);
+  note(`before the drain: ${placement()}`);
+  // the node to drain carries a producer and consumers
+  expect(before.some((p) => p.metadata.labels?.[COMPONENT] === 'producer')).toBe(true);
+  expect(before.some((p) => p.metadata.labels?.[COMPONENT]?.startsWith('consumer'))).toBe(true);
+  const run = randomUUID().slice(0, 8);
+  const load = startLoad(`drain-${run}`, 4, 250);
+  await sleep(5000);
+  const t0 = Date.now();
+  // as a platform team drains a node for an upgrade; the eviction API honours the budgets
+  nodeKubectl(['drain', node2, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=240s']);
+  const drainedS = (Date.now() - t0) / 1000;
+  await waitWithState('every Deployment available on the other node', () => allAvailable() && onNode(node2).length === 0, 240000);
+  const recoveredS = (Date.now() - t0) / 1000;
+  expect(pipelinePods().every((p) => p.spec.nodeName === other)).toBe(true);
+  await sleep(5000);
+  const figures = await load.stop();
+  const { stored, expected } = await expectEveryRecordOnce(figures);
+  note(
+    `drain of ${node2} (${before.length} of the pipeline's pods): drained in ${drainedS.toFixed(0)} s, every Deployment available again ` +
+      `${recoveredS.toFixed(0)} s after the drain began; ${figures.accepted.length} batches accepted (${figures.attempts} attempts), ` +
+      `non-202 answers ${nonAccepted(figures)} ${JSON.stringify(figures.non202)}, slowest batch ${figures.slowestMs} ms; ` +
+      `${stored} records stored once each of ${expected}; after: ${placement()}`,
+  );
+  nodeKubectl(['uncordon', node2]);
+}, 600000);
+
+test('a node lost under load (kubelet, containerd and its containers killed, no drain): its pods replaced on the other node after the taint-based eviction, nothing lost', async () => {
+  const node2 = need('NODE2_NAME');
+  // Pods back on the second node: the first node's producer, SMS and events consumers are
+  // deleted and rescheduled (the spread and the emptier node take them there).
+  const toMove = onNode(need('NODE_NAME')).filter((p) => ['producer', 'consumer-sms', 'consumer-events'].includes(p.metadata.labels?.[COMPONENT] ?? ''));
+  const producerOnFirst = toMove.filter((p) => p.metadata.labels?.[COMPONENT] === 'producer').slice(0, 1);
+  const consumersOnFirst = toMove.filter((p) => p.metadata.labels?.[COMPONENT] !== 'producer');
+  const moved = [...producerOnFirst, ...consumersOnFirst];
+  if (moved.length) nodeKubectl(['delete', 'pod', '-n', ns, '--wait=false', ...moved.map((p) => p.metadata.name)]);
+  await waitWithState('pods of the pipeline on the second node again', () => allAvailable() && onNode(node2).length > 0, 180000);
+  const lost = onNode(node2);
+  note(`before the loss: ${placement()}`);
+  const run = randomUUID().slice(0, 8);
+  const load = startLoad(`lost-${run}`, 4, 250);
+  await sleep(5000);
+  const t0 = Date.now();
+  execFileSync('bash', [infra, 'node2', 'lose'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitWithState(`${node2} NotReady`, () => !nodeReady(node2), 180000);
+  const notReadyS = (Date.now() - t0) / 1000;
+  await waitWithState('every Deployment available again, its pods on the other node', () => allAvailable() && onNode(node2).length === 0, 300000);
+  const recoveredS = (Date.now() - t0) / 1000;
+  await sleep(5000);
+  const figures = await load.stop();
+  const { stored, expected } = await expectEveryRecordOnce(figures);
+  note(
+    `${node2} lost with ${lost.length} of the pipeline's pods: NotReady after ${notReadyS.toFixed(0)} s, every Deployment available on the other ` +
+      `node ${recoveredS.toFixed(0)} s after the loss; ${figures.accepted.length} batches accepted (${figures.attempts} attempts), ` +
+      `non-202 answers ${nonAccepted(figures)} ${JSON.stringify(figures.non202)}, slowest batch ${figures.slowestMs} ms; ` +
+      `${stored} records stored once each of ${expected}`,
+  );
+  // back, as after a reboot: the node Ready again, its old pods cleaned up
+  execFileSync('bash', [infra, 'node2', 'restore'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitWithState(`${node2} Ready again`, () => nodeReady(node2), 180000);
+}, 900000);

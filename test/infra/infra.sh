@@ -40,7 +40,7 @@ PG_BIN=/usr/lib/postgresql/$POSTGRES_MAJOR/bin
 KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
 ALL_SERVICES=(postgres kafka mongo kube node prometheus argocd)
 # started only when named (`up kafka3`); `down` with no names stops them too
-OPTIONAL_SERVICES=(kafka3)
+OPTIONAL_SERVICES=(kafka3 node2)
 
 # ---------------------------------------------------------------- PostgreSQL
 install_postgres() {
@@ -390,6 +390,8 @@ source "$INFRA_DIR/tls.sh"
 source "$INFRA_DIR/argocd.sh"
 # shellcheck source=kafka3.sh
 source "$INFRA_DIR/kafka3.sh"
+# shellcheck source=node2.sh
+source "$INFRA_DIR/node2.sh"
 
 # ---------------------------------------------------------------- common
 # A process that exited stays a zombie until PID 1 reaps it, which here can take seconds.
@@ -417,6 +419,7 @@ addr_of() {
     prometheus) addr_prometheus ;;
     argocd) addr_argocd ;;
     kafka3) addr_kafka3 ;;
+    node2) addr_node2 ;;
   esac
 }
 is_up() {
@@ -429,6 +432,7 @@ is_up() {
     prometheus) is_up_prometheus ;;
     argocd) is_up_argocd ;;
     kafka3) is_up_kafka3 ;;
+    node2) is_up_node2 ;;
   esac
 }
 write_env() {
@@ -469,6 +473,8 @@ ARGOCD_GIT_ROOT=$ARGOCD_GIT_ROOT
 ARGOCD_GIT_URL=git://$NODE_IP:$ARGOCD_GIT_PORT
 KAFKA3_BROKERS=$KAFKA3_BROKERS
 NODE_KAFKA3_BROKERS=$KAFKA3_NODE_BROKERS
+NODE2_NAME=$NODE2_NAME
+NODE2_IP=$NODE2_IP
 ENV
 }
 services_from_args() { if [ $# -eq 0 ]; then echo "${ALL_SERVICES[@]}"; else echo "$@"; fi; }
@@ -482,7 +488,7 @@ is_external() {
     kube) [ -n "${MOBILEFORGE_TEST_KUBECONFIG:-}" ] ;;
     node) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
     prometheus) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
-    argocd | kafka3) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
+    argocd | kafka3 | node2) [ -n "${MOBILEFORGE_E2E_KUBECONFIG:-}" ] ;;
   esac
 }
 
@@ -533,5 +539,7 @@ case "$cmd" in
     argocd_empty_cluster "$@" ;;
   kafka3)
     kafka3_command "$@" ;;
-  *) die "usage: infra.sh up|down|status|env|install [service...] | empty-cluster up|down ID | kafka3 stop|start N" ;;
+  node2)
+    node2_command "$@" ;;
+  *) die "usage: infra.sh up|down|status|env|install [service...] | empty-cluster up|down ID | kafka3 stop|start N | node2 lose|restore" ;;
 esac

@@ -104,7 +104,8 @@ node_network_up() {
     log "node: creating bridge $NODE_BRIDGE ($NODE_IP/24)"
     ip link add "$NODE_BRIDGE" type bridge
   fi
-  ip addr show dev "$NODE_BRIDGE" | grep -q "inet $NODE_IP/" || ip addr add "$NODE_IP/24" dev "$NODE_BRIDGE"
+  # (the output captured first: `grep -q` quitting early would fail `ip` with SIGPIPE under pipefail)
+  [[ $(ip -4 addr show dev "$NODE_BRIDGE") == *"inet $NODE_IP/"* ]] || ip addr add "$NODE_IP/24" dev "$NODE_BRIDGE"
   ip link set "$NODE_BRIDGE" up
   # Pod -> Service traffic is DNATed on the host and forwarded back onto the bridge; the reply
   # between two pods on one bridge must pass iptables too, or it skips the reverse NAT.
@@ -204,7 +205,7 @@ node_containerd_up() {
   "plugins": [{
     "type": "bridge", "bridge": "$NODE_BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
     "ipam": {"type": "host-local", "dataDir": "$NODE_DIR/cni/ipam",
-             "ranges": [[{"subnet": "$NODE_POD_CIDR", "rangeStart": "$NODE_SUBNET.10", "gateway": "$NODE_IP"}]],
+             "ranges": [[{"subnet": "$NODE_POD_CIDR", "rangeStart": "$NODE_SUBNET.10", "rangeEnd": "$NODE_SUBNET.127", "gateway": "$NODE_IP"}]],
              "routes": [{"dst": "0.0.0.0/0"}]}
   }]
 }
@@ -369,6 +370,8 @@ up_node() {
 # namespaces, the mounts under the kubelet's root, the bridge.
 down_node() {
   local d=$NODE_DIR uids=""
+  # a second node joined to this one's cluster goes first
+  [ -d "$NODE2_DIR" ] && down_node2
   # The kubelet and containerd keep a little outside our directories: pod logs in
   # /var/log/pods (+ links in /var/log/containers) and CNI results in /var/lib/cni/results
   # (removed with each container below).
