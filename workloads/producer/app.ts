@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { SOURCES, TOPIC_FACTS, kafkaTopicName, topicForSource, type Region, type Source } from '../../core/domain.js';
 import type { SyncRequestBody } from '../../core/envelope.js';
-import { messageKey, RecordTooLargeError, splitIntoMessages, MESSAGE_VERSION } from '../../core/message.js';
+import { encodeRequest } from './encode.js';
 import type { Logger } from '../../core/log.js';
 import { AuthError, ClientsUnavailableError, type Authenticated, type Authenticator, type ClientRecord } from './auth.js';
 import { auditText } from './audit.js';
@@ -317,27 +317,7 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
 
   const publish = async (_req: Request, res: Response) => {
     const { client, source, body } = ctx(res) as Required<SyncContext>;
-    let values: string[];
-    try {
-      values = splitIntoMessages(
-        {
-          v: MESSAGE_VERSION,
-          request_id: body.request_id,
-          client_id: client.clientId,
-          user_id: body.user_id,
-          source,
-          sdk_version: body.sdk_version,
-          device: body.device,
-          received_at: new Date().toISOString(),
-        },
-        body.records,
-        deps.maxMessageBytes,
-      );
-    } catch (err) {
-      if (err instanceof RecordTooLargeError) throw new RequestError(413, 'RECORD_TOO_LARGE', err.message);
-      throw err;
-    }
-    const key = messageKey(client.clientId, body.user_id);
+    const { key, values } = encodeRequest(client.clientId, source, body, deps.maxMessageBytes);
     // The billing row travels with the data, in the same produce request: the 202 below is
     // sent only once Kafka acknowledged both, so no accepted request is without its row.
     const sync = ctx(res);

@@ -42,6 +42,11 @@ export interface MessageSink {
   healthy(): boolean;
 }
 
+/** The Producer API's sink settings (the validating forwarder in test/bench uses the same). */
+export function producerSinkOptions(settings: { sendTimeoutMs: number; kafkaLanes: number }): KafkaSinkOptions {
+  return { sendTimeoutMs: settings.sendTimeoutMs, maxBatchBytes: 4 * 1024 * 1024, compression: 'gzip', lanes: settings.kafkaLanes };
+}
+
 /** FNV-1a: a cheap, stable hash; only the spread over a few lanes matters. */
 export function laneOf(key: Message['key'], lanes: number): number {
   if (lanes === 1 || key === null || key === undefined) return 0;
