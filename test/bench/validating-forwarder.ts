@@ -1,7 +1,7 @@
 // The Producer API's yardstick for the same work (bench:producer runs it as a process of its
 // own, beside the real one): node:http, and the product's own functions for everything a sync
 // request must have done to it before Kafka: the body read within its limit, gunzip'd and parsed
-// (decodeBody), the envelope and storability rules (PayloadValidator), the message encoding
+// (decodeText, parseJson), the envelope and storability rules (PayloadValidator), the message encoding
 // (encodeRequest) and the Kafka sink with the producer's settings (KafkaSink: lanes, coalescing,
 // acks=all, idempotent, gzip at the producer's level). Imported, not copied, so the yardstick
 // cannot drift from the product. What it leaves out is what the product adds on top: Express,
@@ -16,7 +16,7 @@ import { kafkaTopicName, SOURCES, topicForSource, type Source } from '../../core
 import { useKafkaGzipLevel } from '../../core/kafka-gzip.js';
 import { encodeRequest } from '../../workloads/producer/encode.js';
 import { KafkaSink, KafkaUnavailableError, producerSinkOptions } from '../../workloads/producer/kafka-sink.js';
-import { decodeBody, readBody, RequestError, PayloadValidator } from '../../workloads/producer/payload.js';
+import { decodeText, parseJson, readBody, RequestError, PayloadValidator } from '../../workloads/producer/payload.js';
 import { producerSettings } from '../../workloads/producer/settings.js';
 
 /** The client id the messages carry: the forwarder authenticates nobody. */
@@ -43,8 +43,9 @@ function answer(res: ServerResponse, status: number, body: Record<string, unknow
 
 async function sync(req: IncomingMessage, res: ServerResponse, source: Source): Promise<void> {
   const raw = await readBody(req, settings.limits.maxBodyBytes);
-  const body = validator.validate(source, await decodeBody(raw, header(req, 'content-type'), header(req, 'content-encoding'), settings.limits));
-  const { key, values } = encodeRequest(CLIENT_ID, source, body, settings.maxMessageBytes);
+  const text = await decodeText(raw, header(req, 'content-type'), header(req, 'content-encoding'), settings.limits);
+  const body = validator.validate(source, parseJson(text));
+  const { key, values } = encodeRequest(CLIENT_ID, source, body, settings.maxMessageBytes, new Date(), text);
   await sink.send(
     kafkaTopicName({ topicPrefix: settings.topicPrefix }, topicForSource(source)),
     values.map((value) => ({ key, value, headers: { 'request-id': body.request_id } })),

@@ -17,7 +17,7 @@ import { auditMessage, type AuditPublisher } from './audit-publisher.js';
 import type { UsageRow } from '../../core/audit-message.js';
 import type { RefusalAggregator } from './refusals.js';
 import { KafkaUnavailableError, type MessageSink } from './kafka-sink.js';
-import { BodyTooLargeError, decodeBody, readBody, RequestError, type Limits, type PayloadValidator } from './payload.js';
+import { BodyTooLargeError, decodeText, parseJson, readBody, RequestError, type Limits, type PayloadValidator } from './payload.js';
 import type { ProducerMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
 import { openApiDocument } from './openapi.js';
@@ -73,6 +73,8 @@ interface SyncContext {
   /** The token as `authenticate` passed it, until `admit` checks it against the body. */
   auth?: Authenticated;
   body?: SyncRequestBody;
+  /** The body's JSON text, which the message reuses (encode.ts). */
+  text?: string;
   /** Refused by the rate limit: no usage row (nothing was done for the client). */
   rateLimited?: boolean;
 }
@@ -309,15 +311,17 @@ export function createProducerApp(deps: ProducerDeps): express.Express {
       return refuse(req, res, err);
     }
     if (!sync.auth!.bound) deps.metrics.unboundTokens.inc();
-    const body = deps.validator.validate(sync.source!, await decodeBody(raw, header(req, 'content-type'), header(req, 'content-encoding'), deps.limits));
+    const text = await decodeText(raw, header(req, 'content-type'), header(req, 'content-encoding'), deps.limits);
+    const body = deps.validator.validate(sync.source!, parseJson(text));
     sync.requestId = body.request_id;
     sync.body = body;
+    sync.text = text;
     next();
   };
 
   const publish = async (_req: Request, res: Response) => {
-    const { client, source, body } = ctx(res) as Required<SyncContext>;
-    const { key, values } = encodeRequest(client.clientId, source, body, deps.maxMessageBytes);
+    const { client, source, body, text } = ctx(res) as Required<SyncContext>;
+    const { key, values } = encodeRequest(client.clientId, source, body, deps.maxMessageBytes, new Date(), text);
     // The billing row travels with the data, in the same produce request: the 202 below is
     // sent only once Kafka acknowledged both, so no accepted request is without its row.
     const sync = ctx(res);
