@@ -156,6 +156,13 @@ export function observe(deps: Pick<ProducerDeps, 'usage' | 'metrics' | 'log'>): 
         records: sync.body?.records.length ?? 0,
         ms: Math.round(seconds * 1000),
       });
+      // The request outlives its answer: Express links it to the response (req.res, whose
+      // locals hold this context), and a keep-alive connection's parser holds the request until
+      // the next one arrives. The body, its text and the token are let go now, not then, so
+      // they die young instead of being copied and promoted by the garbage collector.
+      sync.body = undefined;
+      sync.text = undefined;
+      sync.auth = undefined;
     });
     next();
   };
