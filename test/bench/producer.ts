@@ -110,17 +110,28 @@ const producerEnv = {
 };
 const port = await freePort();
 const metricsPort = await freePort();
-// PRODUCER_NODE_FLAGS passes e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or "--trace-gc" to the producer.
+// PRODUCER_NODE_FLAGS passes e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", "--trace-gc" or V8 heap
+// settings to the Producer API and the validating forwarder alike.
 const nodeFlags = (process.env.PRODUCER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const producer = spawn(process.execPath, [...nodeFlags, `${root}/dist/workloads/producer/main.js`], {
   env: { ...producerEnv, PORT: String(port), METRICS_PORT: String(metricsPort) },
   // --trace-gc writes to stdout: passed through to stderr, the JSON line stays alone on stdout.
   stdio: ['ignore', nodeFlags.length ? process.stderr : 'ignore', 'inherit'],
 });
+// PRODUCER_NODE_FLAGS_B: a second Producer API process with these flags (empty: none) joins the
+// saturation rounds as `oursB`, for an A/B of V8 settings measured under the same load.
+const flagsB = process.env.PRODUCER_NODE_FLAGS_B?.split(' ').filter(Boolean);
+const portB = await freePort();
+const producerB =
+  flagsB &&
+  spawn(process.execPath, [...flagsB, `${root}/dist/workloads/producer/main.js`], {
+    env: { ...producerEnv, PORT: String(portB), METRICS_PORT: '0' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 const validatingPort = await freePort();
-const validating = spawn(process.execPath, [`${root}/dist/test/bench/validating-forwarder.js`], {
+const validating = spawn(process.execPath, [...nodeFlags, `${root}/dist/test/bench/validating-forwarder.js`], {
   env: { ...producerEnv, PORT: String(validatingPort), METRICS_PORT: '0' },
-  stdio: ['ignore', 'ignore', 'inherit'],
+  stdio: ['ignore', nodeFlags.length ? process.stderr : 'ignore', 'inherit'],
 });
 const barePort = await freePort();
 const bare = spawn(process.execPath, [`${root}/dist/test/bench/bare-forwarder.js`], {
@@ -130,6 +141,7 @@ const bare = spawn(process.execPath, [`${root}/dist/test/bench/bare-forwarder.js
 await waitFor(`http://127.0.0.1:${port}/health`);
 await waitFor(`http://127.0.0.1:${validatingPort}/`);
 await waitFor(`http://127.0.0.1:${barePort}/`);
+if (producerB) await waitFor(`http://127.0.0.1:${portB}/health`);
 
 const smsRecord = (u: number, i: number) => ({
   id: `${u}-${i}`,
@@ -198,8 +210,15 @@ const passThrough: Target = { name: 'pass-through forwarder', port: barePort, pi
 const generatorDelay = monitorEventLoopDelay({ resolution: 10 });
 generatorDelay.enable();
 
+const oursB: Target | undefined = producerB && {
+  name: 'Producer API B',
+  port: portB,
+  pid: producerB.pid!,
+  eventLoopDelay: async () => ({ p99Ms: NaN, maxMs: NaN }),
+};
+
 // Warm-up: connections, caches, the JIT, on every side.
-for (const t of [ours, validatingForwarder, passThrough]) {
+for (const t of [ours, validatingForwarder, passThrough, ...(oursB ? [oursB] : [])]) {
   const sdk = new SyncClient({ baseUrl: `http://127.0.0.1:${t.port}`, clientId: client.id, authToken: client.token });
   for (let i = 0; i < 200; i += 8)
     await Promise.all(pool.slice(i, i + 8).map((p) => sdk.send('sms', undefined, { raw: p.gz, headers: { 'content-encoding': 'gzip' } })));
@@ -305,16 +324,16 @@ async function saturate(t: Target, ms: number, into: Saturated): Promise<void> {
   into.generatorCpuSeconds += (gen.user + gen.system) / 1e6;
   sdk.close();
 }
-const sides = [ours, validatingForwarder, passThrough];
+const sides = [ours, validatingForwarder, passThrough, ...(oursB ? [oursB] : [])];
 const totals = sides.map((): Saturated => ({ ok: 0, failed: 0, seconds: 0, cpuSeconds: 0, generatorCpuSeconds: 0, latencies: [] }));
 log(`saturation: ${CONCURRENCY} concurrent clients, ${RECORDS}-record SMS batches, ${ROUNDS} rounds of ${DURATION_MS / ROUNDS / 1000} s per side`);
-const perRound: { ours: number; validatingForwarder: number; passThroughForwarder: number }[] = [];
+const perRound: { ours: number; validatingForwarder: number; passThroughForwarder: number; oursB?: number }[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   const before = totals.map((x) => ({ ok: x.ok, seconds: x.seconds }));
   for (let i = 0; i < sides.length; i++) await saturate(sides[i]!, DURATION_MS / ROUNDS, totals[i]!);
   const rate = (i: number) => round((totals[i]!.ok - before[i]!.ok) / (totals[i]!.seconds - before[i]!.seconds));
-  perRound.push({ ours: rate(0), validatingForwarder: rate(1), passThroughForwarder: rate(2) });
-  log(`  round ${r + 1}: requests/s ours ${rate(0)}, validating ${rate(1)}, pass-through ${rate(2)}`);
+  perRound.push({ ours: rate(0), validatingForwarder: rate(1), passThroughForwarder: rate(2), ...(oursB ? { oursB: rate(3) } : {}) });
+  log(`  round ${r + 1}: requests/s ours ${rate(0)}, validating ${rate(1)}, pass-through ${rate(2)}${oursB ? `, ours B ${rate(3)}` : ''}`);
 }
 const summary = (i: number, pid: number) => {
   const x = totals[i]!;
@@ -332,7 +351,9 @@ const summary = (i: number, pid: number) => {
 const oursResult = { ...summary(0, producer.pid!), loadGeneratorCpuCores: round2(totals[0]!.generatorCpuSeconds / totals[0]!.seconds) };
 const validatingResult = summary(1, validating.pid!);
 const bareResult = summary(2, bare.pid!);
+const oursBResult = producerB && { ...summary(3, producerB.pid!), nodeFlags: flagsB!.join(' ') };
 bare.kill('SIGTERM');
+producerB?.kill('SIGTERM');
 validating.kill('SIGTERM');
 
 // Phase 2: the same messages straight from kafkajs, same settings, coalesced the same way;
@@ -411,6 +432,7 @@ const result = {
   ours: oursResult,
   validatingForwarder: validatingResult,
   passThroughForwarder: bareResult,
+  ...(oursBResult ? { oursB: oursBResult } : {}),
   perRound,
   ratioToValidatingForwarder: round2(oursResult.requestsPerSec / validatingResult.requestsPerSec),
   cpuRatioToValidatingForwarder: round2(validatingResult.cpuMsPerRequest / oursResult.cpuMsPerRequest),
