@@ -3,8 +3,9 @@
 // batches. In one run, against the same broker:
 // 1. open loops at the 1M-DAU peak rate and at twice it, against the Producer API and the
 //    validating forwarder in turn: latency from each request's scheduled start, and each
-//    process's event-loop delay over the phase (the producer's from its own
-//    nodejs_eventloop_lag_* metrics, read and reset at the start and end of the phase);
+//    process's event-loop delay over the phase, beyond its 10 ms sampling interval (the
+//    producer's from its own nodejs_eventloop_lag_* metrics, read and reset at the start and
+//    end of the phase; the load generator's own beside it);
 // 2. saturation, in rounds (ours, validating forwarder, pass-through forwarder, ours, ...) so a
 //    change in the machine's load hits all three: the validating forwarder
 //    (test/bench/validating-forwarder.ts: node:http and the product's own body decoding,
@@ -107,6 +108,8 @@ const producerEnv = {
   DI_POSTGRES_SYNC_DATABASE: db,
   DI_KAFKA_BROKER_ENDPOINT: brokers.join(','),
   KAFKA_GZIP_LEVEL: String(GZIP_LEVEL),
+  // Passed through when set, for trying the Kafka lanes (docs/producer.md) on both sides.
+  ...(process.env.KAFKA_PRODUCER_LANES ? { KAFKA_PRODUCER_LANES: process.env.KAFKA_PRODUCER_LANES } : {}),
 };
 const port = await freePort();
 const metricsPort = await freePort();
@@ -118,16 +121,19 @@ const producer = spawn(process.execPath, [...nodeFlags, `${root}/dist/workloads/
   // --trace-gc writes to stdout: passed through to stderr, the JSON line stays alone on stdout.
   stdio: ['ignore', nodeFlags.length ? process.stderr : 'ignore', 'inherit'],
 });
-// PRODUCER_NODE_FLAGS_B: a second Producer API process with these flags (empty: none) joins the
-// saturation rounds as `oursB`, for an A/B of V8 settings measured under the same load.
+// PRODUCER_NODE_FLAGS_B and/or PRODUCER_B_KAFKA_PRODUCER_LANES: a second Producer API process
+// with these node flags or Kafka lanes joins the saturation rounds as `oursB`, for an A/B of a
+// setting measured under the same load.
 const flagsB = process.env.PRODUCER_NODE_FLAGS_B?.split(' ').filter(Boolean);
+const lanesB = process.env.PRODUCER_B_KAFKA_PRODUCER_LANES;
 const portB = await freePort();
 const producerB =
-  flagsB &&
-  spawn(process.execPath, [...flagsB, `${root}/dist/workloads/producer/main.js`], {
-    env: { ...producerEnv, PORT: String(portB), METRICS_PORT: '0' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  flagsB !== undefined || lanesB !== undefined
+    ? spawn(process.execPath, [...(flagsB ?? []), `${root}/dist/workloads/producer/main.js`], {
+        env: { ...producerEnv, PORT: String(portB), METRICS_PORT: '0', ...(lanesB ? { KAFKA_PRODUCER_LANES: lanesB } : {}) },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      })
+    : undefined;
 const validatingPort = await freePort();
 const validating = spawn(process.execPath, [...nodeFlags, `${root}/dist/test/bench/validating-forwarder.js`], {
   env: { ...producerEnv, PORT: String(validatingPort), METRICS_PORT: '0' },
@@ -192,22 +198,29 @@ interface EventLoopDelay {
   p99Ms: number;
   maxMs: number;
 }
+/**
+ * monitorEventLoopDelay samples with a 10 ms timer (prom-client's default, and the forwarder's
+ * and this generator's), and its histogram holds each whole interval between two samples: an
+ * idle loop reads 10 ms. What is reported is the part beyond it, the time the loop was late.
+ */
+const SAMPLING_MS = 10;
+const late = (ms: number): number => round(Math.max(0, ms - SAMPLING_MS));
 /** The producer's, from its default Node metrics (prom-client resets the histogram at each scrape). */
 async function producerEventLoopDelay(): Promise<EventLoopDelay> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const read = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? NaN) * 1000;
-  return { p99Ms: round(read('nodejs_eventloop_lag_p99_seconds')), maxMs: round(read('nodejs_eventloop_lag_max_seconds')) };
+  return { p99Ms: late(read('nodejs_eventloop_lag_p99_seconds')), maxMs: late(read('nodejs_eventloop_lag_max_seconds')) };
 }
 async function forwarderEventLoopDelay(): Promise<EventLoopDelay> {
   const d = (await (await fetch(`http://127.0.0.1:${validatingPort}/event-loop-delay`)).json()) as EventLoopDelay;
-  return { p99Ms: round(d.p99Ms), maxMs: round(d.maxMs) };
+  return { p99Ms: late(d.p99Ms), maxMs: late(d.maxMs) };
 }
 const ours: Target = { name: 'Producer API', port, pid: producer.pid!, eventLoopDelay: producerEventLoopDelay };
 const validatingForwarder: Target = { name: 'validating forwarder', port: validatingPort, pid: validating.pid!, eventLoopDelay: forwarderEventLoopDelay };
 const passThrough: Target = { name: 'pass-through forwarder', port: barePort, pid: bare.pid!, eventLoopDelay: async () => ({ p99Ms: NaN, maxMs: NaN }) };
 
 /** The load generator's own event-loop delay: a stall here would show as the producer's latency. */
-const generatorDelay = monitorEventLoopDelay({ resolution: 10 });
+const generatorDelay = monitorEventLoopDelay({ resolution: SAMPLING_MS });
 generatorDelay.enable();
 
 const oursB: Target | undefined = producerB && {
@@ -265,7 +278,7 @@ async function openLoop(t: Target, rate: number): Promise<OpenLoop> {
   await Promise.all(inFlight);
   const cpu = (cpuSeconds(t.pid) - cpu0) / ((performance.now() - t0) / 1000);
   const eventLoopDelay = await t.eventLoopDelay();
-  const generatorEventLoopDelay = { p99Ms: round(generatorDelay.percentile(99) / 1e6), maxMs: round(generatorDelay.max / 1e6) };
+  const generatorEventLoopDelay = { p99Ms: late(generatorDelay.percentile(99) / 1e6), maxMs: late(generatorDelay.max / 1e6) };
   sdk.close();
   return {
     requestsPerSec: rate,
@@ -351,7 +364,11 @@ const summary = (i: number, pid: number) => {
 const oursResult = { ...summary(0, producer.pid!), loadGeneratorCpuCores: round2(totals[0]!.generatorCpuSeconds / totals[0]!.seconds) };
 const validatingResult = summary(1, validating.pid!);
 const bareResult = summary(2, bare.pid!);
-const oursBResult = producerB && { ...summary(3, producerB.pid!), nodeFlags: flagsB!.join(' ') };
+const oursBResult = producerB && {
+  ...summary(3, producerB.pid!),
+  nodeFlags: (flagsB ?? []).join(' '),
+  kafkaLanes: Number(lanesB ?? process.env.KAFKA_PRODUCER_LANES ?? 1),
+};
 bare.kill('SIGTERM');
 producerB?.kill('SIGTERM');
 validating.kill('SIGTERM');
@@ -428,6 +445,7 @@ const result = {
   recordsPerRequest: RECORDS,
   gzipLevel: GZIP_LEVEL,
   nodeFlags: nodeFlags.join(' '),
+  kafkaLanes: Number(process.env.KAFKA_PRODUCER_LANES ?? 1),
   ...openLoops,
   ours: oursResult,
   validatingForwarder: validatingResult,
