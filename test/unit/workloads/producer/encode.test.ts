@@ -2,6 +2,8 @@ import { describe, expect, test } from '@jest/globals';
 import { parseMessage } from '../../../../core/message.js';
 import type { SyncRequestBody } from '../../../../core/envelope.js';
 import { encodeRequest } from '../../../../workloads/producer/encode.js';
+import { SOURCES } from '../../../../core/domain.js';
+import { syncRequestSchema } from '../../../../core/envelope.js';
 import { RequestError } from '../../../../workloads/producer/payload.js';
 
 const at = new Date('2026-12-07T00:00:00Z');
@@ -31,6 +33,14 @@ describe('encodeRequest', () => {
       expect(values).toHaveLength(1);
       expect(values[0]).toContain(text.trim().slice(1));
       expect(parseMessage(values[0]!)).toEqual(expected);
+    }
+  });
+
+  test('reusing the text is sound only while a body can carry none of the fields the Producer API adds', () => {
+    for (const source of SOURCES) {
+      const schema = syncRequestSchema(source, 10) as { additionalProperties?: unknown; properties: Record<string, unknown> };
+      expect(schema.additionalProperties).toBe(false);
+      for (const added of ['v', 'client_id', 'source', 'received_at', 'chunk']) expect(Object.keys(schema.properties)).not.toContain(added);
     }
   });
 
