@@ -158,21 +158,40 @@ export class ClientDirectory implements ClientLookup {
   }
 }
 
-/** Remembers tokens seen within the freshness window, to refuse a second use. */
+/** Generations a window is cut into: each is dropped whole once its nonces are past keeping. */
+const GENERATIONS_PER_WINDOW = 8;
+
+/**
+ * Remembers tokens seen within the freshness window, to refuse a second use. A token is fresh
+ * for `windowMs` either side of its time, so a copy can come back at most 2 × windowMs after
+ * the first use: each nonce is remembered at least that long. The nonces live in generations,
+ * each an eighth of a window; when a generation starts the oldest is dropped whole. (One map
+ * swept entry by entry held some 280,000 nonces at 462 requests/s and stalled the event loop
+ * for 40 ms at each sweep, and for 15-20 ms each time it doubled its table: docs/benchmarks.md.)
+ */
 export class ReplayGuard {
-  private readonly seen = new Map<string, number>();
-  private lastSweep = Date.now();
-  constructor(private readonly windowMs: number) {}
+  private readonly generations: Set<string>[] = [new Set()];
+  private readonly spanMs: number;
+  /** Generations kept: the current one and enough before it to cover 2 × windowMs. */
+  private readonly keep: number;
+  private started: number;
+
+  constructor(windowMs: number, now = Date.now()) {
+    this.spanMs = Math.max(1, windowMs / GENERATIONS_PER_WINDOW);
+    this.keep = Math.ceil((2 * windowMs) / this.spanMs) + 1;
+    this.started = now;
+  }
 
   /** True the first time a token is seen within the window. */
   firstUse(key: string, now = Date.now()): boolean {
-    if (now - this.lastSweep > this.windowMs) {
-      for (const [k, exp] of this.seen) if (exp < now) this.seen.delete(k);
-      this.lastSweep = now;
+    if (now - this.started >= this.spanMs) {
+      const spans = Math.floor((now - this.started) / this.spanMs);
+      for (let i = 0; i < Math.min(spans, this.keep); i++) this.generations.unshift(new Set());
+      this.generations.length = Math.min(this.generations.length, this.keep);
+      this.started += spans * this.spanMs;
     }
-    const exp = this.seen.get(key);
-    if (exp !== undefined && exp >= now) return false;
-    this.seen.set(key, now + 2 * this.windowMs);
+    for (const g of this.generations) if (g.has(key)) return false;
+    this.generations[0]!.add(key);
     return true;
   }
 }

@@ -4,11 +4,13 @@
 //
 // An idempotent kafkajs producer keeps one request in flight per broker (it does not reassign
 // sequence numbers after a failure, as the Java client does with up to five), so one producer
-// caps throughput at (what accumulated during one round trip) / (round trip). The sink runs
-// several lanes instead: each its own idempotent producer with one request in flight, and a
-// request goes to the lane its key hashes to. All messages of one key go through one lane, in
-// order, so per-user order and exactly-once appends hold; the lanes' round trips overlap.
-import { CompressionTypes, logLevel, type KafkaConfig, type Message, type Producer, type TopicMessages } from 'kafkajs';
+// caps throughput at (what accumulated during one round trip) / (round trip). The sink can run
+// several lanes: each its own idempotent producer with one request in flight, and a request
+// goes to the lane its key hashes to. All messages of one key go through one lane, in order, so
+// per-user order and exactly-once appends hold; the lanes' round trips overlap. One lane is the
+// default: where the round trip is short, the larger batches it coalesces cost less CPU per
+// request than overlapping round trips save (docs/benchmarks.md).
+import { CompressionTypes, logLevel, Partitioners, type ICustomPartitioner, type KafkaConfig, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
 import { errorMessage } from '../../core/errors.js';
 
@@ -31,6 +33,35 @@ export interface KafkaSinkOptions {
   compression: 'gzip' | 'none';
   /** Idempotent producers working side by side (see above). Defaults to 1. */
   lanes?: number;
+  /**
+   * Topics whose messages need no order by key (the audit topic: rows are stored once by
+   * their id, whatever the partition). A lane writes them to one partition at a time, so a
+   * produce request carries one record batch for them (one compression, one checksum) instead
+   * of one per partition their keys hash to, and moves to another partition every
+   * STICKY_MESSAGES messages, so they still spread over the partitions.
+   */
+  stickyTopics?: readonly string[];
+}
+
+/** Messages a lane writes to one partition of a sticky topic before it moves on. */
+const STICKY_MESSAGES = 1000;
+
+/** The default (murmur2 of the key) partitioner, except for `stickyTopics` (above). */
+export function stickyPartitioner(stickyTopics: readonly string[], every = STICKY_MESSAGES, random = Math.random): ICustomPartitioner {
+  return () => {
+    const byKey = Partitioners.DefaultPartitioner();
+    const current = new Map<string, { partition: number; left: number }>();
+    return (args) => {
+      if (!stickyTopics.includes(args.topic) || args.partitionMetadata.length === 0) return byKey(args);
+      let s = current.get(args.topic);
+      if (!s || s.left <= 0 || !args.partitionMetadata.some((p) => p.partitionId === s!.partition)) {
+        s = { partition: args.partitionMetadata[Math.floor(random() * args.partitionMetadata.length)]!.partitionId, left: every };
+        current.set(args.topic, s);
+      }
+      s.left--;
+      return s.partition;
+    };
+  };
 }
 
 export interface MessageSink {
@@ -40,6 +71,11 @@ export interface MessageSink {
    */
   send(topic: string, messages: Message[], alongside?: TopicMessages[]): Promise<void>;
   healthy(): boolean;
+}
+
+/** The Producer API's sink settings (the validating forwarder in test/bench uses the same). */
+export function producerSinkOptions(settings: { sendTimeoutMs: number; kafkaLanes: number }, stickyTopics: readonly string[] = []): KafkaSinkOptions {
+  return { sendTimeoutMs: settings.sendTimeoutMs, maxBatchBytes: 4 * 1024 * 1024, compression: 'gzip', lanes: settings.kafkaLanes, stickyTopics };
 }
 
 /** FNV-1a: a cheap, stable hash; only the spread over a few lanes matters. */
@@ -143,6 +179,7 @@ export class KafkaSink implements MessageSink {
             // kafkajs retries an idempotent producer forever by default; bound it so a request
             // fails fast (503) when the cluster cannot take data.
             retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+            createPartitioner: stickyPartitioner(opts.stickyTopics ?? []),
           }),
           opts,
           () => (this.lastError = Date.now()),

@@ -15,8 +15,9 @@ import { AuditPublisher } from './audit-publisher.js';
 import { ClientLog } from './client-log.js';
 import { RefusalAggregator } from './refusals.js';
 import { AUDIT_TOPIC, CLIENTS_TOPIC, kafkaTopicName } from '../../core/domain.js';
-import { createMetricsApp, createProducerApp, errorBody, type DependencyState } from './app.js';
-import { KafkaSink } from './kafka-sink.js';
+import { createMetricsApp, createProducerApp, type DependencyState } from './app.js';
+import { errorBody } from './steps.js';
+import { KafkaSink, producerSinkOptions } from './kafka-sink.js';
 import { ProducerMetrics } from './metrics.js';
 import { PayloadValidator } from './payload.js';
 import { producerSettings } from './settings.js';
@@ -44,19 +45,14 @@ async function startProducer(
   pool.on('error', (err) => log.warn('postgres pool error', { error: err.message }));
 
   useKafkaGzipLevel(settings.kafkaGzipLevel);
-  const sink = new KafkaSink(kConfig, {
-    sendTimeoutMs: settings.sendTimeoutMs,
-    maxBatchBytes: 4 * 1024 * 1024,
-    compression: 'gzip',
-    lanes: settings.kafkaLanes,
-  });
+  const naming = { topicPrefix: settings.topicPrefix };
+  const sink = new KafkaSink(kConfig, producerSinkOptions(settings, [kafkaTopicName(naming, AUDIT_TOPIC)]));
   // Start even if Kafka is down: requests get 503 and /ready says why, until it is back.
   await sink.connect().catch((err: unknown) => log.warn('Kafka not reachable at start-up', { error: errorMessage(err) }));
   const admin = new Kafka({ ...kConfig, logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 3000, retry: { retries: 0 } }).admin();
 
   // usage and unauthorized_requests rows go to the audit topic (audit-publisher.ts); the
   // consumer of that topic writes them. Nothing waits in this pod for PostgreSQL.
-  const naming = { topicPrefix: settings.topicPrefix };
   const usage = new AuditPublisher(sink, {
     topic: kafkaTopicName(naming, AUDIT_TOPIC),
     flushIntervalMs: settings.auditFlushMs,

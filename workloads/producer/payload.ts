@@ -105,6 +105,11 @@ export function readBody(req: Readable & { headers: Record<string, string | stri
 }
 
 export async function decodeBody(raw: Buffer, contentType: string | undefined, contentEncoding: string | undefined, limits: Limits): Promise<unknown> {
+  return parseJson(await decodeText(raw, contentType, contentEncoding, limits));
+}
+
+/** The body as text: its type checked, gunzip'd within the limit when gzip'd. */
+export async function decodeText(raw: Buffer, contentType: string | undefined, contentEncoding: string | undefined, limits: Limits): Promise<string> {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') throw new RequestError(415, 'UNSUPPORTED_CONTENT_TYPE', `Content-Type must be application/json (got "${type || 'none'}")`);
   const encoding = (contentEncoding ?? 'identity').trim().toLowerCase();
@@ -122,8 +127,12 @@ export async function decodeBody(raw: Buffer, contentType: string | undefined, c
   } else {
     throw new RequestError(415, 'UNSUPPORTED_ENCODING', `Content-Encoding must be gzip or identity (got "${encoding}")`);
   }
+  return json.toString('utf8');
+}
+
+export function parseJson(text: string): unknown {
   try {
-    return JSON.parse(json.toString('utf8'));
+    return JSON.parse(text);
   } catch (err) {
     throw new RequestError(400, 'INVALID_JSON', `the body is not valid JSON: ${err instanceof Error ? err.message : 'parse error'}`);
   }
