@@ -4,12 +4,10 @@
 //
 // An idempotent kafkajs producer keeps one request in flight per broker (it does not reassign
 // sequence numbers after a failure, as the Java client does with up to five), so one producer
-// caps throughput at (what accumulated during one round trip) / (round trip). The sink can run
-// several lanes: each its own idempotent producer with one request in flight, and a request
-// goes to the lane its key hashes to. All messages of one key go through one lane, in order, so
-// per-user order and exactly-once appends hold; the lanes' round trips overlap. One lane is the
-// default: where the round trip is short, the larger batches it coalesces cost less CPU per
-// request than overlapping round trips save (docs/benchmarks.md).
+// caps throughput at (what accumulated during one round trip) / (round trip). The sink runs
+// several lanes instead: each its own idempotent producer with one request in flight, and a
+// request goes to the lane its key hashes to. All messages of one key go through one lane, in
+// order, so per-user order and exactly-once appends hold; the lanes' round trips overlap.
 import { CompressionTypes, logLevel, Partitioners, type ICustomPartitioner, type KafkaConfig, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
 import { errorMessage } from '../../core/errors.js';

@@ -74,7 +74,7 @@ export function producerSettings(r: EnvReader): ProducerSettings {
     clientCacheTtlMs: r.int('CLIENT_CACHE_TTL_SECONDS', 60, 0) * 1000,
     clientCacheMaxStaleMs: r.int('CLIENT_CACHE_MAX_STALE_SECONDS', 3600, 0) * 1000,
     sendTimeoutMs: r.int('KAFKA_SEND_TIMEOUT_MS', 5000, 100),
-    kafkaLanes: r.int('KAFKA_PRODUCER_LANES', 1, 1, 32),
+    kafkaLanes: r.int('KAFKA_PRODUCER_LANES', 4, 1, 32),
     kafkaGzipLevel: r.int('KAFKA_GZIP_LEVEL', 1, 1, 9),
     auditFlushMs: r.int('AUDIT_FLUSH_MS', 1000, 10),
     // A row is some 200 bytes in memory: 10,000 keys stay within a few MB however many refusals come.
