@@ -11,11 +11,12 @@
 // node's pods are replaced within the test's patience, not five minutes later.
 //
 // The load: a few senders, each sending SMS batches with ids of its own through the producer's
-// Service, one attempt at a time; an answer other than 202 (or no answer) is counted and the
+// Service on a new connection each time, one attempt at a time; an answer other than 202 (or no answer) is counted and the
 // same batch sent again, as the SDK does (same request id, same record ids: the sinks' keys make
 // a second delivery a no-op).
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import { Agent } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
@@ -228,7 +229,15 @@ beforeAll(async () => {
   await insights.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'other')`, [client.id, client.token]);
   await insights.end();
   const ip = nodeKubectl(['get', 'service', `${name}-producer`, '-n', ns, '-o', 'jsonpath={.spec.clusterIP}']);
-  sync = new SyncClient({ baseUrl: `http://${ip}:8000`, clientId: client.id, authToken: client.token, timeoutMs: 15000 });
+  // A connection per request, as a fleet of phones makes them: the Service spreads them over
+  // both producers (a kept-alive connection would stay with one pod and never meet the fault).
+  sync = new SyncClient({
+    baseUrl: `http://${ip}:8000`,
+    clientId: client.id,
+    authToken: client.token,
+    timeoutMs: 15000,
+    agent: new Agent({ keepAlive: false }),
+  });
 }, 420000);
 
 afterAll(async () => {
