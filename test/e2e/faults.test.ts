@@ -18,6 +18,7 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { Agent } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import type { Db, MongoClient } from 'mongodb';
@@ -124,6 +125,26 @@ const allAvailable = (): boolean =>
     (d) => (d.status.readyReplicas ?? 0) === (d.spec.replicas ?? 1) && (d.status.replicas ?? 0) === (d.spec.replicas ?? 1),
   ) && pipelinePods().every(ready);
 const nodeReady = (node: string): boolean => nodeKubectl(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True';
+/**
+ * Evictions of this suite's pods since `from` (a byte offset of the node's audit log), by the
+ * API server's answer: 201 evicted, 429 refused by a disruption budget.
+ */
+function evictions(from: number): Record<string, number> {
+  interface AuditEvent {
+    verb: string;
+    objectRef?: { resource?: string; subresource?: string; namespace?: string };
+    responseStatus?: { code?: number };
+  }
+  return readFileSync(need('NODE_AUDIT_LOG'))
+    .subarray(from)
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditEvent)
+    .filter((e) => e.verb === 'create' && e.objectRef?.resource === 'pods' && e.objectRef.subresource === 'eviction' && e.objectRef.namespace === ns)
+    .reduce<Record<string, number>>((m, e) => ({ ...m, [String(e.responseStatus?.code)]: (m[String(e.responseStatus?.code)] ?? 0) + 1 }), {});
+}
+
 /** Stores what the load was given: every accepted record by id, nothing twice. */
 async function expectEveryRecordOnce(figures: LoadFigures): Promise<{ stored: number; expected: number }> {
   const expected = figures.accepted.length * RECORDS_PER_BATCH;
@@ -369,17 +390,34 @@ test('a node drained under load: evictions through the disruption budgets, the p
   const load = startLoad(`drain-${run}`, 4, 250);
   await sleep(5000);
   const t0 = Date.now();
+  const auditFrom = statSync(need('NODE_AUDIT_LOG')).size;
+  // While the node drains, a producer is always ready somewhere.
+  let fewestReadyProducers = Infinity;
+  let draining = true;
+  const watchProducers = (async () => {
+    while (draining) {
+      fewestReadyProducers = Math.min(fewestReadyProducers, pipelinePods().filter((p) => p.metadata.labels?.[COMPONENT] === 'producer' && ready(p)).length);
+      await sleep(500);
+    }
+  })();
   // as a platform team drains a node for an upgrade; the eviction API honours the budgets
   nodeKubectl(['drain', node2, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=240s']);
   const drainedS = (Date.now() - t0) / 1000;
   await waitWithState('every Deployment available on the other node', () => allAvailable() && onNode(node2).length === 0, 240000);
   const recoveredS = (Date.now() - t0) / 1000;
+  draining = false;
+  await watchProducers;
   expect(pipelinePods().every((p) => p.spec.nodeName === other)).toBe(true);
+  expect(fewestReadyProducers).toBeGreaterThanOrEqual(1);
+  // every pod of the node left through the eviction API (so through the budgets)
+  const evicted = evictions(auditFrom);
+  expect(evicted['201'] ?? 0).toBeGreaterThanOrEqual(before.length);
   await sleep(5000);
   const figures = await load.stop();
   const { stored, expected } = await expectEveryRecordOnce(figures);
   note(
-    `drain of ${node2} (${before.length} of the pipeline's pods): drained in ${drainedS.toFixed(0)} s, every Deployment available again ` +
+    `drain of ${node2} (${before.length} of the pipeline's pods): evictions by answer ${JSON.stringify(evicted)}, ` +
+      `ready producers never fewer than ${fewestReadyProducers}; drained in ${drainedS.toFixed(0)} s, every Deployment available again ` +
       `${recoveredS.toFixed(0)} s after the drain began; ${figures.accepted.length} batches accepted (${figures.attempts} attempts), ` +
       `non-202 answers ${nonAccepted(figures)} ${JSON.stringify(figures.non202)}, slowest batch ${figures.slowestMs} ms; ` +
       `${stored} records stored once each of ${expected}; after: ${placement()}`,

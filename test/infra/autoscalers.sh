@@ -13,8 +13,8 @@
 #
 # The API server also writes an audit log of every write to Deployments and their scale
 # subresource, and of every write by a service account of the operator's namespace
-# (mobileforge-system) to anything ($NODE_DIR/audit.log), so tests can tell who changed
-# replicas and whether the operator wrote at all.
+# (mobileforge-system) to anything, and of every eviction ($NODE_DIR/audit.log), so tests can
+# tell who changed replicas, whether the operator wrote at all, and how a drain went.
 
 AUTOSCALERS_DIR="$NODE_DIR/autoscalers"
 METRICS_SERVER_PORT=${MF_METRICS_SERVER_PORT:-56560}
@@ -89,6 +89,11 @@ rules:
 - level: Metadata
   verbs: [create, update, patch, delete]
   userGroups: ["system:serviceaccounts:mobileforge-system"]
+- level: Metadata
+  verbs: [create]
+  resources:
+  - group: ""
+    resources: [pods/eviction]
 - level: None
 YAML
   local d="$NODE_DIR/pki"

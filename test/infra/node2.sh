@@ -24,8 +24,8 @@ NODE2_DIR="$RUN/node2"
 NODE2_CONTAINERD_SOCK="$NODE2_DIR/containerd/containerd.sock"
 NODE2_CONTAINERD_ROOT=${MF_NODE2_CONTAINERD_ROOT:-$CACHE/node2-containerd}
 NODE2_CGROUP_ROOT=/mobileforge-node2
-KUBELET2_PORT=${MF_KUBELET2_PORT:-56560}
-KUBELET2_HEALTHZ_PORT=${MF_KUBELET2_HEALTHZ_PORT:-56561}
+KUBELET2_PORT=${MF_KUBELET2_PORT:-56554}
+KUBELET2_HEALTHZ_PORT=${MF_KUBELET2_HEALTHZ_PORT:-56555}
 
 node2_kubectl() { node_kubectl "$@"; }
 
@@ -149,11 +149,18 @@ up_node2() {
 # The node's processes and every container it ran, gone at once (kubelet, containerd, shims,
 # the pods' processes). `lose` leaves the Node object to the cluster, as a lost machine does.
 node2_stop_all() {
-  local d=$NODE2_DIR
+  local d=$NODE2_DIR netns=() c
   stop_pid "$d/kubelet.pid" 3
+  # the pods' network namespaces, read while containerd still answers
+  if ctr --address "$NODE2_CONTAINERD_SOCK" version >/dev/null 2>&1; then
+    for c in $(ctr --address "$NODE2_CONTAINERD_SOCK" -n k8s.io containers ls -q 2>/dev/null); do
+      local path; path=$(ctr --address "$NODE2_CONTAINERD_SOCK" -n k8s.io containers info "$c" 2>/dev/null \
+        | sed -n 's/.*"path": "\(\/var\/run\/netns\/[^"]*\)".*/\1/p' | head -1)
+      [ -n "$path" ] && netns+=("$path")
+    done
+  fi
   node2_cgroups kill
   if ctr --address "$NODE2_CONTAINERD_SOCK" version >/dev/null 2>&1; then
-    local c
     for c in $(ctr --address "$NODE2_CONTAINERD_SOCK" -n k8s.io containers ls -q 2>/dev/null); do
       rm -f /var/lib/cni/results/*-"$c"-*
       ctr --address "$NODE2_CONTAINERD_SOCK" -n k8s.io tasks kill -s SIGKILL "$c" >/dev/null 2>&1 || true
@@ -162,11 +169,10 @@ node2_stop_all() {
   stop_pid "$d/containerd.pid" 10
   local p
   for p in $(pgrep -f "containerd-shim-runc-v2 .*-address $NODE2_CONTAINERD_SOCK" || true); do kill -KILL "$p" 2>/dev/null || true; done
-  # the pods' network namespaces and veths on the bridge
+  # Their addresses go with them (the veths leave the bridge): what was sent to a pod of the
+  # node now meets silence, as on a machine that lost power, not a refusal.
   local ns
-  for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
-    grep -qs "$ns" "$d"/containerd/state/io.containerd.grpc.v1.cri/sandboxes/*/* 2>/dev/null && ip netns delete "$ns" 2>/dev/null || true
-  done
+  for ns in $(printf '%s\n' "${netns[@]}" | sort -u); do ip netns delete "$(basename "$ns")" 2>/dev/null || true; done
   if [ -d "$d" ]; then
     awk -v d="$d/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   fi
