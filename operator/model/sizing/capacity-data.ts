@@ -90,4 +90,11 @@ export const CALIBRATION: Calibration = {
       },
     },
   },
+  broker: {
+    bytesInPerSecond: 0,
+    recordsPerSecond: 0,
+    bytesPerRecord: 0,
+    cpuCores: 0,
+    provenance: { date: '', command: '', criterion: '' },
+  },
 };
