@@ -22,7 +22,7 @@ function rate(bytes: number): string {
 /** The calibration rounds' lowest and highest figure, or that there was one round. */
 function spreadOf(s: Spread | undefined, show: (n: number) => string = whole): string {
   if (!s) return '1 round';
-  return `${show(s.min)}-${show(s.max)} (${s.rounds} rounds)`;
+  return `${s.rounds} rounds: ${show(s.min)} to ${show(s.max)}`;
 }
 
 function brokerBasis(p: Plan): string {
@@ -32,7 +32,7 @@ function brokerBasis(p: Plan): string {
     `Kafka brokers (recommended): ${range(p.kafkaBrokers)} (the larger of NEED and LADDER)`,
     `  bytes the producer writes, compressed as stored: ${rate(b.bytesIn.min)} -> ${rate(b.bytesIn.max)} (${num(b.bytesPerRecord)} B/record measured)`,
     `  x RF ${rf} (each follower fetches them again): ${rate(b.bytesIn.min * rf)} -> ${rate(b.bytesIn.max * rf)} over the cluster`,
-    `  one broker took in ${rate(b.perBroker)} (median; rounds ${spreadOf(b.spread, rate)}; ${b.measured.date}, RF 1, gzip, acks=all)`,
+    `  one broker took in ${rate(b.perBroker)} (the median; ${spreadOf(b.spread, rate)}; measured ${b.measured.date} at RF 1, gzip, acks=all)`,
     `  NEED ${range(b.need)} (average and peak at ${Math.round(p.calibration.headroom * 100)} % of that, at least RF ${rf}); LADDER ${range(b.ladder)}${p.aboveLadder ? ` (the ${fmt(LADDER[LADDER.length - 1]!.dau)} DAU rung)` : ''}`,
   ].join('\n');
 }

@@ -545,7 +545,6 @@ async function calibrateConsumer(profile: ProfileName, cores: number, consumer: 
   return { recordsPerSecond, recordsPerMessage: shape.recordsPerMessage, cpuCores: round(cpu, 2), rssMb: rss, drainSeconds: round(seconds) };
 }
 
-
 // ---- the Kafka broker -----------------------------------------------------------------------
 const BROKER_CLIENTS = 3;
 const BROKER_IN_FLIGHT = 4;
@@ -555,7 +554,11 @@ const logBytes = (topic: string): number => {
   const dataDir = join(kafkaRun, 'data');
   return readdirSync(dataDir)
     .filter((d) => d.startsWith(`${topic}-`) && /^\d+$/.test(d.slice(topic.length + 1)))
-    .flatMap((d) => readdirSync(join(dataDir, d)).filter((f) => f.endsWith('.log')).map((f) => statSync(join(dataDir, d, f)).size))
+    .flatMap((d) =>
+      readdirSync(join(dataDir, d))
+        .filter((f) => f.endsWith('.log'))
+        .map((f) => statSync(join(dataDir, d, f)).size),
+    )
     .reduce((a, b) => a + b, 0);
 };
 
@@ -586,7 +589,10 @@ function brokerMessages(): { value: string; records: number }[] {
     }
   }
   // Interleaved, as requests of every source arrive together.
-  return out.map((m, i) => ({ m, k: (i * 7919) % out.length })).sort((a, b) => a.k - b.k).map((x) => x.m);
+  return out
+    .map((m, i) => ({ m, k: (i * 7919) % out.length }))
+    .sort((a, b) => a.k - b.k)
+    .map((x) => x.m);
 }
 
 async function calibrateBroker(): Promise<Omit<Calibration['broker'], 'provenance' | 'spread'>> {
@@ -597,6 +603,7 @@ async function calibrateBroker(): Promise<Omit<Calibration['broker'], 'provenanc
   const producers = Array.from({ length: BROKER_CLIENTS }, () => kafka.producer({ idempotent: true, maxInFlightRequests: BROKER_IN_FLIGHT }));
   await Promise.all(producers.map((p) => p.connect()));
   let records = 0;
+  let json = 0;
   let n = 0;
   const batch = () =>
     Array.from({ length: BROKER_BATCH }, () => {
@@ -613,6 +620,7 @@ async function calibrateBroker(): Promise<Omit<Calibration['broker'], 'provenanc
       const b = batch();
       await p.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: b.map((x) => x.message) });
       records += b.reduce((r, x) => r + x.m.records, 0);
+      json += b.reduce((r, x) => r + Buffer.byteLength(x.m.value), 0);
     }
   };
   await Promise.all(producers.flatMap((p) => Array.from({ length: BROKER_IN_FLIGHT }, () => lane(p))));
@@ -626,9 +634,12 @@ async function calibrateBroker(): Promise<Omit<Calibration['broker'], 'provenanc
     bytesInPerSecond: Math.round(bytes / seconds),
     recordsPerSecond: Math.round(records / seconds),
     bytesPerRecord: round(bytes / records, 1),
+    jsonBytesPerRecord: round(json / records, 1),
     cpuCores: round(cpu, 2),
   };
-  log(`broker: ${round(result.bytesInPerSecond / 2 ** 20, 2)} MiB/s in, ${result.recordsPerSecond} records/s, ${result.bytesPerRecord} B/record, broker cpu ${result.cpuCores}`);
+  log(
+    `broker: ${round(result.bytesInPerSecond / 2 ** 20, 2)} MiB/s in, ${result.recordsPerSecond} records/s, ${result.bytesPerRecord} B/record, broker cpu ${result.cpuCores}`,
+  );
   return result;
 }
 
@@ -683,35 +694,39 @@ const version = (k: string) => new RegExp(`^${k}=(\\S+)`, 'm').exec(versions)?.[
 const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { dependencies: Record<string, string> };
 const date = new Date().toISOString().slice(0, 10);
 const args = process.argv.slice(2).filter((a) => a !== '--write');
+const machine = `${process.env.MOBILEFORGE_MACHINE ?? 'unnamed machine'}: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB`;
 const command = `npm run calibrate${args.length ? ` -- ${args.join(' ')}` : ''}`;
 const broker: Calibration['broker'] = {
   ...brokerFigure,
   provenance: {
     date,
+    machine,
     command,
     criterion: `bytes appended to the logs of a 4-partition topic at replication factor 1 while ${BROKER_CLIENTS} clients (${BROKER_IN_FLIGHT} sends in flight each, ${BROKER_BATCH} messages a send, gzip, acks=all) sent as fast as it acknowledged, ${BROKER_MS / 1000} s; client and broker share the machine, so it errs low`,
   },
 };
-const calibration: Calibration = BROKER_ONLY ? { ...CALIBRATION, version: `${date}.${tag}`, broker } : {
-  version: `${date}.${tag}`,
-  provenance: {
-    date,
-    machine: `${process.env.MOBILEFORGE_MACHINE ?? 'unnamed machine'}: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB`,
-    cores: cpus().length,
-    command,
-    cpuLimit: method,
-    criterion: `producer: highest open-loop rate with p99 < ${P99_LIMIT_MS} ms and no failures (${STEP_MS / 1000} s steps); consumers: drain rate of a pre-filled topic (4 partitions), from its first message counted to its last offset committed`,
-    versions: {
-      node: process.version,
-      kafkajs: pkg.dependencies.kafkajs ?? 'unknown',
-      kafka: version('KAFKA_VERSION'),
-      postgres: version('POSTGRES_MAJOR'),
-      ferretdb: version('FERRETDB_VERSION'),
-    },
-  },
-  profiles: profiles as Calibration['profiles'],
-  broker,
-};
+const calibration: Calibration = BROKER_ONLY
+  ? { ...CALIBRATION, version: `${date}.${tag}`, broker }
+  : {
+      version: `${date}.${tag}`,
+      provenance: {
+        date,
+        machine,
+        cores: cpus().length,
+        command,
+        cpuLimit: method,
+        criterion: `producer: highest open-loop rate with p99 < ${P99_LIMIT_MS} ms and no failures (${STEP_MS / 1000} s steps); consumers: drain rate of a pre-filled topic (4 partitions), from its first message counted to its last offset committed`,
+        versions: {
+          node: process.version,
+          kafkajs: pkg.dependencies.kafkajs ?? 'unknown',
+          kafka: version('KAFKA_VERSION'),
+          postgres: version('POSTGRES_MAJOR'),
+          ferretdb: version('FERRETDB_VERSION'),
+        },
+      },
+      profiles: profiles as Calibration['profiles'],
+      broker,
+    };
 if (values.write) {
   if (!BROKER_ONLY && (!profiles.production || !profiles['dev-uat'])) throw new Error('--write needs both profiles (--profile all), or --broker-only');
   const file = `${root}/operator/model/sizing/capacity-data.ts`;

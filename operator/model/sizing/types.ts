@@ -50,17 +50,20 @@ interface ConsumerCapacity {
  * gzip record batches, acks=all) at replication factor 1: bytes appended to its log per second.
  * The broker runs outside any CPU limit, on whatever the machine gives it.
  */
-export interface BrokerCapacity {
+interface BrokerCapacity {
   /** Bytes appended to the partition logs per second (compressed batches, as stored and replicated). */
   readonly bytesInPerSecond: number;
   readonly recordsPerSecond: number;
   /** Compressed log bytes per record of the workload model's mix of sources (India). */
   readonly bytesPerRecord: number;
+  /** The same records as the messages' JSON, before compression: how much gzip took off. */
+  readonly jsonBytesPerRecord: number;
   /** CPU the broker process used while it did so, in cores. */
   readonly cpuCores: number;
   readonly spread?: Spread;
   readonly provenance: {
     readonly date: string;
+    readonly machine: string;
     readonly command: string;
     readonly criterion: string;
   };
