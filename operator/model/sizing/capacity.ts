@@ -137,6 +137,8 @@ function capacityNeed(spec: CapacitySpec, c: ComponentName, calibration: Calibra
  * fetches), so the bytes the cluster takes in are the produced bytes × RF; spread over the
  * brokers, each carries its share at HEADROOM of what one broker took in when measured. Never
  * fewer brokers than the replication factor, which could not place the replicas otherwise.
+ * The bytes per record were measured on India's mix of sources; the other region's contacts and
+ * call logs are taken at that size (no calibration shape of their own yet).
  */
 export interface BrokerNeed {
   /** Bytes/s the producer writes (leaders only), at the day's average and at the peak. */
