@@ -51,6 +51,7 @@ import {
   type ProfileCapacity,
 } from '../../operator/model/sizing/capacity.js';
 import type { Spread } from '../../operator/model/sizing/types.js';
+import { medianRound } from '../../operator/model/sizing/rounds.js';
 import { cacheDir, useTestServices } from '../support/endpoints.js';
 import { SyncClient } from '../../workloads/client/sync-client.js';
 import { migrateInsights } from '../../core/insights-schema.js';
@@ -647,7 +648,7 @@ async function calibrateBroker(): Promise<Omit<Calibration['broker'], 'provenanc
 }
 
 // ---- rounds ---------------------------------------------------------------------------------
-/** The median round (by `key`) with the spread of `key` over the rounds. */
+/** Runs `measure` ROUNDS times: the median round (by `key`) with the spread of `key` over the rounds. */
 async function inRounds<T extends object>(what: string, key: keyof T & string, measure: () => Promise<T>): Promise<T & { spread?: Spread }> {
   const results: T[] = [];
   for (let i = 0; i < ROUNDS; i++) {
@@ -655,10 +656,8 @@ async function inRounds<T extends object>(what: string, key: keyof T & string, m
     results.push(await measure());
   }
   const value = (r: T) => r[key] as unknown as number;
-  const sorted = [...results].sort((a, b) => value(a) - value(b));
-  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
-  if (results.length < 2) return median;
-  const spread = { rounds: results.length, min: value(sorted[0]!), max: value(sorted.at(-1)!) };
+  const { median, spread } = medianRound(results, value);
+  if (!spread) return median;
   log(`${what}: median ${value(median)} ${key}, rounds ${results.map(value).join(', ')}`);
   return { ...median, spread };
 }
