@@ -4,12 +4,38 @@ import { LADDER } from '../model/sizing/ladder.js';
 import { componentLabel } from '../model/naming.js';
 import type { Plan } from '../model/sizing/plan.js';
 import type { Range } from '../model/sizing/ladder.js';
+import type { Spread } from '../model/sizing/capacity.js';
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 const whole = (n: number): string => fmt(Math.round(n));
 const range = (r: Range): string => (r.min === r.max ? String(r.min) : `${r.min}-${r.max}`);
 const num = (n: number): string => String(Math.round(n * 100) / 100);
 const amounts = (r: Range, unit: string): string => (r.min === r.max ? `${num(r.min)}${unit}` : `${num(r.min)}-${num(r.max)}${unit}`);
+
+/** Bytes per second, in the unit that keeps it readable. */
+function rate(bytes: number): string {
+  if (bytes >= 2 ** 20) return `${num(bytes / 2 ** 20)} MiB/s`;
+  if (bytes >= 2 ** 10) return `${num(bytes / 2 ** 10)} KiB/s`;
+  return `${whole(bytes)} B/s`;
+}
+
+/** The calibration rounds' lowest and highest figure, or that there was one round. */
+function spreadOf(s: Spread | undefined, show: (n: number) => string = whole): string {
+  if (!s) return '1 round';
+  return `${s.rounds} rounds: ${show(s.min)} to ${show(s.max)}`;
+}
+
+function brokerBasis(p: Plan): string {
+  const b = p.brokers;
+  const rf = b.replicationFactor;
+  return [
+    `Kafka brokers (recommended): ${range(p.kafkaBrokers)} (the larger of NEED and LADDER)`,
+    `  bytes the producer writes, compressed as stored: ${rate(b.bytesIn.min)} -> ${rate(b.bytesIn.max)} (${num(b.bytesPerRecord)} B/record measured)`,
+    `  x RF ${rf} (each follower fetches them again): ${rate(b.bytesIn.min * rf)} -> ${rate(b.bytesIn.max * rf)} over the cluster`,
+    `  one broker took in ${rate(b.perBroker)} (the median; ${spreadOf(b.spread, rate)}; measured ${b.measured.date} at RF 1, gzip, acks=all)`,
+    `  NEED ${range(b.need)} (average and peak at ${Math.round(p.calibration.headroom * 100)} % of that, at least RF ${rf}); LADDER ${range(b.ladder)}${p.aboveLadder ? ` (the ${fmt(LADDER[LADDER.length - 1]!.dau)} DAU rung)` : ''}`,
+  ].join('\n');
+}
 
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -45,7 +71,7 @@ export function formatPlan(p: Plan): string {
     : `ladder rung for up to ${fmt(p.sizedForDau)} DAU, or the calibrated need where larger`;
   const isProducer = (name: string): boolean => name === 'producer';
   const sizing = table(
-    ['COMPONENT', 'LOAD AVG -> PEAK', 'PER REPLICA', 'NEED', 'LADDER', 'REPLICAS'],
+    ['COMPONENT', 'LOAD AVG -> PEAK', 'PER REPLICA', 'ROUNDS', 'NEED', 'LADDER', 'REPLICAS'],
     p.components.map((c) => [
       componentLabel(c.name),
       isProducer(c.name)
@@ -54,6 +80,7 @@ export function formatPlan(p: Plan): string {
       isProducer(c.name)
         ? `${whole(c.perReplica.requestsPerSecond)} req/s (${whole(c.perReplica.recordsPerSecond)} rec/s)`
         : `${whole(c.perReplica.recordsPerSecond)} rec/s`,
+      spreadOf(c.spread),
       range(c.calibrated),
       range(c.ladder),
       range(c.replicas),
@@ -101,6 +128,7 @@ export function formatPlan(p: Plan): string {
     `Tier: ${p.tier} (${tierNote})`,
     `Calibration ${p.calibration.version} (${p.calibration.date}, ${p.calibration.machine}): per-replica capacity at the pod's CPU request`,
     `NEED = replicas for the average load (min) and the peak (max) at ${Math.round(p.calibration.headroom * 100)} % of that capacity; REPLICAS = the larger of NEED and LADDER`,
+    'PER REPLICA is the median calibration round; ROUNDS the lowest and highest round (req/s for the producer, rec/s for consumers)',
     '',
     sizing,
     '',
@@ -113,7 +141,7 @@ export function formatPlan(p: Plan): string {
     '',
     topics,
     '',
-    `Kafka brokers (recommended): ${range(p.kafkaBrokers)}${p.aboveLadder ? ` (the ${fmt(top.dau)} DAU row scaled; brokers are not calibrated)` : ''}`,
+    brokerBasis(p),
     `Expected peak load (docs/workload-model.md): ${fmt(p.peak.requestsPerSecond)} requests/s, ${fmt(p.peak.recordsPerSecond)} records/s`,
     '',
   ].join('\n');

@@ -1,4 +1,5 @@
-// npm run calibrate [-- --profile production|dev-uat|all --step-seconds 8 --consumer-records 120000 --write]
+// npm run calibrate [-- --profile production|dev-uat|all --step-seconds 8 --consumer-records 120000 --rounds 3
+//                       --broker-seconds 20 --broker-only --write]
 // Measures the per-replica capacity the sizing model uses (operator/model/sizing/capacity.ts): for each
 // environment profile, what one Producer API process and one process of each consumer (sms,
 // events, common) sustain when held to the profile's CPU request, against the local test
@@ -14,8 +15,18 @@
 // that passed. Consumers: a topic pre-filled with messages of the consumer's own sources
 // (docs/workload-model.md sizes), then drained by one process; its capacity is the drain rate,
 // from the first message it counts to the last offset it commits.
+//
+// Kafka broker: the product's own messages (splitIntoMessages of each consumer's record shapes,
+// mixed as the workload model mixes the sources) sent as gzip'd record batches with acks=all to
+// a topic of replication factor 1 by several clients as fast as the broker acknowledges, for
+// --broker-seconds; its capacity is the bytes appended to the partition logs per second (read
+// from the log directory, so compression and batch overhead count as the broker sees them).
+//
+// Every measurement runs --rounds times (default 3): the figure recorded is the median round's,
+// with the lowest and highest round beside it (spread). --broker-only measures the broker
+// alone; with --write it then replaces only the broker figure in capacity-data.ts.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -31,7 +42,16 @@ import pg from 'pg';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import { podResourcesFor } from '../../operator/model/sizing/profile.js';
 import { parseQuantity } from '../../core/quantity.js';
-import { producerRecordsPerRequest, type Calibration, type ProfileName, type ProfileCapacity } from '../../operator/model/sizing/capacity.js';
+import {
+  CALIBRATION,
+  componentLoad,
+  producerRecordsPerRequest,
+  type Calibration,
+  type ProfileName,
+  type ProfileCapacity,
+} from '../../operator/model/sizing/capacity.js';
+import type { Spread } from '../../operator/model/sizing/types.js';
+import { medianRound } from '../../operator/model/sizing/rounds.js';
 import { cacheDir, useTestServices } from '../support/endpoints.js';
 import { SyncClient } from '../../workloads/client/sync-client.js';
 import { migrateInsights } from '../../core/insights-schema.js';
@@ -44,12 +64,18 @@ const { values } = parseArgs({
     profile: { type: 'string', default: 'all' },
     'step-seconds': { type: 'string', default: '8' },
     'consumer-records': { type: 'string', default: '120000' },
+    rounds: { type: 'string', default: '3' },
+    'broker-seconds': { type: 'string', default: '20' },
+    'broker-only': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
   },
 });
+const ROUNDS = Number(values.rounds);
+const BROKER_MS = Number(values['broker-seconds']) * 1000;
+const BROKER_ONLY = values['broker-only'];
 const STEP_MS = Number(values['step-seconds']) * 1000;
 const CONSUMER_RECORDS = Number(values['consumer-records']);
-const PROFILES: ProfileName[] = values.profile === 'all' ? ['production', 'dev-uat'] : [values.profile as ProfileName];
+const PROFILES: ProfileName[] = BROKER_ONLY ? [] : values.profile === 'all' ? ['production', 'dev-uat'] : [values.profile as ProfileName];
 const P99_LIMIT_MS = 50;
 const root = packageRoot();
 const log = (m: string) => process.stderr.write(`[calibrate] ${m}\n`);
@@ -186,7 +212,9 @@ process.on('exit', unprioritise);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
 // ---- services --------------------------------------------------------------------------------
-execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', 'postgres', 'kafka', 'mongo'], { stdio: ['ignore', 'ignore', 'inherit'] });
+// MOBILEFORGE_NO_START=1: the services are already running (and shared), start nothing.
+if (process.env.MOBILEFORGE_NO_START !== '1')
+  execFileSync('bash', [`${root}/test/infra/infra.sh`, 'up', 'postgres', 'kafka', 'mongo'], { stdio: ['ignore', 'ignore', 'inherit'] });
 // Only the test services, whatever the shell's KUBECONFIG or DATABASE_URL says.
 useTestServices();
 const env = { ...process.env } as Record<string, string>;
@@ -199,6 +227,9 @@ await admin0.query(`CREATE DATABASE ${tag}`);
 await admin0.end();
 const pgc = new pg.Client({ ...pgConf, database: tag });
 await pgc.connect();
+// This connection is idle after the set-up: a restart of a shared PostgreSQL (other test runs on
+// the machine) must not end the run; the measured workloads reconnect on their own.
+pgc.on('error', (err) => log(`PostgreSQL connection lost (${err.message}); the run goes on`));
 await migrateInsights(pgc);
 await migrateSync(pgc);
 const mongo = new MongoClient(env.MONGODB_URI!);
@@ -518,6 +549,119 @@ async function calibrateConsumer(profile: ProfileName, cores: number, consumer: 
   return { recordsPerSecond, recordsPerMessage: shape.recordsPerMessage, cpuCores: round(cpu, 2), rssMb: rss, drainSeconds: round(seconds) };
 }
 
+// ---- the Kafka broker -----------------------------------------------------------------------
+const BROKER_CLIENTS = 3;
+const BROKER_IN_FLIGHT = 4;
+const BROKER_BATCH = 20;
+const kafkaRun = join(process.env.MOBILEFORGE_RUN ?? join(cacheDir(), 'run'), 'kafka');
+const logBytes = (topic: string): number => {
+  const dataDir = join(kafkaRun, 'data');
+  return readdirSync(dataDir)
+    .filter((d) => d.startsWith(`${topic}-`) && /^\d+$/.test(d.slice(topic.length + 1)))
+    .flatMap((d) =>
+      readdirSync(join(dataDir, d))
+        .filter((f) => f.endsWith('.log'))
+        .map((f) => statSync(join(dataDir, d, f)).size),
+    )
+    .reduce((a, b) => a + b, 0);
+};
+
+/** The messages the consumers read, in the proportion the workload model sends them (India's sources, by requests). */
+function brokerMessages(): { value: string; records: number }[] {
+  const shares = (['sms', 'events', 'common'] as const).map((c) => ({ c, requests: componentLoad(1, 'india', c).average.requestsPerSecond }));
+  const least = Math.min(...shares.map((x) => x.requests));
+  const out: { value: string; records: number }[] = [];
+  for (const { c, requests } of shares) {
+    const shape = CONSUMER_MESSAGES[c];
+    for (let u = 0; u < Math.round((requests / least) * 20); u++) {
+      const records = shape.build(u);
+      const value = splitIntoMessages(
+        {
+          v: MESSAGE_VERSION,
+          request_id: randomUUID(),
+          client_id: client.id,
+          user_id: `user-${u}`,
+          source: shape.source,
+          sdk_version: '2.4.0',
+          device: { device_id: `d-${u}` },
+          received_at: new Date().toISOString(),
+        },
+        records,
+        900_000,
+      )[0]!;
+      out.push({ value, records: records.length });
+    }
+  }
+  // Interleaved, as requests of every source arrive together.
+  return out
+    .map((m, i) => ({ m, k: (i * 7919) % out.length }))
+    .sort((a, b) => a.k - b.k)
+    .map((x) => x.m);
+}
+
+async function calibrateBroker(): Promise<Omit<Calibration['broker'], 'provenance' | 'spread'>> {
+  const topic = `${tag}-broker`;
+  await kadmin.createTopics({ topics: [{ topic, numPartitions: 4, replicationFactor: 1 }], waitForLeaders: true });
+  const pool = brokerMessages();
+  const kafkaPid = Number(readFileSync(join(kafkaRun, 'pid'), 'utf8').split('\n')[0]);
+  const producers = Array.from({ length: BROKER_CLIENTS }, () => kafka.producer({ idempotent: true, maxInFlightRequests: BROKER_IN_FLIGHT }));
+  await Promise.all(producers.map((p) => p.connect()));
+  let records = 0;
+  let json = 0;
+  let n = 0;
+  const batch = () =>
+    Array.from({ length: BROKER_BATCH }, () => {
+      const m = pool[n++ % pool.length]!;
+      return { m, message: { key: messageKey(client.id, `user-${n % 1000}`), value: m.value } };
+    });
+  // Warm-up (connections, metadata, the broker's JIT), not counted.
+  await Promise.all(producers.map((p) => p.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: batch().map((b) => b.message) })));
+  const b0 = logBytes(topic);
+  const c0 = cpuSeconds(kafkaPid);
+  const t0 = performance.now();
+  const lane = async (p: (typeof producers)[number]) => {
+    while (performance.now() - t0 < BROKER_MS) {
+      const b = batch();
+      await p.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: b.map((x) => x.message) });
+      records += b.reduce((r, x) => r + x.m.records, 0);
+      json += b.reduce((r, x) => r + Buffer.byteLength(x.m.value), 0);
+    }
+  };
+  await Promise.all(producers.flatMap((p) => Array.from({ length: BROKER_IN_FLIGHT }, () => lane(p))));
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = (cpuSeconds(kafkaPid) - c0) / seconds;
+  // Appended bytes reach the segment files when the broker acknowledges: no flush to wait for.
+  const bytes = logBytes(topic) - b0;
+  await Promise.all(producers.map((p) => p.disconnect()));
+  await kadmin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  const result = {
+    bytesInPerSecond: Math.round(bytes / seconds),
+    recordsPerSecond: Math.round(records / seconds),
+    bytesPerRecord: round(bytes / records, 1),
+    jsonBytesPerRecord: round(json / records, 1),
+    cpuCores: round(cpu, 2),
+  };
+  log(
+    `broker: ${round(result.bytesInPerSecond / 2 ** 20, 2)} MiB/s in, ${result.recordsPerSecond} records/s, ${result.bytesPerRecord} B/record, broker cpu ${result.cpuCores}`,
+  );
+  return result;
+}
+
+// ---- rounds ---------------------------------------------------------------------------------
+/** Runs `measure` ROUNDS times: the median round (by `key`) with the spread of `key` over the rounds. */
+async function inRounds<T extends object>(what: string, key: keyof T & string, measure: () => Promise<T>): Promise<T & { spread?: Spread }> {
+  const results: T[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    log(`${what}: round ${i + 1} of ${ROUNDS}`);
+    results.push(await measure());
+  }
+  const value = (r: T) => r[key] as unknown as number;
+  const { median, spread } = medianRound(results, value);
+  if (!spread) return median;
+  log(`${what}: median ${value(median)} ${key}, rounds ${results.map(value).join(', ')}`);
+  return { ...median, spread };
+}
+
 // ---- run ------------------------------------------------------------------------------------
 const profiles: Partial<Record<ProfileName, ProfileCapacity>> = {};
 let method = '';
@@ -525,14 +669,17 @@ for (const profile of PROFILES) {
   const cpu = podResourcesFor(profile === 'production' ? 'production' : 'uat').requests.cpu;
   const cores = Number(parseQuantity(cpu).milli) / 1000;
   log(`profile ${profile}: CPU request ${cpu}`);
-  const { steps, method: m, ...producer } = await calibrateProducer(profile, cores);
+  const { steps, method: m, ...producer } = await inRounds(`producer ${profile}`, 'requestsPerSecond', () => calibrateProducer(profile, cores));
   method = m.replace(/=\d+/, '=<request x period>');
-  log(`producer steps: ${JSON.stringify(steps)}`);
-  const sms = await calibrateConsumer(profile, cores, 'sms');
-  const events = await calibrateConsumer(profile, cores, 'events');
-  const common = await calibrateConsumer(profile, cores, 'common');
+  log(`producer steps (median round): ${JSON.stringify(steps)}`);
+  const consumer = (c: SplitConsumer) => inRounds(`${c} consumer ${profile}`, 'recordsPerSecond', () => calibrateConsumer(profile, cores, c));
+  const sms = await consumer('sms');
+  const events = await consumer('events');
+  const common = await consumer('common');
   profiles[profile] = { cpuRequest: cpu, producer, consumers: { sms, events, common } };
 }
+
+const brokerFigure = await inRounds('broker', 'bytesInPerSecond', calibrateBroker);
 
 for (const topic of ['sms_batched', AUDIT_TOPIC])
   await kadmin.deleteTopicRecords({
@@ -541,7 +688,7 @@ for (const topic of ['sms_batched', AUDIT_TOPIC])
   });
 await kadmin.disconnect();
 await mongo.close();
-await pgc.end();
+await pgc.end().catch(() => undefined);
 unprioritise();
 
 const versions = readFileSync(`${root}/test/infra/versions.env`, 'utf8');
@@ -549,27 +696,41 @@ const version = (k: string) => new RegExp(`^${k}=(\\S+)`, 'm').exec(versions)?.[
 const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { dependencies: Record<string, string> };
 const date = new Date().toISOString().slice(0, 10);
 const args = process.argv.slice(2).filter((a) => a !== '--write');
-const calibration: Calibration = {
-  version: `${date}.${tag}`,
+const machine = `${process.env.MOBILEFORGE_MACHINE ?? 'unnamed machine'}: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB`;
+const command = `npm run calibrate${args.length ? ` -- ${args.join(' ')}` : ''}`;
+const broker: Calibration['broker'] = {
+  ...brokerFigure,
   provenance: {
     date,
-    machine: `${process.env.MOBILEFORGE_MACHINE ?? 'unnamed machine'}: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB`,
-    cores: cpus().length,
-    command: `npm run calibrate${args.length ? ` -- ${args.join(' ')}` : ''}`,
-    cpuLimit: method,
-    criterion: `producer: highest open-loop rate with p99 < ${P99_LIMIT_MS} ms and no failures (${STEP_MS / 1000} s steps); consumers: drain rate of a pre-filled topic (4 partitions), from its first message counted to its last offset committed`,
-    versions: {
-      node: process.version,
-      kafkajs: pkg.dependencies.kafkajs ?? 'unknown',
-      kafka: version('KAFKA_VERSION'),
-      postgres: version('POSTGRES_MAJOR'),
-      ferretdb: version('FERRETDB_VERSION'),
-    },
+    machine,
+    command,
+    criterion: `bytes appended to the logs of a 4-partition topic at replication factor 1 while ${BROKER_CLIENTS} clients (${BROKER_IN_FLIGHT} sends in flight each, ${BROKER_BATCH} messages a send, gzip, acks=all) sent as fast as it acknowledged, ${BROKER_MS / 1000} s; client and broker share the machine, so it errs low`,
   },
-  profiles: profiles as Calibration['profiles'],
 };
+const calibration: Calibration = BROKER_ONLY
+  ? { ...CALIBRATION, version: `${date}.${tag}`, broker }
+  : {
+      version: `${date}.${tag}`,
+      provenance: {
+        date,
+        machine,
+        cores: cpus().length,
+        command,
+        cpuLimit: method,
+        criterion: `producer: highest open-loop rate with p99 < ${P99_LIMIT_MS} ms and no failures (${STEP_MS / 1000} s steps); consumers: drain rate of a pre-filled topic (4 partitions), from its first message counted to its last offset committed`,
+        versions: {
+          node: process.version,
+          kafkajs: pkg.dependencies.kafkajs ?? 'unknown',
+          kafka: version('KAFKA_VERSION'),
+          postgres: version('POSTGRES_MAJOR'),
+          ferretdb: version('FERRETDB_VERSION'),
+        },
+      },
+      profiles: profiles as Calibration['profiles'],
+      broker,
+    };
 if (values.write) {
-  if (!profiles.production || !profiles['dev-uat']) throw new Error('--write needs both profiles (--profile all)');
+  if (!BROKER_ONLY && (!profiles.production || !profiles['dev-uat'])) throw new Error('--write needs both profiles (--profile all), or --broker-only');
   const file = `${root}/operator/model/sizing/capacity-data.ts`;
   writeFileSync(
     file,

@@ -3,7 +3,7 @@
 import type { Calibration } from './types.js';
 
 export const CALIBRATION: Calibration = {
-  version: '2026-11-26.calmwy4sxa0',
+  version: '2026-12-07.calmxckv3bl',
   provenance: {
     date: '2026-11-26',
     machine: 'polyglot kind, shared: 2 cores (AMD EPYC), 24 GiB',
@@ -88,6 +88,25 @@ export const CALIBRATION: Calibration = {
           drainSeconds: 27.1,
         },
       },
+    },
+  },
+  broker: {
+    bytesInPerSecond: 4648499,
+    recordsPerSecond: 352443,
+    bytesPerRecord: 13.2,
+    jsonBytesPerRecord: 179.8,
+    cpuCores: 0.21,
+    spread: {
+      rounds: 3,
+      min: 4569357,
+      max: 5174005,
+    },
+    provenance: {
+      date: '2026-12-07',
+      machine: 'polyglot, shared: 2 cores (Intel(R) Xeon(R) Processor), 24 GiB',
+      command: 'npm run calibrate -- --broker-only --rounds 3 --broker-seconds 10',
+      criterion:
+        'bytes appended to the logs of a 4-partition topic at replication factor 1 while 3 clients (4 sends in flight each, 20 messages a send, gzip, acks=all) sent as fast as it acknowledged, 10 s; client and broker share the machine, so it errs low',
     },
   },
 };

@@ -12,9 +12,9 @@
 import type { Environment } from '../../api/v1alpha1.js';
 import { ALL_COMPONENTS, SPLIT_CONSUMERS, type ComponentName, type Region, type Source } from '../../../core/domain.js';
 import { CALIBRATION } from './capacity-data.js';
-import type { Calibration, ProfileName, Range } from './types.js';
+import type { Calibration, ProfileName, Range, Spread } from './types.js';
 
-export type { Calibration, ProfileCapacity, ProfileName } from './types.js';
+export type { Calibration, ProfileCapacity, ProfileName, Spread } from './types.js';
 
 export { CALIBRATION };
 
@@ -98,6 +98,13 @@ function replicaCapacity(spec: CapacitySpec, c: ComponentName, calibration: Cali
   return { requestsPerSecond: Number.POSITIVE_INFINITY, recordsPerSecond: 1 / secondsPerRecord };
 }
 
+/** How far the calibration's rounds strayed from the recorded figure (undefined: one round, or the single layout's derived consumer). */
+export function capacitySpread(environment: Environment, c: ComponentName, calibration: Calibration = CALIBRATION): Spread | undefined {
+  const p = calibration.profiles[profileOf(environment)];
+  if (c === 'producer') return p.producer.spread;
+  return c === 'all' ? undefined : p.consumers[c].spread;
+}
+
 function replicasFor(load: Load, capacity: Load): number {
   const need = Math.max(load.requestsPerSecond / (capacity.requestsPerSecond * HEADROOM), load.recordsPerSecond / (capacity.recordsPerSecond * HEADROOM));
   // A tiny tolerance, so float noise on an exact multiple does not add a replica.
@@ -122,6 +129,34 @@ function capacityNeed(spec: CapacitySpec, c: ComponentName, calibration: Calibra
   const capacity = replicaCapacity(spec, c, calibration);
   const min = replicasFor(load.average, capacity);
   return { load, capacity, replicas: { min, max: Math.max(min, replicasFor(load.peak, capacity)) } };
+}
+
+/**
+ * Kafka brokers for the load: every record the producer writes reaches the brokers once as a
+ * leader's write (the measured compressed bytes per record) and again on each follower (RF - 1
+ * fetches), so the bytes the cluster takes in are the produced bytes × RF; spread over the
+ * brokers, each carries its share at HEADROOM of what one broker took in when measured. Never
+ * fewer brokers than the replication factor, which could not place the replicas otherwise.
+ * The bytes per record were measured on India's mix of sources; the other region's contacts and
+ * call logs are taken at that size (no calibration shape of their own yet).
+ */
+export interface BrokerNeed {
+  /** Bytes/s the producer writes (leaders only), at the day's average and at the peak. */
+  readonly bytesIn: Range;
+  readonly replicationFactor: number;
+  /** Bytes/s one broker took in when measured (capacity-data.ts). */
+  readonly perBroker: number;
+  readonly bytesPerRecord: number;
+  /** min: the average at HEADROOM; max: the peak at HEADROOM; each at least the replication factor. */
+  readonly brokers: Range;
+}
+
+export function brokerNeed(spec: CapacitySpec, replicationFactor: number, calibration: Calibration = CALIBRATION): BrokerNeed {
+  const { bytesInPerSecond, bytesPerRecord } = calibration.broker;
+  const load = componentLoad(spec.dau, spec.region, 'producer');
+  const bytesIn = { min: load.average.recordsPerSecond * bytesPerRecord, max: load.peak.recordsPerSecond * bytesPerRecord };
+  const brokersFor = (bytes: number) => Math.max(replicationFactor, Math.ceil((bytes * replicationFactor) / (bytesInPerSecond * HEADROOM) - 1e-9));
+  return { bytesIn, replicationFactor, perBroker: bytesInPerSecond, bytesPerRecord, brokers: { min: brokersFor(bytesIn.min), max: brokersFor(bytesIn.max) } };
 }
 
 export function capacityNeeds(spec: CapacitySpec, calibration: Calibration = CALIBRATION): Record<ComponentName, CapacityNeed> {

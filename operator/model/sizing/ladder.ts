@@ -14,10 +14,13 @@
 // consumer, so its ladder range starts at one replica and reaches the largest split consumer's
 // maximum; the calibrated need of all the sources together lifts both bounds as DAU grows.
 //
-// Kafka brokers are outside the operator (it only recommends them) and were not calibrated:
-// above 100K their range is still the 100K row scaled by the next 25K step / 100K, rounding up.
+// Kafka brokers are outside the operator (it only recommends them) and follow the same rule:
+// the larger of the ladder's broker column (above 100K the top rung's 3-5) and the calibrated
+// need for the bytes the producer writes, counted once per replica (brokerNeed in capacity.ts,
+// from the measured bytes one broker takes in), never fewer than the replication factor.
 import { ALL_COMPONENTS, SPLIT_CONSUMERS, type ComponentName } from '../../../core/domain.js';
-import { CALIBRATION, capacityNeeds, type CapacityNeed, type CapacitySpec } from './capacity.js';
+import { defaultReplicationFactor } from '../defaults.js';
+import { brokerNeed, CALIBRATION, capacityNeeds, type BrokerNeed, type CapacityNeed, type CapacitySpec } from './capacity.js';
 import type { Calibration, Range } from './types.js';
 
 export type { Range } from './types.js';
@@ -41,7 +44,8 @@ export const LADDER: readonly LadderRung[] = [
   { dau: 100_000, producer: r(4, 10), sms: r(4, 16), events: r(3, 10), common: r(3, 10), kafkaBrokers: r(3, 5) },
 ];
 
-const BROKER_STEP = 25_000;
+/** Above the ladder the tier is named after the DAU rounded up to this step. */
+const TIER_STEP = 25_000;
 
 interface ComponentBasis {
   /** The ladder's range for the DAU (above the top rung: the top rung's). */
@@ -67,6 +71,12 @@ export interface Sizing {
   readonly all: Range;
   readonly kafkaBrokers: Range;
   readonly basis: Readonly<Record<ComponentName, ComponentBasis>>;
+  readonly brokerBasis: { readonly ladder: Range; readonly calibrated: BrokerNeed };
+}
+
+/** What sizing reads of a spec: the capacity spec and, if set, the topics' replication factor. */
+export interface SizeSpec extends CapacitySpec {
+  readonly kafka?: { readonly replicationFactor?: number } | undefined;
 }
 
 function tierName(dau: number): string {
@@ -75,27 +85,20 @@ function tierName(dau: number): string {
 
 const TOP = LADDER[LADDER.length - 1]!;
 
-/** The ladder alone: the rung at or above the DAU, or above the ladder the top rung (brokers scaled). */
+/** The ladder alone: the rung at or above the DAU, or above the ladder the top rung. */
 export function ladderFor(dau: number): LadderRung & { readonly tier: string; readonly aboveLadder: boolean } {
   if (!Number.isInteger(dau) || dau < 1) throw new RangeError(`dau must be a positive integer, got ${dau}`);
   const rung = LADDER.find((x) => dau <= x.dau);
   if (rung) return { ...rung, tier: tierName(rung.dau), aboveLadder: false };
-  const step = Math.ceil(dau / BROKER_STEP) * BROKER_STEP;
-  const factor = step / TOP.dau;
-  return {
-    ...TOP,
-    dau,
-    tier: tierName(step),
-    aboveLadder: true,
-    kafkaBrokers: { min: Math.ceil(TOP.kafkaBrokers.min * factor), max: Math.ceil(TOP.kafkaBrokers.max * factor) },
-  };
+  return { ...TOP, dau, tier: tierName(Math.ceil(dau / TIER_STEP) * TIER_STEP), aboveLadder: true };
 }
 
 const larger = (a: Range, b: Range): Range => ({ min: Math.max(a.min, b.min), max: Math.max(a.max, b.max) });
 
-export function sizeFor(spec: CapacitySpec, calibration: Calibration = CALIBRATION): Sizing {
+export function sizeFor(spec: SizeSpec, calibration: Calibration = CALIBRATION): Sizing {
   const ladder = ladderFor(spec.dau);
   const needs = capacityNeeds(spec, calibration);
+  const brokers = brokerNeed(spec, spec.kafka?.replicationFactor ?? defaultReplicationFactor(spec.environment, spec.dau), calibration);
   const ladderOf = (c: ComponentName): Range => (c === 'all' ? { min: 1, max: Math.max(...SPLIT_CONSUMERS.map((k) => ladder[k].max)) } : ladder[c]);
   const basis = Object.fromEntries(ALL_COMPONENTS.map((c) => [c, { ladder: ladderOf(c), calibrated: needs[c] }])) as Record<ComponentName, ComponentBasis>;
   return {
@@ -108,7 +111,8 @@ export function sizeFor(spec: CapacitySpec, calibration: Calibration = CALIBRATI
     events: larger(ladder.events, needs.events.replicas),
     common: larger(ladder.common, needs.common.replicas),
     all: larger(basis.all.ladder, needs.all.replicas),
-    kafkaBrokers: ladder.kafkaBrokers,
+    kafkaBrokers: larger(ladder.kafkaBrokers, brokers.brokers),
     basis,
+    brokerBasis: { ladder: ladder.kafkaBrokers, calibrated: brokers },
   };
 }

@@ -1,7 +1,7 @@
 // The sizing plan of a pipeline: what `mobileforge plan` prints and what status reports.
 import type { Environment } from '../../api/v1alpha1.js';
 import { CONSUMER_LAYOUTS, consumersOf, type ComponentName, type ConsumerLayout, type Region } from '../../../core/domain.js';
-import { CALIBRATION, dailyPerDau, HEADROOM, PEAK_FACTOR, type Calibration, type Load } from './capacity.js';
+import { CALIBRATION, capacitySpread, dailyPerDau, HEADROOM, PEAK_FACTOR, type Calibration, type Load, type Spread } from './capacity.js';
 import { resolveSizing, type ResolvedSizing, type SizingSpec } from '../resolve.js';
 import { sizeFor, type Range, type Sizing } from './ladder.js';
 import { nodeSpecFor, type NodeSpec, type PodResources } from './profile.js';
@@ -38,6 +38,8 @@ interface ComponentPlan {
   load: { average: Load; peak: Load };
   /** What one replica carries at its measured capacity. */
   perReplica: Load;
+  /** The calibration rounds' lowest and highest figure (the headline rate: requests/s, or records/s for consumers). */
+  spread: Spread | undefined;
   /** Replicas the calibrated model needs (min: average, max: peak, at HEADROOM) and the ladder's. */
   calibrated: Range;
   ladder: Range;
@@ -64,6 +66,18 @@ export interface Plan {
   consumersByLayout: Record<ConsumerLayout, Footprint>;
   topics: DesiredTopic[];
   kafkaBrokers: Range;
+  /** Why that many brokers: the bytes written, the replication factor, the measured broker. */
+  brokers: {
+    /** Bytes/s the producer writes at the day's average (min) and the peak (max), leaders only. */
+    bytesIn: Range;
+    replicationFactor: number;
+    perBroker: number;
+    bytesPerRecord: number;
+    spread: Spread | undefined;
+    need: Range;
+    ladder: Range;
+    measured: { date: string; command: string; criterion: string };
+  };
   peak: PeakLoad;
 }
 
@@ -78,13 +92,14 @@ const sumOf = (plans: ComponentPlan[], f: (c: ComponentPlan) => Range): Range =>
 });
 const footprint = (plans: ComponentPlan[]): Footprint => ({ vcpu: sumOf(plans, (c) => c.requests.vcpu), memoryGiB: sumOf(plans, (c) => c.requests.memoryGiB) });
 
-function componentPlan(r: ResolvedSizing, name: ComponentName): ComponentPlan {
+function componentPlan(r: ResolvedSizing, name: ComponentName, calibration: Calibration): ComponentPlan {
   const s = r.settings[name]!;
   const b = r.sizing.basis[name];
   return {
     name,
     load: b.calibrated.load,
     perReplica: b.calibrated.capacity,
+    spread: capacitySpread(r.environment, name, calibration),
     calibrated: b.calibrated.replicas,
     ladder: b.ladder,
     replicas: s.replicas,
@@ -96,12 +111,12 @@ function componentPlan(r: ResolvedSizing, name: ComponentName): ComponentPlan {
 export function planFor(spec: SizingSpec, calibration: Calibration = CALIBRATION, sizing: Sizing = sizeFor(spec, calibration)): Plan {
   const r = resolveSizing(spec, calibration, sizing);
   const layout = r.consumerLayout;
-  const components = r.components.map((name) => componentPlan(r, name));
+  const components = r.components.map((name) => componentPlan(r, name, calibration));
   const consumersIn = (l: ConsumerLayout): Footprint =>
     footprint(
       l === layout
         ? components.filter((c) => c.name !== 'producer')
-        : consumersOf(l).map((name) => componentPlan(resolveSizing({ ...spec, consumers: { layout: l } }, calibration, sizing), name)),
+        : consumersOf(l).map((name) => componentPlan(resolveSizing({ ...spec, consumers: { layout: l } }, calibration, sizing), name, calibration)),
     );
   return {
     dau: r.dau,
@@ -124,6 +139,16 @@ export function planFor(spec: SizingSpec, calibration: Calibration = CALIBRATION
     consumersByLayout: Object.fromEntries(CONSUMER_LAYOUTS.map((l) => [l, consumersIn(l)])) as Record<ConsumerLayout, Footprint>,
     topics: desiredTopics(r),
     kafkaBrokers: sizing.kafkaBrokers,
+    brokers: {
+      bytesIn: sizing.brokerBasis.calibrated.bytesIn,
+      replicationFactor: sizing.brokerBasis.calibrated.replicationFactor,
+      perBroker: sizing.brokerBasis.calibrated.perBroker,
+      bytesPerRecord: sizing.brokerBasis.calibrated.bytesPerRecord,
+      spread: calibration.broker.spread,
+      need: sizing.brokerBasis.calibrated.brokers,
+      ladder: sizing.brokerBasis.ladder,
+      measured: calibration.broker.provenance,
+    },
     peak: peakLoad(r.dau, r.region),
   };
 }

@@ -10,6 +10,17 @@ export interface Range {
 
 export type ProfileName = 'production' | 'dev-uat';
 
+/**
+ * A figure measured in several rounds: the recorded figure is their median, and this is the
+ * lowest and highest round, so a reader sees how far one round strays on a shared machine.
+ * Absent on figures from a single round.
+ */
+export interface Spread {
+  readonly rounds: number;
+  readonly min: number;
+  readonly max: number;
+}
+
 interface ProducerCapacity {
   /** Requests/s one process sustained at the profile's CPU request with p99 < 50 ms and no failures. */
   readonly requestsPerSecond: number;
@@ -19,6 +30,8 @@ interface ProducerCapacity {
   readonly p99Ms: number;
   readonly cpuCores: number;
   readonly rssMb: number;
+  /** Of requestsPerSecond, over the rounds. */
+  readonly spread?: Spread;
 }
 
 interface ConsumerCapacity {
@@ -28,6 +41,32 @@ interface ConsumerCapacity {
   readonly cpuCores: number;
   readonly rssMb: number;
   readonly drainSeconds: number;
+  /** Of recordsPerSecond, over the rounds. */
+  readonly spread?: Spread;
+}
+
+/**
+ * What one Kafka broker took in, measured with the product's own messages (splitIntoMessages,
+ * gzip record batches, acks=all) at replication factor 1: bytes appended to its log per second.
+ * The broker runs outside any CPU limit, on whatever the machine gives it.
+ */
+interface BrokerCapacity {
+  /** Bytes appended to the partition logs per second (compressed batches, as stored and replicated). */
+  readonly bytesInPerSecond: number;
+  readonly recordsPerSecond: number;
+  /** Compressed log bytes per record of the workload model's mix of sources (India). */
+  readonly bytesPerRecord: number;
+  /** The same records as the messages' JSON, before compression: how much gzip took off. */
+  readonly jsonBytesPerRecord: number;
+  /** CPU the broker process used while it did so, in cores. */
+  readonly cpuCores: number;
+  readonly spread?: Spread;
+  readonly provenance: {
+    readonly date: string;
+    readonly machine: string;
+    readonly command: string;
+    readonly criterion: string;
+  };
 }
 
 export interface ProfileCapacity {
@@ -50,4 +89,5 @@ export interface Calibration {
     readonly versions: Readonly<Record<string, string>>;
   };
   readonly profiles: Readonly<Record<ProfileName, ProfileCapacity>>;
+  readonly broker: BrokerCapacity;
 }

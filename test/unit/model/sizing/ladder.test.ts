@@ -74,16 +74,16 @@ describe('DAU ladder', () => {
     expect(ladderFor(dau).tier).toBe(tier);
   });
 
-  test('above 100K the ladder stays at the top rung (no multiplying) and only the broker recommendation scales', () => {
+  test('above 100K the ladder stays at the top rung (no multiplying), brokers included: the measured need grows them', () => {
     expect(ladderFor(1_000_000)).toMatchObject({
       aboveLadder: true,
       producer: { min: 4, max: 10 },
       sms: { min: 4, max: 16 },
       events: { min: 3, max: 10 },
       common: { min: 3, max: 10 },
-      kafkaBrokers: { min: 30, max: 50 },
+      kafkaBrokers: { min: 3, max: 5 },
     });
-    expect(ladderFor(180_000).kafkaBrokers).toEqual({ min: 6, max: 10 });
+    expect(ladderFor(180_000).kafkaBrokers).toEqual({ min: 3, max: 5 });
   });
 
   test('rejects a DAU that is not a positive integer', () => {
