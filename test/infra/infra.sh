@@ -116,6 +116,38 @@ install_kafka() { bash "$INFRA_DIR/fetch-kafka.sh"; }
 # only root can read, next to the broker's data (so the two always go together).
 KAFKA_SCRAM_USER=mobileforge
 KAFKA_SCRAM_PASSWORD_FILE="$RUN/kafka/scram-password"
+# What every test broker shares: its data directory, internal topics at replication factor RF
+# with min.insync.replicas MIN_ISR (the test topics' default too), and topics created only on
+# purpose (admin API or Strimzi), as in production.
+kafka_common_properties() { # dir rf min_isr
+  cat <<PROPS
+log.dirs=$1/data
+num.partitions=1
+default.replication.factor=$2
+min.insync.replicas=$3
+offsets.topic.replication.factor=$2
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=$2
+transaction.state.log.min.isr=$3
+share.coordinator.state.topic.replication.factor=$2
+share.coordinator.state.topic.min.isr=$3
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+log.flush.interval.messages=9223372036854775807
+PROPS
+}
+kafka_log4j() { # dir
+  cat > "$1/log4j2.properties" <<'L4J'
+rootLogger.level = WARN
+rootLogger.appenderRef.stdout.ref = STDOUT
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+logger.kafka.name = kafka
+logger.kafka.level = WARN
+L4J
+}
 up_kafka() {
   install_kafka
   local dir="$RUN/kafka"
@@ -149,31 +181,11 @@ listener.name.node_sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.comm
 ssl.keystore.type=PEM
 ssl.keystore.location=$dir/keystore.pem
 ssl.client.auth=none
-log.dirs=$dir/data
-num.partitions=1
 # one broker: every internal topic must have replication factor 1, or group coordination
 # never becomes available (the "group coordinator not available" kafkajs reports)
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-# topics are created on purpose (admin API or Strimzi), as in production
-auto.create.topics.enable=false
-log.flush.interval.messages=9223372036854775807
+$(kafka_common_properties "$dir" 1 1)
 PROPS
-  cat > "$dir/log4j2.properties" <<'L4J'
-rootLogger.level = WARN
-rootLogger.appenderRef.stdout.ref = STDOUT
-appender.stdout.type = Console
-appender.stdout.name = STDOUT
-appender.stdout.layout.type = PatternLayout
-appender.stdout.layout.pattern = [%d] %p %m (%c)%n
-logger.kafka.name = kafka
-logger.kafka.level = WARN
-L4J
+  kafka_log4j "$dir"
   local java=(java -Xms256m -Xmx768m -XX:+UseG1GC -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$KAFKA_HOME/libs/*")
   local password="" add_user_later=0
   if [ ! -f "$KAFKA_SCRAM_PASSWORD_FILE" ]; then password=$(openssl rand -hex 24); fi

@@ -34,28 +34,9 @@ advertised.listeners=PLAINTEXT://127.0.0.1:$(kafka3_port "$n"),NODE://$NODE_IP:$
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,NODE:PLAINTEXT
-log.dirs=$dir/data
-num.partitions=1
-default.replication.factor=3
-min.insync.replicas=2
-offsets.topic.replication.factor=3
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=3
-transaction.state.log.min.isr=2
-share.coordinator.state.topic.replication.factor=3
-share.coordinator.state.topic.min.isr=2
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=false
-log.flush.interval.messages=9223372036854775807
+$(kafka_common_properties "$dir" 3 2)
 PROPS
-  cat > "$dir/log4j2.properties" <<'L4J'
-rootLogger.level = WARN
-rootLogger.appenderRef.stdout.ref = STDOUT
-appender.stdout.type = Console
-appender.stdout.name = STDOUT
-appender.stdout.layout.type = PatternLayout
-appender.stdout.layout.pattern = [%d] %p %m (%c)%n
-L4J
+  kafka_log4j "$dir"
 }
 
 kafka3_start() { # N

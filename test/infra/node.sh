@@ -195,21 +195,26 @@ node_control_plane_up() {
 }
 
 # ------------------------------------------------------------- containerd
-node_containerd_up() {
-  local d="$NODE_DIR/containerd"
-  mkdir -p "$d" "$NODE_DIR/cni/net.d" "$d/certs.d/_default"
-  cat > "$NODE_DIR/cni/net.d/10-mobileforge.conflist" <<CNI
+# The pods' network: the node bridge, addresses from .FIRST to .LAST of its subnet (each node a
+# range of its own, remembered under DIR), the bridge's address their gateway.
+node_cni_config() { # dir first last
+  cat > "$1/cni/net.d/10-mobileforge.conflist" <<CNI
 {
   "cniVersion": "1.0.0",
   "name": "mobileforge",
   "plugins": [{
     "type": "bridge", "bridge": "$NODE_BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
-    "ipam": {"type": "host-local", "dataDir": "$NODE_DIR/cni/ipam",
-             "ranges": [[{"subnet": "$NODE_POD_CIDR", "rangeStart": "$NODE_SUBNET.10", "rangeEnd": "$NODE_SUBNET.127", "gateway": "$NODE_IP"}]],
+    "ipam": {"type": "host-local", "dataDir": "$1/cni/ipam",
+             "ranges": [[{"subnet": "$NODE_POD_CIDR", "rangeStart": "$NODE_SUBNET.$2", "rangeEnd": "$NODE_SUBNET.$3", "gateway": "$NODE_IP"}]],
              "routes": [{"dst": "0.0.0.0/0"}]}
   }]
 }
 CNI
+}
+node_containerd_up() {
+  local d="$NODE_DIR/containerd"
+  mkdir -p "$d" "$NODE_DIR/cni/net.d" "$d/certs.d/_default"
+  node_cni_config "$NODE_DIR" 10 127
   # No registry is reachable from here and none may be asked: every image is imported
   # locally, and a pull for anything else is sent to a closed loopback port and fails at once.
   printf 'server = "http://127.0.0.1:9"\n[host."http://127.0.0.1:9"]\n  capabilities = ["pull", "resolve"]\n' > "$d/certs.d/_default/hosts.toml"

@@ -64,18 +64,7 @@ node2_cgroups() { # create|kill|remove
 node2_containerd_up() {
   local d="$NODE2_DIR/containerd"
   mkdir -p "$d" "$NODE2_DIR/cni/net.d" "$d/certs.d/_default"
-  cat > "$NODE2_DIR/cni/net.d/10-mobileforge.conflist" <<CNI
-{
-  "cniVersion": "1.0.0",
-  "name": "mobileforge",
-  "plugins": [{
-    "type": "bridge", "bridge": "$NODE_BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
-    "ipam": {"type": "host-local", "dataDir": "$NODE2_DIR/cni/ipam",
-             "ranges": [[{"subnet": "$NODE_POD_CIDR", "rangeStart": "$NODE_SUBNET.130", "rangeEnd": "$NODE_SUBNET.250", "gateway": "$NODE_IP"}]],
-             "routes": [{"dst": "0.0.0.0/0"}]}
-  }]
-}
-CNI
+  node_cni_config "$NODE2_DIR" 130 250
   printf 'server = "http://127.0.0.1:9"\n[host."http://127.0.0.1:9"]\n  capabilities = ["pull", "resolve"]\n' > "$d/certs.d/_default/hosts.toml"
   # the first node's configuration with this node's paths
   sed -e "s#$NODE_CONTAINERD_ROOT#$NODE2_CONTAINERD_ROOT#g" -e "s#$NODE_DIR/#$NODE2_DIR/#g" \
