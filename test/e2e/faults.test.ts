@@ -6,9 +6,15 @@
 // topics at replication factor 3 with min.insync.replicas 2). A broker is stopped and started
 // again, a node is drained, a node is lost, each while the load runs.
 //
-// One change to the production pipeline, through the spec's overrides: its pods tolerate an
+// Two changes to the production pipeline, through the spec's overrides: its pods tolerate an
 // unreachable or not-ready node for 10 s instead of Kubernetes' default 300 s, so that a lost
-// node's pods are replaced within the test's patience, not five minutes later.
+// node's pods are replaced within the test's patience, not five minutes later; and the producers
+// spread across nodes by a hard constraint (DoNotSchedule, honouring taints so that a cordoned
+// or lost node does not count). The rendered spread is a preference (ScheduleAnyway), which the
+// scheduler outweighs on unevenly loaded nodes: it put both producers on the emptier node here.
+// Where pods must be for a case (a producer and consumers on the node to drain or lose), they
+// are moved there by cordoning the other node and deleting them, as an operator of the cluster
+// would.
 //
 // The load: a few senders, each sending SMS batches with ids of its own through the producer's
 // Service on a new connection each time, one attempt at a time; an answer other than 202 (or no answer) is counted and the
@@ -90,7 +96,16 @@ function faultsPipeline(tag: string): SyncPipeline {
   p.spec.environment = 'production';
   p.spec.kafka = { ...p.spec.kafka, bootstrapServers: need('NODE_KAFKA3_BROKERS').split(','), replicationFactor: 3 };
   const one = { resources: SMALL, minReplicas: 1, maxReplicas: 1, tolerations: TOLERATIONS };
-  p.spec.producer = { ...one, minReplicas: 2, maxReplicas: 2 };
+  const spread = [
+    {
+      maxSkew: 1,
+      topologyKey: 'kubernetes.io/hostname',
+      whenUnsatisfiable: 'DoNotSchedule',
+      nodeTaintsPolicy: 'Honor',
+      labelSelector: { matchLabels: { 'app.kubernetes.io/instance': name, 'app.kubernetes.io/component': 'producer' } },
+    },
+  ];
+  p.spec.producer = { ...one, minReplicas: 2, maxReplicas: 2, topologySpreadConstraints: spread };
   p.spec.consumers = { sms: one, events: one, common: one };
   return p;
 }
@@ -124,6 +139,25 @@ const allAvailable = (): boolean =>
   nodeGetJson<{ items: DeploymentStatus[] }>(['get', 'deployments', '-n', ns, '-l', `app.kubernetes.io/instance=${name}`]).items.every(
     (d) => (d.status.readyReplicas ?? 0) === (d.spec.replicas ?? 1) && (d.status.replicas ?? 0) === (d.spec.replicas ?? 1),
   ) && pipelinePods().every(ready);
+const producersReady = (): number => pipelinePods().filter((p) => p.metadata.labels?.[COMPONENT] === 'producer' && ready(p)).length;
+/**
+ * Puts the pipeline's pods of `components` that run on the first node onto the second: the first
+ * node cordoned while they are deleted and replaced, then uncordoned.
+ */
+async function moveToSecondNode(components: string[], count = Infinity): Promise<void> {
+  const first = need('NODE_NAME');
+  const pods = onNode(first)
+    .filter((p) => components.includes(p.metadata.labels?.[COMPONENT] ?? ''))
+    .slice(0, count);
+  if (!pods.length) return;
+  nodeKubectl(['cordon', first]);
+  try {
+    nodeKubectl(['delete', 'pod', '-n', ns, '--wait=false', ...pods.map((p) => p.metadata.name)]);
+    await waitWithState('the moved pods running on the second node', () => allAvailable() && producersReady() === 2, 180000);
+  } finally {
+    nodeKubectl(['uncordon', first]);
+  }
+}
 const nodeReady = (node: string): boolean => nodeKubectl(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True';
 /**
  * Evictions of this suite's pods since `from` (a byte offset of the node's audit log), by the
@@ -246,6 +280,8 @@ beforeAll(async () => {
     () => nodeKubectl(['get', 'syncpipeline', name, '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True',
     240000,
   );
+  // the HPA raises the producers to the production floor of two after the pipeline is Ready
+  await waitWithState('two producers ready, every Deployment whole', () => producersReady() === 2 && allAvailable(), 180000);
   const insights = await connectPg(databases.insights);
   await insights.query(`INSERT INTO clients (client_id, auth_token, geography) VALUES ($1, $2, 'other')`, [client.id, client.token]);
   await insights.end();
@@ -302,7 +338,7 @@ test('three brokers: every topic at replication factor 3 with min.insync.replica
   for (const r of configs.resources) expect(r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue).toBe('2');
 }, 60000);
 
-test("two nodes: the producer's replicas spread across them by the rendered topology spread constraints", async () => {
+test("two nodes: the producer's replicas spread across them by the topology spread constraint", async () => {
   const producers = pipelinePods().filter((p) => p.metadata.labels?.[COMPONENT] === 'producer');
   note(`placement: ${placement()}`);
   expect(producers).toHaveLength(2);
@@ -381,6 +417,7 @@ test('a node drained under load: evictions through the disruption budgets, the p
   const node2 = need('NODE2_NAME');
   const other = need('NODE_NAME');
   await waitWithState('every Deployment available', () => allAvailable(), 120000);
+  if (!onNode(node2).some((p) => p.metadata.labels?.[COMPONENT]?.startsWith('consumer'))) await moveToSecondNode(['consumer-sms', 'consumer-events']);
   const before = onNode(node2);
   note(`before the drain: ${placement()}`);
   // the node to drain carries a producer and consumers
@@ -427,14 +464,15 @@ test('a node drained under load: evictions through the disruption budgets, the p
 
 test('a node lost under load (kubelet, containerd and its containers killed, no drain): its pods replaced on the other node after the taint-based eviction, nothing lost', async () => {
   const node2 = need('NODE2_NAME');
-  // Pods back on the second node: the first node's producer, SMS and events consumers are
-  // deleted and rescheduled (the spread and the emptier node take them there).
-  const toMove = onNode(need('NODE_NAME')).filter((p) => ['producer', 'consumer-sms', 'consumer-events'].includes(p.metadata.labels?.[COMPONENT] ?? ''));
-  const producerOnFirst = toMove.filter((p) => p.metadata.labels?.[COMPONENT] === 'producer').slice(0, 1);
-  const consumersOnFirst = toMove.filter((p) => p.metadata.labels?.[COMPONENT] !== 'producer');
-  const moved = [...producerOnFirst, ...consumersOnFirst];
-  if (moved.length) nodeKubectl(['delete', 'pod', '-n', ns, '--wait=false', ...moved.map((p) => p.metadata.name)]);
-  await waitWithState('pods of the pipeline on the second node again', () => allAvailable() && onNode(node2).length > 0, 180000);
+  // Pods back on the second node (after the drain all run on the first): a producer and the
+  // SMS and events consumers.
+  await moveToSecondNode(['producer'], 1);
+  await moveToSecondNode(['consumer-sms', 'consumer-events']);
+  expect(
+    onNode(node2)
+      .map((p) => p.metadata.labels?.[COMPONENT])
+      .sort(),
+  ).toEqual(['consumer-events', 'consumer-sms', 'producer']);
   const lost = onNode(node2);
   note(`before the loss: ${placement()}`);
   const run = randomUUID().slice(0, 8);
