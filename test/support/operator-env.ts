@@ -69,13 +69,42 @@ export function createSecret(ns: string, name: string, data: Record<string, stri
   kubectlApply({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, stringData: data });
 }
 
-/** What a kubelet would report: every Deployment of the pipeline fully rolled out and ready. */
+/** Each autoscaler's minimum in a namespace, by the Deployment it scales (HPA and KEDA alike). */
+function autoscalerMinimums(ns: string): Map<string, number> {
+  const minimums = new Map<string, number>();
+  const hpas = JSON.parse(kubectlRun(['get', 'horizontalpodautoscalers', '-n', ns, '-o', 'json'])) as {
+    items: { spec: { scaleTargetRef: { name: string }; minReplicas?: number } }[];
+  };
+  for (const h of hpas.items) minimums.set(h.spec.scaleTargetRef.name, h.spec.minReplicas ?? 1);
+  let scaled: { items: { spec: { scaleTargetRef: { name: string }; minReplicaCount?: number } }[] } = { items: [] };
+  try {
+    scaled = JSON.parse(kubectlRun(['get', 'scaledobjects.keda.sh', '-n', ns, '-o', 'json'])) as typeof scaled;
+  } catch {
+    // no KEDA API in this API server: HPAs only
+  }
+  for (const o of scaled.items) minimums.set(o.spec.scaleTargetRef.name, o.spec.minReplicaCount ?? 0);
+  return minimums;
+}
+
+/**
+ * What the autoscalers and a kubelet would do: each Deployment of the pipeline raised to its
+ * autoscaler's minimum (an autoscaler's first act on a new Deployment, which starts at one
+ * replica), then reported fully rolled out and ready.
+ */
 export function simulateDeploymentsReady(ns: string, pipeline: string): void {
   const list = JSON.parse(kubectlRun(['get', 'deployments', '-n', ns, '-l', `app.kubernetes.io/instance=${pipeline}`, '-o', 'json'])) as {
     items: { metadata: { name: string; generation: number }; spec: { replicas?: number } }[];
   };
+  const minimums = autoscalerMinimums(ns);
   for (const d of list.items) {
-    const r = d.spec.replicas ?? 1;
+    let r = d.spec.replicas ?? 1;
+    let generation = d.metadata.generation;
+    const min = minimums.get(d.metadata.name) ?? 0;
+    if (r < min) {
+      kubectlRun(['scale', 'deployment', d.metadata.name, '-n', ns, `--replicas=${min}`]);
+      r = min;
+      generation = Number(kubectlRun(['get', 'deployment', d.metadata.name, '-n', ns, '-o', 'jsonpath={.metadata.generation}']));
+    }
     kubectlRun([
       'patch',
       'deployment',
@@ -85,7 +114,7 @@ export function simulateDeploymentsReady(ns: string, pipeline: string): void {
       '--subresource=status',
       '--type=merge',
       '-p',
-      JSON.stringify({ status: { observedGeneration: d.metadata.generation, replicas: r, readyReplicas: r, updatedReplicas: r, availableReplicas: r } }),
+      JSON.stringify({ status: { observedGeneration: generation, replicas: r, readyReplicas: r, updatedReplicas: r, availableReplicas: r } }),
     ]);
   }
 }

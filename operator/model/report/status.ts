@@ -192,9 +192,15 @@ const COMPONENT_CONDITION: Record<ComponentName, string> = {
   ...(Object.fromEntries(ALL_CONSUMERS.map((c) => [c, consumerConditionType(c)])) as Record<(typeof ALL_CONSUMERS)[number], string>),
 };
 
+/**
+ * `minimum`: the replicas the component must have at least (its autoscaler's floor). A new
+ * Deployment starts at one replica and its autoscaler raises it some seconds later, so a
+ * Deployment available at fewer is not yet what the spec promises (two producers in production).
+ */
 function componentCondition(
   c: ComponentName,
   d: DeploymentObservation | undefined,
+  minimum: number,
   switching: string | undefined,
   rewind: RewindStatus | undefined,
 ): ConditionInput {
@@ -208,6 +214,8 @@ function componentCondition(
     return { type, status: 'False', reason: 'RollingOut', message: `rolling out: ${d.updated}/${d.desired} updated, ${counts}` };
   if (d.desired === 0) return { type, status: 'False', reason: 'ScaledToZero', message: 'no replicas wanted' };
   if (d.ready < d.desired) return { type, status: 'False', reason: 'Unavailable', message: counts };
+  if (d.ready < minimum)
+    return { type, status: 'False', reason: 'BelowMinimum', message: `${counts}; waiting for the autoscaler to reach the minimum of ${minimum}` };
   return { type, status: 'True', reason: 'Available', message: counts };
 }
 
@@ -364,7 +372,7 @@ export function buildStatus(o: Observation, previous: SyncPipelineStatus | undef
     // Migration first: while it has not succeeded, it is why the workloads are missing.
     const parts = [
       migrationCondition(o.migration),
-      ...components.map((c) => componentCondition(c, o.deployments[c], o.consumerLayout?.waiting, o.rewind)),
+      ...components.map((c) => componentCondition(c, o.deployments[c], o.render.components[c]!.replicas.min, o.consumerLayout?.waiting, o.rewind)),
       topicsCondition(o),
       autoscalingCondition(o),
     ];

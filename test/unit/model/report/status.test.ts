@@ -5,14 +5,19 @@ import { render } from '../../../../operator/model/render.js';
 import { CALIBRATION } from '../../../../operator/model/sizing/capacity.js';
 import { pipeline } from '../../../support/fixtures.js';
 
-const ready = { exists: true, desired: 2, ready: 2, updated: 2, observedCurrent: true };
+/** A Deployment whose `n` replicas are all ready and current. */
+const at = (n: number) => ({ exists: true, desired: n, ready: n, updated: n, observedCurrent: true });
+const ready = at(2);
+/** Every component at two replicas, its minimum. */
+const SPEC = { dau: 60_000, producer: { minReplicas: 2 }, consumers: { sms: { minReplicas: 2 } } };
+/** A settled pipeline: each Deployment at its minimum, all ready (`over` replaces any part). */
 function observe(over: Partial<Observation> = {}): Observation {
-  const r = render(pipeline({ dau: 60_000 }), { capabilities: { keda: true } });
+  const r = over.render ?? render(pipeline(SPEC), { capabilities: { keda: true } });
   return {
     generation: 3,
     paused: false,
     render: r,
-    deployments: { producer: ready, sms: ready, events: ready, common: ready },
+    deployments: Object.fromEntries(Object.entries(r.components).map(([c, s]) => [c, at(s!.replicas.min)])),
     topics: r.topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: 3, ready: true })),
     migration: { job: r.migrationJob, phase: 'Succeeded', completionTime: '2026-01-01T00:00:00.000Z' },
     partitionMaintenance: { cronJob: 'acme-partitions', schedule: '15 0 * * *', suspended: false, active: 0 },
@@ -64,6 +69,20 @@ describe('status', () => {
     expect(cond(s, 'Ready')).toMatchObject({ status: 'False', reason: 'Unavailable', message: 'SmsConsumer: 1/2 replicas ready' });
     expect(cond(s, 'SmsConsumer')?.status).toBe('False');
     expect(cond(s, 'Reconciling')?.status).toBe('True');
+  });
+
+  test("a Deployment available below its autoscaler's minimum is not ready yet: two producers in production, not the one a new Deployment starts with", () => {
+    const base = observe();
+    const starting = buildStatus({ ...base, deployments: { ...base.deployments, producer: at(1) } }, undefined, 't1');
+    expect(cond(starting, 'Producer')).toMatchObject({
+      status: 'False',
+      reason: 'BelowMinimum',
+      message: '1/1 replicas ready; waiting for the autoscaler to reach the minimum of 2',
+    });
+    expect(cond(starting, 'Ready')).toMatchObject({ status: 'False', reason: 'BelowMinimum' });
+    // scaled out above the minimum, or at it: ready
+    expect(cond(buildStatus({ ...base, deployments: { ...base.deployments, producer: at(3) } }, undefined, 't1'), 'Ready')?.status).toBe('True');
+    expect(cond(buildStatus(base, undefined, 't1'), 'Producer')).toMatchObject({ status: 'True', message: '2/2 replicas ready' });
   });
 
   test('an unchanged observation gives an identical status (transition times kept): nothing to write', () => {
