@@ -238,8 +238,11 @@ const Resources = Type.Object(
   },
 );
 
-/** `floor`: what the operator raises both bounds to, said in their descriptions. */
-function componentOverrideFields(component: string, floor = '') {
+/**
+ * `floor`: what the operator raises both bounds to, said in their descriptions; `spreadNote`:
+ * where the default spread differs from the preference every component has.
+ */
+function componentOverrideFields(component: string, floor = '', spreadNote = '') {
   return {
     minReplicas: Type.Optional(
       Type.Integer({
@@ -261,7 +264,7 @@ function componentOverrideFields(component: string, floor = '') {
     affinity: Type.Optional(Opaque<V1Affinity>(`Affinity rules for the ${component} pods (Kubernetes Affinity).`)),
     topologySpreadConstraints: Type.Optional(
       OpaqueList<V1TopologySpreadConstraint>(
-        `Topology spread constraints for the ${component} pods. Defaults to spreading across zones and nodes (ScheduleAnyway); an explicit list replaces the default.`,
+        `Topology spread constraints for the ${component} pods. Defaults to spreading across zones and nodes (ScheduleAnyway)${spreadNote}; an explicit list replaces the default.`,
         8,
       ),
     ),
@@ -334,6 +337,7 @@ const ProducerSchema = Type.Object(
     ...componentOverrideFields(
       'Producer API',
       ' In production at least 2: a lower value is raised to 2 (the Adjusted condition says so), so that a node drain never stops ingestion.',
+      ', in production across nodes as a rule (DoNotSchedule, tainted and cordoned nodes not counted), so that one node never carries every replica',
     ),
     service: Type.Optional(
       Type.Object(

@@ -57,7 +57,7 @@ interface ResolvedPodSettings {
   readonly nodeSelector?: Readonly<Record<string, string>>;
   readonly tolerations?: readonly V1Toleration[];
   readonly affinity?: V1Affinity;
-  /** The spec's list, or spreading across zones and nodes (ScheduleAnyway). */
+  /** The spec's list, or the default spread (defaultSpread). */
   readonly topologySpreadConstraints: readonly V1TopologySpreadConstraint[];
   readonly annotations: Readonly<Record<string, string>>;
   readonly labels: Readonly<Record<string, string>>;
@@ -268,12 +268,21 @@ function effectiveResources(base: PodResources, r: ComponentOverrides['resources
   };
 }
 
-function defaultSpread(pipeline: string, c: ComponentName): V1TopologySpreadConstraint[] {
+/**
+ * Spreading over zones and nodes, counting only the component's own pods. A preference
+ * (ScheduleAnyway), so a cluster with one zone or few nodes still runs every pod; except across
+ * nodes for a production Producer API, where it is a rule: the scheduler weighs a preference
+ * against resource balance and, on unevenly loaded nodes, put both producers on one node, which
+ * a drain or a lost node then takes at once. Tainted nodes (cordoned, unreachable) do not count
+ * as places to spread to, so a drain can still move the pods.
+ */
+function defaultSpread(pipeline: string, c: ComponentName, environment: Environment): V1TopologySpreadConstraint[] {
   const labelSelector = { matchLabels: selectorLabels(pipeline, c) };
-  return [
-    { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector },
-    { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector },
-  ];
+  const acrossNodes: V1TopologySpreadConstraint =
+    c === 'producer' && environment === 'production'
+      ? { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector }
+      : { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector };
+  return [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector }, acrossNodes];
 }
 
 /** A component's settings for a spec and its sizing (`pipeline` names the default spread's selector). */
@@ -286,7 +295,7 @@ export function componentSettings(spec: SizingSpec, sizing: Sizing, c: Component
       ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
       ...(o.tolerations ? { tolerations: o.tolerations } : {}),
       ...(o.affinity ? { affinity: o.affinity } : {}),
-      topologySpreadConstraints: o.topologySpreadConstraints ?? defaultSpread(pipeline, c),
+      topologySpreadConstraints: o.topologySpreadConstraints ?? defaultSpread(pipeline, c, spec.environment),
       annotations: o.podAnnotations ?? {},
       labels: o.podLabels ?? {},
       extraEnv: o.env ?? [],

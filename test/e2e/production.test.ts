@@ -175,9 +175,9 @@ test('Ready over TLS and SCRAM: the migration Job and a partition Job succeed wi
     180000,
   );
 
-  // production: at least two producers, spread over nodes and zones where there are any, a
-  // budget that lets a drain take one at a time
-  // (the Deployment starts at one replica; its HPA raises it to the floor of two)
+  // production: at least two producers (Ready waits for the HPA to raise the Deployment's first
+  // replica to the floor of two), across nodes as a rule (both on this one node: one domain, no
+  // skew) and over zones where there are any, a budget that lets a drain take one at a time
   await waitWithState('two producers ready', () => pods(`${instance},app.kubernetes.io/component=producer`).filter(podReady).length === 2, 120000);
   const deployment = nodeGetJson<{ spec: { template: { spec: { topologySpreadConstraints?: { topologyKey: string; whenUnsatisfiable: string }[] } } } }>([
     'get',
@@ -187,7 +187,7 @@ test('Ready over TLS and SCRAM: the migration Job and a partition Job succeed wi
     ns,
   ]);
   expect(deployment.spec.template.spec.topologySpreadConstraints?.map((c) => [c.topologyKey, c.whenUnsatisfiable]).sort()).toEqual([
-    ['kubernetes.io/hostname', 'ScheduleAnyway'],
+    ['kubernetes.io/hostname', 'DoNotSchedule'],
     ['topology.kubernetes.io/zone', 'ScheduleAnyway'],
   ]);
   const pdb = await waitWithState(

@@ -643,16 +643,40 @@ describe('render: availability in production', () => {
     expect(render(pipeline({ dau: 20_000, environment: 'uat', producer: { minReplicas: 1, maxReplicas: 1 } }), FULL).adjusted).toEqual([]);
   });
 
-  test('every workload spreads over nodes and zones, preferred (ScheduleAnyway), counting only its own pods', () => {
-    const objs = render(pipeline({ dau: 20_000 }), FULL).objects;
-    expect(deployments(objs)).toHaveLength(4);
-    for (const d of deployments(objs)) {
-      const selector = d.spec!.selector.matchLabels;
-      expect(d.spec!.template.spec!.topologySpreadConstraints).toEqual([
-        { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
-        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
-      ]);
+  test('every workload spreads over nodes and zones counting only its own pods: preferred (ScheduleAnyway), except a production Producer API across nodes', () => {
+    const spreadOf = (env: 'production' | 'uat'): Record<string, { selector: unknown; spread: unknown }> =>
+      Object.fromEntries(
+        deployments(render(pipeline({ dau: 20_000, environment: env }), FULL).objects).map((d) => [
+          d.metadata!.labels!['app.kubernetes.io/component'],
+          { selector: d.spec!.selector.matchLabels, spread: d.spec!.template.spec!.topologySpreadConstraints },
+        ]),
+      );
+    const preferred = (selector: unknown) => [
+      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+    ];
+    const production = spreadOf('production');
+    expect(Object.keys(production).sort()).toEqual(['consumer-common', 'consumer-events', 'consumer-sms', 'producer']);
+    for (const [component, { selector, spread }] of Object.entries(production)) {
+      if (component !== 'producer') expect(spread).toEqual(preferred(selector));
     }
+    // Two producers on one node would both go with it: across nodes a rule, cordoned and tainted nodes not counted.
+    const producer = production.producer!;
+    expect(producer.spread).toEqual([
+      preferred(producer.selector)[0],
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'DoNotSchedule',
+        nodeTaintsPolicy: 'Honor',
+        labelSelector: { matchLabels: producer.selector },
+      },
+    ]);
+    for (const { selector, spread } of Object.values(spreadOf('uat'))) expect(spread).toEqual(preferred(selector));
+    // a spec's own list replaces the default
+    const own = [{ maxSkew: 2, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' as const }];
+    const custom = deployments(render(pipeline({ dau: 20_000, producer: { topologySpreadConstraints: own } }), FULL).objects);
+    expect(custom.find((d) => d.metadata!.name!.endsWith('producer'))!.spec!.template.spec!.topologySpreadConstraints).toEqual(own);
   });
 
   test('every Deployment has a disruption budget allowing one eviction at a time, which never holds a drain on a pod that is not ready anyway', () => {
