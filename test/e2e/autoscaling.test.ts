@@ -7,7 +7,6 @@
 // windows and small CPU requests (spec overrides) keep it within minutes on a 2-vCPU node.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import type { Db, MongoClient } from 'mongodb';
 import type pg from 'pg';
 import type { Kafka } from 'kafkajs';
@@ -17,6 +16,9 @@ import { CONSUMER_GROUPS } from '../../core/domain.js';
 import { connectKafkaAdmin, connectMongo, connectPg, testKafka, uniqueName } from '../support/services.js';
 import { sleep, waitFor } from '../support/wait.js';
 import {
+  auditMark,
+  auditSince,
+  type AuditEvent,
   OPERATOR_NAMESPACE,
   createDatabaseSecrets,
   imageTag,
@@ -81,24 +83,9 @@ interface Deployment {
 const deployment = (component: string): Deployment => nodeGetJson<Deployment>(['get', 'deployment', `${name}-${component}`, '-n', ns]);
 const replicas = (component: string): number => deployment(component).spec.replicas ?? 1;
 
-interface AuditEvent {
-  stage: string;
-  verb: string;
-  user: { username: string };
-  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
-  responseStatus?: { code?: number };
-  requestObject?: { spec?: { replicas?: number } };
-}
-/** The audit log's completed write requests to this namespace's Deployments since `from` (a byte offset). */
+/** The audit log's completed write requests to this namespace's Deployments since `from` (an audit mark). */
 function deploymentWrites(from = auditFrom): AuditEvent[] {
-  const log = readFileSync(process.env.NODE_AUDIT_LOG!);
-  return log
-    .subarray(from)
-    .toString('utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as AuditEvent)
-    .filter((e) => e.stage === 'ResponseComplete' && e.objectRef?.resource === 'deployments' && e.objectRef.namespace === ns);
+  return auditSince(from, (e) => e.stage === 'ResponseComplete' && e.objectRef?.resource === 'deployments' && e.objectRef.namespace === ns);
 }
 
 interface Hpa {
@@ -167,7 +154,7 @@ beforeAll(async () => {
     120000,
     1000,
   );
-  auditFrom = statSync(process.env.NODE_AUDIT_LOG!).size;
+  auditFrom = auditMark();
 }, 420000);
 
 afterAll(async () => {

@@ -22,7 +22,6 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { Agent } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import type { Db, MongoClient } from 'mongodb';
@@ -35,6 +34,8 @@ import { packageRoot } from '../../operator/util/repo-root.js';
 import { connectMongo, connectPg, testKafka, uniqueName } from '../support/services.js';
 import { sleep } from '../support/wait.js';
 import {
+  auditMark,
+  auditSince,
   createDatabaseSecrets,
   createTestNamespace,
   imageTag,
@@ -153,19 +154,10 @@ const nodeReady = (node: string): boolean => nodeKubectl(['get', 'node', node, '
  * API server's answer: 201 evicted, 429 refused by a disruption budget.
  */
 function evictions(from: number): Record<string, number> {
-  interface AuditEvent {
-    verb: string;
-    objectRef?: { resource?: string; subresource?: string; namespace?: string };
-    responseStatus?: { code?: number };
-  }
-  return readFileSync(need('NODE_AUDIT_LOG'))
-    .subarray(from)
-    .toString('utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as AuditEvent)
-    .filter((e) => e.verb === 'create' && e.objectRef?.resource === 'pods' && e.objectRef.subresource === 'eviction' && e.objectRef.namespace === ns)
-    .reduce<Record<string, number>>((m, e) => ({ ...m, [String(e.responseStatus?.code)]: (m[String(e.responseStatus?.code)] ?? 0) + 1 }), {});
+  return auditSince(
+    from,
+    (e) => e.verb === 'create' && e.objectRef?.resource === 'pods' && e.objectRef.subresource === 'eviction' && e.objectRef.namespace === ns,
+  ).reduce<Record<string, number>>((m, e) => ({ ...m, [String(e.responseStatus?.code)]: (m[String(e.responseStatus?.code)] ?? 0) + 1 }), {});
 }
 
 /** Stores what the load was given: every accepted record by id, nothing twice. */
@@ -417,7 +409,7 @@ test('a node drained under load: evictions through the disruption budgets, the p
   const load = startLoad(`drain-${run}`, 4, 250);
   await sleep(5000);
   const t0 = Date.now();
-  const auditFrom = statSync(need('NODE_AUDIT_LOG')).size;
+  const auditFrom = auditMark();
   // While the node drains, a producer is always ready somewhere.
   let fewestReadyProducers = Infinity;
   let draining = true;

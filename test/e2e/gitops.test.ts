@@ -15,7 +15,7 @@
 // Argo CD installed is the only one, as on a cluster run by GitOps.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db, MongoClient } from 'mongodb';
 import { stringify } from 'yaml';
@@ -24,6 +24,9 @@ import { connectKafkaAdmin, connectMongo, connectPg, uniqueName } from '../suppo
 import { testLabels } from '../support/test-owner.js';
 import { sleep } from '../support/wait.js';
 import {
+  auditMark,
+  auditSince,
+  type AuditEvent,
   WORKLOAD_IMAGE,
   allRolledOut,
   createDatabaseSecrets,
@@ -185,22 +188,9 @@ function application(
 }
 
 // ------------------------------------------------------------------ the node
-interface AuditEvent {
-  verb: string;
-  user: { username: string };
-  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
-  responseStatus?: { code?: number };
-}
-const auditSize = (): number => statSync(need('NODE_AUDIT_LOG')).size;
-/** Completed writes to this suite's pipeline namespace's Deployments since `from` (a byte offset of the audit log). */
+/** Completed writes to this suite's pipeline namespace's Deployments since `from` (an audit mark). */
 function deploymentWrites(from: number): AuditEvent[] {
-  return readFileSync(need('NODE_AUDIT_LOG'))
-    .subarray(from)
-    .toString('utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as AuditEvent)
-    .filter((e) => e.objectRef?.resource === 'deployments' && e.objectRef.namespace === ns && (e.responseStatus?.code ?? 0) < 400);
+  return auditSince(from, (e) => e.objectRef?.resource === 'deployments' && e.objectRef.namespace === ns && (e.responseStatus?.code ?? 0) < 400);
 }
 const byUser = (events: AuditEvent[]): Record<string, number> =>
   events.reduce<Record<string, number>>((m, e) => ({ ...m, [`${e.user.username} ${e.verb}`]: (m[`${e.user.username} ${e.verb}`] ?? 0) + 1 }), {});
@@ -430,7 +420,7 @@ test('first sync on an empty cluster: namespaces and CRD created, the pipeline a
 test('first sync: the operator from its chart and the pipeline from its manifest, both Synced and Healthy, the pipeline on running pods', async () => {
   // No other operator reconciles this namespace (one scaled up again meanwhile would act on the pipeline too).
   expect(otherOperatorsRunning()).toEqual([]);
-  const auditFrom = auditSize();
+  const auditFrom = auditMark();
   const t0 = Date.now();
   nodeKubectl(
     ['apply', '-f', '-'],
@@ -557,7 +547,7 @@ test("steady state: the Applications stay Synced through Argo CD's refreshes, wh
   afterFirstSync();
   expect(otherOperatorsRunning()).toEqual([]);
   const windowMs = Number(process.env.MOBILEFORGE_GITOPS_STEADY_MS ?? 150000);
-  const auditFrom = auditSize();
+  const auditFrom = auditMark();
   const p0 = livePipeline();
   const operation0 = app(pipelineApp).status?.operationState?.startedAt;
   const refreshes = new Set<string>();
@@ -598,7 +588,7 @@ test("deleting the pipeline from Git prunes it: the operator's finalizer removes
     const prefix = pipeline.spec.kafka.topicPrefix!;
     const topics = async () => (await admin.listTopics()).filter((t) => t.startsWith(prefix));
     expect((await topics()).length).toBeGreaterThan(0);
-    const auditFrom = auditSize();
+    const auditFrom = auditMark();
     commitPipeline('acme: retired', undefined);
     const t0 = Date.now();
     await waitWithState(

@@ -2,6 +2,7 @@
 // images test/infra/images.sh built, and a pipeline pointed at the local services as the
 // node's pods reach them (the bridge address), with requests small enough for one node.
 import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../operator/util/repo-root.js';
 import type { SyncPipeline } from '../../operator/api/v1alpha1.js';
@@ -303,4 +304,37 @@ export function waiterWithState(
       throw new Error(`${String(err)}\n${describeState()}`, { cause: err });
     }
   };
+}
+
+/** One entry of the node API server's audit log: the fields the suites read. */
+export interface AuditEvent {
+  stage: string;
+  verb: string;
+  user: { username: string };
+  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+  responseStatus?: { code?: number };
+  /** Logged for writes to Deployments and their scale (level Request). */
+  requestObject?: { spec?: { replicas?: number } };
+}
+
+/** Where the node's audit log ends now: what `auditSince` reads from. */
+export function auditMark(): number {
+  return statSync(nodeAuditLog()).size;
+}
+
+/** The audit log's entries since `from` (an `auditMark`) that `keep` selects. */
+export function auditSince(from: number, keep: (e: AuditEvent) => boolean): AuditEvent[] {
+  return readFileSync(nodeAuditLog())
+    .subarray(from)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as AuditEvent)
+    .filter(keep);
+}
+
+function nodeAuditLog(): string {
+  const path = process.env.NODE_AUDIT_LOG;
+  if (!path) throw new Error('NODE_AUDIT_LOG is not set: the node test service writes it (npm run infra:up)');
+  return path;
 }

@@ -11,7 +11,7 @@
 // rendered moves it forward (and says so in its release notes).
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -19,6 +19,8 @@ import type { SyncPipeline } from '../../operator/api/v1alpha1.js';
 import { connectPg, uniqueName } from '../support/services.js';
 import { sleep, waitFor } from '../support/wait.js';
 import {
+  auditMark,
+  auditSince,
   createDatabaseSecrets,
   createTestNamespace,
   imageTag,
@@ -95,30 +97,18 @@ function snapshot(): { pods: Record<string, string>; objects: Record<string, str
   };
 }
 
-interface AuditEvent {
-  stage: string;
-  verb: string;
-  user: { username: string };
-  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
-}
 /** The operator's completed writes in the namespace since `from` (a byte offset in the audit log), the pipelines' status and Events aside. */
 function operatorWrites(from: number): string[] {
-  return readFileSync(process.env.NODE_AUDIT_LOG!)
-    .subarray(from)
-    .toString('utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as AuditEvent)
-    .filter(
-      (e) =>
-        e.stage === 'ResponseComplete' &&
-        e.user.username.startsWith(OPERATOR_USER) &&
-        e.objectRef?.namespace === ns &&
-        ['create', 'update', 'patch', 'delete'].includes(e.verb) &&
-        e.objectRef.resource !== 'events' &&
-        e.objectRef.subresource !== 'status',
-    )
-    .map((e) => `${e.verb} ${e.objectRef!.resource}/${e.objectRef!.name ?? ''}`);
+  return auditSince(
+    from,
+    (e) =>
+      e.stage === 'ResponseComplete' &&
+      e.user.username.startsWith(OPERATOR_USER) &&
+      e.objectRef?.namespace === ns &&
+      ['create', 'update', 'patch', 'delete'].includes(e.verb) &&
+      e.objectRef.resource !== 'events' &&
+      e.objectRef.subresource !== 'status',
+  ).map((e) => `${e.verb} ${e.objectRef!.resource}/${e.objectRef!.name ?? ''}`);
 }
 
 beforeAll(async () => {
@@ -148,7 +138,7 @@ afterAll(async () => {
 test(`helm upgrade from ${PREVIOUS} to the working tree: no pod restarted, no child written, Ready throughout`, async () => {
   await sleep(5000); // settled: any write still owed by the previous operator is done
   const before = snapshot();
-  const auditFrom = statSync(process.env.NODE_AUDIT_LOG!).size;
+  const auditFrom = auditMark();
   const notReady: string[] = [];
   const poll = setInterval(() => {
     for (const n of NAMES) if (!ready(n)) notReady.push(`${n} at ${new Date().toISOString()}`);
@@ -180,7 +170,7 @@ test(`helm upgrade from ${PREVIOUS} to the working tree: no pod restarted, no ch
 
 test('a field that does not reach the pods (the maintenance schedule) writes the CronJob only', async () => {
   const before = snapshot();
-  const auditFrom = statSync(process.env.NODE_AUDIT_LOG!).size;
+  const auditFrom = auditMark();
   for (const n of NAMES)
     nodeKubectl(['patch', 'syncpipeline', n, '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { maintenance: { schedule: '45 2 * * *' } } })]);
   const observed = (n: string) =>
