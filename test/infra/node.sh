@@ -122,8 +122,23 @@ node_network_up() {
   iptables -w -A "$NODE_FW_CHAIN" -s "$NODE_POD_CIDR" -j DROP
   iptables -w -A "$NODE_FW_CHAIN" -d "$NODE_POD_CIDR" -j DROP
   iptables -w -C FORWARD -j "$NODE_FW_CHAIN" 2>/dev/null || iptables -w -I FORWARD 1 -j "$NODE_FW_CHAIN"
+  node_drop_injected_rejects
+}
+# A suite that injects a fault refuses traffic to the bridge address with an INPUT rule and
+# removes it when done; a suite killed mid-way leaves it behind, and the next run's pods then
+# cannot reach Kafka. Any such REJECT is dropped when the network comes up or goes down.
+node_drop_injected_rejects() {
+  local rules rule args
+  rules=$(iptables -w -S INPUT | grep -- "-d $NODE_IP/32" | grep -- '-j REJECT' || true)
+  while read -r rule; do
+    [ -n "$rule" ] || continue
+    read -ra args <<< "${rule/#-A /-D }"
+    log "node: removing a fault rule left by an interrupted suite: $rule"
+    iptables -w "${args[@]}" || true
+  done <<< "$rules"
 }
 node_network_down() {
+  node_drop_injected_rejects
   if iptables -w -C FORWARD -j "$NODE_FW_CHAIN" 2>/dev/null; then iptables -w -D FORWARD -j "$NODE_FW_CHAIN"; fi
   iptables -w -F "$NODE_FW_CHAIN" 2>/dev/null && iptables -w -X "$NODE_FW_CHAIN" 2>/dev/null || true
   ip link show "$NODE_BRIDGE" >/dev/null 2>&1 && ip link del "$NODE_BRIDGE"
