@@ -267,17 +267,65 @@ oom_score = 0
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "$d/certs.d"
 TOML
-  if ! ctr --address "$NODE_CONTAINERD_SOCK" version >/dev/null 2>&1; then
-    log "node: starting containerd $(containerd --version | awk '{print $3}')"
-    setsid nohup containerd --config "$d/config.toml" > "$d/containerd.log" 2>&1 < /dev/null &
-    echo $! > "$NODE_DIR/containerd.pid"
-    local i=0
-    until ctr --address "$NODE_CONTAINERD_SOCK" version >/dev/null 2>&1; do
-      i=$((i + 1)); [ $i -gt 100 ] && die "containerd did not start; see $d/containerd.log"
-      sleep 0.2
-    done
-  fi
+  containerd_start node "$NODE_CONTAINERD_SOCK" "$d/config.toml" "$NODE_DIR/containerd.pid"
   bash "$INFRA_DIR/images.sh" pause-load
+}
+
+# ------------------------------------------------------------- what both nodes share
+# A node's containerd (LABEL SOCK CONFIG PIDFILE), started unless its socket answers; its log
+# beside the configuration.
+containerd_start() {
+  local label=$1 sock=$2 config=$3 pidfile=$4 log_file i=0
+  log_file="$(dirname "$config")/containerd.log"
+  ctr --address "$sock" version >/dev/null 2>&1 && return 0
+  log "$label: starting containerd $(containerd --version | awk '{print $3}')"
+  setsid nohup containerd --config "$config" > "$log_file" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+  until ctr --address "$sock" version >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -gt 100 ] && die "$label: containerd did not start; see $log_file"
+    sleep 0.2
+  done
+}
+# Waits until the Node NAME is Ready (90 s at most; LOG is the kubelet's, named if it is not).
+kubelet_wait_ready() {
+  local name=$1 log_file=$2 i=0
+  until node_kubectl get node "$name" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True; do
+    i=$((i + 1)); [ $i -gt 180 ] && die "node $name not Ready after 90 s; see $log_file"
+    sleep 0.5
+  done
+}
+# The network namespaces of the pods a containerd (SOCK) runs, one path a line; read while it answers.
+containerd_pod_netns() {
+  local sock=$1 c
+  ctr --address "$sock" version >/dev/null 2>&1 || return 0
+  for c in $(ctr --address "$sock" -n k8s.io containers ls -q 2>/dev/null); do
+    ctr --address "$sock" -n k8s.io containers info "$c" 2>/dev/null \
+      | sed -n 's/.*"path": "\(\/var\/run\/netns\/[^"]*\)".*/\1/p' | head -1
+  done
+}
+# Every container a containerd (SOCK) runs killed, its CNI result removed.
+containerd_kill_all() {
+  local sock=$1 c
+  ctr --address "$sock" version >/dev/null 2>&1 || return 0
+  for c in $(ctr --address "$sock" -n k8s.io containers ls -q 2>/dev/null); do
+    rm -f /var/lib/cni/results/*-"$c"-*
+    ctr --address "$sock" -n k8s.io tasks kill -s SIGKILL "$c" >/dev/null 2>&1 || true
+  done
+}
+# Shims outlive containerd; a node's are the ones started with its socket address.
+containerd_kill_shims() {
+  local p
+  for p in $(pgrep -f "containerd-shim-runc-v2 .*-address $1" || true); do kill -KILL "$p" 2>/dev/null || true; done
+}
+# The network namespaces given (paths, a line each) deleted.
+delete_netns() {
+  local ns
+  for ns in $(sort -u <<< "$1"); do ip netns delete "$(basename "$ns")" 2>/dev/null || true; done
+}
+# Every mount under DIR/ undone, deepest first.
+unmount_under() {
+  [ -d "$1" ] || return 0
+  awk -v d="$1/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 }
 
 # ------------------------------------------------------------- kubelet and kube-proxy
@@ -345,11 +393,7 @@ YAML
     setsid nohup "$BIN/kube-proxy" --config="$d/kube-proxy.yaml" --v=0 > "$d/kube-proxy.log" 2>&1 < /dev/null &
     echo $! > "$d/kube-proxy.pid"
   fi
-  local i=0
-  until node_kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True; do
-    i=$((i + 1)); [ $i -gt 180 ] && die "node $NODE_NAME not Ready after 90 s; see $d/kubelet.log"
-    sleep 0.5
-  done
+  kubelet_wait_ready "$NODE_NAME" "$d/kubelet.log"
   wait_port "$KUBE_PROXY_HEALTHZ_PORT" 30 || die "kube-proxy did not start; see $d/kube-proxy.log"
 }
 
@@ -405,27 +449,20 @@ down_node() {
     stop_pid "$d/$f.pid" 3
   done
   if ctr --address "$NODE_CONTAINERD_SOCK" version >/dev/null 2>&1; then
-    local c netns=()
-    for c in $(ctr --address "$NODE_CONTAINERD_SOCK" -n k8s.io containers ls -q 2>/dev/null); do
-      rm -f /var/lib/cni/results/*-"$c"-*
-      local ns; ns=$(ctr --address "$NODE_CONTAINERD_SOCK" -n k8s.io containers info "$c" 2>/dev/null \
-        | sed -n 's/.*"path": "\(\/var\/run\/netns\/[^"]*\)".*/\1/p' | head -1)
-      [ -n "$ns" ] && netns+=("$ns")
-      ctr --address "$NODE_CONTAINERD_SOCK" -n k8s.io tasks kill -s SIGKILL "$c" >/dev/null 2>&1 || true
-    done
+    local c netns
+    netns=$(containerd_pod_netns "$NODE_CONTAINERD_SOCK")
+    containerd_kill_all "$NODE_CONTAINERD_SOCK"
     sleep 1
     for c in $(ctr --address "$NODE_CONTAINERD_SOCK" -n k8s.io containers ls -q 2>/dev/null); do
       ctr --address "$NODE_CONTAINERD_SOCK" -n k8s.io tasks rm -f "$c" >/dev/null 2>&1 || true
       ctr --address "$NODE_CONTAINERD_SOCK" -n k8s.io containers rm "$c" >/dev/null 2>&1 || true
     done
-    for ns in $(printf '%s\n' "${netns[@]}" | sort -u); do ip netns delete "$(basename "$ns")" 2>/dev/null || true; done
+    delete_netns "$netns"
   fi
   stop_pid "$d/containerd.pid" 10
-  # shims outlive containerd; ours are the ones started with our socket address
-  local p
-  for p in $(pgrep -f "containerd-shim-runc-v2 .*-address $NODE_CONTAINERD_SOCK" || true); do kill -KILL "$p" 2>/dev/null || true; done
+  containerd_kill_shims "$NODE_CONTAINERD_SOCK"
+  unmount_under "$d"
   if [ -d "$d" ]; then
-    awk -v d="$d/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
     awk -v d="$d" '$2 == d {print $2}' /proc/mounts | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   fi
   local uid

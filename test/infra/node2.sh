@@ -69,16 +69,7 @@ node2_containerd_up() {
   # the first node's configuration with this node's paths
   sed -e "s#$NODE_CONTAINERD_ROOT#$NODE2_CONTAINERD_ROOT#g" -e "s#$NODE_DIR/#$NODE2_DIR/#g" \
     "$NODE_DIR/containerd/config.toml" > "$d/config.toml"
-  if ! ctr --address "$NODE2_CONTAINERD_SOCK" version >/dev/null 2>&1; then
-    log "node2: starting containerd $(containerd --version | awk '{print $3}')"
-    setsid nohup containerd --config "$d/config.toml" > "$d/containerd.log" 2>&1 < /dev/null &
-    echo $! > "$NODE2_DIR/containerd.pid"
-    local i=0
-    until ctr --address "$NODE2_CONTAINERD_SOCK" version >/dev/null 2>&1; do
-      i=$((i + 1)); [ $i -gt 100 ] && die "node2: containerd did not start; see $d/containerd.log"
-      sleep 0.2
-    done
-  fi
+  containerd_start node2 "$NODE2_CONTAINERD_SOCK" "$d/config.toml" "$NODE2_DIR/containerd.pid"
   NODE_CONTAINERD_SOCK=$NODE2_CONTAINERD_SOCK bash "$INFRA_DIR/images.sh" pause-load
 }
 
@@ -117,11 +108,7 @@ KC
       --v=0 > "$d/kubelet.log" 2>&1 < /dev/null &
     echo $! > "$d/kubelet.pid"
   fi
-  local i=0
-  until node_kubectl get node "$NODE2_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True; do
-    i=$((i + 1)); [ $i -gt 180 ] && die "node $NODE2_NAME not Ready after 90 s; see $d/kubelet.log"
-    sleep 0.5
-  done
+  kubelet_wait_ready "$NODE2_NAME" "$d/kubelet.log"
 }
 
 up_node2() {
@@ -138,33 +125,17 @@ up_node2() {
 # The node's processes and every container it ran, gone at once (kubelet, containerd, shims,
 # the pods' processes). `lose` leaves the Node object to the cluster, as a lost machine does.
 node2_stop_all() {
-  local d=$NODE2_DIR netns=() c
+  local d=$NODE2_DIR netns
   stop_pid "$d/kubelet.pid" 3
-  # the pods' network namespaces, read while containerd still answers
-  if ctr --address "$NODE2_CONTAINERD_SOCK" version >/dev/null 2>&1; then
-    for c in $(ctr --address "$NODE2_CONTAINERD_SOCK" -n k8s.io containers ls -q 2>/dev/null); do
-      local path; path=$(ctr --address "$NODE2_CONTAINERD_SOCK" -n k8s.io containers info "$c" 2>/dev/null \
-        | sed -n 's/.*"path": "\(\/var\/run\/netns\/[^"]*\)".*/\1/p' | head -1)
-      [ -n "$path" ] && netns+=("$path")
-    done
-  fi
+  netns=$(containerd_pod_netns "$NODE2_CONTAINERD_SOCK")
   node2_cgroups kill
-  if ctr --address "$NODE2_CONTAINERD_SOCK" version >/dev/null 2>&1; then
-    for c in $(ctr --address "$NODE2_CONTAINERD_SOCK" -n k8s.io containers ls -q 2>/dev/null); do
-      rm -f /var/lib/cni/results/*-"$c"-*
-      ctr --address "$NODE2_CONTAINERD_SOCK" -n k8s.io tasks kill -s SIGKILL "$c" >/dev/null 2>&1 || true
-    done
-  fi
+  containerd_kill_all "$NODE2_CONTAINERD_SOCK"
   stop_pid "$d/containerd.pid" 10
-  local p
-  for p in $(pgrep -f "containerd-shim-runc-v2 .*-address $NODE2_CONTAINERD_SOCK" || true); do kill -KILL "$p" 2>/dev/null || true; done
+  containerd_kill_shims "$NODE2_CONTAINERD_SOCK"
   # Their addresses go with them (the veths leave the bridge): what was sent to a pod of the
   # node now meets silence, as on a machine that lost power, not a refusal.
-  local ns
-  for ns in $(printf '%s\n' "${netns[@]}" | sort -u); do ip netns delete "$(basename "$ns")" 2>/dev/null || true; done
-  if [ -d "$d" ]; then
-    awk -v d="$d/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
-  fi
+  delete_netns "$netns"
+  unmount_under "$d"
 }
 
 down_node2() {
