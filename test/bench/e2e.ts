@@ -1,4 +1,4 @@
-// npm run bench:e2e [-- --duration 20 --sample 10 --dau 1000000 --mongo-poll-ms 0]
+// npm run bench:e2e [-- --duration 20 --sample 10 --dau 1000000 --mongo-poll-ms 0 --sms-replicas N]
 // End-to-end freshness on the local node: the time from the Producer API's 202 to the record
 // being readable in MongoDB (SMS) and in PostgreSQL (events), at the peak request rate of
 // docs/workload-model.md (India) for `--dau` (default 1M), open loop, through the producer's Service to real pods (the
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     sample: { type: 'string', default: '10' },
     dau: { type: 'string', default: '1000000' },
     'mongo-poll-ms': { type: 'string', default: '0' },
+    // A fixed number of SMS consumers (no scaling during the run, so no rebalance); unset: 1-3 by KEDA.
+    'sms-replicas': { type: 'string' },
   },
 });
 const DAU = Number(values.dau);
@@ -86,7 +88,11 @@ pipeline.spec.kafka = { ...pipeline.spec.kafka!, topicPrefix: `${run}.` };
 pipeline.spec.autoscaling = { engine: 'keda' };
 pipeline.spec.producer = { resources: busy, minReplicas: 1, maxReplicas: 2 };
 pipeline.spec.consumers = {
-  sms: { resources: busy, minReplicas: 1, maxReplicas: 3 },
+  sms: {
+    resources: busy,
+    minReplicas: Number(values['sms-replicas'] ?? 1),
+    maxReplicas: Number(values['sms-replicas'] ?? 3),
+  },
   events: { resources: busy, minReplicas: 1, maxReplicas: 2 },
   common: { resources: busy, minReplicas: 1, maxReplicas: 1 },
 };
