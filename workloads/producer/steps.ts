@@ -16,6 +16,7 @@ import { auditMessage } from './audit-publisher.js';
 import { AuthError, ClientsUnavailableError, type Authenticated, type ClientRecord } from './auth.js';
 import { encodeRequest } from './encode.js';
 import { KafkaUnavailableError } from './kafka-sink.js';
+import type { Refusal } from './refusals.js';
 import { BodyTooLargeError, decodeText, parseJson, readBody, RequestError } from './payload.js';
 
 /** What the steps of one sync request learn, in order. */
@@ -39,6 +40,8 @@ export interface SyncContext {
   text?: string;
   /** Refused by the rate limit: no usage row (nothing was done for the client). */
   rateLimited?: boolean;
+  /** The error code of the answer, once one is sent (sendError). */
+  answerCode?: string;
 }
 
 /** The request's context, which `observe` creates. */
@@ -61,6 +64,8 @@ export function sendError(
   headers: Record<string, string> = {},
 ): void {
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  const sync = (res.locals as { sync?: SyncContext }).sync;
+  if (sync) sync.answerCode = code;
   res.status(status).json(errorBody(requestId, code, message, details));
 }
 
@@ -103,8 +108,13 @@ function closeAfterAnswer(req: Request, res: Response): void {
   req.resume();
 }
 
-/** Metrics, the usage row and the log line of every sync request, once it is answered. */
-export function observe(deps: Pick<ProducerDeps, 'usage' | 'metrics' | 'log'>): RequestHandler {
+/**
+ * Metrics, the audit row and the log line of every sync request, once it is answered. The
+ * audit row: a `usage` row for an authenticated client; for an answer given before the client
+ * was authenticated (an unknown source, clients unreadable), whose client id is only claimed, a
+ * counted refusal instead, so that nobody adds billing rows to another client's account.
+ */
+export function observe(deps: Pick<ProducerDeps, 'usage' | 'unauthorized' | 'metrics' | 'log'>): RequestHandler {
   return (req, res, next) => {
     const sync: SyncContext = {
       started: process.hrtime.bigint(),
@@ -123,21 +133,23 @@ export function observe(deps: Pick<ProducerDeps, 'usage' | 'metrics' | 'log'>): 
     // this row is the same row, and the table keeps one.
     const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
     res.writeHead = ((...args: unknown[]) => {
-      const clientId = clientIdOf();
       const code = typeof args[0] === 'number' ? args[0] : res.statusCode;
-      // A request refused for authentication is counted in unauthorized_requests only (a flood
-      // of refusals must not take room in the usage queue, whose bound is for billing rows);
-      // one refused by the rate limit is not counted at all.
-      if (clientId && !sync.refused && !sync.rateLimited && !(code === 202 && sync.usageRow))
-        deps.usage.add({
-          kind: 'usage',
-          id: sync.attemptId,
-          request_id: sync.requestId,
-          client_id: clientId,
-          api_name: `sync/${sync.source ?? 'unknown'}`,
-          response_code: code,
-          created_at: sync.usageRow?.created_at ?? new Date().toISOString(),
-        });
+      // A request refused for authentication is counted in unauthorized_requests already (a
+      // flood of refusals must not take room in the usage queue, whose bound is for billing
+      // rows); one refused by the rate limit is not counted at all.
+      if (!sync.refused && !sync.rateLimited && !(code === 202 && sync.usageRow)) {
+        if (sync.client)
+          deps.usage.add({
+            kind: 'usage',
+            id: sync.attemptId,
+            request_id: sync.requestId,
+            client_id: sync.client.clientId,
+            api_name: `sync/${sync.source ?? 'unknown'}`,
+            response_code: code,
+            created_at: sync.usageRow?.created_at ?? new Date().toISOString(),
+          });
+        else deps.unauthorized.add(refusalOf(req, sync, sync.answerCode ?? `HTTP_${code}`));
+      }
       res.writeHead = writeHead as Response['writeHead'];
       return writeHead(...args);
     }) as Response['writeHead'];
@@ -175,27 +187,34 @@ export function knownSource(req: Request, res: Response, next: NextFunction): vo
   throw new RequestError(404, 'UNKNOWN_SOURCE', `unknown source "${auditText(String(req.params.source), 64)}"; one of ${SOURCES.join(', ')}`);
 }
 
-/** A 401: counted, and aggregated into an audit row with what was received, never the body itself. */
-function refuse(deps: Pick<ProducerDeps, 'metrics' | 'unauthorized'>, req: Request, res: Response, err: AuthError): void {
-  const sync = syncContext(res);
-  sync.refused = true;
-  deps.metrics.authFailures.inc({ code: err.code });
-  // An unauthenticated payload is untrusted and may be huge. Header text is cleaned and bounded.
-  deps.unauthorized.add({
+/**
+ * What an unauthenticated request is counted with: what was received, never the body itself
+ * (an unauthenticated payload is untrusted and may be huge); header text cleaned and bounded.
+ */
+function refusalOf(req: Request, sync: SyncContext, reason: string): Refusal {
+  return {
     clientId: auditText(header(req, 'x-client-id'), 72),
     address: auditText(req.socket.remoteAddress, 64),
-    reason: err.code,
+    reason,
     requestId: sync.requestId,
     authToken: auditText(header(req, 'x-auth-token'), 1024),
     summary: JSON.stringify({
-      reason: err.code,
+      reason,
       source: sync.source ?? 'unknown',
       content_type: auditText(header(req, 'content-type'), 128) ?? null,
       content_encoding: auditText(header(req, 'content-encoding'), 64) ?? null,
       content_length: Number(header(req, 'content-length') ?? 0) || 0,
     }),
     at: new Date(),
-  });
+  };
+}
+
+/** A 401: counted, and aggregated into an audit row. */
+function refuse(deps: Pick<ProducerDeps, 'metrics' | 'unauthorized'>, req: Request, res: Response, err: AuthError): void {
+  const sync = syncContext(res);
+  sync.refused = true;
+  deps.metrics.authFailures.inc({ code: err.code });
+  deps.unauthorized.add(refusalOf(req, sync, err.code));
   req.resume();
   sendError(res, sync.requestId, 401, err.code, err.message);
 }

@@ -255,7 +255,7 @@ describe('authentication', () => {
     }
   });
 
-  test('every call but a refused one (401) is counted in usage, through the audit topic', async () => {
+  test('every authenticated call but a refused one (401) is counted in usage, through the audit topic', async () => {
     const rows = await waitFor('usage rows', async () => {
       const r = await auditRows('usage', other.id);
       return r.length >= 10 ? r : undefined;
@@ -381,7 +381,7 @@ describe('bad input: the right 4xx, nothing produced, no crash', () => {
     expect(nul.body.error).toMatchObject({ details: [{ path: 'body.records[0].event_value', message: expect.stringContaining('NUL') }] });
   });
 
-  test('a request for source %00 leaves no unstorable usage row and never blocks the usage queue', async () => {
+  test('a request for source %00, answered before authentication, is a counted refusal: no usage row under the claimed client, nothing unstorable, the queue never blocked', async () => {
     const r = await fetch(`${producer.url}/v1/sync/%00`, {
       method: 'POST',
       headers: { 'x-client-id': other.id, 'content-type': 'application/json' },
@@ -397,7 +397,12 @@ describe('bad input: the right 4xx, nothing produced, no crash', () => {
       15000,
     );
     expect(row).toMatchObject({ api_name: 'sync/events', response_code: 202 });
-    expect((await auditRows('usage', other.id)).some((x) => x.api_name === 'sync/unknown' && x.response_code === 404)).toBe(true);
+    // The client id was only claimed: counted with the refusals, never billed to that client.
+    const refusal = await waitFor('the refusal row', async () =>
+      (await auditRows('unauthorized_requests', other.id)).find((x) => x.reason === 'UNKNOWN_SOURCE'),
+    );
+    expect(refusal).toMatchObject({ client_id: other.id, count: 1, req_body: { reason: 'UNKNOWN_SOURCE', source: 'unknown' } });
+    expect((await auditRows('usage', other.id)).some((x) => x.api_name === 'sync/unknown')).toBe(false);
   });
 
   test.each(['/v1/sync/%E0%A4%A', '/v1/sync/%ED%A0%80'])('malformed percent-encoding %s -> 400 JSON, and the log stays JSON lines', async (path) => {

@@ -144,14 +144,30 @@ describe('observe', () => {
     expect((await post(base, { source: 'photos' })).body.source).toBeUndefined();
   });
 
-  test('counts and logs every answer once it is sent, and queues the usage row of an answer other than a 202', async () => {
+  test("counts and logs every answer once it is sent, and queues the usage row of an authenticated client's answer other than a 202", async () => {
     const { deps, seen } = fakeDeps();
-    const base = await serve(deps, observe(deps), (_req, res) => void res.status(400).json({}));
+    const base = await serve(deps, observe(deps), authenticate(deps), (_req, res) => void res.status(400).json({}));
     expect((await post(base, { headers: { 'x-request-id': 'r-9' } })).status).toBe(400);
     await new Promise((r) => setTimeout(r, 20));
     expect(seen.usage).toEqual([expect.objectContaining({ kind: 'usage', request_id: 'r-9', client_id: 'acme', api_name: 'sync/sms', response_code: 400 })]);
     expect(seen.logs).toContainEqual({ msg: 'request', fields: expect.objectContaining({ request_id: 'r-9', client_id: 'acme', status: 400, records: 0 }) });
     expect(await deps.metrics.registry.getSingleMetricAsString('producer_requests_total')).toContain('producer_requests_total{source="sms",code="400"} 1');
+  });
+
+  test("an answer given before the client was authenticated adds no usage row to the claimed client's account: it is a counted refusal, with its reason", async () => {
+    for (const [step, code, reason] of [
+      [knownSource, 404, 'UNKNOWN_SOURCE'],
+      [authenticate(fakeDeps({ clientsDown: true }).deps), 503, 'AUTH_UNAVAILABLE'],
+    ] as const) {
+      const { deps, seen } = fakeDeps();
+      const base = await serve(deps, observe(deps), step, probe);
+      const a = await post(base, { source: code === 404 ? 'photos' : 'sms', headers: { 'x-request-id': 'r-claimed' } });
+      expect(a.status).toBe(code);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(seen.usage).toEqual([]);
+      expect(seen.unauthorized).toEqual([expect.objectContaining({ clientId: 'acme', reason, address: '127.0.0.1', requestId: 'r-claimed' })]);
+      await closeServer();
+    }
   });
 
   test('queues no usage row for a request refused for its token or by the rate limit', async () => {
