@@ -27,7 +27,7 @@ import {
   type Progress,
   type ReplayFilter,
 } from '../model/kafka/dead-letters.js';
-import { errorMessage } from '../../core/errors.js';
+import { apiErrorMessage, errorMessage } from '../../core/errors.js';
 
 export class DlqError extends Error {
   override name = 'DlqError';
@@ -52,7 +52,7 @@ export async function pipelineKafka(kc: k8s.KubeConfig, namespace: string | unde
   try {
     pipeline = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name })) as SyncPipeline;
   } catch (err) {
-    throw new DlqError(`cannot read pipeline ${ns}/${name}: ${k8sMessage(err)}`);
+    throw new DlqError(`cannot read pipeline ${ns}/${name}: ${apiErrorMessage(err)}`);
   }
   const resolved = resolve(pipeline);
   const k = resolved.kafka;
@@ -63,7 +63,7 @@ export async function pipelineKafka(kc: k8s.KubeConfig, namespace: string | unde
       const secret = await core.readNamespacedSecret({ name: s, namespace: ns });
       values.set(s, Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, v]) => [key, Buffer.from(v, 'base64').toString('utf8')])));
     } catch (err) {
-      throw new DlqError(`cannot read Secret ${ns}/${s} (the pipeline's Kafka credentials): ${k8sMessage(err)}`);
+      throw new DlqError(`cannot read Secret ${ns}/${s} (the pipeline's Kafka credentials): ${apiErrorMessage(err)}`);
     }
   }
   return forPipeline(resolved, (n, key) => values.get(n)?.[key]);
@@ -80,18 +80,6 @@ function forPipeline(pipeline: ResolvedPipeline, secret: (name: string, key: str
     dlqTopics: topics.filter((t) => t.role === 'dead-letter').map((t) => t.name),
     replayGroup: dlqReplayGroup(pipeline.kafka.naming),
   };
-}
-
-function k8sMessage(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      return (JSON.parse(body) as { message?: string }).message ?? body;
-    } catch {
-      return body;
-    }
-  }
-  return errorMessage(err);
 }
 
 /** A DLQ topic by the name the user gave: the DLQ's or its data topic's, with or without the pipeline's prefix. */

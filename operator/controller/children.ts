@@ -10,7 +10,8 @@ import { COMPONENT_LABEL, INSTANCE_LABEL } from '../../core/labels.js';
 import { ownedKinds, type KindInfo } from '../model/objects/owned-kinds.js';
 import type { RenderResult } from '../model/render.js';
 import { ALL_CONSUMERS, type ComponentName } from '../../core/domain.js';
-import { apiErrorMessage, describeRef, refOf, type ObjectRef } from './cluster.js';
+import { describeRef, refOf, type ObjectRef } from './cluster.js';
+import { apiErrorMessage } from '../../core/errors.js';
 import { needsApply, withAppliedHash } from './diff.js';
 import { observeCronJob, observeDeployment, type DeploymentObservation, type Observation } from '../model/report/status.js';
 

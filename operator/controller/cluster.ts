@@ -8,7 +8,6 @@ import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type SyncPipeline, type Sync
 import { FIELD_MANAGER } from '../model/naming.js';
 import type { PipelineEvent } from '../model/report/events.js';
 import type { OperatorMetrics } from './metrics.js';
-import { errorMessage } from '../../core/errors.js';
 
 export interface ObjectRef {
   apiVersion: string;
@@ -29,21 +28,6 @@ export function describeRef(r: ObjectRef): string {
 export function httpStatus(err: unknown): number | undefined {
   if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'number') return err.code;
   return undefined;
-}
-
-export function apiErrorMessage(err: unknown): string {
-  if (err && typeof err === 'object' && 'body' in err) {
-    const body = err.body;
-    if (typeof body === 'string') {
-      try {
-        return (JSON.parse(body) as { message?: string }).message ?? body;
-      } catch {
-        return body;
-      }
-    }
-    if (body && typeof body === 'object' && 'message' in body) return String(body.message);
-  }
-  return errorMessage(err);
 }
 
 export class ClusterClient {

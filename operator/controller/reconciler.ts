@@ -14,7 +14,7 @@ import { resolve, type ResolvedPipeline } from '../model/resolve.js';
 import type { PartitionCounts } from '../model/kafka/topics.js';
 import { kafkaAccess } from '../model/kafka/kafka-access.js';
 import { findConflict, type KafkaConflict } from '../model/kafka/conflicts.js';
-import { apiErrorMessage } from './cluster.js';
+import { apiErrorMessage } from '../../core/errors.js';
 import { contentHash } from './diff.js';
 import { buildStatus, observeMigration, type MigrationObservation, type Observation, type TopicObservation } from '../model/report/status.js';
 import { kafkaSecrets as pipelineKafkaSecrets, lazyAdmin } from './pipeline-kafka.js';
