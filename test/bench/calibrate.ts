@@ -58,6 +58,12 @@ import { migrateInsights } from '../../core/insights-schema.js';
 import { migrateMongo, migrateSync } from '../../core/sync-schema.js';
 import { MESSAGE_VERSION, messageKey, splitIntoMessages } from '../../core/message.js';
 import type { SplitConsumer, Source } from '../../core/domain.js';
+import { stampedName, staleNames } from '../support/leftovers.js';
+
+/** What this run's databases and topics are named after (with the time it began). */
+const TAG_PREFIX = 'cal';
+/** A calibration takes under an hour; what an earlier run left this much later is a leftover. */
+const LEFTOVER_AGE_MS = 6 * 3_600_000;
 
 const { values } = parseArgs({
   options: {
@@ -219,10 +225,16 @@ if (process.env.MOBILEFORGE_NO_START !== '1')
 useTestServices();
 const env = { ...process.env } as Record<string, string>;
 const brokers = env.KAFKA_BROKERS!.split(',');
-const tag = `cal${Date.now().toString(36)}`;
+const tag = stampedName(TAG_PREFIX);
 const pgConf = { host: env.PGHOST, port: Number(env.PGPORT), user: env.PGUSER, password: env.PGPASSWORD };
 const admin0 = new pg.Client({ ...pgConf, database: 'postgres' });
 await admin0.connect();
+const mongo = new MongoClient(env.MONGODB_URI!);
+await mongo.connect();
+const kafka = new Kafka({ clientId: 'calibrate', brokers, logLevel: logLevel.NOTHING });
+const kadmin = kafka.admin();
+await kadmin.connect();
+await sweepLeftovers();
 await admin0.query(`CREATE DATABASE ${tag}`);
 await admin0.end();
 const pgc = new pg.Client({ ...pgConf, database: tag });
@@ -232,11 +244,27 @@ await pgc.connect();
 pgc.on('error', (err) => log(`PostgreSQL connection lost (${err.message}); the run goes on`));
 await migrateInsights(pgc);
 await migrateSync(pgc);
-const mongo = new MongoClient(env.MONGODB_URI!);
-await mongo.connect();
-const kafka = new Kafka({ clientId: 'calibrate', brokers, logLevel: logLevel.NOTHING });
-const kadmin = kafka.admin();
-await kadmin.connect();
+
+/**
+ * The databases and topics of calibration runs that ended without removing them (a crash, a
+ * stop): those of runs begun more than 6 hours ago, by the time in their names.
+ */
+async function sweepLeftovers(): Promise<void> {
+  const now = Date.now();
+  const pgDbs = (await admin0.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname);
+  const mongoDbs = (await mongo.db('admin').admin().listDatabases({ nameOnly: true })).databases.map((d) => d.name);
+  const topics = await kadmin.listTopics();
+  const stale = {
+    pg: staleNames(pgDbs, TAG_PREFIX, now, LEFTOVER_AGE_MS),
+    mongo: staleNames(mongoDbs, TAG_PREFIX, now, LEFTOVER_AGE_MS),
+    topics: staleNames(topics, TAG_PREFIX, now, LEFTOVER_AGE_MS),
+  };
+  for (const d of stale.pg) await admin0.query(`DROP DATABASE IF EXISTS ${d} WITH (FORCE)`);
+  for (const d of stale.mongo) await mongo.db(d).dropDatabase();
+  if (stale.topics.length) await kadmin.deleteTopics({ topics: stale.topics });
+  const n = stale.pg.length + stale.mongo.length + stale.topics.length;
+  if (n) log(`removed what earlier runs left: ${n} (databases ${[...stale.pg, ...stale.mongo].join(', ') || 'none'}; topics ${stale.topics.length})`);
+}
 
 const workloadEnv = (extra: Record<string, string>): Record<string, string> => ({
   PATH: process.env.PATH ?? '',
@@ -747,4 +775,10 @@ if (values.write) {
   log(`wrote ${file} (version ${calibration.version})`);
 }
 process.stdout.write(`${JSON.stringify({ bench: 'calibrate', ...calibration })}\n`);
+// This run's database (each measurement removed its own topics and MongoDB databases).
+await pgc.end().catch(() => undefined);
+const admin1 = new pg.Client({ ...pgConf, database: 'postgres' });
+await admin1.connect();
+await admin1.query(`DROP DATABASE IF EXISTS ${tag} WITH (FORCE)`);
+await admin1.end();
 process.exit(0);
