@@ -776,7 +776,6 @@ if (values.write) {
 }
 process.stdout.write(`${JSON.stringify({ bench: 'calibrate', ...calibration })}\n`);
 // This run's database (each measurement removed its own topics and MongoDB databases).
-await pgc.end().catch(() => undefined);
 const admin1 = new pg.Client({ ...pgConf, database: 'postgres' });
 await admin1.connect();
 await admin1.query(`DROP DATABASE IF EXISTS ${tag} WITH (FORCE)`);
