@@ -4,6 +4,7 @@
 // refused, and a version 2 token only for the request (method, path, body) it was made for.
 // Every failure has a stable code.
 import type pg from 'pg';
+import { DigestSet, digestOf } from './digest-set.js';
 import { bodyDigest, decryptAuthToken, isBound, TokenError, type TokenPayload } from '../../core/auth-token.js';
 import { errorMessage } from '../../core/errors.js';
 import type { SharedClients } from './client-log.js';
@@ -168,9 +169,10 @@ const GENERATIONS_PER_WINDOW = 8;
  * each an eighth of a window; when a generation starts the oldest is dropped whole. (One map
  * swept entry by entry held some 280,000 nonces at 462 requests/s and stalled the event loop
  * for 40 ms at each sweep, and for 15-20 ms each time it doubled its table: docs/benchmarks.md.)
+ * Each generation keeps its nonces as digests in a typed array (digest-set.ts), off the heap.
  */
 export class ReplayGuard {
-  private readonly generations: Set<string>[] = [new Set()];
+  private readonly generations: DigestSet[] = [new DigestSet()];
   private readonly spanMs: number;
   /** Generations kept: the current one and enough before it to cover 2 × windowMs. */
   private readonly keep: number;
@@ -186,12 +188,14 @@ export class ReplayGuard {
   firstUse(key: string, now = Date.now()): boolean {
     if (now - this.started >= this.spanMs) {
       const spans = Math.floor((now - this.started) / this.spanMs);
-      for (let i = 0; i < Math.min(spans, this.keep); i++) this.generations.unshift(new Set());
+      // sized for as many nonces as the last generation took: no table growth at a steady rate
+      for (let i = 0; i < Math.min(spans, this.keep); i++) this.generations.unshift(new DigestSet(this.generations[0]!.size));
       this.generations.length = Math.min(this.generations.length, this.keep);
       this.started += spans * this.spanMs;
     }
-    for (const g of this.generations) if (g.has(key)) return false;
-    this.generations[0]!.add(key);
+    const d = digestOf(key);
+    for (const g of this.generations) if (g.has(d)) return false;
+    this.generations[0]!.add(d);
     return true;
   }
 }
