@@ -38,14 +38,11 @@ argocd_module_dir() {
   echo "$dir"
 }
 
-install_argocd_packages() {
+install_argocd() {
   command -v redis-server >/dev/null && command -v git >/dev/null || {
     log "installing redis-server and git from Debian (Argo CD's cache, its Git server)"
     apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server git >/dev/null
   }
-}
-install_argocd() {
-  install_argocd_packages
   local v=$ARGOCD_VERSION
   [ -x "$BIN/argocd" ] && [ "$(cat "$BIN/argocd.version" 2>/dev/null)" = "$v" ] && return
   local dir="$CACHE/go-src/argocd-$v" start; start=$(date +%s)

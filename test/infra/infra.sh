@@ -519,16 +519,7 @@ case "$cmd" in
 esac
 case "$cmd" in
   install)
-    # Two lanes: the node's autoscalers and Argo CD (a third of a cold build) build beside the
-    # rest, so one lane's module downloads and single-threaded links overlap the other's
-    # compiling. Debian packages first: apt may not run twice at once.
-    install_argocd_packages
-    start=$(date +%s)
-    ( install_autoscalers; install_argocd ) &
-    lane=$!
-    install_postgres; install_kafka; install_mongo; install_node_base
-    wait "$lane" || die "building the autoscalers or Argo CD failed (their output is above)"
-    log "test services built in $(( $(date +%s) - start )) s" ;;
+    install_postgres; install_kafka; install_mongo; install_kube; install_node; install_argocd ;;
   up)
     start=$(date +%s%N)
     skip_external=0; if [ "${1:-}" = --skip-external ]; then skip_external=1; shift; fi

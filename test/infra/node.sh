@@ -39,17 +39,13 @@ export NODE_CONTAINERD_SOCK
 NODE_FW_CHAIN="MF-NODE-${NODE_BRIDGE}"
 
 install_node() {
-  install_node_base
-  install_autoscalers
-}
-# The node without its autoscalers (`infra.sh install` builds those in a lane of their own).
-install_node_base() {
   install_kube
   local missing=()
   for c in containerd runc ctr podman debootstrap socat iptables conntrack; do command -v "$c" >/dev/null || missing+=("$c"); done
   [ -x /usr/lib/cni/bridge ] || missing+=(cni)
   if [ ${#missing[@]} -gt 0 ]; then bash "$INFRA_DIR/prereqs.sh"; fi
   bash "$INFRA_DIR/images.sh" pause
+  install_autoscalers
 }
 
 node_kubectl() { "$BIN/kubectl" --kubeconfig "$NODE_DIR/kubeconfig" "$@"; }
