@@ -19,8 +19,10 @@ function health(script: string, obj: unknown): { status: string; message: string
 }
 
 const ok = { exists: true, desired: 2, ready: 2, updated: 2, observedCurrent: true };
+/** Every component at two replicas, its minimum, so that `ok` is a Deployment at its autoscaler's floor. */
+const AT_TWO = { producer: { minReplicas: 2 }, consumers: { sms: { minReplicas: 2 }, events: { minReplicas: 2 }, common: { minReplicas: 2 } } };
 function pipelineWith(over: Partial<Observation>, generation = 4, observedGeneration = 4) {
-  const r = render(pipeline(), { capabilities: { keda: true } });
+  const r = render(pipeline(AT_TWO), { capabilities: { keda: true } });
   const o: Observation = {
     generation: observedGeneration,
     paused: false,
@@ -61,7 +63,7 @@ describe('SyncPipeline health (gopher-lua)', () => {
       'strimzi mode without Strimzi',
       'Degraded',
       pipelineWith({
-        render: render(pipeline({ kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'c' } } }), {
+        render: render(pipeline({ ...AT_TWO, kafka: { bootstrapServers: ['k:9092'], topicManagement: { mode: 'strimzi', strimziClusterName: 'c' } } }), {
           capabilities: { keda: true },
         }),
         topics: [],
