@@ -113,6 +113,7 @@ const markReady = async (d: k8s.V1Deployment) => {
     .catch(() => undefined);
 };
 const watch = new k8s.Watch(kc);
+const capabilities = await new ApiDiscovery(kc).discover();
 const bareNs = `${ns}-bare`;
 kubectl(['create', 'namespace', bareNs]);
 const standIns: AbortController[] = [];
@@ -127,20 +128,28 @@ const watchBoth = async <T>(path: (namespace: string) => string, handle: (phase:
       ),
     );
 };
+/** An autoscaler's floor for its Deployment; a Deployment already there at fewer is raised. */
+const setMinimum = (namespace: string, deployment: string, min: number) => {
+  hpaMinimum.set(key(namespace, deployment), min);
+  void apps
+    .readNamespacedDeployment({ name: deployment, namespace })
+    .then((d) => markReady(d))
+    .catch(() => undefined);
+};
 await watchBoth<k8s.V2HorizontalPodAutoscaler>(
   (namespace) => `/apis/autoscaling/v2/namespaces/${namespace}/horizontalpodautoscalers`,
-  (phase, h) => {
-    if (phase === 'DELETED') return;
-    const target = key(h.metadata!.namespace, h.spec!.scaleTargetRef.name);
-    const min = h.spec!.minReplicas ?? 1;
-    hpaMinimum.set(target, min);
-    // The Deployment may exist already at fewer replicas (applied before its HPA).
-    void apps
-      .readNamespacedDeployment({ name: h.spec!.scaleTargetRef.name, namespace: h.metadata!.namespace! })
-      .then((d) => markReady(d))
-      .catch(() => undefined);
-  },
+  (phase, h) => void (phase !== 'DELETED' && setMinimum(h.metadata!.namespace!, h.spec!.scaleTargetRef.name, h.spec!.minReplicas ?? 1)),
 );
+// KEDA's ScaledObjects (the consumers' autoscalers where the cluster serves KEDA's API): the HPA
+// KEDA makes from one keeps at least one replica.
+interface ScaledObject extends k8s.KubernetesObject {
+  spec: { scaleTargetRef: { name: string }; minReplicaCount?: number };
+}
+if (capabilities.keda)
+  await watchBoth<ScaledObject>(
+    (namespace) => `/apis/keda.sh/v1alpha1/namespaces/${namespace}/scaledobjects`,
+    (phase, o) => void (phase !== 'DELETED' && setMinimum(o.metadata!.namespace!, o.spec.scaleTargetRef.name, Math.max(1, o.spec.minReplicaCount ?? 0))),
+  );
 await watchBoth<k8s.V1Deployment>(
   (namespace) => `/apis/apps/v1/namespaces/${namespace}/deployments`,
   (phase, d) => void (phase !== 'DELETED' && markReady(d)),
@@ -282,7 +291,6 @@ try {
   // done when every Deployment is ready at its autoscaler's minimum (the same stand-ins serve
   // both namespaces). No watches of its own, status or Events.
   log(`bare server-side apply: ${SIZE} pipelines' rendered objects, through the migration gate, to every Deployment ready`);
-  const capabilities = await new ApiDiscovery(kc).discover();
   const tb = performance.now();
   const created: SyncPipeline[] = [];
   const bareNames = Array.from({ length: SIZE }, (_, i) => `bare-${i}`);
