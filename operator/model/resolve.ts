@@ -278,11 +278,14 @@ function effectiveResources(base: PodResources, r: ComponentOverrides['resources
  */
 function defaultSpread(pipeline: string, c: ComponentName, environment: Environment): V1TopologySpreadConstraint[] {
   const labelSelector = { matchLabels: selectorLabels(pipeline, c) };
-  const acrossNodes: V1TopologySpreadConstraint =
+  const acrossNodes =
     c === 'producer' && environment === 'production'
-      ? { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector }
-      : { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector };
-  return [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector }, acrossNodes];
+      ? { whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor' }
+      : { whenUnsatisfiable: 'ScheduleAnyway' };
+  return [
+    { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector },
+    { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', ...acrossNodes, labelSelector },
+  ];
 }
 
 /** A component's settings for a spec and its sizing (`pipeline` names the default spread's selector). */

@@ -83,7 +83,7 @@ const metric = async (name: string): Promise<number> => {
 // at one replica: it raises the Deployment to the HPA's minimum (the operator's pipelines are
 // Ready only once there). Minimums by namespace/Deployment name.
 const apps = kc.makeApiClient(k8s.AppsV1Api);
-const hpaMinimum = new Map<string, number>();
+const autoscalerMinimum = new Map<string, number>();
 const key = (namespace: string | undefined, name: string | undefined) => `${namespace}/${name}`;
 const raiseToMinimum = async (namespace: string, name: string, min: number) =>
   apps
@@ -97,7 +97,7 @@ const readyReplicas = new Map<string, number>();
 const markReady = async (d: k8s.V1Deployment) => {
   const { namespace, name } = d.metadata!;
   const r = d.spec?.replicas ?? 1;
-  const min = hpaMinimum.get(key(namespace, name)) ?? 0;
+  const min = autoscalerMinimum.get(key(namespace, name)) ?? 0;
   if (r < min) return raiseToMinimum(namespace!, name!, min);
   if (d.status?.readyReplicas === r && d.status.observedGeneration === d.metadata?.generation) return;
   await apps
@@ -130,7 +130,7 @@ const watchBoth = async <T>(path: (namespace: string) => string, handle: (phase:
 };
 /** An autoscaler's floor for its Deployment; a Deployment already there at fewer is raised. */
 const setMinimum = (namespace: string, deployment: string, min: number) => {
-  hpaMinimum.set(key(namespace, deployment), min);
+  autoscalerMinimum.set(key(namespace, deployment), min);
   void apps
     .readNamespacedDeployment({ name: deployment, namespace })
     .then((d) => markReady(d))
@@ -320,7 +320,7 @@ try {
         await until(() => jobsSucceeded.has(key(bareNs, result.migrationJob)), 120000);
         await applyAll(gated);
         const deployments = gated.filter((o) => o.kind === 'Deployment').map((o) => key(bareNs, o.metadata!.name));
-        await until(() => deployments.every((d) => (readyReplicas.get(d) ?? 0) >= Math.max(1, hpaMinimum.get(d) ?? 0)), 120000);
+        await until(() => deployments.every((d) => (readyReplicas.get(d) ?? 0) >= Math.max(1, autoscalerMinimum.get(d) ?? 0)), 120000);
       }
     }),
   );
