@@ -29,11 +29,9 @@ ARGOCD_CONTROLLER_METRICS_PORT=${MF_ARGOCD_CONTROLLER_METRICS_PORT:-56573}
 ARGOCD_REPO_SERVER_METRICS_PORT=${MF_ARGOCD_REPO_SERVER_METRICS_PORT:-56574}
 ARGOCD_RESYNC_SECONDS=${MF_ARGOCD_RESYNC_SECONDS:-10}
 ARGOCD_GIT_ROOT="$ARGOCD_DIR/git"
-# Argo CD 3.6 needs Go 1.27; the go command fetches that toolchain from the module proxy.
-ARGOCD_GOTOOLCHAIN=go1.27.3
 
 argocd_module_dir() {
-  local dir; dir=$(cd "$CACHE" && GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN GOFLAGS= go mod download -json "github.com/argoproj/argo-cd/v3@$ARGOCD_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  local dir; dir=$(cd "$CACHE" && GOFLAGS= go mod download -json "github.com/argoproj/argo-cd/v3@$ARGOCD_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   [ -n "$dir" ] && [ -d "$dir" ] || die "could not download github.com/argoproj/argo-cd/v3@$ARGOCD_VERSION from the Go module proxy"
   echo "$dir"
 }
@@ -50,7 +48,7 @@ install_argocd() {
   log "building Argo CD $v (Go module proxy); the first build takes several minutes"
   (
     cd "$dir"
-    export GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN GOFLAGS=-mod=mod CGO_ENABLED=0
+    export GOFLAGS=-mod=mod CGO_ENABLED=0
     # Argo CD's own go.mod pins Kubernetes and a few others with replace directives, which only
     # a main module's go.mod applies: the wrapper repeats them. Its `./gitops-engine` replace
     # points inside its repository; the wrapper takes gitops-engine of the same version from

@@ -9,6 +9,8 @@ CACHE="${MOBILEFORGE_CACHE:-$HOME/.cache/mobileforge-sync}"
 RUN="${MOBILEFORGE_RUN:-$CACHE/run}"
 BIN="$CACHE/bin"
 mkdir -p "$CACHE" "$RUN" "$BIN"
+# Every `go` command of these scripts runs the one pinned toolchain (see versions.env).
+export GOTOOLCHAIN=$GO_BUILD_TOOLCHAIN
 
 log() { printf '\033[1;34m[infra]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[infra] error:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system tools the test services need, if the machine lacks them:
 # PostgreSQL, OpenSSL, a JDK 17+, Maven, unzip, containerd, runc, the CNI plugins, podman (Debian
-# packages) and a Go toolchain new enough for Kubernetes (Debian's golang-go bootstraps; the go command then fetches the pinned
-# toolchain from the Go module proxy).
+# packages) and a Go command that can switch toolchains (Go 1.21 or later; Debian's golang-go is
+# enough): lib.sh pins the toolchain the builds use, which the go command fetches from the proxy.
 source "$(dirname "$0")/lib.sh"
-GO_MIN_TOOLCHAIN=go1.25.0
 missing=()
 [ -x "/usr/lib/postgresql/$POSTGRES_MAJOR/bin/postgres" ] || missing+=("postgresql-$POSTGRES_MAJOR")
 command -v openssl >/dev/null || missing+=(openssl)
@@ -28,10 +27,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Debian's Go is older than Kubernetes needs: let the go command switch to a newer toolchain.
-gov=$(go env GOVERSION)
-if [ "$(printf '%s\n%s\n' "$gov" "$GO_MIN_TOOLCHAIN" | sort -V | head -1)" != "$GO_MIN_TOOLCHAIN" ]; then
-  log "Go $gov is too old; using GOTOOLCHAIN=$GO_MIN_TOOLCHAIN from the module proxy"
-  go env -w GOTOOLCHAIN="$GO_MIN_TOOLCHAIN"
+# Toolchain switching (GOTOOLCHAIN, exported by lib.sh) came with Go 1.21; an older go command
+# would build with itself and fail on the modules' requirements.
+local_go=$(GOTOOLCHAIN=local go env GOVERSION)
+if [ "$(printf '%s\n%s\n' "$local_go" go1.21 | sort -V | head -1)" != go1.21 ]; then
+  die "$local_go cannot fetch the pinned toolchain $GO_BUILD_TOOLCHAIN; install Go 1.21 or later"
 fi
 log "prerequisites present: postgres $POSTGRES_MAJOR, $(java -version 2>&1 | head -1), $(mvn -v 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g'), $(go version)"
