@@ -36,6 +36,7 @@ import {
 
 /** The commit whose operator and chart the cluster runs before the upgrade. */
 const PREVIOUS = 'eec57537f9ad';
+const FLOW_EVERY_5S = ['--set', 'operator.flowIntervalSeconds=5'];
 
 const ns = uniqueName('upgrade');
 const role = ns.replace(/-/g, '_');
@@ -115,7 +116,8 @@ beforeAll(async () => {
   tag = imageTag();
   dir = mkdtempSync(join(tmpdir(), 'mf-previous-'));
   const previous = previousOperator(PREVIOUS, dir);
-  installOperator(previous.tag, [], previous.chart);
+  // Lag read every 5 s (both operators): the watch after the upgrade spans two readings in 12 s.
+  installOperator(previous.tag, FLOW_EVERY_5S, previous.chart);
   pgAdmin = await connectPg();
   await pgAdmin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw-${role}'`);
   for (const n of NAMES) for (const d of Object.values(dbs(n))) await pgAdmin.query(`CREATE DATABASE ${d} OWNER ${role}`);
@@ -145,16 +147,16 @@ test(`helm upgrade from ${PREVIOUS} to the working tree: no pod restarted, no ch
   }, 1000);
   const started = Date.now();
   try {
-    installOperator(tag);
+    installOperator(tag, FLOW_EVERY_5S);
     // The new operator leads (its pod holds the lease) and has reconciled every pipeline,
-    // including a reading of the lag (every 30 s).
+    // including two readings of the lag.
     const leader = () => nodeKubectl(['get', 'lease', 'mobileforge-operator', '-n', OPERATOR_NAMESPACE, '-o', 'jsonpath={.spec.holderIdentity}']);
     const current = () =>
       nodeGetJson<PodList>(['get', 'pods', '-n', OPERATOR_NAMESPACE, '-l', 'app.kubernetes.io/name=mobileforge-operator']).items.filter((p) =>
         p.spec.containers[0]!.image.endsWith(`:${tag}`),
       );
     await waitFor('the new operator holding the lease', () => current().some((p) => p.metadata.name === leader()), 120000, 1000);
-    await sleep(40000);
+    await sleep(12000);
   } finally {
     clearInterval(poll);
   }
