@@ -343,7 +343,7 @@ test('one broker stopped under load: the Producer API keeps answering 202, the c
   // The broker leading the SMS topic's first partition: its leadership has to move.
   const victim = (await partitions()).find((p) => p.topic === smsTopic && p.partition === 0)!.leader;
   const load = startLoad(`faults-${run}`, 4, 250);
-  await sleep(10000);
+  await sleep(5000);
   const beforeStop = { ...load.figures, accepted: [...load.figures.accepted] };
   expect(nonAccepted(beforeStop)).toBe(0);
 
@@ -361,7 +361,7 @@ test('one broker stopped under load: the Producer API keeps answering 202, the c
   );
   expect(down.length).toBeGreaterThan(0);
   const acceptedWhileDown = load.figures.accepted.length;
-  await sleep(20000);
+  await sleep(10000);
   const duringOutage = load.figures.accepted.slice(acceptedWhileDown);
   expect(duringOutage.length).toBeGreaterThan(0);
   await waitWithState(
