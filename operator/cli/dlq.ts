@@ -7,7 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 import { CompressionTypes, logLevel, type Consumer, type KafkaConfig } from 'kafkajs';
 import { Kafka } from '../../core/kafka.js';
 import { GROUP, PLURAL, VERSION, type SyncPipeline } from '../api/v1alpha1.js';
-import { kafkaConfigFor } from '../model/kafka/kafka-access.js';
+import { kafkaConfigFor, kafkaSecretNames } from '../model/kafka/kafka-access.js';
 import { resolve, type ResolvedPipeline } from '../model/resolve.js';
 import { pipelineTopics } from '../model/kafka/topics.js';
 import {
@@ -55,10 +55,8 @@ export async function pipelineKafka(kc: k8s.KubeConfig, namespace: string | unde
     throw new DlqError(`cannot read pipeline ${ns}/${name}: ${apiErrorMessage(err)}`);
   }
   const resolved = resolve(pipeline);
-  const k = resolved.kafka;
-  const secretNames = [k.sasl?.username.name, k.tls.ca?.name].filter((n): n is string => Boolean(n));
   const values = new Map<string, Record<string, string>>();
-  for (const s of new Set(secretNames)) {
+  for (const s of kafkaSecretNames(resolved.kafka)) {
     try {
       const secret = await core.readNamespacedSecret({ name: s, namespace: ns });
       values.set(s, Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, v]) => [key, Buffer.from(v, 'base64').toString('utf8')])));

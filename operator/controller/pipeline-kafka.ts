@@ -1,15 +1,13 @@
 // A pipeline's Kafka clients: its Secrets' values, read on demand (the watch cache holds only
 // digests), and its admin client, made on first use.
 import type { ResolvedPipeline } from '../model/resolve.js';
-import { kafkaConfigFor, type SecretValue } from '../model/kafka/kafka-access.js';
+import { kafkaConfigFor, kafkaSecretNames, type SecretValue } from '../model/kafka/kafka-access.js';
 import type { SecretSource } from './secret-reader.js';
 import type { TopicAdmin, TopicAdminPool } from './topic-admin.js';
 
 /** The Kafka Secrets' values (SASL credentials, CA) the pipeline's spec names. */
 export async function kafkaSecrets(secrets: SecretSource, r: ResolvedPipeline): Promise<SecretValue> {
-  const k = r.kafka;
-  const names = [k.sasl?.username.name, k.tls.ca?.name].filter((n): n is string => Boolean(n));
-  const values = new Map(await Promise.all(names.map(async (n) => [n, await secrets.values(r.metadata.namespace!, n)] as const)));
+  const values = new Map(await Promise.all(kafkaSecretNames(r.kafka).map(async (n) => [n, await secrets.values(r.metadata.namespace!, n)] as const)));
   return (name, key) => values.get(name)?.[key];
 }
 

@@ -31,6 +31,11 @@ export class KafkaCredentialsError extends Error {
   override name = 'KafkaCredentialsError';
 }
 
+/** The Secrets `kafkaConfigFor` reads for a cluster (SASL credentials, CA), each named once. */
+export function kafkaSecretNames(k: Pick<ResolvedKafka, 'tls' | 'sasl'>): string[] {
+  return [...new Set([k.sasl?.username.name, k.sasl?.password.name, k.tls.ca?.name].filter((n): n is string => Boolean(n)))];
+}
+
 /** kafkajs settings for a pipeline's cluster; secrets are read through `secret`. */
 export function kafkaConfigFor(
   k: Pick<ResolvedKafka, 'bootstrapServers' | 'tls' | 'sasl'>,
