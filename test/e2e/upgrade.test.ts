@@ -188,3 +188,37 @@ test('a field that does not reach the pods (the maintenance schedule) writes the
   expect(operatorWrites(auditFrom).sort()).toEqual(NAMES.map((n) => `patch cronjobs/${n}-partitions`).sort());
   expect(NAMES.every(ready)).toBe(true);
 }, 120000);
+
+test('a lag threshold reaches the ScaledObject only (KEDA then rewrites its own HPA); no pod is replaced', async () => {
+  const scaled = 'beta-consumer-all';
+  const kedaHpa = `keda-hpa-${scaled}`;
+  const smsTarget = () =>
+    nodeGetJson<{ spec: { metrics?: { external?: { metric: { name: string }; target: { averageValue?: string } } }[] } }>([
+      'get',
+      'hpa',
+      kedaHpa,
+      '-n',
+      ns,
+    ]).spec.metrics?.find((m) => m.external?.metric.name.includes('sms_batched'))?.external?.target.averageValue;
+  expect(smsTarget()).toBe('100');
+  const before = snapshot();
+  const auditFrom = auditMark();
+  nodeKubectl([
+    'patch',
+    'syncpipeline',
+    'beta',
+    '-n',
+    ns,
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec: { autoscaling: { lagThresholds: { sms_batched: 250 } } } }),
+  ]);
+  await waitFor("KEDA's HPA on the new threshold", () => smsTarget() === '250', 60000, 500);
+  await sleep(3000);
+  const after = snapshot();
+  expect(after.pods).toEqual(before.pods);
+  const changed = Object.keys(after.objects).filter((k) => after.objects[k] !== before.objects[k]);
+  expect(changed.sort()).toEqual([`HorizontalPodAutoscaler/${kedaHpa}`, `ScaledObject/${scaled}`]);
+  expect(operatorWrites(auditFrom)).toEqual([`patch scaledobjects/${scaled}`]);
+  expect(NAMES.every(ready)).toBe(true);
+}, 120000);
