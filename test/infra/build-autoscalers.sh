@@ -16,11 +16,9 @@ module_dir() { # module version -> the module's directory in the Go module cache
   echo "$dir"
 }
 timed_build() { # name version dir ldflags package
-  local start; start=$(date +%s)
-  (cd "$3" && go build -trimpath -ldflags "-s -w $4" -o "$BIN/$1.tmp" "$5") || die "building $1 $2 failed"
+  (cd "$3" && go_build "$1 $2" -ldflags "-s -w $4" -o "$BIN/$1.tmp" "$5") || die "building $1 $2 failed"
   mv "$BIN/$1.tmp" "$BIN/$1"
   stamp "$1" "$2"
-  log "built $1 $2 in $(($(date +%s) - start)) s"
 }
 
 build_metrics_server() {
@@ -38,12 +36,11 @@ build_keda() {
   local dir; dir=$(module_dir github.com/kedacore/keda/v2 "$v")
   local ldf="-X github.com/kedacore/keda/v2/version.Version=${v#v} -X github.com/kedacore/keda/v2/version.GitCommit=release"
   # Both in one invocation: one link overlaps the other's remaining compiles.
-  local out="$BIN/keda-build.tmp" start; start=$(date +%s)
+  local out="$BIN/keda-build.tmp"
   rm -rf "$out"; mkdir -p "$out"
-  (cd "$dir" && go build -trimpath -ldflags "-s -w $ldf" -o "$out/" ./cmd/operator ./cmd/adapter) || die "building KEDA $v failed"
+  (cd "$dir" && go_build "KEDA $v (keda, keda-adapter)" -ldflags "-s -w $ldf" -o "$out/" ./cmd/operator ./cmd/adapter) || die "building KEDA $v failed"
   mv "$out/operator" "$BIN/keda"; mv "$out/adapter" "$BIN/keda-adapter"; rm -rf "$out"
   stamp keda "$v"; stamp keda-adapter "$v"
-  log "built KEDA $v (keda, keda-adapter) in $(($(date +%s) - start)) s"
 }
 
 case "${1:-all}" in

@@ -46,11 +46,10 @@ GO
   local ldf="-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$v"
   # One invocation for all six: their links overlap the remaining compiles instead of each
   # waiting for the one before it.
-  local pkgs=() start; start=$(date +%s)
+  local pkgs=()
   for cmd in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$cmd"); done
-  go build -trimpath -tags tools -ldflags "$ldf" -o "$BIN/" "${pkgs[@]}"
+  go_build "Kubernetes $v" -tags tools -ldflags "$ldf" -o "$BIN/" "${pkgs[@]}"
   for cmd in "${cmds[@]}"; do stamp "$cmd" "$v"; done
-  log "built Kubernetes $v in $(($(date +%s) - start)) s"
 }
 
 build_etcd() {
@@ -72,10 +71,8 @@ import (
 func main() { etcdmain.Main(os.Args) }
 GO
   go mod tidy >/dev/null
-  local start; start=$(date +%s)
-  go build -trimpath -ldflags "-s -w" -o "$BIN/etcd" .
+  go_build "etcd $v" -ldflags "-s -w" -o "$BIN/etcd" .
   stamp etcd "$v"
-  log "built etcd $v in $(($(date +%s) - start)) s"
 }
 
 build_ferretdb() {
@@ -147,10 +144,8 @@ func main() {
 }
 GO
   go mod tidy >/dev/null
-  local start; start=$(date +%s)
-  go build -trimpath -ldflags "-s -w" -o "$BIN/ferretdb" .
+  go_build "FerretDB $v" -ldflags "-s -w" -o "$BIN/ferretdb" .
   stamp ferretdb "$stamp_v"
-  log "built FerretDB $v in $(($(date +%s) - start)) s"
 }
 
 build_helm() {
@@ -161,10 +156,8 @@ build_helm() {
   printf 'module mobileforge.local/helm-build\ngo 1.24\nrequire helm.sh/helm/v3 %s\n' "$v" > go.mod
   printf '//go:build tools\npackage tools\nimport _ "helm.sh/helm/v3/cmd/helm"\n' > tools.go
   go mod tidy -e >/dev/null 2>&1 || true
-  local start; start=$(date +%s)
-  go build -trimpath -tags tools -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$v" -o "$BIN/helm" helm.sh/helm/v3/cmd/helm
+  go_build "helm $v" -tags tools -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$v" -o "$BIN/helm" helm.sh/helm/v3/cmd/helm
   stamp helm "$v"
-  log "built helm $v in $(($(date +%s) - start)) s"
 }
 
 build_lua_runner() {
@@ -248,7 +241,7 @@ func main() {
 }
 GO
   go mod tidy >/dev/null
-  go build -trimpath -ldflags "-s -w" -o "$BIN/argocd-lua-health" .
+  go_build "argocd-lua-health $v" -ldflags "-s -w" -o "$BIN/argocd-lua-health" .
   stamp argocd-lua-health "$v-2"
 }
 

@@ -14,6 +14,13 @@ export GOTOOLCHAIN=$GO_BUILD_TOOLCHAIN
 
 log() { printf '\033[1;34m[infra]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[infra] error:\033[0m %s\n' "$*" >&2; exit 1; }
+# `go build` with the flags every test-service build shares (so they share one build cache),
+# logging how long it took: go_build LABEL [go build's arguments...]
+go_build() {
+  local label=$1 start; start=$(date +%s); shift
+  go build -trimpath "$@" || return
+  log "built $label in $(($(date +%s) - start)) s"
+}
 
 # Wait until a TCP port on 127.0.0.1 accepts connections, or fail after $2 seconds.
 wait_port() {

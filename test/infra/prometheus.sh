@@ -26,10 +26,8 @@ install_prometheus() {
     local tags=tools,remove_all_sd,enable_kubernetes_sd
     # module v0.3MM.P is Prometheus 3.MM.P
     local n=${v#v0.}; local ldf="-s -w -X github.com/prometheus/common/version.Version=3.$(( ${n%%.*} - 300 )).${n#*.}"
-    local start; start=$(date +%s)
-    go build -trimpath -tags "$tags" -ldflags "$ldf" -o "$BIN/" github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
+    go_build "Prometheus and promtool $v" -tags "$tags" -ldflags "$ldf" -o "$BIN/" github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
     for cmd in prometheus promtool; do echo "$v" > "$BIN/$cmd.version"; done
-    log "built Prometheus and promtool $v in $(($(date +%s) - start)) s"
   ) || die "building Prometheus $v failed"
 }
 
