@@ -8,8 +8,6 @@
 source "$(dirname "$0")/lib.sh"
 export CGO_ENABLED=0 GOFLAGS=-mod=readonly
 
-stamp_ok() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/$1.version" 2>/dev/null)" = "$2" ]; }
-stamp() { echo "$2" > "$BIN/$1.version"; }
 module_dir() { # module version -> the module's directory in the Go module cache
   local dir; dir=$(cd "$CACHE" && GOFLAGS= go mod download -json "$1@$2" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   [ -n "$dir" ] || die "could not download $1@$2 from the Go module proxy"

@@ -9,9 +9,6 @@ export GOFLAGS=-mod=mod CGO_ENABLED=0
 SRC="$CACHE/go-src"   # throwaway wrapper modules; never inside the repo
 mkdir -p "$SRC"
 
-stamp_ok() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/$1.version" 2>/dev/null)" = "$2" ]; }
-stamp() { echo "$2" > "$BIN/$1.version"; }
-
 build_k8s() {
   local v=$KUBERNETES_VERSION minor
   local cmds=(kube-apiserver kube-controller-manager kubectl kube-scheduler kubelet kube-proxy) all_ok=1

@@ -14,6 +14,9 @@ export GOTOOLCHAIN=$GO_BUILD_TOOLCHAIN
 
 log() { printf '\033[1;34m[infra]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[infra] error:\033[0m %s\n' "$*" >&2; exit 1; }
+# A cached binary's version stamp (BIN/NAME.version): stamp_ok NAME VERSION, stamp NAME VERSION.
+stamp_ok() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/$1.version" 2>/dev/null)" = "$2" ]; }
+stamp() { echo "$2" > "$BIN/$1.version"; }
 # `go build` with the flags every test-service build shares (so they share one build cache),
 # logging how long it took: go_build LABEL [go build's arguments...]
 go_build() {

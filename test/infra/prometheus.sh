@@ -12,7 +12,6 @@ PROM_DIR="$RUN/prometheus"
 
 install_prometheus() {
   local v=$PROMETHEUS_VERSION
-  stamp_ok() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/$1.version" 2>/dev/null)" = "$2" ]; }
   stamp_ok prometheus "$v" && stamp_ok promtool "$v" && return
   local dir="$CACHE/go-src/prometheus-$v"; mkdir -p "$dir"
   log "building Prometheus and promtool $v (Go module proxy); the first build takes several minutes"
